@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every target is built for the CPU it is built on. shared/MEASURED.md: Swift SIMD code built for
+// the x86-64 baseline runs 5x slower than with the machine's real features, and
+// `SIMD.addingProduct` without FMA becomes one libm `fmaf` call per lane (over 100x slower).
+// `-Xcc -march=native` makes swiftc's LLVM use the host's features (FMA, AVX2, AVX-512).
+// The binaries are therefore meant to run on the machine (kind) that built them.
+let native: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"])]
+
+let package = Package(
+    name: "pipeline",
+    products: [
+        .executable(name: "pipeline", targets: ["pipeline"]),
+        .executable(name: "ingest", targets: ["ingest"]),
+        .executable(name: "featurize", targets: ["featurize"]),
+        .executable(name: "infer", targets: ["infer"]),
+        .executable(name: "aggregate", targets: ["aggregate"]),
+    ],
+    targets: [
+        // Pure modules: no Foundation, no syscalls.
+        .target(name: "Messages", path: "Shared/Messages", swiftSettings: native),
+        .target(name: "Kernels", path: "Shared/Kernels", swiftSettings: native),
+        .target(name: "Config", path: "Shared/Config", swiftSettings: native),
+        // The only module that talks to the OS.
+        .target(name: "Runtime", dependencies: ["Messages"], path: "Shared/Runtime", swiftSettings: native),
+
+        // Stage logic as libraries, so one process can run them all (tests, fused benchmark).
+        .target(name: "IngestStage", dependencies: ["Messages", "Config"],
+                path: "Services/ingest/Sources", swiftSettings: native),
+        .target(name: "FeaturizeStage", dependencies: ["Messages", "Config", "Kernels"],
+                path: "Services/featurize/Sources", swiftSettings: native),
+        .target(name: "InferStage", dependencies: ["Messages", "Config", "Kernels"],
+                path: "Services/infer/Sources", swiftSettings: native),
+        .target(name: "AggregateStage", dependencies: ["Messages", "Config"],
+                path: "Services/aggregate/Sources", swiftSettings: native),
+        .target(name: "PipelineSupervisor",
+                dependencies: ["Messages", "Config", "Runtime", "IngestStage", "FeaturizeStage",
+                               "InferStage", "AggregateStage"],
+                path: "Supervisor/Sources", swiftSettings: native),
+
+        // The executables: a few lines each.
+        .executableTarget(name: "ingest", dependencies: ["Runtime", "IngestStage"],
+                          path: "Services/ingest/Main", swiftSettings: native),
+        .executableTarget(name: "featurize", dependencies: ["Runtime", "FeaturizeStage"],
+                          path: "Services/featurize/Main", swiftSettings: native),
+        .executableTarget(name: "infer", dependencies: ["Runtime", "InferStage"],
+                          path: "Services/infer/Main", swiftSettings: native),
+        .executableTarget(name: "aggregate", dependencies: ["Runtime", "AggregateStage"],
+                          path: "Services/aggregate/Main", swiftSettings: native),
+        .executableTarget(name: "pipeline", dependencies: ["PipelineSupervisor"],
+                          path: "Supervisor/Main", swiftSettings: native),
+
+        .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: native),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: native),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: native),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Messages"], swiftSettings: native),
+        .testTarget(name: "IngestTests", dependencies: ["IngestStage", "Messages", "Config"],
+                    swiftSettings: native),
+        .testTarget(name: "FeaturizeTests", dependencies: ["FeaturizeStage", "Messages", "Config"],
+                    swiftSettings: native),
+        .testTarget(name: "InferTests", dependencies: ["InferStage", "Messages", "Config", "Kernels"],
+                    resources: [.copy("Fixtures")], swiftSettings: native),
+        .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],
+                    swiftSettings: native),
+        .testTarget(name: "SupervisorTests", dependencies: ["PipelineSupervisor", "Config", "Messages"],
+                    swiftSettings: native),
+        // Runs the built binaries (pipeline + the four services) in temporary run directories.
+        .testTarget(name: "EndToEndTests",
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate"],
+                    swiftSettings: native),
+    ]
+)

@@ -1,0 +1,1 @@
+print("aggregate: not built yet")

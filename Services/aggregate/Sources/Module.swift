@@ -1,0 +1,1 @@
+// aggregate stage library: sources land here.

@@ -1,0 +1,1 @@
+print("featurize: not built yet")

@@ -1,0 +1,1 @@
+// featurize stage library: sources land here.

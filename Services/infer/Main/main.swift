@@ -1,0 +1,1 @@
+print("infer: not built yet")

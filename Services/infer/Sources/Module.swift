@@ -1,0 +1,1 @@
+// infer stage library: sources land here.

@@ -1,0 +1,1 @@
+print("ingest: not built yet")

@@ -1,0 +1,199 @@
+/// The validated contents of a `pipeline.toml` (DESIGN.md section 5).
+///
+/// Built by `PipelineConfig.parse(text:path:)` (see `ConfigLoader.swift`); every value here has
+/// already been type- and range-checked, and every path is absolute (resolved against the
+/// config file's directory).
+public struct PipelineConfig: Sendable, Equatable {
+    public var pipeline: PipelineSection
+    public var input: InputSpec
+    public var features: [FeatureSpec]
+    public var model: ModelSpec
+    public var output: OutputSpec
+    /// Per-stage settings, keyed by stage; a stage without a `[stage.X]` table gets defaults.
+    public var stages: [StageKind: StageSpec]
+    /// Directory of the config file; relative paths in the file were resolved against it.
+    public var baseDirectory: String
+
+    public init(pipeline: PipelineSection, input: InputSpec, features: [FeatureSpec], model: ModelSpec,
+                output: OutputSpec, stages: [StageKind: StageSpec], baseDirectory: String) {
+        self.pipeline = pipeline
+        self.input = input
+        self.features = features
+        self.model = model
+        self.output = output
+        self.stages = stages
+        self.baseDirectory = baseDirectory
+    }
+
+    /// Settings of one stage, defaults filled in.
+    public func stage(_ kind: StageKind) -> StageSpec { stages[kind] ?? StageSpec() }
+}
+
+/// The four processing stages, in data-flow order.
+public enum StageKind: String, Sendable, CaseIterable, Comparable, Hashable {
+    case ingest, featurize, infer, aggregate
+
+    public static func < (a: StageKind, b: StageKind) -> Bool { a.order < b.order }
+    public var order: Int {
+        switch self {
+        case .ingest: 0
+        case .featurize: 1
+        case .infer: 2
+        case .aggregate: 3
+        }
+    }
+}
+
+/// `[pipeline]`
+public struct PipelineSection: Sendable, Equatable {
+    /// Run-directory name; default: the config file's directory name.
+    public var name: String
+    /// Rows (records) per batch; default 256, range 1...65536.
+    public var batchRows: Int = 256
+    /// Longest wait to fill a batch while input keeps coming; default 2, range 0...10000.
+    public var lingerMs: Int = 2
+    /// Most batches in flight (uncommitted) at once; default 64, range 1...4096.
+    public var window: Int = 64
+
+    public init(name: String, batchRows: Int = 256, lingerMs: Int = 2, window: Int = 64) {
+        self.name = name
+        self.batchRows = batchRows
+        self.lingerMs = lingerMs
+        self.window = window
+    }
+}
+
+public enum InputFormat: String, Sendable, Equatable { case jsonl, csv }
+
+/// `[input]` plus its `[[input.field]]` schema.
+public struct InputSpec: Sendable, Equatable {
+    public var format: InputFormat = .jsonl
+    /// Stop after this many rejected records; -1 = never (default).
+    public var maxErrors: Int = -1
+    /// Longest accepted input line in bytes (default 1 MiB); longer lines are rejected.
+    public var maxLineBytes: Int = 1 << 20
+    /// The schema, in declaration order. Fields not listed are ignored.
+    public var fields: [FieldSpec]
+
+    public init(format: InputFormat = .jsonl, maxErrors: Int = -1, maxLineBytes: Int = 1 << 20,
+                fields: [FieldSpec]) {
+        self.format = format
+        self.maxErrors = maxErrors
+        self.maxLineBytes = maxLineBytes
+        self.fields = fields
+    }
+
+    /// Index of the field named `name` in `fields`.
+    public func fieldIndex(_ name: String) -> Int? { fields.firstIndex { $0.name == name } }
+}
+
+public enum FieldType: String, Sendable, Equatable { case float, int, string, bool }
+
+/// One `[[input.field]]`.
+public struct FieldSpec: Sendable, Equatable {
+    public var name: String
+    public var type: FieldType
+    /// Missing or null: reject the record when true; otherwise NaN (numbers), "" (string), false (bool).
+    public var required: Bool = true
+
+    public init(name: String, type: FieldType, required: Bool = true) {
+        self.name = name
+        self.type = type
+        self.required = required
+    }
+}
+
+/// One `[[feature]]`: which field it reads and how it turns it into model-input columns.
+public struct FeatureSpec: Sendable, Equatable {
+    public var field: String
+    public var kind: FeatureKind
+    /// Where the `[[feature]]` table starts in the config file (for error messages).
+    public var line: Int
+
+    public init(field: String, kind: FeatureKind, line: Int = 0) {
+        self.field = field
+        self.kind = kind
+        self.line = line
+    }
+
+    /// Number of model-input columns this feature produces.
+    public var width: Int {
+        switch kind {
+        case .identity, .standardize, .minmax: 1
+        case .onehot(let categories): categories.count
+        case .hash(let buckets): buckets
+        }
+    }
+}
+
+/// The transformations a `[[feature]]` can apply (`kind = "..."`).
+public enum FeatureKind: Sendable, Equatable {
+    /// The value as is (numbers; bools as 0/1).
+    case identity
+    /// `(x - mean) / std` (scikit-learn StandardScaler; `std == 0` is treated as 1).
+    case standardize(mean: Double, std: Double)
+    /// `(x - min) / (max - min)` (MinMaxScaler with feature_range (0, 1); `max == min` gives 0).
+    case minmax(min: Double, max: Double)
+    /// One column per category, 1 for the matching one; unknown category: all zeros.
+    case onehot(categories: [String])
+    /// scikit-learn FeatureHasher(input_type="string") of the field's string value into `buckets`
+    /// columns (MurmurHash3 32-bit, seed 0, alternate sign).
+    case hash(buckets: Int)
+}
+
+/// `[model]`
+public struct ModelSpec: Sendable, Equatable {
+    /// Absolute path of the ONNX file.
+    public var path: String
+    /// Graph input to feed; nil = the first input.
+    public var input: String?
+    /// Graph output to read; nil = the first float tensor output.
+    public var output: String?
+
+    public init(path: String, input: String? = nil, output: String? = nil) {
+        self.path = path
+        self.input = input
+        self.output = output
+    }
+}
+
+public enum OutputFormat: String, Sendable, Equatable { case jsonl, csv }
+
+/// The fields an output record can carry after its passthrough fields.
+public enum OutputField: String, Sendable, Equatable, CaseIterable {
+    case label, score, probabilities, prediction
+}
+
+/// `[output]`
+public struct OutputSpec: Sendable, Equatable {
+    public var format: OutputFormat = .jsonl
+    /// Input fields copied first into each output record (each must be in the schema).
+    public var passthrough: [String] = []
+    /// Optional class names; when given, `label` prints the name instead of the index.
+    public var labels: [String]? = nil
+    /// What follows the passthrough fields, in this order. Default `["label", "score"]`.
+    public var fields: [OutputField] = [.label, .score]
+
+    public init(format: OutputFormat = .jsonl, passthrough: [String] = [], labels: [String]? = nil,
+                fields: [OutputField] = [.label, .score]) {
+        self.format = format
+        self.passthrough = passthrough
+        self.labels = labels
+        self.fields = fields
+    }
+}
+
+/// `[stage.<name>]`
+public struct StageSpec: Sendable, Equatable {
+    /// Replica processes to start with; default 1, range 0...64 (0 only via `pipeline scale`).
+    public var replicas: Int = 1
+    /// More than `maxRestarts` restarts within `restartWindowSeconds` fails the run.
+    public var maxRestarts: Int = 5
+    public var restartWindowSeconds: Double = 30
+
+    public init(replicas: Int = 1, maxRestarts: Int = 5, restartWindowSeconds: Double = 30) {
+        self.replicas = replicas
+        self.maxRestarts = maxRestarts
+        self.restartWindowSeconds = restartWindowSeconds
+    }
+}

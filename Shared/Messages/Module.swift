@@ -1,0 +1,1 @@
+// Messages module: sources land here.

@@ -1,0 +1,1 @@
+// Supervisor library: sources land here.

@@ -1,0 +1,1 @@
+// AggregateTests: tests land here.

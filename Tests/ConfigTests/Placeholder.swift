@@ -1,0 +1,1 @@
+// ConfigTests: tests land here.

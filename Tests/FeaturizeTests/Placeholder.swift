@@ -1,0 +1,1 @@
+// FeaturizeTests: tests land here.

@@ -1,0 +1,1 @@
+// InferTests: tests land here.

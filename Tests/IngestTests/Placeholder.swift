@@ -1,0 +1,1 @@
+// IngestTests: tests land here.

@@ -1,0 +1,1 @@
+// KernelsTests: tests land here.

@@ -1,0 +1,1 @@
+// MessagesTests: tests land here.

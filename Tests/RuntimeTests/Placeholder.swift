@@ -1,0 +1,1 @@
+// RuntimeTests: tests land here.

@@ -1,0 +1,1 @@
+// SupervisorTests: tests land here.
