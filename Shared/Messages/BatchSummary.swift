@@ -1,0 +1,107 @@
+/// What aggregate reports about one batch; the sink merges the summaries of committed batches.
+public struct BatchSummary: Sendable, Equatable {
+    /// Bins of the score histogram over [0, 1] (scores outside are clamped into the end bins).
+    public static let histogramBins = 20
+
+    /// Output records (accepted rows).
+    public var rows: UInt64 = 0
+    /// Rows per predicted class (argmax), for classifiers.
+    public var labelCounts: [UInt64] = []
+    /// Histogram of the score (probability of the predicted class, or the prediction).
+    public var scoreHistogram: [UInt64] = Array(repeating: 0, count: BatchSummary.histogramBins)
+    public var scoreSum: Double = 0
+    public var scoreSumSquares: Double = 0
+    /// Sums of the first dense feature columns, for drift.
+    public var features = FeatureStats()
+
+    public init() {}
+
+    /// Adds `other` into this summary.
+    public mutating func merge(_ other: BatchSummary) {
+        rows += other.rows
+        if labelCounts.count < other.labelCounts.count {
+            labelCounts += Array(repeating: 0, count: other.labelCounts.count - labelCounts.count)
+        }
+        for (i, c) in other.labelCounts.enumerated() { labelCounts[i] += c }
+        for (i, c) in other.scoreHistogram.enumerated() where i < scoreHistogram.count { scoreHistogram[i] += c }
+        scoreSum += other.scoreSum
+        scoreSumSquares += other.scoreSumSquares
+        if features.count < other.features.count {
+            let extra = other.features.count - features.count
+            features.sums += Array(repeating: 0, count: extra)
+            features.sumSquares += Array(repeating: 0, count: extra)
+        }
+        for i in 0..<other.features.count {
+            features.sums[i] += other.features.sums[i]
+            features.sumSquares[i] += other.features.sumSquares[i]
+        }
+    }
+
+    /// Counts one score into the histogram and sums.
+    public mutating func add(score: Float) {
+        let s = Double(score)
+        guard s.isFinite else { return }
+        scoreSum += s
+        scoreSumSquares += s * s
+        let bin = min(max(Int(s * Double(Self.histogramBins)), 0), Self.histogramBins - 1)
+        scoreHistogram[bin] += 1
+    }
+
+    func encode(into out: FrameBuffer) {
+        out.append(rows)
+        out.append(UInt32(labelCounts.count))
+        out.append(UInt32(scoreHistogram.count))
+        for c in labelCounts { out.append(c) }
+        for c in scoreHistogram { out.append(c) }
+        out.append(scoreSum)
+        out.append(scoreSumSquares)
+        features.encode(into: out)
+    }
+
+    static func decode(_ r: inout ByteReader) throws(FrameError) -> BatchSummary {
+        var s = BatchSummary()
+        s.rows = try r.read(UInt64.self, "summary.rows")
+        let classes = try r.readCount("summary.classes", elementSize: 8)
+        let bins = try r.readCount("summary.bins", elementSize: 8)
+        guard bins == histogramBins else { throw .invalid(field: "summary.bins", reason: "expected \(histogramBins)") }
+        s.labelCounts = []
+        s.labelCounts.reserveCapacity(classes)
+        for _ in 0..<classes { s.labelCounts.append(try r.read(UInt64.self, "summary.labelCounts")) }
+        for i in 0..<bins { s.scoreHistogram[i] = try r.read(UInt64.self, "summary.histogram") }
+        s.scoreSum = try r.readDouble("summary.scoreSum")
+        s.scoreSumSquares = try r.readDouble("summary.scoreSumSquares")
+        s.features = try FeatureStats.decode(&r)
+        return s
+    }
+}
+
+/// aggregate → sink: the batch's output records, formatted, plus its summary.
+///
+/// Wire layout: the envelope (rejects; no passthrough), the summary, the output bytes
+/// (length-prefixed; whole lines).
+public struct OutputBatchView {
+    public let envelope: EnvelopeView
+    public let summary: BatchSummary
+    public let text: UnsafeRawBufferPointer
+
+    public static func encode(into out: FrameBuffer, sequence: UInt64, envelope: EnvelopeView, rows: Int,
+                              summary: BatchSummary, text: UnsafeRawBufferPointer, flags: FrameFlags = []) {
+        out.frame(FrameHeader(kind: .output, flags: flags, rowCount: UInt32(rows), sequence: sequence)) { out in
+            envelope.encode(into: out, passthrough: [])
+            summary.encode(into: out)
+            out.append(lengthPrefixed: text)
+        }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> OutputBatchView {
+        guard frame.header.kind == .output else { throw .unexpected(kind: frame.header.kind, context: "where output belongs") }
+        var r = ByteReader(payload: frame.payload)
+        let envelope = try EnvelopeView.decode(&r)
+        let summary = try BatchSummary.decode(&r)
+        let text = try r.lengthPrefixed("output.text")
+        guard Int(frame.header.rowCount) + envelope.rejectCount == Int(envelope.recordCount) else {
+            throw .invalid(field: "output.rows", reason: "rows + rejects != records")
+        }
+        return OutputBatchView(envelope: envelope, summary: summary, text: text)
+    }
+}

@@ -1,0 +1,214 @@
+/// What a connection is for, said in its `Hello`.
+public enum ConnectionPurpose: UInt8, Sendable {
+    /// replica ⇄ supervisor control plane.
+    case control = 1
+    /// upstream → downstream data path (batches one way, credits the other).
+    case data = 2
+    /// CLI client → supervisor (`pipeline scale`, `ps`, `down`).
+    case client = 3
+}
+
+/// First frame on every connection: who is speaking, and the run's secret cookie.
+public struct Hello: Sendable, Equatable {
+    public var purpose: ConnectionPurpose
+    public var node: NodeKind
+    public var replica: UInt32
+    public var pid: Int32
+    public var cookie: String
+
+    public init(purpose: ConnectionPurpose, node: NodeKind, replica: UInt32, pid: Int32, cookie: String) {
+        self.purpose = purpose
+        self.node = node
+        self.replica = replica
+        self.pid = pid
+        self.cookie = cookie
+    }
+
+    public func encode(into out: FrameBuffer) {
+        out.frame(FrameHeader(kind: .hello)) { out in
+            out.append(purpose.rawValue)
+            out.append(node.rawValue)
+            out.append(UInt16(0))
+            out.append(replica)
+            out.append(pid)
+            out.append(string: cookie)
+        }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> Hello {
+        var r = try reader(frame, .hello)
+        guard let purpose = ConnectionPurpose(rawValue: try r.read(UInt8.self, "hello.purpose")) else {
+            throw .invalid(field: "hello.purpose", reason: "unknown purpose")
+        }
+        guard let node = NodeKind(rawValue: try r.read(UInt8.self, "hello.node")) else {
+            throw .invalid(field: "hello.node", reason: "unknown node kind")
+        }
+        _ = try r.read(UInt16.self, "hello.reserved")
+        let replica = try r.read(UInt32.self, "hello.replica")
+        let pid = try r.read(Int32.self, "hello.pid")
+        let cookie = try r.string("hello.cookie")
+        return Hello(purpose: purpose, node: node, replica: replica, pid: pid, cookie: cookie)
+    }
+}
+
+/// supervisor → replica: what to run and where to listen.
+public struct ConfigMessage: Sendable, Equatable {
+    /// Absolute path of the config file (relative paths inside were relative to its directory).
+    public var configPath: String
+    /// The config file's text, as the supervisor validated it.
+    public var configText: String
+    /// Where this replica listens for its upstream (empty for none).
+    public var listenPath: String
+    /// Data frames each upstream connection may have outstanding.
+    public var credits: UInt32
+    public var heartbeatMillis: UInt32
+
+    public init(configPath: String, configText: String, listenPath: String, credits: UInt32, heartbeatMillis: UInt32) {
+        self.configPath = configPath
+        self.configText = configText
+        self.listenPath = listenPath
+        self.credits = credits
+        self.heartbeatMillis = heartbeatMillis
+    }
+
+    public func encode(into out: FrameBuffer) {
+        out.frame(FrameHeader(kind: .config)) { out in
+            out.append(string: configPath)
+            out.append(string: configText)
+            out.append(string: listenPath)
+            out.append(credits)
+            out.append(heartbeatMillis)
+        }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> ConfigMessage {
+        var r = try reader(frame, .config)
+        return ConfigMessage(configPath: try r.string("config.path"), configText: try r.string("config.text"),
+                             listenPath: try r.string("config.listen"), credits: try r.read(UInt32.self, "config.credits"),
+                             heartbeatMillis: try r.read(UInt32.self, "config.heartbeat"))
+    }
+}
+
+/// supervisor → replica: the replicas of the next stage (the whole current set, not a delta).
+public struct Membership: Sendable, Equatable {
+    public struct Member: Sendable, Equatable, Hashable {
+        public var node: NodeKind
+        public var replica: UInt32
+        public var path: String
+        public init(node: NodeKind, replica: UInt32, path: String) {
+            self.node = node
+            self.replica = replica
+            self.path = path
+        }
+    }
+
+    /// Increases with every change; a replica ignores an older one.
+    public var generation: UInt64
+    public var members: [Member]
+
+    public init(generation: UInt64, members: [Member]) {
+        self.generation = generation
+        self.members = members
+    }
+
+    public func encode(into out: FrameBuffer) {
+        out.frame(FrameHeader(kind: .membership)) { out in
+            out.append(generation)
+            out.append(UInt32(members.count))
+            for m in members {
+                out.append(m.node.rawValue)
+                out.append(m.replica)
+                out.append(string: m.path)
+            }
+        }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> Membership {
+        var r = try reader(frame, .membership)
+        let generation = try r.read(UInt64.self, "membership.generation")
+        let n = try r.readCount("membership.count", elementSize: 9)
+        var members: [Member] = []
+        for _ in 0..<n {
+            guard let node = NodeKind(rawValue: try r.read(UInt8.self, "membership.node")) else {
+                throw .invalid(field: "membership.node", reason: "unknown node kind")
+            }
+            members.append(Member(node: node, replica: try r.read(UInt32.self, "membership.replica"),
+                                  path: try r.string("membership.path")))
+        }
+        return Membership(generation: generation, members: members)
+    }
+}
+
+/// downstream → upstream: `count` more data frames may be sent.
+public struct Credit: Sendable, Equatable {
+    public var count: UInt32
+    public init(count: UInt32) { self.count = count }
+
+    public func encode(into out: FrameBuffer) {
+        out.frame(FrameHeader(kind: .credit)) { out in out.append(count) }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> Credit {
+        var r = try reader(frame, .credit)
+        return Credit(count: try r.read(UInt32.self, "credit.count"))
+    }
+}
+
+/// replica → supervisor, every heartbeat interval, from the processing loop.
+public struct Heartbeat: Sendable, Equatable {
+    public var batches: UInt64 = 0
+    public var rows: UInt64 = 0
+    /// Time spent processing batches since start.
+    public var busyNanos: UInt64 = 0
+    /// Complete input frames waiting.
+    public var queued: UInt32 = 0
+    /// Open downstream connections.
+    public var downstream: UInt32 = 0
+    public var rssBytes: UInt64 = 0
+
+    public init() {}
+
+    public func encode(into out: FrameBuffer) {
+        out.frame(FrameHeader(kind: .heartbeat)) { out in
+            out.append(batches)
+            out.append(rows)
+            out.append(busyNanos)
+            out.append(queued)
+            out.append(downstream)
+            out.append(rssBytes)
+        }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> Heartbeat {
+        var r = try reader(frame, .heartbeat)
+        var h = Heartbeat()
+        h.batches = try r.read(UInt64.self, "heartbeat.batches")
+        h.rows = try r.read(UInt64.self, "heartbeat.rows")
+        h.busyNanos = try r.read(UInt64.self, "heartbeat.busy")
+        h.queued = try r.read(UInt32.self, "heartbeat.queued")
+        h.downstream = try r.read(UInt32.self, "heartbeat.downstream")
+        h.rssBytes = try r.read(UInt64.self, "heartbeat.rss")
+        return h
+    }
+}
+
+/// replica → supervisor: it cannot run (bad model, bad config) or hit an internal error.
+public struct Failure: Sendable, Equatable {
+    public var message: String
+    public init(message: String) { self.message = message }
+
+    public func encode(into out: FrameBuffer) {
+        out.frame(FrameHeader(kind: .failure)) { out in out.append(string: message) }
+    }
+
+    public static func decode(_ frame: Frame) throws(FrameError) -> Failure {
+        var r = try reader(frame, .failure)
+        return Failure(message: try r.string("failure.message"))
+    }
+}
+
+/// A reader over `frame`'s payload after checking its kind.
+func reader(_ frame: Frame, _ kind: FrameKind) throws(FrameError) -> ByteReader {
+    guard frame.header.kind == kind else { throw .unexpected(kind: frame.header.kind, context: "where \(kind) belongs") }
+    return ByteReader(payload: frame.payload)
+}

@@ -1,1 +1,0 @@
-// Messages module: sources land here.

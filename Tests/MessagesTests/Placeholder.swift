@@ -1,1 +1,0 @@
-// MessagesTests: tests land here.
