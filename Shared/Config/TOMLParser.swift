@@ -139,6 +139,9 @@ private struct DocumentState {
         }
         lexer.advance()
         lexer.skipWhitespace()
+        guard table.depth + keys.count <= TOMLParser.maxDepth else {
+            throw lexer.error("keys nest too deeply (limit \(TOMLParser.maxDepth))", at: keys[0].position)
+        }
         let path = keys.reduce(table.path) { TOMLPath.join($0, $1.name) }
         return try parseValue(path: path, depth: table.depth + keys.count)
     }
