@@ -71,7 +71,9 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(file):\(position.line):\(position.column): \(message)" }
 
     /// A syntax error (the STYLE.md spelling: `ConfigError.syntax(line:column:message:)`).
-    public static func syntax(file: String, line: Int, column: Int, message: String) -> ConfigError {
+    public static func syntax(file: String, line: Int, column: Int, message: String)
+        -> ConfigError
+    {
         ConfigError(.syntax, file: file, position: SourcePosition(line: line, column: column),
                     message: message)
     }

@@ -74,9 +74,9 @@ extension ConfigLoader {
         guard kind.fieldTypes.contains(field.type) else {
             let types = kind.fieldTypes.map(\.rawValue).joined(separator: ", ")
             let article = field.type == .int ? "an" : "a"
-            throw feature.invalid(feature.keyPath("field"), "names \"\(fieldName)\", \(article) "
-                                  + "\(field.type.rawValue) field, but \(kindText) needs a field of "
-                                  + "type \(types)", at: fieldPosition)
+            let message = "names \"\(fieldName)\", \(article) \(field.type.rawValue) field, but "
+                + "\(kindText) needs a field of type \(types)"
+            throw feature.invalid(feature.keyPath("field"), message, at: fieldPosition)
         }
 
         let spec: FeatureKind

@@ -34,8 +34,8 @@ struct ConfigLoader {
     }
 
     func load(_ root: TOMLTable) throws(ConfigError) -> PipelineConfig {
-        let top = try TableReader(root, path: "", title: "", file: file,
-                                  known: ["pipeline", "input", "feature", "model", "output", "stage"])
+        let sections = ["pipeline", "input", "feature", "model", "output", "stage"]
+        let top = try TableReader(root, path: "", title: "", file: file, known: sections)
         let pipeline = try loadPipeline(top)
         let input = try loadInput(top)
         let features = try loadFeatures(top, schema: input)
@@ -81,8 +81,8 @@ struct ConfigLoader {
         let tables = try input?.tables("field") ?? []
         if tables.isEmpty {
             let need = "the input schema needs at least one field"
-            if let empty = input?.value("field") {
-                throw input!.invalid("input.field", "must not be empty: \(need)", at: empty.position)
+            if let input, let empty = input.value("field") {
+                throw input.invalid("input.field", "must not be empty: \(need)", at: empty.position)
             }
             let position = input?.table.position ?? .start
             let place = input == nil ? "" : " in the `[input]` table at line \(position.line)"
@@ -123,7 +123,9 @@ struct ConfigLoader {
 
     // MARK: [output]
 
-    private func loadOutput(_ top: TableReader, schema: InputSpec) throws(ConfigError) -> OutputSpec {
+    private func loadOutput(_ top: TableReader, schema: InputSpec) throws(ConfigError)
+        -> OutputSpec
+    {
         var spec = OutputSpec()
         guard let output = try top.subtable("output", title: "[output]",
                                             known: ["format", "passthrough", "labels", "fields"])
@@ -131,9 +133,10 @@ struct ConfigLoader {
         spec.format = try output.choice("format", OutputFormat.self) ?? spec.format
         if let passthrough = try output.strings("passthrough") {
             try checkUnique(passthrough, output, "passthrough")
-            for (i, (name, position)) in passthrough.enumerated() where schema.fieldIndex(name) == nil {
-                throw output.invalid("output.passthrough[\(i)]", "names \"\(name)\", which is not an "
-                                     + "input field" + Schema.hint(name, schema), at: position)
+            for (i, (name, position)) in passthrough.enumerated()
+            where schema.fieldIndex(name) == nil {
+                throw output.invalid("output.passthrough[\(i)]", "names \"\(name)\", which is not "
+                                     + "an input field" + Schema.hint(name, schema), at: position)
             }
             spec.passthrough = passthrough.map(\.string)
         }
@@ -162,8 +165,9 @@ struct ConfigLoader {
     }
 
     /// Rejects the second occurrence of any string in `items`.
-    func checkUnique(_ items: [(string: String, position: SourcePosition)], _ table: TableReader,
-                     _ key: String) throws(ConfigError) {
+    func checkUnique(_ items: [PositionedString], _ table: TableReader, _ key: String)
+        throws(ConfigError)
+    {
         var seen: [String: SourcePosition] = [:]
         for (i, (item, position)) in items.enumerated() {
             if let first = seen[item] {

@@ -89,7 +89,8 @@ struct TOMLLexer {
         while let byte = peek(), byte != Ascii.lineFeed {
             if byte == Ascii.carriageReturn, peek(1) == Ascii.lineFeed { return }
             if Ascii.isControl(byte) {
-                throw error("control character \(Ascii.codePoint(byte)) is not allowed in a comment")
+                throw error("control character \(Ascii.codePoint(byte)) is not allowed in a "
+                            + "comment")
             }
             advance()
         }

@@ -135,12 +135,14 @@ private struct DocumentState {
     {
         lexer.skipWhitespace()
         guard lexer.peek() == Ascii.equals else {
-            throw lexer.error("expected `=` after key `\(keys.display)`, found \(lexer.describeNext)")
+            throw lexer.error("expected `=` after key `\(keys.display)`, found "
+                              + lexer.describeNext)
         }
         lexer.advance()
         lexer.skipWhitespace()
         guard table.depth + keys.count <= TOMLParser.maxDepth else {
-            throw lexer.error("keys nest too deeply (limit \(TOMLParser.maxDepth))", at: keys[0].position)
+            throw lexer.error("keys nest too deeply (limit \(TOMLParser.maxDepth))",
+                              at: keys[0].position)
         }
         let path = keys.reduce(table.path) { TOMLPath.join($0, $1.name) }
         return try parseValue(path: path, depth: table.depth + keys.count)
@@ -220,7 +222,8 @@ private struct DocumentState {
             if lexer.peek() == Ascii.rightBrace { break }
             try checkInlineTableOpen(start)
             guard lexer.peek() == Ascii.comma else {
-                throw lexer.error("expected `,` or `}` in an inline table, found \(lexer.describeNext)")
+                throw lexer.error("expected `,` or `}` in an inline table, found "
+                                  + lexer.describeNext)
             }
             lexer.advance()
         }

@@ -52,8 +52,9 @@ final class TableNode {
             case .value(let value): value
             case .table(let table): TOMLValue(.table(table.freeze()), at: table.position)
             case .tableArray(let array):
-                TOMLValue(.array(array.tables.map { TOMLValue(.table($0.freeze()), at: $0.position) }),
-                          at: array.position)
+                TOMLValue(.array(array.tables.map { element in
+                    TOMLValue(.table(element.freeze()), at: element.position)
+                }), at: array.position)
             }
             return TOMLTable.Entry(key: entry.key, keyPosition: entry.keyPosition, value: value)
         })
@@ -97,10 +98,11 @@ struct TOMLTableBuilder {
             return table
         case .table(let table):
             let how = table.origin == .dotted ? "by dotted keys " : ""
-            throw fail("table `[\(path)]` is already defined \(how)at \(table.position)", at: header)
-        case .tableArray(let array):
-            throw fail("`\(path)` is already an array of tables (`[[\(path)]]` at \(array.position))",
+            throw fail("table `[\(path)]` is already defined \(how)at \(table.position)",
                        at: header)
+        case .tableArray(let array):
+            throw fail("`\(path)` is already an array of tables (`[[\(path)]]` at "
+                       + "\(array.position))", at: header)
         case .value(let value):
             throw fail("`\(path)` is already defined as \(value.typeNameWithArticle) at "
                        + "\(existing.keyPosition)", at: header)
@@ -125,8 +127,8 @@ struct TOMLTableBuilder {
             throw fail("cannot define `[[\(path)]]`: `\(path)` is already a table (at "
                        + "\(table.position))", at: header)
         case .value(let value):
-            throw fail("cannot define `[[\(path)]]`: `\(path)` is already \(value.typeNameWithArticle) "
-                       + "(at \(value.position))", at: header)
+            throw fail("cannot define `[[\(path)]]`: `\(path)` is already "
+                       + "\(value.typeNameWithArticle) (at \(value.position))", at: header)
         }
         let table = TableNode(origin: .arrayElement, position: header,
                               path: "\(path)[\(array.tables.count)]", depth: parent.depth + 1)
@@ -178,8 +180,9 @@ struct TOMLTableBuilder {
                 throw fail("cannot add keys to `\(path)` with a dotted key: it is an array of "
                            + "tables", at: key.position)
             case .value(let existing):
-                throw fail("cannot add keys to `\(path)`: it is already \(existing.typeNameWithArticle) "
-                           + "(at \(existing.position))", at: key.position)
+                throw fail("cannot add keys to `\(path)`: it is already "
+                           + "\(existing.typeNameWithArticle) (at \(existing.position))",
+                           at: key.position)
             }
         }
         let last = keys[keys.count - 1]

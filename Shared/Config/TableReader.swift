@@ -1,3 +1,6 @@
+/// A string from an array, with where it is written.
+typealias PositionedString = (string: String, position: SourcePosition)
+
 /// Reads one table of the configuration: typed getters whose errors name the key path, the
 /// expected and the found type, and point at the value (or at the table, for a missing key).
 struct TableReader {
@@ -57,46 +60,54 @@ struct TableReader {
 
     func value(_ key: String) -> TOMLValue? { table[key] }
 
-    func string(_ key: String) throws(ConfigError) -> String? {
+    /// The value of `key` and its conversion, or a type mismatch naming `expected`.
+    private func typed<T>(_ key: String, _ expected: String, _ convert: (TOMLValue) -> T?)
+        throws(ConfigError) -> (T, TOMLValue)?
+    {
         guard let value = table[key] else { return nil }
-        guard let string = value.string else { throw typeMismatch(keyPath(key), "a string", value) }
-        return string
+        guard let converted = convert(value) else {
+            throw typeMismatch(keyPath(key), expected, value)
+        }
+        return (converted, value)
+    }
+
+    func string(_ key: String) throws(ConfigError) -> String? {
+        try typed(key, "a string", \.string)?.0
     }
 
     /// A string that must not be empty.
     func text(_ key: String) throws(ConfigError) -> String? {
-        guard let string = try string(key) else { return nil }
-        if string.isEmpty { throw invalid(keyPath(key), "must not be empty", at: table[key]!.position) }
+        guard let (string, value) = try typed(key, "a string", \.string) else { return nil }
+        if string.isEmpty { throw invalid(keyPath(key), "must not be empty", at: value.position) }
         return string
     }
 
+    /// An integer in `range`; `note` follows the range in the message, e.g. " (1 KiB...1 GiB)".
     func integer(_ key: String, in range: ClosedRange<Int>, describing note: String = "")
         throws(ConfigError) -> Int?
     {
-        guard let value = table[key] else { return nil }
-        guard let integer = value.integer else { throw typeMismatch(keyPath(key), "an integer", value) }
+        guard let (integer, value) = try typed(key, "an integer", \.integer) else { return nil }
         guard range.contains(integer) else {
             let bounds = range.upperBound == .max
                 ? "at least \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
-            throw invalid(keyPath(key), "must be \(bounds)\(note), found \(integer)", at: value.position)
+            throw invalid(keyPath(key), "must be \(bounds)\(note), found \(integer)",
+                          at: value.position)
         }
         return integer
     }
 
     /// A finite number; integers are accepted where floats are expected.
     func number(_ key: String) throws(ConfigError) -> Double? {
-        guard let value = table[key] else { return nil }
-        guard let number = value.number else { throw typeMismatch(keyPath(key), "a number", value) }
+        guard let (number, value) = try typed(key, "a number", \.number) else { return nil }
         guard number.isFinite else {
-            throw invalid(keyPath(key), "must be a finite number, found \(number)", at: value.position)
+            throw invalid(keyPath(key), "must be a finite number, found \(number)",
+                          at: value.position)
         }
         return number
     }
 
     func boolean(_ key: String) throws(ConfigError) -> Bool? {
-        guard let value = table[key] else { return nil }
-        guard let boolean = value.boolean else { throw typeMismatch(keyPath(key), "a boolean", value) }
-        return boolean
+        try typed(key, "a boolean", \.boolean)?.0
     }
 
     /// One of the raw values of `E`, suggesting the closest on a typo.
@@ -120,10 +131,9 @@ struct TableReader {
     }
 
     /// An array of strings, each with its position.
-    func strings(_ key: String) throws(ConfigError) -> [(string: String, position: SourcePosition)]? {
-        guard let value = table[key] else { return nil }
-        guard let array = value.array else { throw typeMismatch(keyPath(key), "an array of strings", value) }
-        var out: [(string: String, position: SourcePosition)] = []
+    func strings(_ key: String) throws(ConfigError) -> [PositionedString]? {
+        guard let (array, _) = try typed(key, "an array of strings", \.array) else { return nil }
+        var out: [PositionedString] = []
         for (i, item) in array.enumerated() {
             guard let string = item.string else {
                 throw typeMismatch("\(keyPath(key))[\(i)]", "a string", item)
@@ -134,17 +144,17 @@ struct TableReader {
     }
 
     /// A sub-table (a `[header]`, a dotted-key table or an inline table).
-    func subtable(_ key: String, title: String, known: [String]) throws(ConfigError) -> TableReader? {
-        guard let value = table[key] else { return nil }
-        guard let sub = value.table else { throw typeMismatch(keyPath(key), "a table", value) }
+    func subtable(_ key: String, title: String, known: [String]) throws(ConfigError)
+        -> TableReader?
+    {
+        guard let (sub, _) = try typed(key, "a table", \.table) else { return nil }
         return try TableReader(sub, path: keyPath(key), title: title, file: file, known: known)
     }
 
     /// The tables of an array of tables (`[[key]]`, or an array of inline tables).
     func tables(_ key: String) throws(ConfigError) -> [TOMLTable]? {
-        guard let value = table[key] else { return nil }
         let expected = "an array of tables (`[[\(keyPath(key))]]`)"
-        guard let array = value.array else { throw typeMismatch(keyPath(key), expected, value) }
+        guard let (array, _) = try typed(key, expected, \.array) else { return nil }
         var out: [TOMLTable] = []
         for (i, item) in array.enumerated() {
             guard let table = item.table else {
