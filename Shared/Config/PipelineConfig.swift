@@ -63,7 +63,7 @@ public struct PipelineSection: Sendable, Equatable {
     }
 }
 
-public enum InputFormat: String, Sendable, Equatable { case jsonl, csv }
+public enum InputFormat: String, Sendable, Equatable, CaseIterable { case jsonl, csv }
 
 /// `[input]` plus its `[[input.field]]` schema.
 public struct InputSpec: Sendable, Equatable {
@@ -87,7 +87,7 @@ public struct InputSpec: Sendable, Equatable {
     public func fieldIndex(_ name: String) -> Int? { fields.firstIndex { $0.name == name } }
 }
 
-public enum FieldType: String, Sendable, Equatable { case float, int, string, bool }
+public enum FieldType: String, Sendable, Equatable, CaseIterable { case float, int, string, bool }
 
 /// One `[[input.field]]`.
 public struct FieldSpec: Sendable, Equatable {
@@ -157,7 +157,7 @@ public struct ModelSpec: Sendable, Equatable {
     }
 }
 
-public enum OutputFormat: String, Sendable, Equatable { case jsonl, csv }
+public enum OutputFormat: String, Sendable, Equatable, CaseIterable { case jsonl, csv }
 
 /// The fields an output record can carry after its passthrough fields.
 public enum OutputField: String, Sendable, Equatable, CaseIterable {

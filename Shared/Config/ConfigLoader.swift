@@ -1,0 +1,191 @@
+extension PipelineConfig {
+    /// Parses and validates a `pipeline.toml` (DESIGN.md section 5).
+    ///
+    /// Every key is type- and range-checked, unknown keys and tables are rejected (with a
+    /// "did you mean" when one is close), features and output fields are checked against the
+    /// input schema, and relative paths are resolved against the file's directory. `stages`
+    /// holds all four stages, with defaults for those without a `[stage.X]` table.
+    /// - Parameters:
+    ///   - text: the file's contents.
+    ///   - path: the file's absolute path: it names the file in errors, gives the directory
+    ///     relative paths are resolved against, and the default `pipeline.name`.
+    /// - Throws: `ConfigError` at the first problem, as `file:line:column: message`.
+    public static func parse(text: String, path: String) throws(ConfigError) -> PipelineConfig {
+        try parse(bytes: Array(text.utf8), path: path)
+    }
+
+    /// Like `parse(text:path:)`, from the file's raw bytes, so that invalid UTF-8 is reported
+    /// at its line and column instead of being replaced.
+    /// - Throws: `ConfigError` at the first problem, as `file:line:column: message`.
+    public static func parse(bytes: [UInt8], path: String) throws(ConfigError) -> PipelineConfig {
+        let root = try TOMLParser.parse(bytes: bytes, file: path)
+        return try ConfigLoader(file: path).load(root)
+    }
+}
+
+/// Maps the parsed TOML tree onto `PipelineConfig`, section by section.
+struct ConfigLoader {
+    let file: String
+    let baseDirectory: String
+
+    init(file: String) {
+        self.file = file
+        baseDirectory = ConfigPath.directory(of: file)
+    }
+
+    func load(_ root: TOMLTable) throws(ConfigError) -> PipelineConfig {
+        let sections = ["pipeline", "input", "feature", "model", "output", "stage"]
+        let top = try TableReader(root, path: "", title: "", file: file, known: sections)
+        let pipeline = try loadPipeline(top)
+        let input = try loadInput(top)
+        let features = try loadFeatures(top, schema: input)
+        let model = try loadModel(top)
+        let output = try loadOutput(top, schema: input)
+        let stages = try loadStages(top)
+        return PipelineConfig(pipeline: pipeline, input: input, features: features, model: model,
+                              output: output, stages: stages, baseDirectory: baseDirectory)
+    }
+
+    // MARK: [pipeline]
+
+    private func loadPipeline(_ top: TableReader) throws(ConfigError) -> PipelineSection {
+        var section = PipelineSection(name: RunName.fallback(directory: baseDirectory))
+        guard let table = try top.subtable("pipeline", title: "[pipeline]",
+                                           known: ["name", "batch_rows", "linger_ms", "window"])
+        else { return section }
+        if let name = try table.string("name") {
+            if let problem = RunName.problem(name) {
+                throw table.invalid("pipeline.name", problem, at: table.value("name")!.position)
+            }
+            section.name = name
+        }
+        section.batchRows = try table.integer("batch_rows", in: 1...65536) ?? section.batchRows
+        section.lingerMs = try table.integer("linger_ms", in: 0...10000) ?? section.lingerMs
+        section.window = try table.integer("window", in: 1...4096) ?? section.window
+        return section
+    }
+
+    // MARK: [input] and [[input.field]]
+
+    private func loadInput(_ top: TableReader) throws(ConfigError) -> InputSpec {
+        let input = try top.subtable("input", title: "[input]",
+                                     known: ["format", "max_errors", "max_line_bytes", "field"])
+        var spec = InputSpec(fields: [])
+        if let input {
+            spec.format = try input.choice("format", InputFormat.self) ?? spec.format
+            spec.maxErrors = try input.integer("max_errors", in: -1...Int.max) ?? spec.maxErrors
+            spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(1 << 30),
+                                                  describing: " (1 KiB...1 GiB)")
+                ?? spec.maxLineBytes
+        }
+        let tables = try input?.tables("field") ?? []
+        if tables.isEmpty {
+            let need = "the input schema needs at least one field"
+            if let input, let empty = input.value("field") {
+                throw input.invalid("input.field", "must not be empty: \(need)", at: empty.position)
+            }
+            let position = input?.table.position ?? .start
+            let place = input == nil ? "" : " in the `[input]` table at line \(position.line)"
+            throw ConfigError(.missingKey, file: file, position: position,
+                              message: "missing `[[input.field]]`\(place): \(need)")
+        }
+        var seen: [String: SourcePosition] = [:]
+        for (i, table) in tables.enumerated() {
+            let field = try TableReader(table, path: "input.field[\(i)]", title: "[[input.field]]",
+                                        file: file, known: ["name", "type", "required"])
+            let name = try field.require(field.text("name"), "name")
+            let namePosition = field.value("name")!.position
+            if let first = seen[name] {
+                throw field.invalid(field.keyPath("name"), "repeats the field name \"\(name)\" "
+                                    + "(first at \(first))", at: namePosition)
+            }
+            seen[name] = namePosition
+            let type = try field.require(field.choice("type", FieldType.self), "type")
+            let required = try field.boolean("required") ?? true
+            spec.fields.append(FieldSpec(name: name, type: type, required: required))
+        }
+        return spec
+    }
+
+    // MARK: [model]
+
+    private func loadModel(_ top: TableReader) throws(ConfigError) -> ModelSpec {
+        guard let model = try top.subtable("model", title: "[model]",
+                                           known: ["path", "input", "output"]) else {
+            throw ConfigError(.missingKey, file: file, position: .start,
+                              message: "missing required table `[model]` (with `path`, the ONNX "
+                                  + "file)")
+        }
+        let path = try model.require(model.text("path"), "path")
+        return ModelSpec(path: ConfigPath.resolve(path, against: baseDirectory),
+                         input: try model.text("input"), output: try model.text("output"))
+    }
+
+    // MARK: [output]
+
+    private func loadOutput(_ top: TableReader, schema: InputSpec) throws(ConfigError)
+        -> OutputSpec
+    {
+        var spec = OutputSpec()
+        guard let output = try top.subtable("output", title: "[output]",
+                                            known: ["format", "passthrough", "labels", "fields"])
+        else { return spec }
+        spec.format = try output.choice("format", OutputFormat.self) ?? spec.format
+        if let passthrough = try output.strings("passthrough") {
+            try checkUnique(passthrough, output, "passthrough")
+            for (i, (name, position)) in passthrough.enumerated()
+            where schema.fieldIndex(name) == nil {
+                throw output.invalid("output.passthrough[\(i)]", "names \"\(name)\", which is not "
+                                     + "an input field" + Schema.hint(name, schema), at: position)
+            }
+            spec.passthrough = passthrough.map(\.string)
+        }
+        if let labels = try output.strings("labels") {
+            if labels.isEmpty {
+                throw output.invalid("output.labels", "must not be empty (leave it out to print "
+                                     + "class indices)", at: output.value("labels")!.position)
+            }
+            spec.labels = labels.map(\.string)
+        }
+        if let fields = try output.strings("fields") {
+            if fields.isEmpty {
+                throw output.invalid("output.fields", "must not be empty",
+                                     at: output.value("fields")!.position)
+            }
+            try checkUnique(fields, output, "fields")
+            spec.fields = []
+            for (i, (name, position)) in fields.enumerated() {
+                spec.fields.append(try TableReader.choice(name, OutputField.self) {
+                    (message) throws(ConfigError) in
+                    throw output.invalid("output.fields[\(i)]", message, at: position)
+                })
+            }
+        }
+        return spec
+    }
+
+    /// Rejects the second occurrence of any string in `items`.
+    func checkUnique(_ items: [PositionedString], _ table: TableReader, _ key: String)
+        throws(ConfigError)
+    {
+        var seen: [String: SourcePosition] = [:]
+        for (i, (item, position)) in items.enumerated() {
+            if let first = seen[item] {
+                throw table.invalid("\(table.keyPath(key))[\(i)]", "repeats \"\(item)\" (first at "
+                                    + "\(first))", at: position)
+            }
+            seen[item] = position
+        }
+    }
+}
+
+/// Hints about the input schema for error messages.
+enum Schema {
+    /// "; did you mean `x`?" or " (input fields: a, b)".
+    static func hint(_ name: String, _ schema: InputSpec) -> String {
+        let names = schema.fields.map(\.name)
+        let suggestion = Suggestion.didYouMean(name, in: names)
+        return suggestion.isEmpty ? " (input fields: " + names.joined(separator: ", ") + ")"
+            : suggestion
+    }
+}

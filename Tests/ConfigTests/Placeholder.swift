@@ -1,1 +1,0 @@
-// ConfigTests: tests land here.
