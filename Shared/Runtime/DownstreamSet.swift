@@ -1,0 +1,165 @@
+import Glibc
+import Messages
+
+/// The sending side of one data-path hop: connections to every replica of the next stage, the
+/// credit each has granted, and join-the-shortest-queue choice among them.
+public final class DownstreamSet {
+    public final class Link {
+        public let member: Membership.Member
+        public let connection: Connection
+        /// Frames the downstream replica will still accept.
+        public internal(set) var credits = 0
+        /// No longer a member: nothing new is sent; closed once flushed and the peer hangs up.
+        public internal(set) var retired = false
+        fileprivate var halfClosed = false
+
+        init(member: Membership.Member, connection: Connection) {
+            self.member = member
+            self.connection = connection
+        }
+    }
+
+    public private(set) var links: [Link] = []
+    private var generation: UInt64 = 0
+    private let hello: Hello
+    private let scratch = FrameBuffer(capacity: 4096)
+    private var roundRobin = 0
+    /// Called when a link closes before it was retired (the replica died): frames sent on it
+    /// that the sink has not committed are lost, and the source must replay them.
+    public var onLinkLost: ((Link) -> Void)?
+
+    /// - Parameter hello: what this side says on each new connection (purpose `.data`).
+    public init(hello: Hello) {
+        self.hello = hello
+    }
+
+    /// Makes the set match `membership`: connects to new members, retires missing ones.
+    /// Older generations are ignored.
+    public func apply(_ membership: Membership) {
+        guard membership.generation > generation else { return }
+        generation = membership.generation
+        let wanted = Set(membership.members)
+        for link in links where !link.retired && !wanted.contains(link.member) {
+            link.retired = true
+        }
+        let present = Set(links.filter { !$0.retired }.map(\.member))
+        for member in membership.members where !present.contains(member) {
+            do {
+                let fd = try UnixSocket.connect(path: member.path)
+                let connection = Connection(fd: fd, name: "\(member.node.name).\(member.replica)")
+                try connection.send(using: scratch) { hello.encode(into: $0) }
+                links.append(Link(member: member, connection: connection))
+            } catch {
+                // It died or is being replaced between the membership and now; the supervisor
+                // will send a new membership.
+                Log.error("cannot connect to \(member.node.name).\(member.replica) at \(member.path): \(error)")
+            }
+        }
+        retireFlushed()
+    }
+
+    /// The live link with the most credit (ties: round robin), or nil when none has any.
+    public func pick() -> Link? {
+        var best: Link?
+        let n = links.count
+        guard n > 0 else { return nil }
+        for k in 0..<n {
+            let link = links[(roundRobin + k) % n]
+            guard !link.retired, !link.connection.isClosed, link.credits > 0 else { continue }
+            if best == nil || link.credits > best!.credits { best = link }
+        }
+        roundRobin = (roundRobin + 1) % n
+        return best
+    }
+
+    /// Total credit over live links.
+    public var availableCredit: Int { links.reduce(0) { $0 + ($1.retired ? 0 : $1.credits) } }
+
+    /// Live (not retired) links.
+    public var liveCount: Int { links.reduce(0) { $0 + ($1.retired || $1.connection.isClosed ? 0 : 1) } }
+
+    /// Sends whole frames on `link`, using one credit per data frame.
+    public func send(_ bytes: UnsafeRawBufferPointer, frames: Int = 1, to link: Link) throws(SystemError) {
+        precondition(link.credits >= frames, "sent without credit")
+        link.credits -= frames
+        try link.connection.send(bytes)
+    }
+
+    /// Adds every link's descriptor to `poll`; returns the slots in link order.
+    public func register(in poll: inout PollSet) -> [Int] {
+        links.map { poll.add($0.connection.fd, read: true, write: $0.connection.wantsWrite) }
+    }
+
+    /// Handles what `poll` reported for the slots `register` returned: credits in, bytes out,
+    /// hang-ups. Closed links are removed.
+    public func handle(_ poll: PollSet, slots: [Int]) {
+        for (link, slot) in zip(links, slots) {
+            if poll.writable(slot) || link.connection.wantsWrite { flush(link) }
+            if poll.readable(slot) { read(link) }
+        }
+        retireFlushed()
+        removeClosed()
+    }
+
+    /// True when every queued byte has been written.
+    public var allFlushed: Bool { links.allSatisfy { !$0.connection.wantsWrite } }
+
+    /// Retires every link (the sender is done): each closes once flushed and hung up by the peer.
+    public func retireAll() {
+        for link in links { link.retired = true }
+        retireFlushed()
+    }
+
+    /// True when no link is left open.
+    public var isEmpty: Bool { links.isEmpty }
+
+    private func flush(_ link: Link) {
+        do {
+            try link.connection.flush()
+        } catch {
+            lose(link, because: "\(error)")
+        }
+    }
+
+    private func read(_ link: Link) {
+        do {
+            let open = try link.connection.readAvailable()
+            while let frame = try link.connection.peekFrame() {
+                guard frame.header.kind == .credit else {
+                    throw FrameError.unexpected(kind: frame.header.kind, context: "from a downstream replica")
+                }
+                link.credits += Int(try Credit.decode(frame).count)
+                link.connection.consume(frame)
+            }
+            if !open {
+                if link.retired { link.connection.close() } else { lose(link, because: "closed the connection") }
+            }
+        } catch {
+            lose(link, because: "\(error)")
+        }
+    }
+
+    private func lose(_ link: Link, because reason: String) {
+        guard !link.connection.isClosed else { return }
+        link.connection.close()
+        if !link.retired {
+            Log.error("lost \(link.connection.name): \(reason)")
+            onLinkLost?(link)
+        }
+    }
+
+    /// Half-closes retired links whose queues are empty, so the peer sees end of input.
+    private func retireFlushed() {
+        for link in links where link.retired && !link.halfClosed && !link.connection.isClosed {
+            flush(link)
+            if !link.connection.wantsWrite {
+                link.connection.shutdownWrite()
+                link.halfClosed = true
+            }
+        }
+    }
+
+    private func removeClosed() {
+        links.removeAll { $0.connection.isClosed }
+    }
+}

@@ -1,0 +1,148 @@
+import Glibc
+import Messages
+
+/// State of one running replica; `ReplicaHost.main` drives it.
+final class Replica {
+    let node: NodeKind
+    let options: ReplicaOptions
+    let control: Connection
+    let scratch = FrameBuffer(capacity: 4096)
+    let output = FrameBuffer(capacity: 1 << 20)
+    var stats = Heartbeat()
+    var draining = false
+    var heartbeatNanos: UInt64 = 250_000_000
+
+    init(node: NodeKind, options: ReplicaOptions) throws {
+        self.node = node
+        self.options = options
+        let fd = try UnixSocket.connect(path: options.controlPath)
+        control = Connection(fd: fd, name: "control")
+        try control.send(using: scratch) {
+            Hello(purpose: .control, node: node, replica: options.replica, pid: getpid(), cookie: options.cookie).encode(into: $0)
+        }
+    }
+
+    /// Waits for the next control frame, blocking (used before the loop starts).
+    private func awaitControlFrame() throws -> Frame? {
+        while true {
+            if let frame = try control.peekFrame() { return frame }
+            try control.flush()
+            var poll = PollSet()
+            poll.add(control.fd, read: true, write: control.wantsWrite)
+            try poll.wait(timeoutMillis: -1)
+            if !(try control.readAvailable()), try control.peekFrame() == nil { return nil }
+        }
+    }
+
+    func run(makeProcessor: (ConfigMessage) throws -> any StageProcessor) -> ReplicaHost.Exit {
+        let config: ConfigMessage
+        var processor: any StageProcessor
+        let upstream: UpstreamSet
+        do {
+            guard let frame = try awaitControlFrame() else {
+                Log.error("the supervisor closed the control connection before sending a config")
+                return .supervisorGone
+            }
+            config = try ConfigMessage.decode(frame)
+            control.consume(frame)
+            heartbeatNanos = UInt64(max(config.heartbeatMillis, 10)) * 1_000_000
+        } catch {
+            Log.error("bad config message: \(error)")
+            return .startFailed
+        }
+        do {
+            processor = try makeProcessor(config)
+            let upstreamNode = NodeKind(rawValue: node.rawValue - 1)!
+            upstream = try UpstreamSet(path: config.listenPath, cookie: options.cookie, expected: upstreamNode,
+                                       initialCredits: config.credits)
+        } catch {
+            Log.error("\(error)")
+            try? control.send(using: scratch) { Failure(message: "\(error)").encode(into: $0) }
+            _ = try? control.flush()
+            return .startFailed
+        }
+        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: node, replica: options.replica,
+                                                    pid: getpid(), cookie: options.cookie))
+        do {
+            try control.send(using: scratch) { $0.frame(.ready) }
+            return try loop(processor: &processor, upstream: upstream, downstream: downstream)
+        } catch {
+            Log.error("\(error)")
+            try? control.send(using: scratch) { Failure(message: "\(error)").encode(into: $0) }
+            _ = try? control.flush()
+            return .processingFailed
+        }
+    }
+
+    private func loop(processor: inout any StageProcessor, upstream: UpstreamSet, downstream: DownstreamSet) throws -> ReplicaHost.Exit {
+        let inputKind = type(of: processor).inputKind
+        var nextBeat = Sys.monotonicNanos() + heartbeatNanos
+        var poll = PollSet()
+        while true {
+            // Process every frame that has somewhere to go.
+            while let target = downstream.pick(), let (link, frame) = upstream.next() {
+                let started = Sys.monotonicNanos()
+                output.removeAll()
+                do {
+                    if frame.header.kind == .errors {
+                        output.append(bytes: UnsafeRawBufferPointer(start: frame.payload.baseAddress! - FrameHeader.size,
+                                                                    count: frame.header.frameLength))
+                    } else if frame.header.kind == inputKind {
+                        try processor.process(frame, into: output)
+                    } else {
+                        throw FrameError.unexpected(kind: frame.header.kind, context: "at \(node.name), which takes \(inputKind)")
+                    }
+                } catch let error as FrameError {
+                    upstream.drop(link, because: "\(error)")
+                    continue
+                }
+                stats.rows += UInt64(frame.header.rowCount)
+                stats.batches += 1
+                upstream.consumed(frame, from: link)
+                try downstream.send(output.bytes, to: target)
+                stats.busyNanos += Sys.monotonicNanos() - started
+            }
+            upstream.settle()
+
+            let now = Sys.monotonicNanos()
+            if now >= nextBeat {
+                stats.downstream = UInt32(downstream.liveCount)
+                stats.rssBytes = Sys.residentBytes()
+                try control.send(using: scratch) { stats.encode(into: $0) }
+                nextBeat = now + heartbeatNanos
+            }
+            if draining && upstream.openCount == 0 && downstream.allFlushed {
+                downstream.retireAll()
+                if downstream.isEmpty { return .ok }
+            }
+
+            poll.removeAll()
+            let controlSlot = poll.add(control.fd, read: true, write: control.wantsWrite)
+            let upstreamSlots = upstream.register(in: &poll)
+            let downstreamSlots = downstream.register(in: &poll)
+            let wait = Int32(min((nextBeat - min(nextBeat, Sys.monotonicNanos())) / 1_000_000 + 1, 1000))
+            try poll.wait(timeoutMillis: wait)
+
+            if poll.writable(controlSlot) && control.wantsWrite { try control.flush() }
+            if poll.readable(controlSlot) {
+                let open = try control.readAvailable()
+                while let frame = try control.peekFrame() {
+                    switch frame.header.kind {
+                    case .membership: downstream.apply(try Membership.decode(frame))
+                    case .drain: draining = true
+                    case .shutdown: return .ok
+                    default: throw FrameError.unexpected(kind: frame.header.kind, context: "on the control connection")
+                    }
+                    control.consume(frame)
+                }
+                if !open {
+                    Log.error("the supervisor went away (control connection closed); exiting")
+                    return .supervisorGone
+                }
+            }
+            upstream.handle(poll, slots: upstreamSlots)
+            downstream.handle(poll, slots: downstreamSlots)
+            stats.queued = upstream.hasQueuedFrames ? 1 : 0
+        }
+    }
+}

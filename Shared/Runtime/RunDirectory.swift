@@ -1,0 +1,122 @@
+import Glibc
+
+/// The run directory of one pipeline: sockets, the lock, the cookie and per-replica logs.
+///
+/// Created 0700; refused when it is a symlink, not a directory, not owned by this user, or
+/// open to group/others. Socket paths inside must fit `UnixSocket.maxPathBytes`.
+public struct RunDirectory: Sendable {
+    public let path: String
+
+    public enum Problem: Error, CustomStringConvertible, Sendable {
+        case unsafe(path: String, reason: String)
+        case alreadyRunning(path: String, pid: Int32)
+        case notRunning(path: String)
+        case system(SystemError)
+
+        public var description: String {
+            switch self {
+            case .unsafe(let path, let reason): "refusing to use run directory \(path): \(reason)"
+            case .alreadyRunning(let path, let pid): "a pipeline is already running in \(path) (pid \(pid)); stop it with `pipeline down` first"
+            case .notRunning(let path): "no pipeline is running in \(path)"
+            case .system(let e): "\(e)"
+            }
+        }
+    }
+
+    /// The default location for a pipeline named `name`: `$XDG_RUNTIME_DIR/pipeline/<name>`,
+    /// else `/tmp/pipeline-<uid>/<name>`.
+    public static func defaultPath(name: String) -> String {
+        if let xdg = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !xdg.isEmpty {
+            return "\(xdg)/pipeline/\(name)"
+        }
+        return "/tmp/pipeline-\(getuid())/\(name)"
+    }
+
+    public init(path: String) {
+        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    public var lockPath: String { "\(path)/lock" }
+    public var cookiePath: String { "\(path)/cookie" }
+    public var controlPath: String { "\(path)/control.sock" }
+    public var sinkPath: String { "\(path)/sink.sock" }
+    public var logDirectory: String { "\(path)/logs" }
+    public func socketPath(node: String, replica: Int) -> String { "\(path)/\(node).\(replica).sock" }
+    public func logPath(node: String, replica: Int) -> String { "\(logDirectory)/\(node).\(replica).log" }
+
+    /// Creates the directory (and missing parents, 0700) or checks an existing one.
+    public func prepare() throws(Problem) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            do { try Sys.mkdir(prefix, mode: 0o700) } catch { throw .system(error) }
+        }
+        try check(path)
+        do { try Sys.mkdir(logDirectory, mode: 0o700) } catch { throw .system(error) }
+        try check(logDirectory)
+    }
+
+    /// Refuses a path that is not a real directory owned by us with mode 0700 (no group/other bits).
+    public func check(_ dir: String) throws(Problem) {
+        let st: stat?
+        do { st = try Sys.lstat(dir) } catch { throw .system(error) }
+        guard let st else { throw .unsafe(path: dir, reason: "it does not exist") }
+        if (st.st_mode & S_IFMT) == S_IFLNK { throw .unsafe(path: dir, reason: "it is a symbolic link") }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .unsafe(path: dir, reason: "it is not a directory") }
+        guard st.st_uid == getuid() else { throw .unsafe(path: dir, reason: "it is owned by uid \(st.st_uid), not \(getuid())") }
+        guard st.st_mode & 0o077 == 0 else {
+            throw .unsafe(path: dir, reason: "its mode is \(String(st.st_mode & 0o777, radix: 8)); it must be 0700 (no access for group or others)")
+        }
+    }
+
+    /// Checks every socket path this run will use fits `sun_path`.
+    public func checkSocketPaths(longestNode: String, maxReplica: Int) throws {
+        for p in [controlPath, sinkPath, socketPath(node: longestNode, replica: maxReplica)]
+        where p.utf8.count > UnixSocket.maxPathBytes {
+            throw UnixSocket.PathTooLong(path: p)
+        }
+    }
+
+    /// Takes the run's lock (held until the process exits) and writes our pid into it.
+    /// - Throws: `.alreadyRunning` with the holder's pid.
+    public func lock() throws(Problem) -> Int32 {
+        let fd: Int32
+        do { fd = try Sys.open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) } catch { throw .system(error) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? Sys.readFile(lockPath, limit: 64)).flatMap { String(validating: $0, as: UTF8.self) }
+            Sys.close(fd)
+            let pid = Int32(holder?.split(separator: "\n").first ?? "") ?? 0
+            throw .alreadyRunning(path: path, pid: pid)
+        }
+        ftruncate(fd, 0)
+        let text = "\(getpid())\n"
+        do { try Sys.writeAll(fd, text) } catch { throw .system(error) }
+        return fd
+    }
+
+    /// The pid of the running pipeline, or nil when the lock is free (nothing is running).
+    public func runningPid() -> Int32? {
+        guard let fd = try? Sys.open(lockPath, O_RDONLY | O_NOFOLLOW) else { return nil }
+        defer { Sys.close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let holder = (try? Sys.readFile(lockPath, limit: 64)).flatMap { String(validating: $0, as: UTF8.self) }
+        return Int32(holder?.split(separator: "\n").first ?? "") ?? 0
+    }
+
+    /// Removes the sockets a previous run left behind (only socket files, only directly inside).
+    public func removeStaleSockets() {
+        guard let dir = opendir(path) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasSuffix(".sock") else { continue }
+            let full = "\(path)/\(name)"
+            if let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == S_IFSOCK { try? Sys.unlink(full) }
+        }
+    }
+}

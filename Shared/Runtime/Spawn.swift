@@ -1,0 +1,84 @@
+import Glibc
+
+/// Starting and reaping child processes with `posix_spawn` (Foundation's `Process` polls every
+/// 50 ms when waited on; shared/MEASURED.md).
+public enum Spawn {
+    /// How a child ended.
+    public enum Termination: Equatable, Sendable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let code): "exited with status \(code)"
+            case .signaled(let sig): "was killed by signal \(sig) (\(String(cString: strsignal(sig))))"
+            }
+        }
+    }
+
+    /// Starts `path` with `arguments` (argv[0] included) and `environment` ("K=V"), stdin from
+    /// /dev/null, stdout and stderr appended to `logPath`, in its own process group, with default
+    /// signal dispositions and an empty signal mask.
+    /// - Returns: the child's pid.
+    public static func start(path: String, arguments: [String], environment: [String], logPath: String) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 2, 1)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // Own process group: a terminal's Ctrl-C goes to the supervisor, which drains the replicas.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw SystemError("posix_spawn", errno: rc, context: path) }
+        return pid
+    }
+
+    /// Reaps one exited child without blocking; nil when none has exited.
+    public static func reap() -> (pid: pid_t, termination: Termination)? {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { return (pid, decode(status)) }
+            if pid < 0 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// Waits for `pid` to exit (blocking).
+    public static func wait(_ pid: pid_t) -> Termination? {
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, 0)
+            if r == pid { return decode(status) }
+            if r < 0 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    static func decode(_ status: Int32) -> Termination {
+        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
+}
