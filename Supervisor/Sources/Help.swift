@@ -1,0 +1,68 @@
+/// Help texts for `--help`.
+enum Help {
+    static let main = """
+        pipeline: score a stream of records with an ONNX model, one process per stage replica.
+
+        usage: pipeline <command> [options]
+
+        commands:
+          up       start every stage, stream stdin through them to stdout, stop at end of input
+          scale    change a running pipeline's replica counts (pipeline scale infer=4)
+          ps       list a running pipeline's replicas
+          logs     show replica logs (stderr of each replica)
+          down     drain and stop a running pipeline
+          check    validate a config file and its model without starting anything
+
+        common options:
+          -f, --file FILE    config file (default compose/pipeline.toml)
+          --run-dir DIR      run directory (default $XDG_RUNTIME_DIR/pipeline/<name>
+                             or /tmp/pipeline-<uid>/<name>)
+
+        `pipeline <command> --help` describes each command.
+        """
+
+    static let command: [String: String] = [
+        "up": """
+            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
+
+            Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
+            (JSON lines or CSV, as the config says), writes one scored record per accepted input
+            record to stdout in input order, and exits once the input is done and every replica
+            has stopped. Rejected records are reported on stderr (or FILE) as one JSON line each.
+
+              --scale STAGE=N   start N replicas of STAGE (overrides [stage.STAGE] replicas)
+              --errors FILE     write rejected-record lines to FILE instead of stderr
+            """,
+        "scale": """
+            usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]
+
+            Changes the replica count of stages of a running pipeline, live. New replicas join
+            once ready; removed ones finish what they hold, flush, and exit. Waits until done.
+            """,
+        "ps": """
+            usage: pipeline ps [-f FILE] [--run-dir DIR] [--json]
+
+            Lists every replica: stage, index, pid, state, uptime, batches and rows processed,
+            busy %, queued frames and memory.
+            """,
+        "logs": """
+            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE]
+
+            Prints the replicas' stderr logs (all stages, or STAGE), each line prefixed with its
+            replica. Works while the pipeline runs and after it has stopped.
+            """,
+        "down": """
+            usage: pipeline down [-f FILE] [--run-dir DIR]
+
+            Stops a running pipeline: it stops reading input, finishes and writes every batch
+            already read, stops the replicas and exits. Waits until it has.
+            """,
+        "check": """
+            usage: pipeline check [-f FILE]
+
+            Validates the config file and its model (schema vs features vs model input width,
+            model outputs vs labels) without starting anything, and prints the model's inputs,
+            outputs and operator counts.
+            """,
+    ]
+}

@@ -1,1 +1,0 @@
-// Supervisor library: sources land here.

@@ -1,0 +1,71 @@
+import Config
+import Glibc
+import Runtime
+
+/// `pipeline ps` output.
+enum StatusTable {
+    static func rows(_ s: Supervisor) -> [[String]] {
+        let now = Sys.monotonicNanos()
+        return s.replicas.filter(\.isAlive).sorted { ($0.stage, $0.index) < ($1.stage, $1.index) }.map { r in
+            [r.stage.rawValue, "\(r.index)", "\(r.pid)", r.state.rawValue,
+             String(format1(Double(now - r.startedNanos) / 1e9)) + "s", "\(r.heartbeat.batches)", "\(r.heartbeat.rows)",
+             format1(r.busy * 100), "\(r.heartbeat.queued)", format1(Double(r.heartbeat.rssBytes) / 1_048_576) + "M"]
+        }
+    }
+
+    static let header = ["STAGE", "REPLICA", "PID", "STATE", "UPTIME", "BATCHES", "ROWS", "BUSY%", "QUEUED", "RSS"]
+
+    static func text(_ s: Supervisor) -> String {
+        let table = [header] + rows(s)
+        var widths = Array(repeating: 0, count: header.count)
+        for row in table { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        var out = table.map { row in
+            row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cell.count) }
+                .joined(separator: "  ").trimmingTrailingSpaces()
+        }.joined(separator: "\n")
+        out += "\nsource: \(s.source.recordsRead) records read, \(s.source.window.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
+        return out
+    }
+
+    static func json(_ s: Supervisor) -> String {
+        let now = Sys.monotonicNanos()
+        let items = s.replicas.filter(\.isAlive).sorted { ($0.stage, $0.index) < ($1.stage, $1.index) }.map { r in
+            "{\"stage\":\"\(r.stage.rawValue)\",\"replica\":\(r.index),\"pid\":\(r.pid),\"state\":\"\(r.state.rawValue)\","
+                + "\"uptime_s\":\(format1(Double(now - r.startedNanos) / 1e9)),\"batches\":\(r.heartbeat.batches),"
+                + "\"rows\":\(r.heartbeat.rows),\"busy_pct\":\(format1(r.busy * 100)),\"queued\":\(r.heartbeat.queued),"
+                + "\"rss_bytes\":\(r.heartbeat.rssBytes)}"
+        }
+        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"records_read\":\(s.source.recordsRead),"
+            + "\"batches_in_flight\":\(s.source.window.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)}"
+    }
+
+    /// One decimal place.
+    static func format1(_ x: Double) -> String {
+        let tenths = Int((x * 10).rounded())
+        return "\(tenths / 10).\(abs(tenths % 10))"
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
+
+/// The one line printed on stderr when a run ends.
+enum RunSummary {
+    static func line(sink: Sink, recordsRead: Int, seconds: Double) -> String {
+        var s = "\(recordsRead) records read, \(sink.rows) written, \(sink.rejected) rejected"
+        if !sink.rejectedByCode.isEmpty {
+            s += " (" + sink.rejectedByCode.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        let rate = seconds > 0 ? Double(recordsRead) / seconds : 0
+        s += " in \(StatusTable.format1(seconds)) s (\(Int(rate)) records/s)"
+        if !sink.summary.labelCounts.isEmpty {
+            s += "; predicted classes: " + sink.summary.labelCounts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
+        }
+        return s
+    }
+}

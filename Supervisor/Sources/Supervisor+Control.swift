@@ -1,0 +1,212 @@
+import Config
+import Glibc
+import Messages
+import Runtime
+
+/// A `pipeline scale|ps|down` connection.
+final class ClientSession {
+    enum Wait {
+        /// Reply once these stages have reached their counts.
+        case scale(stages: [StageKind], deadline: UInt64, summary: String)
+        /// Reply when the run has finished.
+        case down
+    }
+
+    let connection: Connection
+    var wait: Wait?
+    init(connection: Connection) { self.connection = connection }
+
+    var waitingForDown: Bool {
+        if case .down = wait { return true }
+        return false
+    }
+}
+
+/// The control socket: replicas' hellos, readiness, heartbeats and failures; CLI requests.
+extension Supervisor {
+    func acceptControl() {
+        while true {
+            let fd: Int32
+            do {
+                guard let accepted = try UnixSocket.accept(controlListener) else { return }
+                fd = accepted
+            } catch {
+                Log.error("accept on the control socket: \(error)")
+                return
+            }
+            let connection = Connection(fd: fd, name: "control connection")
+            guard let peer = try? UnixSocket.peerCredentials(fd), peer.uid == getuid() else {
+                Log.error("refused a control connection from another user")
+                connection.close()
+                continue
+            }
+            pendingControl.append(connection)
+        }
+    }
+
+    /// Reads the first frame (hello) of new control connections and routes them.
+    func handlePending(_ poll: PollSet, slots: [Int]) {
+        var routed: [Connection] = []
+        for (connection, slot) in zip(pendingControl, slots) where poll.readable(slot) {
+            do {
+                let open = try connection.readAvailable()
+                guard let frame = try connection.peekFrame() else {
+                    if !open { connection.close() }
+                    continue
+                }
+                let hello = try Hello.decode(frame)
+                connection.consume(frame)
+                guard hello.cookie == cookie else { throw FrameError.invalid(field: "hello.cookie", reason: "wrong run cookie") }
+                switch hello.purpose {
+                case .control:
+                    guard let r = replicas.first(where: { $0.stage.node == hello.node && $0.index == Int(hello.replica) && $0.state == .starting }),
+                          r.pid == hello.pid else {
+                        throw FrameError.invalid(field: "hello", reason: "no starting replica \(hello.node.name).\(hello.replica) with pid \(hello.pid)")
+                    }
+                    connection.name = r.name
+                    r.control = connection
+                    routed.append(connection)
+                    try connection.send(using: scratch) {
+                        ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
+                                      credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
+                    }
+                    handleControlFrames(of: r)
+                case .client:
+                    connection.name = "client"
+                    let session = ClientSession(connection: connection)
+                    clients.append(session)
+                    routed.append(connection)
+                    handleRequests(session)
+                case .data:
+                    throw FrameError.invalid(field: "hello.purpose", reason: "data connections do not belong on the control socket")
+                }
+            } catch {
+                Log.error("closing a control connection: \(error)")
+                connection.close()
+            }
+        }
+        pendingControl.removeAll { connection in connection.isClosed || routed.contains { $0 === connection } }
+    }
+
+    func handleControl(of r: ReplicaRecord, poll: PollSet, slot: Int) {
+        guard let c = r.control else { return }
+        do {
+            if poll.writable(slot) && c.wantsWrite { try c.flush() }
+            if poll.readable(slot) {
+                let open = try c.readAvailable()
+                handleControlFrames(of: r)
+                if !open { r.control?.close() }
+            }
+        } catch {
+            Log.error("control connection of \(r.name): \(error)")
+            c.close()
+        }
+    }
+
+    private func handleControlFrames(of r: ReplicaRecord) {
+        guard let c = r.control else { return }
+        do {
+            while let frame = try c.peekFrame() {
+                switch frame.header.kind {
+                case .ready: becameReady(r)
+                case .heartbeat: r.record(try Heartbeat.decode(frame), now: Sys.monotonicNanos())
+                case .failure:
+                    let message = try Failure.decode(frame).message
+                    r.failure = message
+                    Log.error("\(r.name) failed: \(message)")
+                default: throw FrameError.unexpected(kind: frame.header.kind, context: "from replica \(r.name)")
+                }
+                c.consume(frame)
+            }
+        } catch {
+            Log.error("control connection of \(r.name): \(error)")
+            c.close()
+        }
+    }
+
+    func handleClients(_ poll: PollSet, slots: [Int]) {
+        for (client, slot) in zip(clients, slots) {
+            let c = client.connection
+            if poll.writable(slot) && c.wantsWrite { _ = try? c.flush() }
+            if poll.readable(slot) {
+                do {
+                    try c.readAvailable()
+                    handleRequests(client)
+                } catch {
+                    c.close()
+                }
+            }
+            if c.peerClosed && client.wait == nil && !c.wantsWrite { c.close() }
+        }
+        clients.removeAll { $0.connection.isClosed }
+    }
+
+    private func handleRequests(_ client: ClientSession) {
+        let c = client.connection
+        do {
+            while let frame = try c.peekFrame() {
+                let request = try Request.decode(frame)
+                c.consume(frame)
+                switch request.operation {
+                case .ps:
+                    let text = request.json ? StatusTable.json(self) : StatusTable.text(self)
+                    try c.send(using: scratch) { Reply(status: 0, text: text).encode(into: $0) }
+                case .scale:
+                    try scale(request, client: client)
+                case .down:
+                    client.wait = .down
+                    if phase == .running {
+                        Log.info("`pipeline down`: finishing the batches already read, then stopping")
+                        source.stopInput()
+                    }
+                }
+            }
+        } catch {
+            Log.error("client request: \(error)")
+            c.close()
+        }
+    }
+
+    private func scale(_ request: Request, client: ClientSession) throws {
+        guard phase == .running else {
+            try client.connection.send(using: scratch) {
+                Reply(status: UInt8(ExitCode.notRunning.rawValue), text: "the pipeline is stopping").encode(into: $0)
+            }
+            return
+        }
+        var stages: [StageKind] = []
+        var parts: [String] = []
+        for (node, count) in request.scales {
+            guard let stage = StageKind.allCases.first(where: { $0.node == node }), count <= 64 else {
+                throw FrameError.invalid(field: "request.scales", reason: "bad stage or count")
+            }
+            parts.append("\(stage.rawValue): \(replicas(of: stage).filter(\.isActive).count) → \(count)")
+            desired[stage] = Int(count)
+            stages.append(stage)
+        }
+        reconcile(now: Sys.monotonicNanos())
+        client.wait = .scale(stages: stages, deadline: Sys.monotonicNanos() + 60_000_000_000, summary: parts.joined(separator: ", "))
+    }
+
+    /// Sends the replies that were waiting for a scale to complete.
+    func answerClients(now: UInt64) {
+        for client in clients {
+            guard case .scale(let stages, let deadline, let summary) = client.wait else { continue }
+            let settled = stages.allSatisfy { stage in
+                let mine = replicas(of: stage)
+                return mine.filter { $0.state == .ready }.count == desired[stage]
+                    && !mine.contains { $0.state == .starting || $0.state == .draining || $0.state == .stopping }
+            }
+            var reply: Reply?
+            if settled {
+                reply = Reply(status: 0, text: "scaled \(summary)")
+            } else if now > deadline || phase != .running {
+                reply = Reply(status: UInt8(ExitCode.stageFailed.rawValue), text: "scaling \(summary) did not complete: \(StatusTable.text(self))")
+            }
+            if let reply {
+                client.wait = nil
+                try? client.connection.send(using: scratch) { reply.encode(into: $0) }
+            }
+        }
+    }
+}

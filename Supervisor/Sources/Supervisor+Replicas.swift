@@ -1,0 +1,140 @@
+import Config
+import Glibc
+import Messages
+import Runtime
+
+/// Replica lifecycle: spawning, membership, draining, crashes and restarts.
+extension Supervisor {
+    func replicas(of stage: StageKind) -> [ReplicaRecord] { replicas.filter { $0.stage == stage } }
+
+    /// Starts or drains replicas until each stage has its desired count.
+    func reconcile(now: UInt64) {
+        for stage in StageKind.allCases {
+            let active = replicas(of: stage).filter(\.isActive)
+            let want = desired[stage] ?? 1
+            if active.count < want && now >= restarts[stage]!.notBefore {
+                for _ in active.count..<want { spawn(stage, now: now) }
+            } else if active.count > want {
+                // Leave newest first; a replica still starting holds nothing and just stops.
+                let leaving = active.sorted { ($0.state == .starting ? 1 : 0, $0.index) > ($1.state == .starting ? 1 : 0, $1.index) }
+                for r in leaving.prefix(active.count - want) { drain(r) }
+            }
+        }
+        replicas.removeAll { $0.state == .exited && $0.termination != nil && now - $0.startedNanos > 60_000_000_000 }
+    }
+
+    func spawn(_ stage: StageKind, now: UInt64) {
+        let index = nextIndex[stage]!
+        nextIndex[stage] = index + 1
+        let socket = runDir.socketPath(node: stage.rawValue, replica: index)
+        let log = runDir.logPath(node: stage.rawValue, replica: index)
+        do {
+            let pid = try Spawn.start(path: binaries.path(stage),
+                                      arguments: [binaries.path(stage), "--control", runDir.controlPath, "--replica", "\(index)"],
+                                      environment: environment, logPath: log)
+            replicas.append(ReplicaRecord(stage: stage, index: index, pid: pid, socketPath: socket, logPath: log, now: now))
+        } catch {
+            fail(.environment, "cannot start \(stage.rawValue).\(index): \(error)")
+        }
+    }
+
+    /// Takes `r` out of its stage: upstream stops sending to it, it finishes and exits 0.
+    func drain(_ r: ReplicaRecord) {
+        switch r.state {
+        case .starting:
+            r.state = .stopping
+            Sys.kill(r.pid, SIGTERM)
+        case .ready:
+            r.state = .draining
+            broadcastMembership(of: r.stage)
+            try? r.control?.send(using: scratch) { $0.frame(.drain) }
+        default: break
+        }
+    }
+
+    /// The membership message listing `stage`'s ready replicas.
+    func membership(of stage: StageKind?) -> Membership {
+        guard let stage else {
+            return Membership(generation: generation, members: [.init(node: .sink, replica: 0, path: runDir.sinkPath)])
+        }
+        return Membership(generation: generation, members: replicas(of: stage).filter { $0.state == .ready }.map(\.member))
+    }
+
+    /// Tells everyone sending to `stage` its current replicas.
+    func broadcastMembership(of stage: StageKind) {
+        generation += 1
+        let m = membership(of: stage)
+        guard let previous = stage.previous else {
+            source.downstream.apply(m)
+            return
+        }
+        for r in replicas(of: previous) where r.state == .ready || r.state == .draining {
+            try? r.control?.send(using: scratch) { m.encode(into: $0) }
+        }
+    }
+
+    /// A replica reported ready: give it its downstream, and make it a member.
+    func becameReady(_ r: ReplicaRecord) {
+        guard r.state == .starting else { return }
+        r.state = .ready
+        generation += 1
+        let downstream = membership(of: r.stage.next)
+        try? r.control?.send(using: scratch) { downstream.encode(into: $0) }
+        broadcastMembership(of: r.stage)
+    }
+
+    /// Collects exited children and decides what each exit means.
+    func reap(now: UInt64) {
+        while let (pid, termination) = Spawn.reap() {
+            guard let r = replicas.first(where: { $0.pid == pid && $0.state != .exited }) else { continue }
+            let was = r.state
+            r.state = .exited
+            r.termination = termination
+            r.control?.close()
+            r.control = nil
+            try? Sys.unlink(r.socketPath)
+            if was == .ready || was == .draining { broadcastMembership(of: r.stage) }
+            guard phase == .running else { continue }
+            switch (was, termination) {
+            case (.stopping, _), (.draining, .exited(0)):
+                continue
+            case (.starting, .exited(let status)) where status != 0:
+                // It could not start (bad model, bad config): restarting will not help.
+                fail(.stageFailed, "\(r.name) failed to start (\(termination)): \(r.failure ?? "no message")\(LogTail.excerpt(r.logPath))")
+            default:
+                crashed(r, termination: termination, now: now)
+            }
+        }
+    }
+
+    private func crashed(_ r: ReplicaRecord, termination: Spawn.Termination, now: UInt64) {
+        let spec = config.stage(r.stage)
+        let jitter = Double.random(in: 0...1, using: &rng)
+        guard restarts[r.stage]!.crashed(now: now, spec: spec, jitter: jitter) else {
+            fail(.stageFailed, "stage \(r.stage.rawValue) failed: \(r.name) (pid \(r.pid)) \(termination), more than \(spec.maxRestarts) restarts within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(sink.lastCommittedLine)\(LogTail.excerpt(r.logPath))")
+            return
+        }
+        Log.info("\(r.name) (pid \(r.pid)) \(termination); restarting it and re-sending the batches in flight")
+        source.replay(unless: sink.has)
+    }
+
+    /// Kills ready replicas whose processing loop has gone quiet.
+    func checkHeartbeats(now: UInt64) {
+        for r in replicas where (r.state == .ready || r.state == .draining) && now > r.lastBeatNanos + hangNanos {
+            Log.error("\(r.name) (pid \(r.pid)) sent no heartbeat for \(Double(now - r.lastBeatNanos) / 1e9) s: killing it")
+            Sys.kill(r.pid, SIGKILL)
+            r.lastBeatNanos = now
+        }
+    }
+}
+
+/// The last lines of a replica's log, for error messages.
+enum LogTail {
+    static func excerpt(_ path: String, lines: Int = 5) -> String {
+        guard let bytes = try? Sys.readFile(path, limit: 1 << 20) else { return "" }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let tail = text.split(separator: "\n").suffix(lines)
+        guard !tail.isEmpty else { return "" }
+        return "\n  its log (\(path)):\n" + tail.map { "    " + $0 }.joined(separator: "\n")
+    }
+}

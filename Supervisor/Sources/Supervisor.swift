@@ -1,0 +1,242 @@
+import Config
+import Glibc
+import Messages
+import Runtime
+
+/// `pipeline up`: starts the replicas, runs the source and the sink, answers the control
+/// socket, reconciles replica counts, restarts crashed replicas, and stops everything at the end.
+final class Supervisor {
+    enum Phase: Equatable {
+        /// Streaming.
+        case running
+        /// Every replica has been told to exit; waiting for them.
+        case stopping
+    }
+
+    let config: PipelineConfig
+    let configPath: String
+    let configText: String
+    let runDir: RunDirectory
+    let binaries: StageBinaries
+    let cookie: String
+    let environment: [String]
+
+    /// Data frames each downstream grants each upstream connection.
+    let credits: UInt32 = 4
+    let heartbeatMillis: UInt32 = 250
+    /// A ready replica silent this long is considered hung.
+    let hangNanos: UInt64
+
+    var desired: [StageKind: Int] = [:]
+    var replicas: [ReplicaRecord] = []
+    var nextIndex: [StageKind: Int] = [:]
+    var restarts: [StageKind: RestartHistory] = [:]
+    var generation: UInt64 = 0
+    var phase = Phase.running
+    var exitCode = ExitCode.ok
+    var rng = SystemRandomNumberGenerator()
+
+    let controlListener: Int32
+    var pendingControl: [Connection] = []
+    var clients: [ClientSession] = []
+    let source: Source
+    let sink: Sink
+    let writer: OutputWriter
+    let wakeup: Wakeup
+    let signalFD: Int32
+    let scratch = FrameBuffer(capacity: 64 << 10)
+    let startNanos = Sys.monotonicNanos()
+    var interrupts = 0
+    var outputClosed = false
+
+    init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: UpOptions,
+         binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32) throws {
+        self.config = config
+        self.configPath = configPath
+        self.configText = configText
+        self.runDir = runDir
+        self.binaries = binaries
+        self.cookie = cookie
+        self.signalFD = signalFD
+        let hangSeconds = getenv("PIPELINE_HANG_SECONDS").flatMap { Double(String(cString: $0)) } ?? 5
+        hangNanos = UInt64(hangSeconds * 1e9)
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if !s.hasPrefix("PIPELINE_COOKIE=") { env.append(s) }
+            p += 1
+        }
+        environment = env + ["PIPELINE_COOKIE=\(cookie)"]
+        for stage in StageKind.allCases {
+            desired[stage] = options.scales[stage.rawValue] ?? config.stage(stage).replicas
+            nextIndex[stage] = 1
+            restarts[stage] = RestartHistory()
+        }
+        controlListener = try UnixSocket.listen(path: runDir.controlPath)
+        wakeup = try Wakeup()
+        writer = OutputWriter(wakeup: wakeup)
+        let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
+        sink = Sink(upstream: sinkSet, writer: writer, outputFD: 1, errorsFD: errorsFD,
+                    preamble: config.output.format == .csv ? OutputHeader.csv(config) : nil)
+        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: getpid(), cookie: cookie))
+        source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
+                        window: config.pipeline.window, maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
+    }
+
+    deinit {
+        Sys.close(controlListener)
+        try? Sys.unlink(runDir.controlPath)
+    }
+
+    /// Runs until the input is done and every replica has stopped; returns the exit code.
+    func run() -> ExitCode {
+        var poll = PollSet()
+        while true {
+            let now = Sys.monotonicNanos()
+            do {
+                try step(now: now)
+            } catch {
+                fail(.internalError, "supervisor: \(error)")
+            }
+            if phase == .stopping && !replicas.contains(where: \.isAlive) { break }
+
+            poll.removeAll()
+            let signalSlot = poll.add(signalFD)
+            let wakeSlot = poll.add(wakeup.readEnd)
+            let inputSlot = phase == .running && source.wantsInput ? poll.add(0) : nil
+            let controlSlot = poll.add(controlListener)
+            let pendingSlots = pendingControl.map { poll.add($0.fd, write: $0.wantsWrite) }
+            let replicaSlots = replicas.map { r in r.control.map { poll.add($0.fd, write: $0.wantsWrite) } }
+            let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
+            let sinkSlots = sink.upstream.register(in: &poll)
+            let sourceSlots = source.downstream.register(in: &poll)
+            do {
+                try poll.wait(timeoutMillis: timeout(now: now))
+            } catch {
+                fail(.internalError, "poll: \(error)")
+                continue
+            }
+
+            if poll.readable(signalSlot) { handleSignals() }
+            if poll.readable(wakeSlot) { wakeup.clear() }
+            if let slot = inputSlot, poll.readable(slot) {
+                do { try source.readInput(fd: 0) } catch {
+                    Log.error("reading stdin: \(error)")
+                    source.stopInput()
+                }
+            }
+            if poll.readable(controlSlot) { acceptControl() }
+            handlePending(poll, slots: pendingSlots)
+            for (replica, slot) in zip(replicas, replicaSlots) {
+                if let slot { handleControl(of: replica, poll: poll, slot: slot) }
+            }
+            handleClients(poll, slots: clientSlots)
+            sink.upstream.handle(poll, slots: sinkSlots)
+            source.downstream.handle(poll, slots: sourceSlots)
+        }
+        return finish()
+    }
+
+    /// One round of bookkeeping between polls.
+    private func step(now: UInt64) throws {
+        reap(now: now)
+        sink.collect { self.source.batch($0)?.lastLine }
+        if let written = writer.writtenThrough { source.written(through: written) }
+        if let failure = writer.failure, !outputClosed {
+            outputClosed = true
+            if failure.errno == EPIPE {
+                // `| head` closed our stdout: stop quietly.
+                stop(.ok)
+            } else {
+                fail(.internalError, "writing output: \(failure)")
+            }
+        }
+        if phase == .running {
+            let limit = config.input.maxErrors
+            if limit >= 0 && sink.rejected > limit {
+                fail(.inputErrors, "stopped: \(sink.rejected) records rejected, more than input.max_errors = \(limit); last committed input line \(sink.lastCommittedLine)")
+            }
+        }
+        if phase == .running {
+            source.tick(now: now)
+            try source.pump(now: now)
+            checkHeartbeats(now: now)
+            reconcile(now: now)
+            if source.isFinished { stop(exitCode) }
+        }
+        answerClients(now: now)
+    }
+
+    private func timeout(now: UInt64) -> Int32 {
+        var deadline = now + 250_000_000
+        if let linger = source.lingerDeadline { deadline = min(deadline, linger) }
+        for stage in StageKind.allCases {
+            let notBefore = restarts[stage]!.notBefore
+            if notBefore > now { deadline = min(deadline, notBefore) }
+        }
+        return Int32(max(0, (deadline - min(deadline, now) + 999_999) / 1_000_000))
+    }
+
+    /// Ends the run: every replica is told to exit; `run` returns once all have.
+    func stop(_ code: ExitCode) {
+        guard phase == .running else { return }
+        if exitCode == .ok { exitCode = code }
+        phase = .stopping
+        source.stopInput()
+        for r in replicas where r.isAlive {
+            r.state = .stopping
+            if let c = r.control {
+                try? c.send(using: scratch) { $0.frame(.shutdown) }
+            } else {
+                Sys.kill(r.pid, SIGTERM)
+            }
+        }
+    }
+
+    /// Ends the run with an error message on stderr.
+    func fail(_ code: ExitCode, _ message: String) {
+        guard phase == .running else { return }
+        Log.error(message)
+        exitCode = code
+        stop(code)
+    }
+
+    private func handleSignals() {
+        for signal in SignalPipe.drain() {
+            switch signal {
+            case SIGINT, SIGTERM, SIGHUP:
+                interrupts += 1
+                if interrupts == 1 {
+                    Log.info("interrupted: finishing the batches already read (again to force)")
+                    exitCode = .interrupted
+                    source.stopInput()
+                } else {
+                    Log.info("forced stop")
+                    exitCode = .interrupted
+                    phase = .stopping
+                    for r in replicas where r.isAlive {
+                        r.state = .stopping
+                        Sys.kill(r.pid, SIGKILL)
+                    }
+                }
+            default: break  // SIGCHLD: reaped in step()
+            }
+        }
+    }
+
+    private func finish() -> ExitCode {
+        reap(now: Sys.monotonicNanos())
+        sink.collect { self.source.batch($0)?.lastLine }
+        sink.finish()
+        writer.finish()
+        let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
+        Log.info(RunSummary.line(sink: sink, recordsRead: source.recordsRead, seconds: seconds))
+        for client in clients where client.waitingForDown {
+            try? client.connection.send(using: scratch) { Reply(status: 0, text: "stopped").encode(into: $0) }
+            _ = try? client.connection.flush()
+        }
+        try? Sys.unlink(runDir.sinkPath)
+        return exitCode
+    }
+}
