@@ -1,1 +1,4 @@
-print("pipeline: not built yet")
+import Glibc
+import PipelineSupervisor
+
+exit(PipelineMain.main(Array(CommandLine.arguments.dropFirst())))

@@ -17,6 +17,12 @@ public typealias StageName = String
 
 /// Which pipeline a command is about: a config file and/or an explicit run directory.
 public struct Target: Equatable, Sendable {
+    public init(configPath: String = "compose/pipeline.toml", configGiven: Bool = false, runDirectory: String? = nil) {
+        self.configPath = configPath
+        self.configGiven = configGiven
+        self.runDirectory = runDirectory
+    }
+
     public var configPath: String = "compose/pipeline.toml"
     public var configGiven = false
     public var runDirectory: String?

@@ -1,1 +1,7 @@
-print("featurize: not built yet")
+import Config
+import FeaturizeStage
+import Runtime
+
+ReplicaHost.main(node: .featurize) { message in
+    try FeaturizeProcessor(config: try PipelineConfig.parse(text: message.configText, path: message.configPath))
+}

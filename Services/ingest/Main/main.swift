@@ -1,1 +1,7 @@
-print("ingest: not built yet")
+import Config
+import IngestStage
+import Runtime
+
+ReplicaHost.main(node: .ingest) { message in
+    try IngestProcessor(config: try PipelineConfig.parse(text: message.configText, path: message.configPath))
+}

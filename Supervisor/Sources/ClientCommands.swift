@@ -1,0 +1,79 @@
+import Config
+import Glibc
+import Messages
+import Runtime
+
+/// `pipeline scale`, `ps`, `down`: one request to the running supervisor, one reply.
+enum ClientCommands {
+    static func request(_ target: Target, _ request: Request) throws(PipelineError) -> ExitCode {
+        let runDir = try ConfigFile.runDirectory(for: target)
+        guard runDir.runningPid() != nil,
+              let cookieBytes = try? Sys.readFile(runDir.cookiePath, limit: 256),
+              let cookie = String(validating: cookieBytes, as: UTF8.self) else {
+            throw PipelineError(.notRunning, "no pipeline is running in \(runDir.path)")
+        }
+        let reply: Reply
+        do {
+            let fd = try UnixSocket.connect(path: runDir.controlPath)
+            let connection = Connection(fd: fd, name: "control")
+            let scratch = FrameBuffer(capacity: 4096)
+            try connection.send(using: scratch) {
+                Hello(purpose: .client, node: .client, replica: 0, pid: getpid(), cookie: cookie).encode(into: $0)
+                request.encode(into: $0)
+            }
+            reply = try await(connection)
+        } catch let e as PipelineError {
+            throw e
+        } catch {
+            throw PipelineError(.notRunning, "cannot reach the pipeline in \(runDir.path): \(error)")
+        }
+        let out = reply.status == 0 ? 1 : 2 as Int32
+        try? Sys.writeAll(out, reply.text.hasSuffix("\n") ? reply.text : reply.text + "\n")
+        return ExitCode(rawValue: Int32(reply.status)) ?? .internalError
+    }
+
+    /// Blocks until the reply arrives.
+    private static func await(_ connection: Connection) throws -> Reply {
+        var poll = PollSet()
+        while true {
+            if let frame = try connection.peekFrame() { return try Reply.decode(frame) }
+            try connection.flush()
+            poll.removeAll()
+            poll.add(connection.fd, read: true, write: connection.wantsWrite)
+            try poll.wait(timeoutMillis: -1)
+            if !(try connection.readAvailable()), try connection.peekFrame() == nil {
+                throw PipelineError(.notRunning, "the pipeline closed the connection without answering")
+            }
+        }
+    }
+}
+
+/// `pipeline logs [STAGE]`: the replicas' stderr, read from the run directory.
+enum LogsCommand {
+    static func run(_ target: Target, stage: String?) throws(PipelineError) -> ExitCode {
+        let runDir = try ConfigFile.runDirectory(for: target)
+        let only = try stage.map { (s) throws(PipelineError) in try StageKind.parse(s) }
+        guard let dir = opendir(runDir.logDirectory) else {
+            throw PipelineError(.notRunning, "no logs in \(runDir.logDirectory): has this pipeline run?")
+        }
+        var files: [(StageKind, Int, String)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let parts = name.split(separator: ".")
+            guard parts.count == 3, parts[2] == "log", let s = StageKind(rawValue: String(parts[0])), let i = Int(parts[1]) else { continue }
+            if let only, only != s { continue }
+            files.append((s, i, name))
+        }
+        closedir(dir)
+        for (s, i, name) in files.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+            guard let bytes = try? Sys.readFile("\(runDir.logDirectory)/\(name)", limit: 256 << 20) else { continue }
+            let prefix = "\(s.rawValue).\(i) | "
+            var out = ""
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                out += prefix + line + "\n"
+            }
+            try? Sys.writeAll(1, out)
+        }
+        return .ok
+    }
+}

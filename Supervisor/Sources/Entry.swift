@@ -1,0 +1,37 @@
+import Glibc
+import Runtime
+
+/// The `pipeline` executable's main: parse, run, map errors to one line and an exit code.
+public enum PipelineMain {
+    public static func main(_ arguments: [String]) -> Int32 {
+        do {
+            switch try parseCommandLine(arguments) {
+            case .help(let text):
+                try? Sys.writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
+                return ExitCode.ok.rawValue
+            case .version:
+                try? Sys.writeAll(1, "pipeline 0.1.0\n")
+                return ExitCode.ok.rawValue
+            case .up(let options):
+                return try UpCommand.run(options).rawValue
+            case .scale(let target, let scales):
+                var request = Request(operation: .scale)
+                for (name, n) in scales { request.scales.append((try StageKind.parse(name).node, UInt32(n))) }
+                return try ClientCommands.request(target, request).rawValue
+            case .ps(let target, let json):
+                return try ClientCommands.request(target, Request(operation: .ps, json: json)).rawValue
+            case .down(let target):
+                return try ClientCommands.request(target, Request(operation: .down)).rawValue
+            case .logs(let target, let stage):
+                return try LogsCommand.run(target, stage: stage).rawValue
+            case .check(let target):
+                return try CheckCommand.run(target).rawValue
+            }
+        } catch {
+            try? Sys.writeAll(2, "pipeline: error: \(error.message)\n")
+            return error.code.rawValue
+        }
+    }
+}
+
+import Config

@@ -1,0 +1,84 @@
+import AggregateStage
+import Config
+import FeaturizeStage
+import IngestStage
+import InferStage
+import Messages
+
+/// The four stages chained in one process over the same frames the processes exchange: the
+/// reference the multi-process pipeline must match byte for byte, and the benchmark's
+/// "no IPC" baseline.
+public struct FusedPipeline {
+    private var ingest: IngestProcessor
+    private var featurize: FeaturizeProcessor
+    private var infer: InferProcessor
+    private var aggregate: AggregateProcessor
+    private let config: PipelineConfig
+    private let buffers = (0..<5).map { _ in FrameBuffer(capacity: 1 << 20) }
+
+    /// CPU time spent in each stage, in nanoseconds (ingest, featurize, infer, aggregate).
+    public private(set) var stageNanos: [UInt64] = [0, 0, 0, 0]
+
+    public init(config: PipelineConfig) throws {
+        self.config = config
+        ingest = try IngestProcessor(config: config)
+        featurize = try FeaturizeProcessor(config: config)
+        infer = try InferProcessor(config: config)
+        aggregate = try AggregateProcessor(config: config)
+    }
+
+    /// Scores `input` (the whole stdin of a run); returns stdout's bytes and the rejected records.
+    public mutating func run(input: UnsafeRawBufferPointer, clock: () -> UInt64 = { 0 }) throws -> (output: [UInt8], rejects: [Reject]) {
+        let splitter = InputSplitter(format: config.input.format, batchRows: config.pipeline.batchRows,
+                                     maxRecordBytes: config.input.maxLineBytes)
+        splitter.append(input)
+        splitter.endOfInput()
+        var output: [UInt8] = []
+        if config.output.format == .csv { output += Array(AggregateProcessor.csvHeader(config: config).utf8) }
+        var rejects: [Reject] = []
+        var sequence: UInt64 = 0
+        while let cut = splitter.nextBatch(flushPartial: true) {
+            let raw = buffers[0]
+            raw.removeAll()
+            (splitter.header ?? []).withUnsafeBytes { h in
+                cut.body.withUnsafeBytes { b in
+                    RawChunkView.encode(into: raw, sequence: sequence, firstLine: cut.firstLine, byteOffset: cut.byteOffset,
+                                        recordCount: cut.recordCount, rejects: cut.rejects, headerLine: h, body: b)
+                }
+            }
+            sequence += 1
+            var frame = try Self.only(raw)
+            for stage in 0..<4 where frame.header.kind != .errors {
+                let next = buffers[stage + 1]
+                next.removeAll()
+                let started = clock()
+                switch stage {
+                case 0: try ingest.process(frame, into: next)
+                case 1: try featurize.process(frame, into: next)
+                case 2: try infer.process(frame, into: next)
+                default: try aggregate.process(frame, into: next)
+                }
+                stageNanos[stage] += clock() - started
+                frame = try Self.only(next)
+            }
+            switch frame.header.kind {
+            case .output:
+                let out = try OutputBatchView.decode(frame)
+                output += out.text
+                rejects += try out.envelope.rejects()
+            case .errors:
+                rejects += try ErrorBatchView.decode(frame).envelope.rejects()
+            default:
+                throw FrameError.unexpected(kind: frame.header.kind, context: "at the end of the fused pipeline")
+            }
+        }
+        return (output, rejects)
+    }
+
+    private static func only(_ buffer: FrameBuffer) throws -> Frame {
+        guard let (frame, consumed) = try FrameDecoder().decode(buffer.bytes), consumed == buffer.count else {
+            throw FrameError.invalid(field: "frame", reason: "a stage must emit exactly one frame per batch")
+        }
+        return frame
+    }
+}

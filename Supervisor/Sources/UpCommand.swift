@@ -1,0 +1,73 @@
+import Config
+import Glibc
+import Messages
+import Runtime
+
+/// `pipeline up`.
+enum UpCommand {
+    static func run(_ options: UpOptions) throws(PipelineError) -> ExitCode {
+        let file = try ConfigFile.load(options.target.configPath)
+        var config = file.config
+        for (name, n) in options.scales {
+            let stage = try StageKind.parse(name)
+            var spec = config.stage(stage)
+            spec.replicas = n
+            config.stages[stage] = spec
+        }
+        _ = try Preflight.check(config)
+        let binaries = try StageBinaries()
+
+        let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
+                                  ?? RunDirectory.defaultPath(name: config.pipeline.name))
+        do {
+            try runDir.prepare()
+            _ = try runDir.lock()
+        } catch {
+            if case .alreadyRunning = error { throw PipelineError(.alreadyRunning, error.description) }
+            throw PipelineError(.environment, error.description)
+        }
+        do {
+            try runDir.checkSocketPaths(longestNode: "featurize", maxReplica: 9999)
+        } catch {
+            throw PipelineError(.environment, "\(error)")
+        }
+        runDir.removeStaleSockets()
+
+        let cookie: String
+        do {
+            cookie = try Sys.randomBytes(16).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            try Sys.writeFile(runDir.cookiePath, cookie)
+        } catch {
+            throw PipelineError(.environment, "cannot write the run cookie: \(error)")
+        }
+
+        var errorsFD: Int32 = 2
+        if let path = options.errorsPath {
+            do {
+                errorsFD = try Sys.open(ConfigFile.absolutePath(path), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            } catch {
+                throw PipelineError(.usage, "cannot open --errors file \(path): \(error)")
+            }
+        }
+
+        signal(SIGPIPE, SIG_IGN)
+        let signalFD: Int32
+        do {
+            signalFD = try SignalPipe.install([SIGINT, SIGTERM, SIGHUP, SIGCHLD])
+        } catch {
+            throw PipelineError(.internalError, "cannot install signal handlers: \(error)")
+        }
+        Log.prefix = "pipeline"
+        let supervisor: Supervisor
+        do {
+            supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
+                                        options: options, binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        errorsFD: errorsFD)
+        } catch let e as UnixSocket.PathTooLong {
+            throw PipelineError(.environment, e.description)
+        } catch {
+            throw PipelineError(.environment, "cannot start: \(error)")
+        }
+        return supervisor.run()
+    }
+}

@@ -1,1 +1,0 @@
-// RuntimeTests: tests land here.

@@ -1,0 +1,66 @@
+import Config
+import Messages
+import Testing
+@testable import PipelineSupervisor
+
+@Suite struct CommandLineTests {
+    @Test func upWithScalesAndTarget() throws {
+        let command = try parseCommandLine(["up", "-f", "my.toml", "--scale", "infer=3", "--run-dir", "/tmp/r", "--scale", "featurize=2"])
+        guard case .up(let o) = command else { Issue.record("not up"); return }
+        #expect(o.target.configPath == "my.toml" && o.target.runDirectory == "/tmp/r")
+        #expect(o.scales == ["infer": 3, "featurize": 2])
+    }
+
+    @Test func scaleNeedsValidStagesAndCounts() throws {
+        guard case .scale(_, let s) = try parseCommandLine(["scale", "infer=4", "ingest=1"]) else { Issue.record("not scale"); return }
+        #expect(s.map(\.0) == ["infer", "ingest"] && s.map(\.1) == [4, 1])
+        for bad in [["scale"], ["scale", "infer"], ["scale", "infer=x"], ["scale", "infer=65"], ["scale", "infr=2"], ["scale", "--what"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(bad) }
+        }
+        do {
+            _ = try parseCommandLine(["scale", "infr=2"])
+        } catch {
+            #expect(error.code == .usage && error.message.contains("did you mean `infer`"))
+        }
+    }
+
+    @Test func helpForEveryCommand() throws {
+        for name in ["up", "scale", "ps", "logs", "down", "check"] {
+            guard case .help(let text) = try parseCommandLine([name, "--help"]) else { Issue.record(name); continue }
+            #expect(text.contains("usage: pipeline \(name)"))
+        }
+        guard case .help(let main) = try parseCommandLine([]) else { Issue.record("no main help"); return }
+        #expect(main.contains("commands:"))
+        #expect(throws: PipelineError.self) { try parseCommandLine(["frobnicate"]) }
+    }
+
+    @Test func psLogsDown() throws {
+        #expect(try parseCommandLine(["ps", "--json", "--run-dir", "/r"]) == .ps(Target(runDirectory: "/r"), json: true))
+        #expect(try parseCommandLine(["logs", "infer"]) == .logs(Target(), stage: "infer"))
+        #expect(try parseCommandLine(["down", "--file=x.toml"]) == .down(Target(configPath: "x.toml", configGiven: true)))
+        #expect(throws: PipelineError.self) { try parseCommandLine(["down", "now"]) }
+    }
+
+    @Test func rejectLinesAreValidJSON() throws {
+        let r = Reject(line: 7, byteOffset: 99, code: .type, field: "amount", message: "expected a number, found \"abc\"",
+                       input: Array("{\"amount\":\"abc\",\"t\":\"\u{1}\\\"}".utf8) + [0xFF])
+        let line = RejectLine.format(r)
+        #expect(line.hasPrefix("{\"line\":7,\"byte_offset\":99,\"stage\":\"ingest\",\"code\":\"TYPE\",\"field\":\"amount\""))
+        #expect(line.contains("\\u0001") && line.contains("\u{FFFD}"))
+    }
+
+    @Test func restartBackoffGrowsAndTheLimitHolds() {
+        var h = RestartHistory()
+        let spec = StageSpec(replicas: 1, maxRestarts: 3, restartWindowSeconds: 10)
+        var delays: [UInt64] = []
+        for i in 0..<3 {
+            let now = UInt64(i) * 1_000_000_000
+            #expect(h.crashed(now: now, spec: spec, jitter: 0.5))
+            delays.append(h.notBefore - now)
+        }
+        #expect(delays == [50_000_000, 100_000_000, 200_000_000])
+        #expect(!h.crashed(now: 3_000_000_000, spec: spec, jitter: 0.5), "4 crashes within 10 s exceed max 3")
+        var later = RestartHistory()
+        for i in 0..<10 { #expect(later.crashed(now: UInt64(i) * 11_000_000_000, spec: spec, jitter: 0)) }
+    }
+}

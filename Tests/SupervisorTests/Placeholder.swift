@@ -1,1 +1,0 @@
-// SupervisorTests: tests land here.
