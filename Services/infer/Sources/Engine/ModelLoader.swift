@@ -50,14 +50,20 @@ enum ModelLoader {
             opCounts: opCounts(graph.nodes))
     }
 
-    /// The opset version imported for `domain` (nil = the default domain).
+    /// The opset version imported for `domain` (nil = the default domain); one must be imported
+    /// when a node uses the domain, since an op's meaning depends on it (Softmax's axis, …).
     private static func opsetVersion(_ model: ModelProto, _ domain: String?) throws(ModelError) -> Int64 {
-        let match = model.opsetImports.last { domain == nil ? OperatorSet.isDefaultDomain($0.domain) : $0.domain == domain }
-        guard let version = match?.version else {
-            // ONNX requires an import for every domain used; absent, assume the oldest.
-            return 1
+        let matches = { (d: String) in domain == nil ? OperatorSet.isDefaultDomain(d) : d == domain }
+        guard let version = model.opsetImports.last(where: { matches($0.domain) })?.version else {
+            if let node = model.graph.nodes.first(where: { matches($0.domain) }) {
+                throw ModelError(.invalidGraph, "the model imports no opset for domain '\(domain ?? "")', which node "
+                    + "'\(node.name)' (\(node.opType)) uses")
+            }
+            return 0
         }
-        guard version >= 1 else { throw ModelError(.invalidGraph, "opset version \(version) for domain '\(domain ?? "")'") }
+        guard version >= 1 else {
+            throw ModelError(.invalidGraph, "invalid opset version \(version) for domain '\(domain ?? "")'")
+        }
         return version
     }
 
