@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import InferStage
 
@@ -25,19 +26,31 @@ import Testing
         #expect(failures == bytes.count)
     }
 
+    /// Corruptions per fixture; `INFER_FUZZ_ITERATIONS=100000 swift test --filter Robustness` for a long run.
+    static let iterations = Int(ProcessInfo.processInfo.environment["INFER_FUZZ_ITERATIONS"] ?? "") ?? 300
+
     @Test func randomCorruptionsNeverCrash() throws {
-        var rng = SplitMix64(seed: 42)
-        for fixture in ["mlp_gemm.onnx", "lr_multi_zipmap.onnx", "shape_ops.onnx", "ml_ops.onnx"] {
-            let original = try Fixture.bytes(fixture)
-            for _ in 0..<300 {
+        var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["INFER_FUZZ_SEED"] ?? "") ?? 42)
+        let fixtures = ["mlp_gemm", "lr_multi_zipmap", "shape_ops", "ml_ops", "axes13", "mlp_sklearn_binary", "softmax11"]
+        for fixture in fixtures {
+            let original = try Fixture.bytes(fixture + ".onnx")
+            for _ in 0..<Self.iterations {
                 var bytes = original
                 for _ in 0..<(1 + Int(rng.next() % 4)) {
                     let i = Int(rng.next() % UInt64(bytes.count))
-                    switch rng.next() % 3 {
+                    switch rng.next() % 5 {
                     case 0: bytes[i] = UInt8(truncatingIfNeeded: rng.next())
                     case 1: bytes[i] ^= 0x80
-                    default: bytes.insert(0xFF, at: i)
+                    case 2: bytes.insert(0xFF, at: i)
+                    case 3: bytes.removeSubrange(i..<min(bytes.count, i + 1 + Int(rng.next() % 8)))
+                    default:
+                        // An extreme varint (huge, negative, or zero) over whatever was there.
+                        let extremes: [[UInt8]] = [[0xFF, 0xFF, 0xFF, 0xFF, 0x07], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+                                                   [0x00], [0x80, 0x80, 0x80, 0x80, 0x08]]
+                        let v = extremes[Int(rng.next() % 4)]
+                        bytes.replaceSubrange(i..<min(bytes.count, i + v.count), with: v)
                     }
+                    if bytes.isEmpty { bytes = [0] }
                 }
                 // Either outcome is fine; what matters is getting here. A model that loads must
                 // also plan (or fail cleanly) and run.

@@ -25,9 +25,16 @@ struct GraphLowering {
     }
 
     /// Adds a lowered node producing a new activation named `name`.
+    ///
+    /// - Throws: when the shape has an empty dimension or more than `ActivationShape.maxWidth`
+    ///   floats per item (a guard against absurd, possibly hostile, shapes).
     @discardableResult
     mutating func emit(_ op: LoweredOp, inputs: [Int], output name: String, shape: ActivationShape,
-                       _ ctx: NodeContext) -> Int {
+                       _ ctx: NodeContext) throws(ModelError) -> Int {
+        guard ActivationShape.checkedWidth(shape.dims) != nil else {
+            throw ctx.unsupported("output '\(name)' would have shape [N, \(shape.dims.map(String.init).joined(separator: ", "))]; "
+                + "every dimension must be positive and an item at most \(ActivationShape.maxWidth) values")
+        }
         let id = define(name, .activation(shape))
         nodes.append(LoweredNode(op: op, inputs: inputs, output: id, nodeName: ctx.name, opType: ctx.opType))
         return id

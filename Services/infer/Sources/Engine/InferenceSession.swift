@@ -31,9 +31,19 @@ public struct InferenceSession: Sendable {
         } catch {
             throw error.inFile(model.name)
         }
+        // Intermediate slots, plus the dense input buffer `runSparse` may need.
+        let perRow = plan.slotWidths.reduce(plan.inputWidth, +)
+        let floats = perRow.multipliedReportingOverflow(by: maxBatch)
+        guard !floats.overflow, floats.partialValue <= Self.maxWorkspaceFloats else {
+            throw ModelError(.invalidArgument, "the model's buffers need \(perRow) floats per row; at maxBatch \(maxBatch) "
+                + "that exceeds the 4 GiB limit; use a smaller maxBatch", file: model.name)
+        }
         self.model = model
         workspace = Workspace(slotWidths: plan.slotWidths, maxBatch: maxBatch)
     }
+
+    /// Upper bound on the workspace (4 GiB of floats), so an absurd model or maxBatch fails cleanly.
+    static let maxWorkspaceFloats = 1 << 30
 
     /// Features per row the model expects (the input's size after the batch dimension).
     public var inputWidth: Int { plan.inputWidth }

@@ -14,7 +14,7 @@ extension GraphLowering {
             throw ctx.unsupported("softmax along axis \(axis) of [N, \(shape.dims)] is not supported; only the last axis is")
         }
         let cols = full[axis...].reduce(1, *)
-        emit(.softmax(cols: cols, log: log), inputs: [x], output: try firstOutput(ctx), shape: shape, ctx)
+        try emit(.softmax(cols: cols, log: log), inputs: [x], output: try firstOutput(ctx), shape: shape, ctx)
     }
 
     mutating func lowerArgMax(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
@@ -29,7 +29,7 @@ extension GraphLowering {
         let inner = full[(axis + 1)...].reduce(1, *)
         var dims = shape.dims
         if keepDims { dims[axis - 1] = 1 } else { dims.remove(at: axis - 1) }
-        emit(.argMax(axis: full[axis], inner: inner, selectLast: selectLast), inputs: [x],
+        try emit(.argMax(axis: full[axis], inner: inner, selectLast: selectLast), inputs: [x],
              output: try firstOutput(ctx), shape: ActivationShape(dims: dims, isInteger: true), ctx)
     }
 
@@ -66,7 +66,7 @@ extension GraphLowering {
             if index > 0 { dims[axis - 1] += f[axis] }
         }
         let outer = full[0][1..<axis].reduce(1, *)
-        emit(.concat(outer: outer, pieces: pieces), inputs: ids, output: output,
+        try emit(.concat(outer: outer, pieces: pieces), inputs: ids, output: output,
              shape: ActivationShape(dims: dims, isInteger: shapes[0].isInteger), ctx)
     }
 

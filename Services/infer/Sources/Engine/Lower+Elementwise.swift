@@ -13,6 +13,9 @@ extension GraphLowering {
         let output = try firstOutput(ctx)
         switch (states[x], states[y]) {
         case (.constant(let a), .constant(let b)):
+            if let shape = Broadcast.shape(a.dims, b.dims), (ConstantTensor.elementCount(shape) ?? .max) > ActivationShape.maxWidth {
+                throw ctx.unsupported("folding constants of dims \(a.dims) and \(b.dims) would make a tensor of dims \(shape), too large")
+            }
             guard let folded = Broadcast.fold(kind, a, b) else {
                 throw ctx.error(.invalidGraph, "constant operands with dims \(a.dims) and \(b.dims) do not broadcast")
             }
@@ -22,7 +25,7 @@ extension GraphLowering {
             let activationID = constantFirst ? y : x
             try requireFloat(shape, ctx, names[activationID])
             let row = try constantRow(c, for: shape.dims, ctx)
-            emit(.binaryConstant(kind, row: row, constantFirst: constantFirst), inputs: [activationID],
+            try emit(.binaryConstant(kind, row: row, constantFirst: constantFirst), inputs: [activationID],
                  output: output, shape: ActivationShape(dims: shape.dims), ctx)
         case (.activation(let a), .activation(let b)):
             try requireFloat(a, ctx, names[x])
@@ -31,7 +34,7 @@ extension GraphLowering {
                 throw ctx.unsupported("\(kind.rawValue) of activations with shapes [N, \(a.dims)] and [N, \(b.dims)] "
                     + "is not supported; two activations must have the same shape")
             }
-            emit(.binary(kind), inputs: [x, y], output: output, shape: ActivationShape(dims: a.dims), ctx)
+            try emit(.binary(kind), inputs: [x, y], output: output, shape: ActivationShape(dims: a.dims), ctx)
         default:
             throw ctx.error(.invalidGraph, "unexpected operand kinds")
         }
@@ -66,7 +69,7 @@ extension GraphLowering {
             return
         }
         let (id, shape) = try activation(ctx, inputs, 0, "X")
-        emit(.activation(kind), inputs: [id], output: output, shape: shape, ctx)
+        try emit(.activation(kind), inputs: [id], output: output, shape: shape, ctx)
     }
 
     /// Scalar forms for folding constants.
@@ -102,7 +105,7 @@ extension GraphLowering {
         case .activation(let shape):
             let result = ActivationShape(dims: shape.dims, isInteger: toInteger)
             let op: LoweredOp = toInteger && !shape.isInteger ? .truncate : .alias
-            emit(op, inputs: [x], output: output, shape: result, ctx)
+            try emit(op, inputs: [x], output: output, shape: result, ctx)
         case .opaque:
             throw ctx.error(.invalidGraph, "unexpected opaque input")
         }

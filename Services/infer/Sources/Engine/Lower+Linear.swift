@@ -41,7 +41,7 @@ extension GraphLowering {
         }
         let layer = LinearLayer(weights: Self.pack(weights, k: k, n: n, transposed: transB != 0),
                                 bias: bias, activation: .identity)
-        emit(.linear(layer), inputs: [a], output: try firstOutput(ctx), shape: ActivationShape(dims: [n]), ctx)
+        try emit(.linear(layer), inputs: [a], output: try firstOutput(ctx), shape: ActivationShape(dims: [n]), ctx)
     }
 
     /// C as one bias row of `n` floats (scaled by beta): a scalar, [n], [1, n], [1] or [1, 1].
@@ -86,6 +86,6 @@ extension GraphLowering {
         let n = b.dims.count == 2 ? b.dims[1] : 1
         let outDims = Array(aShape.dims.dropLast()) + (b.dims.count == 2 ? [n] : [])
         let layer = LinearLayer(weights: Self.pack(weights, k: k, n: n, transposed: false), bias: nil, activation: .identity)
-        emit(.linear(layer), inputs: [a], output: try firstOutput(ctx), shape: ActivationShape(dims: outDims), ctx)
+        try emit(.linear(layer), inputs: [a], output: try firstOutput(ctx), shape: ActivationShape(dims: outDims), ctx)
     }
 }

@@ -34,18 +34,19 @@ extension GraphLowering {
         }
         let layer = LinearLayer(weights: Self.pack(coefficients, k: width, n: targets, transposed: true),
                                 bias: intercepts.isEmpty ? nil : intercepts, activation: .identity)
-        return emit(.linear(layer), inputs: [x], output: name, shape: ActivationShape(dims: [targets]), ctx)
+        return try emit(.linear(layer), inputs: [x], output: name, shape: ActivationShape(dims: [targets]), ctx)
     }
 
     /// Applies `transform` to scores [N, cols]; `.none` is an alias.
-    private mutating func transformScores(_ transform: PostTransform, _ scores: Int, cols: Int, output: String, _ ctx: NodeContext) {
+    private mutating func transformScores(_ transform: PostTransform, _ scores: Int, cols: Int, output: String,
+                                          _ ctx: NodeContext) throws(ModelError) {
         let op: LoweredOp = switch transform {
         case .none: .alias
         case .logistic: .activation(.sigmoid)
         case .softmax: .softmax(cols: cols, log: false)
         case .softmaxZero: .softmaxZero(cols: cols)
         }
-        emit(op, inputs: [scores], output: output, shape: ActivationShape(dims: [cols]), ctx)
+        try emit(op, inputs: [scores], output: output, shape: ActivationShape(dims: [cols]), ctx)
     }
 
     mutating func lowerLinearClassifier(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
@@ -73,15 +74,15 @@ extension GraphLowering {
             if binary {
                 // onnxruntime: one score s becomes [1 - s, s], or [1 - σ(s), σ(s)] with LOGISTIC;
                 // SOFTMAX and SOFTMAX_ZERO leave it as [1 - s, s].
-                emit(.binaryScores(logistic: transform == .logistic), inputs: [raw], output: z,
+                try emit(.binaryScores(logistic: transform == .logistic), inputs: [raw], output: z,
                      shape: ActivationShape(dims: [2]), ctx)
             } else {
-                transformScores(transform, raw, cols: targets, output: z, ctx)
+                try transformScores(transform, raw, cols: targets, output: z, ctx)
             }
         }
         if let y = outputName(ctx, 0) {
             if let intLabels {
-                emit(.classLabel(labels: intLabels.map { Float($0) }), inputs: [raw], output: y,
+                try emit(.classLabel(labels: intLabels.map { Float($0) }), inputs: [raw], output: y,
                      shape: ActivationShape(dims: [], isInteger: true), ctx)
             } else {
                 define(y, .opaque(OpaqueValue(typeName: "tensor(string)", reason: "holds string class labels, which the engine does not compute")))
@@ -109,7 +110,7 @@ extension GraphLowering {
         }
         let raw = try linearScores(ctx, x: x, width: width, coefficients: coefficients, intercepts: intercepts,
                                    targets: Int(targets), name: internalName(ctx, "scores"))
-        transformScores(transform, raw, cols: Int(targets), output: output, ctx)
+        try transformScores(transform, raw, cols: Int(targets), output: output, ctx)
     }
 
     mutating func lowerNormalizer(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
@@ -118,7 +119,7 @@ extension GraphLowering {
         guard let norm = NormKind(rawValue: text) else {
             throw ctx.unsupported("norm '\(text)' is not supported; supported: MAX, L1, L2")
         }
-        emit(.normalize(norm), inputs: [x], output: try firstOutput(ctx), shape: ActivationShape(dims: [width]), ctx)
+        try emit(.normalize(norm), inputs: [x], output: try firstOutput(ctx), shape: ActivationShape(dims: [width]), ctx)
     }
 
     /// ZipMap's output (a sequence of maps) is recognised, not computed: the float tensor feeding
@@ -151,7 +152,7 @@ extension GraphLowering {
             define(output, .opaque(OpaqueValue(typeName: "tensor(string)", reason: "holds string class labels, which the engine does not compute")))
             return
         }
-        emit(.gather(table: values), inputs: [indices], output: output,
+        try emit(.gather(table: values), inputs: [indices], output: output,
              shape: ActivationShape(dims: shape.dims, isInteger: table.elementType.isInteger), ctx)
     }
 }

@@ -2,13 +2,13 @@
 /// Constant. On activations the first dimension must stay the batch; on constants they fold.
 extension GraphLowering {
     /// Defines `output` as the same data as `input`, new shape: a constant stays constant.
-    private mutating func alias(_ input: Int, to output: String, dims: [Int], _ ctx: NodeContext) {
+    private mutating func alias(_ input: Int, to output: String, dims: [Int], _ ctx: NodeContext) throws(ModelError) {
         switch states[input] {
         case .constant(var c):
             c.dims = dims
             define(output, .constant(c))
         case .activation(let shape):
-            emit(.alias, inputs: [input], output: output, shape: ActivationShape(dims: dims, isInteger: shape.isInteger), ctx)
+            try emit(.alias, inputs: [input], output: output, shape: ActivationShape(dims: dims, isInteger: shape.isInteger), ctx)
         case .opaque(let o):
             define(output, .opaque(o))
         }
@@ -24,7 +24,7 @@ extension GraphLowering {
 
     mutating func lowerIdentity(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
         let x = try required(ctx, inputs, 0, "input")
-        alias(x, to: try firstOutput(ctx), dims: itemDims(x), ctx)
+        try alias(x, to: try firstOutput(ctx), dims: itemDims(x), ctx)
     }
 
     /// Inference-mode Dropout is the identity; the mask output is not computed.
@@ -35,7 +35,7 @@ extension GraphLowering {
             }
         }
         let x = try required(ctx, inputs, 0, "data")
-        alias(x, to: try firstOutput(ctx), dims: itemDims(x), ctx)
+        try alias(x, to: try firstOutput(ctx), dims: itemDims(x), ctx)
         if let mask = outputName(ctx, 1) {
             define(mask, .opaque(OpaqueValue(typeName: "tensor(bool)", reason: "is a Dropout mask, which inference does not compute")))
         }
@@ -58,7 +58,7 @@ extension GraphLowering {
         let output = try firstOutput(ctx)
         switch states[x] {
         case .constant(let c):
-            alias(x, to: output, dims: try Self.resolveReshape(c.dims, target, allowZero: allowZero, ctx), ctx)
+            try alias(x, to: output, dims: try Self.resolveReshape(c.dims, target, allowZero: allowZero, ctx), ctx)
         case .activation(let shape):
             guard let first = target.first, first == 0 && !allowZero || first == -1 else {
                 let shown = target.first.map { "\($0)" } ?? "none (a scalar)"
@@ -70,7 +70,7 @@ extension GraphLowering {
             guard resolved[0] == 1 else {
                 throw ctx.unsupported("Reshape to \(target) would merge items of the batch (first dimension N×\(resolved[0])); not supported")
             }
-            alias(x, to: output, dims: Array(resolved.dropFirst()), ctx)
+            try alias(x, to: output, dims: Array(resolved.dropFirst()), ctx)
         case .opaque:
             throw ctx.error(.invalidGraph, "unexpected opaque input")
         }
@@ -96,8 +96,10 @@ extension GraphLowering {
             }
         }
         let total = input.reduce(1, *)
+        guard let known = ConstantTensor.elementCount(out) else {
+            throw ctx.unsupported("shape \(target) is too large")
+        }
         if let j = inferred {
-            let known = out.reduce(1, *)
             guard known > 0, total % known == 0 else {
                 throw ctx.error(.invalidGraph, "cannot reshape \(input) to \(target)")
             }
@@ -120,13 +122,13 @@ extension GraphLowering {
         let outer = full[..<axis].reduce(1, *)
         let inner = full[axis...].reduce(1, *)
         if isConstant {
-            alias(x, to: try firstOutput(ctx), dims: [outer, inner], ctx)
+            try alias(x, to: try firstOutput(ctx), dims: [outer, inner], ctx)
             return
         }
         guard axis >= 1, outer == 1 else {
             throw ctx.unsupported("Flatten with axis=\(raw) would merge the batch dimension with others; only axis=1 (or an equivalent) is supported")
         }
-        alias(x, to: try firstOutput(ctx), dims: [inner], ctx)
+        try alias(x, to: try firstOutput(ctx), dims: [inner], ctx)
     }
 
     mutating func lowerConstant(_ ctx: NodeContext) throws(ModelError) {

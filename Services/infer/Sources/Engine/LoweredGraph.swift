@@ -20,6 +20,22 @@ struct ActivationShape: Sendable, Equatable {
 
     /// Floats per batch item.
     var width: Int { dims.reduce(1, *) }
+
+    /// The most floats one batch item of a value may have (64 MiB), far above real tabular
+    /// models; larger shapes are refused at load instead of overflowing or exhausting memory.
+    static let maxWidth = 1 << 24
+
+    /// The product of `dims`, or nil when a dimension is not positive or the product exceeds `maxWidth`.
+    static func checkedWidth(_ dims: [Int]) -> Int? {
+        var product = 1
+        for d in dims {
+            guard d > 0 else { return nil }
+            let (p, overflow) = product.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= maxWidth else { return nil }
+            product = p
+        }
+        return product
+    }
     var elementType: ElementType { isInteger ? .int64 : .float }
 }
 

@@ -85,6 +85,9 @@ enum ModelLoader {
             }
             dims.append(Int(size))
         }
+        guard ActivationShape.checkedWidth(dims) != nil else {
+            throw ModelError(.unsupported, "input '\(input.name)' has more than \(ActivationShape.maxWidth) values per item")
+        }
         return .activation(ActivationShape(dims: dims))
     }
 
