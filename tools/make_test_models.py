@@ -27,6 +27,8 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
       mlp_sklearn     skl2onnx MLPClassifier, 3 classes (MatMul, Softmax, ArgMax,
                       ArrayFeatureExtractor, Reshape, Cast)
       mlp_sklearn_binary  skl2onnx MLPClassifier, 2 classes (Sigmoid, Sub, Concat)
+      lr_strings      skl2onnx LogisticRegression with string class labels and ZipMap
+      mlp_strings     skl2onnx MLPClassifier with string class labels, zipmap=False
   Tests/InferTests/Fixtures/unsupported_op.onnx   a Conv node (error test)
   Tests/InferTests/Fixtures/malformed.onnx        a truncated, corrupted model (error test)
   Tests/InferTests/Fixtures/undefined_input.onnx  a node reading a name nothing defines
@@ -291,6 +293,12 @@ def make_sklearn(rng):
     save_fixture("lr_multi_zipmap", zipmap, x, extra_outputs={
         zip_input: lambda results: np.array([[row[c] for c in sorted(row)] for row in results[1]], dtype=np.float32)})
     save_fixture("linreg", convert(LinearRegression().fit(x_train, x_train @ np.arange(1, k + 1) + 3.0)), x)
+    names = np.array(["cat", "dog", "emu"])[y3]  # string class labels: the label outputs are strings
+    zipmap = convert(LogisticRegression().fit(x_train, names))
+    save_fixture("lr_strings", zipmap, x, extra_outputs={
+        "probabilities": lambda results: np.array([[row[c] for c in sorted(row)] for row in results[1]], dtype=np.float32)})
+    save_fixture("mlp_strings", convert(MLPClassifier(hidden_layer_sizes=(5,), max_iter=300, random_state=1)
+                                        .fit(x_train, names), {"zipmap": False}), x)
     mlp = MLPClassifier(hidden_layer_sizes=(12,), max_iter=400, random_state=0)
     save_fixture("mlp_sklearn", convert(mlp.fit(x_train, y3), {"zipmap": False}), x)
     mlp2 = MLPClassifier(hidden_layer_sizes=(8,), max_iter=400, random_state=0)

@@ -80,6 +80,15 @@ import Testing
         #expect(session.outputWidth == 3)
     }
 
+    /// String class labels load (the probabilities are computable) but cannot be selected.
+    @Test(arguments: [("lr_strings", "output_label"), ("mlp_strings", "label")])
+    func stringLabelOutputsAreRefused(fixture: String, output: String) throws {
+        let model = try Fixture.model(fixture)
+        let error = #expect(throws: ModelError.self) { try InferenceSession(model: model, output: output) }
+        #expect(error?.kind == .unsupported)
+        #expect(error?.description.contains("string class labels") == true)
+    }
+
     @Test func constantOutputIsRefused() throws {
         let model = try Fixture.model("shape_ops")
         let error = #expect(throws: ModelError.self) { try InferenceSession(model: model, output: "shape_i") }

@@ -6,6 +6,7 @@ import Testing
     static let fixtures = [
         "mlp_gemm", "mlp_matmul", "mlp_act", "axes13", "softmax11", "shape_ops", "ml_ops",
         "lr_binary", "lr_multi", "lr_multi_zipmap", "linreg", "mlp_sklearn", "mlp_sklearn_binary",
+        "lr_strings", "mlp_strings",
     ]
     static let tolerance: Float = 1e-5
 
@@ -31,6 +32,7 @@ import Testing
     @Test(arguments: [
         ("mlp_gemm", "output"), ("mlp_matmul", "output"), ("lr_binary", "probabilities"),
         ("lr_multi_zipmap", "probabilities"), ("mlp_sklearn", "probabilities"), ("linreg", "variable"),
+        ("lr_strings", "probabilities"), ("mlp_strings", "probabilities"),
     ])
     func defaultOutputIsTheFirstFloatTensor(fixture: String, output: String) throws {
         let session = try InferenceSession(model: try Fixture.model(fixture))
