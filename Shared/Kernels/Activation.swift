@@ -18,7 +18,12 @@ public enum Activation: Sendable, Equatable {
 ///   - count: the number of floats; must be >= 0.
 public func applyActivation(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
     precondition(count >= 0, "applyActivation: negative count \(count)")
-    applyActivationReference(activation, x, count: count)
+    switch activation {
+    case .identity: return
+    case .relu: mapInPlace(Relu.self, x, count: count)
+    case .sigmoid: mapInPlace(Sigmoid.self, x, count: count)
+    case .tanh: mapInPlace(Tanh.self, x, count: count)
+    }
 }
 
 /// Scalar reference twin of `applyActivation`, using libm `expf`/`tanhf`.

@@ -19,20 +19,20 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedWeights,
     precondition(m <= 1 || (lda >= k && ldc >= n), "gemm: lda \(lda) < k \(k) or ldc \(ldc) < n \(n)")
     if m == 0 || n == 0 { return }
     b.withPanels { panels in
-        for i in 0..<m {
-            let row = a + i * lda
-            let out = c + i * ldc
-            for j in 0..<n {
-                let panel = j / PackedWeights.panelWidth
-                let width = PackedWeights.width(ofPanel: panel, n: n)
-                let column = panels + panel * PackedWeights.panelWidth * k + j % PackedWeights.panelWidth
-                var sum = bias?[j] ?? 0
-                for p in 0..<k {
-                    sum += row[p] * column[p * width]
-                }
-                out[j] = sum
+        for panel in 0..<b.panelCount {
+            let column = panel * PackedWeights.panelWidth
+            var tile = GemmTile(k: k, a: a, lda: lda, panel: panels + column * k, bias: bias.map { $0 + column },
+                                activation: activation, c: c + column, ldc: ldc,
+                                columns: min(PackedWeights.panelWidth, n - column))
+            let wide = PackedWeights.width(ofPanel: panel, n: n) == PackedWeights.panelWidth
+            var row = 0
+            while row < m {
+                let rows = min(tileRows, m - row)
+                tile.a = a + row * lda
+                tile.c = c + row * ldc + column
+                gemmTile(rows: rows, wide: wide, tile)
+                row += rows
             }
-            applyActivation(activation, out, count: n)
         }
     }
 }
