@@ -49,14 +49,14 @@ extension InferenceSession {
             }
         }
         prepareWorkspace()
-        let maxBatch = workspace.maxBatch
+        let chunkRows = self.chunkRows
         if let index = plan.sparseStep, case .linear(let layer) = plan.steps[index].kind {
             if workspace.sparseWeights == nil { workspace.sparseWeights = layer.weights.unpacked() }
             let weights = workspace.sparseWeights ?? []
             try weights.withUnsafeBufferPointer { w in Result { () throws(ModelError) in
                 var done = 0
                 while done < rows {
-                    let chunk = min(maxBatch, rows - done)
+                    let chunk = min(chunkRows, rows - done)
                     let sparse = SparseChunk(rowStart: rowStart + done, columns: columns, values: values, weights: w.baseAddress!)
                     // The input slot is read by the sparse step only; point it at the output, unused.
                     try runChunk(rows: chunk, input: UnsafePointer(output), output: output + done * plan.outputWidth, sparse: sparse)
@@ -65,10 +65,10 @@ extension InferenceSession {
             } }.get()
             return
         }
-        let dense = workspace.denseBuffer(count: maxBatch * width)
+        let dense = workspace.denseBuffer(count: chunkRows * width)
         var done = 0
         while done < rows {
-            let chunk = min(maxBatch, rows - done)
+            let chunk = min(chunkRows, rows - done)
             dense.update(repeating: 0, count: chunk * width)
             for r in 0..<chunk {
                 for e in Int(rowStart[done + r])..<Int(rowStart[done + r + 1]) {

@@ -1,11 +1,11 @@
 /// The buffers one session computes in: a slot per class of values (see `BufferAssignment`),
-/// each sized for `maxBatch` items, allocated once and reused by every run.
+/// each sized for `rows` items (one chunk), allocated once and reused by every run.
 ///
 /// `InferenceSession` copies it before writing whenever it is shared (copy-on-write), so the
 /// session behaves as a value and copies of it never race on these buffers; that discipline is
 /// why the class may be `@unchecked Sendable`.
 final class Workspace: @unchecked Sendable {
-    let maxBatch: Int
+    let rows: Int
     private let widths: [Int]
     private let buffers: [UnsafeMutablePointer<Float>?]
     /// Stands in for slots 0 and 1 until a run sets them.
@@ -18,13 +18,13 @@ final class Workspace: @unchecked Sendable {
     /// `runSparse` only: the first layer's weights unpacked row-major k×n for `sparseGemm`.
     var sparseWeights: [Float]?
 
-    init(slotWidths: [Int], maxBatch: Int) {
-        self.maxBatch = maxBatch
+    init(slotWidths: [Int], rows: Int) {
+        self.rows = rows
         widths = slotWidths
         let slotCount = max(slotWidths.count, 2)
         placeholder = Self.allocate(1)
         buffers = (0..<slotCount).map { slot in
-            slot >= 2 && slot < slotWidths.count ? Self.allocate(max(slotWidths[slot], 1) * maxBatch) : nil
+            slot >= 2 && slot < slotWidths.count ? Self.allocate(max(slotWidths[slot], 1) * rows) : nil
         }
         pointers = .allocate(capacity: slotCount)
         for slot in 0..<slotCount { pointers[slot] = buffers[slot] ?? placeholder }
@@ -32,7 +32,7 @@ final class Workspace: @unchecked Sendable {
 
     /// A fresh workspace of the same shape (contents are scratch, so nothing is copied).
     func clone() -> Workspace {
-        let copy = Workspace(slotWidths: widths, maxBatch: maxBatch)
+        let copy = Workspace(slotWidths: widths, rows: rows)
         copy.sparseWeights = sparseWeights
         return copy
     }
