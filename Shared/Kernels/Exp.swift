@@ -9,14 +9,7 @@
 ///   - count: the number of floats, >= 0.
 public func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
     precondition(count >= 0, "expInPlace: negative count \(count)")
-    var i = 0
-    while i + lanes <= count {
-        storeVector(exp(loadVector(x + i)), x + i)
-        i += lanes
-    }
-    if i < count {
-        storePartialVector(exp(loadPartialVector(x + i, count: count - i, padding: 0)), x + i, count: count - i)
-    }
+    mapInPlace(Exp.self, x, count: count)
 }
 
 /// Scalar reference twin of `expInPlace` (libm `expf`).

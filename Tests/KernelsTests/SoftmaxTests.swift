@@ -3,7 +3,8 @@ import Kernels
 
 @Suite struct SoftmaxTests {
     static let shapes: [(rows: Int, cols: Int)] =
-        [(0, 5), (1, 0), (3, 1), (2, 7), (5, 8), (4, 9), (3, 15), (3, 16), (3, 17), (2, 31), (2, 33), (2, 4099)]
+        [(0, 5), (1, 0), (3, 1), (2, 7), (5, 8), (4, 9), (3, 15), (3, 16), (3, 17), (2, 31), (2, 33), (2, 4099),
+         (300, 7), (1100, 1), (150, 15)]  // the last three span several chunks of the narrow path
 
     private static func input(rows: Int, cols: Int, ld: Int) -> [Float] {
         var rng = SplitMix64(seed: UInt64(rows * 7919 + cols))

@@ -1,0 +1,50 @@
+import Kernels
+
+/// Folds `linear → Add/Sub constant → Relu/Sigmoid/Tanh` chains into one linear step with bias
+/// and activation, so the GEMM kernel applies them while the tile is still in registers.
+enum LinearFusion {
+    /// - Parameter keeping: a value that must stay materialised (the session output).
+    static func fuse(_ nodes: [LoweredNode], keeping: Int) -> [LoweredNode] {
+        var nodes = nodes
+        var readers: [Int: Int] = [:]
+        for node in nodes { for input in node.inputs { readers[input, default: 0] += 1 } }
+        var removed = Set<Int>()
+        for index in nodes.indices where !removed.contains(index) {
+            guard case .linear(var layer) = nodes[index].op else { continue }
+            while layer.activation == .identity {
+                let value = nodes[index].output
+                guard value != keeping, readers[value] == 1,
+                      let c = nodes.indices.first(where: { $0 > index && !removed.contains($0) && nodes[$0].inputs.contains(value) })
+                else { break }
+                var fused = false
+                switch nodes[c].op {
+                case .binaryConstant(let kind, let row, let constantFirst)
+                    where kind == .add || (kind == .sub && !constantFirst):
+                    if let add = periodicRow(row, period: layer.n) {
+                        let sign: Float = kind == .sub ? -1 : 1
+                        let old = layer.bias ?? [Float](repeating: 0, count: layer.n)
+                        layer.bias = zip(old, add).map { $0 + sign * $1 }
+                        fused = true
+                    }
+                case .activation(let activation):
+                    layer.activation = activation
+                    fused = true
+                default:
+                    break
+                }
+                guard fused else { break }
+                nodes[index].op = .linear(layer)
+                nodes[index].output = nodes[c].output
+                removed.insert(c)
+            }
+        }
+        return nodes.indices.filter { !removed.contains($0) }.map { nodes[$0] }
+    }
+
+    /// The first `period` values when `row` repeats them exactly (a bias per output column).
+    static func periodicRow(_ row: [Float], period: Int) -> [Float]? {
+        guard period > 0, row.count % period == 0 else { return nil }
+        for j in period..<row.count where row[j] != row[j - period] { return nil }
+        return Array(row[0..<period])
+    }
+}

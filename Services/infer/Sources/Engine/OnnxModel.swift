@@ -1,0 +1,61 @@
+/// A loaded, validated ONNX model: immutable, and safe to share between threads and sessions.
+///
+/// Loading decodes the protobuf, checks every node against the supported operators, orders the
+/// graph, infers every shape from the batch-first input, folds constant subgraphs and packs the
+/// weight matrices. Anything the engine cannot run fails here, with one `ModelError` naming the
+/// file, the node and the op. Run it with an `InferenceSession`.
+public final class OnnxModel: Sendable {
+    let graph: LoadedGraph
+    /// The path or name the model was loaded from (used in error messages).
+    public let name: String
+    /// `ir_version` from the file.
+    public let irVersion: Int64
+    /// `producer_name` from the file, e.g. `skl2onnx` or `pytorch`.
+    public let producerName: String
+
+    init(graph: LoadedGraph, name: String, irVersion: Int64, producerName: String) {
+        self.graph = graph
+        self.name = name
+        self.irVersion = irVersion
+        self.producerName = producerName
+    }
+
+    /// Reads and loads a `.onnx` file.
+    ///
+    /// - Throws: `ModelError` (`.io` when the file cannot be read; see `load(bytes:name:)`).
+    public static func load(path: String) throws(ModelError) -> OnnxModel {
+        let bytes: [UInt8]
+        do throws(ModelError) {
+            bytes = try ModelFile.read(path: path)
+        } catch {
+            throw error.inFile(path)
+        }
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(ModelError) in try load(bytes: buffer, name: path) }
+        }
+        return try result.get()
+    }
+
+    /// Loads a model from serialized ModelProto bytes (the bytes are not retained).
+    ///
+    /// - Parameter name: how errors refer to the model, e.g. its path.
+    /// - Throws: `ModelError`: `.malformed` for bytes that are not a valid model, `.unsupported`
+    ///   for an op, attribute value or data type the engine lacks, `.invalidGraph` for
+    ///   inconsistent graphs (undefined inputs, cycles, mismatched shapes).
+    public static func load(bytes: UnsafeRawBufferPointer, name: String) throws(ModelError) -> OnnxModel {
+        do throws(ModelError) {
+            let proto = try ModelProto.decode(bytes)
+            let graph = try ModelLoader.load(proto)
+            return OnnxModel(graph: graph, name: name, irVersion: proto.irVersion, producerName: proto.producerName)
+        } catch {
+            throw error.inFile(name)
+        }
+    }
+
+    /// The graph inputs fed at run time (initializers listed as inputs are left out).
+    public var inputs: [TensorInfo] { graph.inputs }
+    /// The graph outputs; shapes are the inferred ones (batch first, nil) for computed tensors.
+    public var outputs: [TensorInfo] { graph.outputs }
+    /// How many nodes of each op type the graph has, in order of first appearance.
+    public var opCounts: [(op: String, count: Int)] { graph.opCounts }
+}

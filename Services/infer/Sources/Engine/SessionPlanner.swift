@@ -1,0 +1,114 @@
+/// Builds a session's plan from a loaded model: picks the input and output, keeps only the nodes
+/// the output needs, resolves aliases, fuses linear layers with their bias and activation, runs
+/// elementwise steps in place where the input dies there, and assigns buffers by liveness.
+enum SessionPlanner {
+    static func plan(_ graph: LoadedGraph, input: String?, output: String?) throws(ModelError) -> SessionPlan {
+        let inputID = try selectInput(graph, input)
+        let outputID = try selectOutput(graph, output)
+        guard case .activation(let inShape) = graph.states[inputID],
+              case .activation(let outShape) = graph.states[outputID] else {
+            throw ModelError(.invalidArgument, "input and output must be tensors the engine computes")
+        }
+        var nodes = try requiredNodes(graph, input: inputID, output: outputID)
+
+        // Aliases (Identity, Reshape, Flatten, same-type Cast) share their input's data.
+        var root = Array(0..<graph.names.count)
+        nodes = nodes.compactMap { node in
+            var node = node
+            node.inputs = node.inputs.map { root[$0] }
+            if case .alias = node.op {
+                root[node.output] = node.inputs[0]
+                return nil
+            }
+            return node
+        }
+        let outputRoot = root[outputID]
+        nodes = LinearFusion.fuse(nodes, keeping: outputRoot)
+
+        let buffers = BufferAssignment(nodes: nodes, valueCount: graph.names.count, input: inputID, output: outputRoot)
+        let width = { (id: Int) -> Int in
+            if case .activation(let shape) = graph.states[id] { return shape.width }
+            return 0
+        }
+        var steps = nodes.map { node in
+            Step(kind: Step.kind(node.op), inputs: node.inputs.map(buffers.slot), output: buffers.slot(node.output),
+                 inputWidth: node.inputs.first.map(width) ?? 0, outputWidth: width(node.output),
+                 nodeName: node.nodeName, opType: node.opType)
+        }
+        if buffers.slot(outputRoot) == Step.inputSlot {
+            steps.append(Step(kind: .copy, inputs: [Step.inputSlot], output: Step.outputSlot,
+                              inputWidth: inShape.width, outputWidth: outShape.width, nodeName: "", opType: "copy"))
+        }
+        return SessionPlan(steps: steps, slotWidths: buffers.slotWidths(width), inputName: graph.names[inputID],
+                           outputName: graph.names[outputID], inputWidth: inShape.width, outputWidth: outShape.width,
+                           sparseStep: sparseStep(steps, inputWidth: inShape.width))
+    }
+
+    private static func selectInput(_ graph: LoadedGraph, _ name: String?) throws(ModelError) -> Int {
+        guard let chosen = name ?? graph.inputNames.first else {
+            throw ModelError(.invalidArgument, "the model has no inputs to feed")
+        }
+        guard graph.inputNames.contains(chosen), let id = graph.ids[chosen] else {
+            throw ModelError(.invalidArgument, "the model has no input named '\(chosen)'; inputs: \(graph.inputNames.joined(separator: ", "))")
+        }
+        if case .opaque(let o) = graph.states[id] {
+            throw ModelError(.unsupported, "input '\(chosen)' \(o.reason)")
+        }
+        return id
+    }
+
+    private static func selectOutput(_ graph: LoadedGraph, _ name: String?) throws(ModelError) -> Int {
+        let outputs = graph.outputNames.joined(separator: ", ")
+        if let name {
+            guard let id = graph.ids[name] else {
+                throw ModelError(.invalidArgument, "the model has no tensor named '\(name)'; outputs: \(outputs)")
+            }
+            switch graph.states[id] {
+            case .activation: return id
+            case .constant: throw ModelError(.invalidArgument, "output '\(name)' is a constant, not computed from the input")
+            case .opaque(let o): throw ModelError(.unsupported, "output '\(name)' \(o.reason)")
+            }
+        }
+        for output in graph.outputNames {
+            guard let id = graph.ids[output] else { continue }
+            switch graph.states[id] {
+            case .activation(let shape) where !shape.isInteger:
+                return id
+            case .opaque(let o):
+                if let source = o.zipMapInput, let sid = graph.ids[source], case .activation(let s) = graph.states[sid], !s.isInteger {
+                    return sid
+                }
+            default: continue
+            }
+        }
+        throw ModelError(.invalidArgument, "the model has no float tensor output to read; outputs: \(outputs)")
+    }
+
+    /// The lowered nodes the output depends on, in order; every leaf must be the chosen input.
+    private static func requiredNodes(_ graph: LoadedGraph, input: Int, output: Int) throws(ModelError) -> [LoweredNode] {
+        var producer: [Int: Int] = [:]
+        for (index, node) in graph.nodes.enumerated() { producer[node.output] = index }
+        var needed = Set<Int>()
+        var seen = Set<Int>()
+        var stack = [output]
+        while let value = stack.popLast() {
+            guard seen.insert(value).inserted else { continue }
+            if let index = producer[value] {
+                needed.insert(index)
+                stack += graph.nodes[index].inputs
+            } else if value != input {
+                throw ModelError(.invalidArgument, "output '\(graph.names[output])' depends on input '\(graph.names[value])', "
+                    + "but the session feeds only '\(graph.names[input])'")
+            }
+        }
+        return needed.sorted().map { graph.nodes[$0] }
+    }
+
+    /// The step to run as a sparse GEMM: the only reader of the input, a linear layer over whole rows.
+    private static func sparseStep(_ steps: [Step], inputWidth: Int) -> Int? {
+        let readers = steps.indices.filter { steps[$0].inputs.contains(Step.inputSlot) }
+        guard readers.count == 1, case .linear(let layer) = steps[readers[0]].kind,
+              layer.k == inputWidth, steps[readers[0]].inputs.count == 1 else { return nil }
+        return readers[0]
+    }
+}

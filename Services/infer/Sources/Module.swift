@@ -1,1 +1,0 @@
-// infer stage library: sources land here.

@@ -1,0 +1,156 @@
+/// A fully known tensor: an initializer, a `Constant` node's value, or a folded subgraph.
+///
+/// Numbers are kept in one of three storages: floating types as `Float`, whole-number types as
+/// `Int64`, strings as `String`. `init(_:)` checks every size in the TensorProto against the
+/// element count its dims imply, so a hostile file cannot make it read or allocate past its data.
+struct ConstantTensor: Sendable, Equatable {
+    enum Storage: Sendable, Equatable {
+        case float([Float])
+        case int64([Int64])
+        case string([String])
+    }
+
+    var dims: [Int]
+    var elementType: ElementType
+    var storage: Storage
+
+    init(dims: [Int], elementType: ElementType, storage: Storage) {
+        self.dims = dims
+        self.elementType = elementType
+        self.storage = storage
+    }
+
+    init(floats: [Float], dims: [Int]) { self.init(dims: dims, elementType: .float, storage: .float(floats)) }
+    init(ints: [Int64], dims: [Int]) { self.init(dims: dims, elementType: .int64, storage: .int64(ints)) }
+
+    var count: Int {
+        switch storage {
+        case .float(let v): v.count
+        case .int64(let v): v.count
+        case .string(let v): v.count
+        }
+    }
+
+    var isString: Bool { if case .string = storage { true } else { false } }
+
+    /// The values as Float (integers converted); nil for strings.
+    var floats: [Float]? {
+        switch storage {
+        case .float(let v): v
+        case .int64(let v): v.map { Float($0) }
+        case .string: nil
+        }
+    }
+
+    /// The values as Int64 (floats truncated toward zero, like a C cast); nil for strings.
+    var int64s: [Int64]? {
+        switch storage {
+        case .float(let v): v.map { $0.isFinite ? Int64(exactly: $0.rounded(.towardZero)) ?? 0 : 0 }
+        case .int64(let v): v
+        case .string: nil
+        }
+    }
+
+    /// Element count for `dims`, or nil when a dim is negative or the product is absurd.
+    static func elementCount(_ dims: [Int]) -> Int? {
+        var n = 1
+        for d in dims {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= 1 << 31 else { return nil }
+            n = p
+        }
+        return n
+    }
+}
+
+extension ConstantTensor {
+    /// Decodes a TensorProto's data (raw_data or the typed field) into checked storage.
+    init(_ proto: TensorProto) throws(ModelError) {
+        let label = proto.name.isEmpty ? "a tensor attribute" : "tensor '\(proto.name)'"
+        if proto.hasExternalData || proto.dataLocation == 1 {
+            throw ModelError(.unsupported, "\(label) keeps its data in an external file, which is not supported; "
+                + "save the model with its data inside (onnx.save_model(model, path, save_as_external_data=False))")
+        }
+        if proto.hasSegment {
+            throw ModelError(.unsupported, "\(label) is a segment of a larger tensor, which is not supported")
+        }
+        let dims = proto.dims.map { Int(clamping: $0) }
+        guard let count = ConstantTensor.elementCount(dims) else {
+            throw ModelError(.malformed, "\(label) has invalid dims \(proto.dims)")
+        }
+        let type = ElementType(code: proto.dataType)
+        let storage = try ConstantTensor.decodeStorage(proto, type: type, count: count, label: label)
+        self.init(dims: dims, elementType: type, storage: storage)
+    }
+
+    private static func decodeStorage(_ proto: TensorProto, type: ElementType, count: Int,
+                                      label: String) throws(ModelError) -> Storage {
+        func sizeError(_ got: Int, _ field: String) -> ModelError {
+            ModelError(.malformed, "\(label) has \(got) values in \(field), but its dims \(proto.dims) need \(count)")
+        }
+        if let raw = proto.rawData {
+            guard let size = rawSize(type) else { throw unsupportedType(type, label) }
+            guard raw.count == count * size else { throw sizeError(raw.count / max(size, 1), "raw_data") }
+            return raw.withUnsafeBytes { decodeRaw($0, type: type, count: count) }
+        }
+        switch type {
+        case .float:
+            guard proto.floatData.count == count else { throw sizeError(proto.floatData.count, "float_data") }
+            return .float(proto.floatData)
+        case .double:
+            guard proto.doubleData.count == count else { throw sizeError(proto.doubleData.count, "double_data") }
+            return .float(proto.doubleData.map { Float($0) })
+        case .int64:
+            guard proto.int64Data.count == count else { throw sizeError(proto.int64Data.count, "int64_data") }
+            return .int64(proto.int64Data)
+        case .int32, .int16, .int8, .uint16, .uint8, .bool:
+            guard proto.int32Data.count == count else { throw sizeError(proto.int32Data.count, "int32_data") }
+            return .int64(proto.int32Data.map { Int64($0) })
+        case .uint32, .uint64:
+            guard proto.uint64Data.count == count else { throw sizeError(proto.uint64Data.count, "uint64_data") }
+            return .int64(proto.uint64Data.map { Int64(bitPattern: $0) })
+        case .string:
+            guard proto.stringData.count == count else { throw sizeError(proto.stringData.count, "string_data") }
+            return .string(proto.stringData.map { String(decoding: $0, as: UTF8.self) })
+        default:
+            throw unsupportedType(type, label)
+        }
+    }
+
+    private static func unsupportedType(_ type: ElementType, _ label: String) -> ModelError {
+        ModelError(.unsupported, "\(label) has element type \(type.name); supported tensor types: "
+            + "float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64, bool, string")
+    }
+
+    private static func rawSize(_ type: ElementType) -> Int? {
+        switch type {
+        case .float, .int32, .uint32: 4
+        case .double, .int64, .uint64: 8
+        case .int16, .uint16: 2
+        case .int8, .uint8, .bool: 1
+        default: nil
+        }
+    }
+
+    /// Little-endian raw bytes to storage; `raw.count` was checked against `count` by the caller.
+    private static func decodeRaw(_ raw: UnsafeRawBufferPointer, type: ElementType, count: Int) -> Storage {
+        func ints<T: FixedWidthInteger>(_: T.Type) -> Storage {
+            .int64((0..<count).map { Int64(truncatingIfNeeded: T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))) })
+        }
+        switch type {
+        case .float:
+            return .float((0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) })
+        case .double:
+            return .float((0..<count).map { Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)))) })
+        case .int64: return ints(Int64.self)
+        case .uint64: return ints(UInt64.self)
+        case .int32: return ints(Int32.self)
+        case .uint32: return ints(UInt32.self)
+        case .int16: return ints(Int16.self)
+        case .uint16: return ints(UInt16.self)
+        case .int8: return ints(Int8.self)
+        default: return ints(UInt8.self)  // uint8, bool
+        }
+    }
+}

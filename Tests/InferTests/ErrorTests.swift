@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import InferStage
+
+@Suite struct ErrorTests {
+    private func loadError(_ file: String) throws -> ModelError? {
+        let path = try Fixture.path(file)
+        return #expect(throws: ModelError.self) { try OnnxModel.load(path: path) }
+    }
+
+    @Test func unsupportedOpNamesOpNodeAndSupportedList() throws {
+        let error = try loadError("unsupported_op.onnx")
+        #expect(error?.kind == .unsupported)
+        #expect(error?.opType == "Conv")
+        #expect(error?.node == "/conv1/Conv")
+        let text = error?.description ?? ""
+        #expect(text.contains("unsupported_op.onnx"))
+        #expect(text.contains("node '/conv1/Conv' (Conv)"))
+        #expect(text.contains("supported operators: Add, ArgMax"))
+        #expect(text.contains("ai.onnx.ml: ArrayFeatureExtractor, LinearClassifier"))
+    }
+
+    @Test func malformedFileThrows() throws {
+        let error = try loadError("malformed.onnx")
+        #expect(error?.kind == .malformed)
+        #expect(error?.offset != nil)
+        #expect(error?.description.contains("malformed.onnx") == true)
+    }
+
+    @Test func undefinedInputAndCycle() throws {
+        let undefined = try loadError("undefined_input.onnx")
+        #expect(undefined?.kind == .invalidGraph)
+        #expect(undefined?.description.contains("'ghost'") == true)
+        #expect(undefined?.node == "add_ghost")
+        let cycle = try loadError("cycle.onnx")
+        #expect(cycle?.kind == .invalidGraph)
+        #expect(cycle?.description.contains("cycle") == true)
+    }
+
+    @Test func externalDataIsAClearError() throws {
+        let error = try loadError("external_data.onnx")
+        #expect(error?.kind == .unsupported)
+        #expect(error?.description.contains("tensor 'w'") == true)
+        #expect(error?.description.contains("external") == true)
+    }
+
+    @Test func missingFile() {
+        let error = #expect(throws: ModelError.self) { try OnnxModel.load(path: "/nonexistent/model.onnx") }
+        #expect(error?.kind == .io)
+        #expect(error?.description == "/nonexistent/model.onnx: cannot open the model file: No such file or directory")
+    }
+
+    @Test func emptyAndGarbageBytes() {
+        for bytes in [[], [0x08], Array("not a model at all".utf8)] as [[UInt8]] {
+            let error = #expect(throws: ModelError.self) {
+                try bytes.withUnsafeBytes { try OnnxModel.load(bytes: $0, name: "junk") }
+            }
+            #expect(error?.description.hasPrefix("junk: ") == true)
+        }
+    }
+
+    @Test func unknownInputOrOutputName() throws {
+        let model = try Fixture.model("mlp_gemm")
+        let input = #expect(throws: ModelError.self) { try InferenceSession(model: model, input: "features") }
+        #expect(input?.kind == .invalidArgument)
+        #expect(input?.description.contains("no input named 'features'; inputs: input") == true)
+        let output = #expect(throws: ModelError.self) { try InferenceSession(model: model, output: "scores") }
+        #expect(output?.description.contains("no tensor named 'scores'; outputs: output") == true)
+        #expect(throws: ModelError.self) { try InferenceSession(model: model, maxBatch: 0) }
+    }
+
+    @Test func zipMapOutputPointsToTheProbabilityTensor() throws {
+        let model = try Fixture.model("lr_multi_zipmap")
+        let error = #expect(throws: ModelError.self) { try InferenceSession(model: model, output: "output_probability") }
+        #expect(error?.kind == .unsupported)
+        #expect(error?.description.contains("ZipMap") == true)
+        #expect(error?.description.contains("select its input 'probabilities'") == true)
+        let session = try InferenceSession(model: model)
+        #expect(session.outputName == "probabilities")
+        #expect(session.outputWidth == 3)
+    }
+
+    /// String class labels load (the probabilities are computable) but cannot be selected.
+    @Test(arguments: [("lr_strings", "output_label"), ("mlp_strings", "label")])
+    func stringLabelOutputsAreRefused(fixture: String, output: String) throws {
+        let model = try Fixture.model(fixture)
+        let error = #expect(throws: ModelError.self) { try InferenceSession(model: model, output: output) }
+        #expect(error?.kind == .unsupported)
+        #expect(error?.description.contains("string class labels") == true)
+    }
+
+    @Test func constantOutputIsRefused() throws {
+        let model = try Fixture.model("shape_ops")
+        let error = #expect(throws: ModelError.self) { try InferenceSession(model: model, output: "shape_i") }
+        #expect(error?.description.contains("constant") == true)
+    }
+
+    @Test func descriptionFormat() {
+        let error = ModelError(.unsupported, "transA=1 is not supported", node: "fc", opType: "Gemm", file: "m.onnx")
+        #expect(error.description == "m.onnx: node 'fc' (Gemm): transA=1 is not supported")
+        let malformed = ModelError(.malformed, "truncated varint", offset: 12)
+        #expect(malformed.description == "truncated varint (at byte 12)")
+    }
+}

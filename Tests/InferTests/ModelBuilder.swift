@@ -1,0 +1,141 @@
+@testable import InferStage
+
+/// A minimal protobuf writer and ONNX model builder, so tests can make small models (mostly
+/// invalid or unsupported ones) without Python.
+struct ProtoWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func key(_ field: Int, _ wire: Int) { varint(UInt64(field << 3 | wire)) }
+    mutating func int(_ field: Int, _ value: Int64) { key(field, 0); varint(UInt64(bitPattern: value)) }
+    mutating func float(_ field: Int, _ value: Float) {
+        key(field, 5)
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
+    }
+    mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); varint(UInt64(payload.count)); bytes += payload }
+    mutating func string(_ field: Int, _ value: String) { data(field, Array(value.utf8)) }
+    mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
+        var inner = ProtoWriter()
+        build(&inner)
+        data(field, inner.bytes)
+    }
+    mutating func packedInts(_ field: Int, _ values: [Int64]) {
+        var inner = ProtoWriter()
+        for v in values { inner.varint(UInt64(bitPattern: v)) }
+        data(field, inner.bytes)
+    }
+    mutating func packedFloats(_ field: Int, _ values: [Float]) {
+        var inner = ProtoWriter()
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { inner.bytes += $0 } }
+        data(field, inner.bytes)
+    }
+}
+
+enum Attr {
+    case int(String, Int64), float(String, Float), string(String, String)
+    case ints(String, [Int64]), floats(String, [Float]), tensor(String, Tensor)
+}
+
+/// TensorProto contents; `dataType` 1 = float (float_data), 7 = int64 (int64_data), others raw.
+struct Tensor {
+    var name = ""
+    var dims: [Int64]
+    var dataType: Int32 = 1
+    var floats: [Float] = []
+    var ints: [Int64] = []
+    var raw: [UInt8]?
+
+    func write(_ w: inout ProtoWriter) {
+        w.packedInts(1, dims)
+        w.int(2, Int64(dataType))
+        if !floats.isEmpty { w.packedFloats(4, floats) }
+        if !ints.isEmpty { w.packedInts(7, ints) }
+        if !name.isEmpty { w.string(8, name) }
+        if let raw { w.data(9, raw) }
+    }
+}
+
+struct Node {
+    var op: String
+    var inputs: [String]
+    var outputs: [String]
+    var name = ""
+    var domain = ""
+    var attributes: [Attr] = []
+}
+
+enum ModelBuilder {
+    /// A float tensor value info; each dim is an Int (dim_value) or a String (dim_param).
+    static func valueInfo(_ w: inout ProtoWriter, field: Int, name: String, elemType: Int64 = 1, dims: [Any]) {
+        w.message(field) { v in
+            v.string(1, name)
+            v.message(2) { type in
+                type.message(1) { tensor in
+                    tensor.int(1, elemType)
+                    tensor.message(2) { shape in
+                        for dim in dims {
+                            shape.message(1) { d in
+                                if let size = dim as? Int { d.int(1, Int64(size)) } else { d.string(2, "\(dim)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func model(nodes: [Node], inputs: [(String, [Any])], outputs: [String], initializers: [Tensor] = [],
+                      opsets: [(String, Int64)] = [("", 13), ("ai.onnx.ml", 1)], inputType: Int64 = 1) -> [UInt8] {
+        var w = ProtoWriter()
+        w.int(1, 8)
+        w.message(7) { g in
+            for node in nodes {
+                g.message(1) { n in
+                    for i in node.inputs { n.string(1, i) }
+                    for o in node.outputs { n.string(2, o) }
+                    n.string(3, node.name)
+                    n.string(4, node.op)
+                    if !node.domain.isEmpty { n.string(7, node.domain) }
+                    for attr in node.attributes { n.message(5) { write(attr, &$0) } }
+                }
+            }
+            g.string(2, "test")
+            for tensor in initializers { g.message(5) { tensor.write(&$0) } }
+            for (name, dims) in inputs { valueInfo(&g, field: 11, name: name, elemType: inputType, dims: dims) }
+            for name in outputs { g.message(12) { $0.string(1, name) } }
+        }
+        for (domain, version) in opsets {
+            w.message(8) { o in
+                o.string(1, domain)
+                o.int(2, version)
+            }
+        }
+        return w.bytes
+    }
+
+    private static func write(_ attr: Attr, _ a: inout ProtoWriter) {
+        switch attr {
+        case .int(let name, let v): a.string(1, name); a.int(3, v); a.int(20, 2)
+        case .float(let name, let v): a.string(1, name); a.float(2, v); a.int(20, 1)
+        case .string(let name, let v): a.string(1, name); a.string(4, v); a.int(20, 3)
+        case .ints(let name, let v): a.string(1, name); a.packedInts(8, v); a.int(20, 7)
+        case .floats(let name, let v): a.string(1, name); a.packedFloats(7, v); a.int(20, 6)
+        case .tensor(let name, let t): a.string(1, name); a.message(5) { t.write(&$0) }; a.int(20, 4)
+        }
+    }
+
+    static func load(_ bytes: [UInt8]) throws(ModelError) -> OnnxModel {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(ModelError) in try OnnxModel.load(bytes: buffer, name: "test.onnx") }
+        }
+        return try result.get()
+    }
+}

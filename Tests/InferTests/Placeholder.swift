@@ -1,1 +1,0 @@
-// InferTests: tests land here.

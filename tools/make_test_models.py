@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""Makes the ONNX test fixtures, the demo model and the demo data. Tooling only: the Swift
+product never runs Python.
+
+Run from the repository root (needs numpy, onnx, onnxruntime, scikit-learn, skl2onnx):
+
+    python3 tools/make_test_models.py
+
+It writes, deterministically (fixed seeds; re-running gives the same files):
+
+  Tests/InferTests/Fixtures/<name>.onnx   a small model
+  Tests/InferTests/Fixtures/<name>.bin    its input batch and onnxruntime's outputs (format below)
+      mlp_gemm        PyTorch-style MLP: Gemm(transB=1) + Relu + Gemm(transB=1) + Softmax
+      mlp_matmul      the same MLP as MatMul + Add (+ Relu), weights [K, n]
+      mlp_act         Gemm + Sigmoid + Gemm(alpha, beta, transB=0, bias [1,n]) + Tanh, LogSoftmax
+      axes13          rank-3 input: Softmax/LogSoftmax on the last axis, ArgMax (keepdims,
+                      select_last_index), Concat, MatMul on [N,2,3] x [3,4] + Add (opset 13)
+      softmax11       opset-11 Softmax (coerced to 2-D at axis 1) on a rank-3 input
+      shape_ops       Flatten, Reshape (0 / -1, folded shapes), Cast, Identity, Dropout, Add, Sub,
+                      Mul, Div (constant rows/scalars, both sides, and activation pairs), Gemm
+      ml_ops          hand-built LinearClassifier (binary one-row and 3-class, every
+                      post_transform), LinearRegressor (1 and 2 targets), Normalizer MAX/L1/L2
+      lr_binary       skl2onnx LogisticRegression, 2 classes, zipmap=False
+      lr_multi        skl2onnx LogisticRegression, 3 classes, zipmap=False
+      lr_multi_zipmap skl2onnx LogisticRegression, 3 classes, with ZipMap
+      linreg          skl2onnx LinearRegression
+      mlp_sklearn     skl2onnx MLPClassifier, 3 classes (MatMul, Softmax, ArgMax,
+                      ArrayFeatureExtractor, Reshape, Cast)
+      mlp_sklearn_binary  skl2onnx MLPClassifier, 2 classes (Sigmoid, Sub, Concat)
+      lr_strings      skl2onnx LogisticRegression with string class labels and ZipMap
+      mlp_strings     skl2onnx MLPClassifier with string class labels, zipmap=False
+  Tests/InferTests/Fixtures/unsupported_op.onnx   a Conv node (error test)
+  Tests/InferTests/Fixtures/malformed.onnx        a truncated, corrupted model (error test)
+  Tests/InferTests/Fixtures/undefined_input.onnx  a node reading a name nothing defines
+  Tests/InferTests/Fixtures/cycle.onnx            two nodes feeding each other
+  Tests/InferTests/Fixtures/external_data.onnx    an initializer with data_location=EXTERNAL
+  models/demo.onnx              the default pipeline's fraud MLP (see make_demo)
+  examples/transactions.jsonl   1000 demo records (id, amount, hour, country, is_new_customer)
+  examples/transactions.csv     the same records as CSV
+
+The .bin format (all little-endian): b"ONXF", u32 version (1), u32 tensor count, then per
+tensor: u32 name length, UTF-8 name, u32 rank, u32 dims[rank], f32 data[product(dims)].
+The first tensor is the model input (named after the graph input); the others are expected
+outputs, named after the tensor they hold. Integer outputs (labels, ArgMax) are stored as f32.
+"""
+import os
+import struct
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "Tests", "InferTests", "Fixtures")
+ROWS = 300  # more than the chunk size the tests use, so chunking is exercised
+
+OPSET = [helper.make_opsetid("", 13)]
+OPSET_ML = [helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 1)]
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def model(nodes, inputs, outputs, inits=(), opset=OPSET, producer="make_test_models"):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    m = helper.make_model(graph, opset_imports=opset, producer_name=producer)
+    m.ir_version = 8
+    if any(not o.type.tensor_type.HasField("shape") for o in m.graph.output):
+        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)  # fills in the outputs' shapes
+    onnx.checker.check_model(m)
+    return m
+
+
+def write_bin(path, tensors):
+    with open(path, "wb") as f:
+        f.write(b"ONXF")
+        f.write(struct.pack("<II", 1, len(tensors)))
+        for name, array in tensors:
+            array = np.ascontiguousarray(np.asarray(array, dtype=np.float32))
+            encoded = name.encode("utf-8")
+            f.write(struct.pack("<I", len(encoded)))
+            f.write(encoded)
+            f.write(struct.pack("<I", array.ndim))
+            f.write(struct.pack("<%dI" % array.ndim, *array.shape))
+            f.write(array.astype("<f4").tobytes())
+
+
+def save_fixture(name, m, x, extra_outputs=None):
+    """Saves the model, runs onnxruntime on x, and saves x plus every tensor output."""
+    data = m.SerializeToString()
+    with open(os.path.join(FIXTURES, name + ".onnx"), "wb") as f:
+        f.write(data)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+    results = session.run(None, {input_name: x})
+    tensors = [(input_name, x)]
+    for meta, value in zip(session.get_outputs(), results):
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
+            tensors.append((meta.name, value))
+    for out_name, fn in (extra_outputs or {}).items():
+        tensors.append((out_name, fn(results)))
+    write_bin(os.path.join(FIXTURES, name + ".bin"), tensors)
+    print("%-20s %6d bytes, outputs: %s" % (name, len(data), ", ".join(t[0] for t in tensors[1:])))
+
+
+def vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+# ---------------------------------------------------------------- hand-built graphs
+
+def make_mlps(rng):
+    k, h, n = 10, 32, 4
+    x = rng.normal(size=(ROWS, k)).astype(np.float32)
+    w1 = rng.normal(scale=0.4, size=(h, k)).astype(np.float32)  # PyTorch Linear weight [out, in]
+    b1 = rng.normal(scale=0.1, size=h).astype(np.float32)
+    w2 = rng.normal(scale=0.4, size=(n, h)).astype(np.float32)
+    b2 = rng.normal(scale=0.1, size=n).astype(np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["/fc1/Gemm_output_0"], name="/fc1/Gemm",
+                         alpha=1.0, beta=1.0, transB=1),
+        helper.make_node("Relu", ["/fc1/Gemm_output_0"], ["/relu/Relu_output_0"], name="/relu/Relu"),
+        helper.make_node("Gemm", ["/relu/Relu_output_0", "fc2.weight", "fc2.bias"], ["/fc2/Gemm_output_0"],
+                         name="/fc2/Gemm", alpha=1.0, beta=1.0, transB=1),
+        helper.make_node("Softmax", ["/fc2/Gemm_output_0"], ["output"], name="/softmax/Softmax", axis=1),
+    ]
+    m = model(nodes, [vi("input", TensorProto.FLOAT, ["batch", k])], [vi("output", TensorProto.FLOAT, ["batch", n])],
+              [init("fc1.weight", w1), init("fc1.bias", b1), init("fc2.weight", w2), init("fc2.bias", b2)],
+              producer="pytorch")
+    save_fixture("mlp_gemm", m, x)
+
+    nodes = [
+        helper.make_node("MatMul", ["input", "w1"], ["mm1"], name="/fc1/MatMul"),
+        helper.make_node("Add", ["mm1", "b1"], ["add1"], name="/fc1/Add"),
+        helper.make_node("Relu", ["add1"], ["relu1"], name="/relu/Relu"),
+        helper.make_node("MatMul", ["relu1", "w2"], ["mm2"], name="/fc2/MatMul"),
+        helper.make_node("Add", ["b2", "mm2"], ["logits"], name="/fc2/Add"),
+        helper.make_node("Softmax", ["logits"], ["output"], name="/softmax/Softmax", axis=-1),
+    ]
+    m = model(nodes, [vi("input", TensorProto.FLOAT, ["N", k])],
+              [vi("output", TensorProto.FLOAT, ["N", n]), vi("logits", TensorProto.FLOAT, ["N", n])],
+              [init("w1", w1.T.copy()), init("b1", b1), init("w2", w2.T.copy()), init("b2", b2.reshape(1, n))],
+              producer="pytorch")
+    save_fixture("mlp_matmul", m, x)
+
+    w3 = rng.normal(scale=0.5, size=(h, n)).astype(np.float32)  # [K, n], transB=0
+    b3 = rng.normal(scale=0.1, size=(1, n)).astype(np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["z1"], name="fc1", transB=1),
+        helper.make_node("Sigmoid", ["z1"], ["s1"], name="sigmoid"),
+        helper.make_node("Gemm", ["s1", "w3", "b3"], ["z2"], name="fc2", alpha=0.5, beta=2.0),
+        helper.make_node("Tanh", ["z2"], ["tanh_out"], name="tanh"),
+        helper.make_node("LogSoftmax", ["z2"], ["log_probs"], name="logsoftmax", axis=1),
+    ]
+    m = model(nodes, [vi("input", TensorProto.FLOAT, [None, k])],
+              [vi("tanh_out", TensorProto.FLOAT, [None, n]), vi("log_probs", TensorProto.FLOAT, [None, n])],
+              [init("fc1.weight", w1), init("fc1.bias", b1), init("w3", w3), init("b3", b3)])
+    save_fixture("mlp_act", m, x)
+
+
+def make_axes(rng):
+    x = rng.normal(size=(ROWS, 2, 3)).astype(np.float32)
+    x[:5, 0, :] = 0.5  # ties, for ArgMax first / last index
+    w = rng.normal(size=(3, 4)).astype(np.float32)
+    b = rng.normal(size=4).astype(np.float32)
+    nodes = [
+        helper.make_node("Softmax", ["x"], ["softmax_last"], name="sm", axis=-1),
+        helper.make_node("LogSoftmax", ["x"], ["logsoftmax_last"], name="lsm", axis=2),
+        helper.make_node("ArgMax", ["x"], ["argmax_axis1"], name="am1", axis=1, keepdims=1),
+        helper.make_node("ArgMax", ["x"], ["argmax_last"], name="am2", axis=-1, keepdims=0, select_last_index=1),
+        helper.make_node("Relu", ["x"], ["rx"], name="relu"),
+        helper.make_node("Concat", ["x", "rx"], ["concat_axis1"], name="cat1", axis=1),
+        helper.make_node("Concat", ["rx", "x", "rx"], ["concat_last"], name="cat2", axis=-1),
+        helper.make_node("MatMul", ["x", "w"], ["mm"], name="mm"),
+        helper.make_node("Add", ["mm", "b"], ["matmul3d"], name="mm_add"),
+    ]
+    outs = [vi("softmax_last", TensorProto.FLOAT, None), vi("logsoftmax_last", TensorProto.FLOAT, None),
+            vi("argmax_axis1", TensorProto.INT64, None), vi("argmax_last", TensorProto.INT64, None),
+            vi("concat_axis1", TensorProto.FLOAT, None), vi("concat_last", TensorProto.FLOAT, None),
+            vi("matmul3d", TensorProto.FLOAT, None)]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, ["N", 2, 3])], outs, [init("w", w), init("b", b)])
+    save_fixture("axes13", m, x)
+
+    nodes = [helper.make_node("Softmax", ["x"], ["softmax_coerced"], name="sm11")]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, ["N", 2, 3])], [vi("softmax_coerced", TensorProto.FLOAT, None)],
+              opset=[helper.make_opsetid("", 11)])
+    save_fixture("softmax11", m, x)
+
+
+def make_shape_ops(rng):
+    x = rng.normal(size=(ROWS, 2, 4)).astype(np.float32)
+    c8 = rng.normal(size=8).astype(np.float32)
+    row = rng.uniform(0.5, 1.5, size=(1, 8)).astype(np.float32)
+    w = rng.normal(size=(8, 3)).astype(np.float32)
+    const = lambda name, value: helper.make_node("Constant", [], [name], name=name + "_const",
+                                                 value=numpy_helper.from_array(np.asarray(value), name))
+    nodes = [
+        helper.make_node("Flatten", ["x"], ["f"], name="flatten", axis=1),
+        helper.make_node("Sub", ["f", "c8"], ["a"], name="sub_row"),
+        helper.make_node("Div", ["a", "two"], ["b"], name="div_scalar"),
+        helper.make_node("Mul", ["row", "b"], ["c"], name="mul_row_first"),
+        helper.make_node("Sub", ["one", "c"], ["d"], name="sub_scalar_first"),
+        helper.make_node("Dropout", ["d", "ratio", "training"], ["e", "mask"], name="dropout"),
+        helper.make_node("Identity", ["e"], ["g"], name="identity"),
+        const("shape_f", np.array([0, 2, 4], dtype=np.float32)),
+        helper.make_node("Cast", ["shape_f"], ["shape_i"], name="cast_shape", to=TensorProto.INT64),
+        helper.make_node("Reshape", ["g", "shape_i"], ["h"], name="reshape_0"),
+        helper.make_node("Cast", ["h"], ["i"], name="cast_float", to=TensorProto.FLOAT),
+        const("minus_one", np.array([-1], dtype=np.int64)),
+        const("eight", np.array([8], dtype=np.int64)),
+        helper.make_node("Concat", ["minus_one", "eight"], ["shape_m1"], name="concat_shape", axis=0),
+        helper.make_node("Reshape", ["i", "shape_m1"], ["j"], name="reshape_m1"),
+        helper.make_node("Add", ["j", "f"], ["k"], name="add_pair"),
+        helper.make_node("Relu", ["f"], ["rf"], name="relu"),
+        helper.make_node("Add", ["rf", "one_half"], ["den"], name="add_den"),
+        helper.make_node("Div", ["k", "den"], ["l"], name="div_pair"),
+        helper.make_node("Mul", ["l", "l"], ["sq"], name="mul_pair"),
+        helper.make_node("Sub", ["sq", "l"], ["m"], name="sub_pair"),
+        helper.make_node("Gemm", ["m", "w"], ["gemm_out"], name="gemm"),
+        helper.make_node("Mul", ["l", "three"], ["l3"], name="mul_three"),
+        helper.make_node("Cast", ["l3"], ["truncated"], name="cast_int", to=TensorProto.INT64),
+    ]
+    inits = [init("c8", c8), init("two", np.float32(2.0)), init("row", row), init("one", np.float32(1.0)),
+             init("ratio", np.float32(0.3)), init("training", np.bool_(False)), init("one_half", np.float32(1.5)),
+             init("w", w), init("three", np.float32(3.0))]
+    outs = [vi("gemm_out", TensorProto.FLOAT, ["N", 3]), vi("j", TensorProto.FLOAT, ["N", 8]),
+            vi("truncated", TensorProto.INT64, ["N", 8])]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, ["N", 2, 4])], outs, inits)
+    save_fixture("shape_ops", m, x)
+
+
+def make_ml_ops(rng):
+    c = 4
+    x = rng.normal(size=(ROWS, c)).astype(np.float32)
+    x[0] = 0.0  # a zero row: Normalizer leaves it, LinearClassifier scores are the intercepts
+    x[1] = [-1.0, -2.0, -0.5, -3.0]  # an all-negative row for Normalizer MAX
+    nodes, outs = [], []
+    one_row = rng.normal(size=c).astype(np.float32).tolist()
+    for transform in ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"]:
+        t = transform.lower()
+        nodes.append(helper.make_node("LinearClassifier", ["x"], ["label_bin_" + t, "scores_bin_" + t],
+                                      domain="ai.onnx.ml", name="lc_bin_" + t, coefficients=one_row,
+                                      intercepts=[0.25], classlabels_ints=[3, 7], post_transform=transform))
+        three = rng.normal(size=3 * c).astype(np.float32)
+        three[c:2 * c] = 0.0  # a zero row: zero scores, for SOFTMAX_ZERO
+        nodes.append(helper.make_node("LinearClassifier", ["x"], ["label_multi_" + t, "scores_multi_" + t],
+                                      domain="ai.onnx.ml", name="lc_multi_" + t, coefficients=three.tolist(),
+                                      intercepts=[0.1, 0.0, -0.2], classlabels_ints=[10, 20, 30],
+                                      multi_class=1, post_transform=transform))
+        outs += [vi("label_bin_" + t, TensorProto.INT64, [None]), vi("scores_bin_" + t, TensorProto.FLOAT, [None, 2]),
+                 vi("label_multi_" + t, TensorProto.INT64, [None]), vi("scores_multi_" + t, TensorProto.FLOAT, [None, 3])]
+    nodes.append(helper.make_node("LinearRegressor", ["x"], ["regression_1"], domain="ai.onnx.ml", name="lr1",
+                                  coefficients=rng.normal(size=c).astype(np.float32).tolist(), intercepts=[0.5],
+                                  post_transform="LOGISTIC"))  # onnxruntime ignores it for one target
+    nodes.append(helper.make_node("LinearRegressor", ["x"], ["regression_2"], domain="ai.onnx.ml", name="lr2",
+                                  coefficients=rng.normal(size=2 * c).astype(np.float32).tolist(),
+                                  intercepts=[0.5, -0.5], targets=2, post_transform="SOFTMAX"))
+    outs += [vi("regression_1", TensorProto.FLOAT, [None, 1]), vi("regression_2", TensorProto.FLOAT, [None, 2])]
+    for norm in ["MAX", "L1", "L2"]:
+        nodes.append(helper.make_node("Normalizer", ["x"], ["norm_" + norm.lower()], domain="ai.onnx.ml",
+                                      name="norm_" + norm.lower(), norm=norm))
+        outs.append(vi("norm_" + norm.lower(), TensorProto.FLOAT, [None, c]))
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [None, c])], outs, opset=OPSET_ML)
+    save_fixture("ml_ops", m, x)
+
+
+# ---------------------------------------------------------------- scikit-learn models
+
+def make_sklearn(rng):
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from skl2onnx import to_onnx
+
+    k = 6
+    x_train = rng.normal(size=(400, k)).astype(np.float32)
+    x = rng.normal(size=(ROWS, k)).astype(np.float32)
+    y2 = (x_train[:, 0] + 0.5 * x_train[:, 1] - x_train[:, 2] > 0).astype(np.int64)
+    y3 = np.digitize(x_train[:, 0] - x_train[:, 3], [-0.6, 0.6]).astype(np.int64)
+    target = {"": 13, "ai.onnx.ml": 1}
+
+    def convert(estimator, options=None):
+        return to_onnx(estimator, x_train[:1], options=options, target_opset=target)
+
+    save_fixture("lr_binary", convert(LogisticRegression().fit(x_train, y2), {"zipmap": False}), x)
+    save_fixture("lr_multi", convert(LogisticRegression().fit(x_train, y3), {"zipmap": False}), x)
+    zipmap = convert(LogisticRegression(C=0.5).fit(x_train, y3))
+    zip_input = [n for n in zipmap.graph.node if n.op_type == "ZipMap"][0].input[0]
+    save_fixture("lr_multi_zipmap", zipmap, x, extra_outputs={
+        zip_input: lambda results: np.array([[row[c] for c in sorted(row)] for row in results[1]], dtype=np.float32)})
+    save_fixture("linreg", convert(LinearRegression().fit(x_train, x_train @ np.arange(1, k + 1) + 3.0)), x)
+    names = np.array(["cat", "dog", "emu"])[y3]  # string class labels: the label outputs are strings
+    zipmap = convert(LogisticRegression().fit(x_train, names))
+    save_fixture("lr_strings", zipmap, x, extra_outputs={
+        "probabilities": lambda results: np.array([[row[c] for c in sorted(row)] for row in results[1]], dtype=np.float32)})
+    save_fixture("mlp_strings", convert(MLPClassifier(hidden_layer_sizes=(5,), max_iter=300, random_state=1)
+                                        .fit(x_train, names), {"zipmap": False}), x)
+    mlp = MLPClassifier(hidden_layer_sizes=(12,), max_iter=400, random_state=0)
+    save_fixture("mlp_sklearn", convert(mlp.fit(x_train, y3), {"zipmap": False}), x)
+    mlp2 = MLPClassifier(hidden_layer_sizes=(8,), max_iter=400, random_state=0)
+    save_fixture("mlp_sklearn_binary", convert(mlp2.fit(x_train, y2), {"zipmap": False}), x)
+
+
+# ---------------------------------------------------------------- error fixtures
+
+def make_error_fixtures(rng):
+    def write(name, m):
+        with open(os.path.join(FIXTURES, name + ".onnx"), "wb") as f:
+            f.write(m.SerializeToString())
+
+    w = init("w", rng.normal(size=(4, 1, 3, 3)).astype(np.float32))
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Conv", ["r", "w"], ["y"], name="/conv1/Conv", kernel_shape=[3, 3])]
+    write("unsupported_op", model(nodes, [vi("x", TensorProto.FLOAT, ["N", 1, 8, 8])],
+                                  [vi("y", TensorProto.FLOAT, None)], [w]))
+
+    graph = helper.make_graph([helper.make_node("Add", ["x", "ghost"], ["y"], name="add_ghost")], "g",
+                              [vi("x", TensorProto.FLOAT, ["N", 3])], [vi("y", TensorProto.FLOAT, None)])
+    write("undefined_input", helper.make_model(graph, opset_imports=OPSET))
+
+    graph = helper.make_graph([helper.make_node("Add", ["x", "b"], ["a"], name="add_a"),
+                               helper.make_node("Relu", ["a"], ["b"], name="relu_b")], "g",
+                              [vi("x", TensorProto.FLOAT, ["N", 3])], [vi("b", TensorProto.FLOAT, None)])
+    write("cycle", helper.make_model(graph, opset_imports=OPSET))
+
+    weights = init("w", np.ones((3, 2), dtype=np.float32))
+    weights.ClearField("raw_data")
+    weights.data_location = TensorProto.EXTERNAL
+    entry = weights.external_data.add()
+    entry.key, entry.value = "location", "weights.bin"
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
+                              [vi("x", TensorProto.FLOAT, ["N", 3])], [vi("y", TensorProto.FLOAT, None)], [weights])
+    write("external_data", helper.make_model(graph, opset_imports=OPSET))
+
+    # A real model cut short, with a length prefix made to overrun what remains.
+    data = bytearray(open(os.path.join(FIXTURES, "mlp_gemm.onnx"), "rb").read()[:700])
+    data[-40:] = b"\x0a\xff\xff\xff\x0f" + bytes(35)
+    with open(os.path.join(FIXTURES, "malformed.onnx"), "wb") as f:
+        f.write(bytes(data))
+
+
+# ---------------------------------------------------------------- the demo
+
+COUNTRIES = ["US", "DE", "FR", "GB"]
+AMOUNT_MEAN, AMOUNT_STD = 52.0, 30.0
+HOUR_MEAN, HOUR_STD = 11.5, 6.9
+
+
+def demo_records(rng, n):
+    """Synthetic transactions; fraud is likelier for large amounts, night hours, new customers, FR."""
+    amount = rng.gamma(shape=3.0, scale=AMOUNT_MEAN / 3.0, size=n).round(2)
+    hour = rng.integers(0, 24, size=n)
+    country = rng.choice(COUNTRIES + ["IT"], p=[0.45, 0.2, 0.15, 0.15, 0.05], size=n)
+    new = rng.random(n) < 0.3
+    night = (hour < 6) | (hour >= 23)
+    logit = -4.5 + 0.05 * (amount - AMOUNT_MEAN) + 2.5 * night + 1.8 * new + 1.0 * (country == "FR")
+    fraud = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
+    return amount, hour, country, new, fraud
+
+
+def demo_features(amount, hour, country, new):
+    onehot = np.stack([(country == c) for c in COUNTRIES], axis=1).astype(np.float32)
+    return np.column_stack([(amount - AMOUNT_MEAN) / AMOUNT_STD, (hour - HOUR_MEAN) / HOUR_STD,
+                            onehot, new.astype(np.float32)]).astype(np.float32)
+
+
+def make_demo():
+    """models/demo.onnx: input 'features' [N, 7] = amount standardized (mean 52, std 30), hour
+    standardized (mean 11.5, std 6.9), country one-hot US/DE/FR/GB (others: zeros),
+    is_new_customer 0/1; Gemm(transB=1) 7->16 + Relu + Gemm 16->2 + Softmax -> 'probabilities'
+    [N, 2] (legit, fraud), and ArgMax -> 'label' [N] (int64). Trained with scikit-learn's
+    MLPClassifier (one logistic output unit), rewritten exactly as a 2-way softmax: logits [0, z]."""
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(2026)
+    amount, hour, country, new, fraud = demo_records(rng, 20000)
+    features = demo_features(amount, hour, country, new)
+    mlp = MLPClassifier(hidden_layer_sizes=(16,), activation="relu", max_iter=300, random_state=0)
+    mlp.fit(features, fraud.astype(np.int64))
+    w1, w2 = mlp.coefs_
+    b1, b2 = mlp.intercepts_
+    fc2_weight = np.vstack([np.zeros((1, 16)), w2.T]).astype(np.float32)  # [2, 16]: class 0 logit is 0
+    fc2_bias = np.array([0.0, b2[0]], dtype=np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["features", "fc1.weight", "fc1.bias"], ["/fc1/Gemm_output_0"], name="/fc1/Gemm", transB=1),
+        helper.make_node("Relu", ["/fc1/Gemm_output_0"], ["/relu/Relu_output_0"], name="/relu/Relu"),
+        helper.make_node("Gemm", ["/relu/Relu_output_0", "fc2.weight", "fc2.bias"], ["logits"], name="/fc2/Gemm", transB=1),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], name="/softmax/Softmax", axis=1),
+        helper.make_node("ArgMax", ["probabilities"], ["label"], name="/argmax/ArgMax", axis=1, keepdims=0),
+    ]
+    m = model(nodes, [vi("features", TensorProto.FLOAT, ["batch", 7])],
+              [vi("probabilities", TensorProto.FLOAT, ["batch", 2]), vi("label", TensorProto.INT64, ["batch"])],
+              [init("fc1.weight", w1.T.astype(np.float32)), init("fc1.bias", b1.astype(np.float32)),
+               init("fc2.weight", fc2_weight), init("fc2.bias", fc2_bias)], producer="make_test_models")
+    m.doc_string = make_demo.__doc__
+    onnx.checker.check_model(m)
+    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    probs = session.run(["probabilities"], {"features": features[:2000]})[0]
+    assert np.allclose(probs, mlp.predict_proba(features[:2000]), atol=1e-5), "softmax rewrite differs from sklearn"
+    with open(os.path.join(ROOT, "models", "demo.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    print("demo.onnx: train accuracy %.3f, fraud rate %.3f" % (mlp.score(features, fraud), fraud.mean()))
+
+
+def make_examples():
+    rng = np.random.default_rng(7)
+    n = 1000
+    amount, hour, country, new, _ = demo_records(rng, n)
+    missing_country = rng.random(n) < 0.03  # the optional field, left out of some records
+    jsonl, csv = [], ["id,amount,hour,country,is_new_customer"]
+    for i in range(n):
+        fields = ['"id":%d' % (i + 1), '"amount":%s' % repr(float(amount[i])), '"hour":%d' % hour[i]]
+        if not missing_country[i]:
+            fields.append('"country":"%s"' % country[i])
+        fields.append('"is_new_customer":%s' % ("true" if new[i] else "false"))
+        jsonl.append("{" + ",".join(fields) + "}")
+        csv.append("%d,%s,%d,%s,%s" % (i + 1, repr(float(amount[i])), hour[i],
+                                       "" if missing_country[i] else country[i], "true" if new[i] else "false"))
+    with open(os.path.join(ROOT, "examples", "transactions.jsonl"), "w") as f:
+        f.write("\n".join(jsonl) + "\n")
+    with open(os.path.join(ROOT, "examples", "transactions.csv"), "w") as f:
+        f.write("\n".join(csv) + "\n")
+
+
+def main():
+    for d in [FIXTURES, os.path.join(ROOT, "models"), os.path.join(ROOT, "examples")]:
+        os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(12345)
+    make_mlps(rng)
+    make_axes(rng)
+    make_shape_ops(rng)
+    make_ml_ops(rng)
+    make_sklearn(rng)
+    make_error_fixtures(rng)
+    make_demo()
+    make_examples()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
