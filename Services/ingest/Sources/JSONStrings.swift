@@ -88,7 +88,9 @@ enum JSONStrings {
             }
             return (i + 12, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
         default:
-            throw .syntax(at: i, "invalid escape \\\(describeByte(p, i + 1, end)) (valid: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")
+            let c = p[i + 1]
+            let shown = c > 0x20 && c < 0x7F ? "'\\\(Character(Unicode.Scalar(c)))'" : "'\\' followed by \(describeByte(p, i + 1, end))"
+            throw .syntax(at: i, "invalid escape \(shown) (valid: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")
         }
     }
 
