@@ -33,6 +33,10 @@ let jsonValueCases: [JSONValueCase] = [
     .init(line: #"{"i":1,"i":2,"s":"a","s":"bcd","s":"e"}"#, s: Array("e".utf8), i: 2),
     .init(line: #"{"i":"x","i":3}"#, i: 3),
     .init(line: #"{"s":"abc","s":null}"#),
+    // As many duplicates as the schema has fields must not pass for a full record.
+    .init(line: #"{"i":1,"i":2,"i":3,"i":4}"#, i: 4),
+    .init(line: #"{"f":1,"f":null,"f":2,"f":null}"#),
+    .init(line: #"{"i":"x","i":"y","i":"z","i":3}"#, i: 3),
     // Numbers.
     .init(line: #"{"f":-0}"#, f: -0.0),
     .init(line: #"{"f":-0.0e7}"#, f: -0.0),
