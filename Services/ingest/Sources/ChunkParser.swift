@@ -1,0 +1,133 @@
+import Config
+import Messages
+
+/// Parses one record's bytes into a `RecordAssembler`.
+protocol RecordParser {
+    /// Parses `p[start..<end]` (one record, line end excluded, valid UTF-8).
+    /// - Throws: the record's first syntax or structure error; type problems go to `record`.
+    func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into record: inout RecordAssembler) throws(RecordError)
+}
+
+/// Turns the body of a raw chunk into typed columns and rejects. Owns every buffer that is reused
+/// from batch to batch; one instance serves one thread.
+final class ChunkParser {
+    let input: InputSpec
+    let names: [String]
+    let table: FieldTable
+    let storage: ColumnStorage
+    private let types: UnsafeMutablePointer<FieldType>
+    private let required: UnsafeMutablePointer<Bool>
+    private let stringFields: UnsafeMutableBufferPointer<Int>
+    private let slotSerial: UnsafeMutablePointer<UInt32>
+    private let slotState: UnsafeMutablePointer<UInt8>
+    private var serial: UInt32 = 0
+    private var header: CSVHeader?
+
+    init(input: InputSpec) throws(IngestError) {
+        self.input = input
+        names = input.fields.map(\.name)
+        table = try FieldTable(names: names)
+        let count = input.fields.count
+        storage = ColumnStorage(types: input.fields.map(\.type))
+        types = .allocate(capacity: max(count, 1))
+        types.initialize(from: input.fields.map(\.type), count: count)
+        required = .allocate(capacity: max(count, 1))
+        required.initialize(from: input.fields.map(\.required), count: count)
+        let strings = input.fields.indices.filter { input.fields[$0].type == .string }
+        stringFields = .allocate(capacity: strings.count)
+        _ = stringFields.initialize(from: strings)
+        slotSerial = .allocate(capacity: max(count, 1))
+        slotSerial.initialize(repeating: 0, count: max(count, 1))
+        slotState = .allocate(capacity: max(count, 1))
+        slotState.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit {
+        types.deallocate()
+        required.deallocate()
+        slotSerial.deallocate()
+        slotState.deallocate()
+        stringFields.deallocate()
+    }
+
+    /// Parses the chunk's body into `storage`.
+    /// - Returns: the number of accepted rows (in `storage`) and this body's rejects, in order.
+    /// - Throws: `IngestError.recordCountMismatch` when the body holds another number of records
+    ///   than the chunk says.
+    func parse(_ chunk: RawChunkView, sequence: UInt64) throws(IngestError) -> (rows: Int, rejects: [Reject]) {
+        let expected = Int(chunk.recordCount) - chunk.rejects.count
+        storage.prepare(rows: expected)
+        var record = RecordAssembler(storage: storage, required: required, stringFields: UnsafeBufferPointer(stringFields),
+                                     slotSerial: slotSerial, slotState: slotState, serial: serial)
+        var rejects: [Reject] = []
+        var found = 0
+        switch input.format {
+        case .jsonl:
+            found = run(JSONRecordParser(fields: table, types: types), chunk, expected, &record, &rejects, header: nil)
+        case .csv:
+            if header == nil || !header!.isMade(from: chunk.headerLine) {
+                header = CSVHeader(line: chunk.headerLine, fields: table)
+            }
+            let header = header!
+            found = header.fieldOfColumn.withUnsafeBufferPointer { columns in
+                run(CSVRecordParser(types: types, fieldOfColumn: columns), chunk, expected, &record, &rejects,
+                    header: header)
+            }
+        }
+        serial = record.serial
+        guard found == expected else {
+            throw .recordCountMismatch(sequence: sequence, expected: expected, found: found)
+        }
+        return (record.row, rejects)
+    }
+
+    /// The record loop. Returns the number of records found (parsing stops past `expected`).
+    private func run<Parser: RecordParser>(_ parser: Parser, _ chunk: RawChunkView, _ expected: Int,
+                                           _ record: inout RecordAssembler, _ rejects: inout [Reject],
+                                           header: CSVHeader?) -> Int {
+        let body = chunk.body
+        guard let base = body.baseAddress, body.count > 0 else { return 0 }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = body.count
+        var splitter = RecordSplitter(format: input.format)
+        var reject = RejectBuilder(p: p, chunkOffset: chunk.byteOffset, names: names, format: input.format,
+                                   header: header)
+        var found = 0
+        var pos = 0
+        var line = chunk.firstLine
+        while pos < n {
+            guard let r = splitter.next(in: body, from: pos) ?? splitter.finish(at: n) else { break }
+            if !r.isBlank {
+                found += 1
+                if found <= expected {
+                    var end = r.end
+                    if end > pos && p[end - 1] == 0x0A { end -= 1 }
+                    if end > pos && p[end - 1] == 0x0D && input.format == .csv { end -= 1 }
+                    reject.record(start: pos, end: end, line: line)
+                    if let problem = header?.problem {
+                        rejects.append(reject.make(problem.code, field: -1, problem.message))
+                    } else if let bad = UTF8Validation.firstInvalid(p, pos, end) {
+                        rejects.append(reject.make(RecordError(.invalidUTF8, at: bad,
+                            "invalid UTF-8 (byte 0x\(hex(UInt32(p[bad]), digits: 2))); the input must be UTF-8")))
+                    } else {
+                        record.begin()
+                        do throws(RecordError) {
+                            try parser.parse(p, pos, end, into: &record)
+                            switch record.finish() {
+                            case .accepted: break
+                            case .wrongType(let error): rejects.append(reject.make(error))
+                            case .missing(let field, let wasNull): rejects.append(reject.missing(field, wasNull: wasNull))
+                            }
+                        } catch {
+                            record.rollback()
+                            rejects.append(reject.make(error))
+                        }
+                    }
+                }
+            }
+            line += 1 + UInt64(r.innerLineBreaks)
+            pos = r.end
+        }
+        return found
+    }
+}

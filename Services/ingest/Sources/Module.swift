@@ -1,1 +1,0 @@
-// ingest stage library: sources land here.

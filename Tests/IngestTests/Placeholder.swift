@@ -1,1 +1,0 @@
-// IngestTests: tests land here.
