@@ -1,0 +1,106 @@
+/// Weights B (k×n) packed once, at model load, into the column panels the GEMM kernel streams.
+///
+/// Layout: B is cut into panels of `PackedWeights.panelWidth` (32) consecutive columns; the last
+/// panel is 16 wide when at most 16 columns remain. A panel of width w stores its k rows one after
+/// another, w floats each, so the kernel reads it front to back with no stride. Columns past `n`
+/// in the last panel are zero. Panel p starts at float offset `p * 32 * k`, 64-byte aligned.
+public struct PackedWeights: Sendable {
+    /// The number of rows of B (the inner dimension of the product).
+    public let k: Int
+    /// The number of columns of B (the width of the output).
+    public let n: Int
+
+    /// Panel storage plus up to 15 floats of slack; the panels begin at the first 64-byte
+    /// boundary inside it (see `withPanels`).
+    private let storage: [Float]
+
+    /// The width of every panel but possibly the last.
+    static let panelWidth = 32
+    /// Columns 16 ..< 32 of a panel exist only when the panel is 32 wide.
+    static let halfPanelWidth = 16
+
+    /// Packs B.
+    ///
+    /// - Parameters:
+    ///   - b: `k * n` floats: row-major k×n when `transposed == false`; row-major n×k (a PyTorch
+    ///     Linear weight, ONNX Gemm with transB=1) when `transposed == true`.
+    ///   - k: the inner dimension, >= 0.
+    ///   - n: the output width, >= 0.
+    ///   - transposed: whether `b` holds Bᵀ.
+    public init(b: UnsafeBufferPointer<Float>, k: Int, n: Int, transposed: Bool) {
+        precondition(k >= 0 && n >= 0, "PackedWeights: negative shape k=\(k) n=\(n)")
+        let (product, overflow) = k.multipliedReportingOverflow(by: n)
+        precondition(!overflow && b.count == product,
+                     "PackedWeights: expected k*n = \(k)*\(n) floats, got \(b.count)")
+        self.k = k
+        self.n = n
+        var storage = [Float](repeating: 0, count: Self.storageCount(k: k, n: n) + 15)
+        if let src = b.baseAddress, product > 0 {
+            storage.withUnsafeMutableBufferPointer { buffer in
+                let panels = Self.alignedPanels(buffer.baseAddress!)
+                for column in 0..<n {
+                    let panel = column / Self.panelWidth
+                    let width = Self.width(ofPanel: panel, n: n)
+                    let base = panels + panel * Self.panelWidth * k + column % Self.panelWidth
+                    for row in 0..<k {
+                        base[row * width] = transposed ? src[column * k + row] : src[row * n + column]
+                    }
+                }
+            }
+        }
+        self.storage = storage
+    }
+
+    /// Packs B from an array; see `init(b:k:n:transposed:)`.
+    public init(_ b: [Float], k: Int, n: Int, transposed: Bool = false) {
+        self = b.withUnsafeBufferPointer { PackedWeights(b: $0, k: k, n: n, transposed: transposed) }
+    }
+
+    /// Row-major k×n copy of B (tests, the reference path, the sparse path).
+    public func unpacked() -> [Float] {
+        var out = [Float](repeating: 0, count: k * n)
+        out.withUnsafeMutableBufferPointer { dst in
+            withPanels { panels in
+                for column in 0..<n {
+                    let panel = column / Self.panelWidth
+                    let width = Self.width(ofPanel: panel, n: n)
+                    let base = panels + panel * Self.panelWidth * k + column % Self.panelWidth
+                    for row in 0..<k {
+                        dst[row * n + column] = base[row * width]
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The number of panels.
+    var panelCount: Int { (n + Self.panelWidth - 1) / Self.panelWidth }
+
+    /// Calls `body` with the 64-byte aligned start of panel 0.
+    func withPanels<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
+        storage.withUnsafeBufferPointer { buffer in
+            body(UnsafePointer(Self.alignedPanels(UnsafeMutablePointer(mutating: buffer.baseAddress!))))
+        }
+    }
+
+    /// The width (16 or 32) of panel `panel` of a matrix with `n` columns.
+    static func width(ofPanel panel: Int, n: Int) -> Int {
+        let remaining = n - panel * panelWidth
+        return remaining > halfPanelWidth ? panelWidth : halfPanelWidth
+    }
+
+    private static func storageCount(k: Int, n: Int) -> Int {
+        let full = n / panelWidth
+        let rest = n % panelWidth
+        let tail = rest == 0 ? 0 : (rest > halfPanelWidth ? panelWidth : halfPanelWidth)
+        return (full * panelWidth + tail) * k
+    }
+
+    /// The first 64-byte boundary at or after `base` (the storage has 15 floats of slack).
+    private static func alignedPanels(_ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let address = UInt(bitPattern: base)
+        let pad = Int((64 - address % 64) % 64) / MemoryLayout<Float>.stride
+        return base + pad
+    }
+}

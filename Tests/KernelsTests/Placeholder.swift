@@ -1,1 +1,0 @@
-// KernelsTests: tests land here.
