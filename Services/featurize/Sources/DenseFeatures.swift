@@ -67,11 +67,11 @@ final class DenseFeatures {
                 for row in 0..<rows {
                     let r = m + row * width
                     for j in 0..<k {
-                        let v = Double(r[j])
-                        if v.isFinite {
-                            sums[j] += v
-                            squares[j] += v * v
-                        }
+                        // A select rather than a branch, so the loop vectorizes.
+                        let x = r[j]
+                        let v = x.isFinite ? Double(x) : 0
+                        sums[j] += v
+                        squares[j] += v * v
                     }
                 }
             }
