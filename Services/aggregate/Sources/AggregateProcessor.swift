@@ -1,0 +1,121 @@
+import Config
+import Messages
+
+/// The aggregate stage: each score batch becomes one output batch (same sequence number and
+/// flags) holding its formatted records, one line per row in row order, and a `BatchSummary`.
+///
+/// A record holds the passthrough fields (config order) and then `fields` (config order):
+/// - `label`: the row's argmax (first maximum; a NaN counts as the maximum, as in numpy), as its
+///   name when `labels` is given, else as an integer index;
+/// - `score`: the row's value at the argmax (the value itself for one-column output);
+/// - `probabilities`: every value of the row (JSON: an array; CSV: one field per class);
+/// - `prediction`: the row's first value.
+///
+/// Floats are written in the shortest form that reads back as the same Float32 (passthrough
+/// float fields: the same Float64); non-finite values are written like missing ones: `null` in
+/// JSON, an empty field in CSV. JSON strings are escaped per RFC 8259 and CSV fields quoted per
+/// RFC 4180; lines end in `\n`. The CSV header is not part of any batch: see `csvHeader`.
+///
+/// The summary counts rows, the argmax per class (when `labels` is given or the output has more
+/// than one column), the score histogram, and carries the batch's feature stats on.
+public struct AggregateProcessor: StageProcessor {
+    public static let inputKind: FrameKind = .scores
+
+    private let plan: OutputPlan
+    private let writer: RecordWriter
+    private let text = OutputBuffer()
+    private var best: [Int32] = []
+
+    /// Compiles the `[output]` section.
+    ///
+    /// - Throws: `AggregateError` when a passthrough field is not in the schema or `labels` is empty.
+    public init(config: PipelineConfig) throws(AggregateError) {
+        plan = try OutputPlan(config: config)
+        writer = RecordWriter(plan: plan)
+    }
+
+    /// The CSV header line (newline included) that the sink writes once before the records.
+    ///
+    /// - Parameters:
+    ///   - config: the pipeline config; only `[output]` is read.
+    ///   - classes: the model's output width. Needed only for `probabilities` without `labels`
+    ///     (one `p_<index>` column per class); otherwise the labels give the `p_<label>` names.
+    /// - Throws: `AggregateError.unknownClassCount` when the header needs `classes` and it is nil.
+    public static func csvHeader(config: PipelineConfig, classes: Int? = nil) throws(AggregateError) -> String {
+        try OutputPlan.csvHeader(config.output, classes: classes)
+    }
+
+    /// Turns one `.scores` frame into one `.output` frame appended to `out`.
+    ///
+    /// - Throws: `FrameError` when the frame is malformed or its passthrough columns do not
+    ///   match `[output] passthrough`; `AggregateError` when the model's width does not fit the
+    ///   labels (or is zero), which is a configuration fault, not bad input.
+    public mutating func process(_ frame: Frame, into out: FrameBuffer) throws {
+        let batch = try ScoreBatchView.decode(frame)
+        let rows = batch.rows, cols = batch.cols
+        try checkPassthrough(batch.envelope.passthrough)
+        if rows > 0 && cols == 0 { throw AggregateError.noScores }
+        if let labels = plan.labels, labels.count != cols, rows > 0 {
+            throw AggregateError.labelCountMismatch(labels: labels.count, columns: cols)
+        }
+
+        if best.count < rows { best = Array(repeating: 0, count: rows) }
+        var summary = BatchSummary()
+        summary.rows = UInt64(rows)
+        summary.features = batch.stats
+        let classifier = plan.labels != nil || cols > 1
+        if classifier { summary.labelCounts = Array(repeating: 0, count: cols) }
+        best.withUnsafeMutableBufferPointer { best in
+            for row in 0..<rows {
+                let values = batch.values.baseAddress! + row * cols
+                let i = argmax(values, count: cols)
+                best[row] = Int32(i)
+                if classifier { summary.labelCounts[i] += 1 }
+                summary.addSafely(score: values[i])
+            }
+            text.removeAll()
+            writer.write(scores: batch.values, rows: rows, cols: cols, best: best.baseAddress!,
+                         passthrough: batch.envelope.passthrough, into: text)
+        }
+        OutputBatchView.encode(into: out, sequence: frame.header.sequence, envelope: batch.envelope, rows: rows,
+                               summary: summary, text: text.bytes, flags: frame.header.flags)
+    }
+
+    private func checkPassthrough(_ columns: [ColumnView]) throws(FrameError) {
+        guard columns.count == plan.passthroughTypes.count else {
+            throw .invalid(field: "scores.passthrough",
+                           reason: "\(columns.count) passthrough columns where [output] names \(plan.passthroughTypes.count)")
+        }
+        for (i, column) in columns.enumerated() where column.type != plan.passthroughTypes[i] {
+            throw .invalid(field: "scores.passthrough",
+                           reason: "passthrough column \(i) has type \(column.type), the schema says \(plan.passthroughTypes[i])")
+        }
+    }
+}
+
+/// The index of the first maximum of `count >= 1` values; a NaN wins (numpy's `argmax`).
+@inline(__always)
+func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
+    var best = 0
+    if x[0].isNaN { return 0 }
+    for j in 1..<max(count, 1) {
+        if x[j].isNaN { return j }
+        if x[j] > x[best] { best = j }
+    }
+    return best
+}
+
+extension BatchSummary {
+    /// `add(score:)`, which traps on a score whose bin index overflows Int (|score| > ~4.6e17, as
+    /// a regression can output); such scores are binned here with the same clamping instead.
+    mutating func addSafely(score: Float) {
+        let s = Double(score)
+        guard s.isFinite, s.magnitude > 1e15 else {
+            add(score: score)
+            return
+        }
+        scoreSum += s
+        scoreSumSquares += s * s
+        scoreHistogram[s < 0 ? 0 : Self.histogramBins - 1] += 1
+    }
+}

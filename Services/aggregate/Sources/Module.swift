@@ -1,1 +1,0 @@
-// aggregate stage library: sources land here.

@@ -1,0 +1,86 @@
+import Config
+import Messages
+
+/// The `[output]` section compiled once: the fixed bytes around each value of a record, the
+/// labels already escaped for the format, and the passthrough columns' expected types.
+struct OutputPlan {
+    let format: OutputFormat
+    let fields: [OutputField]
+    /// The passthrough columns' types, in `[output] passthrough` order (the schema's types).
+    let passthroughTypes: [ColumnType]
+    /// Written before each passthrough value: `{"id":` / `,"amount":` (JSON), `` / `,` (CSV).
+    let passthroughPrefix: [[UInt8]]
+    /// Written before each of `fields`, likewise.
+    let fieldPrefix: [[UInt8]]
+    /// Ends a record: `}\n` (`{}\n` for a record with nothing in it) or `\n`.
+    let recordEnd: [UInt8]
+    /// Each label, quoted and escaped for the format; nil when `labels` is not given.
+    let labels: [[UInt8]]?
+
+    init(config: PipelineConfig) throws(AggregateError) {
+        let output = config.output
+        var types: [ColumnType] = []
+        for name in output.passthrough {
+            guard let i = config.input.fieldIndex(name) else { throw .unknownPassthrough(field: name) }
+            types.append(Self.columnType(config.input.fields[i].type))
+        }
+        if let labels = output.labels, labels.isEmpty { throw .emptyLabels }
+        format = output.format
+        fields = output.fields
+        passthroughTypes = types
+
+        var keys: [[UInt8]] = output.passthrough.map { escaped($0, OutputBuffer.append(jsonString:)) }
+        keys += output.fields.map { Array("\"\($0.rawValue)\"".utf8) }
+        var prefixes: [[UInt8]] = []
+        for (i, key) in keys.enumerated() {
+            switch format {
+            case .jsonl: prefixes.append(Array((i == 0 ? "{" : ",").utf8) + key + [UInt8(ascii: ":")])
+            case .csv: prefixes.append(i == 0 ? [] : [UInt8(ascii: ",")])
+            }
+        }
+        passthroughPrefix = Array(prefixes[..<output.passthrough.count])
+        fieldPrefix = Array(prefixes[output.passthrough.count...])
+        switch format {
+        case .jsonl: recordEnd = Array((keys.isEmpty ? "{}\n" : "}\n").utf8)
+        case .csv: recordEnd = [0x0A]
+        }
+        labels = output.labels.map { labels in
+            labels.map { label in
+                switch output.format {
+                case .jsonl: escaped(label, OutputBuffer.append(jsonString:))
+                case .csv: escaped(label, OutputBuffer.append(csvField:))
+                }
+            }
+        }
+    }
+
+    /// The CSV header line, newline included: passthrough names, then `label`, `score`,
+    /// `p_<label or index>` per class, `prediction`, as `fields` orders them.
+    static func csvHeader(_ output: OutputSpec, classes: Int?) throws(AggregateError) -> String {
+        var names = output.passthrough
+        for field in output.fields {
+            switch field {
+            case .label, .score, .prediction:
+                names.append(field.rawValue)
+            case .probabilities:
+                if let labels = output.labels {
+                    names += labels.map { "p_\($0)" }
+                } else {
+                    guard let classes else { throw .unknownClassCount }
+                    names += (0..<classes).map { "p_\($0)" }
+                }
+            }
+        }
+        let bytes = names.map { escaped($0, OutputBuffer.append(csvField:)) }
+        return String(decoding: Array(bytes.joined(separator: [UInt8(ascii: ",")])) + [0x0A], as: UTF8.self)
+    }
+
+    private static func columnType(_ type: FieldType) -> ColumnType {
+        switch type {
+        case .float: .float
+        case .int: .int
+        case .string: .string
+        case .bool: .bool
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Config
+import Messages
+
+/// The featurize stage: each record batch becomes one feature batch (same sequence number and
+/// flags) holding the model input for its rows.
+///
+/// Features are computed in config order and their outputs concatenated left to right:
+/// - `identity`: the number (ints rounded to the nearest Double, bools 0 or 1), as Float32.
+/// - `standardize`: `Float((x - mean) / std)`, scikit-learn StandardScaler's float64 arithmetic
+///   rounded once; `std == 0` divides by 1.
+/// - `minmax`: `Float(x * scale + offset)` with MinMaxScaler's own `scale_ = 1 / (max - min)` and
+///   `min_ = 0 - min * scale_`, so results match it bit for bit; a range below 10 × float64
+///   epsilon divides by 1, like `_handle_zeros_in_scale`.
+/// - `onehot`: 1 in the column of the category the value spells (byte for byte; ints in
+///   decimal, bools as "true"/"false"), all zeros for unknown values.
+/// - `hash`: scikit-learn FeatureHasher with alternate signs (see `FeatureHashing`).
+///
+/// A missing value (an optional field absent or null) is NaN for the numeric kinds, all zeros for
+/// `onehot` and nothing for `hash`; so is an empty string for `hash`.
+///
+/// Rows of at most `maxDenseWidth` columns are sent dense, with `FeatureStats` of their first 256
+/// columns; wider rows are sent as CSR without stats, and never materialized densely.
+/// Buffers are reused from batch to batch.
+public struct FeaturizeProcessor: StageProcessor {
+    public static let inputKind: FrameKind = .records
+    /// Widest feature row still sent dense; wider rows are sent as CSR.
+    public static let maxDenseWidth = FeaturePlan.maxDenseWidth
+
+    private let plan: FeaturePlan
+    private let dense = DenseFeatures()
+    private let sparse = SparseFeatures()
+    /// Reused list of the batch's passthrough columns (emptied after each batch: they point into it).
+    private var passthrough: [ColumnView] = []
+
+    /// Compiles and checks the features of `config` against its schema.
+    ///
+    /// - Throws: `FeaturizeError` when a feature names an unknown field, reads a type its kind
+    ///   cannot, has an out-of-range parameter, or a passthrough field is not in the schema.
+    public init(config: PipelineConfig) throws(FeaturizeError) {
+        plan = try FeaturePlan(config: config)
+        passthrough.reserveCapacity(plan.passthrough.count)
+    }
+
+    /// The model input width `config` produces: the sum of its features' widths.
+    public static func width(of config: PipelineConfig) -> Int {
+        config.features.reduce(0) { $0 + $1.width }
+    }
+
+    /// The model input width (columns per row).
+    public var width: Int { plan.width }
+
+    /// How the feature batches are laid out: dense up to `maxDenseWidth` columns, else CSR.
+    public var layout: FeatureLayout { plan.isDense ? .dense : .csr }
+
+    /// Turns one `.records` frame into one `.features` frame appended to `out`.
+    ///
+    /// - Throws: `FrameError` when the frame is not a well-formed record batch of the configured
+    ///   schema (column count or types differ).
+    public mutating func process(_ frame: Frame, into out: FrameBuffer) throws {
+        let batch = try RecordBatchView.decode(frame)
+        try checkSchema(batch.columns)
+        let header = frame.header
+        defer { passthrough.removeAll(keepingCapacity: true) }
+        for column in plan.passthrough { passthrough.append(batch.columns[column]) }
+
+        if plan.isDense {
+            dense.build(plan, columns: batch.columns, rows: batch.rows)
+            FeatureBatchView.encodeDense(into: out, sequence: header.sequence, envelope: batch.envelope,
+                                         passthrough: passthrough, rows: batch.rows, dims: plan.width,
+                                         values: dense.values, stats: dense.stats, flags: header.flags)
+        } else {
+            sparse.build(plan, columns: batch.columns, rows: batch.rows)
+            FeatureBatchView.encodeCSR(into: out, sequence: header.sequence, envelope: batch.envelope,
+                                       passthrough: passthrough, rows: batch.rows, dims: plan.width,
+                                       values: sparse.values, rowStart: sparse.rowStart, columns: sparse.columns,
+                                       stats: FeatureStats(), flags: header.flags)
+        }
+    }
+
+    private func checkSchema(_ columns: [ColumnView]) throws(FrameError) {
+        guard columns.count == plan.schema.count else {
+            throw .invalid(field: "records.columnCount",
+                           reason: "\(columns.count) columns where the schema has \(plan.schema.count)")
+        }
+        for (i, column) in columns.enumerated() where column.type != plan.schema[i] {
+            throw .invalid(field: "records.column",
+                           reason: "column \(i) has type \(column.type) where the schema says \(plan.schema[i])")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// featurize stage library: sources land here.

@@ -1,1 +1,0 @@
-// AggregateTests: tests land here.

@@ -1,0 +1,36 @@
+import Config
+import FeaturizeStage
+import Foundation
+import Messages
+import Testing
+
+/// Throughput of the stage on its own, decode and encode included. Opt-in (it measures, it does
+/// not assert a time): `PIPELINE_BENCH=1 swift test -c release --filter FeaturizeBenchmark`.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["PIPELINE_BENCH"] != nil))
+struct FeaturizeBenchmark {
+    @Test func standardize64Floats() throws {
+        let n = 64, rows = 256, batches = 4000
+        let fields = (0..<n).map { FieldSpec(name: "f\($0)", type: .float) }
+        let features = (0..<n).map { FeatureSpec(field: "f\($0)", kind: .standardize(mean: Double($0), std: 3)) }
+        var p = try FeaturizeProcessor(config: makeConfig(fields: fields, features: features))
+        var random = SplitMix(seed: 1)
+        let columns = (0..<n).map { _ in Column(.float((0..<rows).map { _ in Double(random.next() % 10_000) / 7 })) }
+        let input = FrameBuffer()
+        RecordBatchView.encode(into: input, sequence: 1, envelope: Envelope(firstLine: 1, byteOffset: 0,
+                                                                           recordCount: UInt32(rows)), columns: columns)
+        let (frame, _) = try #require(try FrameDecoder().decode(input.bytes))
+        let out = FrameBuffer(capacity: 1 << 20)
+        let clock = ContinuousClock()
+        var best = Duration.seconds(1000)
+        for _ in 0..<3 {
+            let start = clock.now
+            for _ in 0..<batches {
+                out.removeAll()
+                try p.process(frame, into: out)
+            }
+            best = min(best, clock.now - start)
+        }
+        let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) * 1e-18
+        print("featurize: 64 standardized floats, \(rows)-row batches: \(Int(Double(rows * batches) / seconds)) rows/s")
+    }
+}

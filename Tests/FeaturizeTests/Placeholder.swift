@@ -1,1 +1,0 @@
-// FeaturizeTests: tests land here.
