@@ -124,3 +124,42 @@ if only == "all" || only == "elementwise" {
     report("argmax 409×10            ") { argmaxRows($0, rows: 409, cols: 10, ld: 10, into: &labels) }
     report("argmax ref 409×10        ") { argmaxRowsReference($0, rows: 409, cols: 10, ld: 10, into: &labels) }
 }
+
+if only == "all" || only == "sparse" {
+    print("sparseGemm, 256 rows × 50 random entries (GFLOP/s counts 2·nnz·n):")
+    for (k, n) in [(1 << 20, 2), (1 << 16, 16), (1 << 16, 64), (1 << 14, 256)] {
+        let m = 256, perRow = 50
+        let b = randomArray(k * n)
+        var rowStart: [UInt32] = [0]
+        var columns: [UInt32] = []
+        for _ in 0..<m {
+            for _ in 0..<perRow { columns.append(UInt32(Int(random().magnitude * 1e6) % k)) }
+            rowStart.append(UInt32(columns.count))
+        }
+        let values = randomArray(columns.count)
+        var c = [Float](repeating: 0, count: m * n)
+        let fast = timePerCall(iterations: 50, repeats: 21) {
+            sparseGemm(m: m, rowStart: rowStart, columns: columns, values: values, b: b, n: n, bias: nil,
+                       activation: .identity, c: &c, ldc: n)
+        }
+        let slow = timePerCall(iterations: 5, repeats: 21) {
+            sparseGemmReference(m: m, rowStart: rowStart, columns: columns, values: values, b: b, n: n,
+                                bias: nil, activation: .identity, c: &c, ldc: n)
+        }
+        let flops = 2.0 * Double(m * perRow * n)
+        print("  k=\(pad("\(k)", 8)) n=\(pad("\(n)", 4)): \(pad(fmt(flops / fast / 1e9, 2), 7)) GFLOP/s (\(pad(fmt(fast * 1e6), 7)) us), reference \(pad(fmt(slow * 1e6), 8)) us")
+    }
+}
+
+if only == "all" || only == "scale" {
+    print("scaleShift / scaleAdd, 4096 doubles (ns per element):")
+    let x = (0..<4096).map { Double($0) * 0.37 - 500 }
+    var out = [Float](repeating: 0, count: 4096 * 8)
+    for stride in [1, 8] {
+        let a = timePerCall(iterations: 2000) { scaleShift(x, count: 4096, shift: 3.5, divide: 7.25, into: &out, stride: stride) }
+        let b = timePerCall(iterations: 2000) { scaleShiftReference(x, count: 4096, shift: 3.5, divide: 7.25, into: &out, stride: stride) }
+        let c = timePerCall(iterations: 2000) { scaleAdd(x, count: 4096, scale: 0.1, offset: 2, into: &out, stride: stride) }
+        let d = timePerCall(iterations: 2000) { scaleAddReference(x, count: 4096, scale: 0.1, offset: 2, into: &out, stride: stride) }
+        print("  stride \(stride): scaleShift \(fmt(a / 4096 * 1e9, 3)) (reference \(fmt(b / 4096 * 1e9, 3))), scaleAdd \(fmt(c / 4096 * 1e9, 3)) (reference \(fmt(d / 4096 * 1e9, 3)))")
+    }
+}
