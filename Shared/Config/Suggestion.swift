@@ -1,11 +1,11 @@
 /// "Did you mean …?" for unknown keys, tables and enumeration values.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate `word` was most likely meant to be, if one is close enough.
     ///
     /// Close means: equal ignoring case, `-` and `_` (`batchRows`, `Batch-Rows` → `batch_rows`),
     /// or within edit distance 2 (insertions, deletions, substitutions and swaps of adjacent
     /// characters each count 1). Ties go to the earlier candidate.
-    static func closest(to word: String, in candidates: [String]) -> String? {
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let folded = fold(word)
         if let same = candidates.first(where: { $0 != word && fold($0) == folded }) { return same }
         var best: (candidate: String, distance: Int)? = nil

@@ -65,7 +65,10 @@ final class Replica {
                                                     pid: getpid(), cookie: options.cookie))
         do {
             try control.send(using: scratch) { $0.frame(.ready) }
-            return try loop(processor: &processor, upstream: upstream, downstream: downstream)
+            Log.info("ready (pid \(getpid())), listening at \(config.listenPath)")
+            let exit = try loop(processor: &processor, upstream: upstream, downstream: downstream)
+            Log.info("stopped after \(stats.batches) batches, \(stats.rows) rows\(draining ? " (drained)" : "")")
+            return exit
         } catch {
             Log.error("\(error)")
             try? control.send(using: scratch) { Failure(message: "\(error)").encode(into: $0) }

@@ -21,7 +21,7 @@ enum ClientCommands {
                 Hello(purpose: .client, node: .client, replica: 0, pid: getpid(), cookie: cookie).encode(into: $0)
                 request.encode(into: $0)
             }
-            reply = try await(connection)
+            reply = try awaitReply(connection)
         } catch let e as PipelineError {
             throw e
         } catch {
@@ -33,7 +33,7 @@ enum ClientCommands {
     }
 
     /// Blocks until the reply arrives.
-    private static func await(_ connection: Connection) throws -> Reply {
+    private static func awaitReply(_ connection: Connection) throws -> Reply {
         var poll = PollSet()
         while true {
             if let frame = try connection.peekFrame() { return try Reply.decode(frame) }

@@ -35,3 +35,4 @@ public enum PipelineMain {
 }
 
 import Config
+import Messages

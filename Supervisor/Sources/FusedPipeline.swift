@@ -34,7 +34,9 @@ public struct FusedPipeline {
         splitter.append(input)
         splitter.endOfInput()
         var output: [UInt8] = []
-        if config.output.format == .csv { output += Array(AggregateProcessor.csvHeader(config: config).utf8) }
+        if config.output.format == .csv {
+            output += Array(try AggregateProcessor.csvHeader(config: config, classes: infer.outputWidth).utf8)
+        }
         var rejects: [Reject] = []
         var sequence: UInt64 = 0
         while let cut = splitter.nextBatch(flushPartial: true) {

@@ -1,3 +1,4 @@
+import AggregateStage
 import Config
 import FeaturizeStage
 import InferStage
@@ -11,6 +12,16 @@ enum Preflight {
         var inputName: String
         var outputName: String
         var outputWidth: Int
+
+        /// The CSV header the sink prints first, when the output is CSV.
+        func csvHeader(_ config: PipelineConfig) throws(PipelineError) -> String? {
+            guard config.output.format == .csv else { return nil }
+            do {
+                return try AggregateProcessor.csvHeader(config: config, classes: outputWidth)
+            } catch {
+                throw PipelineError(.config, "\(error)")
+            }
+        }
     }
 
     static func check(_ config: PipelineConfig) throws(PipelineError) -> Report {

@@ -36,8 +36,7 @@ extension StageKind {
     public static func parse(_ text: String) throws(PipelineError) -> StageKind {
         if let s = StageKind(rawValue: text) { return s }
         let names = StageKind.allCases.map(\.rawValue)
-        let close = names.first { $0.hasPrefix(text.lowercased()) || text.lowercased().hasPrefix($0) }
-        let hint = close.map { " (did you mean `\($0)`?)" } ?? ""
+        let hint = Suggestion.closest(to: text, in: names).map { " (did you mean `\($0)`?)" } ?? ""
         throw PipelineError(.usage, "unknown stage `\(text)`\(hint); stages are \(names.joined(separator: ", "))")
     }
 }

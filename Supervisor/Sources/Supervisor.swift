@@ -50,7 +50,7 @@ final class Supervisor {
     var outputClosed = false
 
     init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: UpOptions,
-         binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32) throws {
+         binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?) throws {
         self.config = config
         self.configPath = configPath
         self.configText = configText
@@ -78,7 +78,7 @@ final class Supervisor {
         writer = OutputWriter(wakeup: wakeup)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         sink = Sink(upstream: sinkSet, writer: writer, outputFD: 1, errorsFD: errorsFD,
-                    preamble: config.output.format == .csv ? OutputHeader.csv(config) : nil)
+                    preamble: csvHeader)
         let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: getpid(), cookie: cookie))
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
                         window: config.pipeline.window, maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
@@ -184,6 +184,8 @@ final class Supervisor {
         if exitCode == .ok { exitCode = code }
         phase = .stopping
         source.stopInput()
+        // Ingest replicas close their end as they exit: expected now, not a loss.
+        source.downstream.retireAll()
         for r in replicas where r.isAlive {
             r.state = .stopping
             if let c = r.control {

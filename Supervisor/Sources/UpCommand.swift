@@ -14,7 +14,7 @@ enum UpCommand {
             spec.replicas = n
             config.stages[stage] = spec
         }
-        _ = try Preflight.check(config)
+        let report = try Preflight.check(config)
         let binaries = try StageBinaries()
 
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
@@ -62,7 +62,7 @@ enum UpCommand {
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
                                         options: options, binaries: binaries, cookie: cookie, signalFD: signalFD,
-                                        errorsFD: errorsFD)
+                                        errorsFD: errorsFD, csvHeader: try report.csvHeader(config))
         } catch let e as UnixSocket.PathTooLong {
             throw PipelineError(.environment, e.description)
         } catch {

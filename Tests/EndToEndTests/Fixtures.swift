@@ -79,8 +79,8 @@ enum Records {
         [[feature]]
         field = "amount"
         kind = "standardize"
-        mean = 17.5
-        std = 10.1
+        mean = 52.0
+        std = 30.0
 
         [[feature]]
         field = "hour"

@@ -34,7 +34,7 @@ struct Workspace {
 
     func write(_ name: String, _ text: String) -> String {
         let p = path + "/" + name
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        precondition(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)))
         return p
     }
 
@@ -82,11 +82,11 @@ final class Running: @unchecked Sendable {
             self.lock.unlock()
         }
         try process.run()
-        collect(output.fileHandleForReading) { self.stdoutData.append($0) }
-        collect(errors.fileHandleForReading) { self.stderrData.append($0) }
+        collect(output.fileHandleForReading, isStdout: true)
+        collect(errors.fileHandleForReading, isStdout: false)
     }
 
-    private func collect(_ handle: FileHandle, _ append: @escaping (Data) -> Void) {
+    private func collect(_ handle: FileHandle, isStdout: Bool) {
         Thread.detachNewThread {
             while true {
                 let chunk = handle.availableData
@@ -97,7 +97,7 @@ final class Running: @unchecked Sendable {
                     self.lock.unlock()
                     return
                 }
-                append(chunk)
+                if isStdout { self.stdoutData.append(chunk) } else { self.stderrData.append(chunk) }
                 self.lock.broadcast()
                 self.lock.unlock()
             }

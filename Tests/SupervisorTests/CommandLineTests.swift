@@ -26,7 +26,7 @@ import Testing
 
     @Test func helpForEveryCommand() throws {
         for name in ["up", "scale", "ps", "logs", "down", "check"] {
-            guard case .help(let text) = try parseCommandLine([name, "--help"]) else { Issue.record(name); continue }
+            guard case .help(let text) = try parseCommandLine([name, "--help"]) else { Issue.record("no help for \(name)"); continue }
             #expect(text.contains("usage: pipeline \(name)"))
         }
         guard case .help(let main) = try parseCommandLine([]) else { Issue.record("no main help"); return }
@@ -55,12 +55,17 @@ import Testing
         var delays: [UInt64] = []
         for i in 0..<3 {
             let now = UInt64(i) * 1_000_000_000
-            #expect(h.crashed(now: now, spec: spec, jitter: 0.5))
+            let allowed = h.crashed(now: now, spec: spec, jitter: 0.5)
+            #expect(allowed)
             delays.append(h.notBefore - now)
         }
         #expect(delays == [50_000_000, 100_000_000, 200_000_000])
-        #expect(!h.crashed(now: 3_000_000_000, spec: spec, jitter: 0.5), "4 crashes within 10 s exceed max 3")
+        let fourth = h.crashed(now: 3_000_000_000, spec: spec, jitter: 0.5)
+        #expect(!fourth, "4 crashes within 10 s exceed max 3")
         var later = RestartHistory()
-        for i in 0..<10 { #expect(later.crashed(now: UInt64(i) * 11_000_000_000, spec: spec, jitter: 0)) }
+        for i in 0..<10 {
+            let allowed = later.crashed(now: UInt64(i) * 11_000_000_000, spec: spec, jitter: 0)
+            #expect(allowed, "crashes further apart than the window never add up")
+        }
     }
 }
