@@ -67,7 +67,7 @@ let package = Package(
                     swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineSupervisor", "Config"],
                     swiftSettings: native),
     ]
 )

@@ -106,17 +106,23 @@ public struct RunDirectory: Sendable {
         return Int32(holder?.split(separator: "\n").first ?? "") ?? 0
     }
 
-    /// Removes the sockets a previous run left behind (only socket files, only directly inside).
-    public func removeStaleSockets() {
-        guard let dir = opendir(path) else { return }
+    /// Removes what a previous run left behind: its sockets and its replica logs (only those
+    /// kinds of files, only directly inside). Call with the lock held.
+    public func removeStale() {
+        remove(in: path, suffix: ".sock", type: S_IFSOCK)
+        remove(in: logDirectory, suffix: ".log", type: S_IFREG)
+    }
+
+    private func remove(in directory: String, suffix: String, type: mode_t) {
+        guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasSuffix(".sock") else { continue }
-            let full = "\(path)/\(name)"
-            if let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == S_IFSOCK { try? Sys.unlink(full) }
+            guard name.hasSuffix(suffix) else { continue }
+            let full = "\(directory)/\(name)"
+            if let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == type { try? Sys.unlink(full) }
         }
     }
 }

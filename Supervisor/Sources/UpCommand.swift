@@ -31,7 +31,7 @@ enum UpCommand {
         } catch {
             throw PipelineError(.environment, "\(error)")
         }
-        runDir.removeStaleSockets()
+        runDir.removeStale()
 
         let cookie: String
         do {

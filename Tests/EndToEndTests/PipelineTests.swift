@@ -1,4 +1,6 @@
+import Config
 import Foundation
+import PipelineSupervisor
 import Testing
 
 /// The real binaries, end to end: `pipeline up` with stdin/stdout, several replica counts, CSV,
@@ -146,6 +148,12 @@ import Testing
         let missing = Records.config().replacingOccurrences(of: Paths.demoModel, with: ws.path + "/none.onnx")
         let m = try up(ws, config: missing, input: "")
         #expect(m.status == 4 && m.err.contains("none.onnx"), "\(m.err)")
+
+        // An operator the engine does not run: named with its node, before anything starts.
+        let conv = Records.config().replacingOccurrences(of: Paths.demoModel, with: Paths.root + "/Tests/InferTests/Fixtures/unsupported_op.onnx")
+        let c = try up(ws, config: conv, input: Records.jsonl(3))
+        #expect(c.status == 4 && c.err.contains("Conv"), "\(c.err)")
+        #expect(c.stdout.isEmpty)
     }
 
     @Test func checkDescribesTheModel() throws {
@@ -163,5 +171,24 @@ import Testing
         let r = try up(ws, config: Records.config(), input: "")
         #expect(r.status == 0, "\(r.err)")
         #expect(r.stdout.isEmpty)
+    }
+}
+
+/// The processes compute exactly what the four stages compute chained in one process.
+@Suite struct FusedEquivalenceTests {
+    @Test func processesMatchTheFusedPipeline() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let text = Records.config(batchRows: 50) + "\n[stage.infer]\nreplicas = 2\n"
+        let cfg = ws.write("pipeline.toml", text)
+        let input = Records.jsonl(1234, seed: 3) + "not json\n" + Records.jsonl(10, seed: 4, firstID: 5000)
+        let data = ws.write("input", input)
+        let run = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: data)
+        #expect(run.status == 0, "\(run.err)")
+        var fused = try FusedPipeline(config: try PipelineConfig.parse(text: text, path: cfg))
+        let (output, rejects) = try Array(input.utf8).withUnsafeBytes { try fused.run(input: $0) }
+        #expect(run.stdout == Data(output))
+        #expect(rejects.map(\.line) == [1235])
+        #expect(run.err.contains("\"line\":1235") && run.err.contains("JSON_SYNTAX"))
     }
 }
