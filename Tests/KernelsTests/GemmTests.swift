@@ -124,22 +124,41 @@ extension Optional where Wrapped == [Float] {
             gemm(m: 3, a: a, lda: 1, b: packed, bias: nil, activation: .identity, c: &c, ldc: 3)
         }
     }
-}
 
-@Suite struct PackedWeightsTests {
-    @Test("unpacked() returns B, for plain and transposed input", arguments: [0, 1, 7, 16, 17, 33, 65])
-    func roundTrip(n: Int) {
-        var rng = SplitMix64(seed: UInt64(n))
-        for k in [0, 1, 5, 17] {
-            let b = rng.floats(k * n)
-            #expect(PackedWeights(b, k: k, n: n).unpacked() == b)
-            var bt = [Float](repeating: 0, count: k * n)
-            for row in 0..<k {
-                for column in 0..<n { bt[column * k + row] = b[row * n + column] }
-            }
-            let packed = PackedWeights(bt, k: k, n: n, transposed: true)
-            #expect(packed.unpacked() == b)
-            #expect(packed.k == k && packed.n == n)
+    @Test("with one row, lda and ldc are not used (0 is accepted)")
+    func singleRowIgnoresStrides() {
+        var rng = SplitMix64(seed: 3)
+        let k = 37, n = 21
+        let a = rng.floats(k), b = rng.floats(k * n)
+        let packed = PackedWeights(b, k: k, n: n)
+        var fast = [Float](repeating: 0, count: n)
+        var slow = fast
+        gemm(m: 1, a: a, lda: 0, b: packed, bias: nil, activation: .identity, c: &fast, ldc: 0)
+        gemmReference(m: 1, k: k, n: n, a: a, lda: k, b: b, bias: nil, activation: .identity, c: &slow, ldc: n)
+        for j in 0..<n {
+            var absSum = 0.0
+            for p in 0..<k { absSum += Double((a[p] * b[p * n + j]).magnitude) }
+            #expect((fast[j] - slow[j]).magnitude
+                    <= dotProductTolerance(k: k, absSum: absSum, activation: .identity, reference: slow[j]))
         }
+    }
+
+    @Test("weights packed from a transposed (PyTorch Linear) buffer give the same product")
+    func transposedWeights() {
+        var rng = SplitMix64(seed: 4)
+        let m = 13, k = 19, n = 27
+        let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
+        var bt = [Float](repeating: 0, count: k * n)
+        for row in 0..<k {
+            for column in 0..<n { bt[column * k + row] = b[row * n + column] }
+        }
+        var plain = [Float](repeating: 0, count: m * n)
+        var transposed = plain
+        gemm(m: m, a: a, lda: k, b: PackedWeights(b, k: k, n: n), bias: bias, activation: .tanh,
+             c: &plain, ldc: n)
+        gemm(m: m, a: a, lda: k, b: PackedWeights(bt, k: k, n: n, transposed: true), bias: bias,
+             activation: .tanh, c: &transposed, ldc: n)
+        // Same packed panels, same kernel, same order: the results are identical.
+        #expect(plain == transposed)
     }
 }

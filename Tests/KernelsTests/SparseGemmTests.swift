@@ -71,4 +71,17 @@ import Kernels
                        bias: nil, activation: .identity, c: &c, ldc: 2, k: 2)
         }
     }
+
+    @Test("rowStart may start past 0 (a slice of a bigger CSR matrix)")
+    func sliceOfCSR() {
+        // Rows 1 and 2 of a 3-row matrix: entries 2..<3 and 3..<5.
+        let rowStart: [UInt32] = [2, 3, 5]
+        let columns: [UInt32] = [9, 9, 1, 0, 2]
+        let values: [Float] = [99, 99, 2, 3, -1]
+        let b: [Float] = [1, 10, 2, 20, 3, 30]  // 3 × 2
+        var c = [Float](repeating: 0, count: 4)
+        sparseGemm(m: 2, rowStart: rowStart, columns: columns, values: values, b: b, n: 2, bias: [0.5, 0],
+                   activation: .identity, c: &c, ldc: 2, k: 3)
+        #expect(c == [4.5, 40, 0.5, 0])
+    }
 }
