@@ -46,7 +46,7 @@ let only = arguments.count > 1 ? arguments[1] : "all"
 if only == "all" || only == "gemm" {
     print("gemm, relu, bias (single thread):")
     for (m, k, n) in [(256, 64, 256), (256, 256, 256), (256, 256, 10), (1, 256, 256), (16, 256, 256),
-                      (1024, 1024, 1024), (255, 255, 255)] {
+                      (1024, 1024, 1024), (255, 255, 255), (256, 255, 17), (256, 32, 1), (256, 4099, 33)] {
         let a = randomArray(m * k)
         let packed = PackedWeights(randomArray(k * n), k: k, n: n)
         let bias = randomArray(n)
