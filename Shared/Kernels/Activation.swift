@@ -10,7 +10,10 @@ public enum Activation: Sendable, Equatable {
     case tanh
 }
 
-/// Applies `activation` in place to `count` contiguous floats.
+/// Applies `activation` in place to `count` contiguous floats, 16 lanes at a time.
+///
+/// Sigmoid and tanh use the vector `exp` and are within 2 ulp of their libm-based twins (measured
+/// on a dense sweep including ±inf, NaN and saturation); relu keeps NaN and -0.0.
 ///
 /// - Parameters:
 ///   - activation: the function to apply.

@@ -3,7 +3,10 @@
 /// Layout: B is cut into panels of `PackedWeights.panelWidth` (16) consecutive columns; the last
 /// panel is 8 wide when at most 8 columns remain. A panel of width w stores its k rows one after
 /// another, w floats each, so the kernel reads it front to back with no stride. Columns past `n`
-/// in the last panel are zero. Panel p starts at float offset `p * 16 * k`, 64-byte aligned.
+/// in the last panel are zero. Panel p starts at float offset `p * 16 * k`, 64-byte aligned, so
+/// each k step of a full panel is exactly one cache line.
+///
+/// Immutable once built: share one value between threads freely.
 public struct PackedWeights: Sendable {
     /// The number of rows of B (the inner dimension of the product).
     public let k: Int

@@ -2,12 +2,11 @@
 
 /// A function of 16 lanes, as a type so that `mapInPlace` is specialized per function.
 ///
-/// Every `callAsFunction` below, `exp`, `sigmoid`, `tanh` and `magnitude` are `@inline(__always)`:
-/// Swift's inliner leaves SIMD-heavy bodies out of line, and a call passes the 16 lanes in four
-/// 128-bit registers, so the body then runs 4 lanes wide. Measured (tools/bench-kernels, AVX2
-/// host), ns per element: exp 1.10 → 0.49, sigmoid 1.5 → 0.75, tanh 2.8 → 0.92.
+/// Every `callAsFunction` below, `exp`, `sigmoid`, `tanh`, `magnitude` and `copySign` are
+/// `@inline(__always)`: Swift's inliner leaves SIMD-heavy bodies out of line, and a call passes
+/// the 16 lanes in four 128-bit registers, so the body then runs 4 lanes wide. Measured (tools/bench-kernels, AVX2
+/// host), ns per element: exp 1.10 → 0.5, sigmoid 1.5 → 0.75, tanh 2.8 → 0.92.
 protocol VectorFunction {
-    @inline(__always)
     static func callAsFunction(_ v: Vector) -> Vector
 }
 
@@ -49,8 +48,8 @@ enum Exp: VectorFunction {
 }
 
 /// 1 / (1 + e^-v) as (v >= 0 ? 1 : e) / (1 + e) with e = e^-|v|: e never overflows, and for
-/// v < 0 tiny results keep their precision. One exp and one division: within 3 ulp of the libm
-/// reference (measured worst: see ActivationTests).
+/// v < 0 tiny results keep their precision. One exp and one division: at most 2 ulp from the libm
+/// reference on the ActivationTests sweep (tests allow 3).
 @inline(__always)
 func sigmoid(_ v: Vector) -> Vector {
     let e = exp(-magnitude(v))
@@ -62,7 +61,8 @@ func sigmoid(_ v: Vector) -> Vector {
 ///
 /// |v| < 0.625: |v| + |v|³·q(v²), q a degree-4 polynomial fitted (minimax on the relative error,
 /// numpy) to 0.07 u. Elsewhere (1 - e) / (1 + e) with e = e^-2|v| <= 0.29, where the cancellation
-/// in 1 - e can at most double exp's error. Within 3 ulp of libm `tanhf` (see ActivationTests).
+/// in 1 - e can at most double exp's error. At most 2 ulp from libm `tanhf` on the
+/// ActivationTests sweep (tests allow 3).
 @inline(__always)
 func tanh(_ v: Vector) -> Vector {
     let a = magnitude(v)

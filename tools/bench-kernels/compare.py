@@ -1,8 +1,10 @@
 """Single-thread numpy (OpenBLAS) and onnxruntime figures for the shapes main.swift measures.
 
 Run: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python3 tools/bench-kernels/compare.py
-Same method as main.swift: best of 7 repetitions, mean time per call within a repetition.
-onnxruntime times include its Python call overhead (5-8 us per call, shared/MEASURED.md).
+Same method as main.swift: best of 9 repetitions of thread CPU time (the machine is shared;
+with one intra-op thread, onnxruntime and OpenBLAS compute on the calling thread), mean time per
+call within a repetition. onnxruntime times include its Python call overhead (5-8 us per call,
+shared/MEASURED.md).
 """
 import time
 
@@ -12,13 +14,13 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 
-def best_per_call(fn, iterations, repeats=7):
+def best_per_call(fn, iterations, repeats=9):
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.thread_time()
         for _ in range(iterations):
             fn()
-        best = min(best, (time.perf_counter() - start) / iterations)
+        best = min(best, (time.thread_time() - start) / iterations)
     return best
 
 
