@@ -1,10 +1,10 @@
-/// The bytes of one batch's output records, appended in place into memory reused for every batch.
+/// The bytes of one batch's output records, in memory reused for every batch.
 ///
-/// Callers `reserve` an upper bound once per value and then write through `unchecked` appends,
-/// so the hot loop is stores and a counter.
+/// Writers `reserve` an upper bound for a record, write it through a `ByteCursor` at `end`, and
+/// `commit` the cursor.
 final class OutputBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var capacity: Int
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
     private(set) var count = 0
 
     init(capacity: Int = 256 << 10) {
@@ -14,14 +14,26 @@ final class OutputBuffer {
 
     deinit { base.deallocate() }
 
+    /// The bytes written so far.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+    /// Forgets the contents, keeps the memory.
     func removeAll() { count = 0 }
 
-    /// Makes room for `extra` more bytes.
+    /// Makes room for `extra` more bytes and returns a cursor at the end.
+    /// - Important: the cursor is valid until the next `reserve`; write at most `extra` bytes.
     @inline(__always)
-    func reserve(_ extra: Int) {
+    func reserve(_ extra: Int) -> ByteCursor {
         if count + extra > capacity { grow(count + extra) }
+        return ByteCursor(base + count)
+    }
+
+    /// Takes the bytes written through `cursor` (from the last `reserve`) into the contents.
+    @inline(__always)
+    func commit(_ cursor: ByteCursor) {
+        let end = cursor.position - base
+        precondition(end >= count && end <= capacity, "OutputBuffer: wrote past the reserved room")
+        count = end
     }
 
     private func grow(_ needed: Int) {
@@ -32,65 +44,5 @@ final class OutputBuffer {
         base.deallocate()
         base = newBase
         capacity = newCapacity
-    }
-
-    /// The next free byte; valid until the next `reserve`.
-    @inline(__always)
-    var end: UnsafeMutablePointer<UInt8> { base + count }
-
-    /// Counts `n` bytes written at `end`.
-    @inline(__always)
-    func advance(_ n: Int) {
-        precondition(count + n <= capacity)
-        count += n
-    }
-
-    @inline(__always)
-    func append(_ byte: UInt8) {
-        reserve(1)
-        base[count] = byte
-        count += 1
-    }
-
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
-        reserve(bytes.count)
-        UnsafeMutableRawPointer(base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        count += bytes.count
-    }
-
-    func append(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { append($0) }
-    }
-
-    func append(_ text: StaticString) {
-        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// A Float32 in its shortest round-trip form (`Float.description`'s text); finite only.
-    @inline(__always)
-    func append(shortest value: Float) {
-        reserve(ShortestFloat.maxLength)
-        count += ShortestFloat.write(value, to: base + count)
-    }
-
-    /// A Double in its shortest round-trip form (`Double.description`); finite only.
-    func append(shortest value: Double) {
-        precondition(value.isFinite)
-        var text = value.description
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// An integer in decimal.
-    @inline(__always)
-    func append(decimal value: Int64) {
-        reserve(20)
-        var n = 0
-        if value < 0 {
-            base[count] = UInt8(ascii: "-")
-            n = 1
-        }
-        n += writeDigits(value.magnitude, to: base + count + n)
-        count += n
     }
 }
