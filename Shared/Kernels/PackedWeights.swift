@@ -1,9 +1,12 @@
 /// Weights B (k×n) packed once, at model load, into the column panels the GEMM kernel streams.
 ///
-/// Layout: B is cut into panels of `PackedWeights.panelWidth` (32) consecutive columns; the last
-/// panel is 16 wide when at most 16 columns remain. A panel of width w stores its k rows one after
+/// Layout: B is cut into panels of `PackedWeights.panelWidth` (16) consecutive columns; the last
+/// panel is 8 wide when at most 8 columns remain. A panel of width w stores its k rows one after
 /// another, w floats each, so the kernel reads it front to back with no stride. Columns past `n`
-/// in the last panel are zero. Panel p starts at float offset `p * 32 * k`, 64-byte aligned.
+/// in the last panel are zero. Panel p starts at float offset `p * 16 * k`, 64-byte aligned, so
+/// each k step of a full panel is exactly one cache line.
+///
+/// Immutable once built: share one value between threads freely.
 public struct PackedWeights: Sendable {
     /// The number of rows of B (the inner dimension of the product).
     public let k: Int
@@ -15,9 +18,9 @@ public struct PackedWeights: Sendable {
     private let storage: [Float]
 
     /// The width of every panel but possibly the last.
-    static let panelWidth = 32
-    /// Columns 16 ..< 32 of a panel exist only when the panel is 32 wide.
-    static let halfPanelWidth = 16
+    static let panelWidth = 16
+    /// Columns 8 ..< 16 of a panel exist only when the panel is 16 wide.
+    static let halfPanelWidth = 8
 
     /// Packs B.
     ///
@@ -84,7 +87,7 @@ public struct PackedWeights: Sendable {
         }
     }
 
-    /// The width (16 or 32) of panel `panel` of a matrix with `n` columns.
+    /// The width (8 or 16) of panel `panel` of a matrix with `n` columns.
     static func width(ofPanel panel: Int, n: Int) -> Int {
         let remaining = n - panel * panelWidth
         return remaining > halfPanelWidth ? panelWidth : halfPanelWidth

@@ -45,7 +45,7 @@ import Kernels
         var bits: UInt32 = 0
         while bits <= top {
             input.append(Float(bitPattern: bits | sign))
-            bits += 997
+            bits += 1999
         }
         let (ulps, at) = Self.worst(input)
         #expect(ulps <= Self.maxUlps, "worst \(ulps) ulp at x = \(at)")

@@ -36,6 +36,52 @@ import Kernels
         #expect(out.map(\.bitPattern) == Self.minMaxed)
     }
 
+    /// Inputs where dividing by the scale and multiplying by its reciprocal round to different
+    /// floats, so a kernel that "optimizes" the division is caught. Made with scikit-learn 1.9.1:
+    /// a StandardScaler with mean_ = [40.144425], scale_ = [24.312749088582617], and
+    /// x = q·scale + mean for float32 midpoints q (searched until
+    /// float32((x - mean) / scale) != float32((x - mean) * (1 / scale))); expected bits from
+    /// scaler.transform(x).astype(np.float32). Nine values: one full vector plus a scalar tail.
+    static let hardX: [Double] = [5.47153057664125, 7.1833973574798335, 87.8205585600163,
+                                  22.701137550982985, 33.71549674620277, 1.0349203792355866,
+                                  55.48138338507911, 104.14800489505839, 29.854902314172044]
+    static let hardStandardized: [UInt32] = [0xbfb6_8b18, 0xbfad_87e4, 0x3ffb_0079, 0xbf37_ab16, 0xbe87_62df,
+                                             0xbfcd_e6a0, 0x3f21_7d64, 0x4028_7b0f, 0xbed8_afa6]
+
+    @Test("scaleShift divides (a reciprocal multiply would differ on these inputs)")
+    func divisionNotReciprocal() {
+        var fast = [Float](repeating: 0, count: Self.hardX.count)
+        var slow = fast
+        scaleShift(Self.hardX, count: Self.hardX.count, shift: Self.mean, divide: Self.std, into: &fast, stride: 1)
+        scaleShiftReference(Self.hardX, count: Self.hardX.count, shift: Self.mean, divide: Self.std,
+                            into: &slow, stride: 1)
+        #expect(fast.map(\.bitPattern) == Self.hardStandardized)
+        #expect(slow.map(\.bitPattern) == Self.hardStandardized)
+    }
+
+    /// Inputs where a fused multiply-add would round differently from scikit-learn's separate
+    /// multiply and add. Made like `hardX`, with a MinMaxScaler with scale_ = [minMaxScale],
+    /// min_ = [minMaxOffset], searching x = (q - min_) / scale_ for float32 midpoints q until
+    /// float32(x * scale_ + min_) (numpy, two roundings) != float32 of the exactly rounded
+    /// x·scale_ + min_ (Python fractions); expected bits from scaler.transform(x).astype(np.float32).
+    static let hardMinMaxX: [Double] = [-16.30711052835174, -16.971667047863825, -16.179607129815967,
+                                        -16.42443102630414, -17.066891942543908, -17.48371993773617,
+                                        -17.48153925773315, -16.40604719126783, -16.848721352433785]
+    static let hardMinMaxed: [UInt32] = [0x3d7e_ba76, 0x3d67_3420, 0x3d81_9ef6, 0x3d7a_9348, 0x3d63_d52e,
+                                         0x3d55_13d0, 0x3d55_2792, 0x3d7b_39e0, 0x3d6b_8e48]
+
+    @Test("scaleAdd multiplies and adds separately (an FMA would differ on these inputs)")
+    func noFusedMultiplyAdd() {
+        var fast = [Float](repeating: 0, count: Self.hardMinMaxX.count)
+        var slow = fast
+        scaleAdd(Self.hardMinMaxX, count: Self.hardMinMaxX.count, scale: Self.minMaxScale,
+                 offset: Self.minMaxOffset, into: &fast, stride: 1)
+        scaleAddReference(Self.hardMinMaxX, count: Self.hardMinMaxX.count, scale: Self.minMaxScale,
+                          offset: Self.minMaxOffset, into: &slow, stride: 1)
+        #expect(fast.map(\.bitPattern) == Self.hardMinMaxed)
+        #expect(slow.map(\.bitPattern) == Self.hardMinMaxed)
+    }
+
     /// Both versions do the same two correctly rounded Double operations and one rounding to
     /// Float, so here (and only here) exact equality is the right test.
     @Test("fast versions equal their twins exactly", arguments: awkwardSizes)

@@ -3,7 +3,8 @@ import Kernels
 
 @Suite struct SoftmaxTests {
     static let shapes: [(rows: Int, cols: Int)] =
-        [(0, 5), (1, 0), (3, 1), (2, 7), (5, 8), (4, 9), (3, 15), (3, 16), (3, 17), (2, 31), (2, 33), (2, 4099)]
+        [(0, 5), (1, 0), (3, 1), (2, 7), (5, 8), (4, 9), (3, 15), (3, 16), (3, 17), (2, 31), (2, 33), (2, 4099),
+         (300, 7), (1100, 1), (150, 15)]  // the last three span several chunks of the narrow path
 
     private static func input(rows: Int, cols: Int, ld: Int) -> [Float] {
         var rng = SplitMix64(seed: UInt64(rows * 7919 + cols))
@@ -75,35 +76,16 @@ import Kernels
         logSoftmaxRows(&y, rows: 1, cols: 4, ld: 4)
         #expect(y == [0, -2000, -1000, -912])
     }
-}
 
-@Suite struct ArgmaxTests {
-    @Test("argmaxRows equals the reference exactly, with ties and NaNs", arguments: awkwardSizes)
-    func matchesReference(cols: Int) {
-        var rng = SplitMix64(seed: UInt64(cols) + 5)
-        let rows = 13
-        let ld = cols + 2
-        // Few distinct values so that ties are common.
-        var x = (0..<max(rows * ld, 1)).map { _ in Float(Int.random(in: -3...3, using: &rng)) }
-        if cols > 0 {
-            x[2 * ld + cols - 1] = .nan
-            x[5 * ld] = .nan
-            x[7 * ld + cols / 2] = .infinity
-        }
-        var fast = [Int32](repeating: 99, count: rows)
-        var slow = fast
-        argmaxRows(x, rows: rows, cols: cols, ld: ld, into: &fast)
-        argmaxRowsReference(x, rows: rows, cols: cols, ld: ld, into: &slow)
-        #expect(fast == slow)
-    }
-
-    @Test("first maximum wins, NaN wins, empty rows give -1")
-    func rules() {
-        let x: [Float] = [1, 3, 3, 2, -.infinity, -.infinity, .nan, 5, 0, 4, .nan, .nan]
-        var out = [Int32](repeating: 99, count: 3)
-        argmaxRows(x, rows: 3, cols: 4, ld: 4, into: &out)
-        #expect(out == [1, 2, 2])
-        argmaxRows(x, rows: 3, cols: 0, ld: 4, into: &out)
-        #expect(out == [-1, -1, -1])
+    @Test("rows of 20 (the vector path) follow the same special-value rules")
+    func wideExtremes() {
+        var x = [Float](repeating: 0, count: 4 * 20)
+        x[0] = 1000                                    // row 0: one huge value wins outright
+        x[20 + 17] = .infinity                         // row 1: +inf → NaN
+        x[40 + 19] = .nan                              // row 2: NaN → NaN
+        for j in 60..<80 { x[j] = -.infinity }         // row 3: all -inf → NaN
+        softmaxRows(&x, rows: 4, cols: 20, ld: 20)
+        #expect(x[0] == 1 && x[1..<20].allSatisfy { $0 == 0 })
+        #expect(x[20..<80].allSatisfy { $0.isNaN })
     }
 }

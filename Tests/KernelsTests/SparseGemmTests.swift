@@ -23,16 +23,18 @@ import Kernels
         return (rowStart, columns, values)
     }
 
-    @Test("sparseGemm matches the reference", arguments: [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100])
+    @Test("sparseGemm matches the reference", arguments: [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 143])
     func matchesReference(n: Int) {
         var rng = SplitMix64(seed: UInt64(n) &+ 99)
-        for (m, k) in [(0, 5), (1, 1), (7, 40), (9, 300), (33, 17), (4, 4099)] {
+        for (shape, (m, k)) in [(0, 5), (1, 1), (7, 40), (9, 300), (33, 17), (4, 4099)].enumerated() {
             let csr = Self.randomCSR(m: m, k: k, density: 0.05, rng: &rng)
             let b = rng.floats(max(k * n, 1))
             let ldc = n + 1
             for withBias in [false, true] {
                 let bias: [Float]? = withBias ? rng.floats(n) : nil
-                for activation in allActivations {
+                // Two activations per setting, all four per n across the shapes (debug-build time).
+                for offset in [0, 2] {
+                    let activation = allActivations[(shape + (withBias ? 1 : 0) + offset) % allActivations.count]
                     var fast = [Float](repeating: 7, count: max(m * ldc, 1))
                     var slow = fast
                     bias.withOptionalPointer { bias in
@@ -70,5 +72,18 @@ import Kernels
             sparseGemm(m: 1, rowStart: [0, 1], columns: [2], values: [1], b: [1, 2, 3, 4], n: 2,
                        bias: nil, activation: .identity, c: &c, ldc: 2, k: 2)
         }
+    }
+
+    @Test("rowStart may start past 0 (a slice of a bigger CSR matrix)")
+    func sliceOfCSR() {
+        // Rows 1 and 2 of a 3-row matrix: entries 2..<3 and 3..<5.
+        let rowStart: [UInt32] = [2, 3, 5]
+        let columns: [UInt32] = [9, 9, 1, 0, 2]
+        let values: [Float] = [99, 99, 2, 3, -1]
+        let b: [Float] = [1, 10, 2, 20, 3, 30]  // 3 × 2
+        var c = [Float](repeating: 0, count: 4)
+        sparseGemm(m: 2, rowStart: rowStart, columns: columns, values: values, b: b, n: 2, bias: [0.5, 0],
+                   activation: .identity, c: &c, ldc: 2, k: 3)
+        #expect(c == [4.5, 40, 0.5, 0])
     }
 }
