@@ -1,5 +1,6 @@
 import AggregateStage
 import Config
+import Foundation
 import Messages
 
 /// A config with just what aggregate reads: the schema and `[output]`.
@@ -87,5 +88,14 @@ struct SplitMix: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Parses one JSON line with Foundation's strict parser (tests only).
+enum JSONLine {
+    static func parse(_ line: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        guard let dictionary = object as? [String: Any] else { throw TestFailure("not an object: \(line)") }
+        return dictionary
     }
 }

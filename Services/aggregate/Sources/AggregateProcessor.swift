@@ -19,6 +19,7 @@ import Messages
 /// The summary counts rows, the argmax per class (when `labels` is given or the output has more
 /// than one column), the score histogram, and carries the batch's feature stats on.
 public struct AggregateProcessor: StageProcessor {
+    /// Aggregate consumes score batches.
     public static let inputKind: FrameKind = .scores
 
     private let plan: OutputPlan

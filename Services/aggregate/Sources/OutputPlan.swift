@@ -3,19 +3,26 @@ import Messages
 
 /// The `[output]` section compiled once: the fixed bytes around each value of a record, the
 /// labels already escaped for the format, and the passthrough columns' expected types.
+///
+/// All fixed pieces live in one byte array (`bytes`), addressed by ranges, so the writer touches
+/// one buffer per batch.
 struct OutputPlan {
     let format: OutputFormat
     let fields: [OutputField]
     /// The passthrough columns' types, in `[output] passthrough` order (the schema's types).
     let passthroughTypes: [ColumnType]
-    /// Written before each passthrough value: `{"id":` / `,"amount":` (JSON), `` / `,` (CSV).
-    let passthroughPrefix: [[UInt8]]
-    /// Written before each of `fields`, likewise.
-    let fieldPrefix: [[UInt8]]
+    /// Every fixed piece, back to back.
+    let bytes: [UInt8]
+    /// Before each passthrough value: `{"id":` / `,"amount":` (JSON), `` / `,` (CSV).
+    let passthroughPrefix: [Range<Int>]
+    /// Before each of `fields`, likewise.
+    let fieldPrefix: [Range<Int>]
     /// Ends a record: `}\n` (`{}\n` for a record with nothing in it) or `\n`.
-    let recordEnd: [UInt8]
+    let recordEnd: Range<Int>
     /// Each label, quoted and escaped for the format; nil when `labels` is not given.
-    let labels: [[UInt8]]?
+    let labels: [Range<Int>]?
+    /// The most bytes the pieces of one record other than passthrough values and floats take.
+    let fixedLength: Int
 
     init(config: PipelineConfig) throws(AggregateError) {
         let output = config.output
@@ -29,29 +36,38 @@ struct OutputPlan {
         fields = output.fields
         passthroughTypes = types
 
-        var keys: [[UInt8]] = output.passthrough.map { escaped($0, OutputBuffer.append(jsonString:)) }
+        var bytes: [UInt8] = []
+        func piece(_ b: [UInt8]) -> Range<Int> {
+            bytes += b
+            return (bytes.count - b.count)..<bytes.count
+        }
+        var keys: [[UInt8]] = output.passthrough.map { escaped($0, json: true) }
         keys += output.fields.map { Array("\"\($0.rawValue)\"".utf8) }
-        var prefixes: [[UInt8]] = []
+        var prefixes: [Range<Int>] = []
         for (i, key) in keys.enumerated() {
             switch format {
-            case .jsonl: prefixes.append(Array((i == 0 ? "{" : ",").utf8) + key + [UInt8(ascii: ":")])
-            case .csv: prefixes.append(i == 0 ? [] : [UInt8(ascii: ",")])
+            case .jsonl: prefixes.append(piece(Array((i == 0 ? "{" : ",").utf8) + key + [UInt8(ascii: ":")]))
+            case .csv: prefixes.append(piece(i == 0 ? [] : [UInt8(ascii: ",")]))
             }
         }
         passthroughPrefix = Array(prefixes[..<output.passthrough.count])
         fieldPrefix = Array(prefixes[output.passthrough.count...])
         switch format {
-        case .jsonl: recordEnd = Array((keys.isEmpty ? "{}\n" : "}\n").utf8)
-        case .csv: recordEnd = [0x0A]
+        case .jsonl: recordEnd = piece(Array((keys.isEmpty ? "{}\n" : "}\n").utf8))
+        case .csv: recordEnd = piece([0x0A])
         }
         labels = output.labels.map { labels in
             labels.map { label in
                 switch output.format {
-                case .jsonl: escaped(label, OutputBuffer.append(jsonString:))
-                case .csv: escaped(label, OutputBuffer.append(csvField:))
+                case .jsonl: piece(escaped(label, json: true))
+                case .csv: piece(escaped(label, json: false))
                 }
             }
         }
+        // Prefixes, the record end, the longest label (or an index) and list brackets.
+        fixedLength = prefixes.reduce(0) { $0 + $1.count } + recordEnd.count
+            + max(labels?.map(\.count).max() ?? 0, 20) + 2
+        self.bytes = bytes
     }
 
     /// The CSV header line, newline included: passthrough names, then `label`, `score`,
@@ -71,7 +87,7 @@ struct OutputPlan {
                 }
             }
         }
-        let bytes = names.map { escaped($0, OutputBuffer.append(csvField:)) }
+        let bytes = names.map { escaped($0, json: false) }
         return String(decoding: Array(bytes.joined(separator: [UInt8(ascii: ",")])) + [0x0A], as: UTF8.self)
     }
 

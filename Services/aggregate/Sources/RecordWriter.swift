@@ -4,24 +4,27 @@ import Messages
 /// What differs between the two output formats; the record layout itself is shared.
 protocol RecordSyntax {
     /// A missing value or a non-finite float: `null` in JSON, an empty field in CSV.
-    static func missing(_ out: OutputBuffer)
-    static func string(_ bytes: UnsafeRawBufferPointer, _ out: OutputBuffer)
-    /// Around and between the values of `probabilities`: `[`, `,`, `]` in JSON; one field per
-    /// class in CSV.
+    static func missing(_ c: inout ByteCursor)
+    static func string(_ bytes: UnsafeRawBufferPointer, _ c: inout ByteCursor)
+    /// Most bytes `string` writes for `count` input bytes.
+    static func stringBound(_ count: Int) -> Int
+    /// Around the values of `probabilities`: `[` and `]` in JSON; nothing in CSV (one field per class).
     static var listStart: StaticString? { get }
     static var listEnd: StaticString? { get }
 }
 
 enum JSONSyntax: RecordSyntax {
-    static func missing(_ out: OutputBuffer) { out.append("null") }
-    static func string(_ bytes: UnsafeRawBufferPointer, _ out: OutputBuffer) { out.append(jsonString: bytes) }
+    static func missing(_ c: inout ByteCursor) { c.put("null") }
+    static func string(_ bytes: UnsafeRawBufferPointer, _ c: inout ByteCursor) { c.putJSONString(bytes) }
+    static func stringBound(_ count: Int) -> Int { count * 6 + 2 }
     static var listStart: StaticString? { "[" }
     static var listEnd: StaticString? { "]" }
 }
 
 enum CSVSyntax: RecordSyntax {
-    static func missing(_ out: OutputBuffer) {}
-    static func string(_ bytes: UnsafeRawBufferPointer, _ out: OutputBuffer) { out.append(csvField: bytes) }
+    static func missing(_ c: inout ByteCursor) {}
+    static func string(_ bytes: UnsafeRawBufferPointer, _ c: inout ByteCursor) { c.putCSVField(bytes) }
+    static func stringBound(_ count: Int) -> Int { count * 2 + 2 }
     static var listStart: StaticString? { nil }
     static var listEnd: StaticString? { nil }
 }
@@ -33,67 +36,81 @@ struct RecordWriter {
     /// - Parameters:
     ///   - scores: rows × cols model outputs.
     ///   - best: each row's argmax.
-    ///   - passthrough: the envelope's passthrough columns, checked against the plan.
+    ///   - passthrough: the envelope's passthrough columns, already checked against the plan.
     func write(scores: UnsafeBufferPointer<Float>, rows: Int, cols: Int, best: UnsafePointer<Int32>,
                passthrough: [ColumnView], into out: OutputBuffer) {
-        switch plan.format {
-        case .jsonl: write(JSONSyntax.self, scores, rows, cols, best, passthrough, out)
-        case .csv: write(CSVSyntax.self, scores, rows, cols, best, passthrough, out)
+        plan.bytes.withUnsafeBytes { fixed in
+            switch plan.format {
+            case .jsonl: write(JSONSyntax.self, fixed, scores, rows, cols, best, passthrough, out)
+            case .csv: write(CSVSyntax.self, fixed, scores, rows, cols, best, passthrough, out)
+            }
         }
     }
 
-    private func write<S: RecordSyntax>(_ syntax: S.Type, _ scores: UnsafeBufferPointer<Float>, _ rows: Int,
-                                        _ cols: Int, _ best: UnsafePointer<Int32>, _ passthrough: [ColumnView],
-                                        _ out: OutputBuffer) {
+    private func write<S: RecordSyntax>(_: S.Type, _ fixed: UnsafeRawBufferPointer, _ scores: UnsafeBufferPointer<Float>,
+                                        _ rows: Int, _ cols: Int, _ best: UnsafePointer<Int32>,
+                                        _ passthrough: [ColumnView], _ out: OutputBuffer) {
+        // Every float field is at most maxFloat bytes plus a separator; probabilities count cols.
+        let floats = plan.fields.reduce(0) { $0 + ($1 == .probabilities ? cols : $1 == .label ? 0 : 1) }
+        let rowBound = plan.fixedLength + floats * (ByteCursor.maxFloat + 1)
+        @inline(__always) func piece(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: fixed[range])
+        }
         for row in 0..<rows {
+            var bound = rowBound
+            for column in passthrough {
+                bound += column.type == .string ? S.stringBound(column.string(row).count) : ByteCursor.maxDouble
+            }
+            var c = out.reserve(bound)
             for (i, column) in passthrough.enumerated() {
-                out.append(plan.passthroughPrefix[i])
-                value(S.self, column, row, out)
+                c.put(piece(plan.passthroughPrefix[i]))
+                value(S.self, column, row, &c)
             }
             let values = scores.baseAddress! + row * cols
             for (k, field) in plan.fields.enumerated() {
-                out.append(plan.fieldPrefix[k])
+                c.put(piece(plan.fieldPrefix[k]))
                 switch field {
                 case .label:
                     let i = Int(best[row])
-                    if let labels = plan.labels { out.append(labels[i]) } else { out.append(decimal: Int64(i)) }
+                    if let labels = plan.labels { c.put(piece(labels[i])) } else { c.putDecimal(Int64(i)) }
                 case .score:
-                    float(S.self, values[Int(best[row])], out)
+                    float(S.self, values[Int(best[row])], &c)
                 case .prediction:
-                    float(S.self, values[0], out)
+                    float(S.self, values[0], &c)
                 case .probabilities:
-                    if let start = S.listStart { out.append(start) }
+                    if let start = S.listStart { c.put(start) }
                     for j in 0..<cols {
-                        if j > 0 { out.append(UInt8(ascii: ",")) }
-                        float(S.self, values[j], out)
+                        if j > 0 { c.put(UInt8(ascii: ",")) }
+                        float(S.self, values[j], &c)
                     }
-                    if let end = S.listEnd { out.append(end) }
+                    if let end = S.listEnd { c.put(end) }
                 }
             }
-            out.append(plan.recordEnd)
+            c.put(piece(plan.recordEnd))
+            out.commit(c)
         }
     }
 
     @inline(__always)
-    private func float<S: RecordSyntax>(_: S.Type, _ x: Float, _ out: OutputBuffer) {
-        if x.isFinite { out.append(shortest: x) } else { S.missing(out) }
+    private func float<S: RecordSyntax>(_: S.Type, _ x: Float, _ c: inout ByteCursor) {
+        if x.isFinite { c.putShortest(x) } else { S.missing(&c) }
     }
 
     /// A passthrough value: ints in decimal, floats shortest (non-finite as missing), strings
     /// escaped, bools `true`/`false`.
     @inline(__always)
-    private func value<S: RecordSyntax>(_: S.Type, _ column: ColumnView, _ row: Int, _ out: OutputBuffer) {
+    private func value<S: RecordSyntax>(_: S.Type, _ column: ColumnView, _ row: Int, _ c: inout ByteCursor) {
         if column.isMissing(row) {
-            S.missing(out)
+            S.missing(&c)
             return
         }
         switch column.type {
-        case .int: out.append(decimal: column.int(row))
+        case .int: c.putDecimal(column.int(row))
         case .float:
             let x = column.double(row)
-            if x.isFinite { out.append(shortest: x) } else { S.missing(out) }
-        case .string: S.string(column.string(row), out)
-        case .bool: out.append(column.bool(row) ? "true" : "false")
+            if x.isFinite { c.putShortest(x) } else { S.missing(&c) }
+        case .string: S.string(column.string(row), &c)
+        case .bool: c.put(column.bool(row) ? "true" : "false")
         }
     }
 }

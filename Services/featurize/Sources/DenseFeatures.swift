@@ -20,8 +20,7 @@ final class DenseFeatures {
         matrix.reserve(total)
         doubles.reserve(rows)
         let out = matrix.pointer
-        let sparseKinds = plan.steps.contains { if case .numeric = $0.operation { false } else { true } }
-        if sparseKinds {
+        if plan.hasSparseKinds {
             // One-hot and hash columns are mostly zero; numeric columns are overwritten anyway.
             out.initialize(repeating: 0, count: total)
         }

@@ -68,6 +68,10 @@ struct FeaturePlan: Sendable {
     let schema: [ColumnType]
     /// Record columns forwarded as passthrough, in `[output] passthrough` order.
     let passthrough: [Int]
+    /// How many steps are numeric (identity, standardize, minmax).
+    let numericCount: Int
+    /// Whether any step is onehot or hash (mostly zeros: a dense matrix is zero-filled first).
+    let hasSparseKinds: Bool
 
     var isDense: Bool { width <= Self.maxDenseWidth }
 
@@ -95,6 +99,8 @@ struct FeaturePlan: Sendable {
         self.width = offset
         self.schema = fields.map(Self.columnType)
         self.passthrough = passthrough
+        numericCount = steps.filter { if case .numeric = $0.operation { true } else { false } }.count
+        hasSparseKinds = numericCount < steps.count
     }
 
     private static func operation(_ spec: FeatureSpec, type: FieldType) throws(FeaturizeError) -> FeatureStep.Operation {

@@ -22,6 +22,7 @@ import Messages
 /// columns; wider rows are sent as CSR without stats, and never materialized densely.
 /// Buffers are reused from batch to batch.
 public struct FeaturizeProcessor: StageProcessor {
+    /// Featurize consumes record batches.
     public static let inputKind: FrameKind = .records
     /// Widest feature row still sent dense; wider rows are sent as CSR.
     public static let maxDenseWidth = FeaturePlan.maxDenseWidth

@@ -20,7 +20,7 @@ final class SparseFeatures {
 
     /// Fills `values`, `columns` and `rowStart` with the features of `rows` rows.
     func build(_ plan: FeaturePlan, columns records: [ColumnView], rows: Int) {
-        let numericSteps = plan.steps.filter { if case .numeric = $0.operation { true } else { false } }.count
+        let numericSteps = plan.numericCount
         let (capacity, overflow) = rows.multipliedReportingOverflow(by: plan.steps.count)
         precondition(!overflow && capacity <= Int(UInt32.max), "sparse features: \(rows) rows too many")
         nonZeros.reserve(capacity)
