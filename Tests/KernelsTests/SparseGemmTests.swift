@@ -23,7 +23,7 @@ import Kernels
         return (rowStart, columns, values)
     }
 
-    @Test("sparseGemm matches the reference", arguments: [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100])
+    @Test("sparseGemm matches the reference", arguments: [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 143])
     func matchesReference(n: Int) {
         var rng = SplitMix64(seed: UInt64(n) &+ 99)
         for (m, k) in [(0, 5), (1, 1), (7, 40), (9, 300), (33, 17), (4, 4099)] {
