@@ -17,7 +17,8 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
                       select_last_index), Concat, MatMul on [N,2,3] x [3,4] + Add (opset 13)
       softmax11       opset-11 Softmax (coerced to 2-D at axis 1) on a rank-3 input
       shape_ops       Flatten, Reshape (0 / -1, folded shapes), Cast, Identity, Dropout, Add, Sub,
-                      Mul, Div (constant rows/scalars, both sides, and activation pairs), Gemm
+                      Mul, Div (constant rows/scalars, both sides, and activation pairs), Gemm with a
+                      scalar C and beta
       ml_ops          hand-built LinearClassifier (binary one-row and 3-class, every
                       post_transform), LinearRegressor (1 and 2 targets), Normalizer MAX/L1/L2
       lr_binary       skl2onnx LogisticRegression, 2 classes, zipmap=False
@@ -221,13 +222,13 @@ def make_shape_ops(rng):
         helper.make_node("Div", ["k", "den"], ["l"], name="div_pair"),
         helper.make_node("Mul", ["l", "l"], ["sq"], name="mul_pair"),
         helper.make_node("Sub", ["sq", "l"], ["m"], name="sub_pair"),
-        helper.make_node("Gemm", ["m", "w"], ["gemm_out"], name="gemm"),
+        helper.make_node("Gemm", ["m", "w", "gemm_c"], ["gemm_out"], name="gemm", beta=0.5),
         helper.make_node("Mul", ["l", "three"], ["l3"], name="mul_three"),
         helper.make_node("Cast", ["l3"], ["truncated"], name="cast_int", to=TensorProto.INT64),
     ]
     inits = [init("c8", c8), init("two", np.float32(2.0)), init("row", row), init("one", np.float32(1.0)),
              init("ratio", np.float32(0.3)), init("training", np.bool_(False)), init("one_half", np.float32(1.5)),
-             init("w", w), init("three", np.float32(3.0))]
+             init("w", w), init("three", np.float32(3.0)), init("gemm_c", np.float32([0.25]))]
     outs = [vi("gemm_out", TensorProto.FLOAT, ["N", 3]), vi("j", TensorProto.FLOAT, ["N", 8]),
             vi("truncated", TensorProto.INT64, ["N", 8])]
     m = model(nodes, [vi("x", TensorProto.FLOAT, ["N", 2, 4])], outs, inits)
@@ -284,7 +285,12 @@ def make_sklearn(rng):
     target = {"": 13, "ai.onnx.ml": 1}
 
     def convert(estimator, options=None):
-        return to_onnx(estimator, x_train[:1], options=options, target_opset=target)
+        m = to_onnx(estimator, x_train[:1], options=options, target_opset=target)
+        # skl2onnx gathers opsets in a set (order varies with PYTHONHASHSEED): sort for stable bytes.
+        opsets = sorted(((o.domain, o.version) for o in m.opset_import))
+        del m.opset_import[:]
+        m.opset_import.extend(helper.make_opsetid(d, v) for d, v in opsets)
+        return m
 
     save_fixture("lr_binary", convert(LogisticRegression().fit(x_train, y2), {"zipmap": False}), x)
     save_fixture("lr_multi", convert(LogisticRegression().fit(x_train, y3), {"zipmap": False}), x)

@@ -66,7 +66,9 @@ struct BufferAssignment {
         while parent[r] != r { r = parent[r] }
         if r == inputClass { return Step.inputSlot }
         if r == outputClass { return Step.outputSlot }
-        return slotOfClass[r] ?? Step.outputSlot
+        // Every class a step writes was either pinned above or given a slot in init.
+        guard let slot = slotOfClass[r] else { preconditionFailure("value \(value) has no buffer") }
+        return slot
     }
 
     /// Floats per batch item each slot must hold: the widest class assigned to it.

@@ -1,4 +1,3 @@
-import Glibc
 import Kernels
 
 /// Running one step on a chunk of `rows` batch items. Pointers come from the workspace table;

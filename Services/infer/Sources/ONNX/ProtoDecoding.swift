@@ -105,7 +105,7 @@ extension AttributeProto {
             case 1: attr.name = try reader.string(key)
             case 2: attr.f = try reader.float(key)
             case 3: attr.i = try reader.int64(key)
-            case 4: attr.s = try reader.bytes(key)
+            case 4: attr.s = try reader.byteArray(key)
             case 5:
                 var sub = try reader.message(key)
                 var tensor = attr.t ?? TensorProto()
@@ -118,7 +118,7 @@ extension AttributeProto {
                 attr.hasUnreadPayload = true
             case 7: try reader.appendFloats(key, to: &attr.floats)
             case 8: try reader.appendInt64s(key, to: &attr.ints)
-            case 9: attr.strings.append(try reader.bytes(key))
+            case 9: attr.strings.append(try reader.byteArray(key))
             case 20: attr.type = try reader.int32(key)
             case 21: attr.refAttrName = try reader.string(key)
             default: try reader.skip(key.wireType)

@@ -24,7 +24,7 @@ extension ProtoReader {
         return Float(bitPattern: try readFixed32())
     }
 
-    mutating func bytes(_ key: FieldKey) throws(ModelError) -> [UInt8] {
+    mutating func byteArray(_ key: FieldKey) throws(ModelError) -> [UInt8] {
         try expect(key, .lengthDelimited)
         return Array(try readLengthDelimited())
     }

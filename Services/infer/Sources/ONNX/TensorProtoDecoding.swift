@@ -12,10 +12,10 @@ extension TensorProto {
                 hasSegment = true
             case 4: try reader.appendFloats(key, to: &floatData)
             case 5: try reader.appendInt32s(key, to: &int32Data)
-            case 6: stringData.append(try reader.bytes(key))
+            case 6: stringData.append(try reader.byteArray(key))
             case 7: try reader.appendInt64s(key, to: &int64Data)
             case 8: name = try reader.string(key)
-            case 9: rawData = try reader.bytes(key)
+            case 9: rawData = try reader.byteArray(key)
             case 10: try reader.appendDoubles(key, to: &doubleData)
             case 11: try reader.appendVarints(key, to: &uint64Data)
             case 13:
