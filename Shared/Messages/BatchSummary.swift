@@ -43,7 +43,9 @@ public struct BatchSummary: Sendable, Equatable {
         guard s.isFinite else { return }
         scoreSum += s
         scoreSumSquares += s * s
-        let bin = min(max(Int(s * Double(Self.histogramBins)), 0), Self.histogramBins - 1)
+        // Clamp in Double first: a regression output can be far outside Int's range.
+        let scaled = min(max(s * Double(Self.histogramBins), 0), Double(Self.histogramBins - 1))
+        let bin = Int(scaled)
         scoreHistogram[bin] += 1
     }
 

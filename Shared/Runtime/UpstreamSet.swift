@@ -23,6 +23,8 @@ public final class UpstreamSet {
     public private(set) var links: [Link] = []
     private var roundRobin = 0
     private var accepted = 0
+    /// Set when the run is ending: peers going away then is expected, not worth a log line.
+    public var expectClosing = false
 
     /// Listens at `path` for `expected` nodes.
     public init(path: String, cookie: String, expected: NodeKind, initialCredits: UInt32) throws {
@@ -85,7 +87,7 @@ public final class UpstreamSet {
     /// Closes `link` after a malformed frame (the peer's failure, not ours).
     public func drop(_ link: Link, because reason: String) {
         guard !link.connection.isClosed else { return }
-        Log.error("closing connection from \(link.connection.name): \(reason)")
+        if !expectClosing { Log.error("closing connection from \(link.connection.name): \(reason)") }
         link.connection.close()
     }
 

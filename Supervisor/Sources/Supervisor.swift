@@ -186,6 +186,7 @@ final class Supervisor {
         source.stopInput()
         // Ingest replicas close their end as they exit: expected now, not a loss.
         source.downstream.retireAll()
+        sink.upstream.expectClosing = true
         for r in replicas where r.isAlive {
             r.state = .stopping
             if let c = r.control {

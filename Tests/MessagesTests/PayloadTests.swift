@@ -138,6 +138,13 @@ import Testing
         #expect(output.envelope.passthrough.isEmpty)
     }
 
+    @Test func hugeAndOddScoresLandInTheEndBins() {
+        var s = BatchSummary()
+        for score: Float in [1e30, -1e30, .greatestFiniteMagnitude, -0.5, .nan, .infinity] { s.add(score: score) }
+        #expect(s.scoreHistogram[0] == 2 && s.scoreHistogram[19] == 2)
+        #expect(s.scoreHistogram.reduce(0, +) == 4, "NaN and infinity are not counted")
+    }
+
     @Test func summaryMergeAdds() {
         var a = BatchSummary(), b = BatchSummary()
         a.rows = 2; a.labelCounts = [2]

@@ -72,7 +72,7 @@ public struct AggregateProcessor: StageProcessor {
                 let i = argmax(values, count: cols)
                 best[row] = Int32(i)
                 if classifier { summary.labelCounts[i] += 1 }
-                summary.addSafely(score: values[i])
+                summary.add(score: values[i])
             }
             text.removeAll()
             writer.write(scores: batch.values, rows: rows, cols: cols, best: best.baseAddress!,
@@ -104,19 +104,4 @@ func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
         if x[j] > x[best] { best = j }
     }
     return best
-}
-
-extension BatchSummary {
-    /// `add(score:)`, which traps on a score whose bin index overflows Int (|score| > ~4.6e17, as
-    /// a regression can output); such scores are binned here with the same clamping instead.
-    mutating func addSafely(score: Float) {
-        let s = Double(score)
-        guard s.isFinite, s.magnitude > 1e15 else {
-            add(score: score)
-            return
-        }
-        scoreSum += s
-        scoreSumSquares += s * s
-        scoreHistogram[s < 0 ? 0 : Self.histogramBins - 1] += 1
-    }
 }
