@@ -32,7 +32,9 @@ private typealias Half = SIMD8<Float>
 /// Sized for 16 vector registers (AVX2; AVX-512 has 32 but, on AMD Zen 4, the same FMA
 /// throughput for 256-bit vectors): 12 accumulators (6 rows × 2), 2 for the current panel row,
 /// 1 for the broadcast A element. Each k step: 2 loads of B, 6 broadcasts, 12 FMAs, so the two
-/// FMA pipes, not the loads, set the pace.
+/// FMA pipes, not the loads, set the pace. Tiles of 1-3 rows have too few accumulators to hide
+/// the FMA latency and run slower (1×256×256: ~27 GFLOP/s); splitting their k loop over two
+/// accumulators would make them faster (~46) but sum in another order than full tiles.
 ///
 /// `@inline(__always)`: `rows` and `wide` must be constants inside the body so that the unused
 /// accumulators and branches vanish; `gemmTile` calls it with literals only. Measured with
@@ -52,46 +54,11 @@ private func accumulateTile(rows: Int, wide: Bool, _ t: GemmTile) {
     let width = wide ? 16 : 8
     let stride = width * MemoryLayout<Float>.stride
     var b = UnsafeRawPointer(t.panel)
-    var p = 0
-    if rows <= 3 {
-        // Too few accumulators to hide the FMA latency (4 cycles, 2 pipes: 8 must be in
-        // flight), so even and odd k go to separate accumulators, added at the end.
-        // Measured 1×256×256 (tools/bench-kernels): 27 → 46 GFLOP/s.
-        var e0 = zero, e1 = zero, e2 = zero, f0 = zero, f1 = zero, f2 = zero
-        while p + 2 <= t.k {
-            let b0 = b.loadUnaligned(as: Half.self)
-            let b1 = wide ? b.loadUnaligned(fromByteOffset: 32, as: Half.self) : zero
-            let g0 = b.loadUnaligned(fromByteOffset: stride, as: Half.self)
-            let g1 = wide ? b.loadUnaligned(fromByteOffset: stride + 32, as: Half.self) : zero
-            b += 2 * stride
-            c0 = c0.addingProduct(b0, a0[p])
-            e0 = e0.addingProduct(g0, a0[p + 1])
-            if wide {
-                d0 = d0.addingProduct(b1, a0[p])
-                f0 = f0.addingProduct(g1, a0[p + 1])
-            }
-            if rows > 1 {
-                c1 = c1.addingProduct(b0, a1[p])
-                e1 = e1.addingProduct(g0, a1[p + 1])
-                if wide {
-                    d1 = d1.addingProduct(b1, a1[p])
-                    f1 = f1.addingProduct(g1, a1[p + 1])
-                }
-            }
-            if rows > 2 {
-                c2 = c2.addingProduct(b0, a2[p])
-                e2 = e2.addingProduct(g0, a2[p + 1])
-                if wide {
-                    d2 = d2.addingProduct(b1, a2[p])
-                    f2 = f2.addingProduct(g1, a2[p + 1])
-                }
-            }
-            p += 2
-        }
-        c0 += e0; c1 += e1; c2 += e2
-        d0 += f0; d1 += f1; d2 += f2
-    }
-    for q in p..<t.k {
+    // Every tile, whatever its row count, sums each output's k products in the same order
+    // (k ascending, one FMA each). A row's result therefore does not depend on which tile it
+    // falls in, that is on the batch size or its position in the batch: batches are cut by
+    // timing (linger), so anything else would make output depend on timing.
+    for q in 0..<t.k {
         let b0 = b.loadUnaligned(as: Half.self)
         let b1 = wide ? b.loadUnaligned(fromByteOffset: 32, as: Half.self) : zero
         b += stride

@@ -59,14 +59,18 @@ public struct ConfigMessage: Sendable, Equatable {
     public var configText: String
     /// Where this replica listens for its upstream (empty for none).
     public var listenPath: String
+    /// The replica's state page (see `StatePage`), empty for none.
+    public var statePath: String
     /// Data frames each upstream connection may have outstanding.
     public var credits: UInt32
     public var heartbeatMillis: UInt32
 
-    public init(configPath: String, configText: String, listenPath: String, credits: UInt32, heartbeatMillis: UInt32) {
+    public init(configPath: String, configText: String, listenPath: String, statePath: String = "", credits: UInt32,
+                heartbeatMillis: UInt32) {
         self.configPath = configPath
         self.configText = configText
         self.listenPath = listenPath
+        self.statePath = statePath
         self.credits = credits
         self.heartbeatMillis = heartbeatMillis
     }
@@ -76,6 +80,7 @@ public struct ConfigMessage: Sendable, Equatable {
             out.append(string: configPath)
             out.append(string: configText)
             out.append(string: listenPath)
+            out.append(string: statePath)
             out.append(credits)
             out.append(heartbeatMillis)
         }
@@ -84,7 +89,8 @@ public struct ConfigMessage: Sendable, Equatable {
     public static func decode(_ frame: Frame) throws(FrameError) -> ConfigMessage {
         var r = try reader(frame, .config)
         return ConfigMessage(configPath: try r.string("config.path"), configText: try r.string("config.text"),
-                             listenPath: try r.string("config.listen"), credits: try r.read(UInt32.self, "config.credits"),
+                             listenPath: try r.string("config.listen"), statePath: try r.string("config.state"),
+                             credits: try r.read(UInt32.self, "config.credits"),
                              heartbeatMillis: try r.read(UInt32.self, "config.heartbeat"))
     }
 }

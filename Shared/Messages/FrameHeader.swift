@@ -53,6 +53,13 @@ public struct FrameHeader: Equatable, Sendable {
         p.storeBytes(of: UInt32(0), toByteOffset: 28, as: UInt32.self)
     }
 
+    /// Overwrites the stream id and flags of the frame header at `p` (a host carrying a batch's
+    /// identity from the frame it received to the frame it sends on).
+    public static func restamp(_ p: UnsafeMutableRawPointer, stream: UInt32, flags: FrameFlags) {
+        p.storeBytes(of: flags.rawValue, toByteOffset: 7, as: UInt8.self)
+        p.storeBytes(of: stream.littleEndian, toByteOffset: 8, as: UInt32.self)
+    }
+
     /// Reads and validates a header from the first 32 bytes of `bytes`.
     /// - Throws: `FrameError` for a bad magic, version or kind, a payload over `maxPayload`, or
     ///   a frame length that is not a multiple of 64.

@@ -48,4 +48,7 @@ public struct FrameFlags: OptionSet, Sendable, Hashable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// The source sent this batch before; duplicates are dropped by the sink.
     public static let replay = FrameFlags(rawValue: 1 << 0)
+    /// Part of a batch: the header's stream id is the part's first record within the batch,
+    /// and the part's envelope counts its records. The sink assembles the parts of a batch.
+    public static let part = FrameFlags(rawValue: 1 << 1)
 }

@@ -78,11 +78,16 @@ public final class DownstreamSet {
     /// Live (not retired) links.
     public var liveCount: Int { links.reduce(0) { $0 + ($1.retired || $1.connection.isClosed ? 0 : 1) } }
 
-    /// Sends whole frames on `link`, using one credit per data frame.
-    public func send(_ bytes: UnsafeRawBufferPointer, frames: Int = 1, to link: Link) throws(SystemError) {
+    /// Sends whole frames on `link`, using one credit per data frame. A write error loses the
+    /// link (its replica died; what it held is replayed by the source), it is not thrown.
+    public func send(_ bytes: UnsafeRawBufferPointer, frames: Int = 1, to link: Link) {
         precondition(link.credits >= frames, "sent without credit")
         link.credits -= frames
-        try link.connection.send(bytes)
+        do {
+            try link.connection.send(bytes)
+        } catch {
+            lose(link, because: "\(error)")
+        }
     }
 
     /// Adds every link's descriptor to `poll`; returns the slots in link order.

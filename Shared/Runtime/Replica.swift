@@ -66,7 +66,8 @@ final class Replica {
         do {
             try control.send(using: scratch) { $0.frame(.ready) }
             Log.info("ready (pid \(getpid())), listening at \(config.listenPath)")
-            let exit = try loop(processor: &processor, upstream: upstream, downstream: downstream)
+            let state = config.statePath.isEmpty ? nil : try StatePage(path: config.statePath)
+            let exit = try loop(processor: &processor, upstream: upstream, downstream: downstream, state: state)
             Log.info("stopped after \(stats.batches) batches, \(stats.rows) rows\(draining ? " (drained)" : "")")
             return exit
         } catch {
@@ -77,8 +78,10 @@ final class Replica {
         }
     }
 
-    private func loop(processor: inout any StageProcessor, upstream: UpstreamSet, downstream: DownstreamSet) throws -> ReplicaHost.Exit {
+    private func loop(processor: inout any StageProcessor, upstream: UpstreamSet, downstream: DownstreamSet,
+                      state: StatePage?) throws -> ReplicaHost.Exit {
         let inputKind = type(of: processor).inputKind
+        let crashOn = FaultInjection.crashMarker(for: node)
         var nextBeat = Sys.monotonicNanos() + heartbeatNanos
         var poll = PollSet()
         while true {
@@ -86,6 +89,8 @@ final class Replica {
             while let target = downstream.pick(), let (link, frame) = upstream.next() {
                 let started = Sys.monotonicNanos()
                 output.removeAll()
+                state?.begin(frame.header)
+                if let crashOn { FaultInjection.crashIfContains(frame.payload, crashOn) }
                 do {
                     if frame.header.kind == .errors {
                         output.append(bytes: UnsafeRawBufferPointer(start: frame.payload.baseAddress! - FrameHeader.size,
@@ -96,13 +101,17 @@ final class Replica {
                         throw FrameError.unexpected(kind: frame.header.kind, context: "at \(node.name), which takes \(inputKind)")
                     }
                 } catch let error as FrameError {
+                    state?.end()
                     upstream.drop(link, because: "\(error)")
                     continue
                 }
+                state?.end()
+                // The batch keeps its identity (part offset, replay and part flags) stage to stage.
+                FrameHeader.restamp(output.base, stream: frame.header.stream, flags: frame.header.flags)
                 stats.rows += UInt64(frame.header.rowCount)
                 stats.batches += 1
                 upstream.consumed(frame, from: link)
-                try downstream.send(output.bytes, to: target)
+                downstream.send(output.bytes, to: target)
                 stats.busyNanos += Sys.monotonicNanos() - started
             }
             upstream.settle()

@@ -47,10 +47,12 @@ final class InputSplitter {
     private var eof = false
     private var ready: [CutBatch] = []
 
-    init(format: InputFormat, batchRows: Int, maxRecordBytes: Int) {
+    /// - Parameter header: the CSV header when it is already known (re-splitting a batch body).
+    init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil) {
         self.format = format
         self.batchRows = batchRows
         self.maxRecordBytes = maxRecordBytes
+        self.header = header
     }
 
     /// Bytes held that are not yet in a cut batch.

@@ -25,6 +25,8 @@ final class ReplicaRecord {
     let socketPath: String
     let logPath: String
     var state: State = .starting
+    /// It reported ready at some point.
+    var wasReady = false
     var control: Connection?
     var heartbeat = Heartbeat()
     var lastBeatNanos: UInt64
@@ -46,6 +48,9 @@ final class ReplicaRecord {
 
     var name: String { "\(stage.rawValue).\(index)" }
 
+    /// Its state page (which batch it is processing), next to its socket.
+    var statePath: String { String(socketPath.dropLast(".sock".count)) + ".state" }
+
     var member: Membership.Member { .init(node: stage.node, replica: UInt32(index), path: socketPath) }
 
     /// Still counts toward the stage's replica count (not leaving).
@@ -64,20 +69,34 @@ final class ReplicaRecord {
 }
 
 /// Restart history of one stage, for backoff and the restart limit.
+///
+/// Every crash counts toward `restart.max` (except those blamed on a record being isolated).
+/// The backoff grows only with replicas that die before becoming ready (a crash loop at
+/// start); a replica that was ready and then died is replaced at once, so a stage whose
+/// replicas are killed often keeps working instead of waiting out ever longer delays.
 struct RestartHistory {
     var times: [UInt64] = []
+    /// Replicas of the stage that died, one after the other, before becoming ready.
+    var earlyDeaths = 0
     /// Earliest time the next replacement may start.
     var notBefore: UInt64 = 0
 
     /// Records a crash at `now`; returns false when the stage is over its limit.
-    mutating func crashed(now: UInt64, spec: StageSpec, jitter: Double) -> Bool {
+    /// - Parameters:
+    ///   - counts: false for a crash blamed on a record being isolated (data, not the stage).
+    ///   - early: the replica died before becoming ready.
+    mutating func crashed(now: UInt64, spec: StageSpec, jitter: Double, counts: Bool = true, early: Bool = false) -> Bool {
         let window = UInt64(spec.restartWindowSeconds * 1e9)
         times.removeAll { now - $0 > window }
-        times.append(now)
+        if counts { times.append(now) }
         guard times.count <= spec.maxRestarts else { return false }
-        // Exponential backoff: 50 ms, 100 ms, 200 ms ... capped at 5 s, ±20% jitter.
-        let base = min(50_000_000.0 * pow(2, Double(times.count - 1)), 5e9)
+        if early { earlyDeaths += 1 }
+        // 25 ms, then doubling with each early death, capped at 5 s; ±20% jitter.
+        let base = min(25_000_000.0 * pow(2, Double(min(earlyDeaths, 30))), 5e9)
         notBefore = now + UInt64(base * (0.8 + 0.4 * jitter))
         return true
     }
+
+    /// A replica of the stage became ready: the stage starts fine again.
+    mutating func becameReady() { earlyDeaths = 0 }
 }

@@ -4,14 +4,17 @@ import Messages
 import Runtime
 
 /// The end of the data path: takes output batches from aggregate replicas in any order, drops
-/// duplicates (replays), and commits them in sequence order: output text to stdout, rejected
-/// records to the errors stream, summaries merged. Writing happens on `OutputWriter`'s thread.
+/// duplicates (replays), assembles batches that were split into parts, and commits them in
+/// sequence order: output text to stdout, rejected records to the errors stream, summaries
+/// merged. Writing happens on `OutputWriter`'s thread.
 final class Sink {
-    private struct Held {
+    /// A batch's output, or the output of a part of it.
+    struct Piece {
         var text: [UInt8]
         var rejects: [Reject]
         var summary: BatchSummary?
         var rows: Int
+        /// Input records covered.
         var records: Int
     }
 
@@ -21,14 +24,17 @@ final class Sink {
     let outputFD: Int32
     /// The next sequence number to commit; every lower one is committed.
     private(set) var nextCommit: UInt64 = 0
-    private var held: [UInt64: Held] = [:]
+    /// Whole batches ready to commit.
+    private var held: [UInt64: Piece] = [:]
+    /// Parts of split batches, by sequence and first record.
+    private var parts: [UInt64: [Int: Piece]] = [:]
     private(set) var summary = BatchSummary()
     private(set) var rows = 0
     private(set) var records = 0
     private(set) var rejected = 0
     private(set) var rejectedByCode: [RejectCode: Int] = [:]
     private(set) var duplicates = 0
-    /// The first line of the next batch to commit, and the last committed line.
+    /// The last input line of the last committed batch.
     private(set) var lastCommittedLine: UInt64 = 0
     /// Text written before the first batch (the CSV header).
     private var preamble: [UInt8]?
@@ -41,16 +47,19 @@ final class Sink {
         self.preamble = preamble.map { Array($0.utf8) }
     }
 
-    /// True when `sequence` is committed or waiting to be.
-    func has(_ sequence: UInt64) -> Bool { sequence < nextCommit || held[sequence] != nil }
+    /// True when records [offset, offset+count) of batch `sequence` are committed or received.
+    func covers(_ sequence: UInt64, offset: Int, count: Int) -> Bool {
+        if sequence < nextCommit || held[sequence] != nil { return true }
+        return parts[sequence]?[offset].map { $0.records >= count } ?? false
+    }
 
-    /// Takes every whole frame the aggregate links hold; returns how many batches were committed.
-    /// - Parameter lastLine: the last input line of a batch (from the source), for messages.
+    /// Takes every whole frame the aggregate links hold and commits what is complete.
+    /// - Parameter batch: (record count, last input line) of a batch the source still holds.
     @discardableResult
-    func collect(lastLine: (UInt64) -> UInt64?) -> Int {
+    func collect(batch: (UInt64) -> (records: Int, lastLine: UInt64)?) -> Int {
         while let (link, frame) = upstream.next() {
             do {
-                try accept(frame)
+                try accept(frame, batch: batch)
                 upstream.consumed(frame, from: link)
             } catch {
                 upstream.drop(link, because: "\(error)")
@@ -58,36 +67,71 @@ final class Sink {
         }
         upstream.settle()
         var committed = 0
-        while let batch = held.removeValue(forKey: nextCommit) {
-            commit(batch, sequence: nextCommit)
-            if let line = lastLine(nextCommit) { lastCommittedLine = line }
+        while let piece = held.removeValue(forKey: nextCommit) {
+            commit(piece)
+            if let info = batch(nextCommit) { lastCommittedLine = info.lastLine }
             nextCommit += 1
             committed += 1
         }
         return committed
     }
 
-    private func accept(_ frame: Frame) throws {
+    private func accept(_ frame: Frame, batch: (UInt64) -> (records: Int, lastLine: UInt64)?) throws {
         let sequence = frame.header.sequence
-        if has(sequence) {
-            duplicates += 1
-            return
-        }
+        let piece: Piece
         switch frame.header.kind {
         case .output:
             let out = try OutputBatchView.decode(frame)
-            held[sequence] = Held(text: Array(out.text), rejects: try out.envelope.rejects(), summary: out.summary,
-                                  rows: Int(frame.header.rowCount), records: Int(out.envelope.recordCount))
+            piece = Piece(text: Array(out.text), rejects: try out.envelope.rejects(), summary: out.summary,
+                          rows: Int(frame.header.rowCount), records: Int(out.envelope.recordCount))
         case .errors:
-            let batch = try ErrorBatchView.decode(frame)
-            held[sequence] = Held(text: [], rejects: try batch.envelope.rejects(), summary: nil, rows: 0,
-                                  records: Int(batch.envelope.recordCount))
+            let b = try ErrorBatchView.decode(frame)
+            piece = Piece(text: [], rejects: try b.envelope.rejects(), summary: nil, rows: 0, records: Int(b.envelope.recordCount))
         default:
             throw FrameError.unexpected(kind: frame.header.kind, context: "at the sink")
         }
+        if frame.header.flags.contains(.part) {
+            addPart(piece, sequence: sequence, offset: Int(frame.header.stream), batch: batch)
+        } else if covers(sequence, offset: 0, count: piece.records) {
+            duplicates += 1
+        } else {
+            held[sequence] = piece
+            parts[sequence] = nil
+        }
     }
 
-    private func commit(_ batch: Held, sequence: UInt64) {
+    /// Adds the output of records [offset, offset + piece.records) of a split batch.
+    func addPart(_ piece: Piece, sequence: UInt64, offset: Int, batch: (UInt64) -> (records: Int, lastLine: UInt64)?) {
+        guard !covers(sequence, offset: offset, count: piece.records) else {
+            duplicates += 1
+            return
+        }
+        parts[sequence, default: [:]][offset] = piece
+        guard let total = batch(sequence)?.records, let pieces = parts[sequence] else { return }
+        var at = 0
+        var ordered: [Piece] = []
+        while let next = pieces[at], next.records > 0 {
+            ordered.append(next)
+            at += next.records
+        }
+        guard at == total else { return }
+        var whole = Piece(text: [], rejects: [], summary: nil, rows: 0, records: total)
+        for p in ordered {
+            whole.text += p.text
+            whole.rejects += p.rejects
+            whole.rows += p.rows
+            if let s = p.summary {
+                var merged = whole.summary ?? BatchSummary()
+                merged.merge(s)
+                whole.summary = merged
+            }
+        }
+        whole.rejects.sort { $0.line < $1.line }
+        held[sequence] = whole
+        parts[sequence] = nil
+    }
+
+    private func commit(_ batch: Piece) {
         if let p = preamble {
             writer.enqueue(fd: outputFD, bytes: p)
             preamble = nil
@@ -101,7 +145,7 @@ final class Sink {
             }
             writer.enqueue(fd: errorsFD, bytes: Array(lines.utf8))
         }
-        writer.enqueue(fd: outputFD, bytes: batch.text, sequence: sequence)
+        writer.enqueue(fd: outputFD, bytes: batch.text, sequence: nextCommit)
         if let s = batch.summary { summary.merge(s) }
         rows += batch.rows
         records += batch.records

@@ -5,24 +5,56 @@ import Runtime
 
 /// The start of the data path: reads stdin, cuts it into batches, and sends each to the ingest
 /// replica with the most credit. It keeps every batch until the sink has written it, so a batch
-/// lost with a replica can be sent again (`replay`).
+/// lost with a replica can be sent again (`replay`, `resendOverdue`), and a batch that keeps
+/// crashing replicas can be split into single records to find the one at fault (`blame`).
 final class Source {
     /// A batch read from the input and not yet written to the output.
     struct Batch {
         let sequence: UInt64
-        /// The encoded RawChunk frame, kept for re-sending.
-        var frame: [UInt8]
         let firstLine: UInt64
         let lastLine: UInt64
         let recordCount: Int
+        /// What is sent: the whole batch, or after a split one unit per record.
+        var units: [Unit]
+    }
+
+    /// One sendable piece of a batch.
+    struct Unit {
+        /// First record of the unit within its batch, and how many records it holds.
+        let offset: Int
+        let count: Int
+        /// The encoded RawChunk frame.
+        var frame: [UInt8]
+        let firstLine: UInt64
+        let byteOffset: UInt64
+        let isPart: Bool
         var sends = 0
         var lastSentNanos: UInt64 = 0
+        /// Replica crashes blamed on this unit.
+        var crashes = 0
+        /// Settled without the stages (rejected as a poison record): never sent again.
+        var settled = false
+    }
+
+    /// What a crash blamed on a unit leads to.
+    enum Verdict {
+        /// A first crash: counts as instability; the unit is sent again.
+        case retry
+        /// A repeated crash of a whole batch: split into single records. The records the source
+        /// itself refused in that batch (if any) go straight to the sink as the part at `offset`.
+        case isolating(records: Int, sourceRejects: (offset: Int, rejects: [Reject])?)
+        /// A single record crashed replicas again: it becomes this reject, delivered to the sink.
+        case poison(sequence: UInt64, offset: Int, reject: Reject)
+        /// No unit matched (already written, or unknown).
+        case unknown
     }
 
     let splitter: InputSplitter
     let downstream: DownstreamSet
     let windowLimit: Int
     let lingerNanos: UInt64
+    /// Crashes a unit may cause before it is split (whole batch) or rejected (one record).
+    let crashesBeforeIsolation = 2
     private let readSize = 256 << 10
     private var readBuffer: UnsafeMutableRawBufferPointer
     private let encoder = FrameBuffer(capacity: 512 << 10)
@@ -30,12 +62,13 @@ final class Source {
     /// Batches cut and not yet written, by sequence number (oldest first).
     private(set) var window: [Batch] = []
     private var windowBase: UInt64 = 0
-    /// Sequence numbers to send, in order (new batches, and replays first).
-    private var toSend: [UInt64] = []
+    /// Units to send, in order: (sequence, unit index).
+    private var toSend: [(UInt64, Int)] = []
     private(set) var nextSequence: UInt64 = 0
     private(set) var inputDone = false
     private(set) var recordsRead = 0
     private(set) var bytesRead: UInt64 = 0
+    private(set) var resent = 0
     /// When the oldest unbatched record arrived (for linger).
     private var partialSince: UInt64?
     /// The last read returned less than asked for: no more input is ready right now.
@@ -69,14 +102,8 @@ final class Source {
         bytesRead += UInt64(n)
         inputIdle = n < readSize
         splitter.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
-        cutBatches(flushPartial: false)
-        if splitter.hasPartialBatch {
-            if partialSince == nil { partialSince = Sys.monotonicNanos() }
-            // Nothing more is ready: a lone record is not held back waiting for company.
-            if inputIdle { cutBatches(flushPartial: true) }
-        } else {
-            partialSince = nil
-        }
+        // Nothing more is ready: a lone record is not held back waiting for company.
+        cutBatches(flushPartial: inputIdle)
     }
 
     /// Stops reading: what was read is finished, the rest of stdin is left unread (`pipeline down`).
@@ -86,9 +113,9 @@ final class Source {
         cutBatches(flushPartial: true)
     }
 
-    /// When the linger of the partial batch ends, if there is one.
+    /// When the linger of the partial batch ends, if there is one (and the window has room for it).
     var lingerDeadline: UInt64? {
-        guard let since = partialSince, !inputDone else { return nil }
+        guard let since = partialSince, !inputDone, window.count < windowLimit else { return nil }
         return since + lingerNanos
     }
 
@@ -108,30 +135,33 @@ final class Source {
                                         rejects: cut.rejects, headerLine: h, body: b)
                 }
             }
-            window.append(Batch(sequence: nextSequence, frame: Array(encoder.bytes), firstLine: cut.firstLine,
-                                lastLine: cut.lastLine, recordCount: cut.recordCount))
-            toSend.append(nextSequence)
+            let unit = Unit(offset: 0, count: cut.recordCount, frame: Array(encoder.bytes), firstLine: cut.firstLine,
+                            byteOffset: cut.byteOffset, isPart: false)
+            window.append(Batch(sequence: nextSequence, firstLine: cut.firstLine, lastLine: cut.lastLine,
+                                recordCount: cut.recordCount, units: [unit]))
+            toSend.append((nextSequence, 0))
             recordsRead += cut.recordCount
             nextSequence += 1
         }
         partialSince = splitter.hasPartialBatch ? (partialSince ?? Sys.monotonicNanos()) : nil
     }
 
-    /// Sends queued batches while some ingest replica has credit.
-    func pump(now: UInt64) throws {
+    private func index(_ sequence: UInt64) -> Int? {
+        guard sequence >= windowBase, Int(sequence - windowBase) < window.count else { return nil }
+        return Int(sequence - windowBase)
+    }
+
+    /// Sends queued units while some ingest replica has credit.
+    func pump(now: UInt64) {
         while !toSend.isEmpty, let link = downstream.pick() {
-            let sequence = toSend.removeFirst()
-            guard sequence >= windowBase, let index = Optional(Int(sequence - windowBase)), index < window.count else {
-                continue  // written meanwhile
+            let (sequence, u) = toSend.removeFirst()
+            guard let b = index(sequence), u < window[b].units.count, !window[b].units[u].settled else { continue }
+            if window[b].units[u].sends > 0 {
+                window[b].units[u].frame[7] |= FrameFlags.replay.rawValue
             }
-            if window[index].sends > 0 {
-                window[index].frame[7] |= FrameFlags.replay.rawValue
-            }
-            window[index].sends += 1
-            window[index].lastSentNanos = now
-            try window[index].frame.withUnsafeBytes { raw in
-                try downstream.send(raw, to: link)
-            }
+            window[b].units[u].sends += 1
+            window[b].units[u].lastSentNanos = now
+            window[b].units[u].frame.withUnsafeBytes { downstream.send($0, to: link) }
         }
     }
 
@@ -145,18 +175,103 @@ final class Source {
         cutBatches(flushPartial: inputDone || inputIdle)
     }
 
-    /// Queues every sent batch the sink does not have yet for sending again (a replica died
-    /// holding some of them; which ones is unknown, and the sink drops duplicates).
-    func replay(unless sinkHas: (UInt64) -> Bool) {
-        let queued = Set(toSend)
-        let again = window.filter { $0.sends > 0 && !sinkHas($0.sequence) && !queued.contains($0.sequence) }.map(\.sequence)
-        guard !again.isEmpty else { return }
+    /// Queues every sent unit the sink does not have for sending again (a replica died holding
+    /// some of them; which ones is unknown, and the sink drops duplicates).
+    func replay(unless covered: (UInt64, Int, Int) -> Bool) {
+        requeue(include: { _ in true }, unless: covered)
+    }
+
+    /// Queues again the units sent more than `after` nanoseconds ago that the sink still lacks.
+    func resendOverdue(now: UInt64, after: UInt64, unless covered: (UInt64, Int, Int) -> Bool) {
+        requeue(include: { now > $0.lastSentNanos + after }, unless: covered)
+    }
+
+    private func requeue(include: (Unit) -> Bool, unless covered: (UInt64, Int, Int) -> Bool) {
+        var again: [(UInt64, Int)] = []
+        for batch in window {
+            for (u, unit) in batch.units.enumerated()
+            where unit.sends > 0 && !unit.settled && include(unit) && !covered(batch.sequence, unit.offset, unit.count)
+                && !toSend.contains(where: { $0 == (batch.sequence, u) }) {
+                again.append((batch.sequence, u))
+            }
+        }
+        resent += again.count
         toSend = again + toSend
     }
 
     /// The batch with this sequence number, if still held.
-    func batch(_ sequence: UInt64) -> Batch? {
-        guard sequence >= windowBase, Int(sequence - windowBase) < window.count else { return nil }
-        return window[Int(sequence - windowBase)]
+    func batch(_ sequence: UInt64) -> Batch? { index(sequence).map { window[$0] } }
+
+    /// Blames a crash of a `node` replica on the unit it was processing.
+    func blame(_ work: StatePage.Work, node: NodeKind, termination: String) -> Verdict {
+        guard let b = index(work.sequence) else { return .unknown }
+        let offset = work.flags.contains(.part) ? Int(work.stream) : 0
+        guard let u = window[b].units.firstIndex(where: { $0.offset == offset && $0.isPart == work.flags.contains(.part) }) else {
+            return .unknown
+        }
+        window[b].units[u].crashes += 1
+        let unit = window[b].units[u]
+        guard unit.crashes >= crashesBeforeIsolation else { return .retry }
+        if unit.count == 1 {
+            window[b].units[u].settled = true
+            return .poison(sequence: work.sequence, offset: unit.offset, reject: poisonReject(unit, node: node, termination: termination))
+        }
+        guard !unit.isPart, let (units, refused) = split(window[b]) else { return .retry }
+        window[b].units = units
+        for i in units.indices where !units[i].settled { toSend.append((work.sequence, i)) }
+        return .isolating(records: units.count, sourceRejects: refused)
+    }
+
+    /// The single-record units of a batch, plus (settled) a unit for the records the source
+    /// itself refused, which are returned with their offset.
+    private func split(_ batch: Batch) -> ([Unit], (offset: Int, rejects: [Reject])?)? {
+        let aligned = FrameBuffer(capacity: batch.units[0].frame.count)
+        batch.units[0].frame.withUnsafeBytes { aligned.append(bytes: $0) }
+        guard let (frame, _) = try? FrameDecoder().decode(aligned.bytes), let chunk = try? RawChunkView.decode(frame) else {
+            return nil
+        }
+        let header = Array(chunk.headerLine)
+        let records = InputSplitter(format: splitter.format, batchRows: 1, maxRecordBytes: .max, header: header)
+        records.append(chunk.body)
+        records.endOfInput()
+        var units: [Unit] = []
+        while let cut = records.nextBatch(flushPartial: true) {
+            encoder.removeAll()
+            let firstLine = chunk.firstLine + cut.firstLine - 1
+            let byteOffset = chunk.byteOffset + cut.byteOffset
+            header.withUnsafeBytes { h in
+                cut.body.withUnsafeBytes { body in
+                    RawChunkView.encode(into: encoder, sequence: batch.sequence, firstLine: firstLine, byteOffset: byteOffset,
+                                        recordCount: cut.recordCount, headerLine: h, body: body, flags: .part)
+                }
+            }
+            // The part's first record within the batch travels in the header's stream id.
+            FrameHeader.restamp(encoder.base, stream: UInt32(units.count), flags: .part)
+            units.append(Unit(offset: units.count, count: cut.recordCount, frame: Array(encoder.bytes), firstLine: firstLine,
+                              byteOffset: byteOffset, isPart: true))
+        }
+        var refused: (offset: Int, rejects: [Reject])?
+        if !chunk.rejects.isEmpty {
+            var settled = Unit(offset: units.count, count: chunk.rejects.count, frame: [], firstLine: chunk.firstLine,
+                               byteOffset: chunk.byteOffset, isPart: true)
+            settled.settled = true
+            refused = (units.count, chunk.rejects)
+            units.append(settled)
+        }
+        guard units.reduce(0, { $0 + $1.count }) == batch.recordCount else { return nil }
+        return (units, refused)
+    }
+
+    private func poisonReject(_ unit: Unit, node: NodeKind, termination: String) -> Reject {
+        var input: [UInt8] = []
+        let aligned = FrameBuffer(capacity: unit.frame.count)
+        unit.frame.withUnsafeBytes { aligned.append(bytes: $0) }
+        if let (frame, _) = try? FrameDecoder().decode(aligned.bytes), let chunk = try? RawChunkView.decode(frame) {
+            input = Array(chunk.body.prefix(Reject.maxInputBytes))
+            while let last = input.last, last == 10 || last == 13 { input.removeLast() }
+        }
+        return Reject(line: unit.firstLine, byteOffset: unit.byteOffset, stage: node, code: .replicaCrash,
+                      message: "this record crashed \(node.name) replicas \(unit.crashes) times (last one \(termination)); skipped",
+                      input: input)
     }
 }

@@ -23,8 +23,23 @@ enum StatusTable {
             row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cell.count) }
                 .joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
+        out += "\n" + stageLines(s).joined(separator: "\n")
         out += "\nsource: \(s.source.recordsRead) records read, \(s.source.window.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         return out
+    }
+
+    /// One line per stage: desired and running counts, recent restarts, a pending restart.
+    static func stageLines(_ s: Supervisor) -> [String] {
+        let now = Sys.monotonicNanos()
+        return StageKind.allCases.map { stage in
+            let mine = s.replicas(of: stage)
+            let history = s.restarts[stage]!
+            var line = "\(stage.rawValue): \(mine.filter { $0.state == .ready }.count)/\(s.desired[stage] ?? 0) ready"
+            let recent = history.times.filter { now - $0 < UInt64(s.config.stage(stage).restartWindowSeconds * 1e9) }.count
+            if recent > 0 { line += ", \(recent) restarts in the last \(Int(s.config.stage(stage).restartWindowSeconds)) s" }
+            if history.notBefore > now { line += ", next start in \(format1(Double(history.notBefore - now) / 1e9)) s" }
+            return line
+        }
     }
 
     static func json(_ s: Supervisor) -> String {

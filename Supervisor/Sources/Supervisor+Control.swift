@@ -68,7 +68,7 @@ extension Supervisor {
                     routed.append(connection)
                     try connection.send(using: scratch) {
                         ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
-                                      credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
+                                      statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
                     }
                     handleControlFrames(of: r)
                 case .client:

@@ -29,6 +29,7 @@ extension Supervisor {
         let socket = runDir.socketPath(node: stage.rawValue, replica: index)
         let log = runDir.logPath(node: stage.rawValue, replica: index)
         do {
+            try StatePage.create(path: String(socket.dropLast(".sock".count)) + ".state")
             let pid = try Spawn.start(path: binaries.path(stage),
                                       arguments: [binaries.path(stage), "--control", runDir.controlPath, "--replica", "\(index)"],
                                       environment: environment, logPath: log)
@@ -77,6 +78,8 @@ extension Supervisor {
     func becameReady(_ r: ReplicaRecord) {
         guard r.state == .starting else { return }
         r.state = .ready
+        r.wasReady = true
+        restarts[r.stage]!.becameReady()
         generation += 1
         let downstream = membership(of: r.stage.next)
         try? r.control?.send(using: scratch) { downstream.encode(into: $0) }
@@ -92,7 +95,9 @@ extension Supervisor {
             r.termination = termination
             r.control?.close()
             r.control = nil
+            let work = StatePage.read(path: r.statePath)
             try? Sys.unlink(r.socketPath)
+            try? Sys.unlink(r.statePath)
             if was == .ready || was == .draining { broadcastMembership(of: r.stage) }
             guard phase == .running else { continue }
             switch (was, termination) {
@@ -102,20 +107,43 @@ extension Supervisor {
                 // It could not start (bad model, bad config): restarting will not help.
                 fail(.stageFailed, "\(r.name) failed to start (\(termination)): \(r.failure ?? "no message")\(LogTail.excerpt(r.logPath))")
             default:
-                crashed(r, termination: termination, now: now)
+                crashed(r, termination: termination, work: work, now: now)
             }
         }
     }
 
-    private func crashed(_ r: ReplicaRecord, termination: Spawn.Termination, now: UInt64) {
+    private func crashed(_ r: ReplicaRecord, termination: Spawn.Termination, work: StatePage.Work?, now: UInt64) {
+        var counts = true
+        if let work {
+            switch source.blame(work, node: r.stage.node, termination: "\(termination)") {
+            case .retry, .unknown:
+                break
+            case .isolating(let records, let refused):
+                counts = false
+                let lines = source.batch(work.sequence).map { "lines \($0.firstLine)–\($0.lastLine)" } ?? "a batch"
+                Log.error("\(lines) crashed \(r.stage.rawValue) replicas again: re-sending its \(records) records one by one to find the one at fault")
+                if let refused { deliverSettled(work.sequence, offset: refused.offset, rejects: refused.rejects) }
+            case .poison(let sequence, let offset, let reject):
+                counts = false
+                Log.error("line \(reject.line) crashed \(r.stage.rawValue) replicas \(source.crashesBeforeIsolation) times: reported as REPLICA_CRASH and skipped")
+                deliverSettled(sequence, offset: offset, rejects: [reject])
+            }
+        }
         let spec = config.stage(r.stage)
         let jitter = Double.random(in: 0...1, using: &rng)
-        guard restarts[r.stage]!.crashed(now: now, spec: spec, jitter: jitter) else {
+        let early = !r.wasReady
+        guard restarts[r.stage]!.crashed(now: now, spec: spec, jitter: jitter, counts: counts, early: early) else {
             fail(.stageFailed, "stage \(r.stage.rawValue) failed: \(r.name) (pid \(r.pid)) \(termination), more than \(spec.maxRestarts) restarts within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(sink.lastCommittedLine)\(LogTail.excerpt(r.logPath))")
             return
         }
         Log.info("\(r.name) (pid \(r.pid)) \(termination); restarting it and re-sending the batches in flight")
-        source.replay(unless: sink.has)
+        source.replay { self.sink.covers($0, offset: $1, count: $2) }
+    }
+
+    /// Hands the sink records settled without the stages (refused by the source, or poison).
+    private func deliverSettled(_ sequence: UInt64, offset: Int, rejects: [Reject]) {
+        let piece = Sink.Piece(text: [], rejects: rejects, summary: nil, rows: 0, records: rejects.count)
+        sink.addPart(piece, sequence: sequence, offset: offset) { self.source.batch($0).map { ($0.recordCount, $0.lastLine) } }
     }
 
     /// Kills ready replicas whose processing loop has gone quiet.

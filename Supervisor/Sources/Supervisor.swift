@@ -26,6 +26,8 @@ final class Supervisor {
     let heartbeatMillis: UInt32 = 250
     /// A ready replica silent this long is considered hung.
     let hangNanos: UInt64
+    /// A unit sent this long ago and still not at the sink is sent again.
+    let resendNanos: UInt64
 
     var desired: [StageKind: Int] = [:]
     var replicas: [ReplicaRecord] = []
@@ -60,6 +62,8 @@ final class Supervisor {
         self.signalFD = signalFD
         let hangSeconds = getenv("PIPELINE_HANG_SECONDS").flatMap { Double(String(cString: $0)) } ?? 5
         hangNanos = UInt64(hangSeconds * 1e9)
+        let resendSeconds = getenv("PIPELINE_RESEND_SECONDS").flatMap { Double(String(cString: $0)) } ?? 10
+        resendNanos = UInt64(resendSeconds * 1e9)
         var env: [String] = []
         var p = environ
         while let entry = p.pointee {
@@ -138,10 +142,15 @@ final class Supervisor {
         return finish()
     }
 
+    /// Commits what the sink has received, in order.
+    func collectOutput() {
+        sink.collect { self.source.batch($0).map { ($0.recordCount, $0.lastLine) } }
+    }
+
     /// One round of bookkeeping between polls.
     private func step(now: UInt64) throws {
         reap(now: now)
-        sink.collect { self.source.batch($0)?.lastLine }
+        collectOutput()
         if let written = writer.writtenThrough { source.written(through: written) }
         if let failure = writer.failure, !outputClosed {
             outputClosed = true
@@ -160,7 +169,8 @@ final class Supervisor {
         }
         if phase == .running {
             source.tick(now: now)
-            try source.pump(now: now)
+            source.resendOverdue(now: now, after: resendNanos) { self.sink.covers($0, offset: $1, count: $2) }
+            source.pump(now: now)
             checkHeartbeats(now: now)
             reconcile(now: now)
             if source.isFinished { stop(exitCode) }
@@ -230,7 +240,7 @@ final class Supervisor {
 
     private func finish() -> ExitCode {
         reap(now: Sys.monotonicNanos())
-        sink.collect { self.source.batch($0)?.lastLine }
+        collectOutput()
         sink.finish()
         writer.finish()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9

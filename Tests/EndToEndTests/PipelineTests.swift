@@ -191,4 +191,17 @@ import Testing
         #expect(rejects.map(\.line) == [1235])
         #expect(run.err.contains("\"line\":1235") && run.err.contains("JSON_SYNTAX"))
     }
+
+    /// Batches are cut by timing (linger, idle input, replays), so a record's output must not
+    /// depend on which batch it lands in.
+    @Test func outputDoesNotDependOnBatchBoundaries() throws {
+        let input = Array(Records.jsonl(1000, seed: 9).utf8)
+        var outputs: [[UInt8]] = []
+        for rows in [1, 3, 7, 64, 256, 1000] {
+            let text = Records.config(batchRows: rows)
+            var fused = try FusedPipeline(config: try PipelineConfig.parse(text: text, path: "/tmp/x.toml"))
+            outputs.append(try input.withUnsafeBytes { try fused.run(input: $0) }.output)
+        }
+        #expect(outputs.allSatisfy { $0 == outputs[0] })
+    }
 }

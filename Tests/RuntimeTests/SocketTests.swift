@@ -78,14 +78,14 @@ import Testing
         #expect(first.member.replica == 1)
         let out = FrameBuffer()
         out.frame(FrameHeader(kind: .errors)) { _ in }
-        try sender.send(out.bytes, to: first)
+        sender.send(out.bytes, to: first)
         let second = try #require(sender.pick())
-        try sender.send(out.bytes, to: second)
+        sender.send(out.bytes, to: second)
         let third = try #require(sender.pick())
-        try sender.send(out.bytes, to: third)
+        sender.send(out.bytes, to: third)
         #expect([second.member.replica, third.member.replica].sorted() == [0, 1])
         let fourth = try #require(sender.pick())
-        try sender.send(out.bytes, to: fourth)
+        sender.send(out.bytes, to: fourth)
         #expect(sender.pick() == nil, "no credit left")
     }
 }

@@ -49,23 +49,31 @@ import Testing
         #expect(line.contains("\\u0001") && line.contains("\u{FFFD}"))
     }
 
-    @Test func restartBackoffGrowsAndTheLimitHolds() {
+    @Test func restartBackoffGrowsOnlyForCrashLoopsAtStart() {
         var h = RestartHistory()
-        let spec = StageSpec(replicas: 1, maxRestarts: 3, restartWindowSeconds: 10)
+        let spec = StageSpec(replicas: 1, maxRestarts: 4, restartWindowSeconds: 10)
         var delays: [UInt64] = []
         for i in 0..<3 {
             let now = UInt64(i) * 1_000_000_000
-            let allowed = h.crashed(now: now, spec: spec, jitter: 0.5)
+            let allowed = h.crashed(now: now, spec: spec, jitter: 0.5, early: true)
             #expect(allowed)
             delays.append(h.notBefore - now)
         }
         #expect(delays == [50_000_000, 100_000_000, 200_000_000])
-        let fourth = h.crashed(now: 3_000_000_000, spec: spec, jitter: 0.5)
-        #expect(!fourth, "4 crashes within 10 s exceed max 3")
-        var later = RestartHistory()
+        h.becameReady()
+        let afterReady = h.crashed(now: 3_000_000_000, spec: spec, jitter: 0.5, early: false)
+        #expect(afterReady && h.notBefore - 3_000_000_000 == 25_000_000, "a replica that ran is replaced at once")
+        let fifth = h.crashed(now: 4_000_000_000, spec: spec, jitter: 0.5)
+        #expect(!fifth, "5 crashes within 10 s exceed max 4")
+        var spread = RestartHistory()
         for i in 0..<10 {
-            let allowed = later.crashed(now: UInt64(i) * 11_000_000_000, spec: spec, jitter: 0)
+            let allowed = spread.crashed(now: UInt64(i) * 11_000_000_000, spec: spec, jitter: 0)
             #expect(allowed, "crashes further apart than the window never add up")
+        }
+        var data = RestartHistory()
+        for i in 0..<10 {
+            let allowed = data.crashed(now: UInt64(i), spec: spec, jitter: 0, counts: false)
+            #expect(allowed, "crashes blamed on a poison record do not count toward the limit")
         }
     }
 }

@@ -1,0 +1,28 @@
+import Glibc
+
+/// A testing hook, off unless the environment turns it on: `PIPELINE_TEST_CRASH_ON=<stage>:<text>`
+/// makes replicas of `<stage>` abort when a frame they are about to process contains `<text>`.
+/// The fault-injection tests use it to make a "poison record" that crashes every replica it
+/// reaches; nothing else reads it.
+enum FaultInjection {
+    static func crashMarker(for node: Messages.NodeKind) -> [UInt8]? {
+        guard let raw = getenv("PIPELINE_TEST_CRASH_ON") else { return nil }
+        let spec = String(cString: raw)
+        guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
+        let text = Array(spec[spec.index(after: colon)...].utf8)
+        return text.isEmpty ? nil : text
+    }
+
+    static func crashIfContains(_ bytes: UnsafeRawBufferPointer, _ marker: [UInt8]) {
+        guard bytes.count >= marker.count else { return }
+        // memmem needs _GNU_SOURCE, which the Glibc module lacks; this runs only in tests.
+        let first = marker[0]
+        var i = 0
+        while i <= bytes.count - marker.count {
+            if bytes[i] == first && marker.indices.allSatisfy({ bytes[i + $0] == marker[$0] }) { abort() }
+            i += 1
+        }
+    }
+}
+
+import Messages
