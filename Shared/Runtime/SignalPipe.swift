@@ -17,6 +17,12 @@ public enum SignalPipe {
         }
         readEnd = fds[0]
         writeEnd = fds[1]
+        // A parent may have started us with these signals blocked (some test runners and process
+        // managers do); unblock them, or the handlers would never run.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         for s in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in

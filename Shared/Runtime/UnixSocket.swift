@@ -108,6 +108,22 @@ public enum UnixSocket {
         }
     }
 
+    /// Accepts one pending connection made by this same user; connections from other users are
+    /// closed and logged (SO_PEERCRED). nil when none is pending.
+    public static func acceptSameUser(_ listener: Int32, at path: String) throws(SystemError) -> Int32? {
+        while true {
+            guard let fd = try accept(listener) else { return nil }
+            do {
+                let peer = try peerCredentials(fd)
+                if peer.uid == getuid() { return fd }
+                Log.error("refused a connection on \(path) from uid \(peer.uid) (pid \(peer.pid)): not this user")
+            } catch {
+                Log.error("refused a connection on \(path): \(error)")
+            }
+            Sys.close(fd)
+        }
+    }
+
     /// The peer's process id, user id and group id (SO_PEERCRED).
     public static func peerCredentials(_ fd: Int32) throws(SystemError) -> (pid: pid_t, uid: uid_t, gid: gid_t) {
         // struct ucred { pid_t pid; uid_t uid; gid_t gid; } is hidden behind _GNU_SOURCE in the

@@ -64,9 +64,17 @@ final class Running: @unchecked Sendable {
     private var openStreams = 2
     private var exited = false
 
-    init(_ executable: String, _ arguments: [String], stdinFile: String? = nil) throws {
+    /// Microseconds to wait between reads of stdout (a slow consumer); 0 reads as fast as it can.
+    private let readPauseMicros: UInt32
+
+    init(_ executable: String, _ arguments: [String], stdinFile: String? = nil, environment: [String: String] = [:],
+         readPauseMicros: UInt32 = 0) throws {
+        self.readPauseMicros = readPauseMicros
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let stdinFile {
             process.standardInput = FileHandle(forReadingAtPath: stdinFile)
         } else {
@@ -87,9 +95,12 @@ final class Running: @unchecked Sendable {
     }
 
     private func collect(_ handle: FileHandle, isStdout: Bool) {
+        let pause = isStdout ? readPauseMicros : 0
         Thread.detachNewThread {
             while true {
-                let chunk = handle.availableData
+                // A slow consumer: read at most 64 KiB, then pause (shapes the load; it waits on nothing).
+                let chunk = pause > 0 ? handle.readData(ofLength: 64 << 10) : handle.availableData
+                if pause > 0 { usleep(pause) }
                 self.lock.lock()
                 if chunk.isEmpty {
                     self.openStreams -= 1
@@ -113,6 +124,19 @@ final class Running: @unchecked Sendable {
     }
 
     var pid: Int32 { process.processIdentifier }
+
+    /// Bytes of stdout received so far.
+    var stdoutCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return stdoutData.count
+    }
+
+    var stderrText: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: stderrData, as: UTF8.self)
+    }
 
     /// Waits (up to `seconds`) until stdout holds at least `count` lines; returns them.
     func waitForLines(_ count: Int, seconds: Double = 60) -> Int {
@@ -149,6 +173,36 @@ final class Running: @unchecked Sendable {
 func pipeline(_ arguments: [String], stdinFile: String? = nil, seconds: Double = 120) throws -> Finished {
     let r = try Running(Paths.pipeline, arguments, stdinFile: stdinFile ?? "/dev/null")
     return r.finish(seconds: seconds)
+}
+
+/// Waits until `condition` holds, checking every 20 ms, for at most `seconds`; returns whether it held.
+@discardableResult
+func waitUntil(seconds: Double = 30, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        usleep(20_000)
+    }
+    return true
+}
+
+/// The pids of `stage`'s replicas of the pipeline running in `runDir`.
+func replicaPids(_ runDir: String, _ stage: String) -> [Int32] {
+    processes(mentioning: "/\(stage) --control \(runDir)/control.sock")
+}
+
+/// Resident memory of a process in bytes (0 if it is gone).
+func residentBytes(_ pid: Int32) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+/// The file offset of a process's descriptor `fd` (how far it has read its stdin).
+func fileOffset(_ pid: Int32, fd: Int32) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("pos:") }) else { return nil }
+    return Int(line.dropFirst(4).trimmingCharacters(in: .whitespaces))
 }
 
 /// Processes whose command line mentions `marker` (to prove none are left behind).

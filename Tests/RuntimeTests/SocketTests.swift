@@ -89,3 +89,46 @@ import Testing
         #expect(sender.pick() == nil, "no credit left")
     }
 }
+
+/// SO_PEERCRED: a connection made by another user is closed at once, before any frame is read.
+@Suite struct PeerCredentialTests {
+    static var canSwitchUser: Bool {
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+    }
+
+    @Test(.enabled(if: canSwitchUser, "needs root, setpriv and python3 to connect as another user"))
+    func otherUsersAreRefused() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        chmod(dir.path, 0o755)
+        let path = dir.path + "/d.sock"
+        let listener = try UnixSocket.listen(path: path)
+        defer { Sys.close(listener) }
+        chmod(path, 0o666)
+        // Prints how many bytes came back before the connection ended (a reset counts as none).
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sys.argv[1])
+            try:
+                s.sendall(b'x' * 64)
+                print(len(s.recv(100)))
+            except OSError:
+                print(0)
+            """
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        child.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path]
+        let out = Pipe()
+        child.standardOutput = out
+        try child.run()
+        var poll = PollSet()
+        poll.add(listener)
+        try poll.wait(timeoutMillis: 10_000)
+        #expect(try UnixSocket.acceptSameUser(listener, at: path) == nil, "the other user's connection is refused")
+        child.waitUntilExit()
+        let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(answer == "0\n", "the peer saw the connection closed without a byte")
+    }
+}
