@@ -149,6 +149,17 @@ final class Running: @unchecked Sendable {
         return stdoutData.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
     }
 
+    /// Waits (up to `seconds`) for the process to end on its own, stdin left open; true if it did.
+    func waitForExit(seconds: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        lock.lock()
+        defer { lock.unlock() }
+        while !exited {
+            if !lock.wait(until: deadline) { return exited }
+        }
+        return true
+    }
+
     /// Waits for the process to exit and its output to be read; kills it after `seconds`.
     func finish(seconds: Double = 120) -> Finished {
         closeInput()
