@@ -51,11 +51,14 @@ final class ColumnStorage {
     let fieldCount: Int
     /// One builder per schema field, in schema order (mutated in place through the pointer).
     let builders: UnsafeMutablePointer<ColumnBuilder>
+    /// `builders[f].values` for every field, kept in step by `prepare(rows:)`.
+    let valuePointers: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private(set) var rowCapacity = 0
 
     init(types: [FieldType]) {
         fieldCount = types.count
         builders = .allocate(capacity: max(fieldCount, 1))
+        valuePointers = .allocate(capacity: max(fieldCount, 1))
         for (f, type) in types.enumerated() {
             (builders + f).initialize(to: ColumnBuilder(
                 type: type,
@@ -74,6 +77,7 @@ final class ColumnStorage {
         }
         builders.deinitialize(count: fieldCount)
         builders.deallocate()
+        valuePointers.deallocate()
     }
 
     /// Empties every column and makes room for `rows` rows.
@@ -87,6 +91,7 @@ final class ColumnStorage {
                 let stride = ColumnBuilder.valueStride(builders[f].type)
                 builders[f].values = .allocate(byteCount: (capacity + 1) * stride, alignment: 8)
                 builders[f].missing = .allocate(capacity: capacity)
+                valuePointers[f] = builders[f].values
             }
             rowCapacity = capacity
         }

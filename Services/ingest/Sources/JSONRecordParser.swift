@@ -3,7 +3,7 @@ import Config
 /// Parses one JSON line (one object) into the record's schema fields.
 ///
 /// Keys are matched by their bytes: first against the field after the previous one (records
-/// usually keep the schema's order), then through the hash table. Keys no field takes are
+/// usually keep the schema's order; one 8-byte compare), then through the hash table. Keys no field takes are
 /// skipped, but their values must still be valid JSON (and not nested deeper than 64).
 /// A wrongly typed value does not stop the parse: a syntax error further on wins over it.
 struct JSONRecordParser: RecordParser {
@@ -17,9 +17,9 @@ struct JSONRecordParser: RecordParser {
             if i < end, let kind = Self.kind(of: p[i]) { throw .syntax(at: i, "each line must be one JSON object, found \(kind)") }
             throw .syntax(at: i, "expected '{', found \(describeByte(p, i, end))")
         }
-        i = JSONSkipper.whitespace(p, i + 1, end)
+        i = JSONSkipper.whitespace(p, i &+ 1, end)
         if i < end && p[i] == UInt8(ascii: "}") {
-            i += 1
+            i &+= 1
         } else {
             var guess = 0
             while true {
@@ -27,35 +27,54 @@ struct JSONRecordParser: RecordParser {
                     throw .syntax(at: i, "expected a key in double quotes, found \(describeByte(p, i, end))")
                 }
                 let field: Int
-                if let close = JSONStrings.plainEnd(p, i + 1, end) {
-                    let length = close - i - 1
+                if guess < fields.count, let close = fields.quotedKeyEnd(guess, p, i &+ 1, end) {
+                    field = guess
+                    i = close &+ 1
+                } else if let close = JSONStrings.plainEnd(p, i &+ 1, end) {
+                    let length = close &- i &- 1
                     field = guess < fields.count && fields.matches(guess, p + i + 1, length)
                         ? guess : fields.lookup(p + i + 1, length)
-                    i = close + 1
+                    i = close &+ 1
                 } else {
-                    (field, i) = try decodedKey(p, i + 1, end)
+                    (field, i) = try decodedKey(p, i &+ 1, end)
                 }
-                i = JSONSkipper.whitespace(p, i, end)
-                guard i < end, p[i] == UInt8(ascii: ":") else {
-                    throw .syntax(at: i, "expected ':' after the key, found \(describeByte(p, i, end))")
+                if i < end && p[i] == UInt8(ascii: ":") {
+                    i &+= 1
+                } else {
+                    i = JSONSkipper.whitespace(p, i, end)
+                    guard i < end, p[i] == UInt8(ascii: ":") else {
+                        throw .syntax(at: i, "expected ':' after the key, found \(describeByte(p, i, end))")
+                    }
+                    i &+= 1
                 }
-                i = JSONSkipper.whitespace(p, i + 1, end)
+                if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
                 if field >= 0 {
-                    i = try value(field, p, i, end, &record)
-                    guess = field + 1
+                    // The common cases inline; everything else in `value`.
+                    let type = types[field]
+                    if type == .float, let (next, v) = NumberParsing.fastDouble(p, i, end, json: true) {
+                        record.setDouble(field, v)
+                        i = next
+                    } else if type == .int, let (next, v) = NumberParsing.fastInt(p, i, end, json: true) {
+                        record.setInt(field, v)
+                        i = next
+                    } else {
+                        i = try value(field, p, i, end, &record)
+                    }
+                    guess = field &+ 1
                 } else {
                     i = try JSONSkipper.value(p, i, end, depth: 1)
                 }
-                i = JSONSkipper.whitespace(p, i, end)
+                if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
                 guard i < end else { throw .syntax(at: i, "expected ',' or '}', found the end of the line") }
                 if p[i] == UInt8(ascii: ",") {
-                    i = JSONSkipper.whitespace(p, i + 1, end)
+                    i &+= 1
+                    if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
                     continue
                 }
                 guard p[i] == UInt8(ascii: "}") else {
                     throw .syntax(at: i, "expected ',' or '}', found \(describeByte(p, i, end))")
                 }
-                i += 1
+                i &+= 1
                 break
             }
         }
@@ -65,8 +84,8 @@ struct JSONRecordParser: RecordParser {
         }
     }
 
-    /// Reads the value of schema field `f` at `p[i]`.
-    @inline(__always)
+    /// Reads the value of schema field `f` at `p[i]` (all but the fast paths of `parse`).
+    @inline(never)
     private func value(_ f: Int, _ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
                        _ record: inout RecordAssembler) throws(RecordError) -> Int {
         guard i < end else { throw .syntax(at: i, "expected a value, found the end of the line") }

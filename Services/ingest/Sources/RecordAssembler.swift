@@ -19,6 +19,8 @@ struct RecordAssembler {
     private static let absent: UInt8 = 0, value: UInt8 = 1, null: UInt8 = 2, wrongType: UInt8 = 3
 
     let builders: UnsafeMutablePointer<ColumnBuilder>
+    /// `builders[f].values` of every field (one load on the hot path, not a 56-byte stride).
+    let values: UnsafeMutablePointer<UnsafeMutableRawPointer>
     let fieldCount: Int
     let required: UnsafePointer<Bool>
     let stringFields: UnsafeBufferPointer<Int>
@@ -35,6 +37,7 @@ struct RecordAssembler {
     init(storage: ColumnStorage, required: UnsafePointer<Bool>, stringFields: UnsafeBufferPointer<Int>,
          slotSerial: UnsafeMutablePointer<UInt32>, slotState: UnsafeMutablePointer<UInt8>, serial: UInt32) {
         builders = storage.builders
+        values = storage.valuePointers
         fieldCount = storage.fieldCount
         self.required = required
         self.stringFields = stringFields
@@ -57,7 +60,14 @@ struct RecordAssembler {
 
     @inline(__always)
     private mutating func mark(_ f: Int, _ state: UInt8) {
-        let old = slotSerial[f] == serial ? slotState[f] : Self.absent
+        if slotSerial[f] != serial {
+            // The usual case: the first time this record names the field.
+            slotSerial[f] = serial
+            slotState[f] = state
+            if state == Self.value { valued &+= 1 } else if state == Self.wrongType { wrongTyped &+= 1 }
+            return
+        }
+        let old = slotState[f]
         slotSerial[f] = serial
         slotState[f] = state
         if old == Self.value { valued -= 1 } else if old == Self.wrongType { wrongTyped -= 1 }
@@ -69,19 +79,19 @@ struct RecordAssembler {
 
     @inline(__always)
     mutating func setDouble(_ f: Int, _ v: Double) {
-        builders[f].values.storeBytes(of: v, toByteOffset: row &* 8, as: Double.self)
+        values[f].storeBytes(of: v, toByteOffset: row &* 8, as: Double.self)
         mark(f, Self.value)
     }
 
     @inline(__always)
     mutating func setInt(_ f: Int, _ v: Int64) {
-        builders[f].values.storeBytes(of: v, toByteOffset: row &* 8, as: Int64.self)
+        values[f].storeBytes(of: v, toByteOffset: row &* 8, as: Int64.self)
         mark(f, Self.value)
     }
 
     @inline(__always)
     mutating func setBool(_ f: Int, _ v: Bool) {
-        builders[f].values.storeBytes(of: v, toByteOffset: row, as: Bool.self)
+        values[f].storeBytes(of: v, toByteOffset: row, as: Bool.self)
         mark(f, Self.value)
     }
 
