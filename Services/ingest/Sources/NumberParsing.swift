@@ -206,10 +206,19 @@ enum NumberParsing {
         let negative = p[start] == UInt8(ascii: "-")
         let signed = negative || (!json && p[start] == UInt8(ascii: "+"))
         let intStart = start &+ (signed ? 1 : 0)
-        if end &- intStart >= 8, let (length, v, decimals) = shortNumber(p, intStart, json: json) {
-            let value = Double(v) / exactPowers[decimals]
-            return (intStart &+ length, Double(bitPattern: value.bitPattern | UInt64(negative ? 1 : 0) << 63))
+        // Short numbers in one word (small enough to inline into the parsers' loops), longer
+        // ones out of line.
+        guard end &- intStart >= 8, let (length, digits, decimals) = shortNumber(p, intStart, json: json) else {
+            return runDouble(p, intStart, end, negative: negative, json: json)
         }
+        let value = Double(digits) / exactPowers[decimals]
+        return (intStart &+ length, Double(bitPattern: value.bitPattern | UInt64(negative ? 1 : 0) << 63))
+    }
+
+    /// `fastDouble` for numbers too long for one word or too near the end of the record.
+    @inline(never)
+    private static func runDouble(_ p: UnsafePointer<UInt8>, _ intStart: Int, _ end: Int, negative: Bool,
+                                  json: Bool) -> (Int, Double)? {
         var m: UInt64 = 0
         var i = digitRun(p, intStart, end, &m)
         var digits = i &- intStart
