@@ -84,6 +84,29 @@ struct CSVRecordParser: RecordParser {
         var column = 0
         var firstExtra = -1
         while true {
+            // Plain numbers: parsed where they stand, the field ends where the number does.
+            if column < columns && i < end {
+                let f = fieldOfColumn[column]
+                if f >= 0 {
+                    let type = types[f]
+                    var next = -1
+                    if type == .float, let (stop, v) = NumberParsing.fastDouble(p, i, end, json: false),
+                       stop == end || p[stop] == UInt8(ascii: ",") {
+                        record.setDouble(f, v)
+                        next = stop
+                    } else if type == .int, let (stop, v) = NumberParsing.fastInt(p, i, end, json: false),
+                              stop == end || p[stop] == UInt8(ascii: ",") {
+                        record.setInt(f, v)
+                        next = stop
+                    }
+                    if next >= 0 {
+                        column &+= 1
+                        if next == end { break }
+                        i = next &+ 1
+                        continue
+                    }
+                }
+            }
             let (field, next) = try CSVFields.read(p, i, end)
             if column < columns {
                 let f = fieldOfColumn[column]
