@@ -14,7 +14,6 @@ struct CSVField {
 enum CSVFields {
     /// Reads the field at `p[i]` of a record whose content (line end excluded) ends at `end`.
     /// - Returns: the field, and where the next one starts (nil after the last).
-    @inline(__always)
     static func read(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) throws(RecordError) -> (CSVField, next: Int?) {
         if i < end && p[i] == UInt8(ascii: "\"") {
             var k = i + 1
@@ -128,7 +127,6 @@ struct CSVRecordParser: RecordParser {
         }
     }
 
-    @inline(__always)
     private func convert(_ f: Int, _ field: CSVField, _ p: UnsafePointer<UInt8>, _ record: inout RecordAssembler) {
         let type = types[f]
         if type == .string {

@@ -17,7 +17,6 @@ struct ColumnBuilder {
     var byteCount = 0
     var byteCapacity = 0
 
-    @inline(__always)
     var offsets: UnsafeMutablePointer<UInt32> { values.assumingMemoryBound(to: UInt32.self) }
 
     static func valueStride(_ type: FieldType) -> Int {
@@ -29,7 +28,6 @@ struct ColumnBuilder {
     }
 
     /// Makes room for `extra` more string bytes; `bytes` may move.
-    @inline(__always)
     mutating func reserveBytes(_ extra: Int) {
         if byteCount + extra > byteCapacity { growBytes(byteCount + extra) }
     }

@@ -64,7 +64,6 @@ final class FieldTable {
     }
 
     /// The index of the field named by `key[0..<length]`, or -1.
-    @inline(__always)
     func lookup(_ key: UnsafePointer<UInt8>, _ length: Int) -> Int {
         var slot = Self.hash(key, length) & mask
         while true {
@@ -77,7 +76,6 @@ final class FieldTable {
     /// When the JSON string whose content starts at `p[start]` is exactly field `field`'s name
     /// (a valid index), the index of its closing quote; else nil. One 8-byte compare, no scan:
     /// the test for the usual key, the one the schema order predicts.
-    @inline(__always)
     func quotedKeyEnd(_ field: Int, _ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
         let length = wordLengths[field]
         guard length >= 0 && end &- start > 8 else { return nil }
@@ -88,7 +86,6 @@ final class FieldTable {
     }
 
     /// True when field `field` (which must be a valid index) is named `key[0..<length]`.
-    @inline(__always)
     func matches(_ field: Int, _ key: UnsafePointer<UInt8>, _ length: Int) -> Bool {
         let start = starts[field]
         guard starts[field + 1] - start == length else { return false }
@@ -103,7 +100,6 @@ final class FieldTable {
         return true
     }
 
-    @inline(__always)
     private static func hash(_ key: UnsafePointer<UInt8>, _ length: Int) -> Int {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         var i = 0

@@ -46,7 +46,6 @@ struct RecordAssembler {
         self.serial = serial
     }
 
-    @inline(__always)
     mutating func begin() {
         serial &+= 1
         if serial == 0 {
@@ -58,7 +57,6 @@ struct RecordAssembler {
         if !issues.isEmpty { issues.removeAll(keepingCapacity: true) }
     }
 
-    @inline(__always)
     private mutating func mark(_ f: Int, _ state: UInt8) {
         if slotSerial[f] != serial {
             // The usual case: the first time this record names the field.
@@ -74,22 +72,18 @@ struct RecordAssembler {
         if state == Self.value { valued += 1 } else if state == Self.wrongType { wrongTyped += 1 }
     }
 
-    @inline(__always)
     private func state(_ f: Int) -> UInt8 { slotSerial[f] == serial ? slotState[f] : Self.absent }
 
-    @inline(__always)
     mutating func setDouble(_ f: Int, _ v: Double) {
         values[f].storeBytes(of: v, toByteOffset: row &* 8, as: Double.self)
         mark(f, Self.value)
     }
 
-    @inline(__always)
     mutating func setInt(_ f: Int, _ v: Int64) {
         values[f].storeBytes(of: v, toByteOffset: row &* 8, as: Int64.self)
         mark(f, Self.value)
     }
 
-    @inline(__always)
     mutating func setBool(_ f: Int, _ v: Bool) {
         values[f].storeBytes(of: v, toByteOffset: row, as: Bool.self)
         mark(f, Self.value)
@@ -97,14 +91,12 @@ struct RecordAssembler {
 
     /// Where to write string field `f`'s bytes, with room for `capacity` of them (replacing any
     /// value an earlier duplicate gave it). Finish with `stringWritten(_:_:)`.
-    @inline(__always)
     mutating func stringDestination(_ f: Int, capacity: Int) -> UnsafeMutablePointer<UInt8> {
         builders[f].byteCount = Int(builders[f].offsets[row])
         builders[f].reserveBytes(capacity)
         return builders[f].bytes + builders[f].byteCount
     }
 
-    @inline(__always)
     mutating func stringWritten(_ f: Int, _ count: Int) {
         builders[f].byteCount += count
         mark(f, Self.value)
@@ -160,7 +152,6 @@ struct RecordAssembler {
         return .accepted
     }
 
-    @inline(__always)
     private mutating func commitRow() {
         for f in stringFields { builders[f].offsets[row + 1] = UInt32(builders[f].byteCount) }
         row += 1
