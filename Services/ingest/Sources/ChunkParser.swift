@@ -24,6 +24,7 @@ final class ChunkParser {
     private var header: CSVHeader?
 
     init(input: InputSpec) throws(IngestError) {
+        guard !input.fields.isEmpty else { throw .emptySchema }
         self.input = input
         names = input.fields.map(\.name)
         table = try FieldTable(names: names)
