@@ -36,8 +36,8 @@ let batchRows = 256
 let floatFields = 64
 
 func value(_ rng: inout SplitMix, shortest: Bool) -> String {
-    // Four decimals (e.g. -52.1234) keep lines at ~870 bytes; "shortest" gives 15-17 digit
-    // doubles (Swift's shortest round-trip text), which mostly miss the fast path.
+    // Four decimals (e.g. -52.1234) make ~900-byte lines; "shortest" gives 15-17 digit doubles
+    // (Swift's shortest round-trip text, like Python's repr), which miss the fast paths.
     shortest ? "\(Double.random(in: -100...100, using: &rng))"
         : "\(Double(Int.random(in: -999_999...999_999, using: &rng)) / 10_000)"
 }
@@ -138,8 +138,7 @@ func measureEncode() {
         }
         best = min(best, cpuSeconds() - start)
     }
-    let seconds = best
-    print("RecordBatchView.encode alone (65 columns x 256 rows): \(Int(Double(batches * batchRows) / seconds / 1000))k records/s")
+    print("RecordBatchView.encode alone (65 columns x 256 rows): \(Int(Double(batches * batchRows) / best / 1000))k records/s")
 }
 
 // Optional first argument: which measurements to run (jsonl, csv, slow, encode, all); default all.
