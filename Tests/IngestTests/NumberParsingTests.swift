@@ -126,6 +126,30 @@ import Testing
         }
     }
 
+    /// The 128-bit path against the standard library, where it matters: 16 to 19 digits, near
+    /// halfway points too (…5 and …50000 endings), every exponent it covers.
+    @Test func wideMantissasMatchTheStandardLibrary() {
+        var rng = SeededRandom(seed: 99)
+        for _ in 0..<100_000 {
+            let digits = Int.random(in: 16...19, using: &rng)
+            var m = UInt64.random(in: 1...9, using: &rng)
+            for k in 1..<digits {
+                let tail = digits - k <= 3 && Bool.random(using: &rng)
+                m = m * 10 + (tail ? (k == digits - 3 ? 5 : 0) : UInt64.random(in: 0...9, using: &rng))
+            }
+            let e = Int.random(in: -22...19, using: &rng)
+            let expected = Double("\(m)e\(e)")!
+            let got = NumberParsing.wideDouble(m, e)
+            #expect(got.bitPattern == expected.bitPattern, "\(m)e\(e): \(got) vs \(expected)")
+        }
+        // Halfway cases exactly: 2^53 + 1 and friends, times powers of ten.
+        for base: UInt64 in [9_007_199_254_740_993, 9_007_199_254_740_995, 18_014_398_509_481_990] {
+            for e in -22...1 {
+                #expect(NumberParsing.wideDouble(base, e).bitPattern == Double("\(base)e\(e)")!.bitPattern, "\(base)e\(e)")
+            }
+        }
+    }
+
     /// Random decimal strings, fast path or not, must give what the standard library gives.
     @Test func randomDecimalsMatchTheStandardLibrary() throws {
         var rng = SeededRandom(seed: 42)

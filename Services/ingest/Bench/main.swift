@@ -141,12 +141,12 @@ func measureEncode() {
     print("RecordBatchView.encode alone (65 columns x 256 rows): \(Int(Double(batches * batchRows) / best / 1000))k records/s")
 }
 
-// Optional first argument: which measurements to run (jsonl, csv, slow, encode, all); default all.
+// Optional first argument: which measurements to run (jsonl, csv, full, encode, all); default all.
 let only = CommandLine.arguments.dropFirst().first.flatMap { $0 == "all" ? nil : $0 }
 if only == nil || only == "jsonl" { try measure("JSONL, 64 floats + id", format: .jsonl) }
 if only == nil || only == "csv" { try measure("CSV,   64 floats + id", format: .csv) }
-if only == nil || only == "slow" {
-    try measure("JSONL, shortest-repr doubles (slow path)", format: .jsonl, shortest: true)
-    try measure("CSV,   shortest-repr doubles (slow path)", format: .csv, shortest: true)
+if only == nil || only == "full" {
+    try measure("JSONL, 64 full-precision doubles + id", format: .jsonl, shortest: true)
+    try measure("CSV,   64 full-precision doubles + id", format: .csv, shortest: true)
 }
 if only == nil || only == "encode" { measureEncode() }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the IngestStage library in release (as the pipeline does) and links this benchmark, and
 # the C baseline it runs side by side, to it.
-# Usage: Services/ingest/Bench/run.sh [jsonl|csv|slow|encode]   (from the package root)
+# Usage: Services/ingest/Bench/run.sh [jsonl|csv|full|encode|all] [records]   (from the package root)
 set -e
 swift build -c release --target IngestStage
 B=.build/release

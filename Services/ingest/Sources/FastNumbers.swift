@@ -8,9 +8,9 @@
 /// are never used). The digits, shifted to the top of the word, fold pairwise into their value
 /// with three multiplications (`eightDigits`).
 extension NumberParsing {
-    /// The fast path for the common number: `-?digits(.digits)?` with at most 19 digits, a
-    /// mantissa below 2^53 and at most 22 decimals, followed by something that cannot continue
-    /// a number. Its Double is then one exact division away (Clinger).
+    /// The fast path for the common number: `-?digits(.digits)?` with at most 19 digits and at
+    /// most 22 decimals, followed by something that cannot continue a number. Its Double is then
+    /// one exact division away (Clinger) or, past 2^53, one 128-bit division (`wideDouble`).
     ///
     /// - Returns: the index past the number and its value, or nil to take the general path (an
     ///   exponent, more digits, or bad grammar, which the general path reports).
@@ -48,8 +48,8 @@ extension NumberParsing {
             digits &+= decimals
         }
         if i < end && p[i] | 0x20 == UInt8(ascii: "e") { return nil }
-        guard digits > 0 && digits <= DecimalNumber.maxDigits && m <= 1 << 53 && decimals <= 22 else { return nil }
-        let v = Double(m) / exactPowers[decimals]
+        guard digits > 0 && digits <= DecimalNumber.maxDigits && decimals <= 22 else { return nil }
+        let v = m <= 1 << 53 ? Double(m) / exactPowers[decimals] : wideDouble(m, -decimals)
         return (i, Double(bitPattern: v.bitPattern | UInt64(negative ? 1 : 0) << 63))
     }
 

@@ -209,7 +209,36 @@ enum NumberParsing {
             }
             if let v = value { return n.negative ? -v : v }
         }
+        if !n.inexact && n.exponent >= -22 && n.exponent <= 19 {
+            // 16 to 19 digits (printed doubles: Python's repr, pandas' CSV): exact in 128 bits.
+            let v = wideDouble(n.mantissa, n.exponent)
+            return n.negative ? -v : v
+        }
         return slowDouble(p, start, end)
+    }
+
+    /// The correctly rounded Double of `m × 10^e` (m > 0, -22 ≤ e ≤ 19), exactly, in 128-bit
+    /// integers: a product for e ≥ 0; for e < 0 a quotient m·2^s / 10^-e scaled to 54 or 55 bits,
+    /// rounded half to even on its remainder. The value stays far from overflow and subnormals.
+    static func wideDouble(_ m: UInt64, _ e: Int) -> Double {
+        if e >= 0 {
+            // Below 10^38 < 2^127; Swift's integer-to-Double conversion rounds to nearest even.
+            return Double(UInt128(m) * UInt128(integerPowers[e]))
+        }
+        let divisor = e >= -19 ? UInt128(integerPowers[-e]) : UInt128(integerPowers[19]) * UInt128(integerPowers[-e - 19])
+        let mBits = 64 - m.leadingZeroBitCount
+        let dBits = 128 - divisor.leadingZeroBitCount
+        // m·2^shift / divisor lies in (2^53, 2^55), and m·2^shift < 2^128. A negative shift
+        // (a long m over a small power of ten) scales the divisor up instead.
+        let shift = 54 - mBits + dBits
+        let (quotient, remainder) = (UInt128(m) << max(shift, 0))
+            .quotientAndRemainder(dividingBy: divisor << max(-shift, 0))
+        let extra = quotient >> 54 == 0 ? 0 : 1  // bits beyond the 53 kept, besides the round bit
+        var significand = UInt64(truncatingIfNeeded: quotient >> (1 + extra))
+        let roundBit = (quotient >> extra) & 1 == 1
+        let sticky = remainder != 0 || (extra == 1 && quotient & 1 == 1)
+        if roundBit && (sticky || significand & 1 == 1) { significand += 1 }
+        return Double(sign: .plus, exponent: 1 + extra - shift, significand: Double(significand))
     }
 
     /// The slow, always correct path: the standard library's decimal parser on the exact text.
