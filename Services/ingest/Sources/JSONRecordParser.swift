@@ -37,7 +37,7 @@ struct JSONRecordParser: RecordParser {
                     i &+= 1
                 }
                 if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
-                if field >= 0 {
+                if field >= 0 && i < end {
                     // The common cases inline; everything else in `value`.
                     let type = types[field]
                     if type == .float, let (next, v) = NumberParsing.fastDouble(p, i, end, json: true) {
@@ -51,7 +51,7 @@ struct JSONRecordParser: RecordParser {
                     }
                     guess = field &+ 1
                 } else {
-                    i = try JSONSkipper.value(p, i, end, depth: 1)
+                    i = try JSONSkipper.value(p, i, end, depth: 1)  // also reports a missing value
                 }
                 if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
                 guard i < end else { throw .expected("',' or '}'", p, i, end) }
