@@ -92,6 +92,27 @@ let csvRejectCases: [CSVRejectCase] = [
         #expect(result.bools(3) == [true, false, false, true, true])
     }
 
+    /// Numbers take a fast path where they stand; every case it does not take must still come
+    /// out as the general path says.
+    @Test(arguments: [
+        ("1.5", 1.5), ("-0.0", -0.0), ("+5", 5), (" 1.5", 1.5), ("1.5 ", 1.5), ("\"1.5\"", 1.5), ("1.5e3", 1500),
+        ("1e5", 100_000), (".5", 0.5), ("5.", 5), ("007", 7), ("12345678.5", 12_345_678.5), ("-9.25", -9.25),
+        ("123456789012345678901", 123_456_789_012_345_678_901.0), ("0.000001", 0.000001), ("99999999", 99_999_999),
+    ] as [(String, Double)])
+    func numberFields(_ text: String, _ value: Double) throws {
+        let fields = [FieldSpec(name: "f", type: .float), FieldSpec(name: "i", type: .int, required: false)]
+        // As the last field (the fast path near the end of the record) and followed by another.
+        let result = try Self.csv("\(text)\n\(text),1\n", header: "f", fields: fields)
+        let second = try Self.csv("1,\(text)\n", header: "i,f", fields: fields)
+        #expect(result.rows == 1 && result.rejects.map(\.code) == [.tooManyColumns])
+        #expect(result.doubles(0).first?.bitPattern == value.bitPattern)
+        #expect(second.doubles(0) == [value] && second.ints(1) == [1])
+        let ints = try Self.csv("\(text)\n", header: "i", fields: [FieldSpec(name: "i", type: .int)])
+        let integral = value == value.rounded() && abs(value) < 1e18
+        #expect(ints.rows == (integral ? 1 : 0))
+        if integral { #expect(ints.ints(0) == [Int64(value)]) }
+    }
+
     @Test func quotedLineBreaksSpanLinesAndKeepLaterLineNumbersRight() throws {
         let body = "1,2.5,\"line one\nline two\r\nline three\",true\n2,x,y,0\n3,3,\"\n\",1\n4,y,z,0\n"
         let result = try Self.csv(body, firstLine: 2, byteOffset: 0)

@@ -68,10 +68,11 @@ import Testing
         #expect(throws: FrameError.self) { try p.process(frame, into: FrameBuffer()) }
     }
 
-    @Test func duplicateSchemaFieldsAreAConfigError() {
+    @Test func duplicateOrNoSchemaFieldsAreConfigErrors() {
         #expect(throws: IngestError.duplicateField(name: "a")) {
             try IngestProcessor(config: makeConfig([FieldSpec(name: "a", type: .int), FieldSpec(name: "a", type: .float)]))
         }
+        #expect(throws: IngestError.emptySchema) { try IngestProcessor(config: makeConfig([])) }
     }
 
     @Test func buffersAreReusedWithoutLeakingBetweenBatches() throws {

@@ -146,6 +146,15 @@ let jsonRejectCases: [JSONRejectCase] = [
         #expect(r.input == Array(c.line.prefix(Reject.maxInputBytes)))
     }
 
+    /// Records cut short at the very end of the chunk (no line feed after them): the parsers
+    /// must stop at the body's end, not read past it.
+    @Test(arguments: [#"{"id":"#, #"{"id":-"#, #"{"id":1,"amount":"#, #"{"id":1,"amount":-"#, #"{"id":1,"amount":1."#,
+                      #"{"id":1,"name":"#, #"{"id":1,"name":"x"#, #"{"id":1,"flag":t"#, "{", #"{""#, #"{"id""#])
+    func truncatedAtTheEndOfTheChunk(_ line: String) throws {
+        let result = try ingest(line, fields: Self.fields)
+        #expect(result.reject?.code == .jsonSyntax, "\(result.rejects.map(\.message))")
+    }
+
     @Test func inputExcerptIsTheFirst200BytesWithoutLineEnd() throws {
         let long = #"{"id":"# + String(repeating: "1", count: 300) + "}"
         let result = try ingest(long + "\r\n" + #"{"id":"x"}"# + "\r\n", fields: Self.fields)

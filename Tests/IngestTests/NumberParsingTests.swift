@@ -87,6 +87,69 @@ import Testing
         }
     }
 
+    /// The fast paths (whole-word, digit runs) against the general path, on every shape of
+    /// short number, followed by every kind of byte, near the end of the buffer and far from it.
+    @Test(arguments: [true, false])
+    func fastPathsAgreeWithTheGeneralPath(_ json: Bool) throws {
+        var rng = SeededRandom(seed: json ? 5 : 6)
+        let tails = [",", "}", "]", " ", "e5", "E-2", ".", "x", "0", "", ",\"f1\":2", "        "]
+        for _ in 0..<50_000 {
+            let sign = ["", "-", "+"].randomElement(using: &rng)!
+            let intDigits = Int.random(in: 0...9, using: &rng)
+            let fracDigits = Bool.random(using: &rng) ? -1 : Int.random(in: 0...9, using: &rng)
+            var number = sign
+            for k in 0..<intDigits { number += String(k == 0 && Int.random(in: 0..<4, using: &rng) == 0 ? 0 : Int.random(in: 0...9, using: &rng)) }
+            if fracDigits >= 0 {
+                number += "."
+                for _ in 0..<fracDigits { number += String(Int.random(in: 0...9, using: &rng)) }
+            }
+            let text = Array((number + tails.randomElement(using: &rng)!).utf8)
+            text.withUnsafeBufferPointer { b in
+                let p = b.baseAddress!
+                let fast = NumberParsing.fastDouble(p, 0, b.count, json: json)
+                // What the general path says about the same bytes.
+                var expected: (Int, Double)?
+                if json {
+                    var n = DecimalNumber()
+                    if p[0] != UInt8(ascii: "+"), let end = try? NumberParsing.scanJSON(p, 0, b.count, into: &n) {
+                        expected = NumberParsing.double(n, p, 0, end).map { (end, $0) }
+                    }
+                } else if let (next, _) = fast {
+                    // CSV callers take the fast result only when it spans the whole field.
+                    expected = NumberParsing.scanCSV(p, 0, next).flatMap { NumberParsing.double($0, p, 0, next) }.map { (next, $0) }
+                }
+                if let (next, value) = fast {
+                    #expect(next == expected?.0 && value.bitPattern == expected?.1.bitPattern,
+                            "\(String(decoding: text, as: UTF8.self)): fast \(next) \(value), general \(String(describing: expected))")
+                }
+            }
+        }
+    }
+
+    /// The 128-bit path against the standard library, where it matters: 16 to 19 digits, near
+    /// halfway points too (…5 and …50000 endings), every exponent it covers.
+    @Test func wideMantissasMatchTheStandardLibrary() {
+        var rng = SeededRandom(seed: 99)
+        for _ in 0..<100_000 {
+            let digits = Int.random(in: 16...19, using: &rng)
+            var m = UInt64.random(in: 1...9, using: &rng)
+            for k in 1..<digits {
+                let tail = digits - k <= 3 && Bool.random(using: &rng)
+                m = m * 10 + (tail ? (k == digits - 3 ? 5 : 0) : UInt64.random(in: 0...9, using: &rng))
+            }
+            let e = Int.random(in: -22...19, using: &rng)
+            let expected = Double("\(m)e\(e)")!
+            let got = NumberParsing.wideDouble(m, e)
+            #expect(got.bitPattern == expected.bitPattern, "\(m)e\(e): \(got) vs \(expected)")
+        }
+        // Halfway cases exactly: 2^53 + 1 and friends, times powers of ten.
+        for base: UInt64 in [9_007_199_254_740_993, 9_007_199_254_740_995, 18_014_398_509_481_990] {
+            for e in -22...1 {
+                #expect(NumberParsing.wideDouble(base, e).bitPattern == Double("\(base)e\(e)")!.bitPattern, "\(base)e\(e)")
+            }
+        }
+    }
+
     /// Random decimal strings, fast path or not, must give what the standard library gives.
     @Test func randomDecimalsMatchTheStandardLibrary() throws {
         var rng = SeededRandom(seed: 42)

@@ -14,7 +14,6 @@ struct CSVField {
 enum CSVFields {
     /// Reads the field at `p[i]` of a record whose content (line end excluded) ends at `end`.
     /// - Returns: the field, and where the next one starts (nil after the last).
-    @inline(__always)
     static func read(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) throws(RecordError) -> (CSVField, next: Int?) {
         if i < end && p[i] == UInt8(ascii: "\"") {
             var k = i + 1
@@ -84,6 +83,29 @@ struct CSVRecordParser: RecordParser {
         var column = 0
         var firstExtra = -1
         while true {
+            // Plain numbers: parsed where they stand, the field ends where the number does.
+            if column < columns && i < end {
+                let f = fieldOfColumn[column]
+                if f >= 0 {
+                    let type = types[f]
+                    var next = -1
+                    if type == .float, let (stop, v) = NumberParsing.fastDouble(p, i, end, json: false),
+                       stop == end || p[stop] == UInt8(ascii: ",") {
+                        record.setDouble(f, v)
+                        next = stop
+                    } else if type == .int, let (stop, v) = NumberParsing.fastInt(p, i, end, json: false),
+                              stop == end || p[stop] == UInt8(ascii: ",") {
+                        record.setInt(f, v)
+                        next = stop
+                    }
+                    if next >= 0 {
+                        column &+= 1
+                        if next == end { break }
+                        i = next &+ 1
+                        continue
+                    }
+                }
+            }
             let (field, next) = try CSVFields.read(p, i, end)
             if column < columns {
                 let f = fieldOfColumn[column]
@@ -105,7 +127,6 @@ struct CSVRecordParser: RecordParser {
         }
     }
 
-    @inline(__always)
     private func convert(_ f: Int, _ field: CSVField, _ p: UnsafePointer<UInt8>, _ record: inout RecordAssembler) {
         let type = types[f]
         if type == .string {

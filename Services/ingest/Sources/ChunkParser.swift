@@ -24,6 +24,7 @@ final class ChunkParser {
     private var header: CSVHeader?
 
     init(input: InputSpec) throws(IngestError) {
+        guard !input.fields.isEmpty else { throw .emptySchema }
         self.input = input
         names = input.fields.map(\.name)
         table = try FieldTable(names: names)
@@ -65,10 +66,14 @@ final class ChunkParser {
         case .jsonl:
             found = run(JSONRecordParser(fields: table, types: types), chunk, expected, &record, &rejects, header: nil)
         case .csv:
-            if header == nil || !header!.isMade(from: chunk.headerLine) {
+            // Every chunk carries the header; it is mapped again only when it changes.
+            let header: CSVHeader
+            if let cached = self.header, cached.isMade(from: chunk.headerLine) {
+                header = cached
+            } else {
                 header = CSVHeader(line: chunk.headerLine, fields: table)
+                self.header = header
             }
-            let header = header!
             found = header.fieldOfColumn.withUnsafeBufferPointer { columns in
                 run(CSVRecordParser(types: types, fieldOfColumn: columns), chunk, expected, &record, &rejects,
                     header: header)

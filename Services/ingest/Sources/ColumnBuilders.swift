@@ -17,7 +17,6 @@ struct ColumnBuilder {
     var byteCount = 0
     var byteCapacity = 0
 
-    @inline(__always)
     var offsets: UnsafeMutablePointer<UInt32> { values.assumingMemoryBound(to: UInt32.self) }
 
     static func valueStride(_ type: FieldType) -> Int {
@@ -29,7 +28,6 @@ struct ColumnBuilder {
     }
 
     /// Makes room for `extra` more string bytes; `bytes` may move.
-    @inline(__always)
     mutating func reserveBytes(_ extra: Int) {
         if byteCount + extra > byteCapacity { growBytes(byteCount + extra) }
     }
@@ -51,11 +49,14 @@ final class ColumnStorage {
     let fieldCount: Int
     /// One builder per schema field, in schema order (mutated in place through the pointer).
     let builders: UnsafeMutablePointer<ColumnBuilder>
+    /// `builders[f].values` for every field, kept in step by `prepare(rows:)`.
+    let valuePointers: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private(set) var rowCapacity = 0
 
     init(types: [FieldType]) {
         fieldCount = types.count
         builders = .allocate(capacity: max(fieldCount, 1))
+        valuePointers = .allocate(capacity: max(fieldCount, 1))
         for (f, type) in types.enumerated() {
             (builders + f).initialize(to: ColumnBuilder(
                 type: type,
@@ -74,6 +75,7 @@ final class ColumnStorage {
         }
         builders.deinitialize(count: fieldCount)
         builders.deallocate()
+        valuePointers.deallocate()
     }
 
     /// Empties every column and makes room for `rows` rows.
@@ -87,6 +89,7 @@ final class ColumnStorage {
                 let stride = ColumnBuilder.valueStride(builders[f].type)
                 builders[f].values = .allocate(byteCount: (capacity + 1) * stride, alignment: 8)
                 builders[f].missing = .allocate(capacity: capacity)
+                valuePointers[f] = builders[f].values
             }
             rowCapacity = capacity
         }

@@ -18,7 +18,8 @@ public struct IngestProcessor: StageProcessor {
     private var parser: ChunkParser
 
     /// A processor for `config.input`.
-    /// - Throws: `IngestError.duplicateField` when two schema fields share a name.
+    /// - Throws: `IngestError.duplicateField` when two schema fields share a name,
+    ///   `IngestError.emptySchema` when there is none.
     public init(config: PipelineConfig) throws {
         parser = try ChunkParser(input: config.input)
     }

@@ -3,8 +3,9 @@ import Config
 /// Parses one JSON line (one object) into the record's schema fields.
 ///
 /// Keys are matched by their bytes: first against the field after the previous one (records
-/// usually keep the schema's order), then through the hash table. Keys no field takes are
-/// skipped, but their values must still be valid JSON (and not nested deeper than 64).
+/// usually keep the schema's order; one 8-byte compare), then through the hash table. Keys no
+/// field takes are skipped, but their values must still be valid JSON (and not nested deeper
+/// than 64).
 /// A wrongly typed value does not stop the parse: a syntax error further on wins over it.
 struct JSONRecordParser: RecordParser {
     let fields: FieldTable
@@ -13,60 +14,75 @@ struct JSONRecordParser: RecordParser {
     func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                into record: inout RecordAssembler) throws(RecordError) {
         var i = JSONSkipper.whitespace(p, start, end)
-        guard i < end, p[i] == UInt8(ascii: "{") else {
-            if i < end, let kind = Self.kind(of: p[i]) { throw .syntax(at: i, "each line must be one JSON object, found \(kind)") }
-            throw .syntax(at: i, "expected '{', found \(describeByte(p, i, end))")
-        }
-        i = JSONSkipper.whitespace(p, i + 1, end)
+        guard i < end, p[i] == UInt8(ascii: "{") else { throw Self.notAnObject(p, i, end) }
+        i = JSONSkipper.whitespace(p, i &+ 1, end)
         if i < end && p[i] == UInt8(ascii: "}") {
-            i += 1
+            i &+= 1
         } else {
             var guess = 0
             while true {
-                guard i < end, p[i] == UInt8(ascii: "\"") else {
-                    throw .syntax(at: i, "expected a key in double quotes, found \(describeByte(p, i, end))")
-                }
+                guard i < end, p[i] == UInt8(ascii: "\"") else { throw .expected("a key in double quotes", p, i, end) }
                 let field: Int
-                if let close = JSONStrings.plainEnd(p, i + 1, end) {
-                    let length = close - i - 1
-                    field = guess < fields.count && fields.matches(guess, p + i + 1, length)
-                        ? guess : fields.lookup(p + i + 1, length)
-                    i = close + 1
+                if guess < fields.count, let close = fields.quotedKeyEnd(guess, p, i &+ 1, end) {
+                    field = guess
+                    i = close &+ 1
                 } else {
-                    (field, i) = try decodedKey(p, i + 1, end)
+                    (field, i) = try key(p, i &+ 1, end)
                 }
-                i = JSONSkipper.whitespace(p, i, end)
-                guard i < end, p[i] == UInt8(ascii: ":") else {
-                    throw .syntax(at: i, "expected ':' after the key, found \(describeByte(p, i, end))")
-                }
-                i = JSONSkipper.whitespace(p, i + 1, end)
-                if field >= 0 {
-                    i = try value(field, p, i, end, &record)
-                    guess = field + 1
+                if i < end && p[i] == UInt8(ascii: ":") {
+                    i &+= 1
                 } else {
-                    i = try JSONSkipper.value(p, i, end, depth: 1)
+                    i = JSONSkipper.whitespace(p, i, end)
+                    guard i < end, p[i] == UInt8(ascii: ":") else { throw .expected("':' after the key", p, i, end) }
+                    i &+= 1
                 }
-                i = JSONSkipper.whitespace(p, i, end)
-                guard i < end else { throw .syntax(at: i, "expected ',' or '}', found the end of the line") }
+                if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
+                if field >= 0 && i < end {
+                    // The common cases inline; everything else in `value`.
+                    let type = types[field]
+                    if type == .float, let (next, v) = NumberParsing.fastDouble(p, i, end, json: true) {
+                        record.setDouble(field, v)
+                        i = next
+                    } else if type == .int, let (next, v) = NumberParsing.fastInt(p, i, end, json: true) {
+                        record.setInt(field, v)
+                        i = next
+                    } else {
+                        i = try value(field, p, i, end, &record)
+                    }
+                    guess = field &+ 1
+                } else {
+                    i = try JSONSkipper.value(p, i, end, depth: 1)  // also reports a missing value
+                }
+                if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
+                guard i < end else { throw .expected("',' or '}'", p, i, end) }
                 if p[i] == UInt8(ascii: ",") {
-                    i = JSONSkipper.whitespace(p, i + 1, end)
+                    i &+= 1
+                    if i < end && p[i] <= 0x20 { i = JSONSkipper.whitespace(p, i, end) }
                     continue
                 }
-                guard p[i] == UInt8(ascii: "}") else {
-                    throw .syntax(at: i, "expected ',' or '}', found \(describeByte(p, i, end))")
-                }
-                i += 1
+                guard p[i] == UInt8(ascii: "}") else { throw .expected("',' or '}'", p, i, end) }
+                i &+= 1
                 break
             }
         }
         i = JSONSkipper.whitespace(p, i, end)
-        if i < end {
-            throw .syntax(at: i, "unexpected \(describeByte(p, i, end)) after the end of the object (one object per line)")
-        }
+        if i < end { throw Self.trailing(p, i, end) }
     }
 
-    /// Reads the value of schema field `f` at `p[i]`.
-    @inline(__always)
+    @inline(never)
+    private static func notAnObject(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> RecordError {
+        if i < end, let kind = kind(of: p[i]) { return .syntax(at: i, "each line must be one JSON object, found \(kind)") }
+        return .expected("'{'", p, i, end)
+    }
+
+    @inline(never)
+    private static func trailing(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> RecordError {
+        .syntax(at: i, "unexpected \(describeByte(p, i, end)) after the end of the object (one object per line)")
+    }
+
+    /// Reads the value of schema field `f` at `p[i]` (all but the fast paths of `parse`).
+    /// Out of line, like `key`: `parse`'s loop stays small (3-4% faster in Services/ingest/Bench).
+    @inline(never)
     private func value(_ f: Int, _ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
                        _ record: inout RecordAssembler) throws(RecordError) -> Int {
         guard i < end else { throw .syntax(at: i, "expected a value, found the end of the line") }
@@ -126,6 +142,14 @@ struct JSONRecordParser: RecordParser {
             ? excerpt(p, i, next) : Self.kind(of: c) ?? "a value"
         record.setWrongType(f, RecordError(.type, at: i, "expected \(Self.expected(type)), found \(found)"))
         return next
+    }
+
+    /// The field named by the key whose content starts at `p[start]` (or -1), and the index
+    /// after its closing quote: the keys the schema order did not predict.
+    @inline(never)
+    private func key(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) throws(RecordError) -> (Int, Int) {
+        guard let close = JSONStrings.plainEnd(p, start, end) else { return try decodedKey(p, start, end) }
+        return (fields.lookup(p + start, close &- start), close &+ 1)
     }
 
     /// A key with escapes: decoded into scratch memory, then looked up (rare).

@@ -5,7 +5,6 @@ enum JSONSkipper {
     /// counts levels; a DEPTH reject beyond it, also inside ignored fields).
     static let maxDepth = 64
 
-    @inline(__always)
     static func whitespace(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         var i = start
         while i < end {
@@ -35,7 +34,6 @@ enum JSONSkipper {
     }
 
     /// Checks that `p[i...]` starts with `word` (true, false or null).
-    @inline(__always)
     static func literal(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ word: StaticString) throws(RecordError) -> Int {
         let count = word.utf8CodeUnitCount
         let w = word.utf8Start
@@ -58,7 +56,7 @@ enum JSONSkipper {
         var objects: UInt64 = 0
         var level = 0
         var step = Step.open
-        @inline(__always) func closer() -> UInt8 {
+        func closer() -> UInt8 {
             objects >> (level - 1) & 1 == 1 ? UInt8(ascii: "}") : UInt8(ascii: "]")
         }
         while true {

@@ -12,7 +12,6 @@ enum JSONStrings {
     /// - Returns: the index just past the closing quote, and the number of bytes decoded.
     /// - Throws: JSON_SYNTAX for a control character, a bad escape, an unpaired surrogate or a
     ///   missing closing quote.
-    @inline(__always)
     static func read(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                      into out: UnsafeMutablePointer<UInt8>?) throws(RecordError) -> (next: Int, count: Int) {
         var i = start
@@ -44,7 +43,6 @@ enum JSONStrings {
     /// The index of the closing quote of the string whose content starts at `p[start]`, when
     /// that content is plain (no escape, no control character); else nil, and `read` must decode
     /// (or reject) it. Keys are almost always plain: they are then looked up in place.
-    @inline(__always)
     static func plainEnd(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
         var i = start
         while i < end {
@@ -56,7 +54,6 @@ enum JSONStrings {
         return nil
     }
 
-    @inline(__always)
     private static func copy(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int, to out: UnsafeMutablePointer<UInt8>) {
         if to > from { memcpy(out, p + from, to - from) }
     }

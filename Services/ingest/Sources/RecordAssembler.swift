@@ -19,6 +19,8 @@ struct RecordAssembler {
     private static let absent: UInt8 = 0, value: UInt8 = 1, null: UInt8 = 2, wrongType: UInt8 = 3
 
     let builders: UnsafeMutablePointer<ColumnBuilder>
+    /// `builders[f].values` of every field (one load on the hot path, not a 56-byte stride).
+    let values: UnsafeMutablePointer<UnsafeMutableRawPointer>
     let fieldCount: Int
     let required: UnsafePointer<Bool>
     let stringFields: UnsafeBufferPointer<Int>
@@ -35,6 +37,7 @@ struct RecordAssembler {
     init(storage: ColumnStorage, required: UnsafePointer<Bool>, stringFields: UnsafeBufferPointer<Int>,
          slotSerial: UnsafeMutablePointer<UInt32>, slotState: UnsafeMutablePointer<UInt8>, serial: UInt32) {
         builders = storage.builders
+        values = storage.valuePointers
         fieldCount = storage.fieldCount
         self.required = required
         self.stringFields = stringFields
@@ -43,7 +46,6 @@ struct RecordAssembler {
         self.serial = serial
     }
 
-    @inline(__always)
     mutating func begin() {
         serial &+= 1
         if serial == 0 {
@@ -55,46 +57,46 @@ struct RecordAssembler {
         if !issues.isEmpty { issues.removeAll(keepingCapacity: true) }
     }
 
-    @inline(__always)
     private mutating func mark(_ f: Int, _ state: UInt8) {
-        let old = slotSerial[f] == serial ? slotState[f] : Self.absent
+        if slotSerial[f] != serial {
+            // The usual case: the first time this record names the field.
+            slotSerial[f] = serial
+            slotState[f] = state
+            if state == Self.value { valued &+= 1 } else if state == Self.wrongType { wrongTyped &+= 1 }
+            return
+        }
+        let old = slotState[f]
         slotSerial[f] = serial
         slotState[f] = state
         if old == Self.value { valued -= 1 } else if old == Self.wrongType { wrongTyped -= 1 }
         if state == Self.value { valued += 1 } else if state == Self.wrongType { wrongTyped += 1 }
     }
 
-    @inline(__always)
     private func state(_ f: Int) -> UInt8 { slotSerial[f] == serial ? slotState[f] : Self.absent }
 
-    @inline(__always)
     mutating func setDouble(_ f: Int, _ v: Double) {
-        builders[f].values.storeBytes(of: v, toByteOffset: row &* 8, as: Double.self)
+        values[f].storeBytes(of: v, toByteOffset: row &* 8, as: Double.self)
         mark(f, Self.value)
     }
 
-    @inline(__always)
     mutating func setInt(_ f: Int, _ v: Int64) {
-        builders[f].values.storeBytes(of: v, toByteOffset: row &* 8, as: Int64.self)
+        values[f].storeBytes(of: v, toByteOffset: row &* 8, as: Int64.self)
         mark(f, Self.value)
     }
 
-    @inline(__always)
     mutating func setBool(_ f: Int, _ v: Bool) {
-        builders[f].values.storeBytes(of: v, toByteOffset: row, as: Bool.self)
+        values[f].storeBytes(of: v, toByteOffset: row, as: Bool.self)
         mark(f, Self.value)
     }
 
     /// Where to write string field `f`'s bytes, with room for `capacity` of them (replacing any
     /// value an earlier duplicate gave it). Finish with `stringWritten(_:_:)`.
-    @inline(__always)
     mutating func stringDestination(_ f: Int, capacity: Int) -> UnsafeMutablePointer<UInt8> {
         builders[f].byteCount = Int(builders[f].offsets[row])
         builders[f].reserveBytes(capacity)
         return builders[f].bytes + builders[f].byteCount
     }
 
-    @inline(__always)
     mutating func stringWritten(_ f: Int, _ count: Int) {
         builders[f].byteCount += count
         mark(f, Self.value)
@@ -150,7 +152,6 @@ struct RecordAssembler {
         return .accepted
     }
 
-    @inline(__always)
     private mutating func commitRow() {
         for f in stringFields { builders[f].offsets[row + 1] = UInt32(builders[f].byteCount) }
         row += 1

@@ -24,6 +24,14 @@ struct RecordError: Error {
     static func csv(at position: Int, _ detail: String) -> RecordError {
         RecordError(.csvSyntax, at: position, detail)
     }
+
+    /// JSON_SYNTAX "expected `what`, found <the byte at i>". Out of line, like every message
+    /// builder a hot loop calls: string code in a loop keeps the compiler from inlining the
+    /// loop's fast paths.
+    @inline(never)
+    static func expected(_ what: StaticString, _ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> RecordError {
+        .syntax(at: i, "expected \(what), found \(describeByte(p, i, end))")
+    }
 }
 
 /// How a byte (or the end of the line) is shown in a message: `'x'`, `'é'`, `U+0009`, `the end of the line`.

@@ -134,7 +134,6 @@ public struct RecordSplitter: Sendable {
     }
 
     /// True when `p[from..<to]` holds only spaces, tabs and "\r".
-    @inline(__always)
     static func isBlank(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
         var i = from
         while i < to {

@@ -7,7 +7,14 @@ enum UTF8Validation {
     static func firstInvalid(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
         var i = from
         while i < to {
-            // Mostly ASCII: test 8 bytes at a time.
+            // Mostly ASCII: test 32 bytes, then 8, at a time.
+            while to &- i >= 32 {
+                let raw = UnsafeRawPointer(p + i)
+                let any = raw.loadUnaligned(as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+                if any & 0x8080_8080_8080_8080 != 0 { break }
+                i &+= 32
+            }
             if to - i >= 8 {
                 let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
                 if word & 0x8080_8080_8080_8080 == 0 {
