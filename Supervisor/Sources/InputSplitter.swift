@@ -1,5 +1,6 @@
 import Config
 import Glibc
+import IngestStage
 import Messages
 
 /// One batch of whole input records, cut from stdin by `InputSplitter`.
@@ -18,10 +19,9 @@ struct CutBatch {
 
 /// Cuts raw input bytes into batches of whole records, the way ingest will parse them.
 ///
-/// Records: JSON lines end at "\n"; CSV records end at "\n" outside double quotes (a quoted
-/// field may span lines; `""` inside quotes toggles twice, so counting quotes is exact).
-/// Lines holding only spaces, tabs and "\r" are not records in either format. In CSV the first
-/// record is the header, kept apart and sent with every batch. A record longer than the
+/// Records are found by ingest's `RecordSplitter`, the one rule both sides share (JSON lines end
+/// at "\n"; CSV records at "\n" outside a quoted field; blank lines are not records). In CSV the
+/// first record is the header, kept apart and sent with every batch. A record longer than the
 /// limit is never buffered whole: it is skipped to its end and reported as LINE_TOO_LONG.
 final class InputSplitter {
     let format: InputFormat
@@ -39,12 +39,12 @@ final class InputSplitter {
     private var recordStartLine: UInt64 = 1
     private var scanPos = 0
     private var line: UInt64 = 1
-    private var inQuotes = false
+    /// The record rule shared with ingest (so both count the same records).
+    private var records: RecordSplitter
     private var batchRecords = 0
     private var rejects: [Reject] = []
     /// Skipping a too-long record until its end.
     private var skipping = false
-    private var eof = false
     private var ready: [CutBatch] = []
 
     /// - Parameter header: the CSV header when it is already known (re-splitting a batch body).
@@ -53,6 +53,7 @@ final class InputSplitter {
         self.batchRows = batchRows
         self.maxRecordBytes = maxRecordBytes
         self.header = header
+        self.records = RecordSplitter(format: format)
     }
 
     /// Bytes held that are not yet in a cut batch.
@@ -70,16 +71,14 @@ final class InputSplitter {
 
     /// The input has ended: the last record may lack its line end.
     func endOfInput() {
-        eof = true
         scan()
+        let last = records.finish(at: buffer.count)
         if skipping {
             skipping = false
-        } else if recordStart < buffer.count {
-            if !isBlank(recordStart, buffer.count) {
-                completeRecord(end: buffer.count)
-            }
-            recordStart = buffer.count
+        } else if last != nil {
+            completeRecord(end: buffer.count)
         }
+        recordStart = buffer.count
         cut(flushPartial: true)
     }
 
@@ -93,7 +92,10 @@ final class InputSplitter {
 
     private func scan() {
         while scanPos < buffer.count {
-            guard let end = findRecordEnd() else {
+            let found = buffer.withUnsafeBytes { records.next(in: $0, from: scanPos) }
+            guard let record = found else {
+                // Every byte scanned; the record goes on past them.
+                scanPos = buffer.count
                 if skipping {
                     // Drop what was skipped (compacted at the next append).
                     batchStart = scanPos
@@ -103,65 +105,22 @@ final class InputSplitter {
                 }
                 return
             }
-            // `end` is the index of the record's "\n".
+            scanPos = record.end
+            line += 1 + UInt64(record.innerLineBreaks)
             if skipping {
                 skipping = false
-                beginBatch(at: end + 1)
-            } else if isBlank(recordStart, end) {
-                recordStart = end + 1
+                beginBatch(at: record.end)
+            } else if record.isBlank {
+                recordStart = record.end
                 recordStartLine = line
-            } else if end - recordStart > maxRecordBytes {
+            } else if record.end - recordStart > maxRecordBytes {
                 startSkipping()
                 skipping = false
-                beginBatch(at: end + 1)
+                beginBatch(at: record.end)
             } else {
-                completeRecord(end: end + 1)
+                completeRecord(end: record.end)
             }
         }
-    }
-
-    /// Advances `scanPos` to the next record end ("\n" outside quotes), counting lines.
-    /// Returns the index of that "\n", or nil when the buffer ends first.
-    private func findRecordEnd() -> Int? {
-        let count = buffer.count
-        return buffer.withUnsafeBufferPointer { p -> Int? in
-            var i = scanPos
-            if format == .jsonl {
-                guard let hit = memchr(p.baseAddress! + i, 10, count - i) else {
-                    scanPos = count
-                    return nil
-                }
-                i = p.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                line += 1
-                scanPos = i + 1
-                return i
-            }
-            while i < count {
-                let b = p[i]
-                if b == UInt8(ascii: "\"") {
-                    inQuotes.toggle()
-                } else if b == 10 {
-                    line += 1
-                    if !inQuotes {
-                        scanPos = i + 1
-                        return i
-                    }
-                }
-                i += 1
-            }
-            scanPos = count
-            return nil
-        }
-    }
-
-    private func isBlank(_ from: Int, _ to: Int) -> Bool {
-        var i = from
-        while i < to {
-            let b = buffer[i]
-            if b != 32 && b != 9 && b != 13 { return false }
-            i += 1
-        }
-        return true
     }
 
     /// The record [recordStart, end) (line end included) is complete.
