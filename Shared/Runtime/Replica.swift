@@ -78,6 +78,21 @@ final class Replica {
         }
     }
 
+    /// The last counters, so the supervisor's statistics include everything this replica did.
+    private func sendFinalHeartbeat(downstream: DownstreamSet) {
+        stats.downstream = UInt32(downstream.liveCount)
+        stats.rssBytes = Sys.residentBytes()
+        stats.peakRSSBytes = Sys.peakResidentBytes()
+        try? control.send(using: scratch) { stats.encode(into: $0) }
+        // Blocking until written: a few dozen bytes, to a supervisor that is reading.
+        while control.wantsWrite {
+            guard (try? control.flush()) != nil else { return }
+            var poll = PollSet()
+            poll.add(control.fd, read: false, write: true)
+            _ = try? poll.wait(timeoutMillis: 1000)
+        }
+    }
+
     private func loop(processor: inout any StageProcessor, upstream: UpstreamSet, downstream: DownstreamSet,
                       state: StatePage?) throws -> ReplicaHost.Exit {
         let inputKind = type(of: processor).inputKind
@@ -120,12 +135,16 @@ final class Replica {
             if now >= nextBeat {
                 stats.downstream = UInt32(downstream.liveCount)
                 stats.rssBytes = Sys.residentBytes()
+                stats.peakRSSBytes = Sys.peakResidentBytes()
                 try control.send(using: scratch) { stats.encode(into: $0) }
                 nextBeat = now + heartbeatNanos
             }
             if draining && upstream.openCount == 0 && downstream.allFlushed {
                 downstream.retireAll()
-                if downstream.isEmpty { return .ok }
+                if downstream.isEmpty {
+                    sendFinalHeartbeat(downstream: downstream)
+                    return .ok
+                }
             }
 
             poll.removeAll()
@@ -142,7 +161,9 @@ final class Replica {
                     switch frame.header.kind {
                     case .membership: downstream.apply(try Membership.decode(frame))
                     case .drain: draining = true
-                    case .shutdown: return .ok
+                    case .shutdown:
+                        sendFinalHeartbeat(downstream: downstream)
+                        return .ok
                     default: throw FrameError.unexpected(kind: frame.header.kind, context: "on the control connection")
                     }
                     control.consume(frame)

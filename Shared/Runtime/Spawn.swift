@@ -54,12 +54,40 @@ public enum Spawn {
         return pid
     }
 
+    /// CPU time and peak memory of a process.
+    public struct Usage: Sendable, Equatable {
+        public var userSeconds: Double
+        public var systemSeconds: Double
+        /// Peak resident set size in bytes.
+        public var maxResidentBytes: Int
+
+        public init(userSeconds: Double = 0, systemSeconds: Double = 0, maxResidentBytes: Int = 0) {
+            self.userSeconds = userSeconds
+            self.systemSeconds = systemSeconds
+            self.maxResidentBytes = maxResidentBytes
+        }
+
+        init(_ r: rusage) {
+            userSeconds = Double(r.ru_utime.tv_sec) + Double(r.ru_utime.tv_usec) / 1e6
+            systemSeconds = Double(r.ru_stime.tv_sec) + Double(r.ru_stime.tv_usec) / 1e6
+            maxResidentBytes = r.ru_maxrss * 1024
+        }
+
+        /// This process's own usage (all its threads).
+        public static func ofSelf() -> Usage {
+            var r = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &r)
+            return Usage(r)
+        }
+    }
+
     /// Reaps one exited child without blocking; nil when none has exited.
-    public static func reap() -> (pid: pid_t, termination: Termination)? {
+    public static func reap() -> (pid: pid_t, termination: Termination, usage: Usage)? {
         var status: Int32 = 0
+        var usage = rusage()
         while true {
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 { return (pid, decode(status)) }
+            let pid = wait4(-1, &status, WNOHANG, &usage)
+            if pid > 0 { return (pid, decode(status), Usage(usage)) }
             if pid < 0 && errno == EINTR { continue }
             return nil
         }

@@ -160,6 +160,15 @@ public enum Sys {
         return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Peak resident set size of this process in bytes (VmHWM in /proc/self/status).
+    public static func peakResidentBytes() -> UInt64 {
+        guard let bytes = try? readFile("/proc/self/status", limit: 1 << 16),
+              let text = String(validating: bytes, as: UTF8.self),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        let kb = line.split(separator: " ").compactMap { UInt64($0) }.first ?? 0
+        return kb * 1024
+    }
+
     /// Random bytes from the kernel (/dev/urandom).
     public static func randomBytes(_ count: Int) throws(SystemError) -> [UInt8] {
         let fd = try open("/dev/urandom", O_RDONLY)

@@ -33,6 +33,8 @@ public struct UpOptions: Equatable, Sendable {
     public var scales: [String: Int] = [:]
     /// Where rejected records go (default stderr).
     public var errorsPath: String?
+    /// Where to write the run's statistics as JSON at the end.
+    public var statsPath: String?
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -61,6 +63,9 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--errors":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.errorsPath = rest.removeFirst()
+            case "--stats":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.statsPath = rest.removeFirst()
             default: throw unexpected(arg, command: name)
             }
         }

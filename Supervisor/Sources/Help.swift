@@ -23,7 +23,7 @@ enum Help {
 
     static let command: [String: String] = [
         "up": """
-            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
+            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE] [--stats FILE]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
@@ -32,6 +32,8 @@ enum Help {
 
               --scale STAGE=N   start N replicas of STAGE (overrides [stage.STAGE] replicas)
               --errors FILE     write rejected-record lines to FILE instead of stderr
+              --stats FILE      at the end, write the run's statistics (records, seconds, CPU
+                                time and peak memory per stage) to FILE as JSON
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]

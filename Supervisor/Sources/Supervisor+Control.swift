@@ -97,7 +97,7 @@ extension Supervisor {
         }
     }
 
-    private func handleControlFrames(of r: ReplicaRecord) {
+    func handleControlFrames(of r: ReplicaRecord) {
         guard let c = r.control else { return }
         do {
             while let frame = try c.peekFrame() {

@@ -88,11 +88,17 @@ extension Supervisor {
 
     /// Collects exited children and decides what each exit means.
     func reap(now: UInt64) {
-        while let (pid, termination) = Spawn.reap() {
+        while let (pid, termination, usage) = Spawn.reap() {
             guard let r = replicas.first(where: { $0.pid == pid && $0.state != .exited }) else { continue }
             let was = r.state
+            // Its last words (a final heartbeat, a failure) may still wait on the control socket.
+            if let c = r.control {
+                _ = try? c.readAvailable()
+                handleControlFrames(of: r)
+            }
             r.state = .exited
             r.termination = termination
+            stageUsage[r.stage, default: StageUsage()].add(usage, peakRSS: Int(r.heartbeat.peakRSSBytes))
             r.control?.close()
             r.control = nil
             let work = StatePage.read(path: r.statePath)

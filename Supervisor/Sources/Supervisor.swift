@@ -50,6 +50,10 @@ final class Supervisor {
     let startNanos = Sys.monotonicNanos()
     var interrupts = 0
     var outputClosed = false
+    /// CPU time and peak memory of every replica that has exited, per stage.
+    var stageUsage: [StageKind: StageUsage] = [:]
+    /// Where to write the run's statistics at the end (`up --stats FILE`).
+    var statsPath: String?
 
     init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: UpOptions,
          binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?) throws {
@@ -245,6 +249,13 @@ final class Supervisor {
         writer.finish()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
         Log.info(RunSummary.line(sink: sink, recordsRead: source.recordsRead, seconds: seconds))
+        if let statsPath {
+            do {
+                try Sys.writeFile(statsPath, RunStatistics.json(self, seconds: seconds))
+            } catch {
+                Log.error("cannot write --stats file \(statsPath): \(error)")
+            }
+        }
         for client in clients where client.waitingForDown {
             try? client.connection.send(using: scratch) { Reply(status: 0, text: "stopped").encode(into: $0) }
             _ = try? client.connection.flush()

@@ -68,6 +68,7 @@ enum UpCommand {
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
+        supervisor.statsPath = options.statsPath.map(ConfigFile.absolutePath)
         return supervisor.run()
     }
 }
