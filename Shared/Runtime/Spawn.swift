@@ -81,6 +81,63 @@ public enum Spawn {
         }
     }
 
+    /// Starts `path` with stdin read from `stdin` and stdout/stderr written to the given files
+    /// (created or truncated; nil keeps this process's descriptor). Used to run whole commands,
+    /// e.g. by `pipeline bench`; signal dispositions and mask are reset as in `start`.
+    public static func run(path: String, arguments: [String], environment: [String], stdin: String?,
+                           stdout: String?, stderr: String?) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
+        if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw SystemError("posix_spawn", errno: rc, context: path) }
+        return pid
+    }
+
+    /// Waits for `pid` to exit (blocking) and returns how it ended and what it used.
+    public static func waitWithUsage(_ pid: pid_t) -> (termination: Termination, usage: Usage)? {
+        var status: Int32 = 0
+        var usage = rusage()
+        while true {
+            let r = wait4(pid, &status, 0, &usage)
+            if r == pid { return (decode(status), Usage(usage)) }
+            if r < 0 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// This process's environment, as "K=V" strings.
+    public static func currentEnvironment() -> [String] {
+        var out: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            out.append(String(cString: entry))
+            p += 1
+        }
+        return out
+    }
+
     /// Reaps one exited child without blocking; nil when none has exited.
     public static func reap() -> (pid: pid_t, termination: Termination, usage: Usage)? {
         var status: Int32 = 0

@@ -68,14 +68,7 @@ final class Supervisor {
         hangNanos = UInt64(hangSeconds * 1e9)
         let resendSeconds = getenv("PIPELINE_RESEND_SECONDS").flatMap { Double(String(cString: $0)) } ?? 10
         resendNanos = UInt64(resendSeconds * 1e9)
-        var env: [String] = []
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if !s.hasPrefix("PIPELINE_COOKIE=") { env.append(s) }
-            p += 1
-        }
-        environment = env + ["PIPELINE_COOKIE=\(cookie)"]
+        environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         for stage in StageKind.allCases {
             desired[stage] = options.scales[stage.rawValue] ?? config.stage(stage).replicas
             nextIndex[stage] = 1
