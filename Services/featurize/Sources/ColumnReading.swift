@@ -49,7 +49,6 @@ extension ColumnView {
     }
 
     /// The document of `row` for a text kind: a missing value is an empty document.
-    @inline(__always)
     func document(_ row: Int) -> UnsafeRawBufferPointer {
         isMissing(row) ? UnsafeRawBufferPointer(start: nil, count: 0) : string(row)
     }

@@ -123,8 +123,7 @@ struct FeatureCompiler {
         }
         var fillIndex: Int? = nil
         if let fill = try textFill("onehot") {
-            var bytes = Array(fill.utf8)
-            fillIndex = bytes.withUnsafeMutableBytes { table.index(of: UnsafeRawBufferPointer($0)) }
+            fillIndex = Array(fill.utf8).withUnsafeBytes { table.index(of: $0) }
         }
         return OneHotEncoding(table: table, text: text, drop: dropIndex, fill: fillIndex)
     }

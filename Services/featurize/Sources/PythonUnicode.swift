@@ -23,7 +23,6 @@ enum PythonUnicode {
     }
 
     /// Whether `c` matches `\w` in a Python `str` pattern.
-    @inline(__always)
     static func isWord(_ c: UInt32) -> Bool {
         if c < 128 { return asciiWord[Int(c)] }
         guard let scalar = Unicode.Scalar(c) else { return false }
@@ -35,7 +34,6 @@ enum PythonUnicode {
     }
 
     /// Whether `c` matches `\s` in a Python `str` pattern (and splits in `str.split()`).
-    @inline(__always)
     static func isSpace(_ c: UInt32) -> Bool {
         switch c {
         case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
@@ -96,7 +94,6 @@ enum PythonUnicode {
     }
 
     /// Appends the UTF-8 encoding of the scalar `c` to `out`.
-    @inline(__always)
     static func appendUTF8(_ c: UInt32, to out: inout [UInt8]) {
         switch c {
         case 0..<0x80:
