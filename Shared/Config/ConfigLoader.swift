@@ -165,16 +165,20 @@ struct ConfigLoader {
     }
 
     /// Rejects the second occurrence of any string in `items`.
+    ///
+    /// Strings compare by their UTF-8 bytes, as Python does (Swift's `==` would also match
+    /// canonically equivalent spellings, such as "é" and "e\u{301}", which are two categories or
+    /// two vocabulary terms for scikit-learn).
     func checkUnique(_ items: [PositionedString], _ table: TableReader, _ key: String)
         throws(ConfigError)
     {
-        var seen: [String: SourcePosition] = [:]
+        var seen: [[UInt8]: SourcePosition] = [:]
         for (i, (item, position)) in items.enumerated() {
-            if let first = seen[item] {
+            if let first = seen[Array(item.utf8)] {
                 throw table.invalid("\(table.keyPath(key))[\(i)]", "repeats \"\(item)\" (first at "
                                     + "\(first))", at: position)
             }
-            seen[item] = position
+            seen[Array(item.utf8)] = position
         }
     }
 }
