@@ -60,6 +60,11 @@ extension Supervisor {
                     connection.name = r.name
                     r.control = connection
                     routed.append(connection)
+                    if phase != .running || r.state == .stopping {
+                        // Started just before the run began to stop: it has nothing to do.
+                        try connection.send(using: scratch) { $0.frame(.shutdown) }
+                        continue
+                    }
                     try connection.send(using: scratch) {
                         ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
                                       statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
@@ -92,7 +97,7 @@ extension Supervisor {
                 if !open { r.control?.close() }
             }
         } catch {
-            Log.error("control connection of \(r.name): \(error)")
+            if phase == .running { Log.error("control connection of \(r.name): \(error)") }
             c.close()
         }
     }
@@ -107,13 +112,14 @@ extension Supervisor {
                 case .failure:
                     let message = try Failure.decode(frame).message
                     r.failure = message
-                    Log.error("\(r.name) failed: \(message)")
+                    // While stopping, a replica losing a peer that has already gone is expected.
+                    if phase == .running { Log.error("\(r.name) failed: \(message)") }
                 default: throw FrameError.unexpected(kind: frame.header.kind, context: "from replica \(r.name)")
                 }
                 c.consume(frame)
             }
         } catch {
-            Log.error("control connection of \(r.name): \(error)")
+            if phase == .running { Log.error("control connection of \(r.name): \(error)") }
             c.close()
         }
     }

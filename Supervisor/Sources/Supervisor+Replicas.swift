@@ -9,11 +9,11 @@ extension Supervisor {
 
     /// Starts or drains replicas until each stage has its desired count.
     func reconcile(now: UInt64) {
-        for stage in StageKind.allCases {
+        for stage in StageKind.allCases where phase == .running {
             let active = replicas(of: stage).filter(\.isActive)
             let want = desired[stage] ?? 1
             if active.count < want && now >= restarts[stage]!.notBefore {
-                for _ in active.count..<want { spawn(stage, now: now) }
+                for _ in active.count..<want where phase == .running { spawn(stage, now: now) }
             } else if active.count > want {
                 // Leave newest first; a replica still starting holds nothing and just stops.
                 let leaving = active.sorted { ($0.state == .starting ? 1 : 0, $0.index) > ($1.state == .starting ? 1 : 0, $1.index) }
@@ -34,6 +34,13 @@ extension Supervisor {
                                       arguments: [binaries.path(stage), "--control", runDir.controlPath, "--replica", "\(index)"],
                                       environment: environment, logPath: log)
             replicas.append(ReplicaRecord(stage: stage, index: index, pid: pid, socketPath: socket, logPath: log, now: now))
+        } catch where [EAGAIN, ENOMEM, ETXTBSY, EINTR].contains(error.errno) {
+            // Transient: try again after a backoff, like a replica that died at start.
+            Log.error("cannot start \(stage.rawValue).\(index) now: \(error); retrying")
+            let jitter = Double.random(in: 0...1, using: &rng)
+            if !restarts[stage]!.crashed(now: now, spec: config.stage(stage), jitter: jitter, early: true) {
+                fail(.environment, "cannot start \(stage.rawValue).\(index): \(error)")
+            }
         } catch {
             fail(.environment, "cannot start \(stage.rawValue).\(index): \(error)")
         }

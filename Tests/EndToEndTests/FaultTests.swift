@@ -96,8 +96,11 @@ import Testing
         for name in ["pipeline", "ingest", "featurize", "aggregate"] {
             try FileManager.default.copyItem(atPath: Paths.binaries + "/" + name, toPath: bin + "/" + name)
         }
-        _ = ws.write("bin/infer", "#!/bin/sh\necho 'infer: cannot map the model: Input/output error' >&2\nexit 3\n")
-        chmod(bin + "/infer", 0o755)
+        // Written by another process: a file this (threaded) process held open for writing could
+        // be inherited by a concurrent fork and make its exec fail with ETXTBSY.
+        let script = "#!/bin/sh\necho 'infer: cannot map the model: Input/output error' >&2\nexit 3\n"
+        let writer = try Running("/bin/sh", ["-c", "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", script, bin + "/infer"])
+        #expect(writer.finish().status == 0)
         let cfg = ws.write("pipeline.toml", config())
         let result = try Running(bin + "/pipeline", ["up", "-f", cfg, "--run-dir", ws.runDir],
                                  stdinFile: ws.write("input", Records.jsonl(100))).finish(seconds: 60)
