@@ -81,17 +81,31 @@ public enum Spawn {
         }
     }
 
-    /// Starts `path` with stdin read from `stdin` and stdout/stderr written to the given files
-    /// (created or truncated; nil keeps this process's descriptor). Used to run whole commands,
-    /// e.g. by `pipeline bench`; signal dispositions and mask are reset as in `start`.
-    public static func run(path: String, arguments: [String], environment: [String], stdin: String?,
-                           stdout: String?, stderr: String?) throws(SystemError) -> pid_t {
+    /// Where a started command's standard stream goes.
+    public enum Stream: Sendable {
+        /// This process's own descriptor.
+        case inherit
+        /// A file: read (stdin) or created/truncated (stdout, stderr).
+        case file(String)
+        /// A descriptor of this process (e.g. a pipe end), duplicated onto the stream.
+        case descriptor(Int32)
+    }
+
+    /// Starts `path` with its standard streams as given. Used to run whole commands, e.g. by
+    /// `pipeline bench`; signal dispositions and mask are reset as in `start`.
+    public static func run(path: String, arguments: [String], environment: [String], stdin: Stream = .inherit,
+                           stdout: Stream = .inherit, stderr: Stream = .inherit) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
-        if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
-        if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        for (fd, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch stream {
+            case .inherit: break
+            case .file(let p):
+                posix_spawn_file_actions_addopen(&actions, fd, p, fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            case .descriptor(let d): posix_spawn_file_actions_adddup2(&actions, d, fd)
+            }
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

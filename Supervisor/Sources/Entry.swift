@@ -26,6 +26,8 @@ public enum PipelineMain {
                 return try LogsCommand.run(target, stage: stage).rawValue
             case .check(let target):
                 return try CheckCommand.run(target).rawValue
+            case .bench(let options):
+                return try BenchCommand.run(options).rawValue
             }
         } catch {
             try? Sys.writeAll(2, "pipeline: error: \(error.message)\n")
