@@ -45,7 +45,8 @@ final class InputSplitter {
     private var rejects: [Reject] = []
     /// Skipping a too-long record until its end.
     private var skipping = false
-    private var ready: [CutBatch] = []
+    /// Batches cut and not yet taken: their bodies are `buffer[start..<end]` (kept until taken).
+    private var ready: [(batch: CutBatch, start: Int, end: Int)] = []
 
     /// - Parameter header: the CSV header when it is already known (re-splitting a batch body).
     init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil) {
@@ -84,8 +85,21 @@ final class InputSplitter {
 
     /// The next batch: a full one, or (with `flushPartial`) whatever whole records wait.
     func nextBatch(flushPartial: Bool) -> CutBatch? {
+        withNextBatch(flushPartial: flushPartial) { batch, body in
+            var copy = batch
+            copy.body = Array(body)
+            return copy
+        }
+    }
+
+    /// Like `nextBatch`, but lends the body in place (`batch.body` is empty) instead of copying it.
+    func withNextBatch<T>(flushPartial: Bool, _ use: (CutBatch, UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
         if ready.isEmpty && flushPartial { cut(flushPartial: true) }
-        return ready.isEmpty ? nil : ready.removeFirst()
+        guard !ready.isEmpty else { return nil }
+        let next = ready.removeFirst()
+        return try buffer.withUnsafeBytes { raw in
+            try use(next.batch, UnsafeRawBufferPointer(rebasing: raw[next.start..<next.end]))
+        }
     }
 
     // MARK: Scanning
@@ -165,22 +179,27 @@ final class InputSplitter {
         let total = batchRecords + rejects.count
         guard total > 0, total >= batchRows || flushPartial else { return }
         let lastLine = recordStartLine > batchFirstLine ? recordStartLine - 1 : batchFirstLine
-        ready.append(CutBatch(firstLine: batchFirstLine, byteOffset: bufferOffset + UInt64(batchStart),
-                              recordCount: total, rejects: rejects, body: Array(buffer[batchStart..<recordStart]),
-                              lastLine: max(lastLine, rejects.last?.line ?? 0)))
+        ready.append((CutBatch(firstLine: batchFirstLine, byteOffset: bufferOffset + UInt64(batchStart),
+                               recordCount: total, rejects: rejects, body: [], lastLine: max(lastLine, rejects.last?.line ?? 0)),
+                      batchStart, recordStart))
         rejects = []
         batchRecords = 0
         batchStart = recordStart
         batchFirstLine = recordStartLine
     }
 
-    /// Drops bytes before the current batch once they are a large share of the buffer.
+    /// Drops bytes no batch needs any more once they are a large share of the buffer.
     private func compact() {
-        guard batchStart > 0, batchStart >= buffer.count / 2 || batchStart > 1 << 20 else { return }
-        buffer.removeFirst(batchStart)
-        bufferOffset += UInt64(batchStart)
-        recordStart -= batchStart
-        scanPos -= batchStart
-        batchStart = 0
+        let keep = ready.first?.start ?? batchStart
+        guard keep > 0, keep >= buffer.count / 2 || keep > 1 << 20 else { return }
+        buffer.removeFirst(keep)
+        bufferOffset += UInt64(keep)
+        recordStart -= keep
+        scanPos -= keep
+        batchStart -= keep
+        for i in ready.indices {
+            ready[i].start -= keep
+            ready[i].end -= keep
+        }
     }
 }

@@ -110,7 +110,8 @@ enum RunStatistics {
         }
         return "{\"records_read\":\(s.source.recordsRead),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected),"
             + "\"wall_seconds\":\(seconds),\"resent_units\":\(s.source.resent),"
-            + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"max_rss_bytes\":\(me.maxResidentBytes)},"
+            // VmHWM, not ru_maxrss: a process started by posix_spawn inherits its parent's ru_maxrss.
+            + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
             + "\"stages\":{" + stages.joined(separator: ",") + "}}\n"
     }
 }

@@ -184,7 +184,7 @@ extension Supervisor {
             desired[stage] = Int(count)
             stages.append(stage)
         }
-        reconcile(now: Sys.monotonicNanos())
+        reconcileNeeded = true
         client.wait = .scale(stages: stages, deadline: Sys.monotonicNanos() + 60_000_000_000, summary: parts.joined(separator: ", "))
     }
 

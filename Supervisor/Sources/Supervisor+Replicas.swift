@@ -98,6 +98,7 @@ extension Supervisor {
         while let (pid, termination, usage) = Spawn.reap() {
             guard let r = replicas.first(where: { $0.pid == pid && $0.state != .exited }) else { continue }
             let was = r.state
+            reconcileNeeded = true
             // Its last words (a final heartbeat, a failure) may still wait on the control socket.
             if let c = r.control {
                 _ = try? c.readAvailable()

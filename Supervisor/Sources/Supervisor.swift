@@ -22,7 +22,7 @@ final class Supervisor {
     let environment: [String]
 
     /// Data frames each downstream grants each upstream connection.
-    let credits: UInt32 = 4
+    let credits: UInt32 = getenv("PIPELINE_CREDITS").flatMap { UInt32(String(cString: $0)) } ?? 4
     let heartbeatMillis: UInt32 = 250
     /// A ready replica silent this long is considered hung.
     let hangNanos: UInt64
@@ -50,6 +50,10 @@ final class Supervisor {
     let startNanos = Sys.monotonicNanos()
     var interrupts = 0
     var outputClosed = false
+    /// When the periodic checks (re-sends, heartbeats, replica counts) run next.
+    var nextHousekeeping: UInt64 = 0
+    /// A replica exited or the desired counts changed: reconcile without waiting.
+    var reconcileNeeded = true
     /// CPU time and peak memory of every replica that has exited, per stage.
     var stageUsage: [StageKind: StageUsage] = [:]
     /// Where to write the run's statistics at the end (`up --stats FILE`).
@@ -166,13 +170,21 @@ final class Supervisor {
         }
         if phase == .running {
             source.tick(now: now)
-            source.resendOverdue(now: now, after: resendNanos) { self.sink.covers($0, offset: $1, count: $2) }
+            // Housekeeping scans every replica and batch: every 20 ms is plenty, and the loop
+            // wakes thousands of times a second while data flows.
+            if now >= nextHousekeeping || reconcileNeeded {
+                source.resendOverdue(now: now, after: resendNanos) { self.sink.covers($0, offset: $1, count: $2) }
+                checkHeartbeats(now: now)
+                reconcile(now: now)
+                answerClients(now: now)
+                nextHousekeeping = now + 20_000_000
+                reconcileNeeded = false
+            }
             source.pump(now: now)
-            checkHeartbeats(now: now)
-            reconcile(now: now)
             if source.isFinished { stop(exitCode) }
+        } else {
+            answerClients(now: now)
         }
-        answerClients(now: now)
     }
 
     private func timeout(now: UInt64) -> Int32 {
