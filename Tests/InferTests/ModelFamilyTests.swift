@@ -1,0 +1,42 @@
+import Testing
+@testable import InferStage
+
+/// The models users train, exported by their usual tools (skl2onnx, onnxmltools, torch.onnx),
+/// against onnxruntime's outputs on the same inputs: every output within 1e-5 absolute, and
+/// labels (whole numbers) identical. Tree inputs include rows whose features sit exactly on a
+/// threshold or one float away, and (boosters, tree_ops) NaN features.
+@Suite struct ModelFamilyTests {
+    static let sklearn = [
+        "sk_ridge", "sk_linsvc_binary", "sk_linsvc_multi", "sk_mlp_regressor", "sk_tree_clf", "sk_tree_reg",
+        "sk_rf_clf", "sk_rf_binary", "sk_rf_reg", "sk_gb_clf", "sk_gb_binary", "sk_gb_reg", "sk_pipeline",
+        "sk_pipeline_linear", "sk_columns",
+    ]
+    static let boosters = ["xgb_binary", "xgb_multi", "xgb_reg", "lgbm_binary", "lgbm_multi", "lgbm_reg"]
+    static let handBuilt = ["tree_ops", "tree_ensemble5"]
+    static let torch = [
+        "torch_mlp_opset17", "torch_mlp_opset20", "torch_mlp_gelu_tanh", "torch_mlp_dynamo18", "torch_mlp_dynamo20",
+        "torch_mlp_3d",
+    ]
+    static let tolerance: Float = 1e-5
+
+    @Test(arguments: sklearn + boosters + handBuilt + torch)
+    func matchesOnnxRuntime(fixture: String) throws {
+        let model = try Fixture.model(fixture)
+        let tensors = try Fixture.tensors(fixture)
+        let input = tensors[0]
+        var worst: Float = 0
+        for expected in tensors.dropFirst() {
+            var session = try InferenceSession(model: model, output: expected.name, maxBatch: 128)
+            #expect(session.outputWidth == expected.width, "\(fixture)/\(expected.name)")
+            let got = try Fixture.run(&session, input, rows: input.rows)
+            let diff = Fixture.maxAbsDiff(got[...], expected.values[...])
+            #expect(diff <= Self.tolerance, "\(fixture)/\(expected.name): max |diff| \(diff)")
+            if model.outputs.first(where: { $0.name == expected.name })?.elementType == .int64 {
+                let mismatches = zip(got, expected.values).filter { $0 != $1 }.count
+                #expect(mismatches == 0, "\(fixture)/\(expected.name): \(mismatches) labels differ")
+            }
+            worst = max(worst, diff)
+        }
+        print("max |diff| \(fixture): \(worst)")
+    }
+}
