@@ -57,8 +57,7 @@ extension TreeForest {
                                _ index: UnsafeMutablePointer<Int32>, _ out: UnsafeMutablePointer<Float>) {
         feature.withUnsafeBufferPointer { feature in
         threshold.withUnsafeBufferPointer { threshold in
-        childA.withUnsafeBufferPointer { childA in
-        childB.withUnsafeBufferPointer { childB in
+        children.withUnsafeBufferPointer { children in
         nanToA.withUnsafeBufferPointer { nanToA in
             for tree in 0..<treeCount {
                 let root = roots[tree]
@@ -67,14 +66,18 @@ extension TreeForest {
                     for r in 0..<count {
                         let i = Int(index[r])
                         let v = x[r * ldx + Int(feature[i])]
-                        // NaN fails `<=`; it goes to A only where the node says so.
-                        let goA = (v <= threshold[i]) || (v.isNaN && nanToA[i] != 0)
-                        index[r] = goA ? childA[i] : childB[i]
+                        // 0 = take A, 1 = take B, computed without branches (a mispredicted
+                        // branch per node costs more than the whole step): NaN fails `<=` and
+                        // goes to A only where the node says so.
+                        let le: UInt8 = v <= threshold[i] ? 1 : 0
+                        let nan: UInt8 = v.isNaN ? 1 : 0
+                        let goB = 1 &- (le | (nan & nanToA[i]))
+                        index[r] = children[2 &* i &+ Int(goB)]
                     }
                 }
                 accumulate(count, index, out)
             }
-        } } } } }
+        } } } }
     }
 
     /// Any test, min / max, and presence: the tests as given. `presence` (zeroed by the caller) is
@@ -124,9 +127,18 @@ extension TreeForest {
     /// Adds each row's leaf values: one load for single-output forests, the weight list otherwise.
     @inline(__always)
     private func accumulate(_ count: Int, _ index: UnsafeMutablePointer<Int32>, _ out: UnsafeMutablePointer<Float>) {
-        if let leafValue {
+        if let leafValue, let leafOutput {
             leafValue.withUnsafeBufferPointer { values in
-                for r in 0..<count { out[r] += values[Int(index[r])] }
+                if outputs == 1 {
+                    for r in 0..<count { out[r] += values[Int(index[r])] }
+                    return
+                }
+                leafOutput.withUnsafeBufferPointer { target in
+                    for r in 0..<count {
+                        let leaf = Int(index[r])
+                        out[r * outputs + Int(target[leaf])] += values[leaf]
+                    }
+                }
             }
             return
         }

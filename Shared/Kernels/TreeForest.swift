@@ -69,8 +69,8 @@ public final class TreeForest: Sendable {
     // Fast-path arrays, indexed by global node number.
     let feature: [Int32]
     let threshold: [Float]      // t' of `x <= t'`
-    let childA: [Int32]         // taken when x <= t' (or x is NaN and nanToA)
-    let childB: [Int32]
+    /// Per node two entries: the child taken when x <= t' (or x is NaN and nanToA), then the other.
+    let children: [Int32]
     let nanToA: [UInt8]
     // The nodes as given, for the generic path and the reference twin.
     let comparison: [TreeComparison]
@@ -87,8 +87,10 @@ public final class TreeForest: Sendable {
     let leafCount: [Int32]
     let weightOutput: [Int32]
     let weightValue: [Float]
-    /// Per node: its single weight's value when every leaf has exactly one weight for output 0.
+    /// Per node: its single weight's value and output, when every leaf has exactly one weight
+    /// (boosted trees, regressors); nil otherwise (random forests' per-class leaves).
     let leafValue: [Float]?
+    let leafOutput: [Int32]?
     /// True when every test could be rewritten as `x <= t'`.
     let canonical: Bool
 
@@ -135,8 +137,7 @@ public final class TreeForest: Sendable {
         featureCount = maxFeature + 1
         feature = builder.feature
         threshold = builder.threshold
-        childA = builder.childA
-        childB = builder.childB
+        children = builder.children
         nanToA = builder.nanToA
         comparison = builder.comparison
         originalThreshold = builder.originalThreshold
@@ -151,8 +152,9 @@ public final class TreeForest: Sendable {
         weightOutput = builder.weightOutput
         weightValue = builder.weightValue
         canonical = builder.canonical
-        let single = outputs == 1 && zip(builder.isLeaf, builder.leafCount).allSatisfy { !$0 || $1 == 1 }
+        let single = zip(builder.isLeaf, builder.leafCount).allSatisfy { !$0 || $1 == 1 }
         leafValue = single ? (0..<total).map { builder.isLeaf[$0] ? builder.weightValue[Int(builder.leafStart[$0])] : 0 } : nil
+        leafOutput = single ? (0..<total).map { builder.isLeaf[$0] ? builder.weightOutput[Int(builder.leafStart[$0])] : 0 } : nil
     }
 
     /// The number of tests on the longest path from the root to a leaf; throws on bad children
@@ -182,7 +184,7 @@ public final class TreeForest: Sendable {
 
 /// Accumulates the flattened arrays while `TreeForest.init` walks the trees.
 private struct ForestBuilder {
-    var feature: [Int32] = [], threshold: [Float] = [], childA: [Int32] = [], childB: [Int32] = []
+    var feature: [Int32] = [], threshold: [Float] = [], children: [Int32] = []
     var nanToA: [UInt8] = [], comparison: [TreeComparison] = [], originalThreshold: [Float] = []
     var trueChild: [Int32] = [], falseChild: [Int32] = [], missingTrue: [Bool] = [], isLeaf: [Bool] = []
     var leafStart: [Int32] = [], leafCount: [Int32] = [], weightOutput: [Int32] = [], weightValue: [Float] = []
@@ -193,8 +195,7 @@ private struct ForestBuilder {
     init(capacity: Int) {
         feature.reserveCapacity(capacity)
         threshold.reserveCapacity(capacity)
-        childA.reserveCapacity(capacity)
-        childB.reserveCapacity(capacity)
+        children.reserveCapacity(2 * capacity)
     }
 
     mutating func addBranch(feature f: Int, threshold t: Float, comparison cmp: TreeComparison, missingTrue: Bool,
@@ -209,13 +210,15 @@ private struct ForestBuilder {
         case .greaterOrEqual: t2 = t.nextDown; swap(&a, &b)   // x >= t <=> !(x < t)
         case .equal, .notEqual: canonical = false
         }
-        // -inf.nextDown is -inf, so `x < -inf` (never true) would wrongly hold at x = -inf.
+        // -inf.nextDown is -inf, so `x < -inf` (never true) would wrongly hold at x = -inf; and
+        // against a NaN threshold `x > t` is false but `!(x <= t)` true. Both take the generic path.
         if (cmp == .less || cmp == .greaterOrEqual) && t == -.infinity { canonical = false }
+        if (cmp == .greater || cmp == .greaterOrEqual) && t.isNaN { canonical = false }
         let nanChild = missingTrue || cmp == .notEqual ? tc : fc
         feature.append(Int32(f))
         threshold.append(t2)
-        childA.append(Int32(a))
-        childB.append(Int32(b))
+        children.append(Int32(a))
+        children.append(Int32(b))
         nanToA.append(nanChild == a ? 1 : 0)
         comparison.append(cmp)
         originalThreshold.append(t)
@@ -230,8 +233,8 @@ private struct ForestBuilder {
     mutating func addLeaf(self index: Int, weights: [TreeLeafWeight]) {
         feature.append(0)
         threshold.append(0)
-        childA.append(Int32(index))
-        childB.append(Int32(index))
+        children.append(Int32(index))
+        children.append(Int32(index))
         nanToA.append(0)
         comparison.append(.lessOrEqual)
         originalThreshold.append(0)
