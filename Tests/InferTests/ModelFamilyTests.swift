@@ -39,4 +39,21 @@ import Testing
         }
         print("max |diff| \(fixture): \(worst)")
     }
+
+    /// An eval-mode BatchNormalization after a Gemm becomes part of it: scale folded into the
+    /// weight columns, shift into the bias; no step of its own is left.
+    @Test(arguments: ["torch_mlp_opset17", "torch_mlp_opset20"])
+    func batchNormalizationIsFoldedIntoTheGemm(fixture: String) throws {
+        let session = try InferenceSession(model: try Fixture.model(fixture), output: "probabilities")
+        #expect(!session.plan.steps.contains { $0.opType == "BatchNormalization" })
+        #expect(session.plan.steps.filter { if case .linear = $0.kind { true } else { false } }.count == 4)
+    }
+
+    /// A tree model's session is the forest kernel plus one finalize step (and nothing for
+    /// the ZipMap the session reads around).
+    @Test func treeModelsPlanTheKernelAndOneFinalizeStep() throws {
+        let session = try InferenceSession(model: try Fixture.model("sk_rf_binary"))
+        #expect(session.outputName == "probabilities")
+        #expect(session.plan.steps.map(\.opType) == ["TreeEnsembleClassifier", "TreeEnsembleClassifier"])
+    }
 }
