@@ -2,9 +2,14 @@
 """Makes the ONNX test fixtures, the demo model and the demo data. Tooling only: the Swift
 product never runs Python.
 
-Run from the repository root (needs numpy, onnx, onnxruntime, scikit-learn, skl2onnx):
+Run from the repository root (needs numpy, onnx, onnxruntime, scikit-learn, skl2onnx, and for the
+tree and PyTorch fixtures xgboost, lightgbm, onnxmltools, torch and onnxscript; without torch the
+committed torch_* fixtures are kept):
 
     python3 tools/make_test_models.py
+
+Versions used for the committed files: onnx 1.23, onnxruntime 1.32, scikit-learn 1.9, skl2onnx 1.20,
+xgboost 3.2, lightgbm 4.7, onnxmltools 1.16, torch 2.15.
 
 It writes, deterministically (fixed seeds; re-running gives the same files):
 
@@ -30,6 +35,33 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
       mlp_sklearn_binary  skl2onnx MLPClassifier, 2 classes (Sigmoid, Sub, Concat)
       lr_strings      skl2onnx LogisticRegression with string class labels and ZipMap
       mlp_strings     skl2onnx MLPClassifier with string class labels, zipmap=False
+      sk_ridge, sk_linsvc_binary, sk_linsvc_multi, sk_mlp_regressor
+                      skl2onnx Ridge, LinearSVC (label + decision scores), MLPRegressor
+      sk_tree_clf, sk_tree_reg, sk_rf_clf, sk_rf_binary, sk_rf_reg, sk_gb_clf, sk_gb_binary, sk_gb_reg
+                      skl2onnx DecisionTree / RandomForest / GradientBoosting classifiers and
+                      regressors (TreeEnsembleClassifier/Regressor), some with ZipMap; the last 60
+                      input rows sit exactly on (or one float beside) thresholds the trees test
+      sk_pipeline     Pipeline(SimpleImputer, StandardScaler, MinMaxScaler, Normalizer, RandomForest):
+                      Imputer, Scaler, Mul, Add, Normalizer, TreeEnsembleClassifier; input with NaN
+      sk_pipeline_linear  Pipeline(SimpleImputer, StandardScaler, LogisticRegression)
+      sk_columns      Pipeline(ColumnTransformer(StandardScaler on 6 columns, OneHotEncoder on 2
+                      integer-valued float columns), GradientBoosting): ArrayFeatureExtractor,
+                      Gather, Scaler, Cast, OneHotEncoder, Concat, Reshape; unknown categories
+      xgb_binary, xgb_multi, xgb_reg, lgbm_binary, lgbm_multi, lgbm_reg
+                      XGBoost / LightGBM through onnxmltools (BRANCH_LT / BRANCH_LEQ, base values,
+                      LOGISTIC / SOFTMAX, missing-value tracking), trained and run on data with
+                      NaN, plus threshold ties
+      tree_ops        hand-built TreeEnsembleRegressor / TreeEnsembleClassifier nodes: every node
+                      mode, missing tracking, SUM/AVERAGE/MIN/MAX, every post_transform, 0/1/2
+                      base values, and the two-class cases (weights for class 1 only, class 0
+                      only, positive only, both)
+      tree_ensemble5  hand-built TreeEnsemble (ai.onnx.ml opset 5) nodes
+      torch_mlp_opset17, torch_mlp_opset20, torch_mlp_gelu_tanh, torch_mlp_dynamo18,
+      torch_mlp_dynamo20, torch_mlp_3d
+                      torch.onnx.export of an MLP (Linear, BatchNorm1d, GELU, Dropout, ReLU, Tanh,
+                      Sigmoid, Softmax, LogSoftmax) with the TorchScript exporter (BatchNormalization
+                      kept; Gelu as Div/Erf/Add/Mul/Mul at opset 17, the Gelu op at 20) and the
+                      dynamo exporter (BatchNormalization folded by torch); a 3-D input (MatMul + Add)
   Tests/InferTests/Fixtures/unsupported_op.onnx   a Conv node (error test)
   Tests/InferTests/Fixtures/malformed.onnx        a truncated, corrupted model (error test)
   Tests/InferTests/Fixtures/undefined_input.onnx  a node reading a name nothing defines
@@ -449,7 +481,8 @@ def make_boosters(rng):
     x = rng.normal(size=(ROWS, k)).astype(np.float32)
     types = [("input", FloatTensorType([None, k]))]
 
-    def stable(m):
+    def stable(m, name):
+        m.graph.name = name  # onnxmltools names the graph with a random uuid
         opsets = sorted(((o.domain, o.version) for o in m.opset_import))
         del m.opset_import[:]
         m.opset_import.extend(helper.make_opsetid(d, v) for d, v in opsets)
@@ -472,7 +505,7 @@ def make_boosters(rng):
                                       target_opset=15)),
     ]
     for name, m in models:
-        save_fixture(name, stable(m), awkward_rows(rng, x, m, nan_rows=20))
+        save_fixture(name, stable(m, name), awkward_rows(rng, x, m, nan_rows=20))
 
 
 def make_tree_ops(rng):
