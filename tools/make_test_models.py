@@ -597,6 +597,9 @@ def make_tree_ops(rng):
         regressor("reg_" + aggregate.lower(), 4, 1, ["BRANCH_LEQ", "BRANCH_LT"], aggregate=aggregate, base=[0.5])
         regressor("reg2_" + aggregate.lower(), 4, 2, ["BRANCH_LEQ"], aggregate=aggregate, base=[0.5, -1.0])
     regressor("reg_sparse_min", 4, 2, ["BRANCH_LEQ"], aggregate="MIN", leaf=lambda t, n, o: one_output(t % 2)(t, n, o))
+    for aggregate in ["SUM", "AVERAGE", "MIN", "MAX"]:  # target 2 gets no leaf value, only a base value
+        regressor("reg_unreached_" + aggregate.lower(), 4, 3, ["BRANCH_LEQ"], aggregate=aggregate, base=[0.5, -1.0, 0.7],
+                  leaf=lambda t, n, o: one_output(t % 2)(t, n, o))
     for post in ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"]:
         regressor("reg3_" + post.lower(), 3, 3, ["BRANCH_LEQ", "BRANCH_GT"], post=post, base=[0.1, 0.2, 0.3])
         classifier("clf3_" + post.lower(), 3, 3, ["BRANCH_LEQ", "BRANCH_GTE"], post=post, base=[0.1, -0.2, 0.3],
@@ -715,6 +718,12 @@ def make_torch(rng):
         torch.onnx.export(module, (example,), f, **kwargs)
         m = onnx.load_from_string(f.getvalue())
         m.producer_version = m.producer_version.split("+")[0]
+        # The dynamo exporter records stack traces (this file's path and line numbers) per node.
+        del m.metadata_props[:]
+        for node in m.graph.node:
+            del node.metadata_props[:]
+        for value in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output) + list(m.graph.initializer):
+            del value.metadata_props[:]
         save_fixture(name, m, x if example.dim() == 2 else x3)
 
     example = torch.from_numpy(x[:4])

@@ -86,12 +86,15 @@ extension GraphLowering {
     private mutating func emitRegression(_ ctx: NodeContext, x: Int, width: Int, trees: [[TreeNode]], outputs: Int,
                                          base: [Float], aggregate: TreeAggregate, transform: PostTransform) throws(ModelError) {
         let forest = try makeForest(ctx, trees, outputs: outputs, aggregate: aggregate, width: width)
+        // onnxruntime writes 0 for a target no reached leaf has a value for (base value or not);
+        // a single target always has one (each leaf's first value, or 0).
+        let presence = outputs == 1 ? [true] : Self.presence(trees, outputs: outputs)
         let finalize = TreeFinalize(
             outputs: outputs, classifier: false, base: base, transform: transform, binaryCase: false,
-            weightsAllPositive: false, labels: [], staticPresence: [Bool](repeating: true, count: outputs),
-            dynamicPresence: false)
-        let raw = try emit(.treeScores(TreeScores(forest: forest, presence: false)), inputs: [x],
-                           output: internalName(ctx, "raw"), shape: ActivationShape(dims: [outputs]), ctx)
+            weightsAllPositive: false, labels: [], staticPresence: presence.map { $0 ?? false },
+            dynamicPresence: presence.contains { $0 == nil })
+        let raw = try emit(.treeScores(TreeScores(forest: forest, presence: finalize.dynamicPresence)), inputs: [x],
+                           output: internalName(ctx, "raw"), shape: ActivationShape(dims: [finalize.rawWidth]), ctx)
         try emit(.treeFinalize(finalize), inputs: [raw], output: try firstOutput(ctx), shape: ActivationShape(dims: [outputs]), ctx)
     }
 

@@ -48,7 +48,7 @@ struct TreeFinalize: Sendable {
                 }
                 let dst = out.map { $0 + r * c }
                 if !classifier {
-                    regression(s.baseAddress!, dst)
+                    regression(s.baseAddress!, has.baseAddress!, dst)
                 } else if c > 2 {
                     let label = multiclass(s.baseAddress!, has.baseAddress!, dst)
                     labelsOut?[r] = label
@@ -60,9 +60,11 @@ struct TreeFinalize: Sendable {
         } }
     }
 
-    private func regression(_ s: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>?) {
+    private func regression(_ s: UnsafeMutablePointer<Float>, _ has: UnsafeMutablePointer<Bool>,
+                            _ out: UnsafeMutablePointer<Float>?) {
         guard let out else { return }
-        for j in 0..<outputs { out[j] = base.count == outputs ? s[j] + base[j] : s[j] }
+        // onnxruntime writes a target no reached leaf had a value for as 0, base value or not.
+        for j in 0..<outputs { out[j] = !has[j] ? 0 : base.count == outputs ? s[j] + base[j] : s[j] }
         // onnxruntime ignores every post_transform but PROBIT for a single target.
         if outputs >= 2 { Self.transform(transform, out, count: outputs) }
     }
