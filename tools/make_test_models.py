@@ -47,10 +47,10 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
       sk_columns      Pipeline(ColumnTransformer(StandardScaler on 6 columns, OneHotEncoder on 2
                       integer-valued float columns), GradientBoosting): ArrayFeatureExtractor,
                       Gather, Scaler, Cast, OneHotEncoder, Concat, Reshape; unknown categories
-      xgb_binary, xgb_multi, xgb_reg, lgbm_binary, lgbm_multi, lgbm_reg
+      xgb_binary, xgb_multi, xgb_reg, lgbm_binary, lgbm_multi, lgbm_reg, lgbm_categorical
                       XGBoost / LightGBM through onnxmltools (BRANCH_LT / BRANCH_LEQ, base values,
                       LOGISTIC / SOFTMAX, missing-value tracking), trained and run on data with
-                      NaN, plus threshold ties
+                      NaN, plus threshold ties; lgbm_categorical has categorical splits (BRANCH_EQ)
       tree_ops        hand-built TreeEnsembleRegressor / TreeEnsembleClassifier nodes: every node
                       mode, missing tracking, SUM/AVERAGE/MIN/MAX, every post_transform, 0/1/2
                       base values, and the two-class cases (weights for class 1 only, class 0
@@ -506,6 +506,19 @@ def make_boosters(rng):
     ]
     for name, m in models:
         save_fixture(name, stable(m, name), awkward_rows(rng, x, m, nan_rows=20))
+
+    # LightGBM with categorical features: onnxmltools writes its category splits as BRANCH_EQ chains.
+    x_cat = x_train.copy()
+    x_cat[:, 8] = rng.integers(0, 12, size=len(x_cat))
+    x_cat[:, 9] = rng.integers(0, 5, size=len(x_cat))
+    y_cat = ((np.nan_to_num(x_cat[:, 0]) + 1.5 * np.isin(x_cat[:, 8], [1, 3, 7, 9]) - (x_cat[:, 9] == 2)) > 0.5)
+    clf = lightgbm.LGBMClassifier(min_data_per_group=5, cat_smooth=1, **lgb).fit(x_cat, y_cat.astype(np.int64),
+                                                                                 categorical_feature=[8, 9])
+    m = stable(convert_lightgbm(clf, initial_types=types, target_opset=15, zipmap=False), "lgbm_categorical")
+    x_in = x.copy()
+    x_in[:, 8] = rng.integers(-1, 14, size=len(x_in))  # -1, 12, 13: categories never seen
+    x_in[:, 9] = rng.integers(0, 5, size=len(x_in))
+    save_fixture("lgbm_categorical", m, awkward_rows(rng, x_in, m, nan_rows=20))
 
 
 def make_tree_ops(rng):

@@ -52,32 +52,47 @@ extension TreeForest {
         }
     }
 
-    /// Sum / average with every test in `x <= t'` form: a branch-free step per level.
+    /// Sum / average with every test in `x <= t'` or `x == t'` form: a branch-free step per level.
     private func walkCanonical(_ count: Int, _ x: UnsafePointer<Float>, _ ldx: Int,
                                _ index: UnsafeMutablePointer<Int32>, _ out: UnsafeMutablePointer<Float>) {
         feature.withUnsafeBufferPointer { feature in
         threshold.withUnsafeBufferPointer { threshold in
         children.withUnsafeBufferPointer { children in
         nanToA.withUnsafeBufferPointer { nanToA in
+        isEqualTest.withUnsafeBufferPointer { isEqual in
             for tree in 0..<treeCount {
                 let root = roots[tree]
                 for r in 0..<count { index[r] = root }
                 for _ in 0..<depths[tree] {
-                    for r in 0..<count {
-                        let i = Int(index[r])
-                        let v = x[r * ldx + Int(feature[i])]
-                        // 0 = take A, 1 = take B, computed without branches (a mispredicted
-                        // branch per node costs more than the whole step): NaN fails `<=` and
-                        // goes to A only where the node says so.
-                        let le: UInt8 = v <= threshold[i] ? 1 : 0
-                        let nan: UInt8 = v.isNaN ? 1 : 0
-                        let goB = 1 &- (le | (nan & nanToA[i]))
-                        index[r] = children[2 &* i &+ Int(goB)]
+                    // Each row of the block one level down; the rows' walks are independent, so
+                    // their loads overlap. The child is picked with bit arithmetic, not a branch
+                    // (a mispredicted branch per node costs more than the whole step): 1 = the
+                    // test holds; NaN fails every test and goes to A only where the node says so.
+                    if hasEqualTests {
+                        for r in 0..<count {
+                            let i = Int(index[r])
+                            let v = x[r * ldx + Int(feature[i])]
+                            let le: UInt8 = v <= threshold[i] ? 1 : 0
+                            let eq: UInt8 = v == threshold[i] ? 1 : 0
+                            let m = isEqual[i]
+                            let nan: UInt8 = v.isNaN ? 1 : 0
+                            let goB = 1 &- ((le & (m ^ 1)) | (eq & m) | (nan & nanToA[i]))
+                            index[r] = children[2 &* i &+ Int(goB)]
+                        }
+                    } else {
+                        for r in 0..<count {
+                            let i = Int(index[r])
+                            let v = x[r * ldx + Int(feature[i])]
+                            let le: UInt8 = v <= threshold[i] ? 1 : 0
+                            let nan: UInt8 = v.isNaN ? 1 : 0
+                            let goB = 1 &- (le | (nan & nanToA[i]))
+                            index[r] = children[2 &* i &+ Int(goB)]
+                        }
                     }
                 }
                 accumulate(count, index, out)
             }
-        } } } }
+        } } } } }
     }
 
     /// Any test, min / max, and presence: the tests as given. `presence` (zeroed by the caller) is

@@ -53,8 +53,8 @@ public struct TreeForestError: Error, CustomStringConvertible, Sendable, Equatab
 /// the test holds, child otherwise, NaN direction); a leaf points to itself, so a row walks
 /// every tree for exactly that tree's depth with no test for "is this a leaf". For the fast
 /// path each test is rewritten at build time as `x <= t'` with the children swapped where
-/// needed (`x < t` is `x <= t.nextDown` for every non-NaN x; `x > t` is `!(x <= t)`), and the
-/// NaN direction is kept per node; models with `equal`/`notEqual` tests use a generic path.
+/// needed (`x < t` is `x <= t.nextDown` for every non-NaN x; `x > t` is `!(x <= t)`), or as
+/// `x == t` (`notEqual` with its children swapped), and the NaN direction is kept per node.
 /// Both give exactly onnxruntime's decisions: thresholds are compared in Float.
 ///
 /// Scores are accumulated in Float in tree order, and within a leaf in weight order, which is
@@ -69,9 +69,14 @@ public final class TreeForest: Sendable {
     // Fast-path arrays, indexed by global node number.
     let feature: [Int32]
     let threshold: [Float]      // t' of `x <= t'`
-    /// Per node two entries: the child taken when x <= t' (or x is NaN and nanToA), then the other.
+    /// Per node two entries: the child taken when the test holds (or x is NaN and nanToA), then
+    /// the other.
     let children: [Int32]
     let nanToA: [UInt8]
+    /// Per node 1 when the fast-path test is `x == t'` (equal, and notEqual with its children
+    /// swapped: LightGBM's categorical splits), 0 for `x <= t'`.
+    let isEqualTest: [UInt8]
+    let hasEqualTests: Bool
     // The nodes as given, for the generic path and the reference twin.
     let comparison: [TreeComparison]
     let originalThreshold: [Float]
@@ -91,7 +96,7 @@ public final class TreeForest: Sendable {
     /// (boosted trees, regressors); nil otherwise (random forests' per-class leaves).
     let leafValue: [Float]?
     let leafOutput: [Int32]?
-    /// True when every test could be rewritten as `x <= t'`.
+    /// True when every test could be rewritten as `x <= t'` or `x == t'`.
     let canonical: Bool
 
     /// Flattens `trees`; node 0 of each tree is its root.
@@ -138,6 +143,8 @@ public final class TreeForest: Sendable {
         feature = builder.feature
         threshold = builder.threshold
         children = builder.children
+        isEqualTest = builder.isEqualTest
+        hasEqualTests = builder.isEqualTest.contains(1)
         nanToA = builder.nanToA
         comparison = builder.comparison
         originalThreshold = builder.originalThreshold
@@ -185,7 +192,7 @@ public final class TreeForest: Sendable {
 /// Accumulates the flattened arrays while `TreeForest.init` walks the trees.
 private struct ForestBuilder {
     var feature: [Int32] = [], threshold: [Float] = [], children: [Int32] = []
-    var nanToA: [UInt8] = [], comparison: [TreeComparison] = [], originalThreshold: [Float] = []
+    var nanToA: [UInt8] = [], isEqualTest: [UInt8] = [], comparison: [TreeComparison] = [], originalThreshold: [Float] = []
     var trueChild: [Int32] = [], falseChild: [Int32] = [], missingTrue: [Bool] = [], isLeaf: [Bool] = []
     var leafStart: [Int32] = [], leafCount: [Int32] = [], weightOutput: [Int32] = [], weightValue: [Float] = []
     var roots: [Int32] = [], depths: [Int32] = []
@@ -208,7 +215,8 @@ private struct ForestBuilder {
         case .less: t2 = t.nextDown                 // x < t  <=>  x <= t.nextDown (x not NaN)
         case .greater: swap(&a, &b)                 // x > t  <=>  !(x <= t)
         case .greaterOrEqual: t2 = t.nextDown; swap(&a, &b)   // x >= t <=> !(x < t)
-        case .equal, .notEqual: canonical = false
+        case .equal: break
+        case .notEqual: swap(&a, &b)                // x != t  <=>  !(x == t)
         }
         // -inf.nextDown is -inf, so `x < -inf` (never true) would wrongly hold at x = -inf; and
         // against a NaN threshold `x > t` is false but `!(x <= t)` true. Both take the generic path.
@@ -220,6 +228,7 @@ private struct ForestBuilder {
         children.append(Int32(a))
         children.append(Int32(b))
         nanToA.append(nanChild == a ? 1 : 0)
+        isEqualTest.append(cmp == .equal || cmp == .notEqual ? 1 : 0)
         comparison.append(cmp)
         originalThreshold.append(t)
         trueChild.append(Int32(tc))
@@ -236,6 +245,7 @@ private struct ForestBuilder {
         children.append(Int32(index))
         children.append(Int32(index))
         nanToA.append(0)
+        isEqualTest.append(0)
         comparison.append(.lessOrEqual)
         originalThreshold.append(0)
         trueChild.append(Int32(index))

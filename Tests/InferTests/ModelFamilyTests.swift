@@ -11,7 +11,7 @@ import Testing
         "sk_rf_clf", "sk_rf_binary", "sk_rf_reg", "sk_gb_clf", "sk_gb_binary", "sk_gb_reg", "sk_pipeline",
         "sk_pipeline_linear", "sk_columns",
     ]
-    static let boosters = ["xgb_binary", "xgb_multi", "xgb_reg", "lgbm_binary", "lgbm_multi", "lgbm_reg"]
+    static let boosters = ["xgb_binary", "xgb_multi", "xgb_reg", "lgbm_binary", "lgbm_multi", "lgbm_reg", "lgbm_categorical"]
     static let handBuilt = ["tree_ops", "tree_ensemble5"]
     static let torch = [
         "torch_mlp_opset17", "torch_mlp_opset20", "torch_mlp_gelu_tanh", "torch_mlp_dynamo18", "torch_mlp_dynamo20",
