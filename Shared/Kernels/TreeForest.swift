@@ -55,7 +55,9 @@ public struct TreeForestError: Error, CustomStringConvertible, Sendable, Equatab
 /// path each test is rewritten at build time as `x <= t'` with the children swapped where
 /// needed (`x < t` is `x <= t.nextDown` for every non-NaN x; `x > t` is `!(x <= t)`), or as
 /// `x == t` (`notEqual` with its children swapped), and the NaN direction is kept per node.
-/// Both give exactly onnxruntime's decisions: thresholds are compared in Float.
+/// The few tests that cannot be rewritten (`x < -inf`, `x > NaN`), min / max aggregation and
+/// per-row presence take a generic path that evaluates the tests as given. Both give exactly
+/// onnxruntime's decisions: thresholds are compared in Float, never widened.
 ///
 /// Scores are accumulated in Float in tree order, and within a leaf in weight order, which is
 /// the order onnxruntime uses single-threaded, so sums are bit-identical to it.
@@ -68,7 +70,7 @@ public final class TreeForest: Sendable {
 
     // Fast-path arrays, indexed by global node number.
     let feature: [Int32]
-    let threshold: [Float]      // t' of `x <= t'`
+    let threshold: [Float]      // t' of `x <= t'` / `x == t'`
     /// Per node two entries: the child taken when the test holds (or x is NaN and nanToA), then
     /// the other.
     let children: [Int32]
