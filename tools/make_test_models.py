@@ -610,6 +610,7 @@ def make_tree_ops(rng):
         regressor("reg_" + aggregate.lower(), 4, 1, ["BRANCH_LEQ", "BRANCH_LT"], aggregate=aggregate, base=[0.5])
         regressor("reg2_" + aggregate.lower(), 4, 2, ["BRANCH_LEQ"], aggregate=aggregate, base=[0.5, -1.0])
     regressor("reg_sparse_min", 4, 2, ["BRANCH_LEQ"], aggregate="MIN", leaf=lambda t, n, o: one_output(t % 2)(t, n, o))
+    regressor("reg1_logistic", 3, 1, ["BRANCH_LEQ"], post="LOGISTIC", base=[0.3])  # onnxruntime ignores it
     for aggregate in ["SUM", "AVERAGE", "MIN", "MAX"]:  # target 2 gets no leaf value, only a base value
         regressor("reg_unreached_" + aggregate.lower(), 4, 3, ["BRANCH_LEQ"], aggregate=aggregate, base=[0.5, -1.0, 0.7],
                   leaf=lambda t, n, o: one_output(t % 2)(t, n, o))
