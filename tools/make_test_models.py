@@ -628,6 +628,13 @@ def make_tree_ops(rng):
                        leaf=positive(1), labels=[4, 6])
             classifier("bin_both_%s_%d" % (post.lower(), nb), 3, 2, ["BRANCH_LEQ"], post=post, base=base)
     classifier("clf_sparse", 6, 4, ["BRANCH_LEQ"], leaf=lambda t, n, o: one_output(t % 3)(t, n, o))
+    # Each leaf has a value for one random class: whether a class has a score depends on the row.
+    random_class = lambda t, n, o: one_output(int(rng.integers(o)))(t, n, o)
+    for nb in [0, 1, 2]:
+        classifier("bin_mixed_%d" % nb, 2, 2, ["BRANCH_LEQ"], post="LOGISTIC", base=[0.25, -0.5][:nb] if nb else None,
+                   leaf=random_class)
+    classifier("clf_mixed", 2, 4, ["BRANCH_LEQ"], post="SOFTMAX", leaf=random_class)
+    regressor("reg_mixed", 2, 3, ["BRANCH_LEQ"], base=[0.5, -1.0, 0.7], leaf=random_class)
 
     x = rng.normal(size=(ROWS, k)).astype(np.float32)
     m0 = model(node_list, [vi("x", TensorProto.FLOAT, [None, k])], outs, opset=OPSET_ML)

@@ -56,4 +56,18 @@ import Testing
         #expect(session.outputName == "probabilities")
         #expect(session.plan.steps.map(\.opType) == ["TreeEnsembleClassifier", "TreeEnsembleClassifier"])
     }
+
+    /// Whether a class gets a score is known at load when some tree has it in every leaf
+    /// (boosted multi-class: one class per tree), so those run without per-row tracking; only
+    /// leaves with a random class (tree_ops' *_mixed) need it.
+    @Test(arguments: [("xgb_multi", "probabilities", false), ("sk_gb_clf", "probabilities", false),
+                      ("sk_rf_clf", "probabilities", false), ("tree_ops", "bin_mixed_2", true),
+                      ("tree_ops", "clf_mixed", true), ("tree_ops", "reg_mixed", true)])
+    func presenceIsTrackedOnlyWhenItDependsOnTheRow(fixture: String, output: String, tracked: Bool) throws {
+        let session = try InferenceSession(model: try Fixture.model(fixture), output: output)
+        let trackers = session.plan.steps.compactMap { step -> Bool? in
+            if case .treeScores(let scores) = step.kind { scores.presence } else { nil }
+        }
+        #expect(trackers == [tracked])
+    }
 }

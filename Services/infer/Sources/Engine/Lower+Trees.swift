@@ -138,21 +138,24 @@ extension GraphLowering {
         return forest
     }
 
-    /// Per output: true when every leaf of every tree has a value for it, false when no leaf
-    /// has, nil when it depends on the leaves a row reaches (then presence is tracked per row).
+    /// Per output: true when some tree has a value for it in every leaf (every row reaches one
+    /// leaf per tree, so every row gets a value), false when no leaf has one, nil when it
+    /// depends on the leaves a row reaches (then presence is tracked per row).
     private static func presence(_ trees: [[TreeNode]], outputs: Int) -> [Bool?] {
         var some = [Bool](repeating: false, count: outputs)
-        var all = [Bool](repeating: true, count: outputs)
+        var always = [Bool](repeating: false, count: outputs)
         for tree in trees {
+            var inEveryLeaf = [Bool](repeating: true, count: outputs)
             for case .leaf(let weights) in tree {
                 var here = [Bool](repeating: false, count: outputs)
                 for w in weights { here[w.output] = true }
                 for j in 0..<outputs {
                     some[j] = some[j] || here[j]
-                    all[j] = all[j] && here[j]
+                    inEveryLeaf[j] = inEveryLeaf[j] && here[j]
                 }
             }
+            for j in 0..<outputs { always[j] = always[j] || inEveryLeaf[j] }
         }
-        return (0..<outputs).map { all[$0] ? true : (some[$0] ? nil : false) }
+        return (0..<outputs).map { always[$0] ? true : (some[$0] ? nil : false) }
     }
 }
