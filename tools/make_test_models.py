@@ -628,6 +628,9 @@ def make_tree_ops(rng):
                        leaf=positive(1), labels=[4, 6])
             classifier("bin_both_%s_%d" % (post.lower(), nb), 3, 2, ["BRANCH_LEQ"], post=post, base=base)
     classifier("clf_sparse", 6, 4, ["BRANCH_LEQ"], leaf=lambda t, n, o: one_output(t % 3)(t, n, o))
+    # Two classes, values for both: onnxruntime's label is 1 when class 1's score is > 0, else 0
+    # (the numbers, not classlabels_int64s), and we reproduce it.
+    classifier("bin_both_labels", 3, 2, ["BRANCH_LEQ"], labels=[4, 6])
     # Each leaf has a value for one random class: whether a class has a score depends on the row.
     random_class = lambda t, n, o: one_output(int(rng.integers(o)))(t, n, o)
     for nb in [0, 1, 2]:
