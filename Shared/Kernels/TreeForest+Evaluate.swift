@@ -130,7 +130,6 @@ extension TreeForest {
         }
     }
 
-    @inline(__always)
     static func combine(_ aggregate: TreeAggregate, _ current: Float, _ value: Float, seen: Bool) -> Float {
         switch aggregate {
         case .sum, .average: current + value
@@ -139,8 +138,7 @@ extension TreeForest {
         }
     }
 
-    /// Adds each row's leaf values: one load for single-output forests, the weight list otherwise.
-    @inline(__always)
+    /// Adds each row's leaf values: one load for single-weight leaves, the weight list otherwise.
     private func accumulate(_ count: Int, _ index: UnsafeMutablePointer<Int32>, _ out: UnsafeMutablePointer<Float>) {
         if let leafValue, let leafOutput {
             leafValue.withUnsafeBufferPointer { values in

@@ -5,7 +5,6 @@ public enum TreeComparison: UInt8, Sendable, CaseIterable {
     case lessOrEqual, less, greaterOrEqual, greater, equal, notEqual
 
     /// The comparison as onnxruntime evaluates it, in Float.
-    @inline(__always)
     public func holds(_ x: Float, _ t: Float) -> Bool {
         switch self {
         case .lessOrEqual: x <= t
@@ -62,8 +61,11 @@ public struct TreeForestError: Error, CustomStringConvertible, Sendable, Equatab
 /// Scores are accumulated in Float in tree order, and within a leaf in weight order, which is
 /// the order onnxruntime uses single-threaded, so sums are bit-identical to it.
 public final class TreeForest: Sendable {
+    /// Scores per row: classes or regression targets.
     public let outputs: Int
+    /// The number of trees, in accumulation order.
     public let treeCount: Int
+    /// How the trees' leaf values combine.
     public let aggregate: TreeAggregate
     /// The smallest row width that holds every feature a branch reads.
     public let featureCount: Int
