@@ -3,7 +3,8 @@ import Kernels
 
 /// The forest kernel step: raw aggregated leaf values, `outputs` per row, followed (when
 /// `presence`) by a block of `rows × outputs` 0/1 flags saying which outputs a reached leaf
-/// had a value for (only needed when that varies by row and decides the binary label).
+/// had a value for. Tracked only when that varies by row: onnxruntime writes an output without
+/// one as 0, and the two-class label depends on it.
 struct TreeScores: Sendable {
     var forest: TreeForest
     var presence: Bool
@@ -34,7 +35,7 @@ struct TreeFinalize: Sendable {
     /// Floats per row of the raw input this step reads (scores, then presence flags).
     var rawWidth: Int { dynamicPresence ? 2 * outputs : outputs }
 
-    /// Scores (`labels == nil`) or labels of `rows` rows; raw rows are `outputs` floats apart,
+    /// Scores (into `out`) or labels (into `labelsOut`) of `rows` rows; raw rows are `outputs` floats apart,
     /// presence (if tracked) starts at `raw + rows * outputs`. Safe in place for scores.
     func execute(rows: Int, _ raw: UnsafePointer<Float>, scores out: UnsafeMutablePointer<Float>?,
                  labels labelsOut: UnsafeMutablePointer<Float>?) {
