@@ -142,20 +142,21 @@ extension GraphLowering {
     /// leaf per tree, so every row gets a value), false when no leaf has one, nil when it
     /// depends on the leaves a row reaches (then presence is tracked per row).
     private static func presence(_ trees: [[TreeNode]], outputs: Int) -> [Bool?] {
-        var some = [Bool](repeating: false, count: outputs)
-        var always = [Bool](repeating: false, count: outputs)
+        // O(weights + outputs): count per tree the leaves that have each output mentioned.
+        var some = Set<Int>()
+        var always = Set<Int>()
         for tree in trees {
-            var inEveryLeaf = [Bool](repeating: true, count: outputs)
+            var leaves = 0
+            var leavesWith: [Int: Int] = [:]
             for case .leaf(let weights) in tree {
-                var here = [Bool](repeating: false, count: outputs)
-                for w in weights { here[w.output] = true }
-                for j in 0..<outputs {
-                    some[j] = some[j] || here[j]
-                    inEveryLeaf[j] = inEveryLeaf[j] && here[j]
-                }
+                leaves += 1
+                for output in Set(weights.map(\.output)) { leavesWith[output, default: 0] += 1 }
             }
-            for j in 0..<outputs { always[j] = always[j] || inEveryLeaf[j] }
+            for (output, count) in leavesWith {
+                some.insert(output)
+                if count == leaves { always.insert(output) }
+            }
         }
-        return (0..<outputs).map { always[$0] ? true : (some[$0] ? nil : false) }
+        return (0..<outputs).map { always.contains($0) ? true : (some.contains($0) ? nil : false) }
     }
 }
