@@ -50,7 +50,7 @@ extension GraphLowering {
         let (x, width) = try treeInput(ctx, inputs)
         let targets = try ctx.int("n_targets", default: 1)
         guard targets >= 1, targets <= Int64(ActivationShape.maxWidth) else {
-            throw ctx.error(.invalidGraph, "n_targets=\(targets) must be at least 1")
+            throw ctx.error(.invalidGraph, "n_targets=\(targets) must be between 1 and \(ActivationShape.maxWidth)")
         }
         let outputs = Int(targets)
         let base = try TreeAttributes.floats(ctx, "base_values")
@@ -66,7 +66,7 @@ extension GraphLowering {
         let (x, width) = try treeInput(ctx, inputs)
         let targets = try ctx.int("n_targets", default: 0)
         guard targets >= 1, targets <= Int64(ActivationShape.maxWidth) else {
-            throw ctx.error(.invalidGraph, "n_targets=\(targets) must be at least 1")
+            throw ctx.error(.invalidGraph, "n_targets=\(targets) must be between 1 and \(ActivationShape.maxWidth)")
         }
         let aggregates = ["AVERAGE", "SUM", "MIN", "MAX"]
         // onnxruntime 1.32 reads the codes in its own enum order (1 = LOGISTIC, 2 = SOFTMAX), not the
