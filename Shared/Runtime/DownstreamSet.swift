@@ -90,6 +90,17 @@ public final class DownstreamSet {
         }
     }
 
+    /// Sends the data frame in `buffer` on `link` without copying it (see `Connection.send(frames:)`).
+    public func send(frame buffer: FrameBuffer, to link: Link) {
+        precondition(link.credits >= 1, "sent without credit")
+        link.credits -= 1
+        do {
+            try link.connection.send(frames: buffer)
+        } catch {
+            lose(link, because: "\(error)")
+        }
+    }
+
     /// Adds every link's descriptor to `poll`; returns the slots in link order.
     public func register(in poll: inout PollSet) -> [Int] {
         links.map { poll.add($0.connection.fd, read: true, write: $0.connection.wantsWrite) }

@@ -162,7 +162,7 @@ final class Source {
             }
             window[b].units[u].sends += 1
             window[b].units[u].lastSentNanos = now
-            downstream.send(frame.bytes, to: link)
+            downstream.send(frame: frame, to: link)
         }
     }
 
