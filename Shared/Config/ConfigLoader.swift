@@ -74,8 +74,9 @@ struct ConfigLoader {
         if let input {
             spec.format = try input.choice("format", InputFormat.self) ?? spec.format
             spec.maxErrors = try input.integer("max_errors", in: -1...Int.max) ?? spec.maxErrors
-            spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(1 << 30),
-                                                  describing: " (1 KiB...1 GiB)")
+            // At most 32 MiB: a batch with such a record must still fit a frame (64 MiB).
+            spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(32 << 20),
+                                                  describing: " (1 KiB...32 MiB)")
                 ?? spec.maxLineBytes
         }
         let tables = try input?.tables("field") ?? []

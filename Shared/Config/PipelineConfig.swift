@@ -70,7 +70,7 @@ public struct InputSpec: Sendable, Equatable {
     public var format: InputFormat = .jsonl
     /// Stop after this many rejected records; -1 = never (default).
     public var maxErrors: Int = -1
-    /// Longest accepted input line in bytes (default 1 MiB); longer lines are rejected.
+    /// Longest accepted input record in bytes (default 1 MiB, at most 32 MiB); longer ones are rejected.
     public var maxLineBytes: Int = 1 << 20
     /// The schema, in declaration order. Fields not listed are ignored.
     public var fields: [FieldSpec]

@@ -52,6 +52,23 @@ public final class Connection {
         try decoder.decode(receive.unread)?.frame
     }
 
+    /// Blocks until a whole frame has arrived (flushing what is queued meanwhile) and returns
+    /// it in place, or nil when the peer closes first or `timeoutMillis` passes (-1: no limit).
+    public func awaitFrame(timeoutMillis: Int32 = -1) throws -> Frame? {
+        let deadline = timeoutMillis < 0 ? UInt64.max : Sys.monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        var poll = PollSet()
+        while true {
+            if let frame = try peekFrame() { return frame }
+            try flush()
+            let now = Sys.monotonicNanos()
+            guard now < deadline else { return nil }
+            poll.removeAll()
+            poll.add(fd, read: true, write: wantsWrite)
+            try poll.wait(timeoutMillis: deadline == .max ? -1 : Int32((deadline - now) / 1_000_000) + 1)
+            if !(try readAvailable()), try peekFrame() == nil { return nil }
+        }
+    }
+
     /// Drops the frame `peekFrame` returned.
     public func consume(_ frame: Frame) {
         receive.consume(frame.header.frameLength)

@@ -25,24 +25,12 @@ final class Replica {
         }
     }
 
-    /// Waits for the next control frame, blocking (used before the loop starts).
-    private func awaitControlFrame() throws -> Frame? {
-        while true {
-            if let frame = try control.peekFrame() { return frame }
-            try control.flush()
-            var poll = PollSet()
-            poll.add(control.fd, read: true, write: control.wantsWrite)
-            try poll.wait(timeoutMillis: -1)
-            if !(try control.readAvailable()), try control.peekFrame() == nil { return nil }
-        }
-    }
-
     func run(makeProcessor: (ConfigMessage) throws -> any StageProcessor) -> ReplicaHost.Exit {
         let config: ConfigMessage
         var processor: any StageProcessor
         let upstream: UpstreamSet
         do {
-            guard let frame = try awaitControlFrame() else {
+            guard let frame = try control.awaitFrame() else {
                 Log.error("the supervisor closed the control connection before sending a config")
                 return .supervisorGone
             }
@@ -81,6 +69,23 @@ final class Replica {
         }
     }
 
+    /// Acts on every control frame received so far; returns the exit when told to stop.
+    private func handleControlFrames(downstream: DownstreamSet) throws -> ReplicaHost.Exit? {
+        while let frame = try control.peekFrame() {
+            switch frame.header.kind {
+            case .membership: downstream.apply(try Membership.decode(frame))
+            case .drain: draining = true
+            case .shutdown:
+                control.consume(frame)
+                sendFinalHeartbeat(downstream: downstream)
+                return .ok
+            default: throw FrameError.unexpected(kind: frame.header.kind, context: "on the control connection")
+            }
+            control.consume(frame)
+        }
+        return nil
+    }
+
     /// An output buffer no connection still holds.
     private func freeOutputBuffer() -> FrameBuffer {
         for _ in outputs.indices {
@@ -113,6 +118,8 @@ final class Replica {
         let crashOn = FaultInjection.crashMarker(for: node)
         var nextBeat = Sys.monotonicNanos() + heartbeatNanos
         var poll = PollSet()
+        // Frames that arrived with the config (a membership, or already a shutdown) come first.
+        if let exit = try handleControlFrames(downstream: downstream) { return exit }
         while true {
             // Process every frame that has somewhere to go.
             while let target = downstream.pick(), let (link, frame) = upstream.next() {
@@ -172,17 +179,7 @@ final class Replica {
             if poll.writable(controlSlot) && control.wantsWrite { try control.flush() }
             if poll.readable(controlSlot) {
                 let open = try control.readAvailable()
-                while let frame = try control.peekFrame() {
-                    switch frame.header.kind {
-                    case .membership: downstream.apply(try Membership.decode(frame))
-                    case .drain: draining = true
-                    case .shutdown:
-                        sendFinalHeartbeat(downstream: downstream)
-                        return .ok
-                    default: throw FrameError.unexpected(kind: frame.header.kind, context: "on the control connection")
-                    }
-                    control.consume(frame)
-                }
+                if let exit = try handleControlFrames(downstream: downstream) { return exit }
                 if !open {
                     Log.error("the supervisor went away (control connection closed); exiting")
                     return .supervisorGone

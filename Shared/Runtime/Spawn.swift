@@ -8,6 +8,15 @@ public enum Spawn {
         case exited(Int32)
         case signaled(Int32)
 
+        /// A crash or abort of the process's own doing (a fault, a trap, an assertion, an
+        /// error exit), as opposed to a signal sent from outside (SIGKILL, SIGTERM, SIGINT ...).
+        public var isSelfInflicted: Bool {
+            switch self {
+            case .exited(let code): code != 0
+            case .signaled(let s): [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS].contains(s)
+            }
+        }
+
         public var description: String {
             switch self {
             case .exited(let code): "exited with status \(code)"

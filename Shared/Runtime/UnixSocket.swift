@@ -75,6 +75,12 @@ public enum UnixSocket {
             throw e
         }
         do {
+            // The listener must be this user's too: a socket file planted by someone else must
+            // not receive our hello (with the run's cookie) or our records.
+            let peer = try peerCredentials(fd)
+            guard peer.uid == getuid() else {
+                throw SystemError("connect", errno: EACCES, context: "\(path) (the listener runs as uid \(peer.uid), not \(getuid()))")
+            }
             try Sys.setNonBlocking(fd)
         } catch {
             Sys.close(fd)

@@ -27,6 +27,9 @@ final class InputSplitter {
     let format: InputFormat
     let batchRows: Int
     let maxRecordBytes: Int
+    /// A batch is cut once its body reaches this size, whatever its record count, so that
+    /// frames stay far below the 64 MiB frame limit even with large records.
+    static let maxBatchBytes = 16 << 20
 
     /// The CSV header record without its line end, once read.
     private(set) var header: [UInt8]?
@@ -67,7 +70,22 @@ final class InputSplitter {
     func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
         buffer.append(contentsOf: bytes)
+        skipByteOrderMark()
         scan()
+    }
+
+    private var byteOrderMarkChecked = false
+
+    /// A UTF-8 byte-order mark at the very start of the input is not part of the first record
+    /// (byte offsets still count it).
+    private func skipByteOrderMark(atEnd: Bool = false) {
+        guard !byteOrderMarkChecked, bufferOffset == 0, buffer.count >= 3 || atEnd else { return }
+        byteOrderMarkChecked = true
+        if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF && scanPos == 0 {
+            batchStart = 3
+            recordStart = 3
+            scanPos = 3
+        }
     }
 
     /// The input has ended: the last record may lack its line end.
@@ -149,7 +167,9 @@ final class InputSplitter {
         batchRecords += 1
         recordStart = end
         recordStartLine = line
-        if batchRecords + rejects.count >= batchRows { cut(flushPartial: false) }
+        if batchRecords + rejects.count >= batchRows || recordStart - batchStart >= Self.maxBatchBytes {
+            cut(flushPartial: true)
+        }
     }
 
     /// The current record is over the limit: report it, end the batch before it, skip to its end.

@@ -115,11 +115,15 @@ extension Supervisor {
             if was == .ready || was == .draining { broadcastMembership(of: r.stage) }
             guard phase == .running else { continue }
             switch (was, termination) {
-            case (.stopping, _), (.draining, .exited(0)):
+            case (.stopping, _) where !r.startFailed, (.draining, .exited(0)):
                 continue
             case (.starting, .exited(let status)) where status != 0:
                 // It could not start (bad model, bad config): restarting will not help.
                 fail(.stageFailed, "\(r.name) failed to start (\(termination)): \(r.failure ?? "no message")\(LogTail.excerpt(r.logPath))")
+            case (.draining, _):
+                // It was leaving anyway: nothing to restart, but what it held must be sent again.
+                Log.info("\(r.name) (pid \(r.pid)) \(termination) while draining; re-sending the batches in flight")
+                source.replay { self.sink.covers($0, offset: $1, count: $2) }
             default:
                 crashed(r, termination: termination, work: work, now: now)
             }
@@ -128,7 +132,9 @@ extension Supervisor {
 
     private func crashed(_ r: ReplicaRecord, termination: Spawn.Termination, work: StatePage.Work?, now: UInt64) {
         var counts = true
-        if let work {
+        // Only a death the replica brought on itself (a crash, an abort, a hang we ended) can be
+        // the batch's fault; a kill from outside (kill -9, the OOM killer) never is.
+        if let work, r.killedAsHung || termination.isSelfInflicted {
             switch source.blame(work, node: r.stage.node, termination: "\(termination)") {
             case .retry, .unknown:
                 break
@@ -160,12 +166,19 @@ extension Supervisor {
         sink.addPart(piece, sequence: sequence, offset: offset) { self.source.batch($0).map { ($0.recordCount, $0.lastLine) } }
     }
 
-    /// Kills ready replicas whose processing loop has gone quiet.
+    /// Kills replicas whose processing loop has gone quiet, and replicas that take too long to start.
     func checkHeartbeats(now: UInt64) {
         for r in replicas where (r.state == .ready || r.state == .draining) && now > r.lastBeatNanos + hangNanos {
             Log.error("\(r.name) (pid \(r.pid)) sent no heartbeat for \(Double(now - r.lastBeatNanos) / 1e9) s: killing it")
             Sys.kill(r.pid, SIGKILL)
+            r.killedAsHung = true
             r.lastBeatNanos = now
+        }
+        for r in replicas where r.state == .starting && now > r.startedNanos + startTimeoutNanos {
+            Log.error("\(r.name) (pid \(r.pid)) did not become ready within \(Double(startTimeoutNanos) / 1e9) s: killing it")
+            Sys.kill(r.pid, SIGKILL)
+            r.state = .stopping
+            r.startFailed = true
         }
     }
 }

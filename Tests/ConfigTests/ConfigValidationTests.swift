@@ -75,7 +75,7 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
         .init("[input]\nmax_errors = -2", 2, 14, .invalidValue,
               "`input.max_errors` must be at least -1, found -2"),
         .init("[input]\nmax_line_bytes = 100", 2, 18, .invalidValue,
-              "`input.max_line_bytes` must be in 1024...1073741824 (1 KiB...1 GiB), found 100"),
+              "`input.max_line_bytes` must be in 1024...33554432 (1 KiB...32 MiB), found 100"),
         .init("[[input.fields]]\nname = \"x\"", 1, 9, .unknownKey,
               "unknown table `[[input.fields]]`; did you mean `[[input.field]]`?"),
         .init("[input.field]\nname = \"x\"\ntype = \"int\"", base: ValidationCase.noSchema, 1, 1,
