@@ -50,11 +50,20 @@ public struct RunDirectory: Sendable {
         for part in path.split(separator: "/") {
             try checkAncestor(prefix.isEmpty ? "/" : prefix)
             prefix += "/" + part
-            do { try Sys.mkdir(prefix, mode: 0o700) } catch { throw .system(error) }
+            try makePrivate(prefix)
         }
         try check(path)
-        do { try Sys.mkdir(logDirectory, mode: 0o700) } catch { throw .system(error) }
+        try makePrivate(logDirectory)
         try check(logDirectory)
+    }
+
+    /// Creates `dir` with mode exactly 0700 if it does not exist (whatever the umask).
+    private func makePrivate(_ dir: String) throws(Problem) {
+        do {
+            if try Sys.mkdir(dir, mode: 0o700) { try Sys.chmod(dir, 0o700) }
+        } catch {
+            throw .system(error)
+        }
     }
 
     /// Refuses a path that is not a real directory owned by us with mode 0700 (no group/other bits).

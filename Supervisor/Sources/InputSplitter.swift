@@ -145,6 +145,11 @@ final class InputSplitter {
             } else if record.isBlank {
                 recordStart = record.end
                 recordStartLine = line
+                // A batch starts at its first record, not at blank lines before it.
+                if batchRecords + rejects.count == 0 {
+                    batchStart = recordStart
+                    batchFirstLine = line
+                }
             } else if record.end - recordStart > maxRecordBytes {
                 startSkipping()
                 skipping = false

@@ -66,11 +66,13 @@ import Testing
         #expect(result.stdout == expected.stdout)
     }
 
-    @Test(arguments: ["ingest", "featurize"])
+    @Test(arguments: ["ingest", "featurize", "infer", "aggregate"])
     func aPoisonRecordBecomesOneErrorLine(stage: String) throws {
         let ws = Workspace()
         defer { ws.remove() }
-        let cfg = ws.write("pipeline.toml", config(batchRows: 64))
+        // The country travels to the output, so the marker reaches every stage's frames.
+        let cfg = ws.write("pipeline.toml", config(batchRows: 64).replacingOccurrences(
+            of: "passthrough = [\"id\"]", with: "passthrough = [\"id\", \"country\"]"))
         var lines = Records.jsonl(500, seed: 41).split(separator: "\n").map(String.init)
         lines[76] = lines[76].replacingOccurrences(of: "\"country\":\"", with: "\"country\":\"POISON")
         let input = lines.joined(separator: "\n") + "\n"
