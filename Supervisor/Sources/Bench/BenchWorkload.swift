@@ -19,7 +19,7 @@ struct BenchWorkload: Sendable {
     static let textLinear = BenchWorkload(
         name: "text-linear",
         summary: "JSON lines, text (2^18 hashed columns, word 1–2-grams) + 2 categoricals; logistic regression",
-        model: "text-linear.onnx", defaultRecords: 100_000)
+        model: "text-linear.onnx", defaultRecords: 30_000)
 
     static func named(_ name: String) -> BenchWorkload? { all.first { $0.name == name } }
 
