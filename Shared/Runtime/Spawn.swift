@@ -30,56 +30,25 @@ public enum Spawn {
     /// signal dispositions and an empty signal mask.
     /// - Returns: the child's pid.
     public static func start(path: String, arguments: [String], environment: [String], logPath: String) throws(SystemError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 2, 1)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
         // Own process group: a terminal's Ctrl-C goes to the supervisor, which drains the replicas.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw SystemError("posix_spawn", errno: rc, context: path) }
-        return pid
+        try run(path: path, arguments: arguments, environment: environment, stdin: .file("/dev/null"),
+                stdout: .append(logPath), stderr: .descriptor(1), ownProcessGroup: true)
     }
 
-    /// CPU time and peak memory of a process.
+    /// CPU time of a process. (Not its peak memory: a child started by posix_spawn inherits
+    /// its parent's ru_maxrss, so the replicas report VmHWM themselves.)
     public struct Usage: Sendable, Equatable {
         public var userSeconds: Double
         public var systemSeconds: Double
-        /// Peak resident set size in bytes.
-        public var maxResidentBytes: Int
 
-        public init(userSeconds: Double = 0, systemSeconds: Double = 0, maxResidentBytes: Int = 0) {
+        public init(userSeconds: Double = 0, systemSeconds: Double = 0) {
             self.userSeconds = userSeconds
             self.systemSeconds = systemSeconds
-            self.maxResidentBytes = maxResidentBytes
         }
 
         init(_ r: rusage) {
             userSeconds = Double(r.ru_utime.tv_sec) + Double(r.ru_utime.tv_usec) / 1e6
             systemSeconds = Double(r.ru_stime.tv_sec) + Double(r.ru_stime.tv_usec) / 1e6
-            maxResidentBytes = r.ru_maxrss * 1024
         }
 
         /// This process's own usage (all its threads).
@@ -96,14 +65,18 @@ public enum Spawn {
         case inherit
         /// A file: read (stdin) or created/truncated (stdout, stderr).
         case file(String)
+        /// A file appended to (created 0600 if missing).
+        case append(String)
         /// A descriptor of this process (e.g. a pipe end), duplicated onto the stream.
         case descriptor(Int32)
     }
 
-    /// Starts `path` with its standard streams as given. Used to run whole commands, e.g. by
-    /// `pipeline bench`; signal dispositions and mask are reset as in `start`.
+    /// Starts `path` with its standard streams as given (set up in order: stdin, stdout, stderr;
+    /// a `.descriptor` refers to the child's descriptors at that point), default signal
+    /// dispositions and an empty signal mask; in its own process group if asked.
     public static func run(path: String, arguments: [String], environment: [String], stdin: Stream = .inherit,
-                           stdout: Stream = .inherit, stderr: Stream = .inherit) throws(SystemError) -> pid_t {
+                           stdout: Stream = .inherit, stderr: Stream = .inherit,
+                           ownProcessGroup: Bool = false) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -112,6 +85,7 @@ public enum Spawn {
             case .inherit: break
             case .file(let p):
                 posix_spawn_file_actions_addopen(&actions, fd, p, fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            case .append(let p): posix_spawn_file_actions_addopen(&actions, fd, p, O_WRONLY | O_CREAT | O_APPEND, 0o600)
             case .descriptor(let d): posix_spawn_file_actions_adddup2(&actions, d, fd)
             }
         }
@@ -125,7 +99,12 @@ public enum Spawn {
         sigemptyset(&defaults)
         for s in [SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {
