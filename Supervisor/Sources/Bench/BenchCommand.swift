@@ -97,8 +97,13 @@ enum BenchCommand {
         let input = try Sys.readFile(data, limit: 1 << 40)
         var result = BenchReport.Workload(workload: workload, records: records, bytes: input.count)
 
-        let candidates: [[String]] = options.smoke ? [[]] : [[], ["infer=2"], ["ingest=2", "infer=2"]]
-        var reference: [UInt8] = []
+        // A first fused run finds the stages that cost most; the replica configurations tried
+        // give those stages a second replica.
+        let probe = try runner.fused(config: config, input: input)
+        let ranked = StageKind.allCases.indices.sorted { probe.stageCPU[$0] > probe.stageCPU[$1] }.map { StageKind.allCases[$0] }
+        let candidates: [[String]] = options.smoke ? [[]]
+            : [[], ["\(ranked[0].rawValue)=2"], ["\(ranked[0].rawValue)=2", "\(ranked[1].rawValue)=2"]]
+        let reference = probe.output
         for round in 0..<options.rounds {
             // Alternate: each round runs every configuration, starting one later than the last round.
             let order = (0..<(candidates.count + 2)).map { ($0 + round) % (candidates.count + 2) }
@@ -108,7 +113,7 @@ enum BenchCommand {
                     let fused = try runner.fused(config: config, input: input)
                     result.fused.append(fused.seconds)
                     result.fusedStageCPU.append(fused.stageCPU)
-                    if reference.isEmpty { reference = fused.output }
+                    result.fusedCPU.append(fused.cpu)
                 case candidates.count + 1:
                     guard python else { continue }
                     let out = runner.work + "/python.out"

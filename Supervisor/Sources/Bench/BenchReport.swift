@@ -10,6 +10,8 @@ struct BenchReport {
         var bytes: Int
         var fused: [Double] = []
         var fusedStageCPU: [[Double]] = []
+        /// CPU seconds of each fused run, all of it (cutting the input included).
+        var fusedCPU: [Double] = []
         var processes: [String: [BenchRunner.ProcessRun]] = [:]
         var python: [Double] = []
         var pythonAgreement: Agreement?
@@ -64,7 +66,7 @@ struct BenchReport {
     func hopOverhead(_ w: Workload, _ key: String) -> Double? {
         guard let runs = w.processes[key], !runs.isEmpty, !w.fused.isEmpty else { return nil }
         let processCPU = median(runs.map(\.totalCPU)) / Double(w.records)
-        let fusedCPU = median(w.fused) / Double(w.records)
+        let fusedCPU = median(w.fusedCPU) / Double(w.records)
         return (processCPU - fusedCPU) * 1e6 / 5
     }
 

@@ -64,12 +64,15 @@ final class BenchRunner {
         return run
     }
 
-    /// The four stages in this process over the whole input: seconds, CPU seconds per stage, output.
-    func fused(config: PipelineConfig, input: [UInt8]) throws -> (seconds: Double, stageCPU: [Double], output: [UInt8]) {
+    /// The four stages in this process over the whole input: seconds, CPU seconds per stage and
+    /// in all (cutting the input into batches included), output.
+    func fused(config: PipelineConfig, input: [UInt8]) throws -> (seconds: Double, stageCPU: [Double], cpu: Double, output: [UInt8]) {
         var pipeline = try FusedPipeline(config: config)
         let start = Self.now()
+        let cpuStart = Self.threadCPU()
         let (output, _) = try input.withUnsafeBytes { try pipeline.run(input: $0, clock: Self.threadCPU) }
-        return (Self.now() - start, pipeline.stageNanos.map { Double($0) / 1e9 }, output)
+        let cpu = Double(Self.threadCPU() - cpuStart) / 1e9
+        return (Self.now() - start, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, output)
     }
 
     /// The Python baseline's seconds, or nil when Python or its packages are missing.
