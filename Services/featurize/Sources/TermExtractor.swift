@@ -164,6 +164,10 @@ final class TextScratch {
         chars.removeAll(keepingCapacity: true)
         utf8.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
+        if !text.contains(where: { $0 >= 0x80 }) {
+            prepareASCII(text, lowercase: lowercase, collapseSpaces: collapseSpaces)
+            return
+        }
         PythonUnicode.appendScalars(utf8: text, to: &decoded)
         if lowercase {
             decoded.withUnsafeBufferPointer { PythonUnicode.appendLowercased($0, to: &chars) }
@@ -176,6 +180,24 @@ final class TextScratch {
             PythonUnicode.appendUTF8(c, to: &utf8)
         }
         starts.append(utf8.count)
+    }
+
+    /// The same for an ASCII document, where a scalar is a byte, `lower()` maps A-Z to a-z and
+    /// nothing else, and UTF-8 is the bytes themselves: no decoding or encoding (measured: the
+    /// two took ~15% of featurize on English text).
+    private func prepareASCII(_ text: UnsafeRawBufferPointer, lowercase: Bool, collapseSpaces: Bool) {
+        chars.reserveCapacity(text.count)
+        for b in text {
+            chars.append(UInt32(lowercase && b >= 0x41 && b <= 0x5A ? b | 0x20 : b))
+        }
+        if collapseSpaces { collapseWhiteSpaceRuns() }
+        utf8.reserveCapacity(chars.count)
+        starts.reserveCapacity(chars.count + 1)
+        for (i, c) in chars.enumerated() {
+            starts.append(i)
+            utf8.append(UInt8(truncatingIfNeeded: c))
+        }
+        starts.append(chars.count)
     }
 
     /// `re.sub(r"\s\s+", " ", text)`: a single white-space character stays as it is.

@@ -86,7 +86,23 @@ struct TextFeature: Sendable {
     /// ±1 counts: exact in any order).
     private func sumDuplicates(_ s: TextScratch) {
         guard s.entries.count > 1 else { return }
-        s.entries.sort { $0.column < $1.column }
+        if s.entries.count <= 64 {
+            // A document's few dozen terms: insertion sort beats the general sort (measured ~9%
+            // of featurize on text), and being stable it adds duplicates in a fixed order.
+            s.entries.withUnsafeMutableBufferPointer { e in
+                for i in 1..<e.count {
+                    let x = e[i]
+                    var j = i
+                    while j > 0 && e[j - 1].column > x.column {
+                        e[j] = e[j - 1]
+                        j -= 1
+                    }
+                    e[j] = x
+                }
+            }
+        } else {
+            s.entries.sort { $0.column < $1.column }
+        }
         var out = 0
         s.entries.withUnsafeMutableBufferPointer { e in
             for i in 1..<e.count {
