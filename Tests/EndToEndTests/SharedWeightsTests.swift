@@ -22,8 +22,12 @@ import Testing
         // Two records: a row through a 100 MB MLP takes seconds in a debug build.
         let input = Records.jsonl(2, seed: 3)
 
-        let one = try measure(ws, cfg, input: input, replicas: 1)
+        // Four replicas first: they start together on an empty run directory and race to build
+        // the weight cache (one builds it, the others wait and map it); then one replica maps it.
         let four = try measure(ws, cfg, input: input, replicas: 4)
+        let one = try measure(ws, cfg, input: input, replicas: 1)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []
+        #expect(files.filter { $0.hasSuffix(".cache") }.count == 1 && !files.contains { $0.contains(".tmp.") }, "\(files)")
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
         print("shared weights: model \(mb(modelBytes)); infer=1: RSS \(mb(one.rss)) PSS \(mb(one.pss)); "
             + "infer=4: RSS \(mb(four.rss)) PSS \(mb(four.pss)) (per replica RSS \(four.perReplicaRSS.map(mb)))")

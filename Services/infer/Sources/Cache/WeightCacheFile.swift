@@ -98,6 +98,7 @@ final class WeightCacheFile: @unchecked Sendable {
         header.bytes(directory(records, payloadStart: payloadStart))
         header.pad(to: payloadStart)
 
+        removeLeftovers(of: path)
         let temporary = "\(path).tmp.\(getpid())"
         var fd: Int32
         repeat { fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600) } while fd < 0 && errno == EINTR
@@ -173,6 +174,22 @@ final class WeightCacheFile: @unchecked Sendable {
             done += n
         }
         return true
+    }
+
+    /// Removes temporary files a builder killed mid-write left beside `path`: the caller holds
+    /// the lock, so no other builder is writing one now.
+    private static func removeLeftovers(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp."
+        guard let dir = opendir(directory.isEmpty ? "/" : directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix(prefix) { unlink(directory + "/" + name) }
+        }
     }
 
     /// Makes the rename durable (best effort: the file is complete either way).
