@@ -17,6 +17,7 @@ public struct InferProcessor: StageProcessor {
             session = try InferenceSession(modelPath: config.model.path, input: config.model.input,
                                            output: config.model.output, maxBatch: config.pipeline.batchRows,
                                            cacheDirectory: cacheDirectory)
+            session.prefaultWeights()
         } else {
             let model = try OnnxModel.load(path: config.model.path)
             session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
@@ -25,7 +26,7 @@ public struct InferProcessor: StageProcessor {
     }
 
     /// True when the weights are mapped from the shared cache rather than private.
-    var sharesWeights: Bool { session.sharesWeights }
+    public var sharesWeights: Bool { session.sharesWeights }
 
     public var inputWidth: Int { session.inputWidth }
     public var outputWidth: Int { session.outputWidth }

@@ -45,7 +45,6 @@ extension InferenceSession {
         }
         if let file = WeightCacheFile.open(path, key: key) {
             self = try make(bytes, WeightStore(.replay(file)))
-            prefaultWeights()
             return
         }
         let lock = WeightCacheFile.lock(path)
@@ -53,7 +52,6 @@ extension InferenceSession {
         if lock != nil, let file = WeightCacheFile.open(path, key: key) {
             // Another process built it while this one waited for the lock.
             self = try make(bytes, WeightStore(.replay(file)))
-            prefaultWeights()
             return
         }
         do {
@@ -79,12 +77,11 @@ extension InferenceSession {
             return
         }
         self = try make(fresh, WeightStore(.replay(file)))
-        prefaultWeights()
     }
 
     /// True when every weight array this session reads is borrowed from a mapped cache file
     /// (none is private to this process).
-    var sharesWeights: Bool { weightBuffers.allSatisfy(\.isBorrowed) }
+    public var sharesWeights: Bool { weightBuffers.allSatisfy(\.isBorrowed) }
 
     /// The buffers holding the weights the plan reads.
     private var weightBuffers: [WeightBuffer] {
@@ -99,10 +96,11 @@ extension InferenceSession {
         return buffers
     }
 
-    /// Maps in every page of the mapped weights the plan reads, so that the first batch does not
-    /// stall on page faults (a 100 MB model is 25k pages). Pages of arrays the plan does not read
-    /// (weights superseded by folding) stay unmapped.
-    private func prefaultWeights() {
+    /// Maps in every page of the shared weights the plan reads, so that the first batch does not
+    /// stall on page faults (a 100 MB model is 25k pages); a process that will score calls it
+    /// before it says it is ready. Pages of arrays the plan does not read (weights superseded
+    /// by folding) stay unmapped. Does nothing for private weights (they are resident).
+    public func prefaultWeights() {
         for buffer in weightBuffers where buffer.isBorrowed { buffer.prefault() }
     }
 
