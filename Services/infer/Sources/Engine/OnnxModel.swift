@@ -37,7 +37,9 @@ public final class OnnxModel: Sendable {
         } catch {
             throw error.inFile(path)
         }
-        return try load(bytes, name: path, store: WeightStore(.build))
+        let model = try load(bytes, name: path, store: WeightStore(.build))
+        bytes.dropResidentPages()
+        return model
     }
 
     /// Loads a model from serialized ModelProto bytes (the bytes are not retained: they are copied).

@@ -55,6 +55,15 @@ final class ModelBytes: @unchecked Sendable {
 
     var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+    /// Unmaps the pages this process has read (they stay in the page cache, and are read
+    /// again from there if ever needed): once the weights are packed, a model loaded without a
+    /// cache does not need its initializers' bytes, and they would count in its RSS.
+    /// The corresponding C function is `madvise(MADV_DONTNEED)`, harmless on a read-only shared
+    /// file mapping.
+    func dropResidentPages() {
+        if mapped { _ = madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED) }
+    }
+
     deinit {
         if mapped {
             munmap(UnsafeMutableRawPointer(mutating: base), count)
