@@ -6,6 +6,7 @@
 public final class WeightBuffer: @unchecked Sendable {
     /// The first byte; 64-byte aligned when allocated here.
     public let base: UnsafeRawPointer
+    /// The number of bytes from `base`.
     public let byteCount: Int
     /// Keeps borrowed memory alive; nil when the memory was allocated here (then freed in deinit).
     private let owner: AnyObject?
@@ -35,6 +36,7 @@ public final class WeightBuffer: @unchecked Sendable {
     /// True when the memory belongs to someone else (a mapping), false when allocated here.
     public var isBorrowed: Bool { owner != nil }
 
+    /// The memory as raw bytes (to write it to a file).
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
 
     /// Reads one byte of every 4 KiB page, so that a lazily mapped file is mapped in now rather
@@ -59,7 +61,9 @@ public final class WeightBuffer: @unchecked Sendable {
 /// A fixed-size array of plain values in a `WeightBuffer`: what the kernels' immutable storage
 /// (packed GEMM panels, tree node arrays) is made of, so that it may live in shared memory.
 public struct WeightArray<Element: BitwiseCopyable>: Sendable {
+    /// The memory the values are in (shared by copies of the array).
     public let buffer: WeightBuffer
+    /// The number of values.
     public let count: Int
 
     /// Copies `values` into a new 64-byte aligned buffer.
@@ -90,6 +94,7 @@ public struct WeightArray<Element: BitwiseCopyable>: Sendable {
         count = buffer.byteCount / stride
     }
 
+    /// Calls `body` with the values in place.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
         // Binding plain values read-only: the memory holds nothing but bytes of this type.
         try body(UnsafeBufferPointer(start: buffer.base.bindMemory(to: Element.self, capacity: count), count: count))
@@ -101,6 +106,7 @@ public struct WeightArray<Element: BitwiseCopyable>: Sendable {
         return buffer.base.load(fromByteOffset: index * MemoryLayout<Element>.stride, as: Element.self)
     }
 
+    /// True when there are no values.
     public var isEmpty: Bool { count == 0 }
 
     /// The values as an array (tests, rarely used slow paths).
