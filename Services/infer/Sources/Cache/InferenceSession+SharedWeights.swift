@@ -58,8 +58,8 @@ extension InferenceSession {
             let recorder = WeightStore(.record)
             let built = try make(bytes, recorder)
             // Publish only what was derived from the file as it still is, and only under the lock.
-            guard lock != nil, FileIdentity.current(modelPath) == identity,
-                  WeightCacheFile.write(recorder.records, key: key, to: path) else {
+            guard lock != nil, FileIdentity.current(modelPath) == identity, let records = recorder.records,
+                  WeightCacheFile.write(records, key: key, to: path) else {
                 self = built
                 return
             }

@@ -1,3 +1,4 @@
+import Glibc
 import Kernels
 
 /// Where a model's large derived arrays come from: packed GEMM panels, folded (BatchNorm-scaled)
@@ -13,8 +14,9 @@ import Kernels
 /// process. The build closures are the only code that reads the initializers' bytes: on replay
 /// they do not run, and the model file's weight pages are never touched.
 ///
-/// - Important: a recording store is used by one thread (the cache builder) and then dropped;
-///   `build` and `replay` stores are immutable. That is why the class may be `@unchecked Sendable`.
+/// `build` and `replay` stores are immutable; a recording store appends under a mutex (sessions
+/// of one model may be planned on several threads). That is why the class may be
+/// `@unchecked Sendable`.
 final class WeightStore: @unchecked Sendable {
     /// One derived object as plain data: a few scalars and arrays.
     struct Record {
@@ -29,10 +31,26 @@ final class WeightStore: @unchecked Sendable {
     }
 
     let mode: Mode
-    /// What a recording store computed, in request order.
-    private(set) var records: [(key: String, record: Record)] = []
+    private var recorded: [(key: String, record: Record)] = []
+    private var keys: Set<String> = []
+    private var duplicated = false
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init(_ mode: Mode) { self.mode = mode }
+    init(_ mode: Mode) {
+        self.mode = mode
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// What a recording store computed, in request order; nil when two requests used the same
+    /// key (a model naming two values alike), which a cache file could not tell apart.
+    var records: [(key: String, record: Record)]? {
+        locked { duplicated ? nil : recorded }
+    }
 
     /// True when derived arrays are meant to be shared through a cache file (record or replay):
     /// then the sparse path's weights are derived up front too, so they can be shared.
@@ -80,6 +98,16 @@ final class WeightStore: @unchecked Sendable {
     }
 
     private func remember(_ key: String, _ record: Record) {
-        if case .record = mode { records.append((key, record)) }
+        guard case .record = mode else { return }
+        locked {
+            if !keys.insert(key).inserted { duplicated = true }
+            recorded.append((key, record))
+        }
+    }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
     }
 }
