@@ -6,16 +6,16 @@
 /// in the last panel are zero. Panel p starts at float offset `p * 16 * k`, 64-byte aligned, so
 /// each k step of a full panel is exactly one cache line.
 ///
-/// Immutable once built: share one value between threads freely.
+/// Immutable once built: share one value between threads freely. The panels may live in memory
+/// shared between processes (`init(k:n:panels:)`, e.g. a mapped weight cache).
 public struct PackedWeights: Sendable {
     /// The number of rows of B (the inner dimension of the product).
     public let k: Int
     /// The number of columns of B (the width of the output).
     public let n: Int
 
-    /// Panel storage plus up to 15 floats of slack; the panels begin at the first 64-byte
-    /// boundary inside it (see `withPanels`).
-    private let storage: [Float]
+    /// The panels, `panelFloatCount(k:n:)` floats starting on a 64-byte boundary.
+    public let panels: WeightArray<Float>
 
     /// The width of every panel but possibly the last.
     static let panelWidth = 16
@@ -37,21 +37,30 @@ public struct PackedWeights: Sendable {
                      "PackedWeights: expected k*n = \(k)*\(n) floats, got \(b.count)")
         self.k = k
         self.n = n
-        var storage = [Float](repeating: 0, count: Self.storageCount(k: k, n: n) + 15)
-        if let src = b.baseAddress, product > 0 {
-            storage.withUnsafeMutableBufferPointer { buffer in
-                let panels = Self.alignedPanels(buffer.baseAddress!)
-                for column in 0..<n {
-                    let panel = column / Self.panelWidth
-                    let width = Self.width(ofPanel: panel, n: n)
-                    let base = panels + panel * Self.panelWidth * k + column % Self.panelWidth
-                    for row in 0..<k {
-                        base[row * width] = transposed ? src[column * k + row] : src[row * n + column]
-                    }
+        panels = WeightArray(zeroedCount: Self.panelFloatCount(k: k, n: n)) { buffer in
+            guard let src = b.baseAddress, product > 0 else { return }
+            let panels = buffer.baseAddress!
+            for column in 0..<n {
+                let panel = column / Self.panelWidth
+                let width = Self.width(ofPanel: panel, n: n)
+                let base = panels + panel * Self.panelWidth * k + column % Self.panelWidth
+                for row in 0..<k {
+                    base[row * width] = transposed ? src[column * k + row] : src[row * n + column]
                 }
             }
         }
-        self.storage = storage
+    }
+
+    /// Weights packed before, e.g. by another process into a shared file: `panels` must hold
+    /// exactly `panelFloatCount(k: k, n: n)` floats in this type's layout, 64-byte aligned.
+    public init(k: Int, n: Int, panels: WeightArray<Float>) {
+        precondition(k >= 0 && n >= 0, "PackedWeights: negative shape k=\(k) n=\(n)")
+        precondition(panels.count == Self.panelFloatCount(k: k, n: n),
+                     "PackedWeights: \(panels.count) floats of panels for k=\(k) n=\(n)")
+        precondition(UInt(bitPattern: panels.buffer.base) % 64 == 0, "PackedWeights: panels not 64-byte aligned")
+        self.k = k
+        self.n = n
+        self.panels = panels
     }
 
     /// Packs B from an array; see `init(b:k:n:transposed:)`.
@@ -82,9 +91,8 @@ public struct PackedWeights: Sendable {
 
     /// Calls `body` with the 64-byte aligned start of panel 0.
     func withPanels<R>(_ body: (UnsafePointer<Float>) -> R) -> R {
-        storage.withUnsafeBufferPointer { buffer in
-            body(UnsafePointer(Self.alignedPanels(UnsafeMutablePointer(mutating: buffer.baseAddress!))))
-        }
+        // A WeightBuffer always has an address, even when empty (k = 0: no panel is read).
+        panels.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// The width (8 or 16) of panel `panel` of a matrix with `n` columns.
@@ -93,17 +101,11 @@ public struct PackedWeights: Sendable {
         return remaining > halfPanelWidth ? panelWidth : halfPanelWidth
     }
 
-    private static func storageCount(k: Int, n: Int) -> Int {
+    /// The number of floats the panels of a k×n matrix take.
+    public static func panelFloatCount(k: Int, n: Int) -> Int {
         let full = n / panelWidth
         let rest = n % panelWidth
         let tail = rest == 0 ? 0 : (rest > halfPanelWidth ? panelWidth : halfPanelWidth)
         return (full * panelWidth + tail) * k
-    }
-
-    /// The first 64-byte boundary at or after `base` (the storage has 15 floats of slack).
-    private static func alignedPanels(_ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-        let address = UInt(bitPattern: base)
-        let pad = Int((64 - address % 64) % 64) / MemoryLayout<Float>.stride
-        return base + pad
     }
 }

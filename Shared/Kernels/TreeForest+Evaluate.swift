@@ -106,7 +106,7 @@ extension TreeForest {
                 for r in 0..<count {
                     let i = Int(index[r])
                     let v = x[r * ldx + Int(feature[i])]
-                    let holds = comparison[i].holds(v, originalThreshold[i]) || (missingTrue[i] && v.isNaN)
+                    let holds = comparison(at: i).holds(v, originalThreshold[i]) || (missingTrue[i] != 0 && v.isNaN)
                     index[r] = holds ? trueChild[i] : falseChild[i]
                 }
             }

@@ -70,36 +70,40 @@ public final class TreeForest: Sendable {
     /// The smallest row width that holds every feature a branch reads.
     public let featureCount: Int
 
-    // Fast-path arrays, indexed by global node number.
-    let feature: [Int32]
-    let threshold: [Float]      // t' of `x <= t'` / `x == t'`
+    // Fast-path arrays, indexed by global node number. Every array is a `WeightArray`, so a
+    // forest may live in memory shared between processes (see `init(scalars:buffers:)`).
+    let feature: WeightArray<Int32>
+    let threshold: WeightArray<Float>      // t' of `x <= t'` / `x == t'`
     /// Per node two entries: the child taken when the test holds (or x is NaN and nanToA), then
     /// the other.
-    let children: [Int32]
-    let nanToA: [UInt8]
+    let children: WeightArray<Int32>
+    let nanToA: WeightArray<UInt8>
     /// Per node 1 when the fast-path test is `x == t'` (equal, and notEqual with its children
     /// swapped: LightGBM's categorical splits), 0 for `x <= t'`.
-    let isEqualTest: [UInt8]
+    let isEqualTest: WeightArray<UInt8>
     let hasEqualTests: Bool
     // The nodes as given, for the generic path and the reference twin.
-    let comparison: [TreeComparison]
-    let originalThreshold: [Float]
-    let trueChild: [Int32]
-    let falseChild: [Int32]
-    let missingTrue: [Bool]
-    let isLeaf: [Bool]
+    /// `TreeComparison` raw values.
+    let comparison: WeightArray<UInt8>
+    let originalThreshold: WeightArray<Float>
+    let trueChild: WeightArray<Int32>
+    let falseChild: WeightArray<Int32>
+    /// 1 where a NaN takes the true branch.
+    let missingTrue: WeightArray<UInt8>
+    /// 1 for leaves.
+    let isLeaf: WeightArray<UInt8>
     // Per tree.
-    let roots: [Int32]
-    let depths: [Int32]
+    let roots: WeightArray<Int32>
+    let depths: WeightArray<Int32>
     // Leaves: weights `leafStart[node] ..< leafStart[node] + leafCount[node]`.
-    let leafStart: [Int32]
-    let leafCount: [Int32]
-    let weightOutput: [Int32]
-    let weightValue: [Float]
+    let leafStart: WeightArray<Int32>
+    let leafCount: WeightArray<Int32>
+    let weightOutput: WeightArray<Int32>
+    let weightValue: WeightArray<Float>
     /// Per node: its single weight's value and output, when every leaf has exactly one weight
     /// (boosted trees, regressors); nil otherwise (random forests' per-class leaves).
-    let leafValue: [Float]?
-    let leafOutput: [Int32]?
+    let leafValue: WeightArray<Float>?
+    let leafOutput: WeightArray<Int32>?
     /// True when every test could be rewritten as `x <= t'` or `x == t'`.
     let canonical: Bool
 
@@ -113,7 +117,7 @@ public final class TreeForest: Sendable {
     /// - Throws: `TreeForestError` for a child index outside its tree, a cycle, a negative
     ///   feature, a leaf weight for an output outside `0..<outputs`, an empty tree, or more
     ///   than `Int32.max` nodes.
-    public init(trees: [[TreeNode]], outputs: Int, aggregate: TreeAggregate) throws(TreeForestError) {
+    public convenience init(trees: [[TreeNode]], outputs: Int, aggregate: TreeAggregate) throws(TreeForestError) {
         guard outputs >= 1 else { throw TreeForestError("a tree ensemble needs at least one output, got \(outputs)") }
         let total = trees.reduce(0) { $0 + $1.count }
         guard total < Int(Int32.max) else { throw TreeForestError("\(total) nodes are more than this kernel indexes") }
@@ -140,32 +144,65 @@ public final class TreeForest: Sendable {
             builder.roots.append(Int32(base))
             builder.depths.append(Int32(depth))
         }
+        let single = zip(builder.isLeaf, builder.leafCount).allSatisfy { $0 == 0 || $1 == 1 }
+        let arrays = Arrays(
+            feature: WeightArray(builder.feature), threshold: WeightArray(builder.threshold),
+            children: WeightArray(builder.children), nanToA: WeightArray(builder.nanToA),
+            isEqualTest: WeightArray(builder.isEqualTest), comparison: WeightArray(builder.comparison),
+            originalThreshold: WeightArray(builder.originalThreshold), trueChild: WeightArray(builder.trueChild),
+            falseChild: WeightArray(builder.falseChild), missingTrue: WeightArray(builder.missingTrue),
+            isLeaf: WeightArray(builder.isLeaf), roots: WeightArray(builder.roots), depths: WeightArray(builder.depths),
+            leafStart: WeightArray(builder.leafStart), leafCount: WeightArray(builder.leafCount),
+            weightOutput: WeightArray(builder.weightOutput), weightValue: WeightArray(builder.weightValue),
+            leafValue: single ? WeightArray((0..<total).map { builder.isLeaf[$0] != 0 ? builder.weightValue[Int(builder.leafStart[$0])] : 0 }) : nil,
+            leafOutput: single ? WeightArray((0..<total).map { builder.isLeaf[$0] != 0 ? builder.weightOutput[Int(builder.leafStart[$0])] : 0 }) : nil)
+        self.init(outputs: outputs, aggregate: aggregate, featureCount: maxFeature + 1, canonical: builder.canonical,
+                  arrays: arrays)
+    }
+
+    /// Every array of a forest, in the order `flattened` lists them.
+    struct Arrays {
+        var feature: WeightArray<Int32>, threshold: WeightArray<Float>, children: WeightArray<Int32>
+        var nanToA: WeightArray<UInt8>, isEqualTest: WeightArray<UInt8>, comparison: WeightArray<UInt8>
+        var originalThreshold: WeightArray<Float>, trueChild: WeightArray<Int32>, falseChild: WeightArray<Int32>
+        var missingTrue: WeightArray<UInt8>, isLeaf: WeightArray<UInt8>, roots: WeightArray<Int32>
+        var depths: WeightArray<Int32>, leafStart: WeightArray<Int32>, leafCount: WeightArray<Int32>
+        var weightOutput: WeightArray<Int32>, weightValue: WeightArray<Float>
+        var leafValue: WeightArray<Float>?, leafOutput: WeightArray<Int32>?
+    }
+
+    init(outputs: Int, aggregate: TreeAggregate, featureCount: Int, canonical: Bool, arrays a: Arrays) {
         self.outputs = outputs
-        treeCount = trees.count
+        treeCount = a.roots.count
         self.aggregate = aggregate
-        featureCount = maxFeature + 1
-        feature = builder.feature
-        threshold = builder.threshold
-        children = builder.children
-        isEqualTest = builder.isEqualTest
-        hasEqualTests = builder.isEqualTest.contains(1)
-        nanToA = builder.nanToA
-        comparison = builder.comparison
-        originalThreshold = builder.originalThreshold
-        trueChild = builder.trueChild
-        falseChild = builder.falseChild
-        missingTrue = builder.missingTrue
-        isLeaf = builder.isLeaf
-        roots = builder.roots
-        depths = builder.depths
-        leafStart = builder.leafStart
-        leafCount = builder.leafCount
-        weightOutput = builder.weightOutput
-        weightValue = builder.weightValue
-        canonical = builder.canonical
-        let single = zip(builder.isLeaf, builder.leafCount).allSatisfy { !$0 || $1 == 1 }
-        leafValue = single ? (0..<total).map { builder.isLeaf[$0] ? builder.weightValue[Int(builder.leafStart[$0])] : 0 } : nil
-        leafOutput = single ? (0..<total).map { builder.isLeaf[$0] ? builder.weightOutput[Int(builder.leafStart[$0])] : 0 } : nil
+        self.featureCount = featureCount
+        feature = a.feature
+        threshold = a.threshold
+        children = a.children
+        isEqualTest = a.isEqualTest
+        hasEqualTests = a.isEqualTest.contains { $0 != 0 }
+        nanToA = a.nanToA
+        comparison = a.comparison
+        originalThreshold = a.originalThreshold
+        trueChild = a.trueChild
+        falseChild = a.falseChild
+        missingTrue = a.missingTrue
+        isLeaf = a.isLeaf
+        roots = a.roots
+        depths = a.depths
+        leafStart = a.leafStart
+        leafCount = a.leafCount
+        weightOutput = a.weightOutput
+        weightValue = a.weightValue
+        self.canonical = canonical
+        leafValue = a.leafValue
+        leafOutput = a.leafOutput
+    }
+
+    /// The test of node `i` as given.
+    func comparison(at i: Int) -> TreeComparison {
+        // Checked when the forest was built or mapped (`init(scalars:buffers:)`).
+        TreeComparison(rawValue: comparison[i])!
     }
 
     /// The number of tests on the longest path from the root to a leaf; throws on bad children
@@ -196,8 +233,8 @@ public final class TreeForest: Sendable {
 /// Accumulates the flattened arrays while `TreeForest.init` walks the trees.
 private struct ForestBuilder {
     var feature: [Int32] = [], threshold: [Float] = [], children: [Int32] = []
-    var nanToA: [UInt8] = [], isEqualTest: [UInt8] = [], comparison: [TreeComparison] = [], originalThreshold: [Float] = []
-    var trueChild: [Int32] = [], falseChild: [Int32] = [], missingTrue: [Bool] = [], isLeaf: [Bool] = []
+    var nanToA: [UInt8] = [], isEqualTest: [UInt8] = [], comparison: [UInt8] = [], originalThreshold: [Float] = []
+    var trueChild: [Int32] = [], falseChild: [Int32] = [], missingTrue: [UInt8] = [], isLeaf: [UInt8] = []
     var leafStart: [Int32] = [], leafCount: [Int32] = [], weightOutput: [Int32] = [], weightValue: [Float] = []
     var roots: [Int32] = [], depths: [Int32] = []
     var canonical = true
@@ -233,12 +270,12 @@ private struct ForestBuilder {
         children.append(Int32(b))
         nanToA.append(nanChild == a ? 1 : 0)
         isEqualTest.append(cmp == .equal || cmp == .notEqual ? 1 : 0)
-        comparison.append(cmp)
+        comparison.append(cmp.rawValue)
         originalThreshold.append(t)
         trueChild.append(Int32(tc))
         falseChild.append(Int32(fc))
-        self.missingTrue.append(missingTrue)
-        isLeaf.append(false)
+        self.missingTrue.append(missingTrue ? 1 : 0)
+        isLeaf.append(0)
         leafStart.append(Int32(weightValue.count))
         leafCount.append(0)
     }
@@ -250,12 +287,12 @@ private struct ForestBuilder {
         children.append(Int32(index))
         nanToA.append(0)
         isEqualTest.append(0)
-        comparison.append(.lessOrEqual)
+        comparison.append(TreeComparison.lessOrEqual.rawValue)
         originalThreshold.append(0)
         trueChild.append(Int32(index))
         falseChild.append(Int32(index))
-        missingTrue.append(false)
-        isLeaf.append(true)
+        missingTrue.append(0)
+        isLeaf.append(1)
         leafStart.append(Int32(weightValue.count))
         leafCount.append(Int32(weights.count))
         for w in weights {

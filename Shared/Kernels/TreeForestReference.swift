@@ -15,9 +15,9 @@ extension TreeForest {
             }
             for tree in 0..<treeCount {
                 var node = Int(roots[tree])
-                while !isLeaf[node] {
+                while isLeaf[node] == 0 {
                     let v = row[Int(feature[node])]
-                    let holds = comparison[node].holds(v, originalThreshold[node]) || (missingTrue[node] && v.isNaN)
+                    let holds = comparison(at: node).holds(v, originalThreshold[node]) || (missingTrue[node] != 0 && v.isNaN)
                     node = Int(holds ? trueChild[node] : falseChild[node])
                 }
                 for w in Int(leafStart[node])..<Int(leafStart[node] + leafCount[node]) {

@@ -7,11 +7,26 @@ public struct InferProcessor: StageProcessor {
     public static let inputKind = FrameKind.features
     private var session: InferenceSession
 
-    public init(config: PipelineConfig) throws {
-        let model = try OnnxModel.load(path: config.model.path)
-        session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
-                                       maxBatch: config.pipeline.batchRows)
+    /// Loads the config's model.
+    ///
+    /// - Parameter cacheDirectory: where the weights derived from the model are cached, to be
+    ///   mapped read-only and shared by every replica (the run directory); nil keeps them private
+    ///   to this process.
+    public init(config: PipelineConfig, cacheDirectory: String? = nil) throws {
+        if let cacheDirectory {
+            session = try InferenceSession(modelPath: config.model.path, input: config.model.input,
+                                           output: config.model.output, maxBatch: config.pipeline.batchRows,
+                                           cacheDirectory: cacheDirectory)
+            session.prefaultWeights()
+        } else {
+            let model = try OnnxModel.load(path: config.model.path)
+            session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
+                                           maxBatch: config.pipeline.batchRows)
+        }
     }
+
+    /// True when the weights are mapped from the shared cache rather than private.
+    public var sharesWeights: Bool { session.sharesWeights }
 
     public var inputWidth: Int { session.inputWidth }
     public var outputWidth: Int { session.outputWidth }

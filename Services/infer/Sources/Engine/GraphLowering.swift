@@ -9,10 +9,16 @@ struct GraphLowering {
     /// Opset versions in force for the default and the ai.onnx.ml domains.
     var defaultOpset: Int64
     var mlOpset: Int64
+    /// The model file's bytes, which large initializers (and tensor attributes) are views into.
+    let bytes: ModelBytes
+    /// Where packed weights and tree arrays come from (built here, or a weight cache).
+    let store: WeightStore
 
-    init(defaultOpset: Int64, mlOpset: Int64) {
+    init(defaultOpset: Int64, mlOpset: Int64, bytes: ModelBytes, store: WeightStore) {
         self.defaultOpset = defaultOpset
         self.mlOpset = mlOpset
+        self.bytes = bytes
+        self.store = store
     }
 
     @discardableResult
@@ -50,7 +56,7 @@ struct GraphLowering {
     /// Lowers one node, whose inputs are all defined (nodes arrive in topological order).
     mutating func lower(_ node: NodeProto) throws(ModelError) {
         let opset = OperatorSet.isDefaultDomain(node.domain) ? defaultOpset : mlOpset
-        let ctx = NodeContext(node: node, opset: opset)
+        let ctx = NodeContext(node: node, opset: opset, bytes: bytes)
         let inputs: [Int?] = node.inputs.map { $0.isEmpty ? nil : ids[$0] }
         // A node fed by an opaque value (string labels, a ZipMap) is opaque too: it is only an
         // error if a session needs it.

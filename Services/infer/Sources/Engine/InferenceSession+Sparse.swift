@@ -51,8 +51,10 @@ extension InferenceSession {
         prepareWorkspace()
         let chunkRows = self.chunkRows
         if let index = plan.sparseStep, case .linear(let layer) = plan.steps[index].kind {
-            if workspace.sparseWeights == nil { workspace.sparseWeights = layer.weights.unpacked() }
-            let weights = workspace.sparseWeights ?? []
+            if plan.sparseWeights == nil && workspace.sparseWeights == nil {
+                workspace.sparseWeights = WeightArray(layer.weights.unpacked())
+            }
+            guard let weights = plan.sparseWeights ?? workspace.sparseWeights else { return }
             try weights.withUnsafeBufferPointer { w in Result { () throws(ModelError) in
                 var done = 0
                 while done < rows {

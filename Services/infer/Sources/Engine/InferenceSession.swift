@@ -29,7 +29,7 @@ public struct InferenceSession: Sendable {
     public init(model: OnnxModel, input: String? = nil, output: String? = nil, maxBatch: Int = 4096) throws(ModelError) {
         guard maxBatch > 0 else { throw ModelError(.invalidArgument, "maxBatch must be positive, got \(maxBatch)") }
         do throws(ModelError) {
-            plan = try SessionPlanner.plan(model.graph, input: input, output: output)
+            plan = try SessionPlanner.plan(model.graph, input: input, output: output, store: model.store)
         } catch {
             throw error.inFile(model.name)
         }

@@ -4,8 +4,10 @@ import Kernels
 /// bias and activation, so the GEMM kernel applies them while the tile is still in registers. A
 /// per-column Mul (an inference BatchNormalization's scale) scales the weight columns and bias.
 enum LinearFusion {
-    /// - Parameter keeping: a value that must stay materialised (the session output).
-    static func fuse(_ nodes: [LoweredNode], keeping: Int) -> [LoweredNode] {
+    /// - Parameters:
+    ///   - keeping: a value that must stay materialised (the session output).
+    ///   - names: the graph's value names, to key folded weights in `store`.
+    static func fuse(_ nodes: [LoweredNode], keeping: Int, names: [String], store: WeightStore) -> [LoweredNode] {
         var nodes = nodes
         var readers: [Int: Int] = [:]
         for node in nodes { for input in node.inputs { readers[input, default: 0] += 1 } }
@@ -29,7 +31,11 @@ enum LinearFusion {
                     }
                 case .binaryConstant(.mul, let row, _):
                     if let scale = periodicRow(row, period: layer.n) {
-                        layer = scaled(layer, by: scale)
+                        let unscaled = layer
+                        layer.weights = store.packed("scaled:\(names[nodes[c].output])", k: layer.k, n: layer.n) {
+                            scaled(unscaled, by: scale).weights
+                        }
+                        layer.bias = unscaled.bias.map { zip($0, scale).map { $0 * $1 } }
                         fused = true
                     }
                 case .activation(let activation):

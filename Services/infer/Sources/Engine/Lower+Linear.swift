@@ -6,6 +6,18 @@ extension GraphLowering {
         w.withUnsafeBufferPointer { PackedWeights(b: $0, k: k, n: n, transposed: transposed) }
     }
 
+    /// The weights of the linear layer producing `output`, packed from the constant `b` (scaled
+    /// by `alpha`), or taken from the weight cache: then `b`'s bytes are not even read.
+    func packedWeights(_ b: ConstantTensor, k: Int, n: Int, transposed: Bool, alpha: Float = 1,
+                       output: String) -> PackedWeights {
+        store.packed("linear:\(output)", k: k, n: n) {
+            b.withFloats { w in
+                if alpha == 1 { return PackedWeights(b: w, k: k, n: n, transposed: transposed) }
+                return Self.pack(w.map { $0 * alpha }, k: k, n: n, transposed: transposed)
+            }!  // the caller checked that b is numeric
+        }
+    }
+
     /// `Y = alpha · A · op(B) + beta · C`, A the activation [N, K], B a constant, C a constant
     /// broadcast as [n], [1, n] or a scalar.
     mutating func lowerGemm(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
@@ -24,14 +36,13 @@ extension GraphLowering {
             throw ctx.error(.invalidGraph, "A must be 2-D [N, K], got rank \(aShape.dims.count + 1)")
         }
         let b = try constant(ctx, inputs, 1, "B")
-        guard b.dims.count == 2, var weights = b.floats else {
+        guard b.dims.count == 2, !b.isString else {
             throw ctx.error(.invalidGraph, "B must be a 2-D numeric matrix, got dims \(b.dims)")
         }
         let (k, n) = transB != 0 ? (b.dims[1], b.dims[0]) : (b.dims[0], b.dims[1])
         guard k == aShape.dims[0] else {
             throw ctx.error(.invalidGraph, "A has \(aShape.dims[0]) columns but B has K=\(k) (transB=\(transB))")
         }
-        if alpha != 1 { weights = weights.map { $0 * alpha } }
         var bias: [Float]?
         if let c = optional(inputs, 2), beta != 0 {
             guard case .constant(let tensor) = states[c] else {
@@ -39,9 +50,10 @@ extension GraphLowering {
             }
             bias = try Self.gemmBias(tensor, n: n, beta: beta, ctx)
         }
-        let layer = LinearLayer(weights: Self.pack(weights, k: k, n: n, transposed: transB != 0),
+        let output = try firstOutput(ctx)
+        let layer = LinearLayer(weights: packedWeights(b, k: k, n: n, transposed: transB != 0, alpha: alpha, output: output),
                                 bias: bias, activation: .identity)
-        try emit(.linear(layer), inputs: [a], output: try firstOutput(ctx), shape: ActivationShape(dims: [n]), ctx)
+        try emit(.linear(layer), inputs: [a], output: output, shape: ActivationShape(dims: [n]), ctx)
     }
 
     /// C as one bias row of `n` floats (scaled by beta): a scalar, [n], [1, n], [1] or [1, 1].
@@ -77,7 +89,7 @@ extension GraphLowering {
         guard let k = aShape.dims.last else {
             throw ctx.unsupported("MatMul with a 1-D A (the batch itself) is not supported")
         }
-        guard let weights = b.floats, b.dims.count == 1 || b.dims.count == 2 else {
+        guard !b.isString, b.dims.count == 1 || b.dims.count == 2 else {
             throw ctx.unsupported("B with dims \(b.dims) is not supported; B must be a constant 2-D matrix [K, n] (or 1-D [K])")
         }
         guard b.dims[0] == k else {
@@ -85,7 +97,9 @@ extension GraphLowering {
         }
         let n = b.dims.count == 2 ? b.dims[1] : 1
         let outDims = Array(aShape.dims.dropLast()) + (b.dims.count == 2 ? [n] : [])
-        let layer = LinearLayer(weights: Self.pack(weights, k: k, n: n, transposed: false), bias: nil, activation: .identity)
-        try emit(.linear(layer), inputs: [a], output: try firstOutput(ctx), shape: ActivationShape(dims: outDims), ctx)
+        let output = try firstOutput(ctx)
+        let layer = LinearLayer(weights: packedWeights(b, k: k, n: n, transposed: false, output: output), bias: nil,
+                                activation: .identity)
+        try emit(.linear(layer), inputs: [a], output: output, shape: ActivationShape(dims: outDims), ctx)
     }
 }

@@ -32,8 +32,10 @@ extension GraphLowering {
         guard intercepts.isEmpty || intercepts.count == targets else {
             throw ctx.error(.invalidGraph, "\(intercepts.count) intercepts for \(targets) targets")
         }
-        let layer = LinearLayer(weights: Self.pack(coefficients, k: width, n: targets, transposed: true),
-                                bias: intercepts.isEmpty ? nil : intercepts, activation: .identity)
+        let weights = store.packed("linear:\(name)", k: width, n: targets) {
+            Self.pack(coefficients, k: width, n: targets, transposed: true)
+        }
+        let layer = LinearLayer(weights: weights, bias: intercepts.isEmpty ? nil : intercepts, activation: .identity)
         return try emit(.linear(layer), inputs: [x], output: name, shape: ActivationShape(dims: [targets]), ctx)
     }
 

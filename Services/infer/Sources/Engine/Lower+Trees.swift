@@ -23,7 +23,8 @@ extension GraphLowering {
             throw ctx.error(.invalidGraph, "\(base.count) base_values for \(classes) classes")
         }
         let attributes = try TreeAttributes(ctx, weightPrefix: "class", outputs: classes)
-        let forest = try makeForest(ctx, attributes.trees, outputs: classes, aggregate: .sum, width: width)
+        let rawName = internalName(ctx, "raw")
+        let forest = try makeForest(ctx, attributes.trees, outputs: classes, aggregate: .sum, width: width, key: rawName)
         let ids = Set(try ctx.ints("class_ids") ?? [])
         let weights = try TreeAttributes.floats(ctx, "class_weights")
         let presence = Self.presence(attributes.trees, outputs: classes)
@@ -33,7 +34,7 @@ extension GraphLowering {
             labels: intLabels.map { $0.map { Float($0) } } ?? (0..<classes).map { Float($0) },
             staticPresence: presence.map { $0 ?? false }, dynamicPresence: presence.contains { $0 == nil })
         let raw = try emit(.treeScores(TreeScores(forest: forest, presence: finalize.dynamicPresence)), inputs: [x],
-                           output: internalName(ctx, "raw"), shape: ActivationShape(dims: [finalize.rawWidth]), ctx)
+                           output: rawName, shape: ActivationShape(dims: [finalize.rawWidth]), ctx)
         if let z = outputName(ctx, 1) {
             try emit(.treeFinalize(finalize), inputs: [raw], output: z, shape: ActivationShape(dims: [classes]), ctx)
         }
@@ -85,7 +86,8 @@ extension GraphLowering {
 
     private mutating func emitRegression(_ ctx: NodeContext, x: Int, width: Int, trees: [[TreeNode]], outputs: Int,
                                          base: [Float], aggregate: TreeAggregate, transform: PostTransform) throws(ModelError) {
-        let forest = try makeForest(ctx, trees, outputs: outputs, aggregate: aggregate, width: width)
+        let rawName = internalName(ctx, "raw")
+        let forest = try makeForest(ctx, trees, outputs: outputs, aggregate: aggregate, width: width, key: rawName)
         // onnxruntime writes 0 for a target no reached leaf has a value for (base value or not);
         // a single target always has one (each leaf's first value, or 0).
         let presence = outputs == 1 ? [true] : Self.presence(trees, outputs: outputs)
@@ -94,7 +96,7 @@ extension GraphLowering {
             weightsAllPositive: false, labels: [], staticPresence: presence.map { $0 ?? false },
             dynamicPresence: presence.contains { $0 == nil })
         let raw = try emit(.treeScores(TreeScores(forest: forest, presence: finalize.dynamicPresence)), inputs: [x],
-                           output: internalName(ctx, "raw"), shape: ActivationShape(dims: [finalize.rawWidth]), ctx)
+                           output: rawName, shape: ActivationShape(dims: [finalize.rawWidth]), ctx)
         try emit(.treeFinalize(finalize), inputs: [raw], output: try firstOutput(ctx), shape: ActivationShape(dims: [outputs]), ctx)
     }
 
@@ -124,13 +126,17 @@ extension GraphLowering {
         }
     }
 
+    /// The flattened forest (from the weight cache when it has it), stored under `key`, the
+    /// name of the raw scores it computes.
     private func makeForest(_ ctx: NodeContext, _ trees: [[TreeNode]], outputs: Int, aggregate: TreeAggregate,
-                            width: Int) throws(ModelError) -> TreeForest {
-        let forest: TreeForest
-        do throws(TreeForestError) {
-            forest = try TreeForest(trees: trees, outputs: outputs, aggregate: aggregate)
-        } catch {
-            throw ctx.error(.invalidGraph, error.description)
+                            width: Int, key: String) throws(ModelError) -> TreeForest {
+        let forest = try store.forest("forest:\(key)", accept: { $0.outputs == outputs && $0.aggregate == aggregate }) {
+            () throws(ModelError) in
+            do throws(TreeForestError) {
+                return try TreeForest(trees: trees, outputs: outputs, aggregate: aggregate)
+            } catch {
+                throw ctx.error(.invalidGraph, error.description)
+            }
         }
         guard forest.featureCount <= width else {
             throw ctx.error(.invalidGraph, "a node reads feature \(forest.featureCount - 1), but X has \(width) columns")

@@ -14,10 +14,11 @@ struct LoadedGraph: Sendable {
 }
 
 enum ModelLoader {
-    static func load(_ model: ModelProto) throws(ModelError) -> LoadedGraph {
+    static func load(_ model: ModelProto, bytes: ModelBytes, store: WeightStore) throws(ModelError) -> LoadedGraph {
         guard model.hasGraph else { throw ModelError(.malformed, "the file has no graph (is it an ONNX model?)") }
         let graph = model.graph
-        var lowering = GraphLowering(defaultOpset: try opsetVersion(model, nil), mlOpset: try opsetVersion(model, OperatorSet.mlDomain))
+        var lowering = GraphLowering(defaultOpset: try opsetVersion(model, nil), mlOpset: try opsetVersion(model, OperatorSet.mlDomain),
+                                     bytes: bytes, store: store)
         if graph.sparseInitializerCount > 0 {
             throw ModelError(.unsupported, "sparse initializers are not supported")
         }
@@ -26,7 +27,7 @@ enum ModelLoader {
             guard lowering.ids[tensor.name] == nil else {
                 throw ModelError(.invalidGraph, "initializer '\(tensor.name)' is defined twice")
             }
-            lowering.define(tensor.name, .constant(try ConstantTensor(tensor)))
+            lowering.define(tensor.name, .constant(try ConstantTensor(tensor, bytes: bytes)))
         }
         var inputNames: [String] = []
         for input in graph.inputs where lowering.ids[input.name] == nil {

@@ -4,6 +4,8 @@ struct NodeContext {
     let node: NodeProto
     /// Opset version in force for the node's domain.
     let opset: Int64
+    /// The model file's bytes (tensor attributes' raw_data lies there).
+    let bytes: ModelBytes
 
     var name: String { node.name }
     var opType: String { OperatorSet.qualifiedName(domain: node.domain, opType: node.opType) }
@@ -69,7 +71,7 @@ struct NodeContext {
         try check(attr, .tensor)
         guard let proto = attr.t else { throw error(.invalidGraph, "attribute '\(name)' has no tensor") }
         do throws(ModelError) {
-            return try ConstantTensor(proto)
+            return try ConstantTensor(proto, bytes: bytes)
         } catch {
             throw self.error(error.kind, error.message)
         }

@@ -6,6 +6,8 @@
 /// file, the node and the op. Run it with an `InferenceSession`.
 public final class OnnxModel: Sendable {
     let graph: LoadedGraph
+    /// Where the derived weights of this model and its sessions come from (private or cached).
+    let store: WeightStore
     /// The path or name the model was loaded from (used in error messages).
     public let name: String
     /// `ir_version` from the file.
@@ -13,40 +15,50 @@ public final class OnnxModel: Sendable {
     /// `producer_name` from the file, e.g. `skl2onnx` or `pytorch`.
     public let producerName: String
 
-    init(graph: LoadedGraph, name: String, irVersion: Int64, producerName: String) {
+    init(graph: LoadedGraph, store: WeightStore, name: String, irVersion: Int64, producerName: String) {
         self.graph = graph
+        self.store = store
         self.name = name
         self.irVersion = irVersion
         self.producerName = producerName
     }
 
-    /// Reads and loads a `.onnx` file.
+    /// Maps and loads a `.onnx` file.
+    ///
+    /// The file is mapped read-only and shared; large initializers stay in the mapping (no
+    /// private copy). The weights derived from them (packed panels, …) are private to this
+    /// model; `InferenceSession(modelPath:…cacheDirectory:)` shares those too.
     ///
     /// - Throws: `ModelError` (`.io` when the file cannot be read; see `load(bytes:name:)`).
     public static func load(path: String) throws(ModelError) -> OnnxModel {
-        let bytes: [UInt8]
+        let bytes: ModelBytes
         do throws(ModelError) {
-            bytes = try ModelFile.read(path: path)
+            bytes = try ModelBytes(mapping: path)
         } catch {
             throw error.inFile(path)
         }
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ModelError) in try load(bytes: buffer, name: path) }
-        }
-        return try result.get()
+        let model = try load(bytes, name: path, store: WeightStore(.build))
+        bytes.dropResidentPages()
+        return model
     }
 
-    /// Loads a model from serialized ModelProto bytes (the bytes are not retained).
+    /// Loads a model from serialized ModelProto bytes (the bytes are not retained: they are copied).
     ///
     /// - Parameter name: how errors refer to the model, e.g. its path.
     /// - Throws: `ModelError`: `.malformed` for bytes that are not a valid model, `.unsupported`
     ///   for an op, attribute value or data type the engine lacks, `.invalidGraph` for
     ///   inconsistent graphs (undefined inputs, cycles, mismatched shapes).
     public static func load(bytes: UnsafeRawBufferPointer, name: String) throws(ModelError) -> OnnxModel {
+        try load(ModelBytes(copying: bytes), name: name, store: WeightStore(.build))
+    }
+
+    /// Loads a model from `bytes`, which its initializers may keep views into, deriving weights
+    /// through `store`.
+    static func load(_ bytes: ModelBytes, name: String, store: WeightStore) throws(ModelError) -> OnnxModel {
         do throws(ModelError) {
-            let proto = try ModelProto.decode(bytes)
-            let graph = try ModelLoader.load(proto)
-            return OnnxModel(graph: graph, name: name, irVersion: proto.irVersion, producerName: proto.producerName)
+            let proto = try ModelProto.decode(bytes.buffer)
+            let graph = try ModelLoader.load(proto, bytes: bytes, store: store)
+            return OnnxModel(graph: graph, store: store, name: name, irVersion: proto.irVersion, producerName: proto.producerName)
         } catch {
             throw error.inFile(name)
         }

@@ -1,8 +1,10 @@
+import Kernels
+
 /// Builds a session's plan from a loaded model: picks the input and output, keeps only the nodes
 /// the output needs, resolves aliases, fuses linear layers with their bias and activation, runs
 /// elementwise steps in place where the input dies there, and assigns buffers by liveness.
 enum SessionPlanner {
-    static func plan(_ graph: LoadedGraph, input: String?, output: String?) throws(ModelError) -> SessionPlan {
+    static func plan(_ graph: LoadedGraph, input: String?, output: String?, store: WeightStore) throws(ModelError) -> SessionPlan {
         let inputID = try selectInput(graph, input)
         let outputID = try selectOutput(graph, output)
         guard case .activation(let inShape) = graph.states[inputID],
@@ -23,7 +25,7 @@ enum SessionPlanner {
             return node
         }
         let outputRoot = root[outputID]
-        nodes = LinearFusion.fuse(nodes, keeping: outputRoot)
+        nodes = LinearFusion.fuse(nodes, keeping: outputRoot, names: graph.names, store: store)
 
         let buffers = BufferAssignment(nodes: nodes, valueCount: graph.names.count, input: inputID, output: outputRoot)
         let width = { (id: Int) -> Int in
@@ -39,9 +41,17 @@ enum SessionPlanner {
             steps.append(Step(kind: .copy, inputs: [Step.inputSlot], output: Step.outputSlot,
                               inputWidth: inShape.width, outputWidth: outShape.width, nodeName: "", opType: "copy"))
         }
+        let sparse = sparseStep(steps, inputWidth: inShape.width)
+        // Shared sessions derive the sparse path's row-major weights now, so that they can be in the
+        // weight cache too; private ones on the first sparse run (most never have one).
+        var sparseWeights: WeightArray<Float>?
+        if store.isShared, let sparse, case .linear(let layer) = steps[sparse].kind {
+            sparseWeights = store.floats("sparse:\(graph.names[nodes[sparse].output])",
+                                         count: layer.k * layer.n) { layer.weights.unpacked() }
+        }
         return SessionPlan(steps: steps, slotWidths: buffers.slotWidths(width), inputName: graph.names[inputID],
                            outputName: graph.names[outputID], inputWidth: inShape.width, outputWidth: outShape.width,
-                           sparseStep: sparseStep(steps, inputWidth: inShape.width))
+                           sparseStep: sparse, sparseWeights: sparseWeights)
     }
 
     private static func selectInput(_ graph: LoadedGraph, _ name: String?) throws(ModelError) -> Int {

@@ -94,4 +94,7 @@ struct SessionPlan: Sendable {
     /// The step that is the only reader of the input, when it is a linear layer over whole
     /// input rows: `runSparse` runs it as a sparse GEMM instead of densifying.
     var sparseStep: Int?
+    /// That step's weights row-major k×n for `sparseGemm`, when derived at planning (shared
+    /// sessions); otherwise `runSparse` derives them into the workspace on first use.
+    var sparseWeights: WeightArray<Float>?
 }

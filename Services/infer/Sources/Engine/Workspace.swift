@@ -1,3 +1,5 @@
+import Kernels
+
 /// The buffers one session computes in: a slot per class of values (see `BufferAssignment`),
 /// each sized for `rows` items (one chunk), allocated once and reused by every run.
 ///
@@ -16,7 +18,7 @@ final class Workspace: @unchecked Sendable {
     private(set) var dense: UnsafeMutablePointer<Float>?
     private var denseCount = 0
     /// `runSparse` only: the first layer's weights unpacked row-major k×n for `sparseGemm`.
-    var sparseWeights: [Float]?
+    var sparseWeights: WeightArray<Float>?
 
     init(slotWidths: [Int], rows: Int) {
         self.rows = rows

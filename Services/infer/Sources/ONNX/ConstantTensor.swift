@@ -1,11 +1,17 @@
+import Glibc
+
 /// A fully known tensor: an initializer, a `Constant` node's value, or a folded subgraph.
 ///
 /// Numbers are kept in one of three storages: floating types as `Float`, whole-number types as
-/// `Int64`, strings as `String`. `init(_:)` checks every size in the TensorProto against the
-/// element count its dims imply, so a hostile file cannot make it read or allocate past its data.
+/// `Int64`, strings as `String`; large float32 `raw_data` stays in the model file's bytes as a
+/// view (`RawFloats`), decoded only when used. `init(_:bytes:)` checks every size in the
+/// TensorProto against the element count its dims imply, so a hostile file cannot make it read
+/// or allocate past its data.
 struct ConstantTensor: Sendable, Equatable {
     enum Storage: Sendable, Equatable {
         case float([Float])
+        /// float32 values read in place from the model file (large initializers).
+        case floatView(RawFloats)
         case int64([Int64])
         case string([String])
     }
@@ -26,6 +32,7 @@ struct ConstantTensor: Sendable, Equatable {
     var count: Int {
         switch storage {
         case .float(let v): v.count
+        case .floatView(let v): v.count
         case .int64(let v): v.count
         case .string(let v): v.count
         }
@@ -37,8 +44,19 @@ struct ConstantTensor: Sendable, Equatable {
     var floats: [Float]? {
         switch storage {
         case .float(let v): v
+        case .floatView(let v): v.decoded()
         case .int64(let v): v.map { Float($0) }
         case .string: nil
+        }
+    }
+
+    /// Calls `body` with the values as Float, in place when they are float32 in memory (no copy
+    /// of a large initializer), else converted; nil for strings.
+    func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R? {
+        switch storage {
+        case .float(let v): v.withUnsafeBufferPointer(body)
+        case .floatView(let v): v.withFloats(body)
+        case .int64, .string: floats.map { $0.withUnsafeBufferPointer(body) }
         }
     }
 
@@ -46,6 +64,7 @@ struct ConstantTensor: Sendable, Equatable {
     var int64s: [Int64]? {
         switch storage {
         case .float(let v): v.map { $0.isFinite ? Int64(exactly: $0.rounded(.towardZero)) ?? 0 : 0 }
+        case .floatView(let v): v.decoded().map { $0.isFinite ? Int64(exactly: $0.rounded(.towardZero)) ?? 0 : 0 }
         case .int64(let v): v
         case .string: nil
         }
@@ -65,8 +84,9 @@ struct ConstantTensor: Sendable, Equatable {
 }
 
 extension ConstantTensor {
-    /// Decodes a TensorProto's data (raw_data or the typed field) into checked storage.
-    init(_ proto: TensorProto) throws(ModelError) {
+    /// Decodes a TensorProto's data (raw_data or the typed field) into checked storage; large
+    /// float32 raw_data becomes a view into `bytes`, the model file the proto was decoded from.
+    init(_ proto: TensorProto, bytes: ModelBytes) throws(ModelError) {
         let label = proto.name.isEmpty ? "a tensor attribute" : "tensor '\(proto.name)'"
         if proto.hasExternalData || proto.dataLocation == 1 {
             throw ModelError(.unsupported, "\(label) keeps its data in an external file, which is not supported; "
@@ -80,19 +100,27 @@ extension ConstantTensor {
             throw ModelError(.malformed, "\(label) has invalid dims \(proto.dims)")
         }
         let type = ElementType(code: proto.dataType)
-        let storage = try ConstantTensor.decodeStorage(proto, type: type, count: count, label: label)
+        let storage = try ConstantTensor.decodeStorage(proto, bytes: bytes, type: type, count: count, label: label)
         self.init(dims: dims, elementType: type, storage: storage)
     }
 
-    private static func decodeStorage(_ proto: TensorProto, type: ElementType, count: Int,
+    /// float32 raw_data of at least this many bytes is kept as a view rather than decoded.
+    static let viewBytes = 4096
+
+    private static func decodeStorage(_ proto: TensorProto, bytes: ModelBytes, type: ElementType, count: Int,
                                       label: String) throws(ModelError) -> Storage {
         func sizeError(_ got: Int, _ field: String) -> ModelError {
             ModelError(.malformed, "\(label) has \(got) values in \(field), but its dims \(proto.dims) need \(count)")
         }
-        if let raw = proto.rawData {
+        if let range = proto.rawData {
             guard let size = rawSize(type) else { throw unsupportedType(type, label) }
-            guard raw.count == count * size else { throw sizeError(raw.count / max(size, 1), "raw_data") }
-            return raw.withUnsafeBytes { decodeRaw($0, type: type, count: count) }
+            guard range.count == count * size else { throw sizeError(range.count / max(size, 1), "raw_data") }
+            // The range came from the reader, which checked it against the buffer.
+            precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "raw_data outside the model bytes")
+            if type == .float && range.count >= viewBytes {
+                return .floatView(RawFloats(bytes: bytes, offset: range.lowerBound, count: count))
+            }
+            return decodeRaw(UnsafeRawBufferPointer(rebasing: bytes.buffer[range]), type: type, count: count)
         }
         switch type {
         case .float:
@@ -152,5 +180,38 @@ extension ConstantTensor {
         case .int8: return ints(Int8.self)
         default: return ints(UInt8.self)  // uint8, bool
         }
+    }
+}
+
+/// float32 little-endian values inside a model file's bytes, read in place: a large initializer
+/// costs no private memory, and its pages are read only when something uses it (packing, once,
+/// when the packed weights are not in the weight cache).
+struct RawFloats: Sendable, Equatable {
+    let bytes: ModelBytes
+    /// Byte offset of the first value in `bytes`.
+    let offset: Int
+    let count: Int
+
+    /// A copy as [Float].
+    func decoded() -> [Float] {
+        let raw = bytes.base + offset
+        return (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+    }
+
+    /// Calls `body` with the values in place when they are aligned for Float on a little-endian
+    /// machine (raw_data lands at any offset of the file), otherwise with a decoded copy.
+    func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R {
+        let raw = bytes.base + offset
+        #if _endian(little)
+        if UInt(bitPattern: raw) % UInt(MemoryLayout<Float>.alignment) == 0 {
+            // Read-only memory holding nothing but these floats' bytes.
+            return body(UnsafeBufferPointer(start: raw.bindMemory(to: Float.self, capacity: count), count: count))
+        }
+        #endif
+        return decoded().withUnsafeBufferPointer(body)
+    }
+
+    static func == (a: RawFloats, b: RawFloats) -> Bool {
+        a.count == b.count && memcmp(a.bytes.base + a.offset, b.bytes.base + b.offset, 4 * a.count) == 0
     }
 }

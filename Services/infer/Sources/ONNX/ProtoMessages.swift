@@ -72,7 +72,8 @@ struct TensorProto: Sendable {
     var doubleData: [Double] = []
     var uint64Data: [UInt64] = []
     var stringData: [[UInt8]] = []
-    var rawData: [UInt8]?
+    /// Where raw_data lies in the decoded bytes (absolute offsets), not a copy of it.
+    var rawData: Range<Int>?
     var hasExternalData = false
     var dataLocation: Int32 = 0
     var hasSegment = false

@@ -29,6 +29,14 @@ extension ProtoReader {
         return Array(try readLengthDelimited())
     }
 
+    /// Where a bytes field lies in the whole input (absolute offsets), without copying it.
+    mutating func byteRange(_ key: FieldKey) throws(ModelError) -> Range<Int> {
+        try expect(key, .lengthDelimited)
+        let payload = try readLengthDelimited()
+        let end = base + position
+        return (end - payload.count)..<end
+    }
+
     /// A UTF-8 string; invalid sequences become U+FFFD rather than failing.
     mutating func string(_ key: FieldKey) throws(ModelError) -> String {
         try expect(key, .lengthDelimited)

@@ -15,7 +15,7 @@ extension TensorProto {
             case 6: stringData.append(try reader.byteArray(key))
             case 7: try reader.appendInt64s(key, to: &int64Data)
             case 8: name = try reader.string(key)
-            case 9: rawData = try reader.byteArray(key)
+            case 9: rawData = try reader.byteRange(key)
             case 10: try reader.appendDoubles(key, to: &doubleData)
             case 11: try reader.appendVarints(key, to: &uint64Data)
             case 13:

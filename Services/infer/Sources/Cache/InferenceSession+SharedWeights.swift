@@ -1,0 +1,126 @@
+import Glibc
+import Kernels
+
+/// Sessions whose weights are loaded once per machine: the model file is mapped read-only and
+/// shared, and everything large derived from it lives in a weight cache file that every process
+/// maps read-only and shared (`WeightCacheFile`). Four replicas of a 100 MB model then hold one
+/// copy of the weights in the page cache, not four.
+///
+/// Concurrency: replicas starting together race for `<cache>.lock` (flock). The winner checks
+/// the cache again, builds it (in private memory), writes and renames it into place, then maps
+/// it like everyone else and drops its private copy; the others wait on the lock and then find
+/// the complete file. A builder that dies releases the lock with its descriptor; its temporary
+/// file never becomes the cache. A file that is truncated, of another format version or for
+/// another version of the model file is rebuilt over (by rename, so processes still mapping
+/// the old one keep reading it unchanged).
+extension InferenceSession {
+    /// Loads the model at `modelPath` and plans a session whose derived weights (packed GEMM
+    /// panels, folded BatchNorm weights, tree node arrays, sparse-path weights) are mapped from
+    /// a cache file in `cacheDirectory`, built by the first process that needs it.
+    ///
+    /// Results are bit-identical to `InferenceSession(model: OnnxModel.load(path:) …)`. When the
+    /// cache cannot be used (a read-only directory, a full disk) the session keeps its weights
+    /// privately, as that initializer does; `sharesWeights` tells which.
+    ///
+    /// - Parameters:
+    ///   - cacheDirectory: an existing directory owned by the user (the pipeline's run directory).
+    ///   - input, output, maxBatch: as for `init(model:input:output:maxBatch:)`.
+    /// - Throws: `ModelError`, as `OnnxModel.load(path:)` and `init(model:input:output:maxBatch:)` do.
+    /// - Important: the model file must be replaced (renamed over), not rewritten in place, while
+    ///   sessions use it.
+    public init(modelPath: String, input: String? = nil, output: String? = nil, maxBatch: Int = 4096,
+                cacheDirectory: String) throws(ModelError) {
+        let bytes: ModelBytes
+        do throws(ModelError) {
+            bytes = try ModelBytes(mapping: modelPath)
+        } catch {
+            throw error.inFile(modelPath)
+        }
+        guard let identity = bytes.identity else { preconditionFailure("a mapped model has an identity") }
+        let key = Self.cacheKey(identity, input: input, output: output)
+        let path = cacheDirectory + "/" + Self.cacheFileName(modelPath: modelPath, input: input, output: output)
+        let make = { (bytes: ModelBytes, store: WeightStore) throws(ModelError) -> InferenceSession in
+            let model = try OnnxModel.load(bytes, name: modelPath, store: store)
+            return try InferenceSession(model: model, input: input, output: output, maxBatch: maxBatch)
+        }
+        if let file = WeightCacheFile.open(path, key: key) {
+            self = try make(bytes, WeightStore(.replay(file)))
+            return
+        }
+        let lock = WeightCacheFile.lock(path)
+        defer { lock.map(WeightCacheFile.unlock) }
+        if lock != nil, let file = WeightCacheFile.open(path, key: key) {
+            // Another process built it while this one waited for the lock.
+            self = try make(bytes, WeightStore(.replay(file)))
+            return
+        }
+        do {
+            let recorder = WeightStore(.record)
+            let built = try make(bytes, recorder)
+            // Publish only what was derived from the file as it still is, and only under the lock.
+            guard lock != nil, FileIdentity.current(modelPath) == identity, let records = recorder.records,
+                  WeightCacheFile.write(records, key: key, to: path) else {
+                self = built
+                return
+            }
+        }
+        // Map what was just written, like every other process, and let the private copy go.
+        // The model file is mapped afresh too: the pages the build read go with the old mapping.
+        let fresh: ModelBytes
+        do throws(ModelError) {
+            fresh = try ModelBytes(mapping: modelPath)
+        } catch {
+            throw error.inFile(modelPath)
+        }
+        guard fresh.identity == identity, let file = WeightCacheFile.open(path, key: key) else {
+            self = try make(fresh, WeightStore(.build))
+            return
+        }
+        self = try make(fresh, WeightStore(.replay(file)))
+    }
+
+    /// True when every weight array this session reads is borrowed from a mapped cache file
+    /// (none is private to this process).
+    public var sharesWeights: Bool { weightBuffers.allSatisfy(\.isBorrowed) }
+
+    /// The buffers holding the weights the plan reads.
+    private var weightBuffers: [WeightBuffer] {
+        var buffers: [WeightBuffer] = plan.sparseWeights.map { [$0.buffer] } ?? []
+        for step in plan.steps {
+            switch step.kind {
+            case .linear(let layer): buffers.append(layer.weights.panels.buffer)
+            case .treeScores(let scores): buffers += scores.forest.flattened.buffers
+            default: break
+            }
+        }
+        return buffers
+    }
+
+    /// Maps in every page of the shared weights the plan reads, so that the first batch does not
+    /// stall on page faults (a 100 MB model is 25k pages); a process that will score calls it
+    /// before it says it is ready. Pages of arrays the plan does not read (weights superseded
+    /// by folding) stay unmapped. Does nothing for private weights (they are resident).
+    public func prefaultWeights() {
+        for buffer in weightBuffers where buffer.isBorrowed { buffer.prefault() }
+    }
+
+    /// What a cache file must be for: the model file's identity (device, inode, size, times)
+    /// and the session options. Cheap: no byte of the model is read. A content hash would
+    /// read all 100 MB in every replica at every start, which is what the cache avoids; the
+    /// identity changes whenever the file is replaced or written (see `FileIdentity`).
+    static func cacheKey(_ identity: FileIdentity, input: String?, output: String?) -> String {
+        "pipeline weight cache v\(WeightCacheFile.version)\nmodel \(identity.text)\n"
+            + "input \(input.map { "=\($0)" } ?? "default")\noutput \(output.map { "=\($0)" } ?? "default")\n"
+    }
+
+    /// One file per model path and options (a new version of the model replaces it, so caches
+    /// do not pile up): `infer-weights-<FNV-1a 64 of path and options>.cache`.
+    static func cacheFileName(modelPath: String, input: String?, output: String?) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(modelPath)\0\(input ?? "\u{1}")\0\(output ?? "\u{1}")".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "infer-weights-" + String(repeating: "0", count: 16 - hex.count) + hex + ".cache"
+    }
+}
