@@ -139,6 +139,19 @@ public struct RunDirectory: Sendable {
         remove(in: logDirectory, suffix: ".log", type: S_IFREG)
     }
 
+    /// Removes the infer stage's weight caches (`infer-weights-*`), at the end of a run.
+    public func removeWeightCaches() {
+        guard let dir = opendir(path) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let full = "\(path)/\(name)"
+            if name.hasPrefix("infer-weights-"), let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == S_IFREG {
+                try? Sys.unlink(full)
+            }
+        }
+    }
+
     private func remove(in directory: String, suffix: String, type: mode_t) {
         guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }

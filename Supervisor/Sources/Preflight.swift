@@ -24,14 +24,22 @@ enum Preflight {
         }
     }
 
-    static func check(_ config: PipelineConfig) throws(PipelineError) -> Report {
+    /// - Parameter cacheDirectory: the run directory: the weights derived from the model are
+    ///   built there once, for every infer replica to map (nil: checked privately, as `check` does).
+    static func check(_ config: PipelineConfig, cacheDirectory: String? = nil) throws(PipelineError) -> Report {
         let width = FeaturizeProcessor.width(of: config)
         let model: OnnxModel
         let session: InferenceSession
         do {
-            model = try OnnxModel.load(path: config.model.path)
-            session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
-                                           maxBatch: 1)
+            if let cacheDirectory {
+                session = try InferenceSession(modelPath: config.model.path, input: config.model.input,
+                                               output: config.model.output, maxBatch: 1, cacheDirectory: cacheDirectory)
+                model = session.model
+            } else {
+                model = try OnnxModel.load(path: config.model.path)
+                session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
+                                               maxBatch: 1)
+            }
         } catch {
             throw PipelineError(.model, "model \(config.model.path): \(error)")
         }

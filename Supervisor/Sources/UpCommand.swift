@@ -14,7 +14,6 @@ enum UpCommand {
             spec.replicas = n
             config.stages[stage] = spec
         }
-        let report = try Preflight.check(config)
         let binaries = try StageBinaries()
 
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
@@ -33,6 +32,11 @@ enum UpCommand {
             throw PipelineError(.environment, "\(error)")
         }
         runDir.removeStale()
+        // The model is checked once the run directory is ours: its weights are prepared there
+        // once, for every infer replica to map. That cache is as large as the model and the run
+        // directory is often a tmpfs (RAM): it lives as long as the run.
+        defer { runDir.removeWeightCaches() }
+        let report = try Preflight.check(config, cacheDirectory: runDir.path)
 
         let cookie: String
         do {

@@ -26,8 +26,11 @@ import Testing
         // the weight cache (one builds it, the others wait and map it); then one replica maps it.
         let four = try measure(ws, cfg, input: input, replicas: 4)
         let one = try measure(ws, cfg, input: input, replicas: 1)
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []
-        #expect(files.filter { $0.hasSuffix(".cache") }.count == 1 && !files.contains { $0.contains(".tmp.") }, "\(files)")
+        for files in [four.files, one.files] {
+            #expect(files.filter { $0.hasSuffix(".cache") }.count == 1 && !files.contains { $0.contains(".tmp.") }, "\(files)")
+        }
+        let after = (try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []
+        #expect(!after.contains { $0.hasSuffix(".cache") }, "the cache lives as long as the run: \(after)")
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
         print("shared weights: model \(mb(modelBytes)); infer=1: RSS \(mb(one.rss)) PSS \(mb(one.pss)); "
             + "infer=4: RSS \(mb(four.rss)) PSS \(mb(four.pss)) (per replica RSS \(four.perReplicaRSS.map(mb)))")
@@ -47,6 +50,8 @@ import Testing
         var rss: Int
         var pss: Int
         var perReplicaRSS: [Int]
+        /// The run directory's files while the run was idle.
+        var files: [String]
     }
 
     /// Runs `pipeline up --scale infer=N`, waits for every output line, reads the replicas'
@@ -62,10 +67,11 @@ import Testing
         #expect(run.waitForLines(lines, seconds: 120) == lines, "\(run.stderrText)")
         let pids = replicaPids(ws.runDir, "infer")
         let memory = pids.map { Self.rollup($0) }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []
         let done = run.finish(seconds: 60)
         #expect(done.status == 0, "\(done.err)")
         return Measured(output: done.out, rss: memory.reduce(0) { $0 + $1.rss }, pss: memory.reduce(0) { $0 + $1.pss },
-                        perReplicaRSS: memory.map(\.rss))
+                        perReplicaRSS: memory.map(\.rss), files: files)
     }
 
     /// Whether `replicas` infer replicas have logged that they are ready (no process is spawned
