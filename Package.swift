@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["IngestStage", "Messages", "Config"],
                     swiftSettings: native),
         .testTarget(name: "FeaturizeTests", dependencies: ["FeaturizeStage", "Messages", "Config"],
-                    swiftSettings: native),
+                    resources: [.copy("Vectors")], swiftSettings: native),
         .testTarget(name: "InferTests", dependencies: ["InferStage", "Messages", "Config", "Kernels"],
                     resources: [.copy("Fixtures")], swiftSettings: native),
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],

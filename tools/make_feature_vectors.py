@@ -5,10 +5,10 @@
 
 - SklearnVectors.swift: numeric kinds, hash and onehot; expected floats as float32 bit patterns,
   compared bit for bit.
-- SklearnTextVectors.swift: text_hash (HashingVectorizer) and tfidf (TfidfVectorizer) over an
+- Vectors/sklearn_text.json: text_hash (HashingVectorizer) and tfidf (TfidfVectorizer) over an
   awkward corpus (Unicode letters and digits, underscores, punctuation only, emoji, empty and
   white-space-only documents, a very long document), as CSR arrays; values as float64 bit patterns.
-- PythonUnicodeTables.swift: this Python's `\w`, assigned code points, `str.lower()` and
+- Vectors/python_unicode.json: this Python's `\w`, assigned code points, `str.lower()` and
   Final_Sigma context classes for every code point, to measure the Swift side against.
 
 The inputs are fixed (seeded), so re-running the script gives the same files.
@@ -570,10 +570,11 @@ def dump_wrapped(value, width=120):
 
 
 def raw_string_file(name, doc, payload):
+    """A JSON vector file for Tests/FeaturizeTests/Vectors/ (`name` and `doc` say what it holds,
+    in the script; the file itself is plain JSON, read with Bundle.module)."""
     body = dump_wrapped(payload)
-    assert '"###' not in body
     json.loads(body)
-    return (header() + "\n/// " + doc + "\nenum %s {\n    static let json = ###\"\"\"\n%s\n\"\"\"###\n}\n" % (name, body))
+    return body + "\n"
 
 
 def main():
@@ -582,16 +583,17 @@ def main():
                                                                     "FeaturizeTests")
     files = {"SklearnVectors.swift": numeric_vectors()}
     docs = text_corpus()
-    files["SklearnTextVectors.swift"] = raw_string_file(
+    files["Vectors/sklearn_text.json"] = raw_string_file(
         "SklearnTextVectors",
         "HashingVectorizer and TfidfVectorizer outputs: {docs, cases: [{kind, name, params, indptr, indices, data}]};\n"
         "/// floats as float64 bit patterns in hex.",
         {"docs": docs, "cases": text_hash_cases(docs) + tfidf_cases(docs)})
-    files["PythonUnicodeTables.swift"] = raw_string_file(
+    files["Vectors/python_unicode.json"] = raw_string_file(
         "PythonUnicodeTables",
         "Python's `\\w`, `\\s`, assigned code points (inclusive ranges), `str.lower()` of each code point that\n"
         "/// changes ([code point, lowered...]) and the Final_Sigma context classes (inclusive ranges).",
         unicode_tables())
+    os.makedirs(os.path.join(out_dir, "Vectors"), exist_ok=True)
     for name, text in files.items():
         with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
             f.write(text)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The Unicode behaviour of the text kinds measured against the Python that made the vectors
-/// (PythonUnicodeTables.swift), over every code point: `\w`, `\s`, `str.lower()` and the
+/// (Vectors/python_unicode.json), over every code point: `\w`, `\s`, `str.lower()` and the
 /// Final_Sigma context. The Swift standard library's Unicode data is newer than Python 3.11's
 /// (14.0), so code points Python considers unassigned may differ; everything else must agree,
 /// except the two known Final_Sigma scalars listed below.
@@ -20,7 +20,7 @@ import Testing
     }
 
     static let tables: Tables = {
-        let root = try! JSONSerialization.jsonObject(with: Data(PythonUnicodeTables.json.utf8)) as! [String: Any]
+        let root = try! JSONSerialization.jsonObject(with: VectorFile.data("python_unicode.json")) as! [String: Any]
         func ranges(_ key: String) -> [ClosedRange<UInt32>] {
             (root[key] as! [[Int]]).map { UInt32($0[0])...UInt32($0[1]) }
         }

@@ -5,7 +5,7 @@ import Messages
 import Testing
 
 /// `text_hash` and `tfidf` against HashingVectorizer and TfidfVectorizer on an awkward corpus
-/// (SklearnTextVectors.swift, made by tools/make_feature_vectors.py): the CSR arrays must be the
+/// (Vectors/sklearn_text.json, made by tools/make_feature_vectors.py): the CSR arrays must be the
 /// same (row pointers, column indices, stored entries — a cancelled hashed column included) and
 /// every value the same Float32 as scikit-learn's float64 rounded once (so within 1e-6).
 @Suite struct TextParityTests {
@@ -19,7 +19,7 @@ import Testing
     }
 
     static let vectors: (docs: [String], cases: [Case]) = {
-        let root = try! JSONSerialization.jsonObject(with: Data(SklearnTextVectors.json.utf8)) as! [String: Any]
+        let root = try! JSONSerialization.jsonObject(with: VectorFile.data("sklearn_text.json")) as! [String: Any]
         let docs = root["docs"] as! [String]
         let cases = (root["cases"] as! [[String: Any]]).map { c -> Case in
             let p = c["params"] as! [String: Any]
