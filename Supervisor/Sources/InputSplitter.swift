@@ -1,5 +1,6 @@
 import Config
 import Glibc
+import IngestStage
 import Messages
 
 /// One batch of whole input records, cut from stdin by `InputSplitter`.
@@ -18,8 +19,9 @@ struct CutBatch {
 
 /// Cuts raw input bytes into batches of whole records, the way ingest will parse them.
 ///
-/// Records: JSON lines end at "\n"; CSV records end at "\n" outside double quotes (a quoted
-/// field may span lines; `""` inside quotes toggles twice, so counting quotes is exact).
+/// Records: JSON lines end at "\n"; CSV records end where ingest's `RecordSplitter` ends them
+/// (at "\n" outside a quoted field; a quote that does not start a field opens nothing). The two
+/// must agree, or a batch's record count does not match what ingest finds in it.
 /// Lines holding only spaces, tabs and "\r" are not records in either format. In CSV the first
 /// record is the header, kept apart and sent with every batch. A record longer than the
 /// limit is never buffered whole: it is skipped to its end and reported as LINE_TOO_LONG.
@@ -39,7 +41,8 @@ final class InputSplitter {
     private var recordStartLine: UInt64 = 1
     private var scanPos = 0
     private var line: UInt64 = 1
-    private var inQuotes = false
+    /// CSV record boundaries, by ingest's rule (its quote state carries over between appends).
+    private var csvRecords: RecordSplitter
     private var batchRecords = 0
     private var rejects: [Reject] = []
     /// Skipping a too-long record until its end.
@@ -53,6 +56,7 @@ final class InputSplitter {
         self.batchRows = batchRows
         self.maxRecordBytes = maxRecordBytes
         self.header = header
+        csvRecords = RecordSplitter(format: format)
     }
 
     /// Bytes held that are not yet in a cut batch.
@@ -136,21 +140,13 @@ final class InputSplitter {
                 scanPos = i + 1
                 return i
             }
-            while i < count {
-                let b = p[i]
-                if b == UInt8(ascii: "\"") {
-                    inQuotes.toggle()
-                } else if b == 10 {
-                    line += 1
-                    if !inQuotes {
-                        scanPos = i + 1
-                        return i
-                    }
-                }
-                i += 1
+            guard let record = csvRecords.next(in: UnsafeRawBufferPointer(p), from: i) else {
+                scanPos = count
+                return nil
             }
-            scanPos = count
-            return nil
+            line += 1 + UInt64(record.innerLineBreaks)
+            scanPos = record.end
+            return record.end - 1
         }
     }
 
