@@ -80,6 +80,8 @@ final class InputSplitter {
             skipping = false
         } else if recordStart < buffer.count {
             if !isBlank(recordStart, buffer.count) {
+                // No line end, but the record still ends its lines: `line` is the next one.
+                line += 1 + UInt64(csvRecords.finish(at: buffer.count)?.innerLineBreaks ?? 0)
                 completeRecord(end: buffer.count)
             }
             recordStart = buffer.count

@@ -18,6 +18,16 @@ import Testing
         0x32, 0x0A, 0xCF, 0xD3, 0xDD, 0xDD, 0xCB, 0xCA, 0xF5, 0xF5, 0x22, 0x34, 0x0A, 0x35, 0x22, 0x0A,
     ]
 
+    /// crash-32d5b01c9ef1de8e943f9c859ac2529bd6b841f7: the last record ("4 newline 5"<BS>, a CSV
+    /// syntax error) spans lines 7-8 and has no line end. Its batch said its last line was 6, so a
+    /// reject on line 7 fell outside the batch (the "last committed line" of a failed run was off).
+    static let lastRecordWithoutLineEnd: [UInt8] = [
+        0x01, 0x05, 0x69, 0x64, 0x2C, 0x61, 0x6D, 0x6F, 0x75, 0x6E, 0x74, 0x0A, 0x30, 0x4F, 0x70, 0x74,
+        0x69, 0x6F, 0x6E, 0x61, 0x6C, 0x2C, 0x32, 0x0A, 0x33, 0x2C, 0x01, 0x6D, 0x64, 0x69, 0x61, 0x05,
+        0x2C, 0x6F, 0x75, 0x6E, 0x74, 0x0A, 0x31, 0x2C, 0x32, 0x0A, 0x33, 0x2C, 0x22, 0x22, 0x34, 0x35,
+        0x0A, 0x0A, 0x22, 0x34, 0x0A, 0x35, 0x22, 0x08,
+    ]
+
     static func cuts(_ stdin: [UInt8], format: InputFormat = .csv, batchRows: Int = 1) -> [CutBatch] {
         let splitter = InputSplitter(format: format, batchRows: batchRows, maxRecordBytes: 1 << 20)
         stdin.withUnsafeBytes { splitter.append($0) }
@@ -56,5 +66,19 @@ import Testing
         let cuts = Self.cuts(Array("h1,h2\na,b\"c\nd,e\n".utf8), batchRows: 10)
         #expect(cuts.map(\.recordCount) == [2])
         #expect(cuts.first.map { String(decoding: $0.body, as: UTF8.self) } == "a,b\"c\nd,e\n")
+    }
+
+    @Test func lastRecordWithoutLineEndEndsItsBatchOnItsLastLine() throws {
+        let stdin = Array(Self.lastRecordWithoutLineEnd.dropFirst(2))
+        let cuts = Self.cuts(stdin)
+        #expect(cuts.map(\.recordCount) == [1, 1, 1, 1, 1])
+        #expect(cuts.last?.lastLine == 8)
+        for cut in cuts { #expect(cut.firstLine <= cut.lastLine) }
+        var pipeline = try Self.fused(batchRows: 1)
+        let (_, rejects) = try stdin.withUnsafeBytes { try pipeline.run(input: $0) }
+        #expect(rejects.last?.line == 7)
+        #expect(rejects.last?.code == .csvSyntax)
+        // JSON lines too: a last line without "\n" is still a line.
+        #expect(Self.cuts(Array("{}\n{}".utf8), format: .jsonl, batchRows: 10).map(\.lastLine) == [2])
     }
 }
