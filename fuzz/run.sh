@@ -9,7 +9,8 @@
 #   fuzz/run.sh --merge TARGET           minimize the work corpus into fuzz/corpus/TARGET
 #
 # Targets: frames (Shared/Messages), csv and jsonl (the source's InputSplitter + ingest), onnx
-# (infer's ONNX reader, loader and session). Each harness is compiled with the module sources it
+# (infer's ONNX reader, loader and session, on model files) and graph (the same on models
+# written from the input's choices). Each harness is compiled with the module sources it
 # needs, module by module as Package.swift builds them, with -sanitize=fuzzer,address into
 # .build-fuzz/. It runs on .build-fuzz/corpus/TARGET, a copy of fuzz/corpus/TARGET that keeps
 # what libFuzzer adds (delete it to start over). Crashes land in .build-fuzz/artifacts/TARGET.
@@ -20,7 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/.build-fuzz"
 SWIFTC=${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}
-TARGETS=(frames csv jsonl onnx)
+TARGETS=(frames csv jsonl onnx graph)
 
 # -O: Swift keeps every safety check (bounds, overflow, preconditions) at -O, and ASan checks the
 # unsafe-pointer code either way; -O runs 3-5x more inputs per second than -Onone, and builds the
@@ -51,7 +52,7 @@ modules_of() {  # the modules a target links, dependencies last (static link ord
     case $1 in
         frames) echo Messages ;;
         csv|jsonl) echo IngestStage Config Messages ;;
-        onnx) echo InferStage Kernels Config Messages ;;
+        onnx|graph) echo InferStage Kernels Config Messages ;;
         *) die "unknown target '$1' (targets: ${TARGETS[*]})" ;;
     esac
 }
@@ -62,7 +63,8 @@ harness_of() {  # the files compiled into a target's own module
         frames) echo "$h/FuzzSupport.swift $h/frames.swift" ;;
         csv) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/csv.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
         jsonl) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/jsonl.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
-        onnx) echo "$h/FuzzSupport.swift $h/onnx.swift" ;;
+        onnx) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/onnx.swift" ;;
+        graph) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/graph.swift" ;;
     esac
 }
 
@@ -73,6 +75,7 @@ flags_of() {  # libFuzzer options per target
         csv) echo "${common[*]} -max_len=16384 -dict=$ROOT/fuzz/dict/csv.dict" ;;
         jsonl) echo "${common[*]} -max_len=16384 -dict=$ROOT/fuzz/dict/json.dict" ;;
         onnx) echo "${common[*]} -max_len=65536 -dict=$ROOT/fuzz/dict/onnx.dict" ;;
+        graph) echo "${common[*]} -max_len=4096" ;;
     esac
 }
 

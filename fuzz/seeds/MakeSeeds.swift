@@ -7,6 +7,7 @@
 //   csv/     examples/transactions.csv and hand-made edge cases, behind the two option bytes
 //   jsonl/   examples/transactions.jsonl, edge cases, and generator inputs (option bit 7)
 //   onnx/    the test fixtures' models and models/demo.onnx
+//   graph/   pseudo-random choices for the model generator
 
 import Glibc
 
@@ -14,7 +15,7 @@ import Glibc
 struct MakeSeeds {
     static func main() {
         let out = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "fuzz/corpus"
-        for t in ["frames", "csv", "jsonl", "onnx"] {
+        for t in ["frames", "csv", "jsonl", "onnx", "graph"] {
             mkdir("\(out)/\(t)", 0o755)
             clear("\(out)/\(t)")
         }
@@ -26,7 +27,8 @@ struct MakeSeeds {
         textSeeds(out + "/jsonl", example: "examples/transactions.jsonl", cases: jsonCases,
                   badUTF8: Array("{\"a\":2,\"ccc\":\"".utf8) + [0x80, 0x41, 0xE2, 0x82] + Array("\"}\n{\"a\":3,\"é\":\"".utf8)
                       + [0xC0, 0xAF] + Array("\"}\n".utf8))
-        generatorSeeds(out + "/jsonl")
+        generatorSeeds(out + "/jsonl", count: 6, first: { n in [0x80 | UInt8(n % 2) | (UInt8(n) << 2), UInt8(n)] })
+        generatorSeeds(out + "/graph", count: 8, first: { _ in [] })
         var models = ["models/demo.onnx"]
         for name in list("Tests/InferTests/Fixtures") where name.hasSuffix(".onnx") {
             models.append("Tests/InferTests/Fixtures/" + name)
@@ -208,11 +210,12 @@ struct MakeSeeds {
         }
     }
 
-    /// Inputs of the jsonl target's generator mode (option bit 7): the bytes are its choices.
-    static func generatorSeeds(_ dir: String) {
+    /// Inputs of the generators (the jsonl target with option bit 7, the graph target): the
+    /// bytes are their choices, so any bytes will do; these are pseudo-random.
+    static func generatorSeeds(_ dir: String, count: Int, first: (Int) -> [UInt8]) {
         var rng: UInt64 = 0x1234_5678
-        for n in 0..<6 {
-            var bytes: [UInt8] = [0x80 | UInt8(n % 2) | (UInt8(n) << 2), UInt8(n)]
+        for n in 0..<count {
+            var bytes = first(n)
             for _ in 0..<(64 + 96 * n) {
                 rng = rng &* 6364136223846793005 &+ 1442695040888963407
                 bytes.append(UInt8(truncatingIfNeeded: rng >> 33))
