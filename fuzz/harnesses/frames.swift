@@ -142,7 +142,9 @@ func handle(_ frame: Frame, sink: inout BatchSummary) throws(FrameError) {
         _ = try touch(v.envelope)
         touch(v.summary)
         consume(bytes: v.text)
-        // The sink adds every committed batch's summary to the run's.
+        // The sink adds every committed batch's summary to the run's: this one, and a second
+        // batch just like it (summaries of one run are all alike).
+        sink.merge(v.summary)
         sink.merge(v.summary)
         roundTrip(v, of: frame, OutputBatchView.decode) { v, out in
             OutputBatchView.encode(into: out, sequence: h.sequence, envelope: v.envelope, rows: Int(h.rowCount),
