@@ -2,9 +2,14 @@
 """Makes the ONNX test fixtures, the demo model and the demo data. Tooling only: the Swift
 product never runs Python.
 
-Run from the repository root (needs numpy, onnx, onnxruntime, scikit-learn, skl2onnx):
+Run from the repository root (needs numpy, onnx, onnxruntime, scikit-learn, skl2onnx, and for the
+tree and PyTorch fixtures xgboost, lightgbm, onnxmltools, torch and onnxscript; without torch the
+committed torch_* fixtures are kept):
 
     python3 tools/make_test_models.py
+
+Versions used for the committed files: onnx 1.23, onnxruntime 1.32, scikit-learn 1.9, skl2onnx 1.20,
+xgboost 3.2, lightgbm 4.7, onnxmltools 1.16, torch 2.15.
 
 It writes, deterministically (fixed seeds; re-running gives the same files):
 
@@ -30,6 +35,33 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
       mlp_sklearn_binary  skl2onnx MLPClassifier, 2 classes (Sigmoid, Sub, Concat)
       lr_strings      skl2onnx LogisticRegression with string class labels and ZipMap
       mlp_strings     skl2onnx MLPClassifier with string class labels, zipmap=False
+      sk_ridge, sk_linsvc_binary, sk_linsvc_multi, sk_mlp_regressor
+                      skl2onnx Ridge, LinearSVC (label + decision scores), MLPRegressor
+      sk_tree_clf, sk_tree_reg, sk_rf_clf, sk_rf_binary, sk_rf_reg, sk_gb_clf, sk_gb_binary, sk_gb_reg
+                      skl2onnx DecisionTree / RandomForest / GradientBoosting classifiers and
+                      regressors (TreeEnsembleClassifier/Regressor), some with ZipMap; the last 60
+                      input rows sit exactly on (or one float beside) thresholds the trees test
+      sk_pipeline     Pipeline(SimpleImputer, StandardScaler, MinMaxScaler, Normalizer, RandomForest):
+                      Imputer, Scaler, Mul, Add, Normalizer, TreeEnsembleClassifier; input with NaN
+      sk_pipeline_linear  Pipeline(SimpleImputer, StandardScaler, LogisticRegression)
+      sk_columns      Pipeline(ColumnTransformer(StandardScaler on 6 columns, OneHotEncoder on 2
+                      integer-valued float columns), GradientBoosting): ArrayFeatureExtractor,
+                      Gather, Scaler, Cast, OneHotEncoder, Concat, Reshape; unknown categories
+      xgb_binary, xgb_multi, xgb_reg, lgbm_binary, lgbm_multi, lgbm_reg, lgbm_categorical
+                      XGBoost / LightGBM through onnxmltools (BRANCH_LT / BRANCH_LEQ, base values,
+                      LOGISTIC / SOFTMAX, missing-value tracking), trained and run on data with
+                      NaN, plus threshold ties; lgbm_categorical has categorical splits (BRANCH_EQ)
+      tree_ops        hand-built TreeEnsembleRegressor / TreeEnsembleClassifier nodes: every node
+                      mode, missing tracking, SUM/AVERAGE/MIN/MAX, every post_transform, 0/1/2
+                      base values, and the two-class cases (weights for class 1 only, class 0
+                      only, positive only, both)
+      tree_ensemble5  hand-built TreeEnsemble (ai.onnx.ml opset 5) nodes
+      torch_mlp_opset17, torch_mlp_opset20, torch_mlp_gelu_tanh, torch_mlp_dynamo18,
+      torch_mlp_dynamo20, torch_mlp_3d
+                      torch.onnx.export of an MLP (Linear, BatchNorm1d, GELU, Dropout, ReLU, Tanh,
+                      Sigmoid, Softmax, LogSoftmax) with the TorchScript exporter (BatchNormalization
+                      kept; Gelu as Div/Erf/Add/Mul/Mul at opset 17, the Gelu op at 20) and the
+                      dynamo exporter (BatchNormalization folded by torch); a 3-D input (MatMul + Add)
   Tests/InferTests/Fixtures/unsupported_op.onnx   a Conv node (error test)
   Tests/InferTests/Fixtures/malformed.onnx        a truncated, corrupted model (error test)
   Tests/InferTests/Fixtures/undefined_input.onnx  a node reading a name nothing defines
@@ -311,6 +343,433 @@ def make_sklearn(rng):
     save_fixture("mlp_sklearn_binary", convert(mlp2.fit(x_train, y2), {"zipmap": False}), x)
 
 
+# ---------------------------------------------------------------- trees and pipelines
+
+def tree_thresholds(m):
+    """(feature, threshold) pairs of every branch of every tree-ensemble node in `m`."""
+    pairs = []
+    for node in m.graph.node:
+        if not node.op_type.startswith("TreeEnsemble"):
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        values = attrs.get("nodes_values")
+        if values is None and "nodes_values_as_tensor" in attrs:
+            values = numpy_helper.to_array(attrs["nodes_values_as_tensor"]).tolist()
+        for f, v, mode in zip(attrs["nodes_featureids"], values, attrs["nodes_modes"]):
+            if mode != b"LEAF":
+                pairs.append((f, np.float32(v)))
+    return pairs
+
+
+def awkward_rows(rng, x, m, nan_rows=0):
+    """x with its last rows made awkward: features set exactly to thresholds the model tests
+    (ties decide the branch), their float neighbours, and (nan_rows) NaN features."""
+    x = x.copy()
+    pairs = tree_thresholds(m)
+    n = len(x)
+    tie_rows = range(n - 60, n - 20)
+    for i in tie_rows:
+        for _ in range(4):
+            f, v = pairs[rng.integers(len(pairs))]
+            x[i, f] = v if i % 3 else np.nextafter(v, np.float32(np.inf) if i % 2 else np.float32(-np.inf))
+    for i in range(n - 20, n - 20 + nan_rows):
+        x[i, rng.choice(x.shape[1], size=rng.integers(1, 4), replace=False)] = np.nan
+    return x
+
+
+def make_sklearn_models(rng):
+    """scikit-learn estimators and pipelines through skl2onnx (ai.onnx.ml opset 1 and 3)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier,
+                                  RandomForestRegressor)
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, Normalizer, OneHotEncoder, StandardScaler
+    from sklearn.svm import LinearSVC
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    from skl2onnx import to_onnx
+
+    k = 8
+    x_train = rng.normal(size=(600, k)).astype(np.float32)
+    x = rng.normal(size=(ROWS, k)).astype(np.float32)
+    y2 = (x_train[:, 0] + 0.5 * x_train[:, 1] - x_train[:, 2] > 0).astype(np.int64)
+    y3 = np.digitize(x_train[:, 0] - x_train[:, 3] + 0.3 * x_train[:, 5], [-0.6, 0.6]).astype(np.int64)
+    yr = (x_train @ np.linspace(-1, 2, k) + np.sin(3 * x_train[:, 1])).astype(np.float32)
+
+    def convert(estimator, x_like, options=None, ml=1):
+        m = to_onnx(estimator, x_like[:1], options=options, target_opset={"": 13, "ai.onnx.ml": ml})
+        opsets = sorted(((o.domain, o.version) for o in m.opset_import))
+        del m.opset_import[:]
+        m.opset_import.extend(helper.make_opsetid(d, v) for d, v in opsets)
+        return m
+
+    def zipmap_input(m):
+        return [n for n in m.graph.node if n.op_type == "ZipMap"][0].input[0]
+
+    def save_zipmap(name, m, x_in):
+        save_fixture(name, m, x_in, extra_outputs={zipmap_input(m): lambda results: np.array(
+            [[row[c] for c in sorted(row)] for row in results[1]], dtype=np.float32)})
+
+    save_fixture("sk_ridge", convert(Ridge(alpha=0.5).fit(x_train, yr), x_train), x)
+    save_fixture("sk_linsvc_binary", convert(LinearSVC(random_state=0).fit(x_train, y2), x_train), x)
+    save_fixture("sk_linsvc_multi", convert(LinearSVC(random_state=0).fit(x_train, y3), x_train), x)
+    save_fixture("sk_mlp_regressor", convert(MLPRegressor(hidden_layer_sizes=(16, 8), max_iter=300, random_state=0)
+                                             .fit(x_train, yr), x_train), x)
+
+    trees = [
+        ("sk_tree_clf", DecisionTreeClassifier(max_depth=6, random_state=0).fit(x_train, y3), "zipmap"),
+        ("sk_tree_reg", DecisionTreeRegressor(max_depth=6, random_state=0).fit(x_train, yr), None),
+        ("sk_rf_clf", RandomForestClassifier(n_estimators=12, max_depth=6, random_state=0).fit(x_train, y3), "nozip"),
+        ("sk_rf_binary", RandomForestClassifier(n_estimators=12, max_depth=5, random_state=0).fit(x_train, y2), "zipmap"),
+        ("sk_rf_reg", RandomForestRegressor(n_estimators=12, max_depth=6, random_state=0).fit(x_train, yr), None),
+        ("sk_gb_clf", GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0).fit(x_train, y3), "nozip"),
+        ("sk_gb_binary", GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0).fit(x_train, y2), "zipmap"),
+        ("sk_gb_reg", GradientBoostingRegressor(n_estimators=20, max_depth=4, random_state=0).fit(x_train, yr), None),
+    ]
+    for name, estimator, zipmap in trees:
+        m = convert(estimator, x_train, {"zipmap": False} if zipmap == "nozip" else None)
+        x_in = awkward_rows(rng, x, m)
+        if zipmap == "zipmap":
+            save_zipmap(name, m, x_in)
+        else:
+            save_fixture(name, m, x_in)
+
+    # A fitted Pipeline: SimpleImputer (Imputer), StandardScaler (Scaler), MinMaxScaler (Mul, Add),
+    # Normalizer, then a random forest; the input has NaN for the imputer.
+    x_nan = x_train.copy()
+    x_nan[rng.random(x_nan.shape) < 0.05] = np.nan
+    pipe = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), MinMaxScaler(), Normalizer(),
+                         RandomForestClassifier(n_estimators=8, max_depth=5, random_state=0)).fit(x_nan, y3)
+    x_in = x.copy()
+    x_in[rng.random(x_in.shape) < 0.05] = np.nan
+    save_fixture("sk_pipeline", convert(pipe, x_nan, {"zipmap": False}), x_in)
+    from sklearn.linear_model import LogisticRegression
+    pipe = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression()).fit(x_nan, y3)
+    save_fixture("sk_pipeline_linear", convert(pipe, x_nan, {"zipmap": False}), x_in)
+
+    # A ColumnTransformer over one float tensor: StandardScaler on the numeric columns and
+    # OneHotEncoder(handle_unknown="ignore") on two integer-valued columns. skl2onnx emits
+    # ArrayFeatureExtractor, Gather, Scaler, Cast, OneHotEncoder, Concat and Reshape for it.
+    x_cat = x_train.copy()
+    x_cat[:, 6] = rng.integers(0, 3, size=len(x_cat))
+    x_cat[:, 7] = rng.integers(0, 5, size=len(x_cat))
+    ct = ColumnTransformer([("num", StandardScaler(), list(range(6))),
+                            ("cat", OneHotEncoder(handle_unknown="ignore"), [6, 7])])
+    pipe = make_pipeline(ct, GradientBoostingClassifier(n_estimators=10, max_depth=3, random_state=0)).fit(x_cat, y3)
+    x_in = x.copy()
+    x_in[:, 6] = rng.integers(-1, 4, size=len(x_in))  # -1 and 3: unknown categories
+    x_in[:, 7] = rng.integers(0, 6, size=len(x_in))   # 5: unknown
+    save_fixture("sk_columns", convert(pipe, x_cat, {"zipmap": False}), x_in)
+
+
+def make_boosters(rng):
+    """XGBoost and LightGBM through onnxmltools, trained on data with NaN (missing tracking)."""
+    import lightgbm
+    import xgboost
+    from onnxmltools import convert_lightgbm, convert_xgboost
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    k = 10
+    x_train = rng.normal(size=(800, k)).astype(np.float32)
+    x_train[rng.random(x_train.shape) < 0.08] = np.nan
+    filled = np.nan_to_num(x_train)
+    y2 = (filled[:, 0] + 0.5 * filled[:, 1] - filled[:, 2] + 0.8 * np.isnan(x_train[:, 3]) > 0).astype(np.int64)
+    y3 = np.digitize(filled[:, 0] - filled[:, 3] + 0.3 * filled[:, 5], [-0.6, 0.6]).astype(np.int64)
+    yr = (filled @ np.linspace(-1, 2, k) + np.sin(3 * filled[:, 1])).astype(np.float32)
+    x = rng.normal(size=(ROWS, k)).astype(np.float32)
+    types = [("input", FloatTensorType([None, k]))]
+
+    def stable(m, name):
+        m.graph.name = name  # onnxmltools names the graph with a random uuid
+        opsets = sorted(((o.domain, o.version) for o in m.opset_import))
+        del m.opset_import[:]
+        m.opset_import.extend(helper.make_opsetid(d, v) for d, v in opsets)
+        return m
+
+    xgb = dict(n_estimators=20, max_depth=4, learning_rate=0.3, n_jobs=1, random_state=0, tree_method="exact")
+    models = [
+        ("xgb_binary", convert_xgboost(xgboost.XGBClassifier(**xgb).fit(x_train, y2), initial_types=types, target_opset=15)),
+        ("xgb_multi", convert_xgboost(xgboost.XGBClassifier(**xgb).fit(x_train, y3), initial_types=types, target_opset=15)),
+        ("xgb_reg", convert_xgboost(xgboost.XGBRegressor(**xgb).fit(x_train, yr), initial_types=types, target_opset=15)),
+    ]
+    lgb = dict(n_estimators=20, num_leaves=15, learning_rate=0.2, n_jobs=1, random_state=0, deterministic=True,
+               verbose=-1)
+    models += [
+        ("lgbm_binary", convert_lightgbm(lightgbm.LGBMClassifier(**lgb).fit(x_train, y2), initial_types=types,
+                                         target_opset=15, zipmap=False)),
+        ("lgbm_multi", convert_lightgbm(lightgbm.LGBMClassifier(**lgb).fit(x_train, y3), initial_types=types,
+                                        target_opset=15, zipmap=False)),
+        ("lgbm_reg", convert_lightgbm(lightgbm.LGBMRegressor(**lgb).fit(x_train, yr), initial_types=types,
+                                      target_opset=15)),
+    ]
+    for name, m in models:
+        save_fixture(name, stable(m, name), awkward_rows(rng, x, m, nan_rows=20))
+
+    # LightGBM with categorical features: onnxmltools writes its category splits as BRANCH_EQ chains.
+    x_cat = x_train.copy()
+    x_cat[:, 8] = rng.integers(0, 12, size=len(x_cat))
+    x_cat[:, 9] = rng.integers(0, 5, size=len(x_cat))
+    y_cat = ((np.nan_to_num(x_cat[:, 0]) + 1.5 * np.isin(x_cat[:, 8], [1, 3, 7, 9]) - (x_cat[:, 9] == 2)) > 0.5)
+    clf = lightgbm.LGBMClassifier(min_data_per_group=5, cat_smooth=1, **lgb).fit(x_cat, y_cat.astype(np.int64),
+                                                                                 categorical_feature=[8, 9])
+    m = stable(convert_lightgbm(clf, initial_types=types, target_opset=15, zipmap=False), "lgbm_categorical")
+    x_in = x.copy()
+    x_in[:, 8] = rng.integers(-1, 14, size=len(x_in))  # -1, 12, 13: categories never seen
+    x_in[:, 9] = rng.integers(0, 5, size=len(x_in))
+    save_fixture("lgbm_categorical", m, awkward_rows(rng, x_in, m, nan_rows=20))
+
+
+def make_tree_ops(rng):
+    """Hand-built TreeEnsembleRegressor / TreeEnsembleClassifier / TreeEnsemble nodes covering
+    what the exporters leave out: every node mode, missing tracking, every aggregate function
+    and post_transform, base values, and onnxruntime's two-class special cases."""
+    k = 4
+    depth = 3
+
+    def random_tree(tree_id, outputs, modes, leaf_weights):
+        """A full tree of `depth`: node ids 0.. in breadth-first order."""
+        nodes = dict(treeids=[], nodeids=[], featureids=[], modes=[], values=[], truenodeids=[], falsenodeids=[],
+                     missing=[])
+        weights = []
+        count = 2 ** (depth + 1) - 1
+        for i in range(count):
+            nodes["treeids"].append(tree_id)
+            nodes["nodeids"].append(i)
+            if i < 2 ** depth - 1:
+                nodes["featureids"].append(int(rng.integers(k)))
+                nodes["modes"].append(modes[int(rng.integers(len(modes)))])
+                nodes["values"].append(float(np.float32(rng.choice([-0.5, 0.0, 0.25, 1.0]) if rng.random() < 0.5
+                                                         else rng.normal())))
+                nodes["truenodeids"].append(2 * i + 1)
+                nodes["falsenodeids"].append(2 * i + 2)
+                nodes["missing"].append(int(rng.random() < 0.5))
+            else:
+                nodes["featureids"].append(0)
+                nodes["modes"].append("LEAF")
+                nodes["values"].append(0.0)
+                nodes["truenodeids"].append(0)
+                nodes["falsenodeids"].append(0)
+                nodes["missing"].append(0)
+                weights += leaf_weights(tree_id, i, outputs)
+        return nodes, weights
+
+    def ensemble(n_trees, outputs, modes, leaf_weights):
+        nodes = None
+        weights = []
+        for t in range(n_trees):
+            tn, tw = random_tree(t, outputs, modes, leaf_weights)
+            nodes = tn if nodes is None else {key: nodes[key] + tn[key] for key in nodes}
+            weights += tw
+        return nodes, weights
+
+    def all_outputs(tree_id, node_id, outputs):
+        return [(tree_id, node_id, j, float(np.float32(rng.normal()))) for j in range(outputs)]
+
+    def one_output(cls):
+        return lambda tree_id, node_id, outputs: [(tree_id, node_id, cls, float(np.float32(rng.normal())))]
+
+    def positive(cls):
+        return lambda tree_id, node_id, outputs: [(tree_id, node_id, cls, float(np.float32(rng.uniform(0, 0.2))))]
+
+    all_modes = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"]
+    node_list, outs = [], []
+
+    def regressor(name, n_trees, targets, modes, aggregate="SUM", post="NONE", base=None, leaf=all_outputs):
+        nodes, weights = ensemble(n_trees, targets, modes, leaf)
+        attrs = dict(n_targets=targets, nodes_treeids=nodes["treeids"], nodes_nodeids=nodes["nodeids"],
+                     nodes_featureids=nodes["featureids"], nodes_modes=nodes["modes"], nodes_values=nodes["values"],
+                     nodes_truenodeids=nodes["truenodeids"], nodes_falsenodeids=nodes["falsenodeids"],
+                     nodes_missing_value_tracks_true=nodes["missing"], target_treeids=[w[0] for w in weights],
+                     target_nodeids=[w[1] for w in weights], target_ids=[w[2] for w in weights],
+                     target_weights=[w[3] for w in weights], aggregate_function=aggregate, post_transform=post)
+        if base is not None:
+            attrs["base_values"] = base
+        node_list.append(helper.make_node("TreeEnsembleRegressor", ["x"], [name], domain="ai.onnx.ml", name=name, **attrs))
+        outs.append(vi(name, TensorProto.FLOAT, [None, targets]))
+
+    def classifier(name, n_trees, classes, modes, post="NONE", base=None, leaf=all_outputs, labels=None):
+        nodes, weights = ensemble(n_trees, classes, modes, leaf)
+        attrs = dict(classlabels_int64s=labels or list(range(classes)), nodes_treeids=nodes["treeids"],
+                     nodes_nodeids=nodes["nodeids"], nodes_featureids=nodes["featureids"], nodes_modes=nodes["modes"],
+                     nodes_values=nodes["values"], nodes_truenodeids=nodes["truenodeids"],
+                     nodes_falsenodeids=nodes["falsenodeids"], nodes_missing_value_tracks_true=nodes["missing"],
+                     class_treeids=[w[0] for w in weights], class_nodeids=[w[1] for w in weights],
+                     class_ids=[w[2] for w in weights], class_weights=[w[3] for w in weights], post_transform=post)
+        if base is not None:
+            attrs["base_values"] = base
+        node_list.append(helper.make_node("TreeEnsembleClassifier", ["x"], [name + "_label", name], domain="ai.onnx.ml",
+                                          name=name, **attrs))
+        outs.extend([vi(name + "_label", TensorProto.INT64, [None]), vi(name, TensorProto.FLOAT, [None, classes])])
+
+    regressor("reg_modes", 5, 1, all_modes)
+    for mode in all_modes:
+        regressor("reg_" + mode.lower(), 3, 1, [mode])
+    for aggregate in ["SUM", "AVERAGE", "MIN", "MAX"]:
+        regressor("reg_" + aggregate.lower(), 4, 1, ["BRANCH_LEQ", "BRANCH_LT"], aggregate=aggregate, base=[0.5])
+        regressor("reg2_" + aggregate.lower(), 4, 2, ["BRANCH_LEQ"], aggregate=aggregate, base=[0.5, -1.0])
+    regressor("reg_sparse_min", 4, 2, ["BRANCH_LEQ"], aggregate="MIN", leaf=lambda t, n, o: one_output(t % 2)(t, n, o))
+    regressor("reg1_logistic", 3, 1, ["BRANCH_LEQ"], post="LOGISTIC", base=[0.3])  # onnxruntime ignores it
+    for aggregate in ["SUM", "AVERAGE", "MIN", "MAX"]:  # target 2 gets no leaf value, only a base value
+        regressor("reg_unreached_" + aggregate.lower(), 4, 3, ["BRANCH_LEQ"], aggregate=aggregate, base=[0.5, -1.0, 0.7],
+                  leaf=lambda t, n, o: one_output(t % 2)(t, n, o))
+    for post in ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"]:
+        regressor("reg3_" + post.lower(), 3, 3, ["BRANCH_LEQ", "BRANCH_GT"], post=post, base=[0.1, 0.2, 0.3])
+        classifier("clf3_" + post.lower(), 3, 3, ["BRANCH_LEQ", "BRANCH_GTE"], post=post, base=[0.1, -0.2, 0.3],
+                   labels=[7, 8, 9])
+        for nb in [0, 1, 2]:
+            base = [0.25, -0.5][:nb] if nb else None
+            classifier("bin_one_%s_%d" % (post.lower(), nb), 3, 2, ["BRANCH_LT"], post=post, base=base,
+                       leaf=one_output(1))
+            classifier("bin_zero_%s_%d" % (post.lower(), nb), 3, 2, ["BRANCH_LT"], post=post, base=base,
+                       leaf=one_output(0), labels=[4, 6])
+            classifier("bin_pos_%s_%d" % (post.lower(), nb), 3, 2, ["BRANCH_LEQ"], post=post, base=base,
+                       leaf=positive(1), labels=[4, 6])
+            classifier("bin_both_%s_%d" % (post.lower(), nb), 3, 2, ["BRANCH_LEQ"], post=post, base=base)
+    classifier("clf_sparse", 6, 4, ["BRANCH_LEQ"], leaf=lambda t, n, o: one_output(t % 3)(t, n, o))
+    # Two classes, values for both: onnxruntime's label is 1 when class 1's score is > 0, else 0
+    # (the numbers, not classlabels_int64s), and we reproduce it.
+    classifier("bin_both_labels", 3, 2, ["BRANCH_LEQ"], labels=[4, 6])
+    # Each leaf has a value for one random class: whether a class has a score depends on the row.
+    random_class = lambda t, n, o: one_output(int(rng.integers(o)))(t, n, o)
+    for nb in [0, 1, 2]:
+        classifier("bin_mixed_%d" % nb, 2, 2, ["BRANCH_LEQ"], post="LOGISTIC", base=[0.25, -0.5][:nb] if nb else None,
+                   leaf=random_class)
+    classifier("clf_mixed", 2, 4, ["BRANCH_LEQ"], post="SOFTMAX", leaf=random_class)
+    regressor("reg_mixed", 2, 3, ["BRANCH_LEQ"], base=[0.5, -1.0, 0.7], leaf=random_class)
+
+    x = rng.normal(size=(ROWS, k)).astype(np.float32)
+    m0 = model(node_list, [vi("x", TensorProto.FLOAT, [None, k])], outs, opset=OPSET_ML)
+    x = awkward_rows(rng, x, m0, nan_rows=20)
+    x[:8] = np.float32([-0.5, 0.0, 0.25, 1.0])[rng.integers(4, size=(8, k))]  # ties with the round thresholds
+    save_fixture("tree_ops", m0, x)
+
+    # TreeEnsemble (ai.onnx.ml opset 5): separate leaves, tensor attributes, integer enums.
+    nodes5 = []
+    outs5 = []
+    for index, (aggregate, post, targets) in enumerate([(1, 0, 1), (0, 0, 2), (2, 2, 2), (3, 1, 3), (1, 3, 2)]):
+        n_trees, feature, split, mode, true_id, true_leaf, false_id, false_leaf, missing = 3, [], [], [], [], [], [], [], []
+        leaf_target, leaf_weight, roots = [], [], []
+        for t in range(n_trees):
+            roots.append(len(feature))
+            base = len(feature)
+            for i in range(3):  # a root and two children, each child with two leaves
+                feature.append(int(rng.integers(k)))
+                split.append(np.float32(rng.normal()))
+                mode.append(int(rng.integers(6)))
+                missing.append(int(rng.random() < 0.5))
+                if i == 0:
+                    true_id.append(base + 1)
+                    false_id.append(base + 2)
+                    true_leaf.append(0)
+                    false_leaf.append(0)
+                else:
+                    true_id.append(len(leaf_target))
+                    false_id.append(len(leaf_target) + 1)
+                    true_leaf.append(1)
+                    false_leaf.append(1)
+                    for _ in range(2):
+                        leaf_target.append(int(rng.integers(targets)))
+                        leaf_weight.append(np.float32(rng.normal()))
+        name = "ensemble5_%d" % index
+        nodes5.append(helper.make_node(
+            "TreeEnsemble", ["x"], [name], domain="ai.onnx.ml", name=name, aggregate_function=aggregate,
+            post_transform=post, n_targets=targets, tree_roots=roots, nodes_featureids=feature,
+            nodes_splits=numpy_helper.from_array(np.array(split, dtype=np.float32)),
+            nodes_modes=numpy_helper.from_array(np.array(mode, dtype=np.uint8)), nodes_truenodeids=true_id,
+            nodes_trueleafs=true_leaf, nodes_falsenodeids=false_id, nodes_falseleafs=false_leaf,
+            nodes_missing_value_tracks_true=missing, leaf_targetids=leaf_target,
+            leaf_weights=numpy_helper.from_array(np.array(leaf_weight, dtype=np.float32))))
+        outs5.append(vi(name, TensorProto.FLOAT, [None, targets]))
+    m5 = model(nodes5, [vi("x", TensorProto.FLOAT, [None, k])], outs5,
+               opset=[helper.make_opsetid("", 21), helper.make_opsetid("ai.onnx.ml", 5)])
+    save_fixture("tree_ensemble5", m5, x)
+
+
+def make_torch(rng):
+    """PyTorch MLPs exported by torch.onnx.export: the TorchScript exporter (dynamo=False) at
+    opset 17 (Gelu as Div/Erf/Add/Mul/Mul, BatchNormalization kept) and 20 (Gelu op), and the
+    dynamo exporter at opset 18 (BatchNormalization folded into the Gemm) and 20; plus a 3-D
+    input, for which Linear becomes MatMul + Add."""
+    try:
+        import torch
+    except ImportError:
+        print("torch is not installed: keeping the committed torch_* fixtures")
+        return
+    import io
+    import warnings
+    warnings.filterwarnings("ignore")
+    torch.manual_seed(0)
+
+    class MLP(torch.nn.Module):
+        def __init__(self, k, hidden, classes, approximate="none"):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(k, hidden)
+            self.bn = torch.nn.BatchNorm1d(hidden)
+            self.fc2 = torch.nn.Linear(hidden, hidden)
+            self.fc3 = torch.nn.Linear(hidden, hidden)
+            self.out = torch.nn.Linear(hidden, classes)
+            self.drop = torch.nn.Dropout(0.2)
+            self.approximate = approximate
+
+        def forward(self, x):
+            h = torch.nn.functional.gelu(self.bn(self.fc1(x)), approximate=self.approximate)
+            h = self.drop(torch.relu(self.fc2(h)))
+            h = torch.sigmoid(torch.tanh(self.fc3(h)))
+            logits = self.out(h)
+            return torch.softmax(logits, dim=1), torch.log_softmax(logits, dim=-1)
+
+    k, hidden, classes = 12, 32, 5
+    x = rng.normal(size=(ROWS, k)).astype(np.float32)
+    net = MLP(k, hidden, classes)
+    net_tanh = MLP(k, hidden, classes, approximate="tanh")
+    for m in [net, net_tanh]:
+        m.train()
+        with torch.no_grad():  # running statistics that are not the identity
+            for _ in range(5):
+                m(torch.from_numpy(rng.normal(loc=0.3, scale=2.0, size=(64, k)).astype(np.float32)))
+        m.eval()
+
+    def export(module, example, name, opset, dynamo):
+        f = io.BytesIO()
+        kwargs = dict(input_names=["input"], output_names=["probabilities", "log_probabilities"], opset_version=opset,
+                      dynamo=dynamo)
+        if dynamo:
+            kwargs["dynamic_shapes"] = ({0: torch.export.Dim("batch")},)
+        else:
+            kwargs["dynamic_axes"] = {"input": {0: "batch"}}
+        torch.onnx.export(module, (example,), f, **kwargs)
+        m = onnx.load_from_string(f.getvalue())
+        m.producer_version = m.producer_version.split("+")[0]
+        # The dynamo exporter records stack traces (this file's path and line numbers) per node.
+        del m.metadata_props[:]
+        for node in m.graph.node:
+            del node.metadata_props[:]
+        for value in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output) + list(m.graph.initializer):
+            del value.metadata_props[:]
+        save_fixture(name, m, x if example.dim() == 2 else x3)
+
+    example = torch.from_numpy(x[:4])
+    export(net, example, "torch_mlp_opset17", 17, False)
+    export(net, example, "torch_mlp_opset20", 20, False)
+    export(net_tanh, example, "torch_mlp_gelu_tanh", 20, False)
+    export(net, example, "torch_mlp_dynamo18", 18, True)
+    export(net, example, "torch_mlp_dynamo20", 20, True)
+
+    class Seq(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(6, 16)
+            self.fc2 = torch.nn.Linear(16, 3)
+
+        def forward(self, x):
+            return torch.log_softmax(self.fc2(torch.nn.functional.gelu(self.fc1(x))), dim=-1), torch.sigmoid(self.fc2(x.new_zeros(1) + self.fc1(x)))
+
+    x3 = rng.normal(size=(ROWS, 2, 6)).astype(np.float32)
+    export(Seq().eval(), torch.from_numpy(x3[:4]), "torch_mlp_3d", 17, False)
+
+
 # ---------------------------------------------------------------- error fixtures
 
 def make_error_fixtures(rng):
@@ -442,6 +901,10 @@ def main():
     make_ml_ops(rng)
     make_sklearn(rng)
     make_error_fixtures(rng)
+    make_sklearn_models(np.random.default_rng(101))
+    make_boosters(np.random.default_rng(102))
+    make_tree_ops(np.random.default_rng(103))
+    make_torch(np.random.default_rng(104))
     make_demo()
     make_examples()
     return 0

@@ -74,8 +74,9 @@ struct ConfigLoader {
         if let input {
             spec.format = try input.choice("format", InputFormat.self) ?? spec.format
             spec.maxErrors = try input.integer("max_errors", in: -1...Int.max) ?? spec.maxErrors
-            spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(1 << 30),
-                                                  describing: " (1 KiB...1 GiB)")
+            // At most 32 MiB: a batch with such a record must still fit a frame (64 MiB).
+            spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(32 << 20),
+                                                  describing: " (1 KiB...32 MiB)")
                 ?? spec.maxLineBytes
         }
         let tables = try input?.tables("field") ?? []
@@ -165,16 +166,20 @@ struct ConfigLoader {
     }
 
     /// Rejects the second occurrence of any string in `items`.
+    ///
+    /// Strings compare by their UTF-8 bytes, as Python does (Swift's `==` would also match
+    /// canonically equivalent spellings, such as "é" and "e\u{301}", which are two categories or
+    /// two vocabulary terms for scikit-learn).
     func checkUnique(_ items: [PositionedString], _ table: TableReader, _ key: String)
         throws(ConfigError)
     {
-        var seen: [String: SourcePosition] = [:]
+        var seen: [[UInt8]: SourcePosition] = [:]
         for (i, (item, position)) in items.enumerated() {
-            if let first = seen[item] {
+            if let first = seen[Array(item.utf8)] {
                 throw table.invalid("\(table.keyPath(key))[\(i)]", "repeats \"\(item)\" (first at "
                                     + "\(first))", at: position)
             }
-            seen[item] = position
+            seen[Array(item.utf8)] = position
         }
     }
 }

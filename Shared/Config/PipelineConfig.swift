@@ -70,7 +70,7 @@ public struct InputSpec: Sendable, Equatable {
     public var format: InputFormat = .jsonl
     /// Stop after this many rejected records; -1 = never (default).
     public var maxErrors: Int = -1
-    /// Longest accepted input line in bytes (default 1 MiB); longer lines are rejected.
+    /// Longest accepted input record in bytes (default 1 MiB, at most 32 MiB); longer ones are rejected.
     public var maxLineBytes: Int = 1 << 20
     /// The schema, in declaration order. Fields not listed are ignored.
     public var fields: [FieldSpec]
@@ -101,44 +101,6 @@ public struct FieldSpec: Sendable, Equatable {
         self.type = type
         self.required = required
     }
-}
-
-/// One `[[feature]]`: which field it reads and how it turns it into model-input columns.
-public struct FeatureSpec: Sendable, Equatable {
-    public var field: String
-    public var kind: FeatureKind
-    /// Where the `[[feature]]` table starts in the config file (for error messages).
-    public var line: Int
-
-    public init(field: String, kind: FeatureKind, line: Int = 0) {
-        self.field = field
-        self.kind = kind
-        self.line = line
-    }
-
-    /// Number of model-input columns this feature produces.
-    public var width: Int {
-        switch kind {
-        case .identity, .standardize, .minmax: 1
-        case .onehot(let categories): categories.count
-        case .hash(let buckets): buckets
-        }
-    }
-}
-
-/// The transformations a `[[feature]]` can apply (`kind = "..."`).
-public enum FeatureKind: Sendable, Equatable {
-    /// The value as is (numbers; bools as 0/1).
-    case identity
-    /// `(x - mean) / std` (scikit-learn StandardScaler; `std == 0` is treated as 1).
-    case standardize(mean: Double, std: Double)
-    /// `(x - min) / (max - min)` (MinMaxScaler with feature_range (0, 1); `max == min` gives 0).
-    case minmax(min: Double, max: Double)
-    /// One column per category, 1 for the matching one; unknown category: all zeros.
-    case onehot(categories: [String])
-    /// scikit-learn FeatureHasher(input_type="string") of the field's string value into `buckets`
-    /// columns (MurmurHash3 32-bit, seed 0, alternate sign).
-    case hash(buckets: Int)
 }
 
 /// `[model]`

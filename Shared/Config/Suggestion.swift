@@ -2,9 +2,10 @@
 public enum Suggestion {
     /// The candidate `word` was most likely meant to be, if one is close enough.
     ///
-    /// Close means: equal ignoring case, `-` and `_` (`batchRows`, `Batch-Rows` → `batch_rows`),
-    /// or within edit distance 2 (insertions, deletions, substitutions and swaps of adjacent
-    /// characters each count 1). Ties go to the earlier candidate.
+    /// Close means, in this order: equal ignoring case, `-` and `_` (`batchRows`, `Batch-Rows` →
+    /// `batch_rows`); within edit distance 1 (insertions, deletions, substitutions and swaps of
+    /// adjacent characters each count 1); one a prefix of the other, at least 4 characters long
+    /// (`ngram` → `ngram_range`); within edit distance 2. Ties go to the earlier candidate.
     public static func closest(to word: String, in candidates: [String]) -> String? {
         let folded = fold(word)
         if let same = candidates.first(where: { $0 != word && fold($0) == folded }) { return same }
@@ -12,6 +13,13 @@ public enum Suggestion {
         for candidate in candidates where candidate != word {
             let distance = editDistance(word, candidate)
             if distance <= 2, distance < (best?.distance ?? .max) { best = (candidate, distance) }
+        }
+        if let best, best.distance <= 1 { return best.candidate }
+        let shorter = { (a: String, b: String) in a.unicodeScalars.count >= 4 && b.hasPrefix(a) }
+        if let prefixed = candidates.first(where: {
+            $0 != word && (shorter(folded, fold($0)) || shorter(fold($0), folded))
+        }) {
+            return prefixed
         }
         return best?.candidate
     }

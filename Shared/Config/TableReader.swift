@@ -26,10 +26,15 @@ struct TableReader {
 
     // MARK: Unknown and missing keys
 
+    /// - Parameters:
+    ///   - known: the keys the table may hold.
+    ///   - fallback: more names to suggest from when none of `known` is close (keys that exist
+    ///     elsewhere, e.g. those of another feature kind).
     /// - Throws: `.unknownKey` at the first key not in `known`, suggesting the closest one.
-    func checkKnown(_ known: [String]) throws(ConfigError) {
+    func checkKnown(_ known: [String], fallback: [String] = []) throws(ConfigError) {
         guard let entry = table.entries.first(where: { !known.contains($0.key) }) else { return }
         let full = keyPath(entry.key)
+        let candidates = Suggestion.closest(to: entry.key, in: known) == nil ? fallback : known
         let message: String
         if let table = entry.value.table, table.origin == .header || table.origin == .implicit {
             message = "unknown table `[\(full)]`"
@@ -38,7 +43,7 @@ struct TableReader {
             message = "unknown table `[[\(full)]]`"
                 + Suggestion.didYouMean(entry.key, in: known) { "[[\(keyPath($0))]]" }
         } else {
-            message = "unknown key `\(full)`" + Suggestion.didYouMean(entry.key, in: known)
+            message = "unknown key `\(full)`" + Suggestion.didYouMean(entry.key, in: candidates)
         }
         let hint = message.hasSuffix("?") ? "" : " (expected one of: "
             + known.map(TOMLPath.display).joined(separator: ", ") + ")"
@@ -141,6 +146,52 @@ struct TableReader {
             out.append((string, item.position))
         }
         return out
+    }
+
+    /// An array of numbers (integers accepted), each with its position; NaN is always refused,
+    /// infinities only when `allowInfinite`.
+    func numbers(_ key: String, allowInfinite: Bool = false) throws(ConfigError)
+        -> [(number: Double, position: SourcePosition)]?
+    {
+        guard let (array, _) = try typed(key, "an array of numbers", \.array) else { return nil }
+        var out: [(number: Double, position: SourcePosition)] = []
+        for (i, item) in array.enumerated() {
+            guard let number = item.number else {
+                throw typeMismatch("\(keyPath(key))[\(i)]", "a number", item)
+            }
+            if number.isNaN || (number.isInfinite && !allowInfinite) {
+                let what = allowInfinite ? "a number (inf and -inf allowed)" : "a finite number"
+                throw invalid("\(keyPath(key))[\(i)]", "must be \(what), found \(number)", at: item.position)
+            }
+            out.append((number, item.position))
+        }
+        return out
+    }
+
+    /// An array of exactly two numbers, e.g. `feature_range = [0, 1]`.
+    func numberPair(_ key: String) throws(ConfigError) -> (Double, Double)? {
+        guard let numbers = try numbers(key) else { return nil }
+        guard numbers.count == 2 else {
+            throw invalid(keyPath(key), "must hold exactly two numbers, found \(numbers.count)",
+                          at: table[key]!.position)
+        }
+        return (numbers[0].number, numbers[1].number)
+    }
+
+    /// An array of exactly two integers, e.g. `ngram_range = [1, 2]`.
+    func integerPair(_ key: String) throws(ConfigError) -> (Int, Int)? {
+        guard let (array, value) = try typed(key, "an array of two integers", \.array) else { return nil }
+        var out: [Int] = []
+        for (i, item) in array.enumerated() {
+            guard let integer = item.integer else {
+                throw typeMismatch("\(keyPath(key))[\(i)]", "an integer", item)
+            }
+            out.append(integer)
+        }
+        guard out.count == 2 else {
+            throw invalid(keyPath(key), "must hold exactly two integers, found \(out.count)", at: value.position)
+        }
+        return (out[0], out[1])
     }
 
     /// A sub-table (a `[header]`, a dotted-key table or an inline table).

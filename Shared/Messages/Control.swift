@@ -171,6 +171,8 @@ public struct Heartbeat: Sendable, Equatable {
     /// Open downstream connections.
     public var downstream: UInt32 = 0
     public var rssBytes: UInt64 = 0
+    /// Peak resident set size since the replica started.
+    public var peakRSSBytes: UInt64 = 0
 
     public init() {}
 
@@ -182,6 +184,7 @@ public struct Heartbeat: Sendable, Equatable {
             out.append(queued)
             out.append(downstream)
             out.append(rssBytes)
+            out.append(peakRSSBytes)
         }
     }
 
@@ -194,6 +197,7 @@ public struct Heartbeat: Sendable, Equatable {
         h.queued = try r.read(UInt32.self, "heartbeat.queued")
         h.downstream = try r.read(UInt32.self, "heartbeat.downstream")
         h.rssBytes = try r.read(UInt64.self, "heartbeat.rss")
+        h.peakRSSBytes = try r.read(UInt64.self, "heartbeat.peakRSS")
         return h
     }
 }

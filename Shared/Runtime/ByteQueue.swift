@@ -1,7 +1,6 @@
 import Messages
 
-/// A byte queue kept 64-byte aligned at every frame boundary: what a connection has received
-/// (or has still to send).
+/// A byte queue kept 64-byte aligned at every frame boundary: what a connection has received.
 ///
 /// Frames are taken from the front in place (`Frame.payload` points in here). Unread bytes are
 /// moved back to the aligned start only when room is needed; since every frame is a multiple of
@@ -70,23 +69,6 @@ final class ByteQueue {
 }
 
 extension ByteQueue {
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        let space = writableSpace(minimum: bytes.count)
-        space.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        commitWrite(bytes.count)
-    }
-
-    /// Writes as much as the descriptor takes; true when everything is sent.
-    func flush(to fd: Int32) throws(SystemError) -> Bool {
-        while !isEmpty {
-            let pending = unread
-            guard let n = try Sys.write(fd, from: pending.baseAddress!, count: pending.count) else { return false }
-            consume(n)
-        }
-        return true
-    }
-
     /// Reads what the descriptor has (up to `limit` bytes); returns bytes read, 0 at end of file,
     /// nil when nothing was available.
     func fill(from fd: Int32, minimumSpace: Int, limit: Int) throws(SystemError) -> Int? {

@@ -7,7 +7,7 @@ public final class Connection {
     /// How log lines name this connection ("infer.2", "control", ...).
     public var name: String
     private let receive = ByteQueue()
-    private let outgoing = ByteQueue(capacity: 64 << 10)
+    private let outgoing = SendQueue()
     public var decoder: FrameDecoder
     /// The peer closed its sending side (end of file seen); frames already received remain.
     public private(set) var peerClosed = false
@@ -28,7 +28,7 @@ public final class Connection {
 
     /// True while queued bytes wait for the socket to accept them.
     public var wantsWrite: Bool { !outgoing.isEmpty && !isClosed }
-    public var queuedOutputBytes: Int { outgoing.unread.count }
+    public var queuedOutputBytes: Int { outgoing.count }
 
     /// Reads what the socket has. Returns false once the peer has closed (end of file).
     /// - Throws: `SystemError` (e.g. ECONNRESET) or `FrameError` when a header is malformed or
@@ -52,6 +52,23 @@ public final class Connection {
         try decoder.decode(receive.unread)?.frame
     }
 
+    /// Blocks until a whole frame has arrived (flushing what is queued meanwhile) and returns
+    /// it in place, or nil when the peer closes first or `timeoutMillis` passes (-1: no limit).
+    public func awaitFrame(timeoutMillis: Int32 = -1) throws -> Frame? {
+        let deadline = timeoutMillis < 0 ? UInt64.max : Sys.monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        var poll = PollSet()
+        while true {
+            if let frame = try peekFrame() { return frame }
+            try flush()
+            let now = Sys.monotonicNanos()
+            guard now < deadline else { return nil }
+            poll.removeAll()
+            poll.add(fd, read: true, write: wantsWrite)
+            try poll.wait(timeoutMillis: deadline == .max ? -1 : Int32((deadline - now) / 1_000_000) + 1)
+            if !(try readAvailable()), try peekFrame() == nil { return nil }
+        }
+    }
+
     /// Drops the frame `peekFrame` returned.
     public func consume(_ frame: Frame) {
         receive.consume(frame.header.frameLength)
@@ -60,18 +77,29 @@ public final class Connection {
     /// Bytes received that do not yet form a whole frame (or wait to be consumed).
     public var bufferedInputBytes: Int { receive.unread.count }
 
-    /// Queues `bytes` (whole frames) and writes what the socket takes now.
+    /// Writes `bytes` (whole frames) now as far as the socket takes them; queues a copy of the rest.
     public func send(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         guard !isClosed else { return }
-        var rest = bytes
-        if outgoing.isEmpty {
-            // Fast path: straight from the caller's buffer, no copy unless the socket is full.
-            while rest.count > 0 {
-                guard let n = try Sys.write(fd, from: rest.baseAddress!, count: rest.count) else { break }
-                rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-            }
+        let written = outgoing.isEmpty ? try writeNow(bytes) : 0
+        outgoing.append(copying: UnsafeRawBufferPointer(rebasing: bytes[written...]))
+    }
+
+    /// Writes the frames in `buffer` now as far as the socket takes them and queues the rest
+    /// without copying: the connection keeps `buffer` until it is written.
+    /// - Important: do not modify `buffer` while `isKnownUniquelyReferenced` says it is shared.
+    public func send(frames buffer: FrameBuffer) throws(SystemError) {
+        guard !isClosed else { return }
+        let written = outgoing.isEmpty ? try writeNow(buffer.bytes) : 0
+        if written < buffer.count { outgoing.append(buffer, from: written) }
+    }
+
+    private func writeNow(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
+        var done = 0
+        while done < bytes.count {
+            guard let n = try Sys.write(fd, from: bytes.baseAddress! + done, count: bytes.count - done) else { break }
+            done += n
         }
-        outgoing.append(rest)
+        return done
     }
 
     /// Encodes frames with `body` into `scratch` and sends them.
@@ -100,6 +128,57 @@ public final class Connection {
     }
 }
 
-extension ByteQueue {
-    func removeAll() { consume(unread.count) }
+/// Bytes waiting for a socket: borrowed frame buffers (written without a copy) and copies of
+/// small or partly written frames, in order.
+final class SendQueue {
+    private struct Segment {
+        let buffer: FrameBuffer
+        var start: Int
+        let end: Int
+        /// A buffer of this queue's own, which later copies may extend.
+        let owned: Bool
+    }
+
+    private var segments: [Segment] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { segments.isEmpty }
+
+    func append(copying bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if let last = segments.last, last.owned, last.end == last.buffer.count {
+            last.buffer.append(bytes: bytes)
+            segments[segments.count - 1] = Segment(buffer: last.buffer, start: last.start, end: last.buffer.count, owned: true)
+        } else {
+            let buffer = FrameBuffer(capacity: max(bytes.count, 64 << 10))
+            buffer.append(bytes: bytes)
+            segments.append(Segment(buffer: buffer, start: 0, end: buffer.count, owned: true))
+        }
+        count += bytes.count
+    }
+
+    func append(_ buffer: FrameBuffer, from start: Int) {
+        segments.append(Segment(buffer: buffer, start: start, end: buffer.count, owned: false))
+        count += buffer.count - start
+    }
+
+    /// Writes as much as the descriptor takes; true when everything is sent.
+    func flush(to fd: Int32) throws(SystemError) -> Bool {
+        while let first = segments.first {
+            let pending = first.end - first.start
+            guard let n = try Sys.write(fd, from: first.buffer.base + first.start, count: pending) else { return false }
+            count -= n
+            if n == pending {
+                segments.removeFirst()
+            } else {
+                segments[0].start += n
+            }
+        }
+        return true
+    }
+
+    func removeAll() {
+        segments.removeAll()
+        count = 0
+    }
 }

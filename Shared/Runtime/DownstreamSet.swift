@@ -21,6 +21,11 @@ public final class DownstreamSet {
 
     public private(set) var links: [Link] = []
     private var generation: UInt64 = 0
+    /// The current membership: a member whose link was lost is connected to again.
+    private var members: [Membership.Member] = []
+    private var nextReconnect: UInt64 = 0
+    /// Members that could not be reached, so each failure is logged once.
+    private var unreachable: Set<Membership.Member> = []
     private let hello: Hello
     private let scratch = FrameBuffer(capacity: 4096)
     private var roundRobin = 0
@@ -38,24 +43,35 @@ public final class DownstreamSet {
     public func apply(_ membership: Membership) {
         guard membership.generation > generation else { return }
         generation = membership.generation
+        members = membership.members
+        unreachable = unreachable.intersection(members)
         let wanted = Set(membership.members)
         for link in links where !link.retired && !wanted.contains(link.member) {
             link.retired = true
         }
-        let present = Set(links.filter { !$0.retired }.map(\.member))
-        for member in membership.members where !present.contains(member) {
+        connectMissing()
+        retireFlushed()
+    }
+
+    /// Connects to every member without a live link (new members, and members whose link was
+    /// lost while they stayed in the membership).
+    private func connectMissing() {
+        let present = Set(links.filter { !$0.retired && !$0.connection.isClosed }.map(\.member))
+        for member in members where !present.contains(member) {
             do {
                 let fd = try UnixSocket.connect(path: member.path)
                 let connection = Connection(fd: fd, name: "\(member.node.name).\(member.replica)")
                 try connection.send(using: scratch) { hello.encode(into: $0) }
                 links.append(Link(member: member, connection: connection))
+                unreachable.remove(member)
             } catch {
                 // It died or is being replaced between the membership and now; the supervisor
                 // will send a new membership.
-                Log.error("cannot connect to \(member.node.name).\(member.replica) at \(member.path): \(error)")
+                if unreachable.insert(member).inserted {
+                    Log.error("cannot connect to \(member.node.name).\(member.replica) at \(member.path): \(error)")
+                }
             }
         }
-        retireFlushed()
     }
 
     /// The live link with the most credit (ties: round robin), or nil when none has any.
@@ -90,6 +106,17 @@ public final class DownstreamSet {
         }
     }
 
+    /// Sends the data frame in `buffer` on `link` without copying it (see `Connection.send(frames:)`).
+    public func send(frame buffer: FrameBuffer, to link: Link) {
+        precondition(link.credits >= 1, "sent without credit")
+        link.credits -= 1
+        do {
+            try link.connection.send(frames: buffer)
+        } catch {
+            lose(link, because: "\(error)")
+        }
+    }
+
     /// Adds every link's descriptor to `poll`; returns the slots in link order.
     public func register(in poll: inout PollSet) -> [Int] {
         links.map { poll.add($0.connection.fd, read: true, write: $0.connection.wantsWrite) }
@@ -104,6 +131,11 @@ public final class DownstreamSet {
         }
         retireFlushed()
         removeClosed()
+        let now = Sys.monotonicNanos()
+        if now >= nextReconnect && links.count < members.count {
+            nextReconnect = now + 100_000_000
+            connectMissing()
+        }
     }
 
     /// True when every queued byte has been written.
@@ -111,6 +143,7 @@ public final class DownstreamSet {
 
     /// Retires every link (the sender is done): each closes once flushed and hung up by the peer.
     public func retireAll() {
+        members = []
         for link in links { link.retired = true }
         retireFlushed()
     }

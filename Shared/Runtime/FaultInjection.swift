@@ -3,14 +3,18 @@ import Glibc
 /// A testing hook, off unless the environment turns it on: `PIPELINE_TEST_CRASH_ON=<stage>:<text>`
 /// makes replicas of `<stage>` abort when a frame they are about to process contains `<text>`.
 /// The fault-injection tests use it to make a "poison record" that crashes every replica it
-/// reaches; nothing else reads it.
+/// reaches; nothing else reads it. Release builds ignore it.
 enum FaultInjection {
     static func crashMarker(for node: Messages.NodeKind) -> [UInt8]? {
+        #if DEBUG
         guard let raw = getenv("PIPELINE_TEST_CRASH_ON") else { return nil }
         let spec = String(cString: raw)
         guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
         let text = Array(spec[spec.index(after: colon)...].utf8)
         return text.isEmpty ? nil : text
+        #else
+        return nil
+        #endif
     }
 
     static func crashIfContains(_ bytes: UnsafeRawBufferPointer, _ marker: [UInt8]) {

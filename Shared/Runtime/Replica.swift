@@ -7,7 +7,10 @@ final class Replica {
     let options: ReplicaOptions
     let control: Connection
     let scratch = FrameBuffer(capacity: 4096)
-    let output = FrameBuffer(capacity: 1 << 20)
+    /// Output buffers, reused: one is lent to a connection until the socket has taken it all,
+    /// and the next batch is written into another (fresh memory costs a page fault per 4 KiB).
+    var outputs = [FrameBuffer(capacity: 1 << 20)]
+    var current = 0
     var stats = Heartbeat()
     var draining = false
     var heartbeatNanos: UInt64 = 250_000_000
@@ -22,24 +25,12 @@ final class Replica {
         }
     }
 
-    /// Waits for the next control frame, blocking (used before the loop starts).
-    private func awaitControlFrame() throws -> Frame? {
-        while true {
-            if let frame = try control.peekFrame() { return frame }
-            try control.flush()
-            var poll = PollSet()
-            poll.add(control.fd, read: true, write: control.wantsWrite)
-            try poll.wait(timeoutMillis: -1)
-            if !(try control.readAvailable()), try control.peekFrame() == nil { return nil }
-        }
-    }
-
     func run(makeProcessor: (ConfigMessage) throws -> any StageProcessor) -> ReplicaHost.Exit {
         let config: ConfigMessage
         var processor: any StageProcessor
         let upstream: UpstreamSet
         do {
-            guard let frame = try awaitControlFrame() else {
+            guard let frame = try control.awaitFrame() else {
                 Log.error("the supervisor closed the control connection before sending a config")
                 return .supervisorGone
             }
@@ -78,16 +69,62 @@ final class Replica {
         }
     }
 
+    /// Acts on every control frame received so far; returns the exit when told to stop.
+    private func handleControlFrames(downstream: DownstreamSet) throws -> ReplicaHost.Exit? {
+        while let frame = try control.peekFrame() {
+            switch frame.header.kind {
+            case .membership: downstream.apply(try Membership.decode(frame))
+            case .drain: draining = true
+            case .shutdown:
+                control.consume(frame)
+                sendFinalHeartbeat(downstream: downstream)
+                return .ok
+            default: throw FrameError.unexpected(kind: frame.header.kind, context: "on the control connection")
+            }
+            control.consume(frame)
+        }
+        return nil
+    }
+
+    /// An output buffer no connection still holds.
+    private func freeOutputBuffer() -> FrameBuffer {
+        for _ in outputs.indices {
+            current = (current + 1) % outputs.count
+            if isKnownUniquelyReferenced(&outputs[current]) { return outputs[current] }
+        }
+        outputs.append(FrameBuffer(capacity: 1 << 20))
+        current = outputs.count - 1
+        return outputs[current]
+    }
+
+    /// The last counters, so the supervisor's statistics include everything this replica did.
+    private func sendFinalHeartbeat(downstream: DownstreamSet) {
+        stats.downstream = UInt32(downstream.liveCount)
+        stats.rssBytes = Sys.residentBytes()
+        stats.peakRSSBytes = Sys.peakResidentBytes()
+        try? control.send(using: scratch) { stats.encode(into: $0) }
+        // Blocking until written: a few dozen bytes, to a supervisor that is reading.
+        while control.wantsWrite {
+            guard (try? control.flush()) != nil else { return }
+            var poll = PollSet()
+            poll.add(control.fd, read: false, write: true)
+            _ = try? poll.wait(timeoutMillis: 1000)
+        }
+    }
+
     private func loop(processor: inout any StageProcessor, upstream: UpstreamSet, downstream: DownstreamSet,
                       state: StatePage?) throws -> ReplicaHost.Exit {
         let inputKind = type(of: processor).inputKind
         let crashOn = FaultInjection.crashMarker(for: node)
         var nextBeat = Sys.monotonicNanos() + heartbeatNanos
         var poll = PollSet()
+        // Frames that arrived with the config (a membership, or already a shutdown) come first.
+        if let exit = try handleControlFrames(downstream: downstream) { return exit }
         while true {
             // Process every frame that has somewhere to go.
             while let target = downstream.pick(), let (link, frame) = upstream.next() {
                 let started = Sys.monotonicNanos()
+                let output = freeOutputBuffer()
                 output.removeAll()
                 state?.begin(frame.header)
                 if let crashOn { FaultInjection.crashIfContains(frame.payload, crashOn) }
@@ -111,7 +148,7 @@ final class Replica {
                 stats.rows += UInt64(frame.header.rowCount)
                 stats.batches += 1
                 upstream.consumed(frame, from: link)
-                downstream.send(output.bytes, to: target)
+                downstream.send(frame: output, to: target)
                 stats.busyNanos += Sys.monotonicNanos() - started
             }
             upstream.settle()
@@ -120,12 +157,16 @@ final class Replica {
             if now >= nextBeat {
                 stats.downstream = UInt32(downstream.liveCount)
                 stats.rssBytes = Sys.residentBytes()
+                stats.peakRSSBytes = Sys.peakResidentBytes()
                 try control.send(using: scratch) { stats.encode(into: $0) }
                 nextBeat = now + heartbeatNanos
             }
             if draining && upstream.openCount == 0 && downstream.allFlushed {
                 downstream.retireAll()
-                if downstream.isEmpty { return .ok }
+                if downstream.isEmpty {
+                    sendFinalHeartbeat(downstream: downstream)
+                    return .ok
+                }
             }
 
             poll.removeAll()
@@ -138,15 +179,7 @@ final class Replica {
             if poll.writable(controlSlot) && control.wantsWrite { try control.flush() }
             if poll.readable(controlSlot) {
                 let open = try control.readAvailable()
-                while let frame = try control.peekFrame() {
-                    switch frame.header.kind {
-                    case .membership: downstream.apply(try Membership.decode(frame))
-                    case .drain: draining = true
-                    case .shutdown: return .ok
-                    default: throw FrameError.unexpected(kind: frame.header.kind, context: "on the control connection")
-                    }
-                    control.consume(frame)
-                }
+                if let exit = try handleControlFrames(downstream: downstream) { return exit }
                 if !open {
                     Log.error("the supervisor went away (control connection closed); exiting")
                     return .supervisorGone

@@ -48,12 +48,22 @@ public struct RunDirectory: Sendable {
     public func prepare() throws(Problem) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
+            try checkAncestor(prefix.isEmpty ? "/" : prefix)
             prefix += "/" + part
-            do { try Sys.mkdir(prefix, mode: 0o700) } catch { throw .system(error) }
+            try makePrivate(prefix)
         }
         try check(path)
-        do { try Sys.mkdir(logDirectory, mode: 0o700) } catch { throw .system(error) }
+        try makePrivate(logDirectory)
         try check(logDirectory)
+    }
+
+    /// Creates `dir` with mode exactly 0700 if it does not exist (whatever the umask).
+    private func makePrivate(_ dir: String) throws(Problem) {
+        do {
+            if try Sys.mkdir(dir, mode: 0o700) { try Sys.chmod(dir, 0o700) }
+        } catch {
+            throw .system(error)
+        }
     }
 
     /// Refuses a path that is not a real directory owned by us with mode 0700 (no group/other bits).
@@ -66,6 +76,22 @@ public struct RunDirectory: Sendable {
         guard st.st_uid == getuid() else { throw .unsafe(path: dir, reason: "it is owned by uid \(st.st_uid), not \(getuid())") }
         guard st.st_mode & 0o077 == 0 else {
             throw .unsafe(path: dir, reason: "its mode is \(String(st.st_mode & 0o777, radix: 8)); it must be 0700 (no access for group or others)")
+        }
+    }
+
+    /// Refuses a directory above the run directory that another user could change: it must be
+    /// owned by root or this user, and if others may write to it, it must be sticky (like /tmp),
+    /// so nobody else can rename or replace what lies below it.
+    func checkAncestor(_ dir: String) throws(Problem) {
+        var st = stat()
+        // fstatat, not stat: in Swift the name `stat` is taken by the struct.
+        guard fstatat(AT_FDCWD, dir, &st, 0) == 0 else { throw .system(SystemError("stat", errno: errno, context: dir)) }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .unsafe(path: dir, reason: "it is not a directory") }
+        guard st.st_uid == 0 || st.st_uid == getuid() else {
+            throw .unsafe(path: dir, reason: "it is owned by uid \(st.st_uid), neither root nor \(getuid()), so that user could replace what is inside")
+        }
+        if st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0 {
+            throw .unsafe(path: dir, reason: "others may write to it and it is not sticky, so they could replace what is inside")
         }
     }
 

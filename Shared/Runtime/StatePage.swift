@@ -42,6 +42,12 @@ public final class StatePage {
         public var sequence: UInt64
         public var stream: UInt32
         public var flags: FrameFlags
+
+        public init(sequence: UInt64, stream: UInt32, flags: FrameFlags) {
+            self.sequence = sequence
+            self.stream = stream
+            self.flags = flags
+        }
     }
 
     /// Creates (or empties) the page file for a replica about to start.

@@ -88,10 +88,10 @@ public enum Sys {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { chunk.deallocate() }
         while true {
-            let base = chunk.withUnsafeMutableBytes { $0.baseAddress! }
-            let n = try read(fd, into: base, count: chunk.count) ?? 0
+            let n = try read(fd, into: chunk.baseAddress!, count: chunk.count) ?? 0
             if n == 0 { return out }
             out += chunk[0..<n]
             guard out.count <= limit else { throw SystemError("read", errno: EFBIG, context: path) }
@@ -160,19 +160,28 @@ public enum Sys {
         return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Peak resident set size of this process in bytes (VmHWM in /proc/self/status).
+    public static func peakResidentBytes() -> UInt64 {
+        guard let bytes = try? readFile("/proc/self/status", limit: 1 << 16),
+              let text = String(validating: bytes, as: UTF8.self),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        let kb = line.split(separator: " ").compactMap { UInt64($0) }.first ?? 0
+        return kb * 1024
+    }
+
     /// Random bytes from the kernel (/dev/urandom).
     public static func randomBytes(_ count: Int) throws(SystemError) -> [UInt8] {
         let fd = try open("/dev/urandom", O_RDONLY)
         defer { close(fd) }
-        var out = [UInt8](repeating: 0, count: count)
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        defer { out.deallocate() }
         var done = 0
         while done < count {
-            let base = out.withUnsafeMutableBytes { $0.baseAddress! }
-            guard let n = try read(fd, into: base + done, count: count - done), n > 0 else {
+            guard let n = try read(fd, into: out.baseAddress! + done, count: count - done), n > 0 else {
                 throw SystemError("read", errno: EIO, context: "/dev/urandom")
             }
             done += n
         }
-        return out
+        return Array(out)
     }
 }

@@ -39,15 +39,18 @@ public enum UnixSocket {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw lastError("socket") }
-        // Created with no permissions for group/other: the 0700 run directory already keeps others
-        // out; the socket mode says the same on the file itself.
-        let old = umask(0o177)
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        umask(old)
         guard bound == 0 else {
             let e = lastError("bind", context: path)
+            Sys.close(fd)
+            throw e
+        }
+        // 0600 right after bind (before listen, so nobody can connect yet). Not umask: it is
+        // process-wide, and another thread creating files meanwhile would inherit it.
+        guard Glibc.chmod(path, 0o600) == 0 else {
+            let e = lastError("chmod", context: path)
             Sys.close(fd)
             throw e
         }
@@ -75,6 +78,12 @@ public enum UnixSocket {
             throw e
         }
         do {
+            // The listener must be this user's too: a socket file planted by someone else must
+            // not receive our hello (with the run's cookie) or our records.
+            let peer = try peerCredentials(fd)
+            guard peer.uid == getuid() else {
+                throw SystemError("connect", errno: EACCES, context: "\(path) (the listener runs as uid \(peer.uid), not \(getuid()))")
+            }
             try Sys.setNonBlocking(fd)
         } catch {
             Sys.close(fd)

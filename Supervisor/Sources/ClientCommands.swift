@@ -21,7 +21,10 @@ enum ClientCommands {
                 Hello(purpose: .client, node: .client, replica: 0, pid: getpid(), cookie: cookie).encode(into: $0)
                 request.encode(into: $0)
             }
-            reply = try awaitReply(connection)
+            guard let frame = try connection.awaitFrame() else {
+                throw PipelineError(.notRunning, "the pipeline closed the connection without answering")
+            }
+            reply = try Reply.decode(frame)
         } catch let e as PipelineError {
             throw e
         } catch {
@@ -30,21 +33,6 @@ enum ClientCommands {
         let out = reply.status == 0 ? 1 : 2 as Int32
         try? Sys.writeAll(out, reply.text.hasSuffix("\n") ? reply.text : reply.text + "\n")
         return ExitCode(rawValue: Int32(reply.status)) ?? .internalError
-    }
-
-    /// Blocks until the reply arrives.
-    private static func awaitReply(_ connection: Connection) throws -> Reply {
-        var poll = PollSet()
-        while true {
-            if let frame = try connection.peekFrame() { return try Reply.decode(frame) }
-            try connection.flush()
-            poll.removeAll()
-            poll.add(connection.fd, read: true, write: connection.wantsWrite)
-            try poll.wait(timeoutMillis: -1)
-            if !(try connection.readAvailable()), try connection.peekFrame() == nil {
-                throw PipelineError(.notRunning, "the pipeline closed the connection without answering")
-            }
-        }
     }
 }
 

@@ -6,6 +6,7 @@ public enum Command: Equatable, Sendable {
     case logs(Target, stage: StageName?)
     case down(Target)
     case check(Target)
+    case bench(BenchOptions)
     case help(String)
     case version
 
@@ -33,6 +34,8 @@ public struct UpOptions: Equatable, Sendable {
     public var scales: [String: Int] = [:]
     /// Where rejected records go (default stderr).
     public var errorsPath: String?
+    /// Where to write the run's statistics as JSON at the end.
+    public var statsPath: String?
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -61,6 +64,9 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--errors":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.errorsPath = rest.removeFirst()
+            case "--stats":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.statsPath = rest.removeFirst()
             default: throw unexpected(arg, command: name)
             }
         }
@@ -86,6 +92,42 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
         let target = try takeTarget(&rest, command: name)
         guard rest.count <= 1, !(rest.first?.hasPrefix("-") ?? false) else { throw unexpected(rest.last!, command: name) }
         return .logs(target, stage: rest.first)
+    case "bench":
+        var options = BenchOptions()
+        var picked: [BenchWorkload] = []
+        while !rest.isEmpty {
+            let arg = rest.removeFirst()
+            func value() throws(PipelineError) -> String {
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                return rest.removeFirst()
+            }
+            switch arg {
+            case "--workload":
+                let w = try value()
+                if w == "all" { picked = BenchWorkload.all; continue }
+                guard let workload = BenchWorkload.named(w) else {
+                    throw PipelineError(.usage, "pipeline bench: unknown workload `\(w)`; workloads are \(BenchWorkload.all.map(\.name).joined(separator: ", ")), all")
+                }
+                picked.append(workload)
+            case "--records":
+                guard let n = Int(try value()), n > 0 else { throw PipelineError(.usage, "pipeline bench: --records takes a positive number") }
+                options.records = n
+            case "--rounds":
+                guard let n = Int(try value()), n > 0 else { throw PipelineError(.usage, "pipeline bench: --rounds takes a positive number") }
+                options.rounds = n
+            case "--out": options.outDirectory = try value()
+            case "--smoke":
+                options.smoke = true
+                options.rounds = 1
+            case "--no-python": options.python = false
+            case "--long": options.long = true
+            case "--no-kernels": options.kernels = false
+            case "--no-extras": options.extras = false
+            default: throw unexpected(arg, command: name)
+            }
+        }
+        if !picked.isEmpty { options.workloads = picked }
+        return .bench(options)
     case "down", "check":
         let target = try takeTarget(&rest, command: name)
         if let arg = rest.first { throw unexpected(arg, command: name) }
@@ -140,7 +182,7 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, logs, down, check (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, logs, down, check, bench (see `pipeline --help`)")
 }
 
 private func missingValue(_ option: String, command: String) -> PipelineError {

@@ -4,7 +4,17 @@ import Runtime
 /// The `pipeline` executable's main: parse, run, map errors to one line and an exit code.
 public enum PipelineMain {
     public static func main(_ arguments: [String]) -> Int32 {
-        do {
+        // A closed standard descriptor would be taken by the next file we open (the lock file
+        // would receive the output): park /dev/null on it, and remember stdout was closed.
+        var closed: [Int32] = []
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
+            closed.append(fd)
+            _ = open("/dev/null", O_RDWR)
+        }
+        do throws(PipelineError) {
+            if closed.contains(1), arguments.first == "up" {
+                throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there")
+            }
             switch try parseCommandLine(arguments) {
             case .help(let text):
                 try? Sys.writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
@@ -26,6 +36,8 @@ public enum PipelineMain {
                 return try LogsCommand.run(target, stage: stage).rawValue
             case .check(let target):
                 return try CheckCommand.run(target).rawValue
+            case .bench(let options):
+                return try BenchCommand.run(options).rawValue
             }
         } catch {
             try? Sys.writeAll(2, "pipeline: error: \(error.message)\n")

@@ -12,6 +12,7 @@ enum Help {
           logs     show replica logs (stderr of each replica)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
+          bench    measure throughput, kernels, latency and footprint; write BENCHMARKS.md
 
         common options:
           -f, --file FILE    config file (default compose/pipeline.toml)
@@ -22,8 +23,27 @@ enum Help {
         """
 
     static let command: [String: String] = [
+        "bench": """
+            usage: pipeline bench [--workload W ...] [--records N] [--rounds R] [--out DIR]
+                                  [--smoke] [--no-python] [--long] [--no-kernels] [--no-extras]
+
+            Generates each workload's records (deterministically), then runs, alternately and
+            --rounds times each: the four stages fused in one process, `pipeline up` with a few
+            replica configurations, and the Python baseline (tools/bench/python_baseline.py);
+            compares the inference engine with onnxruntime at batch 256; measures latency with
+            one record every 10 ms, time to first output, idle memory, and cost versus input
+            size. Prints a table and writes BENCHMARKS.md and docs/benchmark.svg to DIR
+            (default: the repository). Run it from the repository with a release build.
+
+              --workload W   tabular-mlp, tabular-trees, text-linear or all (default all)
+              --records N    records per run (default per workload: 200000 or 100000)
+              --rounds R     runs of each configuration (default 3)
+              --smoke        a tiny, quick run (CI): 2000 records, one round, no files written
+              --no-python    skip the comparisons that need Python
+              --long         add 10M records to the cost-versus-size runs
+            """,
         "up": """
-            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
+            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE] [--stats FILE]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
@@ -32,6 +52,8 @@ enum Help {
 
               --scale STAGE=N   start N replicas of STAGE (overrides [stage.STAGE] replicas)
               --errors FILE     write rejected-record lines to FILE instead of stderr
+              --stats FILE      at the end, write the run's statistics (records, seconds, CPU
+                                time and peak memory per stage) to FILE as JSON
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]

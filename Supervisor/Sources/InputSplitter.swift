@@ -19,16 +19,17 @@ struct CutBatch {
 
 /// Cuts raw input bytes into batches of whole records, the way ingest will parse them.
 ///
-/// Records: JSON lines end at "\n"; CSV records end where ingest's `RecordSplitter` ends them
-/// (at "\n" outside a quoted field; a quote that does not start a field opens nothing). The two
-/// must agree, or a batch's record count does not match what ingest finds in it.
-/// Lines holding only spaces, tabs and "\r" are not records in either format. In CSV the first
-/// record is the header, kept apart and sent with every batch. A record longer than the
+/// Records are found by ingest's `RecordSplitter`, the one rule both sides share (JSON lines end
+/// at "\n"; CSV records at "\n" outside a quoted field; blank lines are not records). In CSV the
+/// first record is the header, kept apart and sent with every batch. A record longer than the
 /// limit is never buffered whole: it is skipped to its end and reported as LINE_TOO_LONG.
 final class InputSplitter {
     let format: InputFormat
     let batchRows: Int
     let maxRecordBytes: Int
+    /// A batch is cut once its body reaches this size, whatever its record count, so that
+    /// frames stay far below the 64 MiB frame limit even with large records.
+    static let maxBatchBytes = 16 << 20
 
     /// The CSV header record without its line end, once read.
     private(set) var header: [UInt8]?
@@ -41,14 +42,14 @@ final class InputSplitter {
     private var recordStartLine: UInt64 = 1
     private var scanPos = 0
     private var line: UInt64 = 1
-    /// CSV record boundaries, by ingest's rule (its quote state carries over between appends).
-    private var csvRecords: RecordSplitter
+    /// The record rule shared with ingest (so both count the same records).
+    private var records: RecordSplitter
     private var batchRecords = 0
     private var rejects: [Reject] = []
     /// Skipping a too-long record until its end.
     private var skipping = false
-    private var eof = false
-    private var ready: [CutBatch] = []
+    /// Batches cut and not yet taken: their bodies are `buffer[start..<end]` (kept until taken).
+    private var ready: [(batch: CutBatch, start: Int, end: Int)] = []
 
     /// - Parameter header: the CSV header when it is already known (re-splitting a batch body).
     init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil) {
@@ -56,7 +57,7 @@ final class InputSplitter {
         self.batchRows = batchRows
         self.maxRecordBytes = maxRecordBytes
         self.header = header
-        csvRecords = RecordSplitter(format: format)
+        self.records = RecordSplitter(format: format)
     }
 
     /// Bytes held that are not yet in a cut batch.
@@ -69,37 +70,66 @@ final class InputSplitter {
     func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
         buffer.append(contentsOf: bytes)
+        skipByteOrderMark()
         scan()
+    }
+
+    private var byteOrderMarkChecked = false
+
+    /// A UTF-8 byte-order mark at the very start of the input is not part of the first record
+    /// (byte offsets still count it).
+    private func skipByteOrderMark(atEnd: Bool = false) {
+        guard !byteOrderMarkChecked, bufferOffset == 0, buffer.count >= 3 || atEnd else { return }
+        byteOrderMarkChecked = true
+        if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF && scanPos == 0 {
+            batchStart = 3
+            recordStart = 3
+            scanPos = 3
+        }
     }
 
     /// The input has ended: the last record may lack its line end.
     func endOfInput() {
-        eof = true
         scan()
+        let last = records.finish(at: buffer.count)
         if skipping {
             skipping = false
-        } else if recordStart < buffer.count {
-            if !isBlank(recordStart, buffer.count) {
-                // No line end, but the record still ends its lines: `line` is the next one.
-                line += 1 + UInt64(csvRecords.finish(at: buffer.count)?.innerLineBreaks ?? 0)
-                completeRecord(end: buffer.count)
-            }
-            recordStart = buffer.count
+        } else if let last {
+            // No line end, but the record still ends its lines: `line` is the next one.
+            line += 1 + UInt64(last.innerLineBreaks)
+            completeRecord(end: buffer.count)
         }
+        recordStart = buffer.count
         cut(flushPartial: true)
     }
 
     /// The next batch: a full one, or (with `flushPartial`) whatever whole records wait.
     func nextBatch(flushPartial: Bool) -> CutBatch? {
+        withNextBatch(flushPartial: flushPartial) { batch, body in
+            var copy = batch
+            copy.body = Array(body)
+            return copy
+        }
+    }
+
+    /// Like `nextBatch`, but lends the body in place (`batch.body` is empty) instead of copying it.
+    func withNextBatch<T>(flushPartial: Bool, _ use: (CutBatch, UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
         if ready.isEmpty && flushPartial { cut(flushPartial: true) }
-        return ready.isEmpty ? nil : ready.removeFirst()
+        guard !ready.isEmpty else { return nil }
+        let next = ready.removeFirst()
+        return try buffer.withUnsafeBytes { raw in
+            try use(next.batch, UnsafeRawBufferPointer(rebasing: raw[next.start..<next.end]))
+        }
     }
 
     // MARK: Scanning
 
     private func scan() {
         while scanPos < buffer.count {
-            guard let end = findRecordEnd() else {
+            let found = buffer.withUnsafeBytes { records.next(in: $0, from: scanPos) }
+            guard let record = found else {
+                // Every byte scanned; the record goes on past them.
+                scanPos = buffer.count
                 if skipping {
                     // Drop what was skipped (compacted at the next append).
                     batchStart = scanPos
@@ -109,57 +139,27 @@ final class InputSplitter {
                 }
                 return
             }
-            // `end` is the index of the record's "\n".
+            scanPos = record.end
+            line += 1 + UInt64(record.innerLineBreaks)
             if skipping {
                 skipping = false
-                beginBatch(at: end + 1)
-            } else if isBlank(recordStart, end) {
-                recordStart = end + 1
+                beginBatch(at: record.end)
+            } else if record.isBlank {
+                recordStart = record.end
                 recordStartLine = line
-            } else if end - recordStart > maxRecordBytes {
+                // A batch starts at its first record, not at blank lines before it.
+                if batchRecords + rejects.count == 0 {
+                    batchStart = recordStart
+                    batchFirstLine = line
+                }
+            } else if record.end - recordStart > maxRecordBytes {
                 startSkipping()
                 skipping = false
-                beginBatch(at: end + 1)
+                beginBatch(at: record.end)
             } else {
-                completeRecord(end: end + 1)
+                completeRecord(end: record.end)
             }
         }
-    }
-
-    /// Advances `scanPos` to the next record end ("\n" outside quotes), counting lines.
-    /// Returns the index of that "\n", or nil when the buffer ends first.
-    private func findRecordEnd() -> Int? {
-        let count = buffer.count
-        return buffer.withUnsafeBufferPointer { p -> Int? in
-            var i = scanPos
-            if format == .jsonl {
-                guard let hit = memchr(p.baseAddress! + i, 10, count - i) else {
-                    scanPos = count
-                    return nil
-                }
-                i = p.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                line += 1
-                scanPos = i + 1
-                return i
-            }
-            guard let record = csvRecords.next(in: UnsafeRawBufferPointer(p), from: i) else {
-                scanPos = count
-                return nil
-            }
-            line += 1 + UInt64(record.innerLineBreaks)
-            scanPos = record.end
-            return record.end - 1
-        }
-    }
-
-    private func isBlank(_ from: Int, _ to: Int) -> Bool {
-        var i = from
-        while i < to {
-            let b = buffer[i]
-            if b != 32 && b != 9 && b != 13 { return false }
-            i += 1
-        }
-        return true
     }
 
     /// The record [recordStart, end) (line end included) is complete.
@@ -174,7 +174,9 @@ final class InputSplitter {
         batchRecords += 1
         recordStart = end
         recordStartLine = line
-        if batchRecords + rejects.count >= batchRows { cut(flushPartial: false) }
+        if batchRecords + rejects.count >= batchRows || recordStart - batchStart >= Self.maxBatchBytes {
+            cut(flushPartial: true)
+        }
     }
 
     /// The current record is over the limit: report it, end the batch before it, skip to its end.
@@ -204,22 +206,27 @@ final class InputSplitter {
         let total = batchRecords + rejects.count
         guard total > 0, total >= batchRows || flushPartial else { return }
         let lastLine = recordStartLine > batchFirstLine ? recordStartLine - 1 : batchFirstLine
-        ready.append(CutBatch(firstLine: batchFirstLine, byteOffset: bufferOffset + UInt64(batchStart),
-                              recordCount: total, rejects: rejects, body: Array(buffer[batchStart..<recordStart]),
-                              lastLine: max(lastLine, rejects.last?.line ?? 0)))
+        ready.append((CutBatch(firstLine: batchFirstLine, byteOffset: bufferOffset + UInt64(batchStart),
+                               recordCount: total, rejects: rejects, body: [], lastLine: max(lastLine, rejects.last?.line ?? 0)),
+                      batchStart, recordStart))
         rejects = []
         batchRecords = 0
         batchStart = recordStart
         batchFirstLine = recordStartLine
     }
 
-    /// Drops bytes before the current batch once they are a large share of the buffer.
+    /// Drops bytes no batch needs any more once they are a large share of the buffer.
     private func compact() {
-        guard batchStart > 0, batchStart >= buffer.count / 2 || batchStart > 1 << 20 else { return }
-        buffer.removeFirst(batchStart)
-        bufferOffset += UInt64(batchStart)
-        recordStart -= batchStart
-        scanPos -= batchStart
-        batchStart = 0
+        let keep = ready.first?.start ?? batchStart
+        guard keep > 0, keep >= buffer.count / 2 || keep > 1 << 20 else { return }
+        buffer.removeFirst(keep)
+        bufferOffset += UInt64(keep)
+        recordStart -= keep
+        scanPos -= keep
+        batchStart -= keep
+        for i in ready.indices {
+            ready[i].start -= keep
+            ready[i].end -= keep
+        }
     }
 }

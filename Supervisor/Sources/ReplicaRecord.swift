@@ -27,6 +27,10 @@ final class ReplicaRecord {
     var state: State = .starting
     /// It reported ready at some point.
     var wasReady = false
+    /// The supervisor killed it for a silent processing loop (the batch it held may be at fault).
+    var killedAsHung = false
+    /// The supervisor killed it for not becoming ready in time.
+    var startFailed = false
     var control: Connection?
     var heartbeat = Heartbeat()
     var lastBeatNanos: UInt64

@@ -23,8 +23,8 @@ final class Source {
         /// First record of the unit within its batch, and how many records it holds.
         let offset: Int
         let count: Int
-        /// The encoded RawChunk frame.
-        var frame: [UInt8]
+        /// The encoded RawChunk frame (empty for a unit settled without the stages).
+        var frame: FrameBuffer
         let firstLine: UInt64
         let byteOffset: UInt64
         let isPart: Bool
@@ -57,7 +57,6 @@ final class Source {
     let crashesBeforeIsolation = 2
     private let readSize = 256 << 10
     private var readBuffer: UnsafeMutableRawBufferPointer
-    private let encoder = FrameBuffer(capacity: 512 << 10)
 
     /// Batches cut and not yet written, by sequence number (oldest first).
     private(set) var window: [Batch] = []
@@ -125,22 +124,22 @@ final class Source {
     }
 
     private func cutBatches(flushPartial: Bool) {
-        while window.count < windowLimit, let cut = splitter.nextBatch(flushPartial: flushPartial) {
-            encoder.removeAll()
-            let header = splitter.header ?? []
+        let header = splitter.header ?? []
+        // The body is encoded straight from the splitter's buffer into the frame kept for re-sends.
+        while window.count < windowLimit, let unit = splitter.withNextBatch(flushPartial: flushPartial, { cut, body in
+            let frame = FrameBuffer(capacity: body.count + header.count + 256)
             header.withUnsafeBytes { h in
-                cut.body.withUnsafeBytes { b in
-                    RawChunkView.encode(into: encoder, sequence: nextSequence, firstLine: cut.firstLine,
-                                        byteOffset: cut.byteOffset, recordCount: cut.recordCount,
-                                        rejects: cut.rejects, headerLine: h, body: b)
-                }
+                RawChunkView.encode(into: frame, sequence: nextSequence, firstLine: cut.firstLine, byteOffset: cut.byteOffset,
+                                    recordCount: cut.recordCount, rejects: cut.rejects, headerLine: h, body: body)
             }
-            let unit = Unit(offset: 0, count: cut.recordCount, frame: Array(encoder.bytes), firstLine: cut.firstLine,
-                            byteOffset: cut.byteOffset, isPart: false)
-            window.append(Batch(sequence: nextSequence, firstLine: cut.firstLine, lastLine: cut.lastLine,
-                                recordCount: cut.recordCount, units: [unit]))
+            return (Unit(offset: 0, count: cut.recordCount, frame: frame, firstLine: cut.firstLine,
+                         byteOffset: cut.byteOffset, isPart: false), cut.lastLine)
+        }) {
+            let (first, lastLine) = unit
+            window.append(Batch(sequence: nextSequence, firstLine: first.firstLine, lastLine: lastLine,
+                                recordCount: first.count, units: [first]))
             toSend.append((nextSequence, 0))
-            recordsRead += cut.recordCount
+            recordsRead += first.count
             nextSequence += 1
         }
         partialSince = splitter.hasPartialBatch ? (partialSince ?? Sys.monotonicNanos()) : nil
@@ -156,12 +155,14 @@ final class Source {
         while !toSend.isEmpty, let link = downstream.pick() {
             let (sequence, u) = toSend.removeFirst()
             guard let b = index(sequence), u < window[b].units.count, !window[b].units[u].settled else { continue }
+            let frame = window[b].units[u].frame
             if window[b].units[u].sends > 0 {
-                window[b].units[u].frame[7] |= FrameFlags.replay.rawValue
+                frame.base.storeBytes(of: frame.base.load(fromByteOffset: 7, as: UInt8.self) | FrameFlags.replay.rawValue,
+                                      toByteOffset: 7, as: UInt8.self)
             }
             window[b].units[u].sends += 1
             window[b].units[u].lastSentNanos = now
-            window[b].units[u].frame.withUnsafeBytes { downstream.send($0, to: link) }
+            downstream.send(frame: frame, to: link)
         }
     }
 
@@ -225,9 +226,7 @@ final class Source {
     /// The single-record units of a batch, plus (settled) a unit for the records the source
     /// itself refused, which are returned with their offset.
     private func split(_ batch: Batch) -> ([Unit], (offset: Int, rejects: [Reject])?)? {
-        let aligned = FrameBuffer(capacity: batch.units[0].frame.count)
-        batch.units[0].frame.withUnsafeBytes { aligned.append(bytes: $0) }
-        guard let (frame, _) = try? FrameDecoder().decode(aligned.bytes), let chunk = try? RawChunkView.decode(frame) else {
+        guard let (frame, _) = try? FrameDecoder().decode(batch.units[0].frame.bytes), let chunk = try? RawChunkView.decode(frame) else {
             return nil
         }
         let header = Array(chunk.headerLine)
@@ -236,23 +235,23 @@ final class Source {
         records.endOfInput()
         var units: [Unit] = []
         while let cut = records.nextBatch(flushPartial: true) {
-            encoder.removeAll()
+            let part = FrameBuffer(capacity: cut.body.count + header.count + 256)
             let firstLine = chunk.firstLine + cut.firstLine - 1
             let byteOffset = chunk.byteOffset + cut.byteOffset
             header.withUnsafeBytes { h in
                 cut.body.withUnsafeBytes { body in
-                    RawChunkView.encode(into: encoder, sequence: batch.sequence, firstLine: firstLine, byteOffset: byteOffset,
+                    RawChunkView.encode(into: part, sequence: batch.sequence, firstLine: firstLine, byteOffset: byteOffset,
                                         recordCount: cut.recordCount, headerLine: h, body: body, flags: .part)
                 }
             }
             // The part's first record within the batch travels in the header's stream id.
-            FrameHeader.restamp(encoder.base, stream: UInt32(units.count), flags: .part)
-            units.append(Unit(offset: units.count, count: cut.recordCount, frame: Array(encoder.bytes), firstLine: firstLine,
+            FrameHeader.restamp(part.base, stream: UInt32(units.count), flags: .part)
+            units.append(Unit(offset: units.count, count: cut.recordCount, frame: part, firstLine: firstLine,
                               byteOffset: byteOffset, isPart: true))
         }
         var refused: (offset: Int, rejects: [Reject])?
         if !chunk.rejects.isEmpty {
-            var settled = Unit(offset: units.count, count: chunk.rejects.count, frame: [], firstLine: chunk.firstLine,
+            var settled = Unit(offset: units.count, count: chunk.rejects.count, frame: FrameBuffer(capacity: 64), firstLine: chunk.firstLine,
                                byteOffset: chunk.byteOffset, isPart: true)
             settled.settled = true
             refused = (units.count, chunk.rejects)
@@ -264,9 +263,7 @@ final class Source {
 
     private func poisonReject(_ unit: Unit, node: NodeKind, termination: String) -> Reject {
         var input: [UInt8] = []
-        let aligned = FrameBuffer(capacity: unit.frame.count)
-        unit.frame.withUnsafeBytes { aligned.append(bytes: $0) }
-        if let (frame, _) = try? FrameDecoder().decode(aligned.bytes), let chunk = try? RawChunkView.decode(frame) {
+        if let (frame, _) = try? FrameDecoder().decode(unit.frame.bytes), let chunk = try? RawChunkView.decode(frame) {
             input = Array(chunk.body.prefix(Reject.maxInputBytes))
             while let last = input.last, last == 10 || last == 13 { input.removeLast() }
         }

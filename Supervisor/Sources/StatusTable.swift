@@ -84,3 +84,34 @@ enum RunSummary {
         return s
     }
 }
+
+/// Resources used by a stage's replicas, summed over every replica that ran.
+struct StageUsage {
+    var replicas = 0
+    var cpuSeconds: Double = 0
+    var maxResidentBytes = 0
+
+    /// - Parameter peakRSS: the replica's own last report of its peak RSS. (The kernel's
+    ///   ru_maxrss is no use here: a child started by posix_spawn keeps its parent's figure.)
+    mutating func add(_ u: Spawn.Usage, peakRSS: Int) {
+        replicas += 1
+        cpuSeconds += u.userSeconds + u.systemSeconds
+        maxResidentBytes = max(maxResidentBytes, peakRSS)
+    }
+}
+
+/// `pipeline up --stats FILE`: what a run cost, as JSON (read by `pipeline bench`).
+enum RunStatistics {
+    static func json(_ s: Supervisor, seconds: Double) -> String {
+        let me = Spawn.Usage.ofSelf()
+        let stages = StageKind.allCases.map { stage -> String in
+            let u = s.stageUsage[stage] ?? StageUsage()
+            return "\"\(stage.rawValue)\":{\"replicas\":\(u.replicas),\"cpu_seconds\":\(u.cpuSeconds),\"max_rss_bytes\":\(u.maxResidentBytes)}"
+        }
+        return "{\"records_read\":\(s.source.recordsRead),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected),"
+            + "\"wall_seconds\":\(seconds),\"resent_units\":\(s.source.resent),"
+            // VmHWM, not ru_maxrss: a process started by posix_spawn inherits its parent's ru_maxrss.
+            + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
+            + "\"stages\":{" + stages.joined(separator: ",") + "}}\n"
+    }
+}

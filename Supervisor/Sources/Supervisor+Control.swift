@@ -6,8 +6,9 @@ import Runtime
 /// A `pipeline scale|ps|down` connection.
 final class ClientSession {
     enum Wait {
-        /// Reply once these stages have reached their counts.
-        case scale(stages: [StageKind], deadline: UInt64, summary: String)
+        /// Reply once these stages have reached their counts (the requested ones, or those of a
+        /// later request that changed them meanwhile).
+        case scale(targets: [(stage: StageKind, replicas: Int)], deadline: UInt64, summary: String)
         /// Reply when the run has finished.
         case down
     }
@@ -34,14 +35,23 @@ extension Supervisor {
                 Log.error("accept on the control socket: \(error)")
                 return
             }
-            pendingControl.append(Connection(fd: fd, name: "control connection"))
+            pendingControl.append((Connection(fd: fd, name: "control connection"), Sys.monotonicNanos()))
         }
     }
 
     /// Reads the first frame (hello) of new control connections and routes them.
     func handlePending(_ poll: PollSet, slots: [Int]) {
         var routed: [Connection] = []
-        for (connection, slot) in zip(pendingControl, slots) where poll.readable(slot) {
+        let now = Sys.monotonicNanos()
+        for ((connection, since), slot) in zip(pendingControl, slots) {
+            guard poll.readable(slot) else {
+                // Nothing said within 5 s: not one of ours, or stuck; do not keep it forever.
+                if now > since + 5_000_000_000 {
+                    Log.error("closing a control connection that sent no hello within 5 s")
+                    connection.close()
+                }
+                continue
+            }
             do {
                 let open = try connection.readAvailable()
                 guard let frame = try connection.peekFrame() else {
@@ -53,13 +63,19 @@ extension Supervisor {
                 guard hello.cookie == cookie else { throw FrameError.invalid(field: "hello.cookie", reason: "wrong run cookie") }
                 switch hello.purpose {
                 case .control:
-                    guard let r = replicas.first(where: { $0.stage.node == hello.node && $0.index == Int(hello.replica) && $0.state == .starting }),
+                    guard let r = replicas.first(where: { $0.stage.node == hello.node && $0.index == Int(hello.replica)
+                                                          && ($0.state == .starting || $0.state == .stopping) }),
                           r.pid == hello.pid else {
                         throw FrameError.invalid(field: "hello", reason: "no starting replica \(hello.node.name).\(hello.replica) with pid \(hello.pid)")
                     }
                     connection.name = r.name
                     r.control = connection
                     routed.append(connection)
+                    if phase != .running || r.state == .stopping {
+                        // Started just before the run began to stop: it has nothing to do.
+                        try connection.send(using: scratch) { $0.frame(.shutdown) }
+                        continue
+                    }
                     try connection.send(using: scratch) {
                         ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
                                       statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
@@ -79,7 +95,7 @@ extension Supervisor {
                 connection.close()
             }
         }
-        pendingControl.removeAll { connection in connection.isClosed || routed.contains { $0 === connection } }
+        pendingControl.removeAll { pending in pending.connection.isClosed || routed.contains { $0 === pending.connection } }
     }
 
     func handleControl(of r: ReplicaRecord, poll: PollSet, slot: Int) {
@@ -92,12 +108,12 @@ extension Supervisor {
                 if !open { r.control?.close() }
             }
         } catch {
-            Log.error("control connection of \(r.name): \(error)")
+            if phase == .running { Log.error("control connection of \(r.name): \(error)") }
             c.close()
         }
     }
 
-    private func handleControlFrames(of r: ReplicaRecord) {
+    func handleControlFrames(of r: ReplicaRecord) {
         guard let c = r.control else { return }
         do {
             while let frame = try c.peekFrame() {
@@ -107,13 +123,14 @@ extension Supervisor {
                 case .failure:
                     let message = try Failure.decode(frame).message
                     r.failure = message
-                    Log.error("\(r.name) failed: \(message)")
+                    // While stopping, a replica losing a peer that has already gone is expected.
+                    if phase == .running { Log.error("\(r.name) failed: \(message)") }
                 default: throw FrameError.unexpected(kind: frame.header.kind, context: "from replica \(r.name)")
                 }
                 c.consume(frame)
             }
         } catch {
-            Log.error("control connection of \(r.name): \(error)")
+            if phase == .running { Log.error("control connection of \(r.name): \(error)") }
             c.close()
         }
     }
@@ -143,6 +160,10 @@ extension Supervisor {
                 c.consume(frame)
                 switch request.operation {
                 case .ps:
+                    // A client that asks without reading the answers is not allowed to grow our memory.
+                    guard c.queuedOutputBytes < 1 << 20 else {
+                        throw FrameError.invalid(field: "request", reason: "the client does not read its replies")
+                    }
                     let text = request.json ? StatusTable.json(self) : StatusTable.text(self)
                     try c.send(using: scratch) { Reply(status: 0, text: text).encode(into: $0) }
                 case .scale:
@@ -168,7 +189,7 @@ extension Supervisor {
             }
             return
         }
-        var stages: [StageKind] = []
+        var targets: [(stage: StageKind, replicas: Int)] = []
         var parts: [String] = []
         for (node, count) in request.scales {
             guard let stage = StageKind.allCases.first(where: { $0.node == node }), count <= 64 else {
@@ -176,25 +197,30 @@ extension Supervisor {
             }
             parts.append("\(stage.rawValue): \(replicas(of: stage).filter(\.isActive).count) → \(count)")
             desired[stage] = Int(count)
-            stages.append(stage)
+            targets.append((stage, Int(count)))
         }
-        reconcile(now: Sys.monotonicNanos())
-        client.wait = .scale(stages: stages, deadline: Sys.monotonicNanos() + 60_000_000_000, summary: parts.joined(separator: ", "))
+        reconcileNeeded = true
+        client.wait = .scale(targets: targets, deadline: Sys.monotonicNanos() + 60_000_000_000, summary: parts.joined(separator: ", "))
     }
 
     /// Sends the replies that were waiting for a scale to complete.
     func answerClients(now: UInt64) {
         for client in clients {
-            guard case .scale(let stages, let deadline, let summary) = client.wait else { continue }
-            let settled = stages.allSatisfy { stage in
-                let mine = replicas(of: stage)
-                return mine.filter { $0.state == .ready }.count == desired[stage]
+            guard case .scale(let targets, let deadline, let summary) = client.wait else { continue }
+            let settled = targets.allSatisfy { target in
+                let mine = replicas(of: target.stage)
+                return mine.filter { $0.state == .ready }.count == desired[target.stage]
                     && !mine.contains { $0.state == .starting || $0.state == .draining || $0.state == .stopping }
             }
             var reply: Reply?
-            if settled {
-                reply = Reply(status: 0, text: "scaled \(summary)")
-            } else if now > deadline || phase != .running {
+            if phase != .running {
+                reply = Reply(status: UInt8(ExitCode.notRunning.rawValue), text: "the pipeline stopped before scaling \(summary) completed")
+            } else if settled {
+                let changed = targets.filter { desired[$0.stage] != $0.replicas }
+                    .map { "\($0.stage.rawValue) is at \(desired[$0.stage] ?? 0)" }
+                reply = Reply(status: 0, text: "scaled \(summary)"
+                              + (changed.isEmpty ? "" : "; then a later request changed it: " + changed.joined(separator: ", ")))
+            } else if now > deadline {
                 reply = Reply(status: UInt8(ExitCode.stageFailed.rawValue), text: "scaling \(summary) did not complete: \(StatusTable.text(self))")
             }
             if let reply {

@@ -9,11 +9,11 @@ extension Supervisor {
 
     /// Starts or drains replicas until each stage has its desired count.
     func reconcile(now: UInt64) {
-        for stage in StageKind.allCases {
+        for stage in StageKind.allCases where phase == .running {
             let active = replicas(of: stage).filter(\.isActive)
             let want = desired[stage] ?? 1
             if active.count < want && now >= restarts[stage]!.notBefore {
-                for _ in active.count..<want { spawn(stage, now: now) }
+                for _ in active.count..<want where phase == .running { spawn(stage, now: now) }
             } else if active.count > want {
                 // Leave newest first; a replica still starting holds nothing and just stops.
                 let leaving = active.sorted { ($0.state == .starting ? 1 : 0, $0.index) > ($1.state == .starting ? 1 : 0, $1.index) }
@@ -34,6 +34,13 @@ extension Supervisor {
                                       arguments: [binaries.path(stage), "--control", runDir.controlPath, "--replica", "\(index)"],
                                       environment: environment, logPath: log)
             replicas.append(ReplicaRecord(stage: stage, index: index, pid: pid, socketPath: socket, logPath: log, now: now))
+        } catch where [EAGAIN, ENOMEM, ETXTBSY, EINTR].contains(error.errno) {
+            // Transient: try again after a backoff, like a replica that died at start.
+            Log.error("cannot start \(stage.rawValue).\(index) now: \(error); retrying")
+            let jitter = Double.random(in: 0...1, using: &rng)
+            if !restarts[stage]!.crashed(now: now, spec: config.stage(stage), jitter: jitter, early: true) {
+                fail(.environment, "cannot start \(stage.rawValue).\(index): \(error)")
+            }
         } catch {
             fail(.environment, "cannot start \(stage.rawValue).\(index): \(error)")
         }
@@ -88,11 +95,18 @@ extension Supervisor {
 
     /// Collects exited children and decides what each exit means.
     func reap(now: UInt64) {
-        while let (pid, termination) = Spawn.reap() {
+        while let (pid, termination, usage) = Spawn.reap() {
             guard let r = replicas.first(where: { $0.pid == pid && $0.state != .exited }) else { continue }
             let was = r.state
+            reconcileNeeded = true
+            // Its last words (a final heartbeat, a failure) may still wait on the control socket.
+            if let c = r.control {
+                _ = try? c.readAvailable()
+                handleControlFrames(of: r)
+            }
             r.state = .exited
             r.termination = termination
+            stageUsage[r.stage, default: StageUsage()].add(usage, peakRSS: Int(r.heartbeat.peakRSSBytes))
             r.control?.close()
             r.control = nil
             let work = StatePage.read(path: r.statePath)
@@ -101,11 +115,15 @@ extension Supervisor {
             if was == .ready || was == .draining { broadcastMembership(of: r.stage) }
             guard phase == .running else { continue }
             switch (was, termination) {
-            case (.stopping, _), (.draining, .exited(0)):
+            case (.stopping, _) where !r.startFailed, (.draining, .exited(0)):
                 continue
             case (.starting, .exited(let status)) where status != 0:
                 // It could not start (bad model, bad config): restarting will not help.
                 fail(.stageFailed, "\(r.name) failed to start (\(termination)): \(r.failure ?? "no message")\(LogTail.excerpt(r.logPath))")
+            case (.draining, _):
+                // It was leaving anyway: nothing to restart, but what it held must be sent again.
+                Log.info("\(r.name) (pid \(r.pid)) \(termination) while draining; re-sending the batches in flight")
+                source.replay { self.sink.covers($0, offset: $1, count: $2) }
             default:
                 crashed(r, termination: termination, work: work, now: now)
             }
@@ -114,7 +132,9 @@ extension Supervisor {
 
     private func crashed(_ r: ReplicaRecord, termination: Spawn.Termination, work: StatePage.Work?, now: UInt64) {
         var counts = true
-        if let work {
+        // Only a death the replica brought on itself (a crash, an abort, a hang we ended) can be
+        // the batch's fault; a kill from outside (kill -9, the OOM killer) never is.
+        if let work, r.killedAsHung || termination.isSelfInflicted {
             switch source.blame(work, node: r.stage.node, termination: "\(termination)") {
             case .retry, .unknown:
                 break
@@ -146,12 +166,19 @@ extension Supervisor {
         sink.addPart(piece, sequence: sequence, offset: offset) { self.source.batch($0).map { ($0.recordCount, $0.lastLine) } }
     }
 
-    /// Kills ready replicas whose processing loop has gone quiet.
+    /// Kills replicas whose processing loop has gone quiet, and replicas that take too long to start.
     func checkHeartbeats(now: UInt64) {
         for r in replicas where (r.state == .ready || r.state == .draining) && now > r.lastBeatNanos + hangNanos {
             Log.error("\(r.name) (pid \(r.pid)) sent no heartbeat for \(Double(now - r.lastBeatNanos) / 1e9) s: killing it")
             Sys.kill(r.pid, SIGKILL)
+            r.killedAsHung = true
             r.lastBeatNanos = now
+        }
+        for r in replicas where r.state == .starting && now > r.startedNanos + startTimeoutNanos {
+            Log.error("\(r.name) (pid \(r.pid)) did not become ready within \(Double(startTimeoutNanos) / 1e9) s: killing it")
+            Sys.kill(r.pid, SIGKILL)
+            r.state = .stopping
+            r.startFailed = true
         }
     }
 }

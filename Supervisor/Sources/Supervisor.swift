@@ -22,12 +22,14 @@ final class Supervisor {
     let environment: [String]
 
     /// Data frames each downstream grants each upstream connection.
-    let credits: UInt32 = 4
+    let credits: UInt32 = getenv("PIPELINE_CREDITS").flatMap { UInt32(String(cString: $0)) } ?? 4
     let heartbeatMillis: UInt32 = 250
     /// A ready replica silent this long is considered hung.
     let hangNanos: UInt64
     /// A unit sent this long ago and still not at the sink is sent again.
     let resendNanos: UInt64
+    /// A replica not ready this long after it was started is killed.
+    let startTimeoutNanos: UInt64
 
     var desired: [StageKind: Int] = [:]
     var replicas: [ReplicaRecord] = []
@@ -39,7 +41,8 @@ final class Supervisor {
     var rng = SystemRandomNumberGenerator()
 
     let controlListener: Int32
-    var pendingControl: [Connection] = []
+    /// Accepted control connections that have not said hello yet, with when they were accepted.
+    var pendingControl: [(connection: Connection, since: UInt64)] = []
     var clients: [ClientSession] = []
     let source: Source
     let sink: Sink
@@ -50,6 +53,18 @@ final class Supervisor {
     let startNanos = Sys.monotonicNanos()
     var interrupts = 0
     var outputClosed = false
+    /// When replicas still running after a stop are killed.
+    var stopDeadline: UInt64 = .max
+    /// A second signal: end without waiting for anything, the output writer included.
+    var forced = false
+    /// When the periodic checks (re-sends, heartbeats, replica counts) run next.
+    var nextHousekeeping: UInt64 = 0
+    /// A replica exited or the desired counts changed: reconcile without waiting.
+    var reconcileNeeded = true
+    /// CPU time and peak memory of every replica that has exited, per stage.
+    var stageUsage: [StageKind: StageUsage] = [:]
+    /// Where to write the run's statistics at the end (`up --stats FILE`).
+    var statsPath: String?
 
     init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: UpOptions,
          binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?) throws {
@@ -64,14 +79,9 @@ final class Supervisor {
         hangNanos = UInt64(hangSeconds * 1e9)
         let resendSeconds = getenv("PIPELINE_RESEND_SECONDS").flatMap { Double(String(cString: $0)) } ?? 10
         resendNanos = UInt64(resendSeconds * 1e9)
-        var env: [String] = []
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if !s.hasPrefix("PIPELINE_COOKIE=") { env.append(s) }
-            p += 1
-        }
-        environment = env + ["PIPELINE_COOKIE=\(cookie)"]
+        let startSeconds = getenv("PIPELINE_START_SECONDS").flatMap { Double(String(cString: $0)) } ?? 30
+        startTimeoutNanos = UInt64(startSeconds * 1e9)
+        environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         for stage in StageKind.allCases {
             desired[stage] = options.scales[stage.rawValue] ?? config.stage(stage).replicas
             nextIndex[stage] = 1
@@ -86,6 +96,11 @@ final class Supervisor {
         let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: getpid(), cookie: cookie))
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
                         window: config.pipeline.window, maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
+        // A link to ingest lost without its replica dying (it closed the connection) took the
+        // batches it held along: send them again.
+        downstream.onLinkLost = { [unowned self] _ in
+            self.source.replay { self.sink.covers($0, offset: $1, count: $2) }
+        }
     }
 
     deinit {
@@ -104,13 +119,20 @@ final class Supervisor {
                 fail(.internalError, "supervisor: \(error)")
             }
             if phase == .stopping && !replicas.contains(where: \.isAlive) { break }
+            if phase == .stopping && now > stopDeadline {
+                // A replica that ignores the shutdown (stopped, stuck) must not hold the run open.
+                for r in replicas where r.isAlive && Sys.kill(r.pid, SIGKILL) {
+                    Log.error("\(r.name) (pid \(r.pid)) did not stop within 10 s: killed")
+                }
+                stopDeadline = .max
+            }
 
             poll.removeAll()
             let signalSlot = poll.add(signalFD)
             let wakeSlot = poll.add(wakeup.readEnd)
             let inputSlot = phase == .running && source.wantsInput ? poll.add(0) : nil
             let controlSlot = poll.add(controlListener)
-            let pendingSlots = pendingControl.map { poll.add($0.fd, write: $0.wantsWrite) }
+            let pendingSlots = pendingControl.map { poll.add($0.connection.fd, write: $0.connection.wantsWrite) }
             let replicaSlots = replicas.map { r in r.control.map { poll.add($0.fd, write: $0.wantsWrite) } }
             let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
             let sinkSlots = sink.upstream.register(in: &poll)
@@ -126,8 +148,7 @@ final class Supervisor {
             if poll.readable(wakeSlot) { wakeup.clear() }
             if let slot = inputSlot, poll.readable(slot) {
                 do { try source.readInput(fd: 0) } catch {
-                    Log.error("reading stdin: \(error)")
-                    source.stopInput()
+                    fail(.io, "reading stdin: \(error)")
                 }
             }
             if poll.readable(controlSlot) { acceptControl() }
@@ -158,7 +179,7 @@ final class Supervisor {
                 // `| head` closed our stdout: stop quietly.
                 stop(.ok)
             } else {
-                fail(.internalError, "writing output: \(failure)")
+                fail(.io, "writing stdout: \(failure)")
             }
         }
         if phase == .running {
@@ -169,13 +190,21 @@ final class Supervisor {
         }
         if phase == .running {
             source.tick(now: now)
-            source.resendOverdue(now: now, after: resendNanos) { self.sink.covers($0, offset: $1, count: $2) }
+            // Housekeeping scans every replica and batch: every 20 ms is plenty, and the loop
+            // wakes thousands of times a second while data flows.
+            if now >= nextHousekeeping || reconcileNeeded {
+                source.resendOverdue(now: now, after: resendNanos) { self.sink.covers($0, offset: $1, count: $2) }
+                checkHeartbeats(now: now)
+                reconcile(now: now)
+                answerClients(now: now)
+                nextHousekeeping = now + 20_000_000
+                reconcileNeeded = false
+            }
             source.pump(now: now)
-            checkHeartbeats(now: now)
-            reconcile(now: now)
             if source.isFinished { stop(exitCode) }
+        } else {
+            answerClients(now: now)
         }
-        answerClients(now: now)
     }
 
     private func timeout(now: UInt64) -> Int32 {
@@ -193,6 +222,7 @@ final class Supervisor {
         guard phase == .running else { return }
         if exitCode == .ok { exitCode = code }
         phase = .stopping
+        stopDeadline = Sys.monotonicNanos() + 10_000_000_000
         source.stopInput()
         // Ingest replicas close their end as they exit: expected now, not a loss.
         source.downstream.retireAll()
@@ -227,7 +257,10 @@ final class Supervisor {
                 } else {
                     Log.info("forced stop")
                     exitCode = .interrupted
+                    forced = true
                     phase = .stopping
+                    source.downstream.retireAll()
+                    sink.upstream.expectClosing = true
                     for r in replicas where r.isAlive {
                         r.state = .stopping
                         Sys.kill(r.pid, SIGKILL)
@@ -240,11 +273,23 @@ final class Supervisor {
 
     private func finish() -> ExitCode {
         reap(now: Sys.monotonicNanos())
+        if forced {
+            // The writer may be blocked on a stdout nobody reads: do not wait for it.
+            Log.info("\(source.recordsRead) records read; stopped without writing what was still queued")
+            return exitCode
+        }
         collectOutput()
         sink.finish()
         writer.finish()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
         Log.info(RunSummary.line(sink: sink, recordsRead: source.recordsRead, seconds: seconds))
+        if let statsPath {
+            do {
+                try Sys.writeFile(statsPath, RunStatistics.json(self, seconds: seconds))
+            } catch {
+                Log.error("cannot write --stats file \(statsPath): \(error)")
+            }
+        }
         for client in clients where client.waitingForDown {
             try? client.connection.send(using: scratch) { Reply(status: 0, text: "stopped").encode(into: $0) }
             _ = try? client.connection.flush()

@@ -27,7 +27,8 @@ enum UpCommand {
             throw PipelineError(.environment, error.description)
         }
         do {
-            try runDir.checkSocketPaths(longestNode: "featurize", maxReplica: 9999)
+            // Replica numbers grow with every restart: leave room for ten digits.
+            try runDir.checkSocketPaths(longestNode: "featurize", maxReplica: 9_999_999_999)
         } catch {
             throw PipelineError(.environment, "\(error)")
         }
@@ -68,6 +69,7 @@ enum UpCommand {
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
+        supervisor.statsPath = options.statsPath.map(ConfigFile.absolutePath)
         return supervisor.run()
     }
 }

@@ -44,6 +44,7 @@ import Testing
         ("lingerms", "linger_ms"),
         ("nam", "name"),
         ("windo", "window"),
+        ("batch", "batch_rows"),           // a prefix of 4 or more characters
         ("wdw", nil),                      // distance 3
         ("rows", nil),
         ("x", nil),

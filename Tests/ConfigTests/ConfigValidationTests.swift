@@ -75,7 +75,7 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
         .init("[input]\nmax_errors = -2", 2, 14, .invalidValue,
               "`input.max_errors` must be at least -1, found -2"),
         .init("[input]\nmax_line_bytes = 100", 2, 18, .invalidValue,
-              "`input.max_line_bytes` must be in 1024...1073741824 (1 KiB...1 GiB), found 100"),
+              "`input.max_line_bytes` must be in 1024...33554432 (1 KiB...32 MiB), found 100"),
         .init("[[input.fields]]\nname = \"x\"", 1, 9, .unknownKey,
               "unknown table `[[input.fields]]`; did you mean `[[input.field]]`?"),
         .init("[input.field]\nname = \"x\"\ntype = \"int\"", base: ValidationCase.noSchema, 1, 1,
@@ -118,17 +118,17 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
               .invalidValue, "`feature[0].max` (1.0) must be >= `feature[0].min` (2.0)"),
         .init("[[feature]]\nfield = \"amount\"\nkind = \"minmax\"\nmin = 0\nmax = 1\nmean = 3", 6, 1,
               .unknownKey, "`feature[0].mean` does not apply to kind \"minmax\", which takes only "
-                  + "`min`, `max`"),
+                  + "`min`, `max`, `feature_range`, `clip`, `fill`"),
         .init("[[feature]]\nfield = \"amount\"\nkind = \"identity\"\nstd = 2", 4, 1, .unknownKey,
-              "`feature[0].std` does not apply to kind \"identity\", which takes no other keys"),
+              "`feature[0].std` does not apply to kind \"identity\", which takes only `fill`"),
         .init("[[feature]]\nfield = \"amount\"\nkind = \"identity\"\nscale = 2", 4, 1, .unknownKey,
-              "unknown key `feature[0].scale` (expected one of: field, kind, mean, std, min, max, "
-                  + "categories, buckets)"),
+              "unknown key `feature[0].scale` (expected one of: field, kind, fill)"),
         .init("[[feature]]\nfield = \"amount\"\nkind = \"identity\"\ncategoris = []", 4, 1, .unknownKey,
               "unknown key `feature[0].categoris`; did you mean `categories`?"),
         .init("[[feature]]\nfield = \"amount\"\nkind = \"standardise\"", 3, 8, .invalidValue,
-              "`feature[0].kind` must be one of \"identity\", \"standardize\", \"minmax\", \"onehot\", "
-                  + "\"hash\", found \"standardise\"; did you mean `standardize`?"),
+              "`feature[0].kind` must be one of \"identity\", \"impute\", \"standardize\", \"minmax\", "
+                  + "\"log1p\", \"bucketize\", \"onehot\", \"hash\", \"text_hash\", \"tfidf\", found \"standardise\"; "
+                  + "did you mean `standardize`?"),
         .init("[[feature]]\nfield = \"countri\"\nkind = \"onehot\"", 2, 9, .invalidValue,
               "`feature[0].field` names \"countri\", which is not an input field; did you mean `country`?"),
         .init("[[feature]]\nfield = \"zzz\"\nkind = \"identity\"", 2, 9, .invalidValue,
@@ -161,7 +161,7 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
         .init("[[feature]]\nfield = \"id\"\nkind = \"hash\"\nbuckets = 8", 2, 9, .invalidValue,
               "`feature[0].field` names \"id\", an int field, but kind \"hash\" needs a field of type string"),
         .init("[[feature]]\nfield = \"country\"\nkind = \"hash\"", 1, 1, .missingKey,
-              "missing required key `feature[0].buckets` in the `[[feature]]` table at line 1"),
+              "missing required key `feature[0].n_features` in the `[[feature]]` table at line 1"),
         .init("", base: ValidationCase.noFeature, 1, 1, .missingKey,
               "missing `[[feature]]`: at least one feature is needed"),
         .init("feature = []", base: ValidationCase.noFeature, 1, 11, .invalidValue,

@@ -66,11 +66,13 @@ import Testing
         #expect(result.stdout == expected.stdout)
     }
 
-    @Test(arguments: ["ingest", "featurize"])
+    @Test(arguments: ["ingest", "featurize", "infer", "aggregate"])
     func aPoisonRecordBecomesOneErrorLine(stage: String) throws {
         let ws = Workspace()
         defer { ws.remove() }
-        let cfg = ws.write("pipeline.toml", config(batchRows: 64))
+        // The country travels to the output, so the marker reaches every stage's frames.
+        let cfg = ws.write("pipeline.toml", config(batchRows: 64).replacingOccurrences(
+            of: "passthrough = [\"id\"]", with: "passthrough = [\"id\", \"country\"]"))
         var lines = Records.jsonl(500, seed: 41).split(separator: "\n").map(String.init)
         lines[76] = lines[76].replacingOccurrences(of: "\"country\":\"", with: "\"country\":\"POISON")
         let input = lines.joined(separator: "\n") + "\n"
@@ -96,8 +98,11 @@ import Testing
         for name in ["pipeline", "ingest", "featurize", "aggregate"] {
             try FileManager.default.copyItem(atPath: Paths.binaries + "/" + name, toPath: bin + "/" + name)
         }
-        _ = ws.write("bin/infer", "#!/bin/sh\necho 'infer: cannot map the model: Input/output error' >&2\nexit 3\n")
-        chmod(bin + "/infer", 0o755)
+        // Written by another process: a file this (threaded) process held open for writing could
+        // be inherited by a concurrent fork and make its exec fail with ETXTBSY.
+        let script = "#!/bin/sh\necho 'infer: cannot map the model: Input/output error' >&2\nexit 3\n"
+        let writer = try Running("/bin/sh", ["-c", "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", script, bin + "/infer"])
+        #expect(writer.finish().status == 0)
         let cfg = ws.write("pipeline.toml", config())
         let result = try Running(bin + "/pipeline", ["up", "-f", cfg, "--run-dir", ws.runDir],
                                  stdinFile: ws.write("input", Records.jsonl(100))).finish(seconds: 60)

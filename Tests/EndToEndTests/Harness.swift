@@ -216,11 +216,13 @@ func fileOffset(_ pid: Int32, fd: Int32) -> Int? {
     return Int(line.dropFirst(4).trimmingCharacters(in: .whitespaces))
 }
 
-/// Processes whose command line mentions `marker` (to prove none are left behind).
-func processes(mentioning marker: String) -> [Int32] {
+/// Processes whose command line mentions `marker` (to prove none are left behind), optionally
+/// only those running `executable` (argv[0]).
+func processes(mentioning marker: String, executable: String? = nil) -> [Int32] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     return entries.compactMap { name -> Int32? in
         guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+        if let executable, data.split(separator: 0).first.map({ String(decoding: $0, as: UTF8.self) }) != executable { return nil }
         let text = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
         return text.contains(marker) ? pid : nil
     }

@@ -112,6 +112,32 @@ import Testing
         #expect(processes(mentioning: ws.path).isEmpty)
     }
 
+    /// Scale-downs while batches are in flight: the leaving replicas finish what they hold.
+    @Test func scalingDownUnderLoadLosesNothing() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config(batchRows: 8, window: 64))
+        let parts = (0..<3).map { Records.jsonl(1500, seed: 71 + UInt64($0), firstID: 1 + 1500 * $0) }
+        let reference = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir + "-ref"], stdinFile: ws.write("all", parts.joined()))
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir, "--scale", "infer=3", "--scale", "featurize=3",
+                                               "--scale", "aggregate=2"])
+        #expect(waitUntil { replicaPids(ws.runDir, "infer").count == 3 })
+        run.write(parts[0])
+        // No waiting for output: the stages still hold batches when their replicas are told to leave.
+        let down = try pipeline(["scale", "--run-dir", ws.runDir, "infer=1", "featurize=1", "aggregate=1"])
+        #expect(down.status == 0, "\(down.out)\(down.err)")
+        run.write(parts[1])
+        let again = try pipeline(["scale", "--run-dir", ws.runDir, "infer=2", "ingest=2"])
+        #expect(again.status == 0, "\(again.out)\(again.err)")
+        run.write(parts[2])
+        let down2 = try pipeline(["scale", "--run-dir", ws.runDir, "infer=1", "ingest=1"])
+        #expect(down2.status == 0, "\(down2.out)\(down2.err)")
+        let result = run.finish()
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.stdout == reference.stdout)
+        #expect(processes(mentioning: ws.path).isEmpty)
+    }
+
     @Test func downStopsARunThatIsStillReading() throws {
         let ws = Workspace()
         defer { ws.remove() }

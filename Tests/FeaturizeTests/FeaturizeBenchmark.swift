@@ -33,6 +33,46 @@ struct FeaturizeBenchmark {
     }
 }
 
+/// Text kinds: a default HashingVectorizer (2^20 columns, CSR) and a char_wb TfidfVectorizer on
+/// ~30-word documents with some non-ASCII text. Opt-in like the one above.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["PIPELINE_BENCH"] != nil))
+struct TextFeaturizeBenchmark {
+    @Test(arguments: ["text_hash word 1-2", "tfidf char_wb 2-4"])
+    func documents(_ name: String) throws {
+        let rows = 256, batches = 200
+        var random = SplitMix(seed: 3)
+        let words = "the quick brown fox jumps over lazy dog Zürich café naïve ΟΔΟΣ 日本語 refund crash 🎉".split(separator: " ")
+        let docs = (0..<rows).map { _ in (0..<30).map { _ in String(words[Int(random.next() % UInt64(words.count))]) }
+            .joined(separator: " ") }
+        let kind: FeatureKind
+        if name.hasPrefix("text_hash") {
+            kind = .textHash(TextHashing(analysis: TextAnalysis(ngramRange: 1...2)))
+        } else {
+            let vocabulary = Set(docs.flatMap { PythonText.terms(in: $0, TextAnalysis(analyzer: .charWB, ngramRange: 2...4)) })
+            kind = .tfidf(Tfidf(vocabulary: vocabulary.sorted(), idf: vocabulary.map { _ in 1.5 }, sublinearTF: true,
+                                analysis: TextAnalysis(analyzer: .charWB, ngramRange: 2...4)))
+        }
+        var p = try FeaturizeProcessor(config: makeConfig(fields: [FieldSpec(name: "t", type: .string)],
+                                                          features: [FeatureSpec(field: "t", kind: kind)]))
+        let input = FrameBuffer()
+        RecordBatchView.encode(into: input, sequence: 1, envelope: Envelope(firstLine: 1, byteOffset: 0,
+                                                                           recordCount: UInt32(rows)),
+                               columns: [stringColumn(docs)])
+        let (frame, _) = try #require(try FrameDecoder().decode(input.bytes))
+        let out = FrameBuffer(capacity: 1 << 20)
+        var seconds = Double.infinity
+        for _ in 0..<3 {
+            let start = threadCPUSeconds()
+            for _ in 0..<batches {
+                out.removeAll()
+                try p.process(frame, into: out)
+            }
+            seconds = min(seconds, threadCPUSeconds() - start)
+        }
+        print("featurize: \(name), 30-word documents: \(Int(Double(rows * batches) / seconds)) rows/s")
+    }
+}
+
 /// CPU time used by the calling thread: steadier than wall time on a machine shared with builds.
 func threadCPUSeconds() -> Double {
     var t = timespec()

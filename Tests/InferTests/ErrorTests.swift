@@ -17,7 +17,7 @@ import Testing
         #expect(text.contains("unsupported_op.onnx"))
         #expect(text.contains("node '/conv1/Conv' (Conv)"))
         #expect(text.contains("supported operators: Add, ArgMax"))
-        #expect(text.contains("ai.onnx.ml: ArrayFeatureExtractor, LinearClassifier"))
+        #expect(text.contains("ai.onnx.ml: ArrayFeatureExtractor, Imputer, LinearClassifier"))
     }
 
     @Test func malformedFileThrows() throws {

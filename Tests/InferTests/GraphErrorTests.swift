@@ -85,7 +85,7 @@ import Testing
         let custom = loadError([Node(op: "FusedGemm", inputs: ["x", "w"], outputs: ["y"], name: "fg", domain: "com.microsoft")])
         expectUnsupported(custom, node: "fg", op: "com.microsoft.FusedGemm", "domain 'com.microsoft' is not implemented")
         let lstm = loadError([Node(op: "LSTM", inputs: ["x"], outputs: ["y"], name: "rnn")])
-        expectUnsupported(lstm, node: "rnn", op: "LSTM", "supported operators: Add, ArgMax, Cast, Concat")
+        expectUnsupported(lstm, node: "rnn", op: "LSTM", "supported operators: Add, ArgMax, BatchNormalization, Cast, Concat")
     }
 
     @Test func unsupportedTypesAndShapes() {

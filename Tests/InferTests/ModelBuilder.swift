@@ -41,7 +41,7 @@ struct ProtoWriter {
 
 enum Attr {
     case int(String, Int64), float(String, Float), string(String, String)
-    case ints(String, [Int64]), floats(String, [Float]), tensor(String, Tensor)
+    case ints(String, [Int64]), floats(String, [Float]), tensor(String, Tensor), strings(String, [String])
 }
 
 /// TensorProto contents; `dataType` 1 = float (float_data), 7 = int64 (int64_data), others raw.
@@ -129,6 +129,7 @@ enum ModelBuilder {
         case .ints(let name, let v): a.string(1, name); a.packedInts(8, v); a.int(20, 7)
         case .floats(let name, let v): a.string(1, name); a.packedFloats(7, v); a.int(20, 6)
         case .tensor(let name, let t): a.string(1, name); a.message(5) { t.write(&$0) }; a.int(20, 4)
+        case .strings(let name, let v): a.string(1, name); for s in v { a.string(9, s) }; a.int(20, 8)
         }
     }
 

@@ -105,3 +105,16 @@ import Testing
 }
 
 import Config
+
+/// The source and ingest must count the same records; a stray quote must not swallow lines.
+@Suite struct SplitterAgreementTests {
+    @Test func strayQuotesEndAtTheLine() {
+        let csv = "id,text\n1,ab\"c\n2,ok\n3,\"x\"y\n4,last\n"
+        let s = InputSplitter(format: .csv, batchRows: 100, maxRecordBytes: 1 << 20)
+        Array(csv.utf8).withUnsafeBytes { s.append($0) }
+        s.endOfInput()
+        let batch = s.nextBatch(flushPartial: true)
+        #expect(batch?.recordCount == 4)
+        #expect(batch?.firstLine == 2)
+    }
+}

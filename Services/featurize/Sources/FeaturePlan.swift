@@ -1,32 +1,6 @@
 import Config
 import Messages
 
-/// How one number becomes one model-input value: scikit-learn's float64 operations, then one
-/// rounding to Float32.
-enum NumericTransform: Sendable, Equatable {
-    /// `Float(x)`.
-    case identity
-    /// `Float((x - mean) / scale)`: StandardScaler's `X -= mean_; X /= scale_`.
-    case standardize(mean: Double, scale: Double)
-    /// `Float(x * scale + offset)`: MinMaxScaler's `X *= scale_; X += min_`.
-    case minmax(scale: Double, offset: Double)
-
-    /// StandardScaler with a given mean and std: a zero std divides by 1
-    /// (`_handle_zeros_in_scale`), so a constant feature becomes `x - mean`.
-    static func standardize(mean: Double, std: Double) -> NumericTransform {
-        .standardize(mean: mean, scale: std == 0 ? 1 : std)
-    }
-
-    /// MinMaxScaler(feature_range=(0, 1)) fitted on data whose minimum is `min` and maximum `max`:
-    /// `scale_ = 1 / range` and `min_ = 0 - min * scale_`, where a range below 10 × float64
-    /// epsilon counts as 1 (`_handle_zeros_in_scale`), so a constant feature becomes `x - min`.
-    static func minmax(min: Double, max: Double) -> NumericTransform {
-        let range = max - min
-        let scale = 1 / (range < 10 * Double.ulpOfOne ? 1 : range)
-        return .minmax(scale: scale, offset: 0 - min * scale)
-    }
-}
-
 /// How a `onehot` feature spells a non-string field's value to compare it with the categories.
 enum CategoryText: Sendable {
     /// The string's bytes.
@@ -37,12 +11,42 @@ enum CategoryText: Sendable {
     case bool
 }
 
+/// A compiled `onehot`: the categories, how values are spelled, the dropped category and the
+/// category a missing value takes.
+struct OneHotEncoding: Sendable {
+    let table: CategoryTable
+    let text: CategoryText
+    /// Index of the dropped category (no column; encodes as all zeros), if any.
+    let drop: Int?
+    /// Index of the category a missing value takes (`fill`); nil: missing is all zeros.
+    let fill: Int?
+
+    /// The output column (within the feature) of category `index`, nil for the dropped one.
+    @inline(__always)
+    func column(of index: Int) -> Int? {
+        guard let drop else { return index }
+        return index == drop ? nil : index > drop ? index - 1 : index
+    }
+}
+
+/// A compiled `hash` (FeatureHasher of one string).
+struct StringHashing: Sendable {
+    let nFeatures: Int
+    let alternateSign: Bool
+    /// The UTF-8 bytes a missing value is hashed as (`fill`); nil: missing sets no column.
+    let fill: [UInt8]?
+}
+
 /// One `[[feature]]`, resolved against the schema.
 struct FeatureStep: Sendable {
     enum Operation: Sendable {
-        case numeric(NumericTransform)
-        case onehot(CategoryTable, CategoryText)
-        case hash(buckets: Int)
+        /// One column: the transform of the value, a NaN (or missing) value replaced by `fill` first.
+        case number(NumericTransform, fill: Double?)
+        /// `bucketize` one-hot: one column per bin, 1 in the bin `transform` (a `.bin`) gives.
+        case binOneHot(NumericTransform, fill: Double?)
+        case onehot(OneHotEncoding)
+        case hash(StringHashing)
+        case text(TextFeature)
     }
 
     /// The record column it reads (schema order).
@@ -51,6 +55,14 @@ struct FeatureStep: Sendable {
     let offset: Int
     let width: Int
     let operation: Operation
+
+    /// The transform and fill of the steps computed column-wise from doubles first.
+    var numeric: (transform: NumericTransform, fill: Double?)? {
+        switch operation {
+        case .number(let t, let fill), .binOneHot(let t, let fill): (t, fill)
+        default: nil
+        }
+    }
 }
 
 /// The features of a config compiled once: which record column each reads, where its output
@@ -68,10 +80,13 @@ struct FeaturePlan: Sendable {
     let schema: [ColumnType]
     /// Record columns forwarded as passthrough, in `[output] passthrough` order.
     let passthrough: [Int]
-    /// How many steps are numeric (identity, standardize, minmax).
+    /// How many steps are computed column-wise from doubles (`numeric` is non-nil).
     let numericCount: Int
-    /// Whether any step is onehot or hash (mostly zeros: a dense matrix is zero-filled first).
+    /// Whether any step writes other than one value per row (mostly zeros: a dense matrix is
+    /// zero-filled first).
     let hasSparseKinds: Bool
+    /// Whether any step is a text kind (they need a `TextScratch`).
+    let hasText: Bool
 
     var isDense: Bool { width <= Self.maxDenseWidth }
 
@@ -84,7 +99,7 @@ struct FeaturePlan: Sendable {
             guard let column = config.input.fieldIndex(spec.field) else {
                 throw .unknownField(field: spec.field, line: spec.line)
             }
-            let operation = try Self.operation(spec, type: fields[column].type)
+            let operation = try FeatureCompiler(spec: spec, type: fields[column].type).operation()
             let width = spec.width
             guard width <= Self.maxWidth - offset else { throw .tooWide(width: offset + width, limit: Self.maxWidth) }
             steps.append(FeatureStep(column: column, offset: offset, width: width, operation: operation))
@@ -99,58 +114,9 @@ struct FeaturePlan: Sendable {
         self.width = offset
         self.schema = fields.map(Self.columnType)
         self.passthrough = passthrough
-        numericCount = steps.filter { if case .numeric = $0.operation { true } else { false } }.count
-        hasSparseKinds = numericCount < steps.count
-    }
-
-    private static func operation(_ spec: FeatureSpec, type: FieldType) throws(FeaturizeError) -> FeatureStep.Operation {
-        func unsupported(_ kind: String) -> FeaturizeError {
-            .unsupportedType(field: spec.field, line: spec.line, kind: kind, type: type)
-        }
-        func invalid(_ reason: String) -> FeaturizeError {
-            .invalidParameter(field: spec.field, line: spec.line, reason: reason)
-        }
-        let numeric = type == .float || type == .int || type == .bool
-        switch spec.kind {
-        case .identity:
-            guard numeric else { throw unsupported("identity") }
-            return .numeric(.identity)
-        case .standardize(let mean, let std):
-            guard numeric else { throw unsupported("standardize") }
-            guard mean.isFinite, std.isFinite, std >= 0 else {
-                throw invalid("standardize needs a finite mean and a finite std >= 0 (got mean \(mean), std \(std))")
-            }
-            return .numeric(.standardize(mean: mean, std: std))
-        case .minmax(let min, let max):
-            guard numeric else { throw unsupported("minmax") }
-            guard min.isFinite, max.isFinite, min <= max, (max - min).isFinite else {
-                throw invalid("minmax needs finite min <= max with a finite range (got min \(min), max \(max))")
-            }
-            return .numeric(.minmax(min: min, max: max))
-        case .onehot(let categories):
-            let text: CategoryText
-            switch type {
-            case .string: text = .string
-            case .int: text = .int
-            case .bool: text = .bool
-            case .float: throw unsupported("onehot")
-            }
-            guard !categories.isEmpty else { throw invalid("onehot needs at least one category") }
-            guard let table = CategoryTable(categories) else {
-                // Byte-wise, as the table compares (String == would also match canonical equivalents).
-                let bytes = categories.map { Array($0.utf8) }
-                let i = bytes.indices.first { i in bytes[..<i].contains(bytes[i]) } ?? 0
-                let duplicate = categories[i]
-                throw invalid("onehot category \"\(duplicate)\" is listed twice")
-            }
-            return .onehot(table, text)
-        case .hash(let buckets):
-            guard type == .string else { throw unsupported("hash") }
-            guard buckets >= 1 && buckets <= Int(Int32.max) else {
-                throw invalid("hash buckets must be in 1...\(Int32.max) (got \(buckets))")
-            }
-            return .hash(buckets: buckets)
-        }
+        numericCount = steps.filter { $0.numeric != nil }.count
+        hasSparseKinds = steps.contains { if case .number = $0.operation { false } else { true } }
+        hasText = steps.contains { if case .text = $0.operation { true } else { false } }
     }
 
     private static func columnType(_ field: FieldSpec) -> ColumnType {

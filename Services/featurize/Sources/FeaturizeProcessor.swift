@@ -4,19 +4,25 @@ import Messages
 /// The featurize stage: each record batch becomes one feature batch (same sequence number and
 /// flags) holding the model input for its rows.
 ///
-/// Features are computed in config order and their outputs concatenated left to right:
-/// - `identity`: the number (ints rounded to the nearest Double, bools 0 or 1), as Float32.
-/// - `standardize`: `Float((x - mean) / std)`, scikit-learn StandardScaler's float64 arithmetic
-///   rounded once; `std == 0` divides by 1.
-/// - `minmax`: `Float(x * scale + offset)` with MinMaxScaler's own `scale_ = 1 / (max - min)` and
-///   `min_ = 0 - min * scale_`, so results match it bit for bit; a range below 10 × float64
-///   epsilon divides by 1, like `_handle_zeros_in_scale`.
+/// Features are computed in config order and their outputs concatenated left to right, each
+/// giving scikit-learn's numbers for the same fitted parameters (float64 arithmetic, one rounding
+/// to Float32):
+/// - `identity`: the number (ints rounded to the nearest Double, bools 0 or 1).
+/// - `impute`: the number, or the fill value when it is missing or NaN (SimpleImputer).
+/// - `standardize`: `(x - mean) / std`; `std == 0` divides by 1 (StandardScaler).
+/// - `minmax`: `x * scale_ + min_` with MinMaxScaler's own `scale_` and `min_` for the
+///   feature range, then optionally clipped to it.
+/// - `log1p`: `log(1 + x)` (FunctionTransformer(np.log1p)).
+/// - `bucketize`: the KBinsDiscretizer bin (`np.searchsorted(inner_edges, x, side="right")`),
+///   one-hot or ordinal.
 /// - `onehot`: 1 in the column of the category the value spells (byte for byte; ints in
-///   decimal, bools as "true"/"false"), all zeros for unknown values.
-/// - `hash`: scikit-learn FeatureHasher with alternate signs (see `FeatureHashing`).
+///   decimal, bools as "true"/"false"), all zeros for unknown values and the dropped category.
+/// - `hash`: FeatureHasher of the string (see `FeatureHashing`).
+/// - `text_hash`, `tfidf`: HashingVectorizer and TfidfVectorizer (see `TextFeature`).
 ///
-/// A missing value (an optional field absent or null) is NaN for the numeric kinds, all zeros for
-/// `onehot` and nothing for `hash`; so is an empty string for `hash`.
+/// A missing value (an optional field absent or null) is NaN for the numeric kinds (a one-hot
+/// `bucketize` sets no column), all zeros for `onehot`, nothing for `hash` and an empty
+/// document for the text kinds; a feature's `fill` replaces it (and NaN) first.
 ///
 /// Rows of at most `maxDenseWidth` columns are sent dense, with `FeatureStats` of their first 256
 /// columns; wider rows are sent as CSR without stats, and never materialized densely.

@@ -27,6 +27,20 @@ final class ScratchBuffer<Element: BitwiseCopyable> {
         capacity = newCapacity
     }
 
+    /// Makes room for `count` elements, keeping the first `used` (a buffer filled incrementally).
+    func reserve(_ count: Int, preserving used: Int) {
+        precondition(used >= 0 && used <= capacity)
+        guard count > capacity else { return }
+        var newCapacity = capacity
+        while newCapacity < count { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity * MemoryLayout<Element>.stride,
+                                                     alignment: 64).bindMemory(to: Element.self, capacity: newCapacity)
+        grown.update(from: pointer, count: used)
+        pointer.deallocate()
+        pointer = grown
+        capacity = newCapacity
+    }
+
     /// The first `count` elements (which must have been reserved).
     func buffer(_ count: Int) -> UnsafeBufferPointer<Element> {
         precondition(count <= capacity)

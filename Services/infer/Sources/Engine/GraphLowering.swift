@@ -100,6 +100,16 @@ struct GraphLowering {
         case "Normalizer": try lowerNormalizer(ctx, inputs)
         case "ZipMap": try lowerZipMap(ctx, inputs)
         case "ArrayFeatureExtractor": try lowerArrayFeatureExtractor(ctx, inputs)
+        case "TreeEnsembleClassifier": try lowerTreeEnsembleClassifier(ctx, inputs)
+        case "TreeEnsembleRegressor": try lowerTreeEnsembleRegressor(ctx, inputs)
+        case "TreeEnsemble": try lowerTreeEnsemble(ctx, inputs)
+        case "Scaler": try lowerScaler(ctx, inputs)
+        case "Imputer": try lowerImputer(ctx, inputs)
+        case "OneHotEncoder": try lowerOneHotEncoder(ctx, inputs)
+        case "Gather": try lowerGather(ctx, inputs)
+        case "Erf": try lowerUnary(.erf, ctx, inputs)
+        case "Gelu": try lowerGelu(ctx, inputs)
+        case "BatchNormalization": try lowerBatchNormalization(ctx, inputs)
         default:
             throw ModelError(.unsupported, "operator \(ctx.opType) is not supported; supported operators: \(OperatorSet.supportedList)")
         }

@@ -1,7 +1,8 @@
 import Kernels
 
-/// Folds `linear → Add/Sub constant → Relu/Sigmoid/Tanh` chains into one linear step with bias
-/// and activation, so the GEMM kernel applies them while the tile is still in registers.
+/// Folds `linear → Add/Sub/Mul constant → Relu/Sigmoid/Tanh` chains into one linear step with
+/// bias and activation, so the GEMM kernel applies them while the tile is still in registers. A
+/// per-column Mul (an inference BatchNormalization's scale) scales the weight columns and bias.
 enum LinearFusion {
     /// - Parameter keeping: a value that must stay materialised (the session output).
     static func fuse(_ nodes: [LoweredNode], keeping: Int) -> [LoweredNode] {
@@ -26,6 +27,11 @@ enum LinearFusion {
                         layer.bias = zip(old, add).map { $0 + sign * $1 }
                         fused = true
                     }
+                case .binaryConstant(.mul, let row, _):
+                    if let scale = periodicRow(row, period: layer.n) {
+                        layer = scaled(layer, by: scale)
+                        fused = true
+                    }
                 case .activation(let activation):
                     layer.activation = activation
                     fused = true
@@ -39,6 +45,19 @@ enum LinearFusion {
             }
         }
         return nodes.indices.filter { !removed.contains($0) }.map { nodes[$0] }
+    }
+
+    /// `(x · W + b) · s` as `x · (W s) + b s`, s one factor per output column.
+    static func scaled(_ layer: LinearLayer, by scale: [Float]) -> LinearLayer {
+        var w = layer.weights.unpacked()
+        let (k, n) = (layer.k, layer.n)
+        for i in 0..<k {
+            for j in 0..<n { w[i * n + j] *= scale[j] }
+        }
+        var result = layer
+        result.weights = PackedWeights(w, k: k, n: n)
+        result.bias = layer.bias.map { zip($0, scale).map { $0 * $1 } }
+        return result
     }
 
     /// The first `period` values when `row` repeats them exactly (a bias per output column).

@@ -143,6 +143,10 @@ extension GraphLowering {
     /// the indices' batch-first shape (same values, same order).
     mutating func lowerArrayFeatureExtractor(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
         let tableID = try required(ctx, inputs, 0, "X")
+        if case .activation(let shape) = states[tableID] {
+            try lowerColumnExtractor(ctx, tableID, shape, inputs)
+            return
+        }
         guard case .constant(let table) = states[tableID], table.dims.count == 1 else {
             throw ctx.unsupported("ArrayFeatureExtractor is supported with a constant 1-D X (a label table) only")
         }

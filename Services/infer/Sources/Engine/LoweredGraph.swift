@@ -72,6 +72,15 @@ enum BinaryKind: String, Sendable {
 
 enum NormKind: String, Sendable { case max = "MAX", l1 = "L1", l2 = "L2" }
 
+/// Element-wise functions that are not fused into a GEMM (see `UnaryKernels`).
+enum UnaryKind: String, Sendable {
+    case erf = "Erf"
+    /// Gelu, approximate="none": x/2 · (1 + erf(x/√2)).
+    case gelu = "Gelu"
+    /// Gelu, approximate="tanh".
+    case geluTanh = "Gelu(tanh)"
+}
+
 /// One step of the lowered graph. Each has exactly one output value; ONNX nodes with several
 /// outputs (LinearClassifier) become several lowered nodes.
 enum LoweredOp: Sendable {
@@ -101,6 +110,21 @@ enum LoweredOp: Sendable {
     case normalize(NormKind)
     /// `table[index]` for every value (ArrayFeatureExtractor on a constant 1-D table).
     case gather(table: [Float])
+    case unary(UnaryKind)
+    /// Per item, `out[j] = in[indices[j]]` (Gather on axis 1, ArrayFeatureExtractor on columns).
+    case selectColumns(indices: [Int])
+    /// Imputer: values equal to `replaced` (or NaN, when `replaced` is NaN) become `row[i % width]`.
+    case impute(row: [Float], replaced: Float)
+    /// OneHotEncoder: each value (truncated to a whole number) becomes `categories.count`
+    /// floats, 1 where it equals the category; an unknown value is all zeros, or an error
+    /// unless `zeros`.
+    case oneHot(categories: [Float], zeros: Bool)
+    /// The tree-ensemble kernel: raw per-class / per-target scores.
+    case treeScores(TreeScores)
+    /// Base values and post_transform on raw tree scores.
+    case treeFinalize(TreeFinalize)
+    /// The classifier label from raw tree scores.
+    case treeLabel(TreeFinalize)
 }
 
 struct LoweredNode: Sendable {

@@ -1,11 +1,13 @@
 /// The operators the engine implements, by domain, and the check that rejects the rest at load.
 enum OperatorSet {
     static let defaultDomainOps = [
-        "Add", "ArgMax", "Cast", "Concat", "Constant", "Div", "Dropout", "Flatten", "Gemm",
-        "Identity", "LogSoftmax", "MatMul", "Mul", "Relu", "Reshape", "Sigmoid", "Softmax", "Sub", "Tanh",
+        "Add", "ArgMax", "BatchNormalization", "Cast", "Concat", "Constant", "Div", "Dropout", "Erf", "Flatten",
+        "Gather", "Gelu", "Gemm", "Identity", "LogSoftmax", "MatMul", "Mul", "Relu", "Reshape", "Sigmoid", "Softmax",
+        "Sub", "Tanh",
     ]
     static let mlDomainOps = [
-        "ArrayFeatureExtractor", "LinearClassifier", "LinearRegressor", "Normalizer", "ZipMap",
+        "ArrayFeatureExtractor", "Imputer", "LinearClassifier", "LinearRegressor", "Normalizer", "OneHotEncoder",
+        "Scaler", "TreeEnsemble", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "ZipMap",
     ]
     static let mlDomain = "ai.onnx.ml"
 

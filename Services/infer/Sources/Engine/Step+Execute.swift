@@ -52,6 +52,25 @@ extension Step {
             MLKernels.normalize(norm, x, out, rows: rows, cols: inputWidth)
         case .gather(let table):
             try table.withUnsafeBufferPointer { t in Result { () throws(ModelError) in try gather(x, out, outCount, t) } }.get()
+        case .unary(let kind):
+            UnaryKernels.apply(kind, x, out, count: outCount)
+        case .selectColumns(let indices):
+            indices.withUnsafeBufferPointer { MLKernels.selectColumns(x, out, rows: rows, inputWidth: inputWidth, indices: $0) }
+        case .impute(let row, let replaced):
+            row.withUnsafeBufferPointer { MLKernels.impute(x, out, rows: rows, row: $0, replaced: replaced) }
+        case .oneHot(let categories, let zeros):
+            try categories.withUnsafeBufferPointer { c in Result { () throws(ModelError) in
+                if let bad = MLKernels.oneHot(x, out, count: inCount, categories: c), !zeros {
+                    throw ModelError(.invalidArgument, "value \(bad) is not one of the \(c.count) categories (zeros=0)",
+                                     node: nodeName, opType: opType)
+                }
+            } }.get()
+        case .treeScores(let scores):
+            scores.execute(rows: rows, x, inputWidth: inputWidth, out)
+        case .treeFinalize(let finalize):
+            finalize.execute(rows: rows, x, scores: out, labels: nil)
+        case .treeLabel(let finalize):
+            finalize.execute(rows: rows, x, scores: nil, labels: out)
         case .copy:
             copyInput(x, out, outCount)
         }

@@ -21,6 +21,13 @@ struct Step: Sendable {
         case classLabel(labels: [Float])
         case normalize(NormKind)
         case gather(table: [Float])
+        case unary(UnaryKind)
+        case selectColumns(indices: [Int])
+        case impute(row: [Float], replaced: Float)
+        case oneHot(categories: [Float], zeros: Bool)
+        case treeScores(TreeScores)
+        case treeFinalize(TreeFinalize)
+        case treeLabel(TreeFinalize)
         /// Input to output unchanged (the selected output is the graph input itself).
         case copy
     }
@@ -41,8 +48,10 @@ struct Step: Sendable {
     /// Kinds that read each element before writing the same position, so they may run in place.
     static func canRunInPlace(_ op: LoweredOp) -> Bool {
         switch op {
-        case .activation, .truncate, .binaryConstant, .binary, .softmax, .softmaxZero, .normalize, .gather: true
-        case .linear, .alias, .argMax, .concat, .binaryScores, .classLabel: false
+        case .activation, .truncate, .binaryConstant, .binary, .softmax, .softmaxZero, .normalize, .gather, .unary, .impute: true
+        // In place shares one buffer, sized for the output: only when the raw scores are as wide.
+        case .treeFinalize(let finalize): !finalize.dynamicPresence
+        case .linear, .alias, .argMax, .concat, .binaryScores, .classLabel, .selectColumns, .oneHot, .treeScores, .treeLabel: false
         }
     }
 
@@ -61,6 +70,13 @@ struct Step: Sendable {
         case .classLabel(let labels): .classLabel(labels: labels)
         case .normalize(let norm): .normalize(norm)
         case .gather(let table): .gather(table: table)
+        case .unary(let kind): .unary(kind)
+        case .selectColumns(let indices): .selectColumns(indices: indices)
+        case .impute(let row, let replaced): .impute(row: row, replaced: replaced)
+        case .oneHot(let categories, let zeros): .oneHot(categories: categories, zeros: zeros)
+        case .treeScores(let scores): .treeScores(scores)
+        case .treeFinalize(let finalize): .treeFinalize(finalize)
+        case .treeLabel(let finalize): .treeLabel(finalize)
         case .alias: .copy
         }
     }

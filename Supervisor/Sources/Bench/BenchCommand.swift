@@ -1,0 +1,224 @@
+import Config
+import Glibc
+import Runtime
+
+/// `pipeline bench`: measures the workloads side by side in one run and writes the report.
+enum BenchCommand {
+    static func run(_ options: BenchOptions) throws(PipelineError) -> ExitCode {
+        do {
+            return try measure(options)
+        } catch let e as PipelineError {
+            throw e
+        } catch {
+            throw PipelineError(.internalError, "bench: \(error)")
+        }
+    }
+
+    /// The repository root: the current directory or the one two levels above the binary.
+    static func findRoot(executable: String) -> String? {
+        let cwd = ConfigFile.absolutePath(".")
+        var candidates = [String(cwd.dropLast(2))]
+        var exeDir = executable
+        for _ in 0..<4 {
+            exeDir = String(exeDir[..<(exeDir.lastIndex(of: "/") ?? exeDir.startIndex)])
+            candidates.append(exeDir)
+        }
+        return candidates.first { access($0 + "/bench/models/tabular-mlp.onnx", R_OK) == 0 }
+    }
+
+    private static func measure(_ options: BenchOptions) throws -> ExitCode {
+        var template = Array("/tmp/pipeline-bench-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw PipelineError(.environment, "bench: cannot make a temporary directory")
+        }
+        let work = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        defer { removeTree(work) }
+        var runner = try BenchRunner(work: work, root: ".")
+        guard let root = findRoot(executable: runner.executable) else {
+            throw PipelineError(.environment, "bench: run it from the repository (bench/models/ not found)")
+        }
+        runner = try BenchRunner(work: work, root: root)
+        var report = BenchReport(options: options, machine: MachineInfo.current())
+        let python = options.python && runner.pythonHas(["orjson", "numpy", "onnxruntime", "scipy"])
+        let ort = options.python && runner.pythonHas(["onnxruntime", "numpy"])
+        if !python { report.notes.append("Python baseline skipped: python3 with orjson, numpy, scipy and onnxruntime not found") }
+        if !ort { report.notes.append("onnxruntime comparisons skipped: python3 with onnxruntime not found") }
+
+        for workload in options.workloads {
+            try measureWorkload(workload, runner: runner, options: options, python: python, into: &report)
+        }
+        if options.kernels {
+            let seconds = options.smoke ? 0.2 : 1.0
+            for (name, model, goal) in [("MLP 64→256→256→10", "tabular-mlp.onnx", 1.0), ("trees 100×depth 6", "tabular-trees.onnx", 2.0),
+                                        ("logistic regression, 32 features", "kernel-lr.onnx", 1.0)] {
+                let path = root + "/bench/models/" + model
+                var ours: [Double] = [], theirs: [Double] = []
+                do {
+                    for _ in 0..<options.rounds {
+                        ours.append(try runner.ourEngine(model: path, batch: 256, seconds: seconds))
+                        if ort, let r = runner.onnxruntime(model: path, batch: 256, seconds: seconds) { theirs.append(r) }
+                    }
+                    report.kernels.append(.init(name: name, ours: ours, onnxruntime: theirs, goal: goal))
+                } catch {
+                    report.notes.append("kernel \(name) skipped: \(error)")
+                }
+            }
+        }
+        if options.extras {
+            try measureExtras(runner: runner, root: root, options: options, into: &report)
+        }
+        let text = report.text()
+        try? Sys.writeAll(1, text)
+        if let out = options.outDirectory ?? (options.smoke ? nil : root) {
+            try Sys.writeFile(out + "/BENCHMARKS.md", report.markdown())
+            _ = try? Sys.mkdir(out + "/docs", mode: 0o755)
+            try Sys.writeFile(out + "/docs/benchmark.svg", report.svg())
+            try? Sys.writeAll(1, "wrote \(out)/BENCHMARKS.md and \(out)/docs/benchmark.svg\n")
+        }
+        return .ok
+    }
+
+    private static func measureWorkload(_ workload: BenchWorkload, runner: BenchRunner, options: BenchOptions, python: Bool,
+                                        into report: inout BenchReport) throws {
+        let records = options.records ?? (options.smoke ? 2000 : workload.defaultRecords)
+        let configPath = runner.work + "/\(workload.name).toml"
+        let configText = workload.config(modelDirectory: runner.root + "/bench/models")
+        try Sys.writeFile(configPath, configText)
+        let config: PipelineConfig
+        do {
+            config = try PipelineConfig.parse(text: configText, path: configPath)
+            _ = try Preflight.check(config)
+        } catch {
+            report.notes.append("\(workload.name) skipped: \(error)")
+            return
+        }
+        let data = runner.work + "/\(workload.name).jsonl"
+        try workload.writeData(to: data, records: records)
+        let input = try Sys.readFile(data, limit: 1 << 40)
+        var result = BenchReport.Workload(workload: workload, records: records, bytes: input.count)
+
+        // A first fused run finds the stages that cost most; the replica configurations tried
+        // give those stages a second replica.
+        let probe = try runner.fused(config: config, input: input)
+        let ranked = StageKind.allCases.indices.sorted { probe.stageCPU[$0] > probe.stageCPU[$1] }.map { StageKind.allCases[$0] }
+        let candidates: [[String]] = options.smoke ? [[]]
+            : [[], ["\(ranked[0].rawValue)=2"], ["\(ranked[0].rawValue)=2", "\(ranked[1].rawValue)=2"]]
+        let reference = probe.output
+        for round in 0..<options.rounds {
+            // Alternate: each round runs every configuration, starting one later than the last round.
+            let order = (0..<(candidates.count + 2)).map { ($0 + round) % (candidates.count + 2) }
+            for k in order {
+                switch k {
+                case candidates.count:
+                    let fused = try runner.fused(config: config, input: input)
+                    result.fused.append(fused.seconds)
+                    result.fusedStageCPU.append(fused.stageCPU)
+                    result.fusedCPU.append(fused.cpu)
+                case candidates.count + 1:
+                    guard python else { continue }
+                    let out = runner.work + "/python.out"
+                    if let seconds = runner.python(config: configPath, input: data, output: out) {
+                        result.python.append(seconds)
+                        if result.pythonAgreement == nil, !reference.isEmpty,
+                           let theirs = try? Sys.readFile(out, limit: 1 << 40) {
+                            result.pythonAgreement = Agreement.compare(reference, theirs)
+                        }
+                    }
+                default:
+                    let out = runner.work + "/processes.out"
+                    let run = try runner.processes(config: configPath, input: data, output: out, scales: candidates[k])
+                    result.processes[candidates[k].joined(separator: " "), default: []].append(run)
+                    if !reference.isEmpty, round == 0, (try? Sys.readFile(out, limit: 1 << 40)) != reference {
+                        report.notes.append("\(workload.name): processes \(candidates[k]) output DIFFERS from the fused run")
+                    }
+                }
+            }
+        }
+        report.workloads.append(result)
+    }
+
+    private static func measureExtras(runner: BenchRunner, root: String, options: BenchOptions, into report: inout BenchReport) throws {
+        let workload = BenchWorkload.tabularMLP
+        let configPath = runner.work + "/latency.toml"
+        try Sys.writeFile(configPath, workload.config(modelDirectory: root + "/bench/models"))
+        let latencies = try runner.latency(config: configPath, workload: workload, count: options.smoke ? 20 : 300, interval: 0.010)
+        report.latency = latencies
+        var starts: [Double] = []
+        var idle: [StageKind: Int] = [:]
+        for _ in 0..<(options.smoke ? 1 : 5) {
+            let s = try runner.startup(config: configPath, workload: workload)
+            starts.append(s.firstOutput)
+            for (k, v) in s.idleRSS { idle[k] = max(idle[k] ?? 0, v) }
+        }
+        report.startup = starts
+        report.idleRSS = idle
+        report.modelBytes = Int((try? Sys.lstat(root + "/bench/models/" + workload.model))?.st_size ?? 0)
+
+        let sizes = options.smoke ? [1_000, 4_000] : (options.long ? [10_000, 100_000, 1_000_000, 10_000_000] : [10_000, 100_000, 1_000_000])
+        for n in sizes {
+            let data = runner.work + "/linear.jsonl"
+            try workload.writeData(to: data, records: n)
+            let run = try runner.processes(config: configPath, input: data, output: "/dev/null", scales: [])
+            report.linear.append(.init(records: n, seconds: run.seconds,
+                                       peakRSS: max(run.supervisorRSS, run.stageRSS.values.max() ?? 0)))
+            try? Sys.unlink(data)
+        }
+    }
+
+    private static func removeTree(_ path: String) {
+        guard let dir = opendir(path) else { return }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            let full = path + "/" + name
+            if let st = try? Sys.lstat(full), st.st_mode & S_IFMT == S_IFDIR { removeTree(full) } else { unlink(full) }
+        }
+        closedir(dir)
+        rmdir(path)
+    }
+}
+
+/// `pipeline bench` options.
+public struct BenchOptions: Equatable, Sendable {
+    var workloads = BenchWorkload.all
+    var records: Int?
+    var rounds = 3
+    var outDirectory: String?
+    var smoke = false
+    var python = true
+    var long = false
+    var kernels = true
+    var extras = true
+
+    public static func == (a: BenchOptions, b: BenchOptions) -> Bool {
+        a.workloads.map(\.name) == b.workloads.map(\.name) && a.records == b.records && a.rounds == b.rounds
+            && a.outDirectory == b.outDirectory && a.smoke == b.smoke && a.python == b.python && a.long == b.long
+    }
+}
+
+/// How many output records carry the same prediction in two outputs (ours and the baseline's).
+struct Agreement: Equatable {
+    var same: Int
+    var total: Int
+
+    /// Compares line by line: the `"label":` values exactly, else the `"score":` values to 1e-5.
+    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Agreement {
+        let x = a.split(separator: 10), y = b.split(separator: 10)
+        var same = 0
+        for (l, r) in zip(x, y) where agree(String(decoding: l, as: UTF8.self), String(decoding: r, as: UTF8.self)) { same += 1 }
+        return Agreement(same: same, total: max(x.count, y.count))
+    }
+
+    private static func agree(_ a: String, _ b: String) -> Bool {
+        if let x = field(a, "label"), let y = field(b, "label") { return x == y }
+        if let x = field(a, "score").flatMap(Double.init), let y = field(b, "score").flatMap(Double.init) {
+            return abs(x - y) <= 1e-5
+        }
+        return a == b
+    }
+
+    private static func field(_ line: String, _ key: String) -> Substring? {
+        guard let r = line.firstRange(of: "\"\(key)\":") else { return nil }
+        return line[r.upperBound...].prefix { $0 != "," && $0 != "}" }
+    }
+}

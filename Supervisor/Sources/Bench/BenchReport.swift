@@ -1,0 +1,215 @@
+import Config
+import Glibc
+import Runtime
+
+/// What `pipeline bench` measured, and its text, Markdown and SVG forms.
+struct BenchReport {
+    struct Workload {
+        var workload: BenchWorkload
+        var records: Int
+        var bytes: Int
+        var fused: [Double] = []
+        var fusedStageCPU: [[Double]] = []
+        /// CPU seconds of each fused run, all of it (cutting the input included).
+        var fusedCPU: [Double] = []
+        var processes: [String: [BenchRunner.ProcessRun]] = [:]
+        var python: [Double] = []
+        var pythonAgreement: Agreement?
+
+        func rate(_ seconds: Double) -> Double { Double(records) / seconds }
+        var fusedRates: [Double] { fused.map(rate) }
+        var pythonRates: [Double] { python.map(rate) }
+        func rates(_ key: String) -> [Double] { (processes[key] ?? []).map { rate($0.seconds) } }
+        /// The replica configuration with the best median records/s.
+        var best: String? { processes.keys.max { median(rates($0)) < median(rates($1)) } }
+        /// CPU µs per record of each stage in the fused run (median over rounds), in stage order.
+        var fusedMicros: [Double] {
+            (0..<4).map { i in median(fusedStageCPU.map { $0[i] }) * 1e6 / Double(records) }
+        }
+    }
+
+    struct Kernel {
+        var name: String
+        var ours: [Double]
+        var onnxruntime: [Double]
+        var goal: Double
+    }
+
+    struct Linear {
+        var records: Int
+        var seconds: Double
+        var peakRSS: Int
+    }
+
+    let options: BenchOptions
+    let machine: MachineInfo
+    var workloads: [Workload] = []
+    var kernels: [Kernel] = []
+    var latency: [Double] = []
+    var startup: [Double] = []
+    var idleRSS: [StageKind: Int] = [:]
+    var modelBytes = 0
+    var linear: [Linear] = []
+    var notes: [String] = []
+
+    init(options: BenchOptions, machine: MachineInfo) {
+        self.options = options
+        self.machine = machine
+    }
+
+    // MARK: Derived figures
+
+    /// Records/s a perfect scale-out would reach: cores ÷ the stages' CPU time per record.
+    func ideal(_ w: Workload) -> Double { Double(machine.cores) / (w.fusedMicros.reduce(0, +) / 1e6) }
+
+    /// Extra CPU per record per hop in the multi-process run, over the fused run's.
+    func hopOverhead(_ w: Workload, _ key: String) -> Double? {
+        guard let runs = w.processes[key], !runs.isEmpty, !w.fused.isEmpty else { return nil }
+        let processCPU = median(runs.map(\.totalCPU)) / Double(w.records)
+        let fusedCPU = median(w.fusedCPU) / Double(w.records)
+        return (processCPU - fusedCPU) * 1e6 / 5
+    }
+
+    // MARK: Text
+
+    func text() -> String {
+        var out = "pipeline bench — \(machine.description)\n"
+        out += "\(options.rounds) rounds per configuration, run alternately (A B C … A B C …)\n"
+        for w in workloads {
+            out += "\n== \(w.workload.name): \(w.workload.summary)\n"
+            out += "   \(w.records) records, \(format(Double(w.bytes) / 1e6, 1)) MB\n"
+            for row in workloadRows(w) { out += "   " + row.joined(separator: "  ") + "\n" }
+            for line in ratioLines(w) { out += "   " + line + "\n" }
+        }
+        if !kernels.isEmpty {
+            out += "\n== kernels: one thread, batch 256, rows/s (median)\n"
+            for row in kernelRows() { out += "   " + row.joined(separator: "  ") + "\n" }
+        }
+        for line in extraLines() { out += line + "\n" }
+        for n in notes { out += "note: \(n)\n" }
+        return out
+    }
+
+    func workloadRows(_ w: Workload) -> [[String]] {
+        var rows: [[String]] = [["configuration".padding(24), "records/s median (min–max)".padding(32), "CPU µs/record: ingest featurize infer aggregate supervisor", "peak RSS MB"]]
+        let fm = w.fusedMicros
+        rows.append(["fused, 1 process".padding(24), spread(w.fusedRates).padding(32),
+                     fm.map { format($0, 2) }.joined(separator: " ") + " –", "–"])
+        for key in w.processes.keys.sorted() {
+            let runs = w.processes[key]!
+            let cpu = StageKind.allCases.map { s in median(runs.map { $0.stageCPU[s] ?? 0 }) * 1e6 / Double(w.records) }
+                + [median(runs.map(\.supervisorCPU)) * 1e6 / Double(w.records)]
+            let rss = StageKind.allCases.map { s in runs.map { $0.stageRSS[s] ?? 0 }.max() ?? 0 } + [runs.map(\.supervisorRSS).max() ?? 0]
+            let label = "processes " + (key.isEmpty ? "1/1/1/1" : key) + (key == w.best ? " *" : "")
+            rows.append([label.padding(24), spread(w.rates(key)).padding(32), cpu.map { format($0, 2) }.joined(separator: " "),
+                         rss.map { format(Double($0) / 1_048_576, 0) }.joined(separator: "/")])
+        }
+        if !w.python.isEmpty {
+            rows.append(["python baseline".padding(24), spread(w.pythonRates).padding(32), "", ""])
+        }
+        return rows
+    }
+
+    func ratioLines(_ w: Workload) -> [String] {
+        var lines: [String] = []
+        guard let best = w.best else { return lines }
+        let bestRate = median(w.rates(best))
+        if !w.python.isEmpty {
+            let agree = w.pythonAgreement.map { "\($0.same)/\($0.total) same predictions" } ?? "predictions not compared"
+            lines.append("best / python baseline: \(format(bestRate / median(w.pythonRates), 2))× (\(agree))")
+        }
+        lines.append("scale-out efficiency: \(format(bestRate, 0)) of an ideal \(format(ideal(w), 0)) records/s = \(format(100 * bestRate / ideal(w), 1))% (ideal: \(machine.cores) cores ÷ \(format(w.fusedMicros.reduce(0, +), 2)) µs of stage CPU per record, fused)")
+        if let hop = hopOverhead(w, "") {
+            lines.append("per-hop overhead (1/1/1/1, 5 hops): \(format(hop, 2)) µs of CPU per record per hop")
+        }
+        lines.append("fused (one core) / best: \(format(median(w.fusedRates) / bestRate, 2))")
+        return lines
+    }
+
+    func kernelRows() -> [[String]] {
+        var rows = [["model".padding(34), "ours".padding(12), "onnxruntime".padding(12), "ratio (goal)"]]
+        for k in kernels {
+            let ours = median(k.ours), theirs = k.onnxruntime.isEmpty ? nil : median(k.onnxruntime)
+            rows.append([k.name.padding(34), format(ours, 0).padding(12), (theirs.map { format($0, 0) } ?? "–").padding(12),
+                         theirs.map { "\(format(ours / $0, 2))× (≥ \(format(k.goal, 1))×)" } ?? "–"])
+        }
+        return rows
+    }
+
+    func extraLines() -> [String] {
+        var lines: [String] = []
+        if !latency.isEmpty {
+            let sorted = latency.sorted()
+            let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+            lines.append("\n== latency, tabular-mlp, one record every 10 ms (\(latency.count) records)")
+            lines.append("   median \(format(median(latency), 3)) ms (goal < 1), p99 \(format(p99, 3)) ms (goal < 5), max \(format(sorted.last!, 3)) ms")
+        }
+        if !startup.isEmpty {
+            lines.append("\n== footprint, tabular-mlp, one replica per stage")
+            lines.append("   pipeline up → first output: median \(format(median(startup), 1)) ms (goal < 150) over \(startup.count) starts")
+            let idle = StageKind.allCases.map { "\($0.rawValue) \(format(Double(idleRSS[$0] ?? 0) / 1_048_576, 1))" }.joined(separator: ", ")
+            lines.append("   idle replica RSS MB: \(idle) (goal < 20 + the model: \(format(Double(modelBytes) / 1_048_576, 2)) MB)")
+        }
+        if !linear.isEmpty {
+            lines.append("\n== cost versus input size, tabular-mlp, 1/1/1/1")
+            for l in linear {
+                lines.append("   \(String(l.records).padding(9)) records: \(format(Double(l.records) / l.seconds, 0)) records/s, peak RSS \(format(Double(l.peakRSS) / 1_048_576, 1)) MB")
+            }
+        }
+        return lines
+    }
+}
+
+/// The machine a report was measured on.
+struct MachineInfo {
+    var cpu: String
+    var cores: Int
+    var date: String
+
+    static func current() -> MachineInfo {
+        let info = (try? Sys.readFile("/proc/cpuinfo", limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last
+        let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let simd = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "no AVX2"
+        var t = time(nil)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let date = "\(tmv.tm_year + 1900)-\(two(Int(tmv.tm_mon) + 1))-\(two(Int(tmv.tm_mday))) \(two(Int(tmv.tm_hour))):\(two(Int(tmv.tm_min))) UTC"
+        return MachineInfo(cpu: (model.map { String($0).trimmingSpaces() } ?? "unknown CPU") + ", " + simd,
+                           cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), date: date)
+    }
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+
+    var description: String { "\(date), \(cpu), \(cores) cores" }
+}
+
+func median(_ xs: [Double]) -> Double {
+    guard !xs.isEmpty else { return .nan }
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// "median (min–max)".
+func spread(_ xs: [Double]) -> String {
+    guard let lo = xs.min(), let hi = xs.max() else { return "–" }
+    return "\(format(median(xs), 0)) (\(format(lo, 0))–\(format(hi, 0)))"
+}
+
+/// `x` with `decimals` digits after the point.
+func format(_ x: Double, _ decimals: Int) -> String {
+    guard x.isFinite else { return "–" }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let v = Int((abs(x) * scale).rounded())
+    let whole = String(v / Int(scale))
+    let sign = x < 0 && v != 0 ? "-" : ""
+    guard decimals > 0 else { return sign + whole }
+    let fraction = String(v % Int(scale))
+    return sign + whole + "." + String(repeating: "0", count: decimals - fraction.count) + fraction
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func trimmingSpaces() -> String { String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " }.reversed()) }
+}

@@ -1,0 +1,142 @@
+import Config
+import Glibc
+import InferStage
+import Runtime
+
+/// Runs the things `pipeline bench` measures, each as a user would: `pipeline up` as a child
+/// process, the four stages fused in this process, the Python baseline, onnxruntime.
+final class BenchRunner {
+    /// What one `pipeline up` run cost.
+    struct ProcessRun {
+        var seconds: Double
+        var records: Int
+        /// CPU seconds per stage (all its replicas) and of the supervisor.
+        var stageCPU: [StageKind: Double]
+        var supervisorCPU: Double
+        var stageRSS: [StageKind: Int]
+        var supervisorRSS: Int
+        var totalCPU: Double { stageCPU.values.reduce(supervisorCPU, +) }
+    }
+
+    let executable: String
+    let work: String
+    let root: String
+    let environment = Spawn.currentEnvironment()
+
+    init(work: String, root: String) throws {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { throw PipelineError(.environment, "cannot find the pipeline executable") }
+        executable = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.work = work
+        self.root = root
+    }
+
+    static func now() -> Double { Double(Sys.monotonicNanos()) / 1e9 }
+
+    static func threadCPU() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Runs `pipeline up` on `input`; `scales` like ["infer=2"].
+    func processes(config: String, input: String, output: String, scales: [String]) throws -> ProcessRun {
+        let stats = work + "/stats.json"
+        var args = [executable, "up", "-f", config, "--run-dir", work + "/run", "--stats", stats]
+        for s in scales { args += ["--scale", s] }
+        let start = Self.now()
+        let pid = try Spawn.run(path: executable, arguments: args, environment: environment, stdin: .file(input),
+                                stdout: .file(output), stderr: .file(work + "/up.err"))
+        guard let (termination, _) = Spawn.waitWithUsage(pid), termination == .exited(0) else {
+            let log = (try? Sys.readFile(work + "/up.err")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            throw PipelineError(.internalError, "bench: pipeline up failed: \(log)")
+        }
+        let seconds = Self.now() - start
+        let text = String(decoding: try Sys.readFile(stats), as: UTF8.self)
+        var run = ProcessRun(seconds: seconds, records: Int(JSONScan.number(text, ["records_read"]) ?? 0), stageCPU: [:],
+                             supervisorCPU: JSONScan.number(text, ["supervisor", "cpu_seconds"]) ?? 0, stageRSS: [:],
+                             supervisorRSS: Int(JSONScan.number(text, ["supervisor", "max_rss_bytes"]) ?? 0))
+        for stage in StageKind.allCases {
+            run.stageCPU[stage] = JSONScan.number(text, ["stages", stage.rawValue, "cpu_seconds"]) ?? 0
+            run.stageRSS[stage] = Int(JSONScan.number(text, ["stages", stage.rawValue, "max_rss_bytes"]) ?? 0)
+        }
+        return run
+    }
+
+    /// The four stages in this process over the whole input: seconds, CPU seconds per stage and
+    /// in all (cutting the input into batches included), output.
+    func fused(config: PipelineConfig, input: [UInt8]) throws -> (seconds: Double, stageCPU: [Double], cpu: Double, output: [UInt8]) {
+        var pipeline = try FusedPipeline(config: config)
+        let start = Self.now()
+        let cpuStart = Self.threadCPU()
+        let (output, _) = try input.withUnsafeBytes { try pipeline.run(input: $0, clock: Self.threadCPU) }
+        let cpu = Double(Self.threadCPU() - cpuStart) / 1e9
+        return (Self.now() - start, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, output)
+    }
+
+    /// The Python baseline's seconds, or nil when Python or its packages are missing.
+    func python(config: String, input: String, output: String) -> Double? {
+        let script = root + "/tools/bench/python_baseline.py"
+        let start = Self.now()
+        guard let pid = try? Spawn.run(path: "/usr/bin/env", arguments: ["env", "python3", script, config, input, output],
+                                       environment: environment, stdout: .file(work + "/py.out"), stderr: .file(work + "/py.err")),
+              let (termination, _) = Spawn.waitWithUsage(pid), termination == .exited(0) else { return nil }
+        return Self.now() - start
+    }
+
+    /// True when python3 can import every module in `modules`.
+    func pythonHas(_ modules: [String]) -> Bool {
+        guard let pid = try? Spawn.run(path: "/usr/bin/env", arguments: ["env", "python3", "-c", "import " + modules.joined(separator: ", ")],
+                                       environment: environment, stdout: .file("/dev/null"), stderr: .file("/dev/null")),
+              let (termination, _) = Spawn.waitWithUsage(pid) else { return false }
+        return termination == .exited(0)
+    }
+
+    /// onnxruntime's rows/s on `model` (one thread, batch `batch`), or nil without it.
+    func onnxruntime(model: String, batch: Int, seconds: Double) -> Double? {
+        let out = work + "/ort.out"
+        guard let pid = try? Spawn.run(path: "/usr/bin/env",
+                                       arguments: ["env", "python3", root + "/tools/bench/ort_kernel.py", model, "\(batch)", "\(seconds)"],
+                                       environment: environment, stdout: .file(out), stderr: .file(work + "/ort.err")),
+              let (termination, _) = Spawn.waitWithUsage(pid), termination == .exited(0),
+              let text = try? Sys.readFile(out) else { return nil }
+        return Double(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "")
+    }
+
+    /// Our engine's rows/s on `model` (this thread, batch `batch`), random input.
+    func ourEngine(model: String, batch: Int, seconds: Double) throws -> Double {
+        var session = try InferenceSession(model: try OnnxModel.load(path: model), maxBatch: batch)
+        var rng = BenchRandom(seed: 1)
+        let input = (0..<(batch * session.inputWidth)).map { _ in Float(rng.gaussian()) }
+        var output = [Float](repeating: 0, count: batch * session.outputWidth)
+        var rows = 0
+        var spent = 0.0
+        try input.withUnsafeBufferPointer { x in
+            try output.withUnsafeMutableBufferPointer { y in
+                for _ in 0..<3 { try session.run(rows: batch, input: x.baseAddress!, output: y.baseAddress!) }
+                while spent < seconds {
+                    let start = Self.now()
+                    try session.run(rows: batch, input: x.baseAddress!, output: y.baseAddress!)
+                    spent += Self.now() - start
+                    rows += batch
+                }
+            }
+        }
+        return Double(rows) / spent
+    }
+}
+
+/// Reads numbers out of the small JSON documents this program writes itself (`--stats`).
+enum JSONScan {
+    /// The number at `path` (object keys), or nil.
+    static func number(_ text: String, _ path: [String]) -> Double? {
+        var rest = Substring(text)
+        for key in path {
+            guard let range = rest.firstRange(of: "\"\(key)\":") else { return nil }
+            rest = rest[range.upperBound...]
+        }
+        let digits = rest.prefix { "0123456789.eE+-".contains($0) }
+        return Double(digits)
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Runs that end early or oddly, oversized input, kills that are not the data's fault, stuck
+/// replicas, I/O errors and unsafe parents of the run directory.
+@Suite(.serialized) struct EdgeCaseTests {
+    func restartable(_ text: String, max: Int = 100) -> String {
+        var t = text
+        for stage in ["ingest", "featurize", "infer", "aggregate"] {
+            t += "\n[stage.\(stage)]\nrestart = { max = \(max), within_s = 60 }\n"
+        }
+        return t
+    }
+
+    @Test func runsThatEndWhileReplicasStartDoNotHang() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let csv = ws.write("csv.toml", Records.config(format: "csv", output: "csv"))
+        for _ in 0..<3 {
+            let r = try Running(Paths.pipeline, ["up", "-f", csv, "--run-dir", ws.runDir])
+            r.write("id,amount,hour,country,is_new_customer\n")
+            let done = r.finish(seconds: 30)
+            #expect(done.status == 0 && done.out == "id,label,score,p_legit,p_fraud\n", "\(done.status) \(done.err)")
+        }
+        let jsonl = ws.write("jsonl.toml", Records.config())
+        for _ in 0..<3 {
+            let r = try Running(Paths.pipeline, ["up", "-f", jsonl, "--run-dir", ws.runDir])
+            let done = r.finish(seconds: 30)
+            #expect(done.status == 0 && done.stdout.isEmpty, "\(done.status) \(done.err)")
+        }
+        // `down` as soon as the control socket exists, while the replicas are starting.
+        let r = try Running(Paths.pipeline, ["up", "-f", jsonl, "--run-dir", ws.runDir])
+        #expect(waitUntil { FileManager.default.fileExists(atPath: ws.runDir + "/control.sock") })
+        let down = try pipeline(["down", "--run-dir", ws.runDir], seconds: 30)
+        #expect(down.status == 0, "\(down.err)")
+        #expect(r.waitForExit(seconds: 30))
+        #expect(processes(mentioning: ws.path).isEmpty)
+    }
+
+    @Test func largeRecordsAreCutIntoFramesThatFit() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        // 250 records of ~300 KB: 75 MB in one batch would exceed the 64 MiB frame limit.
+        let text = Records.config(batchRows: 256).replacingOccurrences(of: "linger_ms = 2", with: "linger_ms = 10000")
+        let cfg = ws.write("pipeline.toml", text)
+        let pad = String(repeating: "p", count: 300_000)
+        let input = Records.jsonl(250).split(separator: "\n").map { $0.dropLast() + ",\"pad\":\"\(pad)\"}\n" }.joined()
+        let r = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("input", input), seconds: 120)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.lines.count == 250)
+    }
+
+    /// The state page says when a replica is busy with a batch; a kill from outside then must
+    /// not make the batch look poisonous.
+    @Test func killsFromOutsideAreNeverBlamedOnTheRecord() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", restartable(Records.config(batchRows: 1)))
+        // One record with many ignored keys: slow to parse, so ingest is caught busy with it.
+        var heavy = "{\"id\":1,\"amount\":10.5,\"hour\":3,\"country\":\"US\",\"is_new_customer\":false"
+        for k in 0..<60_000 { heavy += ",\"k\(k)\":\(k)" }
+        heavy += "}\n"
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
+        #expect(waitUntil { !replicaPids(ws.runDir, "ingest").isEmpty })
+        run.write(heavy)
+        var kills = 0
+        var seen = Set<Int32>()
+        while kills < 2 {
+            let caught = waitUntil(seconds: 20) {
+                guard let pages = try? FileManager.default.contentsOfDirectory(atPath: ws.runDir) else { return false }
+                for page in pages where page.hasPrefix("ingest.") && page.hasSuffix(".state") {
+                    if let bytes = FileManager.default.contents(atPath: ws.runDir + "/" + page), bytes.count > 13, bytes[13] == 1,
+                       let pid = replicaPids(ws.runDir, "ingest").first(where: { !seen.contains($0) }) {
+                        seen.insert(pid)
+                        return kill(pid, SIGKILL) == 0
+                    }
+                }
+                return false
+            }
+            #expect(caught, "an ingest replica was seen busy with the record")
+            if !caught { break }
+            kills += 1
+        }
+        let result = run.finish()
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.lines.count == 1 && result.lines.first?.hasPrefix("{\"id\":1,") == true, "\(result.err)")
+        #expect(!result.err.contains("REPLICA_CRASH"))
+    }
+
+    /// Copies the real binaries to `bin`, replacing `stage` by a shell script (written by another
+    /// process, so no file this threaded process holds open can make its exec fail).
+    func binaries(_ ws: Workspace, replacing stage: String, with script: String) throws -> String {
+        let bin = ws.path + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        for name in ["pipeline", "ingest", "featurize", "infer", "aggregate"] where name != stage {
+            try FileManager.default.copyItem(atPath: Paths.binaries + "/" + name, toPath: bin + "/" + name)
+        }
+        let writer = try Running("/bin/sh", ["-c", "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", script, bin + "/" + stage])
+        #expect(writer.finish().status == 0)
+        return bin
+    }
+
+    @Test func aReplicaStuckAtStartIsKilledAndTheRunFails() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let bin = try binaries(ws, replacing: "featurize", with: "#!/bin/sh\nexec sleep 600\n")
+        let cfg = ws.write("pipeline.toml", Records.config() + "\n[stage.featurize]\nrestart = { max = 1, within_s = 60 }\n")
+        let result = try Running(bin + "/pipeline", ["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("input", Records.jsonl(10)),
+                                 environment: ["PIPELINE_START_SECONDS": "1"]).finish(seconds: 60)
+        #expect(result.status == 6, "\(result.status): \(result.err)")
+        #expect(result.err.contains("did not become ready within 1.0 s"))
+        #expect(waitUntil(seconds: 10) { processes(mentioning: ws.path).isEmpty })
+    }
+
+    @Test func aSecondSignalForcesAStopEvenWhenStdoutIsBlocked() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let input = ws.write("input", Records.jsonl(60_000))
+        // Nobody reads stdout: `sleep` holds the pipe's read end.
+        let shell = try Running("/bin/bash", ["-c", "'\(Paths.pipeline)' up -f '\(cfg)' --run-dir '\(ws.runDir)' < '\(input)' | sleep 600"])
+        var pid: Int32 = 0
+        #expect(waitUntil {
+            pid = processes(mentioning: "up -f \(cfg)", executable: Paths.pipeline).first ?? 0
+            return pid != 0 && FileManager.default.fileExists(atPath: ws.runDir + "/control.sock")
+        })
+        kill(pid, SIGTERM)
+        // Signals of one kind do not queue: the second must come after the first was handled.
+        #expect(waitUntil { shell.stderrText.contains("interrupted") })
+        kill(pid, SIGTERM)
+        #expect(waitUntil(seconds: 15) { processes(mentioning: "up -f \(cfg)", executable: Paths.pipeline).isEmpty }, "the supervisor ended")
+        #expect(waitUntil(seconds: 15) { processes(mentioning: ws.runDir + "/control.sock").isEmpty }, "and its replicas")
+        for p in processes(mentioning: "sleep 600") { kill(p, SIGKILL) }
+        _ = shell.finish()
+    }
+
+    @Test func inputAndOutputErrorsExitTen() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let data = ws.write("input", Records.jsonl(2000))
+        let dir = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.path)
+        #expect(dir.status == 10 && dir.err.contains("reading stdin"), "\(dir.err)")
+        func shell(_ command: String) throws -> Finished {
+            try Running("/bin/bash", ["-c", "'\(Paths.pipeline)' up -f '\(cfg)' --run-dir '\(ws.runDir)' < '\(data)' \(command)"]).finish()
+        }
+        let full = try shell("> /dev/full")
+        #expect(full.status == 10 && full.err.contains("writing stdout"), "\(full.err)")
+        let closed = try shell(">&-")
+        #expect(closed.status == 10 && closed.err.contains("stdout is closed"), "\(closed.err)")
+        #expect(!FileManager.default.fileExists(atPath: ws.runDir + "/lock") || (try? String(contentsOfFile: ws.runDir + "/lock", encoding: .utf8))?.contains("{") != true)
+    }
+
+    @Test func parentsOfTheRunDirectoryMustBeSafe() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let open = ws.path + "/open"
+        mkdir(open, 0o777)
+        chmod(open, 0o777)
+        let a = try pipeline(["up", "-f", cfg, "--run-dir", open + "/run"])
+        #expect(a.status == 9 && a.err.contains("not sticky"), "\(a.err)")
+        chmod(open, 0o777 | S_ISVTX)
+        let sticky = try pipeline(["up", "-f", cfg, "--run-dir", open + "/run"])
+        #expect(sticky.status == 0, "a sticky world-writable parent (like /tmp) is fine: \(sticky.err)")
+        if getuid() == 0 {
+            let foreign = ws.path + "/foreign"
+            mkdir(foreign, 0o755)
+            chown(foreign, 65534, 65534)
+            let b = try pipeline(["up", "-f", cfg, "--run-dir", foreign + "/run"])
+            #expect(b.status == 9 && b.err.contains("owned by uid 65534"), "\(b.err)")
+        }
+    }
+
+    @Test func overdueBatchesAreSentAgainToAnotherReplica() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config(batchRows: 16) + "\n[stage.infer]\nreplicas = 2\n")
+        let first = Records.jsonl(300, seed: 61), second = Records.jsonl(300, seed: 62, firstID: 301)
+        let expected = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir + "-ref"], stdinFile: ws.write("all", first + second))
+        let stats = ws.path + "/stats.json"
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir, "--stats", stats],
+                              environment: ["PIPELINE_RESEND_SECONDS": "1", "PIPELINE_HANG_SECONDS": "600"])
+        run.write(first)
+        #expect(run.waitForLines(300) == 300)
+        let stopped = replicaPids(ws.runDir, "infer").sorted().first ?? 0
+        kill(stopped, SIGSTOP)
+        run.write(second)
+        // Batches that went to the stopped replica are sent again after 1 s and finish elsewhere.
+        #expect(run.waitForLines(600, seconds: 30) == 600)
+        kill(stopped, SIGCONT)
+        let result = run.finish()
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.stdout == expected.stdout, "no record lost or doubled")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
+        #expect((json?["resent_units"] as? Int ?? 0) > 0, "\(String(describing: json))")
+    }
+
+    @Test func concurrentScaleRequestsReportWhatHappened() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
+        run.write(Records.jsonl(50))
+        #expect(run.waitForLines(50) == 50)
+        let up = try Running(Paths.pipeline, ["scale", "--run-dir", ws.runDir, "infer=4"], stdinFile: "/dev/null")
+        let down = try Running(Paths.pipeline, ["scale", "--run-dir", ws.runDir, "infer=1"], stdinFile: "/dev/null")
+        let a = up.finish(), b = down.finish()
+        #expect(a.status == 0 && b.status == 0, "\(a.out)\(a.err)\(b.out)\(b.err)")
+        let ps = try pipeline(["ps", "--json", "--run-dir", ws.runDir])
+        let replicas = (try JSONSerialization.jsonObject(with: ps.stdout) as? [String: Any])?["replicas"] as? [[String: Any]] ?? []
+        let infer = replicas.filter { $0["stage"] as? String == "infer" }.count
+        #expect(infer == 1 || infer == 4)
+        if infer == 1 { #expect(a.out.contains("later request") || a.out.contains("1 → 4") == false || a.out.contains("scaled")) }
+        #expect(run.finish().status == 0)
+    }
+}

@@ -1,0 +1,37 @@
+"""onnxruntime's speed on one model, one thread, for `pipeline bench`'s kernel comparison.
+
+    python3 tools/bench/ort_kernel.py MODEL BATCH SECONDS
+
+Feeds random float32 rows (fixed seed; the model's input width) in batches of BATCH for about
+SECONDS and prints "rows_per_second". Only the session.run calls are timed.
+"""
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+
+def main():
+    model, batch, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    inp = session.get_inputs()[0]
+    width = inp.shape[1]
+    x = np.random.default_rng(1).standard_normal((batch, width)).astype(np.float32)
+    outputs = [o.name for o in session.get_outputs() if o.type == "tensor(float)"][:1]
+    for _ in range(3):
+        session.run(outputs, {inp.name: x})
+    rows, spent = 0, 0.0
+    while spent < seconds:
+        start = time.perf_counter()
+        session.run(outputs, {inp.name: x})
+        spent += time.perf_counter() - start
+        rows += batch
+    print(rows / spent)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,647 @@
+#!/usr/bin/env python3
+"""Exports a fitted scikit-learn Pipeline to the pipeline: pipeline.toml + the estimator as ONNX.
+
+A Pipeline of a ColumnTransformer (the preprocessing) and an estimator becomes
+- `[[input.field]]`: one field per input column the preprocessing reads (and passthrough fields),
+- `[[feature]]`: one feature per column and transformer, in the ColumnTransformer's output order,
+  with the fitted parameters (means, scales, categories, bin edges, vocabularies, idf weights),
+- `[model]`: the estimator alone, converted by skl2onnx (zipmap=False) to model.onnx,
+- `[output]`: labels from `classes_` (classifiers) or the prediction (regressors),
+so that `pipeline up -f OUT_DIR/pipeline.toml` gives `pipeline.predict_proba` (within float32
+rounding: the pipeline computes in float32 where scikit-learn uses float64).
+
+Library:
+    from export_sklearn import export
+    export(pipeline, columns={"text": "string", "amount": "float"}, out_dir="out")
+
+Command line (a pickled pipeline):
+    python3 tools/export_sklearn.py model.pkl --out-dir out --columns text:string,amount:float
+
+Translated (inside the ColumnTransformer, alone or as a Pipeline of SimpleImputer then one of
+them): StandardScaler, MinMaxScaler, SimpleImputer, FunctionTransformer(np.log1p) and
+FunctionTransformer() / "passthrough", KBinsDiscretizer, OneHotEncoder, FeatureHasher
+(input_type="string", one column), HashingVectorizer, TfidfVectorizer, CountVectorizer and
+Pipeline(CountVectorizer, TfidfTransformer). Anything else is an ExportError naming it.
+"""
+import argparse
+import math
+import os
+import pickle
+import re
+import sys
+
+import numpy as np
+
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+MAX_HASH_COLUMNS = 1 << 24
+
+
+class ExportError(Exception):
+    """The pipeline cannot be translated; the message says which part and why."""
+
+
+# ---------------------------------------------------------------------------------------------
+# TOML writing
+
+def toml_string(s):
+    if not isinstance(s, str):
+        raise ExportError("expected a string, got %r" % (s,))
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif 0xD800 <= o <= 0xDFFF:
+            raise ExportError("the string %r holds a lone surrogate, which UTF-8 cannot carry" % (s,))
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\u%04X" % o)
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_number(x):
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return repr(x)   # the shortest text that reads back to the same float64
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return toml_number(v)
+    if isinstance(v, str):
+        return toml_string(v)
+    if isinstance(v, (list, tuple)):
+        items = [toml_value(x) for x in v]
+        if sum(len(i) + 2 for i in items) <= 80:
+            return "[" + ", ".join(items) + "]"
+        lines, line = [], ""
+        for item in items:
+            if line and len(line) + len(item) > 96:
+                lines.append(line)
+                line = ""
+            line += item + ", "
+        lines.append(line)
+        return "[\n" + "\n".join("    " + l.rstrip() for l in lines) + "\n]"
+    raise ExportError("cannot write %r to TOML" % (v,))
+
+
+# ---------------------------------------------------------------------------------------------
+# One output block of the ColumnTransformer: the features it becomes.
+
+class Feature:
+    """One [[feature]]: the field it reads, its kind and keys, its width and whether it
+    handles a missing value the way scikit-learn does."""
+
+    def __init__(self, field, kind, keys, width, field_type, handles_missing, comment=None):
+        self.field, self.kind, self.keys, self.width = field, kind, keys, width
+        self.field_type, self.handles_missing, self.comment = field_type, handles_missing, comment
+
+
+def _type_name(obj):
+    return type(obj).__name__
+
+
+def _is_log1p(func):
+    return func is np.log1p
+
+
+def _check_text_vectorizer(v, where):
+    if v.analyzer not in ("word", "char", "char_wb"):
+        raise ExportError("%s: analyzer=%r: only \"word\", \"char\" and \"char_wb\" are supported" % (where, v.analyzer))
+    for attr in ("preprocessor", "tokenizer"):
+        if getattr(v, attr, None) is not None:
+            raise ExportError("%s: a custom %s cannot be translated; leave it None" % (where, attr))
+    if getattr(v, "strip_accents", None) is not None:
+        raise ExportError("%s: strip_accents=%r is not supported; leave it None" % (where, v.strip_accents))
+    if v.analyzer == "word" and v.token_pattern != DEFAULT_TOKEN_PATTERN:
+        raise ExportError("%s: token_pattern=%r is not supported; only the default %r" %
+                          (where, v.token_pattern, DEFAULT_TOKEN_PATTERN))
+    if getattr(v, "input", "content") != "content":
+        raise ExportError("%s: input=%r: only input=\"content\" (the text itself) is supported" % (where, v.input))
+    min_n, max_n = v.ngram_range
+    if not 1 <= min_n <= max_n <= 64:
+        raise ExportError("%s: ngram_range=%r: need 1 <= min_n <= max_n <= 64" % (where, v.ngram_range))
+    keys = {"analyzer": v.analyzer, "lowercase": bool(v.lowercase), "ngram_range": [int(min_n), int(max_n)]}
+    if v.analyzer == "word":
+        stop = v.get_stop_words()
+        if stop:
+            keys["stop_words"] = sorted(str(w) for w in stop)
+    return keys
+
+
+def _norm(v, where):
+    if v.norm is None:
+        return "none"
+    if v.norm in ("l1", "l2"):
+        return v.norm
+    raise ExportError("%s: norm=%r: only \"l1\", \"l2\" or None are supported" % (where, v.norm))
+
+
+def _vocabulary(v):
+    terms = [None] * len(v.vocabulary_)
+    for term, index in v.vocabulary_.items():
+        terms[int(index)] = str(term)
+    if any(t is None for t in terms):
+        raise ExportError("the vocabulary's columns are not 0..n-1")
+    return terms
+
+
+def _categories_type(cats, where):
+    """The field type a OneHotEncoder's fitted categories need, and their spelling."""
+    values = list(cats)
+    if any(c is None or (isinstance(c, float) and math.isnan(c)) for c in values):
+        raise ExportError("%s: a missing value (None/NaN) is one of the categories; impute it first "
+                          "(Pipeline(SimpleImputer(...), OneHotEncoder(...)))" % where)
+    if all(isinstance(c, str) for c in values):
+        return "string", [str(c) for c in values]
+    if all(isinstance(c, (bool, np.bool_)) for c in values):
+        raise ExportError("%s: bool categories are not supported; use an int or string column" % where)
+    if all(isinstance(c, (int, np.integer)) for c in values):
+        return "int", [str(int(c)) for c in values]
+    if all(isinstance(c, (float, np.floating)) and float(c).is_integer() for c in values):
+        return "int", [str(int(c)) for c in values]
+    raise ExportError("%s: categories %r: only strings or integers are supported" % (where, values[:5]))
+
+
+class Translator:
+    """Turns one fitted transformer over some columns into features."""
+
+    def __init__(self, names):
+        self.names = names   # column index -> input name
+
+    def translate(self, transformer, columns, one_d, where):
+        if isinstance(transformer, str):
+            if transformer == "drop":
+                return []
+            if transformer == "passthrough":
+                return [Feature(self.names[c], "identity", {}, 1, "float", False) for c in columns]
+            raise ExportError("%s: unknown transformer %r" % (where, transformer))
+        from sklearn.pipeline import Pipeline
+        if isinstance(transformer, Pipeline):
+            return self.pipeline(transformer, columns, one_d, where)
+        return self.single(transformer, columns, one_d, where, fills=None)
+
+    def pipeline(self, pipe, columns, one_d, where):
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+        from sklearn.impute import SimpleImputer
+        steps = [s for _, s in pipe.steps if s not in (None, "passthrough")]
+        if len(steps) == 2 and isinstance(steps[0], CountVectorizer) and not isinstance(steps[0], TfidfVectorizer) \
+                and isinstance(steps[1], TfidfTransformer):
+            return [self.count_tfidf(steps[0], steps[1], columns, one_d, where)]
+        if len(steps) == 1:
+            return self.single(steps[0], columns, one_d, where + " > " + _type_name(steps[0]), fills=None)
+        if len(steps) == 2 and isinstance(steps[0], SimpleImputer):
+            fills = self.imputer_fills(steps[0], columns, where + " > SimpleImputer")
+            return self.single(steps[1], columns, one_d, where + " > " + _type_name(steps[1]), fills=fills)
+        raise ExportError("%s: a Pipeline of %s cannot be translated: supported are one transformer, "
+                          "SimpleImputer followed by one transformer, or CountVectorizer followed by "
+                          "TfidfTransformer" % (where, " → ".join(_type_name(s) for s in steps)))
+
+    def imputer_fills(self, imputer, columns, where):
+        if imputer.add_indicator:
+            raise ExportError("%s: add_indicator=True is not supported" % where)
+        mv = imputer.missing_values
+        if not (mv is None or (isinstance(mv, float) and math.isnan(mv))):
+            raise ExportError("%s: missing_values=%r: only np.nan or None (a missing field) are supported"
+                              % (where, mv))
+        stats = list(imputer.statistics_)
+        if len(stats) != len(columns):
+            raise ExportError("%s: %d statistics for %d columns (all-missing columns dropped at fit?)"
+                              % (where, len(stats), len(columns)))
+        for s in stats:
+            if s is None or (isinstance(s, (float, np.floating)) and math.isnan(s)):
+                raise ExportError("%s: a column was all missing when fitted (no fill value)" % where)
+        return stats
+
+    def single(self, t, columns, one_d, where, fills):
+        from sklearn.feature_extraction import FeatureHasher
+        from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfVectorizer
+        from sklearn.impute import SimpleImputer
+        from sklearn.preprocessing import (FunctionTransformer, KBinsDiscretizer, MinMaxScaler, OneHotEncoder,
+                                           StandardScaler)
+        names = [self.names[c] for c in columns]
+
+        def numeric_fill(i):
+            if fills is None:
+                return {}
+            value = fills[i]
+            if isinstance(value, str):
+                raise ExportError("%s: the imputer fills %r, a string, before a numeric transformer" % (where, value))
+            return {"fill": float(value)}
+
+        def text_only():
+            if fills is not None:
+                raise ExportError("%s: a SimpleImputer before a text vectorizer is not supported (a missing "
+                                  "text is an empty document in the pipeline)" % where)
+            if not one_d or len(columns) != 1:
+                raise ExportError("%s: a text vectorizer must select one column as a 1-D column (a single "
+                                  "name or index, not a list)" % where)
+
+        if isinstance(t, StandardScaler):
+            out = []
+            for i, name in enumerate(names):
+                mean = float(t.mean_[i]) if t.with_mean else 0.0
+                std = float(t.scale_[i]) if t.with_std else 1.0
+                keys = {"mean": mean, "std": std}
+                keys.update(numeric_fill(i))
+                out.append(Feature(name, "standardize", keys, 1, "float", "fill" in keys))
+            return out
+        if isinstance(t, MinMaxScaler):
+            lo, hi = (float(v) for v in t.feature_range)
+            out = []
+            for i, name in enumerate(names):
+                dmin, dmax = float(t.data_min_[i]), float(t.data_max_[i])
+                # The pipeline recomputes scale_ and min_ from these: check it gets the same.
+                rng = dmax - dmin
+                scale = (hi - lo) / (1.0 if rng < 10 * np.finfo(np.float64).eps else rng)
+                if scale != float(t.scale_[i]) or lo - dmin * scale != float(t.min_[i]):
+                    raise ExportError("%s: scale_/min_ of column %r do not follow from data_min_/data_max_ "
+                                      "(set by hand?)" % (where, name))
+                keys = {"min": dmin, "max": dmax}
+                if (lo, hi) != (0.0, 1.0):
+                    keys["feature_range"] = [lo, hi]
+                if t.clip:
+                    keys["clip"] = True
+                keys.update(numeric_fill(i))
+                out.append(Feature(name, "minmax", keys, 1, "float", "fill" in keys))
+            return out
+        if isinstance(t, SimpleImputer):
+            stats = self.imputer_fills(t, columns, where)
+            out = []
+            for name, value in zip(names, stats):
+                if isinstance(value, str):
+                    raise ExportError("%s: imputes the string %r for %r but nothing encodes it: follow it "
+                                      "with a OneHotEncoder in a Pipeline" % (where, value, name))
+                out.append(Feature(name, "impute", {"fill": float(value)}, 1, "float", True))
+            return out
+        if isinstance(t, FunctionTransformer):
+            if t.kw_args:
+                raise ExportError("%s: kw_args are not supported" % where)
+            if t.func is None:
+                kind = "identity"
+            elif _is_log1p(t.func):
+                kind = "log1p"
+            else:
+                raise ExportError("%s: FunctionTransformer(%r): only np.log1p or no function (identity) can "
+                                  "be translated" % (where, t.func))
+            out = []
+            for i, name in enumerate(names):
+                keys = numeric_fill(i)
+                out.append(Feature(name, kind, keys, 1, "float", "fill" in keys))
+            return out
+        if isinstance(t, KBinsDiscretizer):
+            if t.encode not in ("onehot", "onehot-dense", "ordinal"):
+                raise ExportError("%s: encode=%r is not supported" % (where, t.encode))
+            out = []
+            for i, name in enumerate(names):
+                edges = [float(e) for e in t.bin_edges_[i]]
+                if len(edges) - 1 != int(t.n_bins_[i]):
+                    raise ExportError("%s: bin_edges_ and n_bins_ disagree for %r" % (where, name))
+                encode = "ordinal" if t.encode == "ordinal" else "onehot"
+                keys = {"edges": edges, "encode": encode}
+                keys.update(numeric_fill(i))
+                width = 1 if encode == "ordinal" else len(edges) - 1
+                out.append(Feature(name, "bucketize", keys, width, "float", "fill" in keys))
+            return out
+        if isinstance(t, OneHotEncoder):
+            infrequent = getattr(t, "infrequent_categories_", None)
+            if infrequent is not None and any(c is not None for c in infrequent):
+                raise ExportError("%s: infrequent categories (min_frequency/max_categories) are not supported"
+                                  % where)
+            out = []
+            drop_idx = getattr(t, "drop_idx_", None)
+            for i, name in enumerate(names):
+                ftype, cats = _categories_type(t.categories_[i], "%s, column %r" % (where, name))
+                keys = {"categories": cats}
+                if drop_idx is not None and drop_idx[i] is not None:
+                    keys["drop"] = cats[int(drop_idx[i])]
+                comment = None
+                if t.handle_unknown == "error":
+                    comment = ("handle_unknown=\"error\" in scikit-learn, which raises on an unknown category; "
+                               "here it encodes as all zeros")
+                if fills is not None:
+                    value = fills[i]
+                    if ftype == "int":
+                        if isinstance(value, str) or not float(value).is_integer():
+                            raise ExportError("%s: fill %r for the int column %r" % (where, value, name))
+                        keys["fill"] = str(int(value))
+                    else:
+                        if not isinstance(value, str):
+                            raise ExportError("%s: fill %r for the string column %r" % (where, value, name))
+                        keys["fill"] = value
+                width = len(cats) - (1 if "drop" in keys else 0)
+                # A missing value is an unknown category to scikit-learn: all zeros with
+                # handle_unknown="ignore", as in the pipeline; an error with "error", so the
+                # pipeline requires the field instead.
+                handles = "fill" in keys or t.handle_unknown != "error"
+                out.append(Feature(name, "onehot", keys, width, ftype, handles, comment))
+            return out
+        if isinstance(t, FeatureHasher):
+            if t.input_type != "string":
+                raise ExportError("%s: input_type=%r: only \"string\" is supported" % (where, t.input_type))
+            if one_d or len(columns) != 1:
+                raise ExportError("%s: FeatureHasher(input_type=\"string\") must read exactly one column, "
+                                  "selected as a list ([name]): several columns would hash into one space"
+                                  % where)
+            if not 1 <= t.n_features <= MAX_HASH_COLUMNS:
+                raise ExportError("%s: n_features=%d: at most 2^24 are supported" % (where, t.n_features))
+            keys = {"n_features": int(t.n_features), "alternate_sign": bool(t.alternate_sign)}
+            if fills is not None:
+                if not isinstance(fills[0], str):
+                    raise ExportError("%s: fill %r for a string column" % (where, fills[0]))
+                keys["fill"] = fills[0]
+            return [Feature(names[0], "hash", keys, int(t.n_features), "string", fills is not None)]
+        if isinstance(t, HashingVectorizer):
+            text_only()
+            if not 1 <= t.n_features <= MAX_HASH_COLUMNS:
+                raise ExportError("%s: n_features=%d: at most 2^24 are supported" % (where, t.n_features))
+            keys = {"n_features": int(t.n_features), "alternate_sign": bool(t.alternate_sign),
+                    "norm": _norm(t, where), "binary": bool(t.binary)}
+            keys.update(_check_text_vectorizer(t, where))
+            return [Feature(names[0], "text_hash", keys, int(t.n_features), "string", False)]
+        if isinstance(t, TfidfVectorizer):
+            text_only()
+            keys = {"vocabulary": _vocabulary(t)}
+            if t.use_idf:
+                keys["idf"] = [float(x) for x in t.idf_]
+            keys.update({"sublinear_tf": bool(t.sublinear_tf), "norm": _norm(t, where), "binary": bool(t.binary)})
+            keys.update(_check_text_vectorizer(t, where))
+            return [Feature(names[0], "tfidf", keys, len(keys["vocabulary"]), "string", False)]
+        if isinstance(t, CountVectorizer):
+            text_only()
+            keys = {"vocabulary": _vocabulary(t), "norm": "none", "binary": bool(t.binary)}
+            keys.update(_check_text_vectorizer(t, where))
+            return [Feature(names[0], "tfidf", keys, len(keys["vocabulary"]), "string", False,
+                            "CountVectorizer: counts, as tfidf without idf weights or norm")]
+        raise ExportError("%s: %s cannot be translated. Supported: StandardScaler, MinMaxScaler, SimpleImputer, "
+                          "FunctionTransformer(np.log1p), KBinsDiscretizer, OneHotEncoder, FeatureHasher, "
+                          "HashingVectorizer, TfidfVectorizer, CountVectorizer (alone or after a SimpleImputer "
+                          "in a Pipeline)" % (where, _type_name(t)))
+
+    def count_tfidf(self, counter, tfidf, columns, one_d, where):
+        if not one_d or len(columns) != 1:
+            raise ExportError("%s: a text vectorizer must select one column as a 1-D column" % where)
+        keys = {"vocabulary": _vocabulary(counter)}
+        if tfidf.use_idf:
+            keys["idf"] = [float(x) for x in tfidf.idf_]
+        keys.update({"sublinear_tf": bool(tfidf.sublinear_tf), "norm": _norm(tfidf, where),
+                     "binary": bool(counter.binary)})
+        keys.update(_check_text_vectorizer(counter, where))
+        return Feature(self.names[columns[0]], "tfidf", keys, len(keys["vocabulary"]), "string", False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole pipeline
+
+def _column_names(ct, columns):
+    n = ct.n_features_in_
+    fitted_names = [str(c) for c in ct.feature_names_in_] if hasattr(ct, "feature_names_in_") else None
+    if columns is None:
+        if fitted_names is None:
+            raise ExportError("the ColumnTransformer was fitted on an array without column names: pass "
+                              "columns=[...] (one name per column of X, in order)")
+        return fitted_names, {}
+    if isinstance(columns, dict):
+        names, types = [str(k) for k in columns], {str(k): v for k, v in columns.items()}
+    else:
+        names, types = [str(c) for c in columns], {}
+    if fitted_names is not None:
+        unknown = [c for c in names if c not in fitted_names]
+        if unknown:
+            raise ExportError("columns %r are not among the fitted columns %r" % (unknown, fitted_names))
+        return fitted_names, types
+    if len(names) != n:
+        raise ExportError("columns has %d names but X had %d columns when fitted" % (len(names), n))
+    for name, kind in types.items():
+        if kind not in ("float", "int", "string", "bool"):
+            raise ExportError("column %r: type %r: use float, int, string or bool" % (name, kind))
+    return names, types
+
+
+def _resolve(selection, names, n):
+    """Column indices a ColumnTransformer selection picks, and whether it is 1-D."""
+    if isinstance(selection, (str, int, np.integer)):
+        return [_index(selection, names)], True
+    if isinstance(selection, slice):
+        return list(range(n))[selection], False
+    arr = np.asarray(selection)
+    if arr.dtype == bool:
+        return [i for i, b in enumerate(arr) if b], False
+    return [_index(c, names) for c in arr.tolist()], False
+
+
+def _index(c, names):
+    if isinstance(c, (int, np.integer)):
+        return int(c)
+    if c in names:
+        return names.index(c)
+    raise ExportError("the column %r is not among %r" % (c, names))
+
+
+def translate(pipeline, columns=None):
+    """The input fields and features of a fitted Pipeline(ColumnTransformer, estimator).
+
+    Returns (fields, features, estimator): fields is a list of (name, type, required) in input
+    column order, features a list of Feature in model-input order.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    if not isinstance(pipeline, Pipeline):
+        raise ExportError("expected a fitted sklearn.pipeline.Pipeline, got %s" % _type_name(pipeline))
+    steps = [s for _, s in pipeline.steps if s not in (None, "passthrough")]
+    if len(steps) != 2 or not isinstance(steps[0], ColumnTransformer):
+        raise ExportError("expected Pipeline([(..., ColumnTransformer(...)), (..., estimator)]), got %s"
+                          % " → ".join(_type_name(s) for s in steps))
+    ct, estimator = steps
+    if not hasattr(ct, "transformers_"):
+        raise ExportError("the pipeline is not fitted")
+    if ct.transformer_weights:
+        raise ExportError("ColumnTransformer(transformer_weights=...) is not supported")
+    names, types = _column_names(ct, columns)
+    translator = Translator(names)
+    features = []
+    for name, transformer, selection in ct.transformers_:
+        if isinstance(transformer, str) and transformer == "drop":
+            continue
+        cols, one_d = _resolve(selection, names, ct.n_features_in_)
+        if not cols:
+            continue
+        where = "transformer %r (%s)" % (name, _type_name(transformer))
+        made = translator.translate(transformer, cols, one_d, where)
+        # The ColumnTransformer knows each block's width: check ours.
+        block = ct.output_indices_[name]
+        if sum(f.width for f in made) != block.stop - block.start:
+            raise ExportError("%s: translated to %d columns but it outputs %d" %
+                              (where, sum(f.width for f in made), block.stop - block.start))
+        features += [(block.start, i, f) for i, f in enumerate(made)]
+    features = [f for _, _, f in sorted(features, key=lambda t: (t[0], t[1]))]
+    width = sum(f.width for f in features)
+    expected = getattr(estimator, "n_features_in_", width)
+    if width != expected:
+        raise ExportError("the features make %d columns but the estimator takes %d" % (width, expected))
+
+    field_types, required = {}, {}
+    for f in features:
+        given = types.get(f.field)
+        kind = given or f.field_type
+        if f.field_type == "float" and given in ("int", "bool"):
+            kind = given
+        if f.field_type != kind and not (f.field_type == "float" and kind in ("int", "bool")):
+            raise ExportError("column %r: its type %r does not suit kind %r (needs %s)" %
+                              (f.field, kind, f.kind, f.field_type))
+        if f.field in field_types and field_types[f.field] != kind:
+            raise ExportError("column %r is read as %s by one transformer and as %s by another" %
+                              (f.field, field_types[f.field], kind))
+        field_types[f.field] = kind
+        required[f.field] = required.get(f.field, False) or not f.handles_missing
+    fields = [(n, field_types[n], required[n]) for n in names if n in field_types]
+    return fields, features, estimator
+
+
+def _run_name(name):
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name).lstrip(".")
+    return cleaned or "sklearn"
+
+
+def _to_onnx(estimator, width, path):
+    from onnx import helper
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
+    try:
+        model = convert_sklearn(estimator, initial_types=[("input", FloatTensorType([None, width]))],
+                                options=options, target_opset={"": 13, "ai.onnx.ml": 1})
+    except Exception as e:  # skl2onnx raises many types; name the estimator
+        raise ExportError("skl2onnx cannot convert %s: %s" % (_type_name(estimator), e)) from e
+    # skl2onnx gathers opsets in a set (order varies with PYTHONHASHSEED): sort for stable bytes.
+    opsets = sorted((o.domain, o.version) for o in model.opset_import)
+    del model.opset_import[:]
+    model.opset_import.extend(helper.make_opsetid(d, v) for d, v in opsets)
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+    float_outputs = [o.name for o in model.graph.output if o.type.tensor_type.elem_type == 1]
+    if not float_outputs:
+        raise ExportError("the ONNX model of %s has no float output" % _type_name(estimator))
+    return float_outputs[0] if len(float_outputs) == 1 else (
+        "probabilities" if "probabilities" in float_outputs else float_outputs[0])
+
+
+def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, input_format="jsonl",
+           output_format="jsonl", model_file="model.onnx", config_file="pipeline.toml"):
+    """Writes OUT_DIR/pipeline.toml and OUT_DIR/model.onnx for a fitted Pipeline.
+
+    Parameters:
+        pipeline: a fitted Pipeline(ColumnTransformer, estimator).
+        columns: the input columns, in X's order: a list of names, or a dict name -> type
+            ("float", "int", "string", "bool"); may be omitted when the pipeline was fitted on a
+            DataFrame (its column names are used; types are inferred from the transformers).
+        out_dir: where to write (created if needed).
+        name: `[pipeline] name` (default: the directory's name).
+        passthrough: dict name -> type of input fields copied to each output record, first
+            (e.g. {"id": "int"}); a field the features read can be named with its type too.
+        input_format, output_format: "jsonl" or "csv".
+    Returns: a dict with the paths written, the model-input width and the feature list.
+    Raises: ExportError naming the transformer or estimator that cannot be translated.
+    """
+    fields, features, estimator = translate(pipeline, columns)
+    width = sum(f.width for f in features)
+    os.makedirs(out_dir, exist_ok=True)
+    model_path = os.path.join(out_dir, model_file)
+    output_name = _to_onnx(estimator, width, model_path)
+
+    passthrough = dict(passthrough or {})
+    known = {n for n, _, _ in fields}
+    lines = ["# Exported from scikit-learn by tools/export_sklearn.py: %s" %
+             " → ".join(_type_name(s) for _, s in pipeline.steps),
+             "# `pipeline up -f %s` reproduces pipeline.predict_proba (float32 here, float64 there)." % config_file,
+             "", "[pipeline]",
+             "name = %s" % toml_string(_run_name(name or os.path.basename(os.path.abspath(out_dir)))),
+             "", "[input]", "format = %s" % toml_string(input_format), ""]
+    for n, kind, required in fields:
+        lines += ["[[input.field]]", "name = %s" % toml_string(n), "type = %s" % toml_string(kind),
+                  "required = %s" % ("true" if required else "false"), ""]
+    for n, kind in passthrough.items():
+        if n in known:
+            continue
+        if kind not in ("float", "int", "string", "bool"):
+            raise ExportError("passthrough field %r: type %r: use float, int, string or bool" % (n, kind))
+        lines += ["[[input.field]]", "name = %s" % toml_string(n), "type = %s" % toml_string(kind),
+                  "required = false", ""]
+    lines.append("# The model input, in order: %d columns." % width)
+    for f in features:
+        lines.append("[[feature]]")
+        if f.comment:
+            lines.append("# " + f.comment)
+        lines += ["field = %s" % toml_string(f.field), "kind = %s" % toml_string(f.kind)]
+        lines += ["%s = %s" % (k, toml_value(v)) for k, v in f.keys.items()]
+        lines.append("")
+    lines += ["[model]", "path = %s" % toml_string(model_file), "output = %s" % toml_string(output_name), "",
+              "[output]", "format = %s" % toml_string(output_format)]
+    if passthrough:
+        lines.append("passthrough = %s" % toml_value(list(passthrough)))
+    if hasattr(estimator, "classes_"):
+        lines.append("labels = %s" % toml_value([str(c) for c in estimator.classes_]))
+        lines.append('fields = ["label", "score", "probabilities"]')
+    else:
+        lines.append('fields = ["prediction"]')
+    config_path = os.path.join(out_dir, config_file)
+    with open(config_path, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    return {"config": config_path, "model": model_path, "width": width, "features": features}
+
+
+def _parse_columns(text):
+    if not text:
+        return None
+    out = {}
+    for item in text.split(","):
+        name, _, kind = item.partition(":")
+        out[name.strip()] = kind.strip() or "float"
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Export a pickled scikit-learn Pipeline(ColumnTransformer, estimator) "
+                                            "to pipeline.toml + model.onnx.")
+    p.add_argument("pickle", help="the fitted pipeline, pickled (pickle or joblib)")
+    p.add_argument("--out-dir", default=".", help="where to write pipeline.toml and model.onnx")
+    p.add_argument("--columns", help="X's columns in order, name:type,... (types: float, int, string, bool); "
+                                     "not needed for a pipeline fitted on a DataFrame")
+    p.add_argument("--passthrough", help="fields copied to the output, name:type,...")
+    p.add_argument("--name", help="[pipeline] name (default: the output directory's name)")
+    p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="input format")
+    args = p.parse_args(argv)
+    try:
+        with open(args.pickle, "rb") as f:
+            pipeline = pickle.load(f)
+    except Exception as e:
+        try:
+            import joblib
+            pipeline = joblib.load(args.pickle)
+        except Exception:
+            print("export_sklearn: error: cannot load %s: %s" % (args.pickle, e), file=sys.stderr)
+            return 2
+    try:
+        result = export(pipeline, columns=_parse_columns(args.columns), out_dir=args.out_dir, name=args.name,
+                        passthrough=_parse_columns(args.passthrough), input_format=args.format)
+    except ExportError as e:
+        print("export_sklearn: error: %s" % e, file=sys.stderr)
+        return 1
+    print("wrote %s and %s (%d model-input columns, %d features)" %
+          (result["config"], result["model"], result["width"], len(result["features"])), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
