@@ -144,6 +144,14 @@ final class InputSplitter {
             if skipping {
                 skipping = false
                 beginBatch(at: record.end)
+            } else if record.end - 1 - recordStart > maxRecordBytes {
+                // Its bytes without the "\n", as the check above counts them. Checked before
+                // blankness: a line whose end comes in a later read is rejected above before
+                // anyone can tell it is blank, so a long blank line is rejected here too
+                // (whatever the reads, the same records).
+                startSkipping()
+                skipping = false
+                beginBatch(at: record.end)
             } else if record.isBlank {
                 recordStart = record.end
                 recordStartLine = line
@@ -152,10 +160,6 @@ final class InputSplitter {
                     batchStart = recordStart
                     batchFirstLine = line
                 }
-            } else if record.end - recordStart > maxRecordBytes {
-                startSkipping()
-                skipping = false
-                beginBatch(at: record.end)
             } else {
                 completeRecord(end: record.end)
             }
