@@ -96,7 +96,7 @@ struct GraphGenerator {
         w.data(7, graph)
         let opset = pick([Int64(13), 11, 17, 9, 7, 12, 1, 0, -1])
         if opset != 0 { w.message(8) { o in o.string(1, ""); o.int(2, opset) } }
-        if !chance(4) { w.message(8) { o in o.string(1, "ai.onnx.ml"); o.int(2, Int64(1 + byte() % 3)) } }
+        if !chance(4) { w.message(8) { o in o.string(1, "ai.onnx.ml"); o.int(2, pick([Int64(1), 2, 3, 5])) } }
         if chance(16) { w.message(25) { f in f.string(1, "Foo") } }
         return w.bytes
     }
@@ -234,6 +234,9 @@ struct GraphGenerator {
         ("ArgMax", false, 1...1), ("Concat", false, 1...4), ("Constant", false, 0...0),
         ("LinearClassifier", true, 1...1), ("LinearRegressor", true, 1...1), ("Normalizer", true, 1...1),
         ("ZipMap", true, 1...1), ("ArrayFeatureExtractor", true, 2...2), ("Foo", false, 1...2),
+        ("Gather", false, 2...2), ("Erf", false, 1...1), ("Gelu", false, 1...1), ("BatchNormalization", false, 5...5),
+        ("Scaler", true, 1...1), ("Imputer", true, 1...1), ("OneHotEncoder", true, 1...1),
+        ("TreeEnsembleClassifier", true, 1...1), ("TreeEnsembleRegressor", true, 1...1), ("TreeEnsemble", true, 1...1),
     ]
 
     /// One node; returns its first output's name.
@@ -244,6 +247,27 @@ struct GraphGenerator {
         for k in 0..<arity {
             if op.name == "Reshape" && k == 1 && !chance(6) {
                 inputs.append(shapeConstant(index))
+            } else if (op.name == "Gather" || (op.name == "ArrayFeatureExtractor" && chance(2))) && k == 1 && !chance(6) {
+                // Column selection: constant integer indices, maybe negative or out of range.
+                let name = "idx\(index)"
+                let values = (0..<(1 + Int(byte() % 4))).map { _ in pick([Int64(0), 1, 2, 3, -1, -2, 7, 1 << 40]) }
+                let dims: [Int64] = switch byte() % 4 {
+                case 0: values.count == 1 ? [] : [Int64(values.count)]
+                case 1: [1, Int64(values.count)]
+                default: [Int64(values.count)]
+                }
+                var t = ProtoWriter()
+                tensor(&t, name: name, forceType: 7, forceDims: dims, values: values)
+                initializers.append(t)
+                inputs.append(name)
+            } else if op.name == "BatchNormalization" && k > 0 && !chance(8) {
+                let name = "bn\(index)_\(k)"
+                let channels = Int64(1 + byte() % 4)
+                var t = ProtoWriter()
+                tensor(&t, name: name, forceType: 1, forceDims: [channels],
+                       values: (0..<channels).map { _ in Int64(byte() % 5) - (k == 4 ? 0 : 2) })
+                initializers.append(t)
+                inputs.append(name)
             } else if op.name == "ArrayFeatureExtractor" && k == 0 && !chance(4) {
                 // skl2onnx's label table: a constant 1-D table looked up by computed indices.
                 let name = "labels\(index)"
@@ -258,17 +282,22 @@ struct GraphGenerator {
         let output = "t\(index)"
         for i in inputs { n.string(1, i) }
         n.string(2, output)
-        if op.name == "LinearClassifier" || (op.name == "Dropout" && chance(2)) { n.string(2, output + "b") }
+        let twoOutputs = op.name == "LinearClassifier" || op.name == "TreeEnsembleClassifier"
+        if twoOutputs || ((op.name == "Dropout" || op.name == "BatchNormalization") && chance(2)) { n.string(2, output + "b") }
         n.string(3, chance(4) ? "" : "n\(index)")
         n.string(4, op.name)
         if op.ml { n.string(7, chance(16) ? "ai.onnx" : "ai.onnx.ml") } else if chance(16) { n.string(7, pick(["ai.onnx", "com.example"])) }
         attributes(&n, op.name)
         defined.append(output)
-        if op.name == "LinearClassifier" { defined.append(output + "b") }
+        if twoOutputs { defined.append(output + "b") }
         return output
     }
 
-    enum AttrValue { case int(Int64), float(Float), string(String), ints([Int64]), floats([Float]), strings([String]), tensor }
+    enum AttrValue {
+        case int(Int64), float(Float), string(String), ints([Int64]), floats([Float]), strings([String]), tensor
+        /// A 1-D tensor of these values, as float (type 1), double (11) or integers (7, 2).
+        case valuesTensor(Int32, [Float])
+    }
 
     mutating func attributes(_ n: inout ProtoWriter, _ op: String) {
         var list: [(String, AttrValue)] = []
@@ -327,6 +356,30 @@ struct GraphGenerator {
             }
         case "Add", "Sub", "Mul", "Div":
             if chance(32) { maybe("broadcast", .int(1)) }
+        case "Gather":
+            if !chance(4) { maybe("axis", .int(pick([1, 1, 0, -1, 2]))) }
+        case "Gelu":
+            if chance(2) { maybe("approximate", .string(pick(["none", "tanh", "erf"]))) }
+        case "BatchNormalization":
+            if chance(2) { maybe("epsilon", .float(pick([1e-5, 0, -1, 1e-3]))) }
+            if chance(8) { maybe("training_mode", .int(1)) }
+            if chance(8) { maybe("spatial", .int(0)) }
+        case "Scaler":
+            let width = 1 + Int(byte() % 4)
+            if chance(3) { maybe("offset", .floats((0..<width).map { _ in floatValue() })) }
+            if !chance(3) { maybe("scale", .floats((0..<width).map { _ in floatValue() })) }
+        case "Imputer":
+            if !chance(6) { maybe("imputed_value_floats", .floats((0..<(1 + Int(byte() % 4))).map { _ in floatValue() })) }
+            if chance(2) { maybe("replaced_value_float", .float(chance(2) ? .nan : floatValue())) }
+            if chance(12) { maybe("imputed_value_int64s", .ints([1])) }
+        case "OneHotEncoder":
+            if !chance(8) { maybe("cats_int64s", .ints((0..<(1 + Int(byte() % 5))).map { _ in pick([0, 1, 2, 3, -1, 1 << 25]) })) }
+            if chance(3) { maybe("zeros", .int(pick([0, 1]))) }
+            if chance(12) { maybe("cats_strings", .strings(["a"])) }
+        case "TreeEnsembleClassifier", "TreeEnsembleRegressor":
+            forest(&list, classifier: op == "TreeEnsembleClassifier")
+        case "TreeEnsemble":
+            ensemble5(&list)
         default:
             break
         }
@@ -349,6 +402,18 @@ struct GraphGenerator {
                     tensor(&t, name: nil)
                     a.data(5, t.bytes)
                     type = 4
+                case .valuesTensor(let elementType, let v):
+                    a.message(5) { t in
+                        t.packedInts(1, [Int64(v.count)])
+                        t.int(2, Int64(elementType))
+                        switch elementType {
+                        case 1: t.packedFloats(4, v)
+                        case 11: t.packedDoubles(10, v.map { Double($0) })
+                        case 7: t.packedInts(7, v.map { Int64(exactly: $0.rounded()) ?? 0 })
+                        default: t.packedInts(5, v.map { Int64(exactly: $0.rounded()) ?? 0 })
+                        }
+                    }
+                    type = 4
                 }
                 if typeChoice == 0 { return }
                 if typeChoice == 1 { type = pick([1, 2, 3, 5, 13]) }
@@ -357,4 +422,99 @@ struct GraphGenerator {
             }
         }
     }
+
+    // MARK: Tree ensembles
+
+    static let branchModes = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"]
+
+    /// A small forest in the TreeEnsembleClassifier / TreeEnsembleRegressor attributes: trees in
+    /// heap layout (children of node k at 2k+1 and 2k+2), mostly consistent; sometimes a child
+    /// outside the tree, a cycle, a duplicate node, an unsupported mode, a weight for an output
+    /// that does not exist, or arrays of different lengths.
+    mutating func forest(_ list: inout [(String, AttrValue)], classifier: Bool) {
+        let outputs = classifier ? 2 + Int(byte() % 3) : 1 + Int(byte() % 3)
+        var treeIDs: [Int64] = [], nodeIDs: [Int64] = [], features: [Int64] = [], modes: [String] = []
+        var trueIDs: [Int64] = [], falseIDs: [Int64] = [], values: [Float] = [], missing: [Int64] = []
+        var wTrees: [Int64] = [], wNodes: [Int64] = [], wIDs: [Int64] = [], wValues: [Float] = []
+        for t in 0..<(1 + Int(byte() % 3)) {
+            let size = 1 + Int(byte() % 7)
+            for k in 0..<size {
+                let isLeaf = 2 * k + 2 >= size || chance(5)
+                treeIDs.append(Int64(t))
+                nodeIDs.append(chance(32) ? 0 : Int64(k))
+                values.append(floatValue())
+                missing.append(Int64(byte() % 2))
+                if isLeaf {
+                    modes.append(chance(32) ? "BRANCH_MEMBER" : "LEAF")
+                    features.append(0)
+                    trueIDs.append(0)
+                    falseIDs.append(0)
+                    for _ in 0..<Int(byte() % 3) {
+                        wTrees.append(Int64(t))
+                        wNodes.append(Int64(k))
+                        wIDs.append(chance(24) ? Int64(outputs) : Int64(byte()) % Int64(outputs))
+                        wValues.append(floatValue())
+                    }
+                } else {
+                    modes.append(pick(Self.branchModes))
+                    features.append(chance(16) ? pick([-1, 1 << 40, 100]) : Int64(byte() % 4))
+                    trueIDs.append(chance(24) ? pick([0, Int64(k), 99]) : Int64(2 * k + 1))
+                    falseIDs.append(Int64(2 * k + 2))
+                }
+            }
+        }
+        if chance(16) { values.removeLast() }
+        if chance(24) { treeIDs.append(0); nodeIDs.append(50) }  // tree 0 again, not contiguous
+        let prefix = classifier ? "class" : "target"
+        list += [("nodes_treeids", .ints(treeIDs)), ("nodes_nodeids", .ints(nodeIDs)), ("nodes_featureids", .ints(features)),
+                 ("nodes_modes", .strings(modes)), ("nodes_truenodeids", .ints(trueIDs)), ("nodes_falsenodeids", .ints(falseIDs)),
+                 (prefix + "_treeids", .ints(wTrees)), (prefix + "_nodeids", .ints(wNodes)), (prefix + "_ids", .ints(wIDs))]
+        list.append(chance(4) ? ("nodes_values_as_tensor", .valuesTensor(11, values)) : ("nodes_values", .floats(values)))
+        list.append(chance(4) ? (prefix + "_weights_as_tensor", .valuesTensor(11, wValues)) : (prefix + "_weights", .floats(wValues)))
+        if chance(3) { list.append(("nodes_missing_value_tracks_true", .ints(missing))) }
+        if chance(3) { list.append(("base_values", .floats((0..<outputs).map { _ in floatValue() }))) }
+        if chance(2) { list.append(("post_transform", .string(pick(["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"])))) }
+        if classifier {
+            switch byte() % 6 {
+            case 0: list.append(("classlabels_strings", .strings((0..<outputs).map { "c\($0)" })))
+            case 1: break
+            case 2: list.append(("classlabels_int64s", .ints([7])))
+            default: list.append(("classlabels_int64s", .ints((0..<outputs).map { Int64($0) * 3 })))
+            }
+        } else {
+            if !chance(4) { list.append(("n_targets", .int(chance(8) ? pick([0, -1, 1 << 30]) : Int64(outputs)))) }
+            if chance(2) { list.append(("aggregate_function", .string(pick(["SUM", "AVERAGE", "MIN", "MAX", "MEDIAN"])))) }
+        }
+    }
+
+    /// A TreeEnsemble (ai.onnx.ml 5) node: roots, nodes and leaves apart, codes and tensors.
+    mutating func ensemble5(_ list: inout [(String, AttrValue)]) {
+        let targets = 1 + Int(byte() % 3)
+        let nodes = 1 + Int(byte() % 6), leaves = 1 + Int(byte() % 6)
+        var features: [Int64] = [], splits: [Float] = [], modes: [Float] = [], trueIDs: [Int64] = [], falseIDs: [Int64] = []
+        var trueLeafs: [Int64] = [], falseLeafs: [Int64] = []
+        for k in 0..<nodes {
+            features.append(chance(16) ? -1 : Int64(byte() % 4))
+            splits.append(floatValue())
+            modes.append(Float(chance(16) ? 6 : byte() % 6))
+            // Children: a later node, or a leaf; sometimes anything (cycles, out of range).
+            for leafList in 0..<2 {
+                let toLeaf = k + 1 >= nodes || chance(2)
+                let child: Int64 = chance(16) ? pick([0, Int64(k), 99, -1]) : toLeaf ? Int64(byte()) % Int64(leaves) : Int64(k + 1 + Int(byte()) % (nodes - k - 1))
+                if leafList == 0 { trueIDs.append(child); trueLeafs.append(toLeaf ? 1 : 0) } else { falseIDs.append(child); falseLeafs.append(toLeaf ? 1 : 0) }
+            }
+        }
+        let roots: [Int64] = (0..<(1 + Int(byte() % 2))).map { _ in chance(12) ? Int64(nodes) : Int64(byte()) % Int64(nodes) }
+        list += [("tree_roots", .ints(roots)), ("nodes_featureids", .ints(features)),
+                 ("nodes_splits", .valuesTensor(pick([1, 11]), splits)), ("nodes_modes", .valuesTensor(2, modes)),
+                 ("nodes_truenodeids", .ints(trueIDs)), ("nodes_falsenodeids", .ints(falseIDs)),
+                 ("nodes_trueleafs", .ints(trueLeafs)), ("nodes_falseleafs", .ints(falseLeafs)),
+                 ("leaf_targetids", .ints((0..<leaves).map { _ in chance(16) ? Int64(targets) : Int64(byte()) % Int64(targets) })),
+                 ("leaf_weights", .valuesTensor(pick([1, 11]), (0..<leaves).map { _ in floatValue() }))]
+        if !chance(8) { list.append(("n_targets", .int(Int64(targets)))) }
+        if chance(2) { list.append(("aggregate_function", .int(Int64(byte() % 5)))) }
+        if chance(2) { list.append(("post_transform", .int(Int64(byte() % 6)))) }
+        if chance(16) { list.append(("membership_values", .floats([1]))) }
+    }
+
 }
