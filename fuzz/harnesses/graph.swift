@@ -8,6 +8,8 @@
 // an unsupported one) wired to any value defined before, with plausible, odd and wrongly typed
 // attributes. That is shape inference, constant folding, lowering, planning and the kernels.
 
+import Glibc
+
 /// A protobuf writer (wire format only).
 struct ProtoWriter {
     var bytes: [UInt8] = []
@@ -55,10 +57,18 @@ func littleEndian<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
     (0..<MemoryLayout<T>.size).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) }
 }
 
+/// With FUZZ_GRAPH_MODEL=path (e.g. `fuzz/run.sh --repro graph crash-…`), the model written for
+/// the input is saved there: the .onnx file a regression test can load.
+let graphModelPath: String? = getenv("FUZZ_GRAPH_MODEL").map { String(cString: $0) }
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var generator = GraphGenerator(input: FuzzInput(data, size))
     let model = generator.model()
+    if let path = graphModelPath, let f = fopen(path, "wb") {
+        _ = model.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        fclose(f)
+    }
     model.withUnsafeBytes { _ = loadAndRun($0) }
     return 0
 }
@@ -164,7 +174,16 @@ struct GraphGenerator {
     mutating func tensor(_ w: inout ProtoWriter, name: String?, forceType: Int32? = nil, forceDims: [Int64]? = nil,
                          values forcedValues: [Int64]? = nil) {
         var dims: [Int64] = []
-        if let forceDims { dims = forceDims } else { for _ in 0..<Int(byte() % 4) { dims.append(dim()) } }
+        if let forceDims {
+            dims = forceDims
+        } else if chance(8) {
+            // Empty but absurd: a zero dim among huge ones (no data, yet products of the other
+            // dims overflow).
+            dims = (0..<(2 + Int(byte() % 3))).map { _ in pick([Int64(1) << 40, 1 << 62, 1 << 31, 3]) }
+            dims[Int(byte()) % dims.count] = 0
+        } else {
+            for _ in 0..<Int(byte() % 4) { dims.append(dim()) }
+        }
         let types: [Int32] = [1, 1, 1, 7, 7, 11, 6, 9, 8, 2, 16]
         var type: Int32 = 1
         if let forceType { type = forceType } else { type = pick(types) }
