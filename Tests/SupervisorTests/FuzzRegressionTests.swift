@@ -88,6 +88,23 @@ import Testing
         0x2C, 0x22, 0x61, 0x6D, 0x3A, 0x22, 0x5B, 0x31, 0x5D, 0x2C,
     ]
 
+    /// csv crash-8a2820848dfe228028e5aa41f6ccffe61267b20c (batch_rows 1, max_line_bytes 24): line
+    /// 21 is a byte-order mark alone, so one batch's body is "\u{FEFF}\n". Re-splitting that batch
+    /// into single records (`Source.split`, to find a poison record) took the mark for the start
+    /// of the input, dropped it and found no record where the batch has one, so the batch could
+    /// never be isolated.
+    static let byteOrderMarkRecord: [UInt8] = [
+        0x23, 0x10, 0x10, 0x65, 0x72, 0x0A, 0x31, 0x2C, 0x34, 0x36, 0x2E, 0x32, 0x36, 0x2C, 0x46, 0x52, 0x0A, 0x32, 0x2C, 0x33,
+        0x38, 0x2E, 0x38, 0x39, 0x2C, 0x32, 0x30, 0x2C, 0x44, 0x45, 0x2C, 0x66, 0x61, 0x6C, 0x73, 0x65, 0x0A, 0x33, 0x2C, 0x33,
+        0x34, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0E, 0x0A, 0x0A, 0x0A, 0x0A, 0x32, 0x33, 0x2C, 0x46, 0x52, 0x0A, 0x32, 0x2C, 0x33,
+        0x38, 0x2E, 0x38, 0x39, 0x2C, 0x32, 0x30, 0x2C, 0x44, 0x45, 0x2C, 0x66, 0x61, 0x6C, 0x73, 0x65, 0x0A, 0x33, 0x2C, 0x33,
+        0x34, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0E, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x65, 0x0A, 0x39, 0x2C, 0x31,
+        0x37, 0x2E, 0x36, 0x36, 0x2C, 0x31, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A,
+        0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0xEF, 0xBB, 0xBF, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A, 0x0A,
+        0x0A, 0x0A, 0x0A, 0xBC, 0x0A, 0xBD, 0x0A, 0x0E, 0x33, 0x38, 0x47, 0x2E, 0x30, 0x35, 0x30, 0x2C, 0x49, 0x54, 0x2C, 0x66,
+        0x61, 0x6C, 0x73, 0x65,
+    ]
+
     static func cuts(_ stdin: [UInt8], format: InputFormat = .csv, batchRows: Int = 1, maxRecordBytes: Int = 1 << 20,
                      chunk: Int = .max) -> [CutBatch] {
         let splitter = InputSplitter(format: format, batchRows: batchRows, maxRecordBytes: maxRecordBytes)
@@ -179,5 +196,47 @@ import Testing
             #expect(cuts.reduce(0) { $0 + $1.recordCount } == 2)
             #expect(cuts.flatMap { $0.rejects.map(\.line) } == [2], "read \(chunk) bytes at a time")
         }
+    }
+
+    /// What `Source.split` does with a batch: its body re-split into one-record units.
+    static func resplit(_ cut: CutBatch, format: InputFormat, header: [UInt8]) -> Int {
+        let records = InputSplitter(format: format, batchRows: 1, maxRecordBytes: .max, header: header)
+        cut.body.withUnsafeBytes { records.append($0) }
+        records.endOfInput()
+        var count = 0
+        while records.nextBatch(flushPartial: true) != nil { count += 1 }
+        return count
+    }
+
+    @Test func aByteOrderMarkRecordSurvivesResplitting() {
+        let stdin = Array(Self.byteOrderMarkRecord.dropFirst(2))
+        let splitter = InputSplitter(format: .csv, batchRows: 1, maxRecordBytes: 24)
+        stdin.withUnsafeBytes { splitter.append($0) }
+        splitter.endOfInput()
+        var cuts: [CutBatch] = []
+        while let cut = splitter.nextBatch(flushPartial: true) { cuts.append(cut) }
+        #expect(cuts.contains { $0.body == [0xEF, 0xBB, 0xBF, 0x0A] })
+        for cut in cuts {
+            #expect(Self.resplit(cut, format: .csv, header: splitter.header ?? []) == cut.recordCount - cut.rejects.count,
+                    "batch at line \(cut.firstLine)")
+        }
+        // JSON lines: the same.
+        let json = Self.cuts(Array("{}\n\u{FEFF}\n{}\n".utf8), format: .jsonl, batchRows: 1)
+        #expect(json.map(\.recordCount) == [1, 1, 1])
+        for cut in json { #expect(Self.resplit(cut, format: .jsonl, header: []) == 1) }
+    }
+
+    @Test func aLeadingByteOrderMarkIsDroppedWhateverTheFirstRead() {
+        // Found with the one above: the mark at the start of the input was dropped only when the
+        // first read brought at least 3 bytes.
+        let input = Array("\u{FEFF}{\"a\":1}\n{\"a\":2}\n".utf8)
+        for chunk in [1, 2, 3, .max] {
+            let cuts = Self.cuts(input, format: .jsonl, batchRows: 10, chunk: chunk)
+            #expect(cuts.map(\.byteOffset) == [3], "read \(chunk) bytes at a time")
+            #expect(cuts.first.map { String(decoding: $0.body, as: UTF8.self) } == "{\"a\":1}\n{\"a\":2}\n")
+        }
+        // A mark alone, or less than a mark, at the end of the input.
+        #expect(Self.cuts([0xEF, 0xBB, 0xBF], format: .jsonl, batchRows: 10).isEmpty)
+        #expect(Self.cuts([0x7B, 0x7D], format: .jsonl, batchRows: 10).map(\.recordCount) == [1])
     }
 }
