@@ -180,6 +180,7 @@ case ${1:-all} in
         build "$t"
         read -r -a flags <<< "$(flags_of "$t")"
         tmp=$(mktemp -d)
+        mkdir -p "$OUT/logs" "$OUT/corpus/$t"
         "$OUT/bin/$t" "${flags[@]}" -merge=1 "$tmp" "$ROOT/fuzz/corpus/$t" "$OUT/corpus/$t" > "$OUT/logs/merge-$t.log" 2>&1
         rm -f "$ROOT/fuzz/corpus/$t"/*
         cp "$tmp"/* "$ROOT/fuzz/corpus/$t"/
