@@ -104,6 +104,13 @@ public struct OutputBatchView {
         guard Int(frame.header.rowCount) + envelope.rejectCount == Int(envelope.recordCount) else {
             throw .invalid(field: "output.rows", reason: "rows + rejects != records")
         }
+        // The summary counts this batch's rows, so its counts are bounded by them: the sink can
+        // then add up any number of summaries without overflowing.
+        let rows = UInt64(frame.header.rowCount)
+        guard summary.rows == rows, summary.labelCounts.allSatisfy({ $0 <= rows }), summary.scoreHistogram.allSatisfy({ $0 <= rows }),
+              summary.labelCounts.reduce(0, +) <= rows, summary.scoreHistogram.reduce(0, +) <= rows else {
+            throw .invalid(field: "output.summary", reason: "its counts do not fit the batch's \(rows) rows")
+        }
         return OutputBatchView(envelope: envelope, summary: summary, text: text)
     }
 }

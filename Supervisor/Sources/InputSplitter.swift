@@ -58,6 +58,8 @@ final class InputSplitter {
         self.maxRecordBytes = maxRecordBytes
         self.header = header
         self.records = RecordSplitter(format: format)
+        // Re-splitting a batch body (header given): it starts with a record, never with a mark.
+        byteOrderMarkChecked = header != nil
     }
 
     /// Bytes held that are not yet in a cut batch.
@@ -71,13 +73,16 @@ final class InputSplitter {
         compact()
         buffer.append(contentsOf: bytes)
         skipByteOrderMark()
+        // Scan the first bytes only once it is known whether they are a byte-order mark, so that
+        // the records do not depend on how many bytes the first read brought.
+        guard byteOrderMarkChecked else { return }
         scan()
     }
 
     private var byteOrderMarkChecked = false
 
     /// A UTF-8 byte-order mark at the very start of the input is not part of the first record
-    /// (byte offsets still count it).
+    /// (byte offsets still count it). Only the splitter of the whole input looks for one.
     private func skipByteOrderMark(atEnd: Bool = false) {
         guard !byteOrderMarkChecked, bufferOffset == 0, buffer.count >= 3 || atEnd else { return }
         byteOrderMarkChecked = true
@@ -90,11 +95,14 @@ final class InputSplitter {
 
     /// The input has ended: the last record may lack its line end.
     func endOfInput() {
+        skipByteOrderMark(atEnd: true)
         scan()
         let last = records.finish(at: buffer.count)
         if skipping {
             skipping = false
-        } else if last != nil {
+        } else if let last {
+            // No line end, but the record still ends its lines: `line` is the next one.
+            line += 1 + UInt64(last.innerLineBreaks)
             completeRecord(end: buffer.count)
         }
         recordStart = buffer.count
@@ -142,6 +150,14 @@ final class InputSplitter {
             if skipping {
                 skipping = false
                 beginBatch(at: record.end)
+            } else if record.end - 1 - recordStart > maxRecordBytes {
+                // Its bytes without the "\n", as the check above counts them. Checked before
+                // blankness: a line whose end comes in a later read is rejected above before
+                // anyone can tell it is blank, so a long blank line is rejected here too
+                // (whatever the reads, the same records).
+                startSkipping()
+                skipping = false
+                beginBatch(at: record.end)
             } else if record.isBlank {
                 recordStart = record.end
                 recordStartLine = line
@@ -150,10 +166,6 @@ final class InputSplitter {
                     batchStart = recordStart
                     batchFirstLine = line
                 }
-            } else if record.end - recordStart > maxRecordBytes {
-                startSkipping()
-                skipping = false
-                beginBatch(at: record.end)
             } else {
                 completeRecord(end: record.end)
             }

@@ -80,10 +80,15 @@ extension GraphLowering {
         }) else {
             throw ctx.error(.invalidGraph, "Concat of constants with mismatched dims \(parts.map(\.dims))")
         }
-        let outer = first[..<axis].reduce(1, *)
         let allInts = parts.allSatisfy { if case .int64 = $0.storage { true } else { false } }
         var dims = first
         dims[axis] = parts.reduce(0) { $0 + $1.dims[axis] }
+        // Dims any constant may have (their products cannot overflow later); and an empty result
+        // is made without walking its outer dims (up to 2^31 rounds of nothing).
+        guard let count = ConstantTensor.elementCount(dims) else {
+            throw ctx.unsupported("Concat of constants with dims \(parts.map(\.dims)) would make dims \(dims), too large")
+        }
+        let outer = count == 0 ? 0 : first[..<axis].reduce(1, *)
         if allInts {
             let values = parts.map { $0.int64s ?? [] }
             return ConstantTensor(ints: interleave(values, parts, axis: axis, outer: outer), dims: dims)

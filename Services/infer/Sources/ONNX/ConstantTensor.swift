@@ -71,13 +71,18 @@ struct ConstantTensor: Sendable, Equatable {
     }
 
     /// Element count for `dims`, or nil when a dim is negative or the product is absurd.
+    ///
+    /// Zero dims count as 1 in the bound: an empty tensor's other dims are still multiplied
+    /// (Flatten, Reshape, broadcasting), so they must not overflow either ([0, 2^40, 2^40]).
     static func elementCount(_ dims: [Int]) -> Int? {
         var n = 1
+        var bound = 1
         for d in dims {
             guard d >= 0 else { return nil }
-            let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= 1 << 31 else { return nil }
-            n = p
+            let (b, overflow) = bound.multipliedReportingOverflow(by: max(d, 1))
+            guard !overflow, b <= 1 << 31 else { return nil }
+            bound = b
+            n *= d
         }
         return n
     }
