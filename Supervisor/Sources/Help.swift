@@ -26,6 +26,7 @@ enum Help {
         "bench": """
             usage: pipeline bench [--workload W ...] [--records N] [--rounds R] [--out DIR]
                                   [--smoke] [--no-python] [--long] [--no-kernels] [--no-extras]
+                                  [--write-data DIR]
 
             Generates each workload's records (deterministically), then runs, alternately and
             --rounds times each: the four stages fused in one process, `pipeline up` with a few
@@ -41,6 +42,8 @@ enum Help {
               --smoke        a tiny, quick run (CI): 2000 records, one round, no files written
               --no-python    skip the comparisons that need Python
               --long         add 10M records to the cost-versus-size runs
+              --write-data DIR   only write each workload's config (W.toml) and records
+                                 (W.jsonl) to DIR, to run or profile them by hand
             """,
         "up": """
             usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE] [--stats FILE]

@@ -1,4 +1,5 @@
 import Config
+import Foundation
 import Messages
 import Testing
 @testable import PipelineSupervisor
@@ -74,6 +75,40 @@ import Testing
         for i in 0..<10 {
             let allowed = data.crashed(now: UInt64(i), spec: spec, jitter: 0, counts: false)
             #expect(allowed, "crashes blamed on a poison record do not count toward the limit")
+        }
+    }
+}
+
+@Suite struct BenchDataTests {
+    @Test func benchOptionsParse() throws {
+        let command = try parseCommandLine(["bench", "--workload", "text-linear", "--records", "5", "--write-data", "d", "--no-kernels"])
+        guard case .bench(let o) = command else { Issue.record("not bench"); return }
+        #expect(o.workloads.map(\.name) == ["text-linear"] && o.records == 5 && o.dataDirectory == "d" && !o.kernels)
+        for bad in [["bench", "--workload", "mlp"], ["bench", "--records", "0"], ["bench", "--write-data"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(bad) }
+        }
+    }
+
+    /// `--write-data` writes configs that pass the preflight checks with their bench model, and
+    /// the same records every time.
+    @Test func writtenWorkloadsAreValidAndDeterministic() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-data-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = BenchOptions()
+        options.records = 50
+        let files = try BenchCommand.writeData(options, root: root, to: directory)
+        #expect(files.count == 2 * BenchWorkload.all.count)
+        for workload in BenchWorkload.all {
+            let path = directory + "/\(workload.name).toml"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let config = try PipelineConfig.parse(text: text, path: path)
+            _ = try Preflight.check(config)
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/\(workload.name).jsonl"))
+            #expect(data.split(separator: 10).count == 50)
+            let again = directory + "/again.jsonl"
+            try workload.writeData(to: again, records: 50)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == data)
         }
     }
 }

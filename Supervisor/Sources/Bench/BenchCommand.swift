@@ -26,6 +26,21 @@ enum BenchCommand {
         return candidates.first { access($0 + "/bench/models/tabular-mlp.onnx", R_OK) == 0 }
     }
 
+    /// Writes each workload's pipeline.toml (reading its model in `root`/bench/models) and
+    /// records to `directory`; returns the files written.
+    static func writeData(_ options: BenchOptions, root: String, to directory: String) throws -> [String] {
+        _ = try? Sys.mkdir(directory, mode: 0o755)
+        var written: [String] = []
+        for workload in options.workloads {
+            let config = directory + "/\(workload.name).toml"
+            let data = directory + "/\(workload.name).jsonl"
+            try Sys.writeFile(config, workload.config(modelDirectory: root + "/bench/models"))
+            try workload.writeData(to: data, records: options.records ?? (options.smoke ? 2000 : workload.defaultRecords))
+            written += [config, data]
+        }
+        return written
+    }
+
     private static func measure(_ options: BenchOptions) throws -> ExitCode {
         var template = Array("/tmp/pipeline-bench-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
@@ -36,6 +51,12 @@ enum BenchCommand {
         var runner = try BenchRunner(work: work, root: ".")
         guard let root = findRoot(executable: runner.executable) else {
             throw PipelineError(.environment, "bench: run it from the repository (bench/models/ not found)")
+        }
+        if let directory = options.dataDirectory {
+            for file in try writeData(options, root: root, to: ConfigFile.absolutePath(directory)) {
+                try? Sys.writeAll(1, "wrote \(file)\n")
+            }
+            return .ok
         }
         runner = try BenchRunner(work: work, root: root)
         var report = BenchReport(options: options, machine: MachineInfo.current())
@@ -189,10 +210,13 @@ public struct BenchOptions: Equatable, Sendable {
     var long = false
     var kernels = true
     var extras = true
+    /// `--write-data DIR`: write the workloads' configs and records there, measure nothing.
+    var dataDirectory: String?
 
     public static func == (a: BenchOptions, b: BenchOptions) -> Bool {
         a.workloads.map(\.name) == b.workloads.map(\.name) && a.records == b.records && a.rounds == b.rounds
             && a.outDirectory == b.outDirectory && a.smoke == b.smoke && a.python == b.python && a.long == b.long
+            && a.kernels == b.kernels && a.extras == b.extras && a.dataDirectory == b.dataDirectory
     }
 }
 
