@@ -212,7 +212,13 @@ import Testing
         let replicas = (try JSONSerialization.jsonObject(with: ps.stdout) as? [String: Any])?["replicas"] as? [[String: Any]] ?? []
         let infer = replicas.filter { $0["stage"] as? String == "infer" }.count
         #expect(infer == 1 || infer == 4)
-        if infer == 1 { #expect(a.out.contains("later request") || a.out.contains("1 → 4") == false || a.out.contains("scaled")) }
+        // Each request reports its own change; one overtaken by the other says where it ended.
+        for (reply, target) in [(a, 4), (b, 1)] {
+            #expect(reply.out.contains("scaled infer: "), "\(reply.out)")
+            if reply.out.contains("later request") {
+                #expect(target != infer && reply.out.contains("infer is at \(infer)"), "\(reply.out)")
+            }
+        }
         #expect(run.finish().status == 0)
     }
 }

@@ -38,10 +38,13 @@ import Testing
                 for pid in replicaPids(ws.runDir, stage) where kill(pid, SIGKILL) == 0 { kills += 1 }
             }
         }
+        #expect(waitUntil { zombieChildren(of: run.pid).isEmpty }, "every killed replica reaped")
         let result = run.finish()
         #expect(kills >= 4)
         #expect(result.status == 0, "\(result.err)")
         #expect(result.stdout == expected.stdout, "byte-identical to the fault-free run")
+        let summary = runSummary(result.err)
+        #expect(summary != nil && summary == runSummary(expected.err), "summaries count committed batches once: \(result.err)")
         #expect(result.err.contains("restarting it"))
         #expect(processes(mentioning: ws.path).isEmpty)
     }

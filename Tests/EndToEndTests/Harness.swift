@@ -60,6 +60,7 @@ final class Running: @unchecked Sendable {
     private let errors = Pipe()
     private let lock = NSCondition()
     private var stdoutData = Data()
+    private var stdoutLines = 0
     private var stderrData = Data()
     private var openStreams = 2
     private var exited = false
@@ -108,7 +109,12 @@ final class Running: @unchecked Sendable {
                     self.lock.unlock()
                     return
                 }
-                if isStdout { self.stdoutData.append(chunk) } else { self.stderrData.append(chunk) }
+                if isStdout {
+                    self.stdoutData.append(chunk)
+                    self.stdoutLines += chunk.withUnsafeBytes { $0.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
+                } else {
+                    self.stderrData.append(chunk)
+                }
                 self.lock.broadcast()
                 self.lock.unlock()
             }
@@ -124,6 +130,13 @@ final class Running: @unchecked Sendable {
     }
 
     var pid: Int32 { process.processIdentifier }
+
+    /// Lines of stdout received so far.
+    var lineCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return stdoutLines
+    }
 
     /// Bytes of stdout received so far.
     var stdoutCount: Int {
@@ -218,6 +231,29 @@ func fileOffset(_ pid: Int32, fd: Int32) -> Int? {
 
 /// Processes whose command line mentions `marker` (to prove none are left behind), optionally
 /// only those running `executable` (argv[0]).
+/// The children of `parent` that have exited and not been reaped (state Z in /proc/PID/stat).
+func zombieChildren(of parent: Int32) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { name -> Int32? in
+        guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/stat") else { return nil }
+        // "pid (comm) state ppid …": the command may hold spaces and parentheses; read after the last ')'.
+        let text = String(decoding: data, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, fields[0] == "Z", Int32(fields[1]) == parent else { return nil }
+        return pid
+    }
+}
+
+/// The end-of-run summary line's counts ("N records read, M written, R rejected" and the
+/// predicted classes), without its timing.
+func runSummary(_ stderr: String) -> String? {
+    guard let line = stderr.split(separator: "\n").last(where: { $0.contains(" records read, ") }),
+          let timing = line.range(of: " in "), let rest = line.range(of: "records/s)", range: timing.upperBound..<line.endIndex)
+    else { return nil }
+    return String(line[..<timing.lowerBound] + line[rest.upperBound...])
+}
+
 func processes(mentioning marker: String, executable: String? = nil) -> [Int32] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     return entries.compactMap { name -> Int32? in

@@ -90,6 +90,7 @@ enum BenchCommand {
         }
         let text = report.text()
         try? Sys.writeAll(1, text)
+        if let text = try? Sys.readFile(root + "/bench/ANALYSIS.md") { report.analysis = String(decoding: text, as: UTF8.self) }
         if let out = options.outDirectory ?? (options.smoke ? nil : root) {
             try Sys.writeFile(out + "/BENCHMARKS.md", report.markdown())
             _ = try? Sys.mkdir(out + "/docs", mode: 0o755)

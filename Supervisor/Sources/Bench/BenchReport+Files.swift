@@ -21,6 +21,7 @@ extension BenchReport {
             }
         }
         if !notes.isEmpty { out += "\n## Notes\n\n" + notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+        if let analysis { out += "\n" + analysis }
         return out
     }
 

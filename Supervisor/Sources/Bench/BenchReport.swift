@@ -51,6 +51,8 @@ struct BenchReport {
     var modelBytes = 0
     var linear: [Linear] = []
     var notes: [String] = []
+    /// The hand-written analysis (bench/ANALYSIS.md) appended to BENCHMARKS.md: where the time goes.
+    var analysis: String?
 
     init(options: BenchOptions, machine: MachineInfo) {
         self.options = options
