@@ -105,6 +105,17 @@ public enum Sys {
         try writeAll(fd, text)
     }
 
+    /// Writes a whole file of bytes (created 0600, truncated).
+    public static func writeFile(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        defer { close(fd) }
+        var failure: SystemError?
+        bytes.withUnsafeBytes { raw in
+            do throws(SystemError) { try writeAll(fd, raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
     /// The corresponding C function is `lstat`; nil when the path does not exist.
     public static func lstat(_ path: String) throws(SystemError) -> stat? {
         var st = stat()

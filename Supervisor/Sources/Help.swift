@@ -37,7 +37,8 @@ enum Help {
             (default: the repository). Run it from the repository with a release build.
 
               --workload W   tabular-mlp, tabular-trees, text-linear or all (default all)
-              --records N    records per run (default per workload: 200000 or 100000)
+              --records N    records per run (default: tabular-mlp 1000000, tabular-trees
+                             200000, text-linear 30000)
               --rounds R     runs of each configuration (default 3)
               --smoke        a tiny, quick run (CI): 2000 records, one round, no files written
               --no-python    skip the comparisons that need Python

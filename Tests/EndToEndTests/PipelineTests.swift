@@ -188,7 +188,11 @@ import Testing
         let cfg = ws.write("pipeline.toml", Records.config())
         let r = try pipeline(["check", "-f", cfg])
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("making 7 columns") && r.out.contains("operators:"))
+        #expect(r.out.contains("making 7 columns"))
+        #expect(r.out.contains("input  features: tensor(float) [N, 7]  (fed)"), "\(r.out)")
+        #expect(r.out.contains("output probabilities: tensor(float) [N, 2]  (read: 2 columns)"), "\(r.out)")
+        #expect(r.out.contains("output label: tensor(int64) [N]"), "\(r.out)")
+        #expect(r.out.contains("operators: Gemm×2, Relu×1, Softmax×1, ArgMax×1"), "\(r.out)")
     }
 
     @Test func emptyInputIsFine() throws {

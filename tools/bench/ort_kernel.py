@@ -1,9 +1,11 @@
 """onnxruntime's speed on one model, one thread, for `pipeline bench`'s kernel comparison.
 
-    python3 tools/bench/ort_kernel.py MODEL BATCH SECONDS
+    python3 tools/bench/ort_kernel.py MODEL BATCH SECONDS [INPUT OUTPUT_NAME OUTPUT]
 
-Feeds random float32 rows (fixed seed; the model's input width) in batches of BATCH for about
-SECONDS and prints "rows_per_second". Only the session.run calls are timed.
+Feeds float32 rows in batches of BATCH for about SECONDS and prints "rows_per_second". Only the
+session.run calls are timed. The rows are random (fixed seed; the model's input width), or read
+from INPUT (BATCH rows of raw little-endian float32); then the tensor OUTPUT_NAME computed on
+them is written to OUTPUT as raw float32, for `pipeline bench` to compare with its own.
 """
 import sys
 import time
@@ -20,8 +22,12 @@ def main():
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     inp = session.get_inputs()[0]
     width = inp.shape[1]
-    x = np.random.default_rng(1).standard_normal((batch, width)).astype(np.float32)
-    outputs = [o.name for o in session.get_outputs() if o.type == "tensor(float)"][:1]
+    if len(sys.argv) > 6:
+        x = np.fromfile(sys.argv[4], dtype="<f4").reshape(batch, width)
+        outputs = [sys.argv[5]]
+    else:
+        x = np.random.default_rng(1).standard_normal((batch, width)).astype(np.float32)
+        outputs = [o.name for o in session.get_outputs() if o.type == "tensor(float)"][:1]
     for _ in range(3):
         session.run(outputs, {inp.name: x})
     rows, spent = 0, 0.0
@@ -30,6 +36,8 @@ def main():
         session.run(outputs, {inp.name: x})
         spent += time.perf_counter() - start
         rows += batch
+    if len(sys.argv) > 6:
+        session.run(outputs, {inp.name: x})[0].astype("<f4").tofile(sys.argv[6])
     print(rows / spent)
 
 

@@ -60,6 +60,8 @@ enum BenchCommand {
         }
         runner = try BenchRunner(work: work, root: root)
         var report = BenchReport(options: options, machine: MachineInfo.current())
+        let arguments = Array(CommandLine.arguments.drop { $0 != "bench" })
+        report.command = (["pipeline"] + (arguments.isEmpty ? ["bench"] : arguments)).joined(separator: " ")
         let python = options.python && runner.pythonHas(["orjson", "numpy", "onnxruntime", "scipy"])
         let ort = options.python && runner.pythonHas(["onnxruntime", "numpy"])
         if !python { report.notes.append("Python baseline skipped: python3 with orjson, numpy, scipy and onnxruntime not found") }
@@ -74,12 +76,25 @@ enum BenchCommand {
                                         ("logistic regression, 32 features", "kernel-lr.onnx", 1.0)] {
                 let path = root + "/bench/models/" + model
                 var ours: [Double] = [], theirs: [Double] = []
+                var difference: Float?
                 do {
-                    for _ in 0..<options.rounds {
-                        ours.append(try runner.ourEngine(model: path, batch: 256, seconds: seconds))
-                        if ort, let r = runner.onnxruntime(model: path, batch: 256, seconds: seconds) { theirs.append(r) }
+                    for round in 0..<options.rounds {
+                        let mine = try runner.ourEngine(model: path, batch: 256, seconds: seconds)
+                        ours.append(mine.rate)
+                        guard ort else { continue }
+                        // The first round also checks that both compute the same on the same rows.
+                        let check = round == 0 ? (input: mine.input, output: mine.output) : nil
+                        guard let r = runner.onnxruntime(model: path, batch: 256, seconds: seconds, check: check) else { continue }
+                        theirs.append(r.rate)
+                        if let values = r.output {
+                            difference = values.count == mine.values.count
+                                ? zip(values, mine.values).map { abs($0 - $1) }.max() ?? 0 : .infinity
+                        }
                     }
-                    report.kernels.append(.init(name: name, ours: ours, onnxruntime: theirs, goal: goal))
+                    if let difference, !(difference <= 1e-5) {
+                        report.mismatches.append("kernel \(name): outputs differ from onnxruntime's by up to \(difference)")
+                    }
+                    report.kernels.append(.init(name: name, ours: ours, onnxruntime: theirs, goal: goal, maxDifference: difference))
                 } catch {
                     report.notes.append("kernel \(name) skipped: \(error)")
                 }
@@ -96,6 +111,9 @@ enum BenchCommand {
             _ = try? Sys.mkdir(out + "/docs", mode: 0o755)
             try Sys.writeFile(out + "/docs/benchmark.svg", report.svg())
             try? Sys.writeAll(1, "wrote \(out)/BENCHMARKS.md and \(out)/docs/benchmark.svg\n")
+        }
+        guard report.mismatches.isEmpty else {
+            throw PipelineError(.internalError, "bench: outputs that must agree differ:\n  " + report.mismatches.joined(separator: "\n  "))
         }
         return .ok
     }
@@ -151,7 +169,7 @@ enum BenchCommand {
                     let run = try runner.processes(config: configPath, input: data, output: out, scales: candidates[k])
                     result.processes[candidates[k].joined(separator: " "), default: []].append(run)
                     if !reference.isEmpty, round == 0, (try? Sys.readFile(out, limit: 1 << 40)) != reference {
-                        report.notes.append("\(workload.name): processes \(candidates[k]) output DIFFERS from the fused run")
+                        report.mismatches.append("\(workload.name): processes \(candidates[k]) output DIFFERS from the fused run")
                     }
                 }
             }

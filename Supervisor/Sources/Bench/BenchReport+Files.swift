@@ -1,7 +1,7 @@
 /// The report as Markdown (BENCHMARKS.md) and as a hand-written SVG bar chart.
 extension BenchReport {
     func markdown() -> String {
-        var out = "# Benchmarks\n\nMade by `pipeline bench` (`swift build -c release && .build/release/pipeline bench`) on "
+        var out = "# Benchmarks\n\nMade by `\(command)` (after `swift build -c release`) on "
         out += "\(machine.description). Every configuration ran \(options.rounds) times, alternately (A B C … A B C …), "
         out += "so that the machine's drift affects all alike; figures are medians with the range in parentheses.\n\n"
         out += "![records per second](docs/benchmark.svg)\n"
@@ -20,7 +20,8 @@ extension BenchReport {
                 out += line.hasPrefix("\n== ") ? "\n### " + line.dropFirst(4) + "\n\n" : "- " + line.trimmingSpaces() + "\n"
             }
         }
-        if !notes.isEmpty { out += "\n## Notes\n\n" + notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+        let allNotes = mismatches.map { "**MISMATCH**: " + $0 } + notes
+        if !allNotes.isEmpty { out += "\n## Notes\n\n" + allNotes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
         if let analysis { out += "\n" + analysis }
         return out
     }

@@ -33,6 +33,8 @@ struct BenchReport {
         var ours: [Double]
         var onnxruntime: [Double]
         var goal: Double
+        /// The largest |ours − onnxruntime's| on the same batch, when onnxruntime ran.
+        var maxDifference: Float?
     }
 
     struct Linear {
@@ -51,6 +53,10 @@ struct BenchReport {
     var modelBytes = 0
     var linear: [Linear] = []
     var notes: [String] = []
+    /// Outputs that had to agree and did not (a bug): listed in the report, and the command fails.
+    var mismatches: [String] = []
+    /// The command as run (`pipeline bench` and its arguments), for the report.
+    var command = "pipeline bench"
     /// The hand-written analysis (bench/ANALYSIS.md) appended to BENCHMARKS.md: where the time goes.
     var analysis: String?
 
@@ -89,6 +95,7 @@ struct BenchReport {
         }
         for line in extraLines() { out += line + "\n" }
         for n in notes { out += "note: \(n)\n" }
+        for m in mismatches { out += "MISMATCH: \(m)\n" }
         return out
     }
 
@@ -129,11 +136,12 @@ struct BenchReport {
     }
 
     func kernelRows() -> [[String]] {
-        var rows = [["model".padding(34), "ours".padding(12), "onnxruntime".padding(12), "ratio (goal)"]]
+        var rows = [["model".padding(34), "ours".padding(12), "onnxruntime".padding(12), "ratio (goal)".padding(16), "max |diff|"]]
         for k in kernels {
             let ours = median(k.ours), theirs = k.onnxruntime.isEmpty ? nil : median(k.onnxruntime)
             rows.append([k.name.padding(34), format(ours, 0).padding(12), (theirs.map { format($0, 0) } ?? "–").padding(12),
-                         theirs.map { "\(format(ours / $0, 2))× (≥ \(format(k.goal, 1))×)" } ?? "–"])
+                         (theirs.map { "\(format(ours / $0, 2))× (≥ \(format(k.goal, 1))×)" } ?? "–").padding(16),
+                         k.maxDifference.map { "\($0)" } ?? "–"])
         }
         return rows
     }

@@ -93,19 +93,34 @@ final class BenchRunner {
         return termination == .exited(0)
     }
 
-    /// onnxruntime's rows/s on `model` (one thread, batch `batch`), or nil without it.
-    func onnxruntime(model: String, batch: Int, seconds: Double) -> Double? {
-        let out = work + "/ort.out"
-        guard let pid = try? Spawn.run(path: "/usr/bin/env",
-                                       arguments: ["env", "python3", root + "/tools/bench/ort_kernel.py", model, "\(batch)", "\(seconds)"],
+    /// onnxruntime's rows/s on `model` (one thread, batch `batch`), or nil without it. With
+    /// `check`, it runs on those rows and returns what it computed for that output.
+    func onnxruntime(model: String, batch: Int, seconds: Double,
+                     check: (input: [Float], output: String)? = nil) -> (rate: Double, output: [Float]?)? {
+        let out = work + "/ort.out", inputFile = work + "/ort.in", outputFile = work + "/ort.values"
+        var arguments = ["env", "python3", root + "/tools/bench/ort_kernel.py", model, "\(batch)", "\(seconds)"]
+        if let check {
+            let bytes = check.input.flatMap { value -> [UInt8] in
+                let bits = value.bitPattern
+                return [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                        UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+            }
+            guard (try? Sys.writeFile(inputFile, bytes)) != nil else { return nil }
+            arguments += [inputFile, check.output, outputFile]
+        }
+        guard let pid = try? Spawn.run(path: "/usr/bin/env", arguments: arguments,
                                        environment: environment, stdout: .file(out), stderr: .file(work + "/ort.err")),
               let (termination, _) = Spawn.waitWithUsage(pid), termination == .exited(0),
-              let text = try? Sys.readFile(out) else { return nil }
-        return Double(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "")
+              let text = try? Sys.readFile(out),
+              let rate = Double(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "") else { return nil }
+        guard check != nil, let bytes = try? Sys.readFile(outputFile) else { return (rate, nil) }
+        let values = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        return (rate, values)
     }
 
-    /// Our engine's rows/s on `model` (this thread, batch `batch`), random input.
-    func ourEngine(model: String, batch: Int, seconds: Double) throws -> Double {
+    /// Our engine's rows/s on `model` (this thread, batch `batch`), random input; and the
+    /// input rows, the output's name and what we computed on them.
+    func ourEngine(model: String, batch: Int, seconds: Double) throws -> (rate: Double, input: [Float], output: String, values: [Float]) {
         var session = try InferenceSession(model: try OnnxModel.load(path: model), maxBatch: batch)
         var rng = BenchRandom(seed: 1)
         let input = (0..<(batch * session.inputWidth)).map { _ in Float(rng.gaussian()) }
@@ -123,7 +138,7 @@ final class BenchRunner {
                 }
             }
         }
-        return Double(rows) / spent
+        return (Double(rows) / spent, input, session.outputName, output)
     }
 }
 

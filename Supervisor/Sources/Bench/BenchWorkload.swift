@@ -12,7 +12,7 @@ struct BenchWorkload: Sendable {
 
     static let tabularMLP = BenchWorkload(
         name: "tabular-mlp", summary: "JSON lines, id + 64 numeric fields (~870 B); standardize; MLP 64→256→256→10, softmax",
-        model: "tabular-mlp.onnx", defaultRecords: 200_000)
+        model: "tabular-mlp.onnx", defaultRecords: 1_000_000)
     static let tabularTrees = BenchWorkload(
         name: "tabular-trees", summary: "JSON lines, id + 32 numeric fields; XGBoost, 100 trees of depth 6",
         model: "tabular-trees.onnx", defaultRecords: 200_000)
