@@ -173,6 +173,8 @@ public struct Heartbeat: Sendable, Equatable {
     public var rssBytes: UInt64 = 0
     /// Peak resident set size since the replica started.
     public var peakRSSBytes: UInt64 = 0
+    /// The pid (from its hello) of a peer whose frame failed validation, or 0.
+    public var invalidFramePeer: Int32 = 0
 
     public init() {}
 
@@ -185,6 +187,7 @@ public struct Heartbeat: Sendable, Equatable {
             out.append(downstream)
             out.append(rssBytes)
             out.append(peakRSSBytes)
+            out.append(invalidFramePeer)
         }
     }
 
@@ -198,6 +201,7 @@ public struct Heartbeat: Sendable, Equatable {
         h.downstream = try r.read(UInt32.self, "heartbeat.downstream")
         h.rssBytes = try r.read(UInt64.self, "heartbeat.rss")
         h.peakRSSBytes = try r.read(UInt64.self, "heartbeat.peakRSS")
+        h.invalidFramePeer = try r.read(Int32.self, "heartbeat.invalidFramePeer")
         return h
     }
 }

@@ -17,6 +17,29 @@ enum FaultInjection {
         #endif
     }
 
+    /// `PIPELINE_TEST_GARBLE_ONCE=<stage>:<path>` makes the one replica of `<stage>` that first
+    /// creates `<path>` send one frame with a broken header: a peer gone wrong, for the test that
+    /// its receiver drops it and the supervisor replaces it. Release builds ignore it.
+    static func garbleFile(for node: Messages.NodeKind) -> String? {
+        #if DEBUG
+        guard let raw = getenv("PIPELINE_TEST_GARBLE_ONCE") else { return nil }
+        let spec = String(cString: raw)
+        guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
+        let path = String(spec[spec.index(after: colon)...])
+        return path.isEmpty ? nil : path
+        #else
+        return nil
+        #endif
+    }
+
+    /// True once per `path` (whoever creates it first): the time to garble a frame.
+    static func claim(_ path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
     static func crashIfContains(_ bytes: UnsafeRawBufferPointer, _ marker: [UInt8]) {
         guard bytes.count >= marker.count else { return }
         // memmem needs _GNU_SOURCE, which the Glibc module lacks; this runs only in tests.

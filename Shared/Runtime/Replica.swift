@@ -116,6 +116,7 @@ final class Replica {
                       state: StatePage?) throws -> ReplicaHost.Exit {
         let inputKind = type(of: processor).inputKind
         let crashOn = FaultInjection.crashMarker(for: node)
+        var garbleFile = FaultInjection.garbleFile(for: node)
         var nextBeat = Sys.monotonicNanos() + heartbeatNanos
         var poll = PollSet()
         // Frames that arrived with the config (a membership, or already a shutdown) come first.
@@ -139,12 +140,16 @@ final class Replica {
                     }
                 } catch let error as FrameError {
                     state?.end()
-                    upstream.drop(link, because: "\(error)")
+                    upstream.reject(link, because: "\(error)")
                     continue
                 }
                 state?.end()
                 // The batch keeps its identity (part offset, replay and part flags) stage to stage.
                 FrameHeader.restamp(output.base, stream: frame.header.stream, flags: frame.header.flags)
+                if let path = garbleFile, FaultInjection.claim(path) {
+                    output.base.storeBytes(of: 0x58, toByteOffset: 0, as: UInt8.self)  // breaks the magic
+                    garbleFile = nil
+                }
                 stats.rows += UInt64(frame.header.rowCount)
                 stats.batches += 1
                 upstream.consumed(frame, from: link)
@@ -154,11 +159,16 @@ final class Replica {
             upstream.settle()
 
             let now = Sys.monotonicNanos()
-            if now >= nextBeat {
+            // A peer that sent a frame failing validation is reported at once: the supervisor
+            // replaces it, and the batches it sent come again.
+            let invalid = upstream.takeInvalidPeer()
+            if now >= nextBeat || invalid != nil {
                 stats.downstream = UInt32(downstream.liveCount)
                 stats.rssBytes = Sys.residentBytes()
                 stats.peakRSSBytes = Sys.peakResidentBytes()
+                stats.invalidFramePeer = invalid ?? 0
                 try control.send(using: scratch) { stats.encode(into: $0) }
+                stats.invalidFramePeer = 0
                 nextBeat = now + heartbeatNanos
             }
             if draining && upstream.openCount == 0 && downstream.allFlushed {

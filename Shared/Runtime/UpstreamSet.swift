@@ -22,6 +22,7 @@ public final class UpstreamSet {
     public private(set) var links: [Link] = []
     private var roundRobin = 0
     private var accepted = 0
+    private var invalidPeers: [Int32] = []
     /// Set when the run is ending: peers going away then is expected, not worth a log line.
     public var expectClosing = false
 
@@ -71,7 +72,7 @@ public final class UpstreamSet {
                     return (link, frame)
                 }
             } catch {
-                drop(link, because: "\(error)")
+                reject(link, because: "\(error)")
             }
         }
         return nil
@@ -83,7 +84,21 @@ public final class UpstreamSet {
         link.owedCredits += 1
     }
 
-    /// Closes `link` after a malformed frame (the peer's failure, not ours).
+    /// Closes `link` after a frame that failed validation: the peer's failure, not ours. An
+    /// authenticated peer is remembered (`takeInvalidPeer`) for the supervisor to replace.
+    public func reject(_ link: Link, because reason: String) {
+        guard !link.connection.isClosed else { return }
+        Log.error("closing connection from \(link.connection.name): \(reason)")
+        if let pid = link.connection.hello?.pid, pid > 0 { invalidPeers.append(pid) }
+        link.connection.close()
+    }
+
+    /// The pid of a peer whose frame failed validation since the last call, if any.
+    public func takeInvalidPeer() -> Int32? {
+        invalidPeers.isEmpty ? nil : invalidPeers.removeFirst()
+    }
+
+    /// Closes `link` (an I/O error, or a peer gone in the middle of a frame).
     public func drop(_ link: Link, because reason: String) {
         guard !link.connection.isClosed else { return }
         if !expectClosing { Log.error("closing connection from \(link.connection.name): \(reason)") }
@@ -147,6 +162,8 @@ public final class UpstreamSet {
                 link.connection.name = "\(hello.node.name).\(hello.replica)"
                 try link.connection.send(using: scratch) { Credit(count: initialCredits).encode(into: $0) }
             }
+        } catch let error as FrameError where link.isAuthenticated {
+            reject(link, because: "\(error)")
         } catch {
             drop(link, because: "\(error)")
         }

@@ -119,7 +119,10 @@ extension Supervisor {
             while let frame = try c.peekFrame() {
                 switch frame.header.kind {
                 case .ready: becameReady(r)
-                case .heartbeat: r.record(try Heartbeat.decode(frame), now: Sys.monotonicNanos())
+                case .heartbeat:
+                    let beat = try Heartbeat.decode(frame)
+                    r.record(beat, now: Sys.monotonicNanos())
+                    if beat.invalidFramePeer != 0 { replaceReplica(pid: beat.invalidFramePeer, sentAnInvalidFrameTo: r.name) }
                 case .failure:
                     let message = try Failure.decode(frame).message
                     r.failure = message

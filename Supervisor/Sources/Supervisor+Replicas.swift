@@ -166,6 +166,16 @@ extension Supervisor {
         sink.addPart(piece, sequence: sequence, offset: offset) { self.source.batch($0).map { ($0.recordCount, $0.lastLine) } }
     }
 
+    /// `receiver` closed its connection from the replica `pid` because a frame from it failed
+    /// validation: that replica is broken. Killing it makes it a crash like any other: what it
+    /// held is sent again and it is restarted (within `restart.max`). A pid that is not one of
+    /// ours (the source's own, or a stranger's) is left alone.
+    func replaceReplica(pid: Int32, sentAnInvalidFrameTo receiver: String) {
+        guard phase == .running, let bad = replicas.first(where: { $0.pid == pid && $0.state != .stopping }) else { return }
+        Log.error("\(bad.name) (pid \(pid)) sent \(receiver) a frame that failed validation: killing it")
+        Sys.kill(pid, SIGKILL)
+    }
+
     /// Kills replicas whose processing loop has gone quiet, and replicas that take too long to start.
     func checkHeartbeats(now: UInt64) {
         for r in replicas where (r.state == .ready || r.state == .draining) && now > r.lastBeatNanos + hangNanos {

@@ -172,6 +172,7 @@ final class Supervisor {
     private func step(now: UInt64) throws {
         reap(now: now)
         collectOutput()
+        while let pid = sink.upstream.takeInvalidPeer() { replaceReplica(pid: pid, sentAnInvalidFrameTo: "the sink") }
         if let written = writer.writtenThrough { source.written(through: written) }
         if let failure = writer.failure, !outputClosed {
             outputClosed = true

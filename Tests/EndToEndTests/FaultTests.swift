@@ -49,6 +49,26 @@ import Testing
         #expect(processes(mentioning: ws.path).isEmpty)
     }
 
+    /// A replica that sends a frame failing validation (after a valid hello: it is one of ours,
+    /// gone wrong) is the one at fault: its receiver drops the connection and goes on, the
+    /// supervisor kills and replaces the sender, and what was on the connection comes again.
+    @Test(arguments: ["ingest", "featurize", "infer", "aggregate"])
+    func aReplicaSendingAnInvalidFrameIsReplaced(stage: String) throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", config())
+        let input = Records.jsonl(2000, seed: 41)
+        let expected = try reference(ws, cfg, input)
+        let result = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("input", input),
+                                 environment: ["PIPELINE_TEST_GARBLE_ONCE": "\(stage):\(ws.path)/garbled"]).finish()
+        #expect(FileManager.default.fileExists(atPath: ws.path + "/garbled"), "a frame was garbled")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.stdout == expected.stdout, "byte-identical to the fault-free run")
+        #expect(runSummary(result.err) == runSummary(expected.err))
+        #expect(result.err.contains("\(stage).1 (pid ") && result.err.contains("a frame that failed validation: killing it"), "\(result.err)")
+        #expect(result.err.contains("restarting it"), "\(result.err)")
+    }
+
     @Test func aStoppedReplicaIsKilledAndReplaced() throws {
         let ws = Workspace()
         defer { ws.remove() }
