@@ -75,32 +75,34 @@ final class ReplicaRecord {
 /// Restart history of one stage, for backoff and the restart limit.
 ///
 /// Every crash counts toward `restart.max` (except those blamed on a record being isolated).
-/// The backoff grows only with replicas that die before becoming ready (a crash loop at
-/// start); a replica that was ready and then died is replaced at once, so a stage whose
-/// replicas are killed often keeps working instead of waiting out ever longer delays.
+/// The delay before a replacement starts is 25 ms and doubles with each crash, in a row, of a
+/// replica that died quickly (before becoming ready, or within `quickNanos` of its start): a
+/// crash loop backs off exponentially, to at most 5 s. A crash after a longer life resets it,
+/// as Docker's restart policy does after a container has run a while: a stage whose replicas
+/// fail now and then (or are killed from outside) gets them back at once instead of waiting out
+/// ever longer delays; `restart.max` bounds how often that may happen.
 struct RestartHistory {
+    /// A replica that dies sooner than this after starting is part of a crash loop.
+    static let quickNanos: UInt64 = 1_000_000_000
     var times: [UInt64] = []
-    /// Replicas of the stage that died, one after the other, before becoming ready.
-    var earlyDeaths = 0
+    /// Replicas of the stage that died quickly, one after the other.
+    var quickDeaths = 0
     /// Earliest time the next replacement may start.
     var notBefore: UInt64 = 0
 
     /// Records a crash at `now`; returns false when the stage is over its limit.
     /// - Parameters:
     ///   - counts: false for a crash blamed on a record being isolated (data, not the stage).
-    ///   - early: the replica died before becoming ready.
-    mutating func crashed(now: UInt64, spec: StageSpec, jitter: Double, counts: Bool = true, early: Bool = false) -> Bool {
+    ///   - quick: the replica died before becoming ready or within `quickNanos` of its start.
+    mutating func crashed(now: UInt64, spec: StageSpec, jitter: Double, counts: Bool = true, quick: Bool = false) -> Bool {
         let window = UInt64(spec.restartWindowSeconds * 1e9)
         times.removeAll { now - $0 > window }
         if counts { times.append(now) }
         guard times.count <= spec.maxRestarts else { return false }
-        if early { earlyDeaths += 1 }
-        // 25 ms, then doubling with each early death, capped at 5 s; ±20% jitter.
-        let base = min(25_000_000.0 * pow(2, Double(min(earlyDeaths, 30))), 5e9)
+        if counts { quickDeaths = quick ? quickDeaths + 1 : 0 }
+        // 25 ms, doubling with each quick death in a row, capped at 5 s; ±20% jitter.
+        let base = min(25_000_000.0 * pow(2, Double(min(quickDeaths, 30))), 5e9)
         notBefore = now + UInt64(base * (0.8 + 0.4 * jitter))
         return true
     }
-
-    /// A replica of the stage became ready: the stage starts fine again.
-    mutating func becameReady() { earlyDeaths = 0 }
 }

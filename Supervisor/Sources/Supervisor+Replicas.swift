@@ -38,7 +38,7 @@ extension Supervisor {
             // Transient: try again after a backoff, like a replica that died at start.
             Log.error("cannot start \(stage.rawValue).\(index) now: \(error); retrying")
             let jitter = Double.random(in: 0...1, using: &rng)
-            if !restarts[stage]!.crashed(now: now, spec: config.stage(stage), jitter: jitter, early: true) {
+            if !restarts[stage]!.crashed(now: now, spec: config.stage(stage), jitter: jitter, quick: true) {
                 fail(.environment, "cannot start \(stage.rawValue).\(index): \(error)")
             }
         } catch {
@@ -86,8 +86,7 @@ extension Supervisor {
         guard r.state == .starting else { return }
         r.state = .ready
         r.wasReady = true
-        restarts[r.stage]!.becameReady()
-        generation += 1
+                generation += 1
         let downstream = membership(of: r.stage.next)
         try? r.control?.send(using: scratch) { downstream.encode(into: $0) }
         broadcastMembership(of: r.stage)
@@ -151,8 +150,8 @@ extension Supervisor {
         }
         let spec = config.stage(r.stage)
         let jitter = Double.random(in: 0...1, using: &rng)
-        let early = !r.wasReady
-        guard restarts[r.stage]!.crashed(now: now, spec: spec, jitter: jitter, counts: counts, early: early) else {
+        let quick = !r.wasReady || now - r.startedNanos < RestartHistory.quickNanos
+        guard restarts[r.stage]!.crashed(now: now, spec: spec, jitter: jitter, counts: counts, quick: quick) else {
             fail(.stageFailed, "stage \(r.stage.rawValue) failed: \(r.name) (pid \(r.pid)) \(termination), more than \(spec.maxRestarts) restarts within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(sink.lastCommittedLine)\(LogTail.excerpt(r.logPath))")
             return
         }
