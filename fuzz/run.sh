@@ -64,7 +64,7 @@ harness_of() {  # the files compiled into a target's own module
         csv) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/csv.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
         jsonl) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/jsonl.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
         onnx) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/onnx.swift" ;;
-        graph) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/graph.swift" ;;
+        graph) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/graph.swift $ROOT/Tests/InferTests/ProtoWriter.swift" ;;
     esac
 }
 

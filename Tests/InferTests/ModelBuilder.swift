@@ -1,44 +1,7 @@
 @testable import InferStage
 
-/// A minimal protobuf writer and ONNX model builder, so tests can make small models (mostly
+/// A minimal ONNX model builder (over ProtoWriter), so tests can make small models (mostly
 /// invalid or unsupported ones) without Python.
-struct ProtoWriter {
-    var bytes: [UInt8] = []
-
-    mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
-
-    mutating func key(_ field: Int, _ wire: Int) { varint(UInt64(field << 3 | wire)) }
-    mutating func int(_ field: Int, _ value: Int64) { key(field, 0); varint(UInt64(bitPattern: value)) }
-    mutating func float(_ field: Int, _ value: Float) {
-        key(field, 5)
-        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
-    }
-    mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); varint(UInt64(payload.count)); bytes += payload }
-    mutating func string(_ field: Int, _ value: String) { data(field, Array(value.utf8)) }
-    mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
-        var inner = ProtoWriter()
-        build(&inner)
-        data(field, inner.bytes)
-    }
-    mutating func packedInts(_ field: Int, _ values: [Int64]) {
-        var inner = ProtoWriter()
-        for v in values { inner.varint(UInt64(bitPattern: v)) }
-        data(field, inner.bytes)
-    }
-    mutating func packedFloats(_ field: Int, _ values: [Float]) {
-        var inner = ProtoWriter()
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { inner.bytes += $0 } }
-        data(field, inner.bytes)
-    }
-}
-
 enum Attr {
     case int(String, Int64), float(String, Float), string(String, String)
     case ints(String, [Int64]), floats(String, [Float]), tensor(String, Tensor), strings(String, [String])
