@@ -2,7 +2,7 @@
 ///
 /// C is computed in tiles of up to 6 rows × 16 columns held in registers over the whole k loop;
 /// bias and identity/relu are applied to the registers before the one store, sigmoid/tanh to the
-/// tile right after its store (in L1). Any m, k, n >= 0 works: edge tiles run the same kernel
+/// tile right after its store (in L1; for C narrower than a panel, to all of C at the end). Any m, k, n >= 0 works: edge tiles run the same kernel
 /// specialized for 1-6 rows and 8- or 16-column panels (n = 10 computes 16 columns, stores 10).
 ///
 /// Accuracy: each output is the bias plus k products summed in Float with FMA, in an order that
@@ -23,6 +23,22 @@
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedWeights,
                  bias: UnsafePointer<Float>?, activation: Activation,
                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+    // A narrow C (one panel) stored densely gets its sigmoid or tanh in one pass over all of it
+    // afterwards: per tile row it would be a partial vector (two memcpys and a 16-lane exp for
+    // a few floats); for logistic regression's 2 columns that was half the time. The functions
+    // are lane-wise, so each result has the same bits either way.
+    if (activation == .sigmoid || activation == .tanh) && b.n < PackedWeights.panelWidth && m > 0 && (ldc == b.n || m == 1) {
+        gemmTiles(m: m, a: a, lda: lda, b: b, bias: bias, activation: .identity, c: c, ldc: ldc)
+        applyActivation(activation, c, count: m * b.n)
+    } else {
+        gemmTiles(m: m, a: a, lda: lda, b: b, bias: bias, activation: activation, c: c, ldc: ldc)
+    }
+}
+
+/// `gemm` over its tiles, the activation applied tile by tile.
+private func gemmTiles(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedWeights,
+                       bias: UnsafePointer<Float>?, activation: Activation,
+                       c: UnsafeMutablePointer<Float>, ldc: Int) {
     let k = b.k
     let n = b.n
     precondition(m >= 0, "gemm: negative m \(m)")

@@ -28,50 +28,62 @@ public struct FusedPipeline {
     }
 
     /// Scores `input` (the whole stdin of a run); returns stdout's bytes and the rejected records.
+    /// The input is fed to the splitter in 1 MiB reads and batch bodies are encoded from where
+    /// they lie, as the source does with stdin.
     public mutating func run(input: UnsafeRawBufferPointer, clock: () -> UInt64 = { 0 }) throws -> (output: [UInt8], rejects: [Reject]) {
         let splitter = InputSplitter(format: config.input.format, batchRows: config.pipeline.batchRows,
                                      maxRecordBytes: config.input.maxLineBytes)
-        splitter.append(input)
-        splitter.endOfInput()
         var output: [UInt8] = []
         if config.output.format == .csv {
             output += Array(try AggregateProcessor.csvHeader(config: config, classes: infer.outputWidth).utf8)
         }
         var rejects: [Reject] = []
         var sequence: UInt64 = 0
-        while let cut = splitter.nextBatch(flushPartial: true) {
-            let raw = buffers[0]
-            raw.removeAll()
-            (splitter.header ?? []).withUnsafeBytes { h in
-                cut.body.withUnsafeBytes { b in
+        var offset = 0
+        var ended = false
+        while !ended {
+            if offset < input.count {
+                let end = min(offset + (1 << 20), input.count)
+                splitter.append(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
+                offset = end
+            } else {
+                splitter.endOfInput()
+                ended = true
+            }
+            while let last = try splitter.withNextBatch(flushPartial: ended, { cut, body in
+                let raw = buffers[0]
+                raw.removeAll()
+                (splitter.header ?? []).withUnsafeBytes { h in
                     RawChunkView.encode(into: raw, sequence: sequence, firstLine: cut.firstLine, byteOffset: cut.byteOffset,
-                                        recordCount: cut.recordCount, rejects: cut.rejects, headerLine: h, body: b)
+                                        recordCount: cut.recordCount, rejects: cut.rejects, headerLine: h, body: body)
                 }
-            }
-            sequence += 1
-            var frame = try Self.only(raw)
-            for stage in 0..<4 where frame.header.kind != .errors {
-                let next = buffers[stage + 1]
-                next.removeAll()
-                let started = clock()
-                switch stage {
-                case 0: try ingest.process(frame, into: next)
-                case 1: try featurize.process(frame, into: next)
-                case 2: try infer.process(frame, into: next)
-                default: try aggregate.process(frame, into: next)
+                return try Self.only(raw)
+            }) {
+                sequence += 1
+                var frame = last
+                for stage in 0..<4 where frame.header.kind != .errors {
+                    let next = buffers[stage + 1]
+                    next.removeAll()
+                    let started = clock()
+                    switch stage {
+                    case 0: try ingest.process(frame, into: next)
+                    case 1: try featurize.process(frame, into: next)
+                    case 2: try infer.process(frame, into: next)
+                    default: try aggregate.process(frame, into: next)
+                    }
+                    stageNanos[stage] += clock() - started
+                    frame = try Self.only(next)
                 }
-                stageNanos[stage] += clock() - started
-                frame = try Self.only(next)
-            }
-            switch frame.header.kind {
-            case .output:
-                let out = try OutputBatchView.decode(frame)
-                output += out.text
-                rejects += try out.envelope.rejects()
-            case .errors:
-                rejects += try ErrorBatchView.decode(frame).envelope.rejects()
-            default:
-                throw FrameError.unexpected(kind: frame.header.kind, context: "at the end of the fused pipeline")
+                switch frame.header.kind {
+                case .output:
+                    let out = try OutputBatchView.decode(frame)
+                    output += out.text
+                    rejects += try out.envelope.rejects()
+                case .errors:
+                    rejects += try ErrorBatchView.decode(frame).envelope.rejects()
+                default:
+                    throw FrameError.unexpected(kind: frame.header.kind, context: "at the end of the fused pipeline")
+                }
             }
         }
         return (output, rejects)

@@ -107,6 +107,7 @@ enum BenchCommand {
         try? Sys.writeAll(1, text)
         if let text = try? Sys.readFile(root + "/bench/ANALYSIS.md") { report.analysis = String(decoding: text, as: UTF8.self) }
         if let out = options.outDirectory ?? (options.smoke ? nil : root) {
+            _ = try? Sys.mkdir(out, mode: 0o755)
             try Sys.writeFile(out + "/BENCHMARKS.md", report.markdown())
             _ = try? Sys.mkdir(out + "/docs", mode: 0o755)
             try Sys.writeFile(out + "/docs/benchmark.svg", report.svg())
