@@ -89,6 +89,8 @@ enum RunSummary {
 struct StageUsage {
     var replicas = 0
     var cpuSeconds: Double = 0
+    /// The part of `cpuSeconds` spent in the kernel (system calls: sockets, pipes, memory).
+    var systemSeconds: Double = 0
     var maxResidentBytes = 0
 
     /// - Parameter peakRSS: the replica's own last report of its peak RSS. (The kernel's
@@ -96,6 +98,7 @@ struct StageUsage {
     mutating func add(_ u: Spawn.Usage, peakRSS: Int) {
         replicas += 1
         cpuSeconds += u.userSeconds + u.systemSeconds
+        systemSeconds += u.systemSeconds
         maxResidentBytes = max(maxResidentBytes, peakRSS)
     }
 }
@@ -106,12 +109,12 @@ enum RunStatistics {
         let me = Spawn.Usage.ofSelf()
         let stages = StageKind.allCases.map { stage -> String in
             let u = s.stageUsage[stage] ?? StageUsage()
-            return "\"\(stage.rawValue)\":{\"replicas\":\(u.replicas),\"cpu_seconds\":\(u.cpuSeconds),\"max_rss_bytes\":\(u.maxResidentBytes)}"
+            return "\"\(stage.rawValue)\":{\"replicas\":\(u.replicas),\"cpu_seconds\":\(u.cpuSeconds),\"system_seconds\":\(u.systemSeconds),\"max_rss_bytes\":\(u.maxResidentBytes)}"
         }
         return "{\"records_read\":\(s.source.recordsRead),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected),"
             + "\"wall_seconds\":\(seconds),\"resent_units\":\(s.source.resent),"
             // VmHWM, not ru_maxrss: a process started by posix_spawn inherits its parent's ru_maxrss.
-            + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
+            + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"system_seconds\":\(me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
             + "\"stages\":{" + stages.joined(separator: ",") + "}}\n"
     }
 }

@@ -195,6 +195,15 @@ import Testing
         #expect(result.stdout == expected.stdout, "no record lost or doubled")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
         #expect((json?["resent_units"] as? Int ?? 0) > 0, "\(String(describing: json))")
+        #expect(json?["records_read"] as? Int == 600 && json?["rows_written"] as? Int == 600)
+        let stages = json?["stages"] as? [String: [String: Any]] ?? [:]
+        #expect(Set(stages.keys) == ["ingest", "featurize", "infer", "aggregate"])
+        let usages = stages.map { ($0.key, $0.value) } + [("supervisor", json?["supervisor"] as? [String: Any] ?? [:])]
+        for (name, usage) in usages {
+            let cpu = usage["cpu_seconds"] as? Double ?? -1, system = usage["system_seconds"] as? Double ?? -1
+            #expect(cpu > 0 && system >= 0 && system <= cpu, "\(name): \(usage)")
+            #expect((usage["max_rss_bytes"] as? Int ?? 0) > 1 << 20, "\(name): \(usage)")
+        }
     }
 
     @Test func concurrentScaleRequestsReportWhatHappened() throws {

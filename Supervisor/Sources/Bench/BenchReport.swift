@@ -131,6 +131,11 @@ struct BenchReport {
         if let hop = hopOverhead(w, "") {
             lines.append("per-hop overhead (1/1/1/1, 5 hops): \(format(hop, 2)) µs of CPU per record per hop")
         }
+        if let runs = w.processes[best], !runs.isEmpty {
+            let system = StageKind.allCases.map { s in median(runs.map { $0.stageSystem[s] ?? 0 }) * 1e6 / Double(w.records) }
+                + [median(runs.map(\.supervisorSystem)) * 1e6 / Double(w.records)]
+            lines.append("of the best run's CPU µs/record, in the kernel (system calls): " + system.map { format($0, 2) }.joined(separator: " "))
+        }
         lines.append("fused (one core) / best: \(format(median(w.fusedRates) / bestRate, 2))")
         return lines
     }

@@ -13,6 +13,9 @@ final class BenchRunner {
         /// CPU seconds per stage (all its replicas) and of the supervisor.
         var stageCPU: [StageKind: Double]
         var supervisorCPU: Double
+        /// The parts of those spent in the kernel.
+        var stageSystem: [StageKind: Double] = [:]
+        var supervisorSystem: Double = 0
         var stageRSS: [StageKind: Int]
         var supervisorRSS: Int
         var totalCPU: Double { stageCPU.values.reduce(supervisorCPU, +) }
@@ -57,8 +60,10 @@ final class BenchRunner {
         var run = ProcessRun(seconds: seconds, records: Int(JSONScan.number(text, ["records_read"]) ?? 0), stageCPU: [:],
                              supervisorCPU: JSONScan.number(text, ["supervisor", "cpu_seconds"]) ?? 0, stageRSS: [:],
                              supervisorRSS: Int(JSONScan.number(text, ["supervisor", "max_rss_bytes"]) ?? 0))
+        run.supervisorSystem = JSONScan.number(text, ["supervisor", "system_seconds"]) ?? 0
         for stage in StageKind.allCases {
             run.stageCPU[stage] = JSONScan.number(text, ["stages", stage.rawValue, "cpu_seconds"]) ?? 0
+            run.stageSystem[stage] = JSONScan.number(text, ["stages", stage.rawValue, "system_seconds"]) ?? 0
             run.stageRSS[stage] = Int(JSONScan.number(text, ["stages", stage.rawValue, "max_rss_bytes"]) ?? 0)
         }
         return run
