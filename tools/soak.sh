@@ -6,6 +6,8 @@
 #      and must stay flat; stdin must be read only as fast as output drains.
 # Usage: tools/soak.sh [storm|slow|all] (default all). Needs a release build:
 #   swift build -c release
+# STORM_SECONDS=N feeds the storm's input over about N seconds (default: as fast as it goes,
+# which on a fast machine leaves time for only a few kills).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release/pipeline
@@ -42,7 +44,15 @@ if [ "$what" = storm ] || [ "$what" = all ]; then
     done
     echo "$kills" > "$work/kills" ) &
   status=0
-  "$bin" up -f "$cfg" --run-dir "$run" < "$work/in.jsonl" > "$work/storm.out" 2> "$work/storm.err" || status=$?
+  seconds=${STORM_SECONDS:-0}
+  if [ "$seconds" -gt 0 ]; then
+    # Paced: the input in 10 pieces a second.
+    size=$(stat -c %s "$work/in.jsonl"); piece=$((size / seconds / 10 + 1)); pieces=$(((size + piece - 1) / piece))
+    ( for _ in $(seq "$pieces"); do dd bs="$piece" count=1 iflag=fullblock status=none; sleep 0.1; done ) < "$work/in.jsonl" |
+      "$bin" up -f "$cfg" --run-dir "$run" > "$work/storm.out" 2> "$work/storm.err" || status=$?
+  else
+    "$bin" up -f "$cfg" --run-dir "$run" < "$work/in.jsonl" > "$work/storm.out" 2> "$work/storm.err" || status=$?
+  fi
   wait
   echo "exit $status, $(cat "$work/kills") replicas killed, $(grep -c restarting "$work/storm.err") restarts"
   tail -1 "$work/storm.err"
