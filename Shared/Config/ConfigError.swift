@@ -17,6 +17,7 @@ public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConver
     /// The start of a file: line 1, column 1.
     public static let start = SourcePosition(line: 1, column: 1)
 
+    /// Earlier in the file.
     public static func < (a: SourcePosition, b: SourcePosition) -> Bool {
         (a.line, a.column) < (b.line, b.column)
     }

@@ -4,13 +4,20 @@
 /// inline tables are tables with origin `.inline`.
 public struct TOMLValue: Sendable, Equatable {
     /// The value itself.
+    ///
+    /// - Important: equality follows `Double`, so a value holding `nan` is not equal to itself.
     public enum Kind: Sendable, Equatable {
+        /// Any of the four string forms, unescaped.
         case string(String)
         /// A 64-bit signed integer.
         case integer(Int)
+        /// A binary64 float, including `inf` and `nan`.
         case float(Double)
+        /// `true` or `false`.
         case boolean(Bool)
+        /// A static array (`[...]`) or an array of tables (`[[...]]`).
         case array([TOMLValue])
+        /// A `[header]` table, a dotted-key table or an inline table.
         case table(TOMLTable)
     }
 
@@ -95,8 +102,10 @@ public struct TOMLTable: Sendable, Equatable {
         public var key: String
         /// Where the key is written (for a sub-table: its name inside the first header).
         public var keyPosition: SourcePosition
+        /// The value, with its own position.
         public var value: TOMLValue
 
+        /// Creates an entry.
         public init(key: String, keyPosition: SourcePosition, value: TOMLValue) {
             self.key = key
             self.keyPosition = keyPosition
@@ -134,6 +143,7 @@ public struct TOMLTable: Sendable, Equatable {
     /// The value for `key`, if present.
     public subscript(key: String) -> TOMLValue? { entry(key)?.value }
 
+    /// Same origin, position and entries in the same order.
     public static func == (a: TOMLTable, b: TOMLTable) -> Bool {
         a.origin == b.origin && a.position == b.position && a.entries == b.entries
     }
