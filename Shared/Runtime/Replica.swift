@@ -140,7 +140,7 @@ final class Replica {
                     }
                 } catch let error as FrameError {
                     state?.end()
-                    upstream.reject(link, because: "\(error)")
+                    upstream.reject(link, because: error)
                     continue
                 }
                 state?.end()
@@ -161,13 +161,16 @@ final class Replica {
             let now = Sys.monotonicNanos()
             // A peer that sent a frame failing validation is reported at once: the supervisor
             // replaces it, and the batches it sent come again.
-            let invalid = upstream.takeInvalidPeer()
+            var invalid = upstream.takeInvalidPeer()
             if now >= nextBeat || invalid != nil {
                 stats.downstream = UInt32(downstream.liveCount)
                 stats.rssBytes = Sys.residentBytes()
                 stats.peakRSSBytes = Sys.peakResidentBytes()
-                stats.invalidFramePeer = invalid ?? 0
-                try control.send(using: scratch) { stats.encode(into: $0) }
+                repeat {  // one heartbeat per peer to report
+                    stats.invalidFramePeer = invalid ?? 0
+                    try control.send(using: scratch) { stats.encode(into: $0) }
+                    invalid = upstream.takeInvalidPeer()
+                } while invalid != nil
                 stats.invalidFramePeer = 0
                 nextBeat = now + heartbeatNanos
             }

@@ -72,7 +72,7 @@ public final class UpstreamSet {
                     return (link, frame)
                 }
             } catch {
-                reject(link, because: "\(error)")
+                reject(link, because: error)
             }
         }
         return nil
@@ -86,10 +86,13 @@ public final class UpstreamSet {
 
     /// Closes `link` after a frame that failed validation: the peer's failure, not ours. An
     /// authenticated peer is remembered (`takeInvalidPeer`) for the supervisor to replace.
-    public func reject(_ link: Link, because reason: String) {
+    public func reject(_ link: Link, because error: any Error) {
         guard !link.connection.isClosed else { return }
-        Log.error("closing connection from \(link.connection.name): \(reason)")
-        if let pid = link.connection.hello?.pid, pid > 0 { invalidPeers.append(pid) }
+        Log.error("closing connection from \(link.connection.name): \(error)")
+        // A frame over the size limit may come from a healthy sender (a batch whose output grew
+        // past it): closing the link is all; the batch comes again after the re-send deadline.
+        let oversize = if case .tooLarge = error as? FrameError { true } else { false }
+        if let pid = link.connection.hello?.pid, pid > 0, !oversize { invalidPeers.append(pid) }
         link.connection.close()
     }
 
@@ -163,7 +166,7 @@ public final class UpstreamSet {
                 try link.connection.send(using: scratch) { Credit(count: initialCredits).encode(into: $0) }
             }
         } catch let error as FrameError where link.isAuthenticated {
-            reject(link, because: "\(error)")
+            reject(link, because: error)
         } catch {
             drop(link, because: "\(error)")
         }

@@ -29,6 +29,8 @@ final class ReplicaRecord {
     var wasReady = false
     /// The supervisor killed it for a silent processing loop (the batch it held may be at fault).
     var killedAsHung = false
+    /// Killed because a receiver reported a frame from it that failed validation.
+    var killedForInvalidFrame = false
     /// The supervisor killed it for not becoming ready in time.
     var startFailed = false
     var control: Connection?

@@ -62,7 +62,7 @@ final class Sink {
                 try accept(frame, batch: batch)
                 upstream.consumed(frame, from: link)
             } catch {
-                upstream.reject(link, because: "\(error)")
+                upstream.reject(link, because: error)
             }
         }
         upstream.settle()

@@ -170,8 +170,11 @@ extension Supervisor {
     /// held is sent again and it is restarted (within `restart.max`). A pid that is not one of
     /// ours (the source's own, or a stranger's) is left alone.
     func replaceReplica(pid: Int32, sentAnInvalidFrameTo receiver: String) {
-        guard phase == .running, let bad = replicas.first(where: { $0.pid == pid && $0.state != .stopping }) else { return }
+        // Only a replica not yet reaped (its pid is still ours) and not already being killed.
+        guard phase == .running, let bad = replicas.first(where: { $0.pid == pid && $0.isAlive && $0.state != .stopping }),
+              !bad.killedForInvalidFrame else { return }
         Log.error("\(bad.name) (pid \(pid)) sent \(receiver) a frame that failed validation: killing it")
+        bad.killedForInvalidFrame = true
         Sys.kill(pid, SIGKILL)
     }
 

@@ -229,8 +229,6 @@ func fileOffset(_ pid: Int32, fd: Int32) -> Int? {
     return Int(line.dropFirst(4).trimmingCharacters(in: .whitespaces))
 }
 
-/// Processes whose command line mentions `marker` (to prove none are left behind), optionally
-/// only those running `executable` (argv[0]).
 /// The children of `parent` that have exited and not been reaped (state Z in /proc/PID/stat).
 func zombieChildren(of parent: Int32) -> [Int32] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
@@ -254,6 +252,8 @@ func runSummary(_ stderr: String) -> String? {
     return String(line[..<timing.lowerBound] + line[rest.upperBound...])
 }
 
+/// Processes whose command line mentions `marker` (to prove none are left behind), optionally
+/// only those running `executable` (argv[0]).
 func processes(mentioning marker: String, executable: String? = nil) -> [Int32] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     return entries.compactMap { name -> Int32? in
