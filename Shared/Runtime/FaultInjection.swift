@@ -32,6 +32,20 @@ enum FaultInjection {
         #endif
     }
 
+    /// `PIPELINE_TEST_MAX_FRAME=<stage>:<bytes>` lowers, for replicas of `<stage>`, the payload
+    /// size over which an output frame counts as too large (64 MiB otherwise), so that tests
+    /// can reach that path with small records. Release builds ignore it.
+    static func outputLimit(for node: Messages.NodeKind) -> Int? {
+        #if DEBUG
+        guard let raw = getenv("PIPELINE_TEST_MAX_FRAME") else { return nil }
+        let spec = String(cString: raw)
+        guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
+        return Int(spec[spec.index(after: colon)...])
+        #else
+        return nil
+        #endif
+    }
+
     /// True once per `path` (whoever creates it first): the time to garble a frame.
     static func claim(_ path: String) -> Bool {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)

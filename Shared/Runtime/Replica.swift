@@ -117,6 +117,7 @@ final class Replica {
         let inputKind = type(of: processor).inputKind
         let crashOn = FaultInjection.crashMarker(for: node)
         var garbleFile = FaultInjection.garbleFile(for: node)
+        let outputLimit = FaultInjection.outputLimit(for: node) ?? FrameDecoder.defaultMaxPayload
         var nextBeat = Sys.monotonicNanos() + heartbeatNanos
         var poll = PollSet()
         // Frames that arrived with the config (a membership, or already a shutdown) come first.
@@ -142,6 +143,13 @@ final class Replica {
                     state?.end()
                     upstream.reject(link, because: error)
                     continue
+                }
+                if output.count > FrameHeader.size + outputLimit {
+                    // No receiver would take it. Failing here, with the batch on the state page,
+                    // makes it the batch's fault: the supervisor re-sends it in pieces and the
+                    // record whose output alone is too large becomes a REPLICA_CRASH error.
+                    Log.error("the output of a batch of \(frame.header.rowCount) records is \(output.count) bytes, over the frame limit of \(outputLimit): failing the batch")
+                    abort()
                 }
                 state?.end()
                 // The batch keeps its identity (part offset, replay and part flags) stage to stage.

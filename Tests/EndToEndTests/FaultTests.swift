@@ -119,6 +119,30 @@ import Testing
         #expect(result.err.contains("499 written, 1 rejected (REPLICA_CRASH 1)"))
     }
 
+    /// A record whose output no frame can carry (here: over a limit lowered for the test; 64 MiB
+    /// otherwise) fails its batch at the replica that made it; the batch is isolated like a
+    /// poison record's, and that record alone becomes an error line.
+    @Test func aRecordWhoseOutputIsTooLargeBecomesOneErrorLine() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", config(batchRows: 32).replacingOccurrences(
+            of: "passthrough = [\"id\"]", with: "passthrough = [\"id\", \"country\"]"))
+        var lines = Records.jsonl(300, seed: 43).split(separator: "\n").map(String.init)
+        lines[76] = lines[76].replacingOccurrences(of: "\"country\":\"", with: "\"country\":\"" + String(repeating: "W", count: 40_000))
+        let input = lines.joined(separator: "\n") + "\n"
+        var clean = lines
+        clean.remove(at: 76)
+        let expected = try reference(ws, cfg, clean.joined(separator: "\n") + "\n")
+        let result = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("input", input),
+                                 environment: ["PIPELINE_TEST_MAX_FRAME": "aggregate:16384"]).finish()
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.stdout == expected.stdout, "every other record scored, in order")
+        let errors = result.err.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(errors.count == 1 && errors.first?.contains("\"line\":77,") == true && errors.first?.contains("REPLICA_CRASH") == true,
+                "\(result.err)")
+        #expect(result.err.contains("299 written, 1 rejected (REPLICA_CRASH 1)"), "\(result.err)")
+    }
+
     @Test func aStageThatCannotStartFailsFastWithItsLog() throws {
         let ws = Workspace()
         defer { ws.remove() }
