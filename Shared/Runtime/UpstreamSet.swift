@@ -89,10 +89,8 @@ public final class UpstreamSet {
     public func reject(_ link: Link, because error: any Error) {
         guard !link.connection.isClosed else { return }
         Log.error("closing connection from \(link.connection.name): \(error)")
-        // A frame over the size limit may come from a healthy sender (a batch whose output grew
-        // past it): closing the link is all; the batch comes again after the re-send deadline.
-        let oversize = if case .tooLarge = error as? FrameError { true } else { false }
-        if let pid = link.connection.hello?.pid, pid > 0, !oversize { invalidPeers.append(pid) }
+        // Over the size limit too: a replica fails a batch whose output would be (Replica.loop).
+        if let pid = link.connection.hello?.pid, pid > 0 { invalidPeers.append(pid) }
         link.connection.close()
     }
 
