@@ -33,12 +33,12 @@ enum SessionPlanner {
             return 0
         }
         var steps = nodes.map { node in
-            Step(kind: Step.kind(node.op), inputs: node.inputs.map(buffers.slot), output: buffers.slot(node.output),
+            Step(kind: node.op, inputs: node.inputs.map(buffers.slot), output: buffers.slot(node.output),
                  inputWidth: node.inputs.first.map(width) ?? 0, outputWidth: width(node.output),
                  nodeName: node.nodeName, opType: node.opType)
         }
         if buffers.slot(outputRoot) == Step.inputSlot {
-            steps.append(Step(kind: .copy, inputs: [Step.inputSlot], output: Step.outputSlot,
+            steps.append(Step(kind: .alias, inputs: [Step.inputSlot], output: Step.outputSlot,
                               inputWidth: inShape.width, outputWidth: outShape.width, nodeName: "", opType: "copy"))
         }
         let sparse = sparseStep(steps, inputWidth: inShape.width)

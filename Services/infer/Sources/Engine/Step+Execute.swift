@@ -71,7 +71,7 @@ extension Step {
             finalize.execute(rows: rows, x, scores: out, labels: nil)
         case .treeLabel(let finalize):
             finalize.execute(rows: rows, x, scores: nil, labels: out)
-        case .copy:
+        case .alias:
             copyInput(x, out, outCount)
         }
     }
