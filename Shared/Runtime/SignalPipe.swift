@@ -9,14 +9,7 @@ public enum SignalPipe {
     /// Routes `signals` to the pipe and returns its read end (non-blocking). Call once.
     public static func install(_ signals: [Int32]) throws(SystemError) -> Int32 {
         precondition(readEnd < 0, "SignalPipe.install called twice")
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw lastError("pipe") }
-        for fd in fds {
-            try Sys.setNonBlocking(fd)
-            try Sys.setCloseOnExec(fd)
-        }
-        readEnd = fds[0]
-        writeEnd = fds[1]
+        (readEnd, writeEnd) = try Sys.nonBlockingPipe()
         // A parent may have started us with these signals blocked (some test runners and process
         // managers do); unblock them, or the handlers would never run.
         var set = sigset_t()
@@ -55,14 +48,7 @@ public final class Wakeup: @unchecked Sendable {
     private let writeEnd: Int32
 
     public init() throws(SystemError) {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw lastError("pipe") }
-        for fd in fds {
-            try Sys.setNonBlocking(fd)
-            try Sys.setCloseOnExec(fd)
-        }
-        readEnd = fds[0]
-        writeEnd = fds[1]
+        (readEnd, writeEnd) = try Sys.nonBlockingPipe()
     }
 
     deinit {

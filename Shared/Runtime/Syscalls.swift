@@ -73,6 +73,17 @@ public enum Sys {
         guard flags >= 0, fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0 else { throw lastError("fcntl(FD_CLOEXEC)") }
     }
 
+    /// A pipe whose two ends are non-blocking and close-on-exec (a wake-up channel for a poll loop).
+    public static func nonBlockingPipe() throws(SystemError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw lastError("pipe") }
+        for fd in fds {
+            try setNonBlocking(fd)
+            try setCloseOnExec(fd)
+        }
+        return (fds[0], fds[1])
+    }
+
     /// The corresponding C function is `open`.
     public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(SystemError) -> Int32 {
         while true {
