@@ -1,46 +1,37 @@
 import Glibc
 
-/// A testing hook, off unless the environment turns it on: `PIPELINE_TEST_CRASH_ON=<stage>:<text>`
-/// makes replicas of `<stage>` abort when a frame they are about to process contains `<text>`.
-/// The fault-injection tests use it to make a "poison record" that crashes every replica it
-/// reaches; nothing else reads it. Release builds ignore it.
+/// Testing hooks, off unless the environment turns them on; each is `<stage>:<value>` and
+/// applies to that stage's replicas only. The fault-injection tests use them; nothing else reads
+/// them, and release builds ignore them.
 enum FaultInjection {
+    /// `PIPELINE_TEST_CRASH_ON=<stage>:<text>` makes replicas abort when a frame they are about
+    /// to process contains `<text>`: a "poison record" that crashes every replica it reaches.
     static func crashMarker(for node: Messages.NodeKind) -> [UInt8]? {
-        #if DEBUG
-        guard let raw = getenv("PIPELINE_TEST_CRASH_ON") else { return nil }
-        let spec = String(cString: raw)
-        guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
-        let text = Array(spec[spec.index(after: colon)...].utf8)
-        return text.isEmpty ? nil : text
-        #else
-        return nil
-        #endif
+        setting("PIPELINE_TEST_CRASH_ON", for: node).map { Array($0.utf8) }
     }
 
-    /// `PIPELINE_TEST_GARBLE_ONCE=<stage>:<path>` makes the one replica of `<stage>` that first
-    /// creates `<path>` send one frame with a broken header: a peer gone wrong, for the test that
-    /// its receiver drops it and the supervisor replaces it. Release builds ignore it.
+    /// `PIPELINE_TEST_GARBLE_ONCE=<stage>:<path>` makes the one replica that first creates
+    /// `<path>` send one frame with a broken header: a peer gone wrong, for the test that its
+    /// receiver drops it and the supervisor replaces it.
     static func garbleFile(for node: Messages.NodeKind) -> String? {
-        #if DEBUG
-        guard let raw = getenv("PIPELINE_TEST_GARBLE_ONCE") else { return nil }
-        let spec = String(cString: raw)
-        guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
-        let path = String(spec[spec.index(after: colon)...])
-        return path.isEmpty ? nil : path
-        #else
-        return nil
-        #endif
+        setting("PIPELINE_TEST_GARBLE_ONCE", for: node)
     }
 
-    /// `PIPELINE_TEST_MAX_FRAME=<stage>:<bytes>` lowers, for replicas of `<stage>`, the payload
-    /// size over which an output frame counts as too large (64 MiB otherwise), so that tests
-    /// can reach that path with small records. Release builds ignore it.
+    /// `PIPELINE_TEST_MAX_FRAME=<stage>:<bytes>` lowers the payload size over which an output
+    /// frame counts as too large (64 MiB otherwise), so that tests reach that path with small
+    /// records.
     static func outputLimit(for node: Messages.NodeKind) -> Int? {
+        setting("PIPELINE_TEST_MAX_FRAME", for: node).flatMap { Int($0) }
+    }
+
+    /// The non-empty value after `<stage>:` in the environment variable `name`, in debug builds.
+    private static func setting(_ name: String, for node: Messages.NodeKind) -> String? {
         #if DEBUG
-        guard let raw = getenv("PIPELINE_TEST_MAX_FRAME") else { return nil }
+        guard let raw = getenv(name) else { return nil }
         let spec = String(cString: raw)
         guard let colon = spec.firstIndex(of: ":"), spec[..<colon] == node.name else { return nil }
-        return Int(spec[spec.index(after: colon)...])
+        let value = String(spec[spec.index(after: colon)...])
+        return value.isEmpty ? nil : value
         #else
         return nil
         #endif
