@@ -1,3 +1,5 @@
+import Messages
+
 /// The validated contents of a `pipeline.toml` (DESIGN.md section 5).
 ///
 /// Built by `PipelineConfig.parse(text:path:)` (see `ConfigLoader.swift`); every value here has
@@ -29,19 +31,24 @@ public struct PipelineConfig: Sendable, Equatable {
     public func stage(_ kind: StageKind) -> StageSpec { stages[kind] ?? StageSpec() }
 }
 
-/// The four processing stages, in data-flow order.
+/// The four processing stages. Their order is the data path's, `NodeKind.dataPath`.
 public enum StageKind: String, Sendable, CaseIterable, Comparable, Hashable {
     case ingest, featurize, infer, aggregate
 
+    /// The stages in data-path order.
+    public static let allCases: [StageKind] = NodeKind.dataPath.compactMap { StageKind(rawValue: $0.name) }
+
+    /// The data-path node of this stage.
+    public var node: NodeKind { NodeKind.dataPath.first { $0.name == rawValue }! }
+
     public static func < (a: StageKind, b: StageKind) -> Bool { a.order < b.order }
-    public var order: Int {
-        switch self {
-        case .ingest: 0
-        case .featurize: 1
-        case .infer: 2
-        case .aggregate: 3
-        }
-    }
+    public var order: Int { Self.allCases.firstIndex(of: self)! }
+
+    /// The stage that feeds this one (nil: the source feeds ingest).
+    public var previous: StageKind? { node.upstream.flatMap { StageKind(rawValue: $0.name) } }
+
+    /// The stage this one feeds (nil: aggregate feeds the sink).
+    public var next: StageKind? { node.downstream.flatMap { StageKind(rawValue: $0.name) } }
 }
 
 /// `[pipeline]`

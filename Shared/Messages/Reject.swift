@@ -45,16 +45,19 @@ public enum NodeKind: UInt8, Sendable, CaseIterable {
         }
     }
 
+    /// The data path, in order: the one place the order of the stages is written.
+    public static let dataPath: [NodeKind] = [.source, .ingest, .featurize, .infer, .aggregate, .sink]
+
+    /// The node that sends to this one on the data path (nil: the source, and nodes off it).
+    public var upstream: NodeKind? {
+        guard let i = Self.dataPath.firstIndex(of: self), i > 0 else { return nil }
+        return Self.dataPath[i - 1]
+    }
+
     /// The node that receives what this one sends on the data path.
-    public var next: NodeKind? {
-        switch self {
-        case .source: .ingest
-        case .ingest: .featurize
-        case .featurize: .infer
-        case .infer: .aggregate
-        case .aggregate: .sink
-        case .sink, .supervisor, .client: nil
-        }
+    public var downstream: NodeKind? {
+        guard let i = Self.dataPath.firstIndex(of: self), i + 1 < Self.dataPath.count else { return nil }
+        return Self.dataPath[i + 1]
     }
 }
 

@@ -43,7 +43,7 @@ final class Replica {
         }
         do {
             processor = try makeProcessor(config)
-            let upstreamNode = NodeKind(rawValue: node.rawValue - 1)!
+            let upstreamNode = node.upstream!
             upstream = try UpstreamSet(path: config.listenPath, cookie: options.cookie, expected: upstreamNode,
                                        initialCredits: config.credits)
         } catch {
