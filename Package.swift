@@ -27,7 +27,9 @@ let package = Package(
         // Pure modules: no Foundation, no syscalls.
         .target(name: "Messages", path: "Shared/Messages", swiftSettings: native),
         .target(name: "Kernels", path: "Shared/Kernels", swiftSettings: native),
-        .target(name: "Config", path: "Shared/Config", swiftSettings: native),
+        .target(name: "Config", dependencies: ["Messages"], path: "Shared/Config", swiftSettings: native),
+        // The supervisor's decisions (replicas, batches, the run's end) as pure values.
+        .target(name: "ControlCore", dependencies: ["Config"], path: "Supervisor/Control", swiftSettings: native),
         // The only module that talks to the OS.
         .target(name: "Runtime", dependencies: ["Messages"], path: "Shared/Runtime", swiftSettings: native),
 
@@ -41,7 +43,7 @@ let package = Package(
         .target(name: "AggregateStage", dependencies: ["Messages", "Config"],
                 path: "Services/aggregate/Sources", swiftSettings: stage),
         .target(name: "PipelineSupervisor",
-                dependencies: ["Messages", "Config", "Runtime", "IngestStage", "FeaturizeStage",
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "IngestStage", "FeaturizeStage",
                                "InferStage", "AggregateStage"],
                 path: "Supervisor/Sources", swiftSettings: native),
 
@@ -54,7 +56,7 @@ let package = Package(
                           path: "Services/infer/Main", swiftSettings: native),
         .executableTarget(name: "aggregate", dependencies: ["Runtime", "AggregateStage"],
                           path: "Services/aggregate/Main", swiftSettings: native),
-        .executableTarget(name: "pipeline", dependencies: ["PipelineSupervisor"],
+        .executableTarget(name: "pipeline", dependencies: ["PipelineSupervisor", "ControlCore"],
                           path: "Supervisor/Main", swiftSettings: native),
 
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: native),
@@ -69,11 +71,12 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: native),
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],
                     swiftSettings: native),
-        .testTarget(name: "SupervisorTests", dependencies: ["PipelineSupervisor", "Config", "Messages"],
+        .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config"], swiftSettings: native),
+        .testTarget(name: "SupervisorTests", dependencies: ["PipelineSupervisor", "ControlCore", "Config", "Messages"],
                     swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineSupervisor", "Config"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineSupervisor", "ControlCore", "Config"],
                     swiftSettings: native),
     ]
 )

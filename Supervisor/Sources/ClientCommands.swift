@@ -1,3 +1,4 @@
+import ControlCore
 import Config
 import Glibc
 import Messages

@@ -1,3 +1,4 @@
+import ControlCore
 import AggregateStage
 import Config
 import FeaturizeStage

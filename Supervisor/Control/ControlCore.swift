@@ -1,0 +1,370 @@
+import Config
+
+/// Every decision of `pipeline up`, as a value: the `Reconciler` (processes) and the
+/// `BatchLedger` (batches) joined, plus what belongs to the run as a whole — when it ends and
+/// with which exit code, `pipeline scale` requests waiting for their counts, interrupts, output
+/// that can no longer be written, and the rejected-records limit.
+///
+/// `handle` is the one entry point: an event and the time in, actions out. It makes no system
+/// call and reads no clock or random source (restart jitter comes with the events that need
+/// it), so any sequence of events can be replayed in a test in microseconds.
+public struct ControlCore<Output: BatchOutput>: Sendable {
+    public struct Settings: Sendable {
+        public var reconciler: Reconciler.Settings
+        public var ledger: BatchLedger<Output>.Settings
+        /// More rejected records than this stops the run (exit 5); -1: never.
+        public var maxErrors: Int = -1
+        /// A `pipeline scale` not done within this is answered with an error.
+        public var scaleTimeoutNanos: UInt64 = 60_000_000_000
+
+        public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
+            self.reconciler = reconciler
+            self.ledger = ledger
+            self.maxErrors = maxErrors
+        }
+    }
+
+    /// A stream the sink writes to.
+    public enum Stream: Sendable, Equatable {
+        case stdout
+        /// Where rejected records go: stderr, or the `--errors` file (its name).
+        case errors(String)
+    }
+
+    /// A stage and the replica count asked for it.
+    public struct Target: Sendable, Equatable {
+        public var stage: StageKind
+        public var replicas: Int
+
+        public init(_ stage: StageKind, _ replicas: Int) {
+            self.stage = stage
+            self.replicas = replicas
+        }
+    }
+
+    public enum Event: Sendable {
+        case tick
+        // Processes (see `Reconciler.Event`).
+        case spawned(ReplicaID, pid: Int32)
+        case spawnFailed(ReplicaID, message: String, transient: Bool, jitter: Double)
+        case connected(pid: Int32, claimed: ReplicaID)
+        case disconnected(pid: Int32)
+        case ready(pid: Int32)
+        case heartbeat(pid: Int32)
+        case failureReported(pid: Int32, message: String)
+        /// Process `pid` was reaped; `work`: what its state page says it was processing.
+        case exited(pid: Int32, Termination, work: BatchLedger<Output>.Work?, jitter: Double)
+        case invalidFrame(fromPid: Int32, receiver: String)
+        // Batches (see `BatchLedger.Event`).
+        case cut(BatchLedger<Output>.Cut)
+        case inputEnded
+        case sendable(Int)
+        /// A link to ingest closed without its replica dying: what it held is sent again.
+        case linkLost
+        case split(UInt64, records: [BatchLedger<Output>.Record]?, refused: Output?)
+        case received(UInt64, part: Int?, Output)
+        case written(through: UInt64)
+        // The run.
+        /// `pipeline scale` from client `client`.
+        case scale(client: Int, [Target])
+        /// `pipeline down`: finish what was read, then stop.
+        case down
+        /// SIGINT, SIGTERM or SIGHUP: the first finishes what was read, the second kills.
+        case interrupt
+        /// Writing `stream` failed: `closed` when its reader went away (EPIPE).
+        case outputFailed(Stream, closed: Bool, message: String)
+        /// The run cannot go on (reading stdin failed, an internal error).
+        case fail(ExitCode, String)
+    }
+
+    public enum Action: Sendable {
+        // Processes.
+        case spawn(ReplicaID)
+        case signal(pid: Int32, Reconciler.Signal)
+        case configure(ReplicaID)
+        case shutdown(ReplicaID)
+        case drain(ReplicaID)
+        case membership(Reconciler.Members, to: Reconciler.Recipient)
+        case refuse(pid: Int32, reason: String)
+        // Batches.
+        case send(UInt64, unit: Int, replay: Bool)
+        case split(UInt64)
+        case poison(UInt64, part: Int?, line: UInt64, byteOffset: UInt64, crashes: Int, stage: StageKind, termination: Termination)
+        case write(UInt64, [Output])
+        // The run.
+        /// Stop reading stdin; cut what was read, then report `.inputEnded`.
+        case stopReading
+        /// The run is ending: the source's links to ingest close once flushed, and the sink
+        /// expects its upstream to go away.
+        case endDataPath
+        /// Answer client `client`; `withStatus`: append the `ps` table to the text.
+        case reply(client: Int, status: ExitCode, text: String, withStatus: Bool)
+        /// `logOf`: append the last lines of that replica's log.
+        case log(LogLevel, String, logOf: ReplicaID? = nil)
+    }
+
+    private struct ScaleWait: Sendable {
+        var client: Int
+        var targets: [Target]
+        var deadline: UInt64
+        var summary: String
+    }
+
+    public let settings: Settings
+    public private(set) var reconciler: Reconciler
+    public private(set) var ledger: BatchLedger<Output>
+    public private(set) var exitCode = ExitCode.ok
+    /// The end was decided: replicas are told to exit; nothing more is read or started.
+    public private(set) var stopping = false
+    /// A second interrupt: everything was killed; queued output is not waited for.
+    public private(set) var forced = false
+    /// Reading stdin was stopped before its end (`down`, an interrupt, an error).
+    public private(set) var readingStopped = false
+    /// The sink's streams that failed, with the error, in the order they failed.
+    public private(set) var failedStreams: [(stream: Stream, message: String)] = []
+    private var interrupts = 0
+    private var waits: [ScaleWait] = []
+
+    public init(settings: Settings) {
+        self.settings = settings
+        reconciler = Reconciler(settings: settings.reconciler)
+        ledger = BatchLedger(settings: settings.ledger)
+    }
+
+    /// True once every replica has exited after the end was decided: the loop can return.
+    public var isDone: Bool { stopping && reconciler.allDead }
+
+    /// The earliest time `.tick` has work to do for a deadline.
+    public var nextDeadline: UInt64? { reconciler.nextDeadline }
+
+    // MARK: The one entry point
+
+    public mutating func handle(_ event: Event, now: UInt64) -> [Action] {
+        var out: [Action] = []
+        switch event {
+        case .tick:
+            process(reconciler.handle(.tick, now: now), now: now, into: &out)
+            if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
+        case .spawned(let id, let pid): process(reconciler.handle(.spawned(id, pid: pid), now: now), now: now, into: &out)
+        case .spawnFailed(let id, let message, let transient, let jitter):
+            process(reconciler.handle(.spawnFailed(id, message: message, transient: transient, jitter: jitter), now: now), now: now, into: &out)
+        case .connected(let pid, let claimed): process(reconciler.handle(.connected(pid: pid, claimed: claimed), now: now), now: now, into: &out)
+        case .disconnected(let pid): process(reconciler.handle(.disconnected(pid: pid), now: now), now: now, into: &out)
+        case .ready(let pid): process(reconciler.handle(.ready(pid: pid), now: now), now: now, into: &out)
+        case .heartbeat(let pid): process(reconciler.handle(.heartbeat(pid: pid), now: now), now: now, into: &out)
+        case .failureReported(let pid, let message):
+            process(reconciler.handle(.failureReported(pid: pid, message: message), now: now), now: now, into: &out)
+        case .exited(let pid, let termination, let work, let jitter):
+            let context = ExitContext(pid: pid, work: work, jitter: jitter)
+            process(reconciler.handle(.exited(pid: pid, termination), now: now), exit: context, now: now, into: &out)
+        case .invalidFrame(let pid, let receiver):
+            process(reconciler.handle(.invalidFrame(fromPid: pid, receiver: receiver), now: now), now: now, into: &out)
+        case .cut(let cut): batches(ledger.handle(.cut(cut), now: now), now: now, into: &out)
+        case .inputEnded: batches(ledger.handle(.inputEnded, now: now), now: now, into: &out)
+        case .sendable(let n): if !stopping { batches(ledger.handle(.sendable(n), now: now), now: now, into: &out) }
+        case .linkLost: if !stopping { batches(ledger.handle(.replay, now: now), now: now, into: &out) }
+        case .split(let sequence, let records, let refused):
+            batches(ledger.handle(.split(sequence, records: records, refused: refused), now: now), now: now, into: &out)
+        case .received(let sequence, let part, let output):
+            batches(ledger.handle(.received(sequence, part: part, output), now: now), now: now, into: &out)
+        case .written(let sequence): batches(ledger.handle(.written(through: sequence), now: now), now: now, into: &out)
+        case .scale(let client, let targets): scale(client: client, targets, now: now, into: &out)
+        case .down:
+            if !stopping && !readingStopped {
+                out.append(.log(.info, "`pipeline down`: finishing the batches already read, then stopping"))
+                stopReading(into: &out)
+            }
+        case .interrupt:
+            interrupt(now: now, into: &out)
+        case .outputFailed(let stream, let closed, let message):
+            outputFailed(stream, closed: closed, message: message, now: now, into: &out)
+        case .fail(let code, let message):
+            fail(code, message, now: now, into: &out)
+        }
+        if !stopping && ledger.isFinished { stop(.ok, now: now, into: &out) }
+        answerScales(now: now, into: &out)
+        return out
+    }
+
+    // MARK: Routing
+
+    /// What the reconciler needs to weigh a crash: the state page and the jitter.
+    private struct ExitContext {
+        var pid: Int32
+        var work: BatchLedger<Output>.Work?
+        var jitter: Double
+    }
+
+    /// Passes the reconciler's actions on, acting on the decisions that involve the batches
+    /// or the run.
+    private mutating func process(_ actions: [Reconciler.Action], exit: ExitContext? = nil, now: UInt64, into out: inout [Action]) {
+        for action in actions {
+            switch action {
+            case .spawn(let id): out.append(.spawn(id))
+            case .signal(let pid, let signal): out.append(.signal(pid: pid, signal))
+            case .configure(let id): out.append(.configure(id))
+            case .shutdown(let id): out.append(.shutdown(id))
+            case .drain(let id): out.append(.drain(id))
+            case .membership(let m, let recipient): out.append(.membership(m, to: recipient))
+            case .refuse(let pid, let reason): out.append(.refuse(pid: pid, reason: reason))
+            case .log(let level, let message): out.append(.log(level, message))
+            case .startFailed(let id, let termination, let message):
+                // It could not start (bad model, bad config): restarting will not help.
+                fail(.stageFailed, "\(id) failed to start (\(termination)): \(message ?? "no message")", logOf: id, now: now, into: &out)
+            case .lostWhileDraining(let id, let termination):
+                // It was leaving anyway: nothing to restart, but what it held must be sent again.
+                out.append(.log(.info, "\(id) (pid \(exit?.pid ?? 0)) \(termination) while draining; re-sending the batches in flight"))
+                batches(ledger.handle(.replay, now: now), now: now, into: &out)
+            case .crashed(let id, let termination, let blameable):
+                var counts = true
+                // Only a death the replica brought on itself (a crash, an abort, a hang we ended)
+                // can be the batch's fault; a kill from outside (kill -9, the OOM killer) never is.
+                if blameable, let work = exit?.work {
+                    let verdict = ledger.handle(.crashed(work, stage: id.stage, termination: termination), now: now)
+                    counts = !verdict.contains { if case .isolating = $0 { true } else if case .poison = $0 { true } else { false } }
+                    batches(verdict, now: now, into: &out)
+                }
+                let pid = exit?.pid ?? 0
+                for decision in reconciler.handle(.crashCounted(id, counts: counts, jitter: exit?.jitter ?? 0.5), now: now) {
+                    switch decision {
+                    case .restartScheduled:
+                        out.append(.log(.info, "\(id) (pid \(pid)) \(termination); restarting it and re-sending the batches in flight"))
+                        batches(ledger.handle(.replay, now: now), now: now, into: &out)
+                    case .restartLimitExceeded:
+                        let spec = settings.reconciler.spec(id.stage)
+                        fail(.stageFailed, "stage \(id.stage.rawValue) failed: \(id) (pid \(pid)) \(termination), more than \(spec.maxRestarts) restarts within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(ledger.lastCommittedLine)",
+                             logOf: id, now: now, into: &out)
+                    default:
+                        process([decision], now: now, into: &out)
+                    }
+                }
+            case .cannotStart(let id, let message):
+                fail(.environment, "cannot start \(id): \(message)", now: now, into: &out)
+            case .restartScheduled, .restartLimitExceeded:
+                break  // only answers to .crashCounted, handled above
+            }
+        }
+    }
+
+    /// Passes the ledger's actions on; checks the rejected-records limit after commits.
+    private mutating func batches(_ actions: [BatchLedger<Output>.Action], now: UInt64, into out: inout [Action]) {
+        var committed = false
+        for action in actions {
+            switch action {
+            case .send(let sequence, let unit, let replay): out.append(.send(sequence, unit: unit, replay: replay))
+            case .split(let sequence): out.append(.split(sequence))
+            case .poison(let sequence, let part, let line, let byteOffset, let crashes, let stage, let termination):
+                out.append(.poison(sequence, part: part, line: line, byteOffset: byteOffset, crashes: crashes, stage: stage, termination: termination))
+            case .isolating: break
+            case .write(let sequence, let pieces):
+                out.append(.write(sequence, pieces))
+                committed = true
+            case .log(let level, let message): out.append(.log(level, message))
+            }
+        }
+        let limit = settings.maxErrors
+        if committed && limit >= 0 && ledger.rejectedCommitted > limit {
+            fail(.inputErrors, "stopped: \(ledger.rejectedCommitted) records rejected, more than input.max_errors = \(limit); last committed input line \(ledger.lastCommittedLine)",
+                 now: now, into: &out)
+        }
+    }
+
+    // MARK: The run
+
+    private mutating func stopReading(into out: inout [Action]) {
+        guard !readingStopped else { return }
+        readingStopped = true
+        out.append(.stopReading)
+    }
+
+    /// Ends the run: every replica is told to exit; `isDone` once all have.
+    private mutating func stop(_ code: ExitCode, now: UInt64, into out: inout [Action]) {
+        guard !stopping else { return }
+        if exitCode == .ok { exitCode = code }
+        stopReading(into: &out)
+        stopping = true
+        out.append(.endDataPath)
+        process(reconciler.handle(.stop, now: now), now: now, into: &out)
+    }
+
+    /// Ends the run with an error message.
+    private mutating func fail(_ code: ExitCode, _ message: String, logOf: ReplicaID? = nil, now: UInt64, into out: inout [Action]) {
+        guard !stopping else { return }
+        out.append(.log(.error, message, logOf: logOf))
+        exitCode = code
+        stop(code, now: now, into: &out)
+    }
+
+    private mutating func interrupt(now: UInt64, into out: inout [Action]) {
+        interrupts += 1
+        exitCode = .interrupted
+        if interrupts == 1 {
+            out.append(.log(.info, "interrupted: finishing the batches already read (again to force)"))
+            stopReading(into: &out)
+        } else if !forced {
+            out.append(.log(.info, "forced stop"))
+            forced = true
+            stopReading(into: &out)
+            if !stopping {
+                stopping = true
+                out.append(.endDataPath)
+            }
+            process(reconciler.handle(.force, now: now), now: now, into: &out)
+        }
+    }
+
+    private mutating func outputFailed(_ stream: Stream, closed: Bool, message: String, now: UInt64, into out: inout [Action]) {
+        guard !failedStreams.contains(where: { $0.stream == stream }) else { return }
+        failedStreams.append((stream, message))
+        switch stream {
+        case .stdout where closed:
+            // `| head` closed our stdout: stop quietly.
+            stop(.ok, now: now, into: &out)
+        case .stdout:
+            fail(.io, "writing stdout: \(message)", now: now, into: &out)
+        case .errors(let name):
+            // The records themselves still reach stdout; only their error entries are lost. The
+            // run goes on and ends with exit code 10 (`exitCode`, unless something worse).
+            out.append(.log(.error, "writing rejected records to \(name) failed (\(message)): the output goes on, but the run will exit 10"))
+            if exitCode == .ok { exitCode = .io }
+        }
+    }
+
+    private mutating func scale(client: Int, _ targets: [Target], now: UInt64, into out: inout [Action]) {
+        guard !stopping else {
+            out.append(.reply(client: client, status: .notRunning, text: "the pipeline is stopping", withStatus: false))
+            return
+        }
+        var parts: [String] = []
+        for target in targets {
+            parts.append("\(target.stage.rawValue): \(reconciler.replicas(of: target.stage).filter(\.isActive).count) → \(target.replicas)")
+            process(reconciler.handle(.scale(target.stage, target.replicas), now: now), now: now, into: &out)
+        }
+        waits.append(ScaleWait(client: client, targets: targets, deadline: now + settings.scaleTimeoutNanos,
+                               summary: parts.joined(separator: ", ")))
+    }
+
+    /// Answers the `scale` requests whose stages have reached their counts (the requested
+    /// ones, or those of a later request that changed them meanwhile).
+    private mutating func answerScales(now: UInt64, into out: inout [Action]) {
+        guard !waits.isEmpty else { return }
+        waits.removeAll { wait in
+            let reply: Action
+            if stopping {
+                reply = .reply(client: wait.client, status: .notRunning, text: "the pipeline stopped before scaling \(wait.summary) completed", withStatus: false)
+            } else if wait.targets.allSatisfy({ reconciler.isSettled($0.stage) }) {
+                let changed = wait.targets.filter { reconciler.desired[$0.stage] != $0.replicas }
+                    .map { "\($0.stage.rawValue) is at \(reconciler.desired[$0.stage] ?? 0)" }
+                reply = .reply(client: wait.client, status: .ok, text: "scaled \(wait.summary)"
+                               + (changed.isEmpty ? "" : "; then a later request changed it: " + changed.joined(separator: ", ")),
+                               withStatus: false)
+            } else if now > wait.deadline {
+                reply = .reply(client: wait.client, status: .stageFailed, text: "scaling \(wait.summary) did not complete:", withStatus: true)
+            } else {
+                return false
+            }
+            out.append(reply)
+            return true
+        }
+    }
+}

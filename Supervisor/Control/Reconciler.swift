@@ -1,0 +1,432 @@
+import Config
+
+/// The supervisor's decisions about processes, as a value: how many replicas each stage should
+/// have, what each replica is doing, when a silent or slow one is killed, when a crashed one is
+/// replaced, and who must hear about a change of membership.
+///
+/// It performs nothing. `handle` takes what happened (with the time, and the jitter the restart
+/// delay should use) and returns what to do; the supervisor's loop does it (spawning, sending
+/// on control connections, signalling) and reports the outcome as further events.
+public struct Reconciler: Sendable {
+    public struct Settings: Sendable {
+        /// Each stage's replica count at start and its restart limit.
+        public var stages: [StageKind: StageSpec]
+        /// A ready replica silent this long is hung.
+        public var hangNanos: UInt64 = 5_000_000_000
+        /// A replica not ready this long after it was started is killed.
+        public var startTimeoutNanos: UInt64 = 30_000_000_000
+        /// Replicas still running this long after the end of the run was announced are killed.
+        public var stopTimeoutNanos: UInt64 = 10_000_000_000
+
+        public init(stages: [StageKind: StageSpec]) { self.stages = stages }
+
+        public func spec(_ stage: StageKind) -> StageSpec { stages[stage] ?? StageSpec() }
+    }
+
+    public enum State: String, Sendable {
+        /// Spawned (or about to be); not yet listening.
+        case starting
+        /// Listening and in its stage's membership.
+        case ready
+        /// Out of the membership, finishing what it holds before it exits 0.
+        case draining
+        /// Told to exit now (end of run, scaled away while starting) or killed.
+        case stopping
+        /// Reaped.
+        case dead
+    }
+
+    /// What the reconciler knows about one replica.
+    public struct Replica: Sendable, Equatable {
+        public let id: ReplicaID
+        /// Nil until the spawn is confirmed.
+        public internal(set) var pid: Int32?
+        public internal(set) var state: State = .starting
+        public let startedAt: UInt64
+        public internal(set) var lastBeat: UInt64
+        /// Its control connection said hello (it can be told things).
+        public internal(set) var connected = false
+        /// It reported ready at some point.
+        public internal(set) var wasReady = false
+        /// Killed for a silent processing loop: the batch it held may be at fault.
+        public internal(set) var killedAsHung = false
+        /// Killed because a receiver reported a frame from it that failed validation.
+        public internal(set) var killedForInvalidFrame = false
+        /// Killed for not becoming ready in time.
+        public internal(set) var startFailed = false
+        /// What it reported before failing, if it did.
+        public internal(set) var failure: String?
+        public internal(set) var termination: Termination?
+        public internal(set) var diedAt: UInt64?
+
+        /// Still counts toward the stage's replica count (not leaving).
+        public var isActive: Bool { state == .starting || state == .ready }
+        public var isAlive: Bool { state != .dead }
+    }
+
+    /// The current members of a stage, as told to whoever sends to it. `stage` nil is the sink,
+    /// whose one member is the supervisor itself.
+    public struct Members: Sendable, Equatable {
+        public var generation: UInt64
+        public var stage: StageKind?
+        public var replicas: [ReplicaID]
+    }
+
+    /// Who receives a membership: the source (it sends to ingest) or a replica.
+    public enum Recipient: Sendable, Hashable {
+        case source
+        case replica(ReplicaID)
+    }
+
+    public enum Signal: Sendable, Equatable {
+        /// SIGTERM: exit now (a replica that has no control connection yet).
+        case terminate
+        /// SIGKILL.
+        case kill
+    }
+
+    public enum Event: Sendable, Equatable {
+        /// Time passed: deadlines, counts.
+        case tick
+        /// The replica asked for by `.spawn` is running as `pid`.
+        case spawned(ReplicaID, pid: Int32)
+        /// `.spawn` failed; `transient` (EAGAIN, ENOMEM…) is retried after a backoff.
+        case spawnFailed(ReplicaID, message: String, transient: Bool, jitter: Double)
+        /// Process `pid` (as the kernel tells it) opened a control connection saying it is `claimed`.
+        case connected(pid: Int32, claimed: ReplicaID)
+        /// The control connection of process `pid` closed.
+        case disconnected(pid: Int32)
+        case ready(pid: Int32)
+        case heartbeat(pid: Int32)
+        /// The replica reported why it is failing.
+        case failureReported(pid: Int32, message: String)
+        /// Process `pid` was reaped.
+        case exited(pid: Int32, Termination)
+        /// A crash the caller has weighed: `counts` false when it is a record's fault (being
+        /// isolated), not the stage's.
+        case crashCounted(ReplicaID, counts: Bool, jitter: Double)
+        /// A receiver reported that a frame from process `pid` failed validation.
+        case invalidFrame(fromPid: Int32, receiver: String)
+        case scale(StageKind, Int)
+        /// The run ends: every replica is told to exit.
+        case stop
+        /// The run ends now: every replica is killed.
+        case force
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// Start a process for this replica; report `.spawned` or `.spawnFailed`.
+        case spawn(ReplicaID)
+        case signal(pid: Int32, Signal)
+        /// Answer its control hello with its configuration.
+        case configure(ReplicaID)
+        /// Tell it (control connection) to exit now.
+        case shutdown(ReplicaID)
+        /// Tell it to finish what it holds and exit.
+        case drain(ReplicaID)
+        case membership(Members, to: Recipient)
+        /// Close a control connection that no replica of ours can own.
+        case refuse(pid: Int32, reason: String)
+        /// The replica failed to start in a way restarting will not fix (it exited with an error
+        /// before becoming ready): the run fails.
+        case startFailed(ReplicaID, Termination, message: String?)
+        /// It exited while draining, not cleanly: what it held must be sent again; no restart.
+        case lostWhileDraining(ReplicaID, Termination)
+        /// It crashed. `blameable`: the death may be the batch's fault (a crash of its own, or a
+        /// hang the reconciler ended). Answer with `.crashCounted`.
+        case crashed(ReplicaID, Termination, blameable: Bool)
+        /// After `.crashCounted`: a replacement comes after the backoff, at `notBefore`.
+        case restartScheduled(ReplicaID, notBefore: UInt64)
+        /// After `.crashCounted`: more crashes than `restart.max` within its window.
+        case restartLimitExceeded(ReplicaID)
+        /// The run fails for a reason of the environment (a replica could not be spawned).
+        case cannotStart(ReplicaID, message: String)
+        case log(LogLevel, String)
+    }
+
+    public let settings: Settings
+    public private(set) var desired: [StageKind: Int] = [:]
+    /// Every replica of the run that is alive (or died since the last tick), in start order.
+    public private(set) var replicas: [Replica] = []
+    public private(set) var restarts: [StageKind: RestartHistory] = [:]
+    public private(set) var generation: UInt64 = 0
+    /// The run is ending: nothing is started or restarted; `stopDeadline` bounds the wait.
+    public private(set) var stopping = false
+    public private(set) var stopDeadline: UInt64?
+    private var nextIndex: [StageKind: Int] = [:]
+    /// Each stage's members as last announced: a member that dies is announced gone.
+    private var announced: [StageKind: [ReplicaID]] = [:]
+
+    public init(settings: Settings) {
+        self.settings = settings
+        for stage in StageKind.allCases {
+            desired[stage] = settings.spec(stage).replicas
+            nextIndex[stage] = 1
+            restarts[stage] = RestartHistory()
+        }
+    }
+
+    // MARK: Queries
+
+    public func replicas(of stage: StageKind) -> [Replica] { replicas.filter { $0.id.stage == stage } }
+
+    public func replica(_ id: ReplicaID) -> Replica? { replicas.first { $0.id == id } }
+
+    /// The live replica running as `pid`.
+    public func replica(pid: Int32) -> Replica? { replicas.first { $0.pid == pid && $0.isAlive } }
+
+    /// True when every replica has been reaped.
+    public var allDead: Bool {
+        for r in replicas where r.state != .dead { return false }
+        return true
+    }
+
+    /// True when `stage` has exactly its desired count of ready replicas and none in transition.
+    public func isSettled(_ stage: StageKind) -> Bool {
+        var ready = 0
+        for r in replicas where r.id.stage == stage {
+            switch r.state {
+            case .ready: ready += 1
+            case .starting, .draining, .stopping: return false
+            case .dead: break
+            }
+        }
+        return ready == desired[stage]
+    }
+
+    /// The members of `stage` (nil: the sink) as they would be announced now.
+    public func members(of stage: StageKind?) -> Members {
+        Members(generation: generation, stage: stage,
+                replicas: stage.map { replicas(of: $0).filter { $0.state == .ready }.map(\.id) } ?? [])
+    }
+
+    /// The earliest time a deadline of the reconciler falls due (restart backoffs, start and
+    /// stop deadlines; heartbeats are checked on the caller's regular ticks).
+    public var nextDeadline: UInt64? {
+        var times: [UInt64] = []
+        if !stopping {
+            for stage in StageKind.allCases where restarts[stage]!.notBefore > 0 { times.append(restarts[stage]!.notBefore) }
+        }
+        if let stopDeadline { times.append(stopDeadline) }
+        return times.min()
+    }
+
+    // MARK: The one entry point
+
+    public mutating func handle(_ event: Event, now: UInt64) -> [Action] {
+        var out: [Action] = []
+        switch event {
+        case .tick:
+            checkDeadlines(now: now, into: &out)
+            reconcile(now: now, into: &out)
+        case .spawned(let id, let pid):
+            update(id) { $0.pid = pid }
+        case .spawnFailed(let id, let message, let transient, let jitter):
+            replicas.removeAll { $0.id == id }
+            if transient, restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, quick: true) {
+                out.append(.log(.error, "cannot start \(id) now: \(message); retrying"))
+            } else {
+                out.append(.cannotStart(id, message: message))
+            }
+        case .connected(let pid, let claimed):
+            connected(pid: pid, claimed: claimed, into: &out)
+        case .disconnected(let pid):
+            if let i = index(pid: pid) { replicas[i].connected = false }
+        case .ready(let pid):
+            becameReady(pid: pid, into: &out)
+        case .heartbeat(let pid):
+            if let i = index(pid: pid) { replicas[i].lastBeat = now }
+        case .failureReported(let pid, let message):
+            guard let i = index(pid: pid) else { break }
+            replicas[i].failure = message
+            // While the run stops, a replica losing a peer that has already gone is expected.
+            if !stopping { out.append(.log(.error, "\(replicas[i].id) failed: \(message)")) }
+        case .exited(let pid, let termination):
+            exited(pid: pid, termination, now: now, into: &out)
+        case .crashCounted(let id, let counts, let jitter):
+            guard let r = replica(id), !stopping else { break }
+            let quick = !r.wasReady || (r.diedAt ?? now) - r.startedAt < RestartHistory.quickNanos
+            if restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, counts: counts, quick: quick) {
+                out.append(.restartScheduled(id, notBefore: restarts[id.stage]!.notBefore))
+            } else {
+                out.append(.restartLimitExceeded(id))
+            }
+        case .invalidFrame(let pid, let receiver):
+            // Only a live replica of ours, not already being stopped or killed for this.
+            guard !stopping, let i = index(pid: pid), replicas[i].state != .stopping, !replicas[i].killedForInvalidFrame else { break }
+            replicas[i].killedForInvalidFrame = true
+            out.append(.log(.error, "\(replicas[i].id) (pid \(pid)) sent \(receiver) a frame that failed validation: killing it"))
+            out.append(.signal(pid: pid, .kill))
+        case .scale(let stage, let count):
+            desired[stage] = count
+            reconcile(now: now, into: &out)
+        case .stop:
+            stop(now: now, into: &out)
+        case .force:
+            stopping = true
+            for i in replicas.indices where replicas[i].isAlive {
+                replicas[i].state = .stopping
+                if let pid = replicas[i].pid { out.append(.signal(pid: pid, .kill)) }
+            }
+        }
+        return out
+    }
+
+    // MARK: Events
+
+    private func index(pid: Int32) -> Int? { replicas.firstIndex { $0.pid == pid && $0.isAlive } }
+
+    private mutating func update(_ id: ReplicaID, _ change: (inout Replica) -> Void) {
+        if let i = replicas.firstIndex(where: { $0.id == id }) { change(&replicas[i]) }
+    }
+
+    private mutating func connected(pid: Int32, claimed: ReplicaID, into out: inout [Action]) {
+        guard let i = index(pid: pid), replicas[i].state == .starting || replicas[i].state == .stopping,
+              !replicas[i].connected else {
+            out.append(.refuse(pid: pid, reason: "no starting replica runs as pid \(pid)"))
+            return
+        }
+        guard replicas[i].id == claimed else {
+            out.append(.refuse(pid: pid, reason: "pid \(pid) is \(replicas[i].id), not \(claimed) as its hello says"))
+            return
+        }
+        replicas[i].connected = true
+        // Started just before the run began to stop, or scaled away while starting: nothing to do.
+        out.append(stopping || replicas[i].state == .stopping ? .shutdown(replicas[i].id) : .configure(replicas[i].id))
+    }
+
+    private mutating func becameReady(pid: Int32, into out: inout [Action]) {
+        guard let i = index(pid: pid), replicas[i].state == .starting else { return }
+        replicas[i].state = .ready
+        replicas[i].wasReady = true
+        let id = replicas[i].id
+        generation += 1
+        out.append(.membership(members(of: id.stage.next), to: .replica(id)))
+        broadcast(id.stage, into: &out)
+    }
+
+    /// Tells everyone who sends to `stage` its current ready replicas.
+    private mutating func broadcast(_ stage: StageKind, into out: inout [Action]) {
+        generation += 1
+        let m = members(of: stage)
+        announced[stage] = m.replicas
+        guard let previous = stage.previous else {
+            out.append(.membership(m, to: .source))
+            return
+        }
+        for r in replicas(of: previous) where r.state == .ready || r.state == .draining {
+            out.append(.membership(m, to: .replica(r.id)))
+        }
+    }
+
+    private mutating func exited(pid: Int32, _ termination: Termination, now: UInt64, into out: inout [Action]) {
+        guard let i = index(pid: pid) else { return }
+        let was = replicas[i].state
+        replicas[i].state = .dead
+        replicas[i].termination = termination
+        replicas[i].diedAt = now
+        let r = replicas[i]
+        if announced[r.id.stage]?.contains(r.id) == true { broadcast(r.id.stage, into: &out) }
+        guard !stopping else { return }
+        switch (was, termination) {
+        case (.stopping, _) where !r.startFailed, (.draining, .exited(0)):
+            break
+        case (.starting, .exited(let status)) where status != 0:
+            out.append(.startFailed(r.id, termination, message: r.failure))
+        case (.draining, _):
+            out.append(.lostWhileDraining(r.id, termination))
+        default:
+            out.append(.crashed(r.id, termination, blameable: r.killedAsHung || termination.isSelfInflicted))
+        }
+    }
+
+    /// Kills replicas whose processing loop has gone quiet, replicas that take too long to
+    /// start, and, once the run is ending, replicas that outstay the stop deadline.
+    private mutating func checkDeadlines(now: UInt64, into out: inout [Action]) {
+        if let deadline = stopDeadline, now >= deadline {
+            for r in replicas where r.isAlive {
+                guard let pid = r.pid else { continue }
+                out.append(.log(.error, "\(r.id) (pid \(pid)) did not stop within \(seconds(settings.stopTimeoutNanos)) s: killed"))
+                out.append(.signal(pid: pid, .kill))
+            }
+            stopDeadline = nil
+        }
+        guard !stopping else { return }
+        for i in replicas.indices {
+            let r = replicas[i]
+            guard let pid = r.pid else { continue }
+            if (r.state == .ready || r.state == .draining) && now > r.lastBeat + settings.hangNanos {
+                out.append(.log(.error, "\(r.id) (pid \(pid)) sent no heartbeat for \(seconds(now - r.lastBeat)) s: killing it"))
+                out.append(.signal(pid: pid, .kill))
+                replicas[i].killedAsHung = true
+                replicas[i].lastBeat = now
+            } else if r.state == .starting && now > r.startedAt + settings.startTimeoutNanos {
+                out.append(.log(.error, "\(r.id) (pid \(pid)) did not become ready within \(seconds(settings.startTimeoutNanos)) s: killing it"))
+                out.append(.signal(pid: pid, .kill))
+                replicas[i].state = .stopping
+                replicas[i].startFailed = true
+            }
+        }
+    }
+
+    /// Starts or drains replicas until each stage has its desired count.
+    private mutating func reconcile(now: UInt64, into out: inout [Action]) {
+        guard !stopping else { return }
+        for stage in StageKind.allCases {
+            let active = replicas(of: stage).filter(\.isActive)
+            let want = desired[stage] ?? 0
+            if active.count < want && now >= restarts[stage]!.notBefore {
+                for _ in active.count..<want {
+                    let id = ReplicaID(stage, nextIndex[stage]!)
+                    nextIndex[stage]! += 1
+                    replicas.append(Replica(id: id, startedAt: now, lastBeat: now))
+                    out.append(.spawn(id))
+                }
+            } else if active.count > want {
+                // Leave newest first; a replica still starting holds nothing and just stops.
+                let leaving = active.sorted { ($0.state == .starting ? 1 : 0, $0.id.index) > ($1.state == .starting ? 1 : 0, $1.id.index) }
+                for r in leaving.prefix(active.count - want) { drain(r.id, into: &out) }
+            }
+        }
+        // The dead are forgotten: their exit has been acted on, their pids may come back.
+        replicas.removeAll { $0.state == .dead }
+    }
+
+    /// Takes a replica out of its stage: upstream stops sending to it, it finishes and exits 0.
+    private mutating func drain(_ id: ReplicaID, into out: inout [Action]) {
+        guard let i = replicas.firstIndex(where: { $0.id == id }) else { return }
+        switch replicas[i].state {
+        case .starting:
+            replicas[i].state = .stopping
+            if replicas[i].connected {
+                out.append(.shutdown(id))
+            } else if let pid = replicas[i].pid {
+                out.append(.signal(pid: pid, .terminate))
+            }
+        case .ready:
+            replicas[i].state = .draining
+            broadcast(id.stage, into: &out)
+            out.append(.drain(id))
+        default:
+            break
+        }
+    }
+
+    private mutating func stop(now: UInt64, into out: inout [Action]) {
+        guard !stopping else { return }
+        stopping = true
+        stopDeadline = now + settings.stopTimeoutNanos
+        for i in replicas.indices where replicas[i].isAlive {
+            replicas[i].state = .stopping
+            if replicas[i].connected {
+                out.append(.shutdown(replicas[i].id))
+            } else if let pid = replicas[i].pid {
+                out.append(.signal(pid: pid, .terminate))
+            }
+        }
+    }
+}
+
+public enum LogLevel: Sendable, Equatable {
+    case info, error
+}

@@ -1,0 +1,172 @@
+import Config
+import Testing
+@testable import ControlCore
+
+/// Thousands of random event sequences, each seeded and reproducible: batches cut, sent, lost,
+/// duplicated and delivered out of order; replicas killed from outside, crashing on their own,
+/// hanging, failing to spawn; scale requests at any moment; records that crash every replica of
+/// a stage. After every event the world checks the invariants (window, commit order, batch
+/// contents, memberships, counts); at the end of each sequence a calm phase must bring the run to
+/// its end with every record read written exactly once, in order, and only poison records rejected.
+@Suite struct RandomizedTests {
+    static let seedsPerCase = 250
+    static let cases = 8
+
+    @Test(arguments: 0..<cases)
+    func randomEventSequencesKeepTheInvariants(chunk: Int) {
+        for n in 0..<Self.seedsPerCase {
+            let seed = UInt64(chunk * Self.seedsPerCase + n)
+            if let failure = Self.run(seed: seed) {
+                Issue.record("seed \(seed): \(failure)")
+                return
+            }
+        }
+    }
+
+    /// One sequence; returns what went wrong, or nil.
+    static func run(seed: UInt64) -> String? {
+        var rng = SeededRandom(seed: seed)
+        let window = Int.random(in: 1...6, using: &rng)
+        var world = World(window: window)
+        let totalRecords = Int.random(in: 0...60, using: &rng)
+        // About one record in twelve crashes the replicas of some stage.
+        var cutRecords = 0
+        var inputEnded = false
+        var client = 0
+        var stoppedEarly = false
+        func pick<T>(_ xs: [T]) -> T? { xs.isEmpty ? nil : xs[Int.random(in: 0..<xs.count, using: &rng)] }
+        func livePids() -> [Int32] { world.processes.keys.filter { world.exiting[$0] == nil }.sorted() }
+
+        func cutSome() {
+            guard world.core.ledger.hasRoom, !world.readingStopped, cutRecords < totalRecords else { return }
+            let n = min(Int.random(in: 1...5, using: &rng), totalRecords - cutRecords)
+            let sequence = world.cut(n)
+            for line in world.batchLines[sequence]! where Int.random(in: 0..<12, using: &rng) == 0 {
+                world.poison[line] = StageKind.allCases.randomElement(using: &rng)!
+            }
+            cutRecords += n
+        }
+        func endInputIfDone() {
+            guard !inputEnded, cutRecords == totalRecords || world.readingStopped else { return }
+            inputEnded = true
+            world.send(.inputEnded)
+        }
+        /// Delivers in-flight piece `i`, or, when it holds a poison record, crashes a ready
+        /// replica of that stage on it (the piece is lost with it).
+        func deliverOrCrash(_ i: Int) {
+            let (sequence, unit) = world.inFlight[i]
+            guard let stage = world.poisonStage(sequence, unit: unit) else {
+                world.deliver(i)
+                return
+            }
+            guard let pid = pick(world.ready(stage)), let b = world.core.ledger.batch(sequence) else { return }
+            world.inFlight.remove(at: i)
+            let u = b.units[unit]
+            world.die(pid, .signaled(11, selfInflicted: true, name: "Segmentation fault"),
+                      work: Ledger.Work(sequence: sequence, part: u.isPart ? u.offset : nil), jitter: Double.random(in: 0...1, using: &rng))
+        }
+        func loseSome() {
+            world.inFlight.removeAll { _ in Bool.random(using: &rng) }
+        }
+
+        // The chaotic phase.
+        let steps = Int.random(in: 50...300, using: &rng)
+        for _ in 0..<steps {
+            switch Int.random(in: 0..<100, using: &rng) {
+            case 0..<14:
+                let big = Int.random(in: 0..<30, using: &rng) == 0
+                world.tick(big ? UInt64.random(in: 1_000_000_000...6_000_000_000, using: &rng) : UInt64.random(in: 1_000_000...300_000_000, using: &rng))
+            case 14..<26:
+                cutSome()
+                endInputIfDone()
+            case 26..<38:
+                world.send(.sendable(Int.random(in: 0...4, using: &rng)))
+            case 38..<56:
+                if !world.inFlight.isEmpty { deliverOrCrash(Int.random(in: 0..<world.inFlight.count, using: &rng)) }
+            case 56..<59:
+                if !world.inFlight.isEmpty { world.inFlight.remove(at: Int.random(in: 0..<world.inFlight.count, using: &rng)) }
+            case 59..<62:
+                // A copy arrives (the original stays in flight): a replay's duplicate.
+                if let (sequence, unit) = pick(world.inFlight), world.poisonStage(sequence, unit: unit) == nil {
+                    world.inFlight.append((sequence, unit))
+                    world.deliver(world.inFlight.count - 1)
+                }
+            case 62..<66:
+                // kill -9 from outside, whatever it was doing: never the batch's fault.
+                if let pid = pick(livePids()) {
+                    let work = pick(world.inFlight).map { Ledger.Work(sequence: $0.sequence, part: nil) }
+                    loseSome()
+                    world.die(pid, .signaled(9, selfInflicted: false, name: "Killed"), work: work, jitter: Double.random(in: 0...1, using: &rng))
+                }
+            case 66..<68:
+                // A crash of its own on an innocent whole batch (a flaky replica).
+                if let pid = pick(livePids().filter { world.core.reconciler.replica(pid: $0)?.state == .ready }) {
+                    // (A batch of one record crashed twice is rightly rejected: spare those.)
+                    let work = pick(world.inFlight.filter { world.core.ledger.batch($0.sequence).map { $0.units.count == 1 && $0.records > 1 } ?? false })
+                        .map { Ledger.Work(sequence: $0.sequence, part: nil) }
+                    loseSome()
+                    world.die(pid, .exited(1), work: work, jitter: Double.random(in: 0...1, using: &rng))
+                }
+            case 68..<70:
+                loseSome()
+                world.send(.linkLost)
+            case 70..<73:
+                client += 1
+                let stage = StageKind.allCases.randomElement(using: &rng)!
+                world.send(.scale(client: client, [.init(stage, Int.random(in: 1...3, using: &rng))]))
+            case 73..<83:
+                // One replica takes its next step of starting up.
+                if let pid = pick(livePids()), let r = world.core.reconciler.replica(pid: pid) {
+                    if !r.connected { world.send(.connected(pid: pid, claimed: r.id)) } else if r.state == .starting { world.send(.ready(pid: pid)) }
+                }
+            case 83..<89:
+                world.reap(jitter: Double.random(in: 0...1, using: &rng))
+            case 89..<94:
+                world.flushWriter()
+            case 94..<96:
+                if let pid = pick(livePids()) { world.silent.insert(pid) }
+            case 96:
+                world.send(.invalidFrame(fromPid: pick(livePids() + [31_337]) ?? 1, receiver: "test"))
+            case 97:
+                world.failingSpawns += 1
+            case 98:
+                if let pid = pick(livePids()) { world.send(.failureReported(pid: pid, message: "lost a peer")) }
+            default:
+                if Int.random(in: 0..<4, using: &rng) == 0 {
+                    stoppedEarly = true
+                    world.send(.down)
+                }
+            }
+            if !world.violations.isEmpty { return "step \(steps): \(world.violations.joined(separator: "; "))" }
+        }
+
+        // The calm phase: no more faults; everything that can move, moves.
+        for _ in 0..<1_000 where !world.core.isDone {
+            cutSome()
+            endInputIfDone()
+            world.startAll()
+            world.reap(jitter: 0.5)
+            world.send(.sendable(8))
+            while !world.inFlight.isEmpty {
+                let before = world.inFlight.count
+                deliverOrCrash(0)
+                if world.inFlight.count == before { world.inFlight.append(world.inFlight.removeFirst()); break }
+            }
+            world.flushWriter()
+            // Long enough for backoffs and deadlines to pass in a few rounds, short enough for
+            // heartbeats to keep every replica that is not stuck alive.
+            world.tick(1_000_000_000)
+            if !world.violations.isEmpty { return "calm phase: \(world.violations.joined(separator: "; "))" }
+        }
+        guard world.core.isDone else {
+            return "the run did not end: \(world.core.ledger.batches.count) batches held, \(world.core.ledger.queued) queued, \(world.inFlight.count) in flight, replicas \(world.core.reconciler.replicas.filter(\.isAlive).map { "\($0.id):\($0.state)" })"
+        }
+        guard world.core.exitCode == .ok else { return "exit code \(world.core.exitCode): \(world.log.suffix(3))" }
+        let cut = world.batchLines.keys.sorted().flatMap { world.batchLines[$0]! }
+        guard world.writtenLines == cut else { return "written \(world.writtenLines), read \(cut)" }
+        guard stoppedEarly || cut.count == totalRecords else { return "read \(cut.count) of \(totalRecords) records" }
+        let poisoned = cut.filter { world.poison[$0] != nil }
+        guard world.rejectedLines == poisoned else { return "rejected \(world.rejectedLines), poison records \(poisoned)" }
+        return nil
+    }
+}
