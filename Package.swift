@@ -36,7 +36,7 @@ let package = Package(
                 path: "Services/ingest/Sources", swiftSettings: stage),
         .target(name: "FeaturizeStage", dependencies: ["Messages", "Config", "Kernels"],
                 path: "Services/featurize/Sources", swiftSettings: stage),
-        .target(name: "InferStage", dependencies: ["Messages", "Config", "Kernels"],
+        .target(name: "InferStage", dependencies: ["Messages", "Config", "Kernels", "Runtime"],
                 path: "Services/infer/Sources", swiftSettings: stage),
         .target(name: "AggregateStage", dependencies: ["Messages", "Config"],
                 path: "Services/aggregate/Sources", swiftSettings: stage),
