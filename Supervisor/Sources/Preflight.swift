@@ -1,5 +1,6 @@
 import AggregateStage
 import Config
+import Engine
 import FeaturizeStage
 import InferStage
 

@@ -1,3 +1,4 @@
+import Engine
 import Runtime
 
 /// Model files, mapped read-only and shared: the engine reads bytes, this is where they come from.

@@ -1,4 +1,5 @@
 import Config
+import Engine
 import Glibc
 import InferStage
 import Runtime

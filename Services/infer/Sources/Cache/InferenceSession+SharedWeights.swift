@@ -1,3 +1,4 @@
+import Engine
 import Runtime
 
 /// Sessions whose weights are loaded once per machine: the model file is mapped read-only and

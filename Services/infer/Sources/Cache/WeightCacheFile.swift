@@ -1,3 +1,4 @@
+import Engine
 import Glibc  // the open flags
 import Kernels
 import Runtime
