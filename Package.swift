@@ -42,7 +42,7 @@ let package = Package(
                 path: "Services/featurize/Sources", swiftSettings: stage),
         .target(name: "InferStage", dependencies: ["Messages", "Config", "Kernels", "Engine", "Runtime"],
                 path: "Services/infer/Sources", swiftSettings: stage),
-        .target(name: "AggregateStage", dependencies: ["Messages", "Config"],
+        .target(name: "AggregateStage", dependencies: ["Messages", "Config", "Kernels"],
                 path: "Services/aggregate/Sources", swiftSettings: stage),
         .target(name: "PipelineSupervisor",
                 dependencies: ["Messages", "Config", "Runtime", "Engine", "IngestStage", "FeaturizeStage",
