@@ -20,7 +20,9 @@ import Synchronization
 public final class WeightStore: Sendable {
     /// One derived object as plain data: a few scalars and arrays.
     public struct Record: Sendable {
+        /// Shapes and small parameters (a packed matrix's k and n, a forest's counts).
         public var scalars: [Int64]
+        /// The arrays themselves.
         public var buffers: [WeightBuffer]
 
         public init(scalars: [Int64], buffers: [WeightBuffer]) {
@@ -29,10 +31,13 @@ public final class WeightStore: Sendable {
         }
     }
 
+    /// Where derived arrays come from (see the type's description).
     public enum Mode: Sendable {
+        /// Computed here, private to this process.
         case build
+        /// Computed here and listed in `records`, to be written to a cache file.
         case record
-        /// Records by key, as a recording store listed them.
+        /// Looked up by key in records read back from a cache file.
         case replay([String: Record])
     }
 
@@ -46,6 +51,7 @@ public final class WeightStore: Sendable {
         var duplicated = false
     }
 
+    /// A store that works as `mode` says.
     public init(_ mode: Mode) {
         self.mode = mode
     }

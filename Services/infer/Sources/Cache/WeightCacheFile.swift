@@ -24,7 +24,7 @@ import Runtime
 /// The writer puts all of it in a temporary file in the same directory, fsyncs it and renames
 /// it over `path`, so a reader sees either no file, an older complete one, or the new complete
 /// one; never a partial one. Files are never modified after the rename.
-final class WeightCacheFile: @unchecked Sendable {
+final class WeightCacheFile: Sendable {
     /// Bump whenever a cached array's layout or meaning changes (packing, tree flattening,
     /// lowering keys, folding): a file of another version is rebuilt, never read.
     static let version: UInt32 = 1
@@ -158,7 +158,9 @@ final class WeightCacheFile: @unchecked Sendable {
     /// or nil when the lock file cannot be made (e.g. a read-only directory).
     static func lock(_ path: String) -> Int32? {
         guard let fd = try? Sys.open(path + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) else { return nil }
-        guard (try? Sys.flock(fd, .exclusive)) != nil else {
+        do {
+            try Sys.flock(fd, .exclusive)
+        } catch {
             Sys.close(fd)
             return nil
         }
