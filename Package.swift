@@ -73,9 +73,9 @@ let package = Package(
         // themselves are EngineTests' resources.
         .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport",
                 swiftSettings: native),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTestSupport", "Kernels"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: native),
-        .testTarget(name: "InferTests", dependencies: ["InferStage", "Engine", "EngineTestSupport", "Runtime"],
+        .testTarget(name: "InferTests", dependencies: ["InferStage", "Engine", "EngineTestSupport"],
                     swiftSettings: native),
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],
                     swiftSettings: native),
