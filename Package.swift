@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "Config", dependencies: ["Messages"], path: "Shared/Config", swiftSettings: native),
         // The supervisor's decisions (replicas, batches, the run's end) as pure values.
         .target(name: "ControlCore", dependencies: ["Config"], path: "Supervisor/Control", swiftSettings: native),
+        // The ONNX reader and execution engine: pure too (libm through Glibc, no syscalls). It reads
+        // model bytes it is given; the infer stage maps the files. Built like the stage libraries:
+        // it is what the infer stage spends its time in.
+        .target(name: "Engine", dependencies: ["Kernels"], path: "Shared/Engine", swiftSettings: stage),
         // The only module that talks to the OS.
         .target(name: "Runtime", dependencies: ["Messages"], path: "Shared/Runtime", swiftSettings: native),
 
@@ -38,12 +42,12 @@ let package = Package(
                 path: "Services/ingest/Sources", swiftSettings: stage),
         .target(name: "FeaturizeStage", dependencies: ["Messages", "Config", "Kernels"],
                 path: "Services/featurize/Sources", swiftSettings: stage),
-        .target(name: "InferStage", dependencies: ["Messages", "Config", "Kernels"],
+        .target(name: "InferStage", dependencies: ["Messages", "Config", "Kernels", "Engine", "Runtime"],
                 path: "Services/infer/Sources", swiftSettings: stage),
-        .target(name: "AggregateStage", dependencies: ["Messages", "Config"],
+        .target(name: "AggregateStage", dependencies: ["Messages", "Config", "Kernels"],
                 path: "Services/aggregate/Sources", swiftSettings: stage),
         .target(name: "PipelineSupervisor",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "IngestStage", "FeaturizeStage",
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "Engine", "IngestStage", "FeaturizeStage",
                                "InferStage", "AggregateStage"],
                 path: "Supervisor/Sources", swiftSettings: native),
 
@@ -67,8 +71,14 @@ let package = Package(
                     swiftSettings: native),
         .testTarget(name: "FeaturizeTests", dependencies: ["FeaturizeStage", "Messages", "Config"],
                     resources: [.copy("Vectors")], swiftSettings: native),
-        .testTarget(name: "InferTests", dependencies: ["InferStage", "Messages", "Config", "Kernels"],
+        // Model builders and fixture readers shared by EngineTests and InferTests; the fixtures
+        // themselves are EngineTests' resources.
+        .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport",
+                swiftSettings: native),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: native),
+        .testTarget(name: "InferTests", dependencies: ["InferStage", "Engine", "EngineTestSupport"],
+                    swiftSettings: native),
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],
                     swiftSettings: native),
         .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config"], swiftSettings: native),

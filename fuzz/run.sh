@@ -9,8 +9,8 @@
 #   fuzz/run.sh --merge TARGET           minimize the work corpus into fuzz/corpus/TARGET
 #
 # Targets: frames (Shared/Messages), csv and jsonl (the source's InputSplitter + ingest), onnx
-# (infer's ONNX reader, loader and session, on model files) and graph (the same on models
-# written from the input's choices). Each harness is compiled with the module sources it
+# (Shared/Engine: the ONNX reader, loader and session, on model files) and graph (the same on
+# models written from the input's choices). Each harness is compiled with the module sources it
 # needs, module by module as Package.swift builds them, with -sanitize=fuzzer,address into
 # .build-fuzz/. It runs on .build-fuzz/corpus/TARGET, a copy of fuzz/corpus/TARGET that keeps
 # what libFuzzer adds (delete it to start over). Crashes land in .build-fuzz/artifacts/TARGET.
@@ -43,7 +43,7 @@ sources_of() {  # the Swift sources of a Package.swift target
         Config) find "$ROOT/Shared/Config" -name '*.swift' ;;
         Kernels) find "$ROOT/Shared/Kernels" -name '*.swift' ;;
         IngestStage) find "$ROOT/Services/ingest/Sources" -name '*.swift' ;;
-        InferStage) find "$ROOT/Services/infer/Sources" -name '*.swift' ;;
+        Engine) find "$ROOT/Shared/Engine" -name '*.swift' ;;
         *) die "unknown module $1" ;;
     esac | sort
 }
@@ -52,7 +52,7 @@ modules_of() {  # the modules a target links, dependencies last (static link ord
     case $1 in
         frames) echo Messages ;;
         csv|jsonl) echo IngestStage Config Messages ;;
-        onnx|graph) echo InferStage Kernels Config Messages ;;
+        onnx|graph) echo Engine Kernels ;;
         *) die "unknown target '$1' (targets: ${TARGETS[*]})" ;;
     esac
 }
@@ -64,7 +64,7 @@ harness_of() {  # the files compiled into a target's own module
         csv) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/csv.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
         jsonl) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/jsonl.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
         onnx) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/onnx.swift" ;;
-        graph) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/graph.swift $ROOT/Tests/InferTests/ProtoWriter.swift" ;;
+        graph) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/graph.swift $ROOT/Tests/EngineTestSupport/ProtoWriter.swift" ;;
     esac
 }
 
@@ -103,7 +103,7 @@ build_module() {
 modules_of_module() {  # direct dependencies of a module (Package.swift)
     case $1 in
         IngestStage) echo Messages Config ;;
-        InferStage) echo Messages Config Kernels ;;
+        Engine) echo Kernels ;;
         *) ;;
     esac
 }

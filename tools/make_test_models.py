@@ -13,8 +13,8 @@ xgboost 3.2, lightgbm 4.7, onnxmltools 1.16, torch 2.15.
 
 It writes, deterministically (fixed seeds; re-running gives the same files):
 
-  Tests/InferTests/Fixtures/<name>.onnx   a small model
-  Tests/InferTests/Fixtures/<name>.bin    its input batch and onnxruntime's outputs (format below)
+  Tests/EngineTests/Fixtures/<name>.onnx   a small model
+  Tests/EngineTests/Fixtures/<name>.bin    its input batch and onnxruntime's outputs (format below)
       mlp_gemm        PyTorch-style MLP: Gemm(transB=1) + Relu + Gemm(transB=1) + Softmax
       mlp_matmul      the same MLP as MatMul + Add (+ Relu), weights [K, n]
       mlp_act         Gemm + Sigmoid + Gemm(alpha, beta, transB=0, bias [1,n]) + Tanh, LogSoftmax
@@ -62,11 +62,11 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
                       Sigmoid, Softmax, LogSoftmax) with the TorchScript exporter (BatchNormalization
                       kept; Gelu as Div/Erf/Add/Mul/Mul at opset 17, the Gelu op at 20) and the
                       dynamo exporter (BatchNormalization folded by torch); a 3-D input (MatMul + Add)
-  Tests/InferTests/Fixtures/unsupported_op.onnx   a Conv node (error test)
-  Tests/InferTests/Fixtures/malformed.onnx        a truncated, corrupted model (error test)
-  Tests/InferTests/Fixtures/undefined_input.onnx  a node reading a name nothing defines
-  Tests/InferTests/Fixtures/cycle.onnx            two nodes feeding each other
-  Tests/InferTests/Fixtures/external_data.onnx    an initializer with data_location=EXTERNAL
+  Tests/EngineTests/Fixtures/unsupported_op.onnx   a Conv node (error test)
+  Tests/EngineTests/Fixtures/malformed.onnx        a truncated, corrupted model (error test)
+  Tests/EngineTests/Fixtures/undefined_input.onnx  a node reading a name nothing defines
+  Tests/EngineTests/Fixtures/cycle.onnx            two nodes feeding each other
+  Tests/EngineTests/Fixtures/external_data.onnx    an initializer with data_location=EXTERNAL
   models/demo.onnx              the default pipeline's fraud MLP (see make_demo)
   examples/transactions.jsonl   1000 demo records (id, amount, hour, country, is_new_customer)
   examples/transactions.csv     the same records as CSV
@@ -86,7 +86,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(ROOT, "Tests", "InferTests", "Fixtures")
+FIXTURES = os.path.join(ROOT, "Tests", "EngineTests", "Fixtures")
 ROWS = 300  # more than the chunk size the tests use, so chunking is exercised
 
 OPSET = [helper.make_opsetid("", 13)]

@@ -23,9 +23,9 @@ public enum ReplicaHost {
     /// Runs a replica of `node`; never returns.
     /// - Parameter makeProcessor: builds the stage from the config the supervisor sends.
     public static func main(node: NodeKind, makeProcessor: (ConfigMessage) throws -> any StageProcessor) -> Never {
-        signal(SIGPIPE, SIG_IGN)
+        Sys.ignoreSignal(SIGPIPE)
         // Ctrl-C reaches the whole foreground process group; the supervisor decides how we stop.
-        signal(SIGINT, SIG_IGN)
+        Sys.ignoreSignal(SIGINT)
         let args = CommandLine.arguments
         guard let options = ReplicaOptions(arguments: args, environment: getenv("PIPELINE_COOKIE").map { String(cString: $0) }) else {
             try? Sys.writeAll(2, """

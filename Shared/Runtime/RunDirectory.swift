@@ -108,15 +108,23 @@ public struct RunDirectory: Sendable {
     public func lock() throws(Problem) -> Int32 {
         let fd: Int32
         do { fd = try Sys.open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) } catch { throw .system(error) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        let locked: Bool
+        do { locked = try Sys.flock(fd, .exclusive, wait: false) } catch {
+            Sys.close(fd)
+            throw .system(error)
+        }
+        if !locked {
             let holder = (try? Sys.readFile(lockPath, limit: 64)).flatMap { String(validating: $0, as: UTF8.self) }
             Sys.close(fd)
             let pid = Int32(holder?.split(separator: "\n").first ?? "") ?? 0
             throw .alreadyRunning(path: path, pid: pid)
         }
-        ftruncate(fd, 0)
-        let text = "\(getpid())\n"
-        do { try Sys.writeAll(fd, text) } catch { throw .system(error) }
+        do {
+            try Sys.truncate(fd, size: 0)
+            try Sys.writeAll(fd, "\(Sys.processID())\n")
+        } catch {
+            throw .system(error)
+        }
         return fd
     }
 
@@ -124,8 +132,8 @@ public struct RunDirectory: Sendable {
     public func runningPid() -> Int32? {
         guard let fd = try? Sys.open(lockPath, O_RDONLY | O_NOFOLLOW) else { return nil }
         defer { Sys.close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
+        if (try? Sys.flock(fd, .shared, wait: false)) == true {
+            _ = try? Sys.flock(fd, .unlocked)
             return nil
         }
         let holder = (try? Sys.readFile(lockPath, limit: 64)).flatMap { String(validating: $0, as: UTF8.self) }
@@ -141,10 +149,7 @@ public struct RunDirectory: Sendable {
 
     /// Removes the infer stage's weight caches (`infer-weights-*`), at the end of a run.
     public func removeWeightCaches() {
-        guard let dir = opendir(path) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for name in (try? Sys.listDirectory(path)) ?? [] {
             let full = "\(path)/\(name)"
             if name.hasPrefix("infer-weights-"), let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == S_IFREG {
                 try? Sys.unlink(full)
@@ -153,13 +158,7 @@ public struct RunDirectory: Sendable {
     }
 
     private func remove(in directory: String, suffix: String, type: mode_t) {
-        guard let dir = opendir(directory) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name.hasSuffix(suffix) else { continue }
+        for name in (try? Sys.listDirectory(directory)) ?? [] where name.hasSuffix(suffix) {
             let full = "\(directory)/\(name)"
             if let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == type { try? Sys.unlink(full) }
         }

@@ -73,15 +73,21 @@ public enum Sys {
         guard flags >= 0, fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0 else { throw lastError("fcntl(FD_CLOEXEC)") }
     }
 
+    /// A pipe whose two ends are close-on-exec (blocking).
+    /// The corresponding C function is `pipe`.
+    public static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard Glibc.pipe(&fds) == 0 else { throw lastError("pipe") }
+        for fd in fds { try setCloseOnExec(fd) }
+        return (fds[0], fds[1])
+    }
+
     /// A pipe whose two ends are non-blocking and close-on-exec (a wake-up channel for a poll loop).
     public static func nonBlockingPipe() throws(SystemError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw lastError("pipe") }
-        for fd in fds {
-            try setNonBlocking(fd)
-            try setCloseOnExec(fd)
-        }
-        return (fds[0], fds[1])
+        let fds = try pipe()
+        try setNonBlocking(fds.read)
+        try setNonBlocking(fds.write)
+        return fds
     }
 
     /// The corresponding C function is `open`.
@@ -129,7 +135,7 @@ public enum Sys {
 
     /// The corresponding C function is `lstat`; nil when the path does not exist.
     public static func lstat(_ path: String) throws(SystemError) -> stat? {
-        var st = stat()
+        var st = Glibc.stat()
         if Glibc.lstat(path, &st) == 0 { return st }
         if errno == ENOENT { return nil }
         throw lastError("lstat", context: path)
@@ -166,6 +172,15 @@ public enum Sys {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    /// Nanoseconds of CPU time the calling thread has used (user and system): unlike wall
+    /// time, it does not count the time other processes held the core.
+    /// The corresponding C function is `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`.
+    public static func threadCPUNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     /// Seconds since the epoch (wall clock), for display.
     public static func wallSeconds() -> Double {
         var ts = timespec()
@@ -179,7 +194,7 @@ public enum Sys {
               let text = String(validating: bytes, as: UTF8.self) else { return 0 }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = UInt64(fields[1]) else { return 0 }
-        return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        return pages * UInt64(pageSize())
     }
 
     /// Peak resident set size of this process in bytes (VmHWM in /proc/self/status).

@@ -13,9 +13,11 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
         self.context = context
     }
 
+    /// What errno means, e.g. "No such file or directory".
+    public var reason: String { String(cString: strerror(errno)) }
+
     public var description: String {
-        let reason = String(cString: strerror(errno))
-        return context.isEmpty ? "\(call): \(reason)" : "\(call) \(context): \(reason)"
+        context.isEmpty ? "\(call): \(reason)" : "\(call) \(context): \(reason)"
     }
 
     public static let wouldBlock = [EAGAIN, EWOULDBLOCK]

@@ -1,6 +1,5 @@
 import ControlCore
 import Config
-import Glibc
 import Messages
 import Runtime
 
@@ -19,7 +18,7 @@ enum ClientCommands {
             let connection = Connection(fd: fd, name: "control")
             let scratch = FrameBuffer(capacity: 4096)
             try connection.send(using: scratch) {
-                Hello(purpose: .client, node: .client, replica: 0, pid: getpid(), cookie: cookie).encode(into: $0)
+                Hello(purpose: .client, node: .client, replica: 0, pid: Sys.processID(), cookie: cookie).encode(into: $0)
                 request.encode(into: $0)
             }
             guard let frame = try connection.awaitFrame() else {
@@ -42,18 +41,16 @@ enum LogsCommand {
     static func run(_ target: Target, stage: String?) throws(PipelineError) -> ExitCode {
         let runDir = try ConfigFile.runDirectory(for: target)
         let only = try stage.map { (s) throws(PipelineError) in try StageKind.parse(s) }
-        guard let dir = opendir(runDir.logDirectory) else {
+        guard let names = try? Sys.listDirectory(runDir.logDirectory) else {
             throw PipelineError(.notRunning, "no logs in \(runDir.logDirectory): has this pipeline run?")
         }
         var files: [(StageKind, Int, String)] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for name in names {
             let parts = name.split(separator: ".")
             guard parts.count == 3, parts[2] == "log", let s = StageKind(rawValue: String(parts[0])), let i = Int(parts[1]) else { continue }
             if let only, only != s { continue }
             files.append((s, i, name))
         }
-        closedir(dir)
         for (s, i, name) in files.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
             guard let bytes = try? Sys.readFile("\(runDir.logDirectory)/\(name)", limit: 256 << 20) else { continue }
             let prefix = "\(s.rawValue).\(i) | "

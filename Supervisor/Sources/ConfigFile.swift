@@ -1,5 +1,4 @@
 import Config
-import Glibc
 import Runtime
 
 /// A config file read and parsed, with its absolute path and text (sent to every replica).
@@ -14,7 +13,7 @@ struct ConfigFile {
         do {
             bytes = try Sys.readFile(path, limit: 16 << 20)
         } catch {
-            throw PipelineError(.config, "cannot read config file \(given): \(String(cString: strerror(error.errno)))")
+            throw PipelineError(.config, "cannot read config file \(given): \(error.reason)")
         }
         do {
             // Parsed from bytes, so invalid UTF-8 is reported at its line and column.
@@ -28,9 +27,7 @@ struct ConfigFile {
     /// `path` made absolute against the current directory.
     static func absolutePath(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let cwd = try? Sys.currentDirectory() else { return path }
         return cwd == "/" ? "/" + path : cwd + "/" + path
     }
 

@@ -1,5 +1,4 @@
 import ControlCore
-import Glibc
 import Runtime
 
 /// The `pipeline` executable's main: parse, run, map errors to one line and an exit code.
@@ -7,11 +6,7 @@ public enum PipelineMain {
     public static func main(_ arguments: [String]) -> Int32 {
         // A closed standard descriptor would be taken by the next file we open (the lock file
         // would receive the output): park /dev/null on it, and remember stdout was closed.
-        var closed: [Int32] = []
-        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
-            closed.append(fd)
-            _ = open("/dev/null", O_RDWR)
-        }
+        let closed = Sys.openNullOnClosedStandardDescriptors()
         do throws(PipelineError) {
             if closed.contains(1), arguments.first == "up" {
                 throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there")

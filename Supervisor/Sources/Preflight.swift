@@ -1,6 +1,7 @@
 import ControlCore
 import AggregateStage
 import Config
+import Engine
 import FeaturizeStage
 import InferStage
 

@@ -94,7 +94,7 @@ final class Supervisor {
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         sink = Sink(upstream: sinkSet, writer: writer, outputFD: 1, errorsFD: errorsFD,
                     preamble: csvHeader)
-        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: getpid(), cookie: cookie))
+        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie))
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
                         window: config.pipeline.window, maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
         // A link to ingest lost without its replica dying (it closed the connection) took the

@@ -56,7 +56,7 @@ enum UpCommand {
             }
         }
 
-        signal(SIGPIPE, SIG_IGN)
+        Sys.ignoreSignal(SIGPIPE)
         let signalFD: Int32
         do {
             signalFD = try SignalPipe.install([SIGINT, SIGTERM, SIGHUP, SIGCHLD])

@@ -176,7 +176,7 @@ import Testing
         #expect(m.status == 4 && m.err.contains("none.onnx"), "\(m.err)")
 
         // An operator the engine does not run: named with its node, before anything starts.
-        let conv = Records.config().replacingOccurrences(of: Paths.demoModel, with: Paths.root + "/Tests/InferTests/Fixtures/unsupported_op.onnx")
+        let conv = Records.config().replacingOccurrences(of: Paths.demoModel, with: Paths.root + "/Tests/EngineTests/Fixtures/unsupported_op.onnx")
         let c = try up(ws, config: conv, input: Records.jsonl(3))
         #expect(c.status == 4 && c.err.contains("Conv"), "\(c.err)")
         #expect(c.stdout.isEmpty)

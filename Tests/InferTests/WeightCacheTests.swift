@@ -1,6 +1,8 @@
+import EngineTestSupport
 import Foundation
 import Glibc
 import Testing
+@testable import Engine
 @testable import InferStage
 
 /// Sessions whose weights come from the shared weight cache give exactly the bits of private
@@ -50,7 +52,7 @@ import Testing
         return output
     }
 
-    @Test(arguments: BatchInvarianceTests.models)
+    @Test(arguments: Fixture.files.modelNames)
     func cachedSessionsGiveTheBitsOfPrivateOnes(name: String) throws {
         let dir = Directory()
         let path = try Fixture.path(name + ".onnx")

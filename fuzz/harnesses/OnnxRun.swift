@@ -8,7 +8,7 @@
 // libFuzzer's -rss_limit_mb / -malloc_limit_mb (see run.sh): a small file must not make the
 // engine allocate without bound.
 
-import InferStage
+import Engine
 
 /// Loads `bytes` as a model and runs whatever plans; returns whether it loaded.
 @discardableResult

@@ -1,4 +1,4 @@
-// libFuzzer target `onnx`: infer's protobuf reader, ONNX model loading, session planning and
+// libFuzzer target `onnx`: the engine's protobuf reader, ONNX model loading, session planning and
 // running (see OnnxRun.swift). The input is the model file's bytes.
 
 @_cdecl("LLVMFuzzerTestOneInput")

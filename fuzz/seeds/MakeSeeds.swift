@@ -30,8 +30,8 @@ struct MakeSeeds {
         generatorSeeds(out + "/jsonl", count: 6, first: { n in [0x80 | UInt8(n % 2) | (UInt8(n) << 2), UInt8(n)] })
         generatorSeeds(out + "/graph", count: 8, first: { _ in [] })
         var models = ["models/demo.onnx"]
-        for name in list("Tests/InferTests/Fixtures") where name.hasSuffix(".onnx") {
-            models.append("Tests/InferTests/Fixtures/" + name)
+        for name in list("Tests/EngineTests/Fixtures") where name.hasSuffix(".onnx") {
+            models.append("Tests/EngineTests/Fixtures/" + name)
         }
         for path in models {
             // The large tree ensembles are left out (the corpus stays small; smaller ones cover

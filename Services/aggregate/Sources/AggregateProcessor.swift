@@ -1,4 +1,5 @@
 import Config
+import Kernels
 import Messages
 
 /// The aggregate stage: each score batch becomes one output batch (same sequence number and
@@ -67,12 +68,11 @@ public struct AggregateProcessor: StageProcessor {
         let classifier = plan.labels != nil || cols > 1
         if classifier { summary.labelCounts = Array(repeating: 0, count: cols) }
         best.withUnsafeMutableBufferPointer { best in
+            if rows > 0 { argmaxRows(batch.values.baseAddress!, rows: rows, cols: cols, ld: cols, into: best.baseAddress!) }
             for row in 0..<rows {
-                let values = batch.values.baseAddress! + row * cols
-                let i = argmax(values, count: cols)
-                best[row] = Int32(i)
+                let i = Int(best[row])
                 if classifier { summary.labelCounts[i] += 1 }
-                summary.add(score: values[i])
+                summary.add(score: batch.values[row * cols + i])
             }
             text.removeAll()
             writer.write(scores: batch.values, rows: rows, cols: cols, best: best.baseAddress!,
@@ -92,16 +92,4 @@ public struct AggregateProcessor: StageProcessor {
                            reason: "passthrough column \(i) has type \(column.type), the schema says \(plan.passthroughTypes[i])")
         }
     }
-}
-
-/// The index of the first maximum of `count >= 1` values; a NaN wins (numpy's `argmax`).
-@inline(__always)
-func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
-    var best = 0
-    if x[0].isNaN { return 0 }
-    for j in 1..<max(count, 1) {
-        if x[j].isNaN { return j }
-        if x[j] > x[best] { best = j }
-    }
-    return best
 }

@@ -1,4 +1,5 @@
 import Config
+import Engine
 import Messages
 
 /// The infer stage: runs the model on each feature batch, reading the features in place from

@@ -24,7 +24,7 @@ enum BenchCommand {
             exeDir = String(exeDir[..<(exeDir.lastIndex(of: "/") ?? exeDir.startIndex)])
             candidates.append(exeDir)
         }
-        return candidates.first { access($0 + "/bench/models/tabular-mlp.onnx", R_OK) == 0 }
+        return candidates.first { Sys.access($0 + "/bench/models/tabular-mlp.onnx", R_OK) }
     }
 
     /// Writes each workload's pipeline.toml (reading its model in `root`/bench/models) and
@@ -43,11 +43,9 @@ enum BenchCommand {
     }
 
     private static func measure(_ options: BenchOptions) throws -> ExitCode {
-        var template = Array("/tmp/pipeline-bench-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+        guard let work = try? Sys.makeTemporaryDirectory(prefix: "/tmp/pipeline-bench-") else {
             throw PipelineError(.environment, "bench: cannot make a temporary directory")
         }
-        let work = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { removeTree(work) }
         var runner = try BenchRunner(work: work, root: ".")
         guard let root = findRoot(executable: runner.executable) else {
@@ -208,15 +206,11 @@ enum BenchCommand {
     }
 
     private static func removeTree(_ path: String) {
-        guard let dir = opendir(path) else { return }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name != ".", name != ".." else { continue }
+        for name in (try? Sys.listDirectory(path)) ?? [] {
             let full = path + "/" + name
-            if let st = try? Sys.lstat(full), st.st_mode & S_IFMT == S_IFDIR { removeTree(full) } else { unlink(full) }
+            if let st = try? Sys.lstat(full), st.st_mode & S_IFMT == S_IFDIR { removeTree(full) } else { try? Sys.unlink(full) }
         }
-        closedir(dir)
-        rmdir(path)
+        try? Sys.rmdir(path)
     }
 }
 

@@ -14,19 +14,17 @@ extension BenchRunner {
         private var pending: [UInt8] = []
 
         init(_ runner: BenchRunner, config: String, name: String, scales: [String] = []) throws {
-            var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
-            guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw PipelineError(.internalError, "bench: pipe failed") }
-            for fd in inPipe + outPipe { try Sys.setCloseOnExec(fd) }
+            let inPipe = try Sys.pipe(), outPipe = try Sys.pipe()
             runDirectory = runner.work + "/" + name
             var args = [runner.executable, "up", "-f", config, "--run-dir", runDirectory]
             for s in scales { args += ["--scale", s] }
             pid = try Spawn.run(path: runner.executable, arguments: args, environment: runner.environment,
-                                stdin: .descriptor(inPipe[0]), stdout: .descriptor(outPipe[1]),
+                                stdin: .descriptor(inPipe.read), stdout: .descriptor(outPipe.write),
                                 stderr: .file(runner.work + "/" + name + ".err"))
-            Sys.close(inPipe[0])
-            Sys.close(outPipe[1])
-            input = inPipe[1]
-            output = outPipe[0]
+            Sys.close(inPipe.read)
+            Sys.close(outPipe.write)
+            input = inPipe.write
+            output = outPipe.read
         }
 
         func send(_ bytes: [UInt8]) throws {
@@ -48,8 +46,8 @@ extension BenchRunner {
                 var poll = PollSet()
                 poll.add(output)
                 try poll.wait(timeoutMillis: Int32(left * 1000) + 1)
-                let n = chunk.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress, $0.count) }
-                if n <= 0 { return nil }
+                guard let n = try? chunk.withUnsafeMutableBytes({ try Sys.read(output, into: $0.baseAddress!, count: $0.count) }),
+                      n > 0 else { return nil }
                 pending += chunk[0..<n]
             }
         }
@@ -58,7 +56,7 @@ extension BenchRunner {
         func finish() -> Spawn.Termination? {
             Sys.close(input)
             var chunk = [UInt8](repeating: 0, count: 64 << 10)
-            while chunk.withUnsafeMutableBytes({ Glibc.read(output, $0.baseAddress, $0.count) }) > 0 {}
+            while let n = try? chunk.withUnsafeMutableBytes({ try Sys.read(output, into: $0.baseAddress!, count: $0.count) }), n > 0 {}
             Sys.close(output)
             return Spawn.waitWithUsage(pid)?.termination
         }
@@ -66,18 +64,15 @@ extension BenchRunner {
         /// Resident memory of each replica, by stage.
         func replicaRSS() -> [(StageKind, Int)] {
             var out: [(StageKind, Int)] = []
-            guard let dir = opendir("/proc") else { return out }
-            defer { closedir(dir) }
             let marker = "--control\0\(runDirectory)/control.sock"
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            for name in (try? Sys.listDirectory("/proc")) ?? [] {
                 guard Int32(name) != nil, let cmd = try? Sys.readFile("/proc/\(name)/cmdline", limit: 4096) else { continue }
                 let text = String(decoding: cmd, as: UTF8.self)
                 guard text.contains(marker), let exe = text.split(separator: "\0").first,
                       let stage = StageKind(rawValue: String(exe.split(separator: "/").last ?? "")) else { continue }
                 if let statm = try? Sys.readFile("/proc/\(name)/statm", limit: 256),
                    let pages = String(decoding: statm, as: UTF8.self).split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
-                    out.append((stage, pages * Int(sysconf(Int32(_SC_PAGESIZE)))))
+                    out.append((stage, pages * Sys.pageSize()))
                 }
             }
             return out
@@ -98,7 +93,7 @@ extension BenchRunner {
             // The first record also pays for the start-up; it is not counted.
             if i > 0 { latencies.append((Self.now() - start) * 1000) }
             let wait = start + interval - Self.now()
-            if wait > 0 { usleep(UInt32(wait * 1e6)) }  // paces the input: one record per interval
+            Sys.sleep(seconds: wait)  // paces the input: one record per interval
         }
         _ = live.finish()
         return latencies

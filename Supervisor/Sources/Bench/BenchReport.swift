@@ -193,12 +193,12 @@ struct MachineInfo {
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last
         let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
         let simd = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "no AVX2"
-        var t = time(nil)
+        var t = time_t(Sys.wallSeconds())
         var tmv = tm()
         gmtime_r(&t, &tmv)
         let date = "\(tmv.tm_year + 1900)-\(two(Int(tmv.tm_mon) + 1))-\(two(Int(tmv.tm_mday))) \(two(Int(tmv.tm_hour))):\(two(Int(tmv.tm_min))) UTC"
         return MachineInfo(cpu: (model.map { String($0).trimmingSpaces() } ?? "unknown CPU") + ", " + simd,
-                           cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), date: date)
+                           cores: Sys.processorCount(), date: date)
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

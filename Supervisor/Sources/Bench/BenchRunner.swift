@@ -1,5 +1,5 @@
 import Config
-import Glibc
+import Engine
 import InferStage
 import Runtime
 
@@ -27,21 +27,17 @@ final class BenchRunner {
     let environment = Spawn.currentEnvironment()
 
     init(work: String, root: String) throws {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { throw PipelineError(.environment, "cannot find the pipeline executable") }
-        executable = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let executable = try? Sys.executablePath() else {
+            throw PipelineError(.environment, "cannot find the pipeline executable")
+        }
+        self.executable = executable
         self.work = work
         self.root = root
     }
 
     static func now() -> Double { Double(Sys.monotonicNanos()) / 1e9 }
 
-    static func threadCPU() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func threadCPU() -> UInt64 { Sys.threadCPUNanos() }
 
     /// Runs `pipeline up` on `input`; `scales` like ["infer=2"].
     func processes(config: String, input: String, output: String, scales: [String]) throws -> ProcessRun {

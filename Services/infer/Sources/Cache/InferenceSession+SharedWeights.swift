@@ -1,5 +1,5 @@
-import Glibc
-import Kernels
+import Engine
+import Runtime
 
 /// Sessions whose weights are loaded once per machine: the model file is mapped read-only and
 /// shared, and everything large derived from it lives in a weight cache file that every process
@@ -30,33 +30,28 @@ extension InferenceSession {
     ///   sessions use it.
     public init(modelPath: String, input: String? = nil, output: String? = nil, maxBatch: Int = 4096,
                 cacheDirectory: String) throws(ModelError) {
-        let bytes: ModelBytes
-        do throws(ModelError) {
-            bytes = try ModelBytes(mapping: modelPath)
-        } catch {
-            throw error.inFile(modelPath)
-        }
-        guard let identity = bytes.identity else { preconditionFailure("a mapped model has an identity") }
+        let file = try ModelFile.map(modelPath)
+        let identity = file.identity
         let key = Self.cacheKey(identity, input: input, output: output)
         let path = cacheDirectory + "/" + Self.cacheFileName(modelPath: modelPath, input: input, output: output)
-        let make = { (bytes: ModelBytes, store: WeightStore) throws(ModelError) -> InferenceSession in
-            let model = try OnnxModel.load(bytes, name: modelPath, store: store)
+        let make = { (file: MappedFile, store: WeightStore) throws(ModelError) -> InferenceSession in
+            let model = try OnnxModel.load(ModelBytes(borrowing: file.bytes, owner: file), name: modelPath, store: store)
             return try InferenceSession(model: model, input: input, output: output, maxBatch: maxBatch)
         }
-        if let file = WeightCacheFile.open(path, key: key) {
-            self = try make(bytes, WeightStore(.replay(file)))
+        if let cache = WeightCacheFile.open(path, key: key) {
+            self = try make(file, WeightStore(.replay(cache.records)))
             return
         }
         let lock = WeightCacheFile.lock(path)
         defer { lock.map(WeightCacheFile.unlock) }
-        if lock != nil, let file = WeightCacheFile.open(path, key: key) {
+        if lock != nil, let cache = WeightCacheFile.open(path, key: key) {
             // Another process built it while this one waited for the lock.
-            self = try make(bytes, WeightStore(.replay(file)))
+            self = try make(file, WeightStore(.replay(cache.records)))
             return
         }
         do {
             let recorder = WeightStore(.record)
-            let built = try make(bytes, recorder)
+            let built = try make(file, recorder)
             // Publish only what was derived from the file as it still is, and only under the lock.
             guard lock != nil, FileIdentity.current(modelPath) == identity, let records = recorder.records,
                   WeightCacheFile.write(records, key: key, to: path) else {
@@ -66,42 +61,12 @@ extension InferenceSession {
         }
         // Map what was just written, like every other process, and let the private copy go.
         // The model file is mapped afresh too: the pages the build read go with the old mapping.
-        let fresh: ModelBytes
-        do throws(ModelError) {
-            fresh = try ModelBytes(mapping: modelPath)
-        } catch {
-            throw error.inFile(modelPath)
-        }
-        guard fresh.identity == identity, let file = WeightCacheFile.open(path, key: key) else {
+        let fresh = try ModelFile.map(modelPath)
+        guard fresh.identity == identity, let cache = WeightCacheFile.open(path, key: key) else {
             self = try make(fresh, WeightStore(.build))
             return
         }
-        self = try make(fresh, WeightStore(.replay(file)))
-    }
-
-    /// True when every weight array this session reads is borrowed from a mapped cache file
-    /// (none is private to this process).
-    public var sharesWeights: Bool { weightBuffers.allSatisfy(\.isBorrowed) }
-
-    /// The buffers holding the weights the plan reads.
-    private var weightBuffers: [WeightBuffer] {
-        var buffers: [WeightBuffer] = plan.sparseWeights.map { [$0.buffer] } ?? []
-        for step in plan.steps {
-            switch step.kind {
-            case .linear(let layer): buffers.append(layer.weights.panels.buffer)
-            case .treeScores(let scores): buffers += scores.forest.flattened.buffers
-            default: break
-            }
-        }
-        return buffers
-    }
-
-    /// Maps in every page of the shared weights the plan reads, so that the first batch does not
-    /// stall on page faults (a 100 MB model is 25k pages); a process that will score calls it
-    /// before it says it is ready. Pages of arrays the plan does not read (weights superseded
-    /// by folding) stay unmapped. Does nothing for private weights (they are resident).
-    public func prefaultWeights() {
-        for buffer in weightBuffers where buffer.isBorrowed { buffer.prefault() }
+        self = try make(fresh, WeightStore(.replay(cache.records)))
     }
 
     /// What a cache file must be for: the model file's identity (device, inode, size, times)

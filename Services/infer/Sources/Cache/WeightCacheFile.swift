@@ -1,5 +1,7 @@
-import Glibc
+import Engine
+import Glibc  // the open flags
 import Kernels
+import Runtime
 
 /// A weight cache file: every large array derived from one model for one session plan (packed
 /// GEMM panels, folded weights, tree node arrays, sparse-path weights), written once and then
@@ -22,37 +24,39 @@ import Kernels
 /// The writer puts all of it in a temporary file in the same directory, fsyncs it and renames
 /// it over `path`, so a reader sees either no file, an older complete one, or the new complete
 /// one; never a partial one. Files are never modified after the rename.
-final class WeightCacheFile: @unchecked Sendable {
+final class WeightCacheFile: Sendable {
     /// Bump whenever a cached array's layout or meaning changes (packing, tree flattening,
     /// lowering keys, folding): a file of another version is rebuilt, never read.
     static let version: UInt32 = 1
     static let magic: [UInt8] = Array("PLWCACHE".utf8)
     static let headerBytes = 64
 
+    /// The arrays are borrowed from the file's mapping, which they keep alive: it is unmapped
+    /// with the last of them.
     let records: [String: WeightStore.Record]
-    /// Keeps the mapping alive for the arrays borrowed from it; unmapped with the last of them.
-    private let mapping: Mapping
 
-    private init(records: [String: WeightStore.Record], mapping: Mapping) {
+    private init(records: [String: WeightStore.Record]) {
         self.records = records
-        self.mapping = mapping
     }
 
-    /// Maps and checks the file at `path`; nil when there is none, or it is truncated, of
-    /// another version or for another key (another model file or version of it), or malformed.
+    /// Maps and checks the file at `path`; nil when there is none, or it is not a regular file
+    /// of this user's (a symbolic link is refused), or it is truncated, of another version or
+    /// for another key (another model file or version of it), or malformed.
     static func open(_ path: String, key: String) -> WeightCacheFile? {
-        guard let mapping = Mapping(path), mapping.count >= headerBytes else { return nil }
-        var reader = Reader(bytes: UnsafeRawBufferPointer(start: mapping.base, count: mapping.count))
+        guard let mapping = try? Sys.mapFile(path, followSymlinks: false), mapping.owner == Sys.userID(),
+              let base = mapping.bytes.baseAddress, mapping.bytes.count >= headerBytes else { return nil }
+        let count = mapping.bytes.count
+        var reader = Reader(bytes: mapping.bytes)
         guard let start = reader.bytes(8), start.elementsEqual(magic), reader.u32() == version else { return nil }
         let directoryLength = Int(reader.u32() ?? 0)
-        guard reader.u64() == UInt64(mapping.count), let recordCount = reader.u32(), let keyLength = reader.u32() else {
+        guard reader.u64() == UInt64(count), let recordCount = reader.u32(), let keyLength = reader.u32() else {
             return nil
         }
         reader.offset = headerBytes
         guard let keyBytes = reader.bytes(Int(keyLength)), String(decoding: keyBytes, as: UTF8.self) == key else { return nil }
         reader.align(8)
         let directoryEnd = reader.offset + directoryLength
-        guard directoryEnd <= mapping.count else { return nil }
+        guard directoryEnd <= count else { return nil }
         var records: [String: WeightStore.Record] = [:]
         for _ in 0..<recordCount {
             guard let nameLength = reader.u32(), let scalarCount = reader.u32(), let arrayCount = reader.u32(),
@@ -65,14 +69,14 @@ final class WeightCacheFile: @unchecked Sendable {
             }
             for _ in 0..<arrayCount {
                 guard let offset = reader.u64(), let length = reader.u64(), offset % 64 == 0,
-                      offset >= UInt64(directoryEnd), length <= UInt64(mapping.count), offset <= UInt64(mapping.count) - length
+                      offset >= UInt64(directoryEnd), length <= UInt64(count), offset <= UInt64(count) - length
                 else { return nil }
-                record.buffers.append(WeightBuffer(borrowing: mapping.base + Int(offset), byteCount: Int(length), owner: mapping))
+                record.buffers.append(WeightBuffer(borrowing: base + Int(offset), byteCount: Int(length), owner: mapping))
             }
             guard reader.offset <= directoryEnd else { return nil }
             records[String(decoding: name, as: UTF8.self)] = record
         }
-        return WeightCacheFile(records: records, mapping: mapping)
+        return WeightCacheFile(records: records)
     }
 
     /// Writes `records` under `key` to a temporary file beside `path`, fsyncs it and renames it
@@ -99,20 +103,25 @@ final class WeightCacheFile: @unchecked Sendable {
         header.pad(to: payloadStart)
 
         removeLeftovers(of: path)
-        let temporary = "\(path).tmp.\(getpid())"
-        var fd: Int32
-        repeat { fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { return false }
-        var ok = header.out.withUnsafeBytes { writeAll(fd, $0) }
-        let zeros = [UInt8](repeating: 0, count: 64)
-        for bytes in arrays where ok {
-            ok = writeAll(fd, bytes) && zeros.withUnsafeBytes { writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<(padded(bytes.count) - bytes.count)])) }
+        let temporary = "\(path).tmp.\(Sys.processID())"
+        do {
+            let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o600)
+            defer { Sys.close(fd) }
+            try header.out.withUnsafeBytes { try Sys.writeAll(fd, $0) }
+            let zeros = [UInt8](repeating: 0, count: 64)
+            for bytes in arrays {
+                try Sys.writeAll(fd, bytes)
+                try zeros.withUnsafeBytes { try Sys.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<(padded(bytes.count) - bytes.count)])) }
+            }
+            try Sys.fsync(fd)
+        } catch {
+            try? Sys.unlink(temporary)
+            return false
         }
-        ok = ok && fsync(fd) == 0
-        _ = close(fd)
-        ok = ok && rename(temporary, path) == 0
-        if !ok {
-            unlink(temporary)
+        do {
+            try Sys.rename(temporary, to: path)
+        } catch {
+            try? Sys.unlink(temporary)
             return false
         }
         syncDirectory(of: path)
@@ -148,32 +157,19 @@ final class WeightCacheFile: @unchecked Sendable {
     /// crashed builder never blocks the others). Returns the descriptor to pass to `unlock`,
     /// or nil when the lock file cannot be made (e.g. a read-only directory).
     static func lock(_ path: String) -> Int32? {
-        var fd: Int32
-        repeat { fd = Glibc.open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { return nil }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR {
-                _ = close(fd)
-                return nil
-            }
+        guard let fd = try? Sys.open(path + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) else { return nil }
+        do {
+            try Sys.flock(fd, .exclusive)
+        } catch {
+            Sys.close(fd)
+            return nil
         }
         return fd
     }
 
     static func unlock(_ fd: Int32) {
-        _ = flock(fd, LOCK_UN)
-        _ = close(fd)
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            done += n
-        }
-        return true
+        _ = try? Sys.flock(fd, .unlocked)
+        Sys.close(fd)
     }
 
     /// Removes temporary files a builder killed mid-write left beside `path`: the caller holds
@@ -182,47 +178,18 @@ final class WeightCacheFile: @unchecked Sendable {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp."
-        guard let dir = opendir(directory.isEmpty ? "/" : directory) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix(prefix) { unlink(directory + "/" + name) }
+        for name in (try? Sys.listDirectory(directory.isEmpty ? "/" : directory)) ?? [] where name.hasPrefix(prefix) {
+            try? Sys.unlink(directory + "/" + name)
         }
     }
 
     /// Makes the rename durable (best effort: the file is complete either way).
     private static func syncDirectory(of path: String) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let fd = Glibc.open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        _ = close(fd)
+        guard let fd = try? Sys.open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY) else { return }
+        try? Sys.fsync(fd)
+        Sys.close(fd)
     }
-}
-
-/// A whole file mapped read-only and shared.
-private final class Mapping: @unchecked Sendable {
-    let base: UnsafeRawPointer
-    let count: Int
-
-    /// The corresponding C functions are `open`, `fstat`, `mmap` and `close`; nil on any failure.
-    init?(_ path: String) {
-        var fd: Int32
-        repeat { fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { return nil }
-        defer { _ = close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0,
-              info.st_uid == getuid() else { return nil }
-        let address = mmap(nil, Int(info.st_size), PROT_READ, MAP_SHARED, fd, 0)
-        guard let address, address != MAP_FAILED else { return nil }
-        base = UnsafeRawPointer(address)
-        count = Int(info.st_size)
-    }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), count) }
 }
 
 /// Bounds-checked little-endian reads of the header and directory.

@@ -1,5 +1,6 @@
 import Testing
-@testable import InferStage
+@testable import Engine
+import EngineTestSupport
 
 /// Load- and plan-time errors for forms of supported ops the engine does not implement, and
 /// for inconsistent graphs, on small models built in the test.

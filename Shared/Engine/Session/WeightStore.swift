@@ -1,13 +1,14 @@
-import Glibc
 import Kernels
+import Synchronization
 
 /// Where a model's large derived arrays come from: packed GEMM panels, folded (BatchNorm-scaled)
 /// weights, tree node arrays, the sparse path's row-major weights.
 ///
 /// - `build`: computed here, in private memory (a model loaded without a cache directory).
 /// - `record`: computed here and kept as records, to be written to a weight cache file.
-/// - `replay`: taken from a mapped weight cache file, shared with every process mapping it; a
-///   record that is missing or does not fit the request is computed here instead.
+/// - `replay`: taken from records read back from a weight cache file (arrays borrowed from its
+///   mapping, shared with every process mapping it); a record that is missing or does not fit
+///   the request is computed here instead.
 ///
 /// Every request names its record by a key unique within one model and session plan (the
 /// graph value it belongs to), so the same model and options ask for the same keys in any
@@ -15,41 +16,50 @@ import Kernels
 /// they do not run, and the model file's weight pages are never touched.
 ///
 /// `build` and `replay` stores are immutable; a recording store appends under a mutex (sessions
-/// of one model may be planned on several threads). That is why the class may be
-/// `@unchecked Sendable`.
-final class WeightStore: @unchecked Sendable {
+/// of one model may be planned on several threads).
+public final class WeightStore: Sendable {
     /// One derived object as plain data: a few scalars and arrays.
-    struct Record {
-        var scalars: [Int64]
-        var buffers: [WeightBuffer]
+    public struct Record: Sendable {
+        /// Shapes and small parameters (a packed matrix's k and n, a forest's counts).
+        public var scalars: [Int64]
+        /// The arrays themselves.
+        public var buffers: [WeightBuffer]
+
+        public init(scalars: [Int64], buffers: [WeightBuffer]) {
+            self.scalars = scalars
+            self.buffers = buffers
+        }
     }
 
-    enum Mode {
+    /// Where derived arrays come from (see the type's description).
+    public enum Mode: Sendable {
+        /// Computed here, private to this process.
         case build
+        /// Computed here and listed in `records`, to be written to a cache file.
         case record
-        case replay(WeightCacheFile)
+        /// Looked up by key in records read back from a cache file.
+        case replay([String: Record])
     }
 
     let mode: Mode
-    private var recorded: [(key: String, record: Record)] = []
-    private var keys: Set<String> = []
-    private var duplicated = false
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let recording = Mutex(Recording())
 
-    init(_ mode: Mode) {
-        self.mode = mode
-        pthread_mutex_init(mutex, nil)
+    /// What a recording store has computed so far.
+    private struct Recording {
+        var records: [(key: String, record: Record)] = []
+        var keys: Set<String> = []
+        var duplicated = false
     }
 
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
+    /// A store that works as `mode` says.
+    public init(_ mode: Mode) {
+        self.mode = mode
     }
 
     /// What a recording store computed, in request order; nil when two requests used the same
     /// key (a model naming two values alike), which a cache file could not tell apart.
-    var records: [(key: String, record: Record)]? {
-        locked { duplicated ? nil : recorded }
+    public var records: [(key: String, record: Record)]? {
+        recording.withLock { $0.duplicated ? nil : $0.records }
     }
 
     /// True when derived arrays are meant to be shared through a cache file (record or replay):
@@ -94,20 +104,14 @@ final class WeightStore: @unchecked Sendable {
     }
 
     private func lookup(_ key: String) -> Record? {
-        if case .replay(let file) = mode { file.records[key] } else { nil }
+        if case .replay(let records) = mode { records[key] } else { nil }
     }
 
     private func remember(_ key: String, _ record: Record) {
         guard case .record = mode else { return }
-        locked {
-            if !keys.insert(key).inserted { duplicated = true }
-            recorded.append((key, record))
+        recording.withLock {
+            if !$0.keys.insert(key).inserted { $0.duplicated = true }
+            $0.records.append((key, record))
         }
-    }
-
-    private func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
     }
 }

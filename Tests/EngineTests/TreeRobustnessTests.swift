@@ -1,5 +1,5 @@
 import Testing
-@testable import InferStage
+@testable import Engine
 
 /// Corrupted tree, preprocessing and PyTorch models must throw or run, never crash (the same
 /// small fuzz run as `RobustnessTests`, on the models this engine learned later).

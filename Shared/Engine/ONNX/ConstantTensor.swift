@@ -1,5 +1,3 @@
-import Glibc
-
 /// A fully known tensor: an initializer, a `Constant` node's value, or a folded subgraph.
 ///
 /// Numbers are kept in one of three storages: floating types as `Float`, whole-number types as
@@ -217,6 +215,8 @@ struct RawFloats: Sendable, Equatable {
     }
 
     static func == (a: RawFloats, b: RawFloats) -> Bool {
-        a.count == b.count && memcmp(a.bytes.base + a.offset, b.bytes.base + b.offset, 4 * a.count) == 0
+        a.count == b.count
+            && UnsafeRawBufferPointer(start: a.bytes.base + a.offset, count: 4 * a.count)
+                .elementsEqual(UnsafeRawBufferPointer(start: b.bytes.base + b.offset, count: 4 * b.count))
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import InferStage
+@testable import Engine
 
 @Suite struct ProtoReaderTests {
     private func read<T>(_ bytes: [UInt8], _ body: (inout ProtoReader) throws(ModelError) -> T) throws(ModelError) -> T {

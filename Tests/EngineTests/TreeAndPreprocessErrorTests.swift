@@ -1,5 +1,6 @@
 import Testing
-@testable import InferStage
+@testable import Engine
+import EngineTestSupport
 
 /// Load-time errors for tree ensembles and the preprocessing / PyTorch ops: an unsupported
 /// attribute value is one error naming the value, the node and its op; an inconsistent

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
-@testable import InferStage
+@testable import Engine
 
 @Suite struct ErrorTests {
     private func loadError(_ file: String) throws -> ModelError? {
         let path = try Fixture.path(file)
-        return #expect(throws: ModelError.self) { try OnnxModel.load(path: path) }
+        let bytes = try Fixture.bytes(file)
+        return #expect(throws: ModelError.self) { try bytes.withUnsafeBytes { try OnnxModel.load(bytes: $0, name: path) } }
     }
 
     @Test func unsupportedOpNamesOpNodeAndSupportedList() throws {
@@ -42,12 +43,6 @@ import Testing
         #expect(error?.kind == .unsupported)
         #expect(error?.description.contains("tensor 'w'") == true)
         #expect(error?.description.contains("external") == true)
-    }
-
-    @Test func missingFile() {
-        let error = #expect(throws: ModelError.self) { try OnnxModel.load(path: "/nonexistent/model.onnx") }
-        #expect(error?.kind == .io)
-        #expect(error?.description == "/nonexistent/model.onnx: cannot open the model file: No such file or directory")
     }
 
     @Test func emptyAndGarbageBytes() {

@@ -1,15 +1,11 @@
-import Foundation
 import Testing
-@testable import InferStage
+@testable import Engine
+import EngineTestSupport
 
 /// Every model gives each row the same bits whatever batch it is in: the pipeline cuts batches
 /// by timing, and its output must not depend on the cut.
 @Suite struct BatchInvarianceTests {
-    static let models: [String] = {
-        guard let dir = Bundle.module.url(forResource: "Fixtures", withExtension: nil),
-              let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
-        return files.filter { $0.hasSuffix(".bin") }.map { String($0.dropLast(4)) }.sorted()
-    }()
+    static let models = Fixture.files.modelNames
 
     @Test(arguments: models)
     func rowsGiveTheSameBitsInAnyBatch(name: String) throws {

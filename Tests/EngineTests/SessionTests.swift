@@ -1,5 +1,5 @@
 import Testing
-@testable import InferStage
+@testable import Engine
 
 @Suite struct SessionTests {
     /// Batch sizes around the chunk size (maxBatch 256): one row, a few, exactly one chunk, more.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import InferStage
+@testable import Engine
 
 /// models/demo.onnx, the default pipeline's model: the contract the pipeline config relies on.
 @Suite struct DemoModelTests {
@@ -10,7 +10,8 @@ import Testing
     }
 
     @Test func demoModelShape() throws {
-        let model = try OnnxModel.load(path: Self.demoPath)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.demoPath))
+        let model = try bytes.withUnsafeBytes { try OnnxModel.load(bytes: $0, name: Self.demoPath) }
         #expect(model.inputs.map(\.name) == ["features"])
         #expect(model.inputs[0].shape == [nil, 7])
         #expect(model.outputs.map(\.name) == ["probabilities", "label"])

@@ -1,5 +1,5 @@
 import Testing
-@testable import InferStage
+@testable import Engine
 
 /// The models users train, exported by their usual tools (skl2onnx, onnxmltools, torch.onnx),
 /// against onnxruntime's outputs on the same inputs: every output within 1e-5 absolute (tree

@@ -1,9 +1,11 @@
 /// A protobuf writer (wire format only): the tests and the `graph` fuzz target (fuzz/run.sh
 /// compiles this file into it) write small ONNX models with it, without Python.
-struct ProtoWriter {
-    var bytes: [UInt8] = []
+public struct ProtoWriter {
+    public var bytes: [UInt8] = []
 
-    mutating func varint(_ value: UInt64) {
+    public init() {}
+
+    public mutating func varint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
             bytes.append(UInt8(v & 0x7F) | 0x80)
@@ -12,30 +14,30 @@ struct ProtoWriter {
         bytes.append(UInt8(v))
     }
 
-    mutating func key(_ field: Int, _ wire: Int) { varint(UInt64(field << 3 | wire)) }
-    mutating func int(_ field: Int, _ value: Int64) { key(field, 0); varint(UInt64(bitPattern: value)) }
-    mutating func float(_ field: Int, _ value: Float) {
+    public mutating func key(_ field: Int, _ wire: Int) { varint(UInt64(field << 3 | wire)) }
+    public mutating func int(_ field: Int, _ value: Int64) { key(field, 0); varint(UInt64(bitPattern: value)) }
+    public mutating func float(_ field: Int, _ value: Float) {
         key(field, 5)
         withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
     }
-    mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); varint(UInt64(payload.count)); bytes += payload }
-    mutating func string(_ field: Int, _ value: String) { data(field, Array(value.utf8)) }
-    mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
+    public mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); varint(UInt64(payload.count)); bytes += payload }
+    public mutating func string(_ field: Int, _ value: String) { data(field, Array(value.utf8)) }
+    public mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
         var inner = ProtoWriter()
         build(&inner)
         data(field, inner.bytes)
     }
-    mutating func packedInts(_ field: Int, _ values: [Int64]) {
+    public mutating func packedInts(_ field: Int, _ values: [Int64]) {
         var inner = ProtoWriter()
         for v in values { inner.varint(UInt64(bitPattern: v)) }
         data(field, inner.bytes)
     }
-    mutating func packedFloats(_ field: Int, _ values: [Float]) {
+    public mutating func packedFloats(_ field: Int, _ values: [Float]) {
         var inner: [UInt8] = []
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { inner += $0 } }
         data(field, inner)
     }
-    mutating func packedDoubles(_ field: Int, _ values: [Double]) {
+    public mutating func packedDoubles(_ field: Int, _ values: [Double]) {
         var inner: [UInt8] = []
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { inner += $0 } }
         data(field, inner)

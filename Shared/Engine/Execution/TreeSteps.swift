@@ -42,6 +42,7 @@ struct TreeFinalize: Sendable {
         let c = outputs
         withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { s in
         withUnsafeTemporaryAllocation(of: Bool.self, capacity: c) { has in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: c) { scored in
             for r in 0..<rows {
                 for j in 0..<c {
                     s[j] = raw[r * c + j]
@@ -51,14 +52,14 @@ struct TreeFinalize: Sendable {
                 if !classifier {
                     regression(s.baseAddress!, has.baseAddress!, dst)
                 } else if c > 2 {
-                    let label = multiclass(s.baseAddress!, has.baseAddress!, dst)
+                    let label = multiclass(s.baseAddress!, has.baseAddress!, dst, scored: scored.baseAddress!)
                     labelsOut?[r] = label
                 } else {
                     let label = binary(s.baseAddress!, has.baseAddress!, dst)
                     labelsOut?[r] = label
                 }
             }
-        } }
+        } } }
     }
 
     private func regression(_ s: UnsafeMutablePointer<Float>, _ has: UnsafeMutablePointer<Bool>,
@@ -70,19 +71,29 @@ struct TreeFinalize: Sendable {
         if outputs >= 2 { Self.transform(transform, out, count: outputs) }
     }
 
+    /// - Parameter scored: room for `outputs` class indices (scratch; `s` is scratch too once
+    ///   the scores are written).
     private func multiclass(_ s: UnsafeMutablePointer<Float>, _ has: UnsafeMutablePointer<Bool>,
-                            _ out: UnsafeMutablePointer<Float>?) -> Float {
+                            _ out: UnsafeMutablePointer<Float>?, scored: UnsafeMutablePointer<Int32>) -> Float {
         for k in 0..<base.count {
             s[k] += base[k]
             has[k] = true
         }
-        var best = -1
-        for k in 0..<outputs where has[k] && (best < 0 || s[k] > s[best]) { best = k }
         if let out {
             for k in 0..<outputs { out[k] = has[k] ? s[k] : 0 }
             Self.transform(transform, out, count: outputs)
         }
-        return labels[Swift.max(best, 0)]
+        // The label: the first maximum among the classes a reached leaf (or a base value) scored,
+        // else the first class.
+        var count = 0
+        for k in 0..<outputs where has[k] {
+            s[count] = s[k]
+            scored[count] = Int32(k)
+            count += 1
+        }
+        var best: Int32 = -1
+        argmaxRows(s, rows: 1, cols: count, ld: count, nan: .unordered, into: &best)
+        return labels[best < 0 ? 0 : Int(scored[Int(best)])]
     }
 
     private func binary(_ s: UnsafeMutablePointer<Float>, _ has: UnsafeMutablePointer<Bool>,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import InferStage
+@testable import Engine
 
 /// Malformed input must throw, never crash: every prefix of a real model, and deterministic
 /// random corruptions of it (a small fuzz run; the reader is also fuzzed separately).

@@ -1,22 +1,32 @@
-@testable import InferStage
+import Engine
 
 /// A minimal ONNX model builder (over ProtoWriter), so tests can make small models (mostly
 /// invalid or unsupported ones) without Python.
-enum Attr {
+public enum Attr: Sendable {
     case int(String, Int64), float(String, Float), string(String, String)
     case ints(String, [Int64]), floats(String, [Float]), tensor(String, Tensor), strings(String, [String])
 }
 
 /// TensorProto contents; `dataType` 1 = float (float_data), 7 = int64 (int64_data), others raw.
-struct Tensor {
-    var name = ""
-    var dims: [Int64]
-    var dataType: Int32 = 1
-    var floats: [Float] = []
-    var ints: [Int64] = []
-    var raw: [UInt8]?
+public struct Tensor: Sendable {
+    public var name: String
+    public var dims: [Int64]
+    public var dataType: Int32
+    public var floats: [Float]
+    public var ints: [Int64]
+    public var raw: [UInt8]?
 
-    func write(_ w: inout ProtoWriter) {
+    public init(name: String = "", dims: [Int64], dataType: Int32 = 1, floats: [Float] = [], ints: [Int64] = [],
+                raw: [UInt8]? = nil) {
+        self.name = name
+        self.dims = dims
+        self.dataType = dataType
+        self.floats = floats
+        self.ints = ints
+        self.raw = raw
+    }
+
+    public func write(_ w: inout ProtoWriter) {
         w.packedInts(1, dims)
         w.int(2, Int64(dataType))
         if !floats.isEmpty { w.packedFloats(4, floats) }
@@ -26,18 +36,28 @@ struct Tensor {
     }
 }
 
-struct Node {
-    var op: String
-    var inputs: [String]
-    var outputs: [String]
-    var name = ""
-    var domain = ""
-    var attributes: [Attr] = []
+public struct Node: Sendable {
+    public var op: String
+    public var inputs: [String]
+    public var outputs: [String]
+    public var name: String
+    public var domain: String
+    public var attributes: [Attr]
+
+    public init(op: String, inputs: [String], outputs: [String], name: String = "", domain: String = "",
+                attributes: [Attr] = []) {
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.name = name
+        self.domain = domain
+        self.attributes = attributes
+    }
 }
 
-enum ModelBuilder {
+public enum ModelBuilder {
     /// A float tensor value info; each dim is an Int (dim_value) or a String (dim_param).
-    static func valueInfo(_ w: inout ProtoWriter, field: Int, name: String, elemType: Int64 = 1, dims: [Any]) {
+    public static func valueInfo(_ w: inout ProtoWriter, field: Int, name: String, elemType: Int64 = 1, dims: [Any]) {
         w.message(field) { v in
             v.string(1, name)
             v.message(2) { type in
@@ -55,7 +75,7 @@ enum ModelBuilder {
         }
     }
 
-    static func model(nodes: [Node], inputs: [(String, [Any])], outputs: [String], initializers: [Tensor] = [],
+    public static func model(nodes: [Node], inputs: [(String, [Any])], outputs: [String], initializers: [Tensor] = [],
                       opsets: [(String, Int64)] = [("", 13), ("ai.onnx.ml", 1)], inputType: Int64 = 1) -> [UInt8] {
         var w = ProtoWriter()
         w.int(1, 8)
@@ -96,7 +116,7 @@ enum ModelBuilder {
         }
     }
 
-    static func load(_ bytes: [UInt8]) throws(ModelError) -> OnnxModel {
+    public static func load(_ bytes: [UInt8]) throws(ModelError) -> OnnxModel {
         let result = bytes.withUnsafeBytes { buffer in
             Result { () throws(ModelError) in try OnnxModel.load(bytes: buffer, name: "test.onnx") }
         }

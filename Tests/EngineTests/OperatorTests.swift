@@ -1,5 +1,5 @@
 import Testing
-@testable import InferStage
+@testable import Engine
 
 /// Every fixture output against onnxruntime's, through a session that selects that output.
 @Suite struct OperatorTests {

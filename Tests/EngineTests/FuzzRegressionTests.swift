@@ -1,5 +1,5 @@
 import Testing
-@testable import InferStage
+@testable import Engine
 
 /// Models the `graph` fuzz target (fuzz/run.sh) wrote that made loading crash, kept byte for
 /// byte (the harness saves the model of an input with FUZZ_GRAPH_MODEL=path).

@@ -23,25 +23,6 @@ public final class OnnxModel: Sendable {
         self.producerName = producerName
     }
 
-    /// Maps and loads a `.onnx` file.
-    ///
-    /// The file is mapped read-only and shared; large initializers stay in the mapping (no
-    /// private copy). The weights derived from them (packed panels, …) are private to this
-    /// model; `InferenceSession(modelPath:…cacheDirectory:)` shares those too.
-    ///
-    /// - Throws: `ModelError` (`.io` when the file cannot be read; see `load(bytes:name:)`).
-    public static func load(path: String) throws(ModelError) -> OnnxModel {
-        let bytes: ModelBytes
-        do throws(ModelError) {
-            bytes = try ModelBytes(mapping: path)
-        } catch {
-            throw error.inFile(path)
-        }
-        let model = try load(bytes, name: path, store: WeightStore(.build))
-        bytes.dropResidentPages()
-        return model
-    }
-
     /// Loads a model from serialized ModelProto bytes (the bytes are not retained: they are copied).
     ///
     /// - Parameter name: how errors refer to the model, e.g. its path.
@@ -49,12 +30,18 @@ public final class OnnxModel: Sendable {
     ///   for an op, attribute value or data type the engine lacks, `.invalidGraph` for
     ///   inconsistent graphs (undefined inputs, cycles, mismatched shapes).
     public static func load(bytes: UnsafeRawBufferPointer, name: String) throws(ModelError) -> OnnxModel {
-        try load(ModelBytes(copying: bytes), name: name, store: WeightStore(.build))
+        try load(ModelBytes(copying: bytes), name: name)
     }
 
-    /// Loads a model from `bytes`, which its initializers may keep views into, deriving weights
-    /// through `store`.
-    static func load(_ bytes: ModelBytes, name: String, store: WeightStore) throws(ModelError) -> OnnxModel {
+    /// Loads a model from `bytes`, which its initializers keep views into (large ones are not
+    /// copied), deriving the packed weights through `store`.
+    ///
+    /// - Parameters:
+    ///   - name: how errors refer to the model, e.g. its path.
+    ///   - store: where derived weights come from: built privately (the default), recorded to
+    ///     be written to a weight cache, or replayed from one (see `WeightStore`).
+    /// - Throws: `ModelError`, as `load(bytes:name:)`.
+    public static func load(_ bytes: ModelBytes, name: String, store: WeightStore = WeightStore(.build)) throws(ModelError) -> OnnxModel {
         do throws(ModelError) {
             let proto = try ModelProto.decode(bytes.buffer)
             let graph = try ModelLoader.load(proto, bytes: bytes, store: store)

@@ -1,26 +1,22 @@
 import Glibc
+import Kernels
 
 /// Small row-wise loops for the ML ops and ArgMax. They are cheap next to the GEMMs that feed
 /// them, so they are plain scalar code; each reads a row fully before writing it, so they are
 /// safe in place (`x == out`).
 enum MLKernels {
     /// Index of the largest value along an axis (`inner` floats apart), as Float. Ties keep the
-    /// first index, or the last with `selectLast` (ArgMax's select_last_index).
+    /// first index, or the last with `selectLast` (ArgMax's select_last_index); a NaN is passed
+    /// over unless it comes first.
     static func argMax(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, outer: Int, axis: Int,
                        inner: Int, selectLast: Bool) {
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * axis * inner + i
-                var best = 0
-                var bestValue = x[base]
-                for a in 1..<max(axis, 1) {
-                    let v = x[base + a * inner]
-                    if v > bestValue || (selectLast && v == bestValue) {
-                        best = a
-                        bestValue = v
-                    }
-                }
-                out[o * inner + i] = Float(best)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: inner) { best in
+            for o in 0..<outer {
+                // The `inner` positions of one outer index are rows one float apart, their values
+                // `inner` floats apart.
+                argmaxRows(x + o * axis * inner, rows: inner, cols: axis, ld: 1, stride: inner, nan: .unordered,
+                           ties: selectLast ? .last : .first, into: best.baseAddress!)
+                for i in 0..<inner { out[o * inner + i] = Float(best[i]) }
             }
         }
     }
@@ -35,8 +31,9 @@ enum MLKernels {
         }
     }
 
-    /// LinearClassifier labels from raw scores: the argmax's label (first maximum), or for a
-    /// single score column `labels[1]` when the score is positive, else `labels[0]`.
+    /// LinearClassifier labels from raw scores: the argmax's label (first maximum; a NaN is
+    /// passed over unless it comes first), or for a single score column `labels[1]` when the
+    /// score is positive, else `labels[0]`.
     static func classLabels(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                             labels: UnsafeBufferPointer<Float>) {
         for r in 0..<rows {
@@ -45,9 +42,9 @@ enum MLKernels {
                 out[r] = labels[row[0] > 0 ? 1 : 0]
                 continue
             }
-            var best = 0
-            for j in 1..<cols where row[j] > row[best] { best = j }
-            out[r] = labels[best]
+            var best: Int32 = 0
+            argmaxRows(row, rows: 1, cols: cols, ld: cols, nan: .unordered, into: &best)
+            out[r] = labels[Int(best)]
         }
     }
 

@@ -1,0 +1,132 @@
+import Glibc
+
+/// `flock` the function: inside `Sys` the name finds `Sys.flock`, and `Glibc.flock` the struct.
+private func cFlock(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, operation) }
+
+/// The kinds of `flock` lock.
+public enum FileLock: Sendable {
+    case shared
+    case exclusive
+    /// Releases the lock this descriptor holds.
+    case unlocked
+}
+
+/// File-system calls: status, directories, durability, locks, paths.
+extension Sys {
+    /// The corresponding C function is `stat` (symbolic links are followed); nil when the path
+    /// does not exist.
+    public static func stat(_ path: String) throws(SystemError) -> stat? {
+        var st = Glibc.stat()
+        if fstatat(AT_FDCWD, path, &st, 0) == 0 { return st }
+        if errno == ENOENT { return nil }
+        throw lastError("stat", context: path)
+    }
+
+    /// The names in the directory at `path`, in the order the file system gives them, without
+    /// `.` and `..`.
+    ///
+    /// The corresponding C functions are `opendir`, `readdir` and `closedir`.
+    public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        var directory: OpaquePointer?
+        while true {
+            directory = opendir(path)
+            if directory != nil || errno != EINTR { break }
+        }
+        guard let directory else { throw lastError("opendir", context: path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            // readdir returns nil both at the end and on failure; only errno tells them apart.
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw lastError("readdir", context: path) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+    }
+
+    /// The corresponding C function is `rmdir`; a missing directory is not an error.
+    public static func rmdir(_ path: String) throws(SystemError) {
+        if Glibc.rmdir(path) == 0 || errno == ENOENT { return }
+        throw lastError("rmdir", context: path)
+    }
+
+    /// A new directory, private to the user, named `prefix` and six random characters.
+    ///
+    /// The corresponding C function is `mkdtemp`.
+    public static func makeTemporaryDirectory(prefix: String) throws(SystemError) -> String {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw lastError("mkdtemp", context: prefix)
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The corresponding C function is `fsync`.
+    public static func fsync(_ fd: Int32) throws(SystemError) {
+        while Glibc.fsync(fd) != 0 {
+            if errno != EINTR { throw lastError("fsync") }
+        }
+    }
+
+    /// The corresponding C function is `rename`: `to` is replaced atomically, if it exists.
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        guard Glibc.rename(from, to) == 0 else { throw lastError("rename", context: "\(from) to \(to)") }
+    }
+
+    /// Takes or releases an advisory lock on the open file of `fd`, waiting for it unless
+    /// `wait` is false. The lock goes with the last descriptor of that open file, also when
+    /// the process dies.
+    ///
+    /// The corresponding C function is `flock`.
+    /// - Returns: false when `wait` is false and another open file holds a conflicting lock.
+    @discardableResult
+    public static func flock(_ fd: Int32, _ lock: FileLock, wait: Bool = true) throws(SystemError) -> Bool {
+        let operation = switch lock {
+        case .shared: LOCK_SH
+        case .exclusive: LOCK_EX
+        case .unlocked: LOCK_UN
+        }
+        while true {
+            if cFlock(fd, operation | (wait ? 0 : LOCK_NB)) == 0 { return true }
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw lastError("flock")
+        }
+    }
+
+    /// The corresponding C function is `ftruncate`.
+    public static func truncate(_ fd: Int32, size: Int) throws(SystemError) {
+        while Glibc.ftruncate(fd, off_t(size)) != 0 {
+            if errno != EINTR { throw lastError("ftruncate") }
+        }
+    }
+
+    /// True when this process may use `path` as `mode` says (`R_OK`, `X_OK`, …).
+    ///
+    /// The corresponding C function is `access`.
+    public static func access(_ path: String, _ mode: Int32) -> Bool {
+        Glibc.access(path, mode) == 0
+    }
+
+    /// The absolute path of this process's executable.
+    ///
+    /// The corresponding C function is `readlink`, on `/proc/self/exe`.
+    public static func executablePath() throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { throw lastError("readlink", context: "/proc/self/exe") }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The current working directory.
+    ///
+    /// The corresponding C function is `getcwd`.
+    public static func currentDirectory() throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { throw lastError("getcwd") }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
