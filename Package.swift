@@ -46,10 +46,21 @@ let package = Package(
                 path: "Services/infer/Sources", swiftSettings: stage),
         .target(name: "AggregateStage", dependencies: ["Messages", "Config", "Kernels"],
                 path: "Services/aggregate/Sources", swiftSettings: stage),
+
+        // `pipeline`: the data path's two ends, the shell that carries out the control core's
+        // decisions, and the command line.
+        .target(name: "PipelineSource", dependencies: ["Messages", "Config", "Runtime", "IngestStage", "ControlCore"],
+                path: "Supervisor/Source", swiftSettings: native),
+        .target(name: "PipelineSink", dependencies: ["Messages", "Runtime", "ControlCore"],
+                path: "Supervisor/Sink", swiftSettings: native),
         .target(name: "PipelineSupervisor",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "Engine", "IngestStage", "FeaturizeStage",
-                               "InferStage", "AggregateStage"],
-                path: "Supervisor/Sources", swiftSettings: native),
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink",
+                               "Engine", "IngestStage", "InferStage", "FeaturizeStage", "AggregateStage"],
+                path: "Supervisor/Shell", swiftSettings: native),
+        .target(name: "PipelineCLI",
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink", "PipelineSupervisor",
+                               "Engine", "IngestStage", "FeaturizeStage", "InferStage", "AggregateStage"],
+                path: "Supervisor/CLI", swiftSettings: native),
 
         // The executables: a few lines each.
         .executableTarget(name: "ingest", dependencies: ["Runtime", "IngestStage"],
@@ -60,7 +71,7 @@ let package = Package(
                           path: "Services/infer/Main", swiftSettings: native),
         .executableTarget(name: "aggregate", dependencies: ["Runtime", "AggregateStage"],
                           path: "Services/aggregate/Main", swiftSettings: native),
-        .executableTarget(name: "pipeline", dependencies: ["PipelineSupervisor", "ControlCore"],
+        .executableTarget(name: "pipeline", dependencies: ["PipelineCLI"],
                           path: "Supervisor/Main", swiftSettings: native),
 
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: native),
@@ -82,11 +93,12 @@ let package = Package(
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],
                     swiftSettings: native),
         .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config"], swiftSettings: native),
-        .testTarget(name: "SupervisorTests", dependencies: ["PipelineSupervisor", "ControlCore", "Config", "Messages"],
+        .testTarget(name: "SupervisorTests", dependencies: ["PipelineCLI", "PipelineSupervisor", "PipelineSource", "PipelineSink",
+                                                    "ControlCore", "Config", "Messages", "Runtime"],
                     swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineSupervisor", "ControlCore", "Config"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "ControlCore", "Config"],
                     swiftSettings: native),
     ]
 )

@@ -1,14 +1,27 @@
 import Glibc
 
 /// Writes byte chunks to blocking descriptors (stdout, the errors file) on its own thread, so a
-/// slow reader never stalls the supervisor's loop. Each chunk may carry a batch sequence number;
-/// `writtenThrough` tells the loop which batches are fully written, and the loop's `Wakeup`
+/// slow reader never stalls the supervisor's loop. Chunks are written in the order they were
+/// queued and numbered from 0; `completed` tells how many are done, and the loop's `Wakeup`
 /// fires after each one.
+///
+/// A write error stops only its descriptor: later chunks for it are skipped (and still count as
+/// completed), chunks for other descriptors go on. `failures` says, per descriptor, which chunk
+/// failed and how many of its bytes the kernel had accepted, so the caller can tell exactly
+/// what reached the output.
 public final class OutputWriter: @unchecked Sendable {
     private struct Chunk {
         var fd: Int32
         var bytes: [UInt8]
-        var sequence: UInt64?
+    }
+
+    /// Why writing to a descriptor stopped.
+    public struct Failure: Sendable, Equatable {
+        public var error: SystemError
+        /// The number of the chunk that failed.
+        public var chunk: UInt64
+        /// Its bytes the kernel accepted before the error.
+        public var bytesWritten: Int
     }
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -17,8 +30,9 @@ public final class OutputWriter: @unchecked Sendable {
     private var head = 0
     private var queuedBytes = 0
     private var closing = false
-    private var written: UInt64?
-    private var failed: SystemError?
+    private var enqueued: UInt64 = 0
+    private var done: UInt64 = 0
+    private var failed: [Int32: Failure] = [:]
     private var thread = pthread_t()
     private let wakeup: Wakeup
 
@@ -48,20 +62,24 @@ public final class OutputWriter: @unchecked Sendable {
         return body()
     }
 
-    /// Queues `bytes` for `fd`; `sequence` marks the end of that batch's output.
-    public func enqueue(fd: Int32, bytes: [UInt8], sequence: UInt64? = nil) {
+    /// Queues `bytes` for `fd`; returns the chunk's number.
+    @discardableResult
+    public func enqueue(fd: Int32, bytes: [UInt8]) -> UInt64 {
         locked {
-            queue.append(Chunk(fd: fd, bytes: bytes, sequence: sequence))
+            queue.append(Chunk(fd: fd, bytes: bytes))
             queuedBytes += bytes.count
+            enqueued += 1
             pthread_cond_signal(condition)
+            return enqueued - 1
         }
     }
 
-    /// The highest batch sequence number whose output is fully written.
-    public var writtenThrough: UInt64? { locked { written } }
+    /// How many chunks are done (written, failed, or skipped after their descriptor failed):
+    /// chunks numbered below this.
+    public var completed: UInt64 { locked { done } }
 
-    /// The write error that stopped the writer (EPIPE when the reader went away), if any.
-    public var failure: SystemError? { locked { failed } }
+    /// The descriptors whose writing stopped, and why.
+    public var failures: [Int32: Failure] { locked { failed } }
 
     /// Bytes queued and not yet written.
     public var pendingBytes: Int { locked { queuedBytes } }
@@ -84,30 +102,39 @@ public final class OutputWriter: @unchecked Sendable {
                 return
             }
             let chunk = queue[head]
+            let number = done
             queue[head].bytes = []
             head += 1
             if head > 64 && head * 2 > queue.count {
                 queue.removeFirst(head)
                 head = 0
             }
-            let stopped = failed != nil
+            let skip = failed[chunk.fd] != nil
             pthread_mutex_unlock(mutex)
 
-            var error: SystemError?
-            if !stopped {
-                error = chunk.bytes.withUnsafeBytes { (raw) -> SystemError? in
-                    do throws(SystemError) {
-                        try Sys.writeAll(chunk.fd, raw)
-                        return nil
-                    } catch {
-                        return error
+            var failure: Failure?
+            if !skip {
+                var written = 0
+                chunk.bytes.withUnsafeBytes { raw in
+                    while written < raw.count {
+                        do throws(SystemError) {
+                            guard let n = try Sys.write(chunk.fd, from: raw.baseAddress! + written, count: raw.count - written) else {
+                                var p = pollfd(fd: chunk.fd, events: Int16(POLLOUT), revents: 0)
+                                _ = Glibc.poll(&p, 1, -1)
+                                continue
+                            }
+                            written += n
+                        } catch {
+                            failure = Failure(error: error, chunk: number, bytesWritten: written)
+                            return
+                        }
                     }
                 }
             }
             locked {
                 queuedBytes -= chunk.bytes.count
-                if let error, failed == nil { failed = error }
-                if let s = chunk.sequence { written = s }
+                if let failure { failed[chunk.fd] = failure }
+                done += 1
             }
             wakeup.signal()
         }

@@ -5,7 +5,7 @@ extension BatchLedger {
     /// Blames a crash on the unit the replica was processing. The first crash a unit causes is
     /// counted and the unit sent again; a repeated one splits a whole batch into single records
     /// (`.split`), or makes a single record a rejected one (`.poison`).
-    mutating func blame(_ work: Work, stage: StageKind, termination: Termination, into out: inout [Action]) {
+    mutating func blame(_ work: ReplicaWork, stage: StageKind, termination: Termination, into out: inout [Action]) {
         guard let b = index(work.sequence),
               let u = batches[b].units.firstIndex(where: { $0.offset == (work.part ?? 0) && $0.isPart == (work.part != nil) }),
               !batches[b].units[u].settled else { return }
@@ -27,7 +27,7 @@ extension BatchLedger {
 
     /// Replaces a whole batch by one unit per record (and one settled unit for the records the
     /// source refused, delivered at once).
-    mutating func split(_ sequence: UInt64, records: [Record]?, refused: Output?, into out: inout [Action]) {
+    mutating func split(_ sequence: UInt64, records: [SplitRecord]?, refused: Output?, into out: inout [Action]) {
         guard let b = index(sequence), batches[b].units.count == 1, !batches[b].units[0].isPart else { return }
         let batch = batches[b]
         guard let records, records.count + (refused?.records ?? 0) == batch.records else {

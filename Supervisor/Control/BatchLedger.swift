@@ -28,32 +28,6 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         public init(window: Int) { self.window = window }
     }
 
-    /// A batch the source has just cut from its input.
-    public struct Cut: Sendable, Equatable {
-        public var firstLine: UInt64
-        public var lastLine: UInt64
-        public var records: Int
-        public var byteOffset: UInt64
-
-        public init(firstLine: UInt64, lastLine: UInt64, records: Int, byteOffset: UInt64) {
-            self.firstLine = firstLine
-            self.lastLine = lastLine
-            self.records = records
-            self.byteOffset = byteOffset
-        }
-    }
-
-    /// One record of a batch being split (answer to `.split`).
-    public struct Record: Sendable, Equatable {
-        public var firstLine: UInt64
-        public var byteOffset: UInt64
-
-        public init(firstLine: UInt64, byteOffset: UInt64) {
-            self.firstLine = firstLine
-            self.byteOffset = byteOffset
-        }
-    }
-
     /// One sendable piece of a batch: the whole batch, or after a split one record.
     public struct Unit: Sendable, Equatable {
         /// First record of the unit within its batch, and how many records it holds.
@@ -79,21 +53,9 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         public internal(set) var units: [Unit]
     }
 
-    /// What a replica was processing when it died (from its state page).
-    public struct Work: Sendable, Equatable {
-        public var sequence: UInt64
-        /// The unit's first record when it is a part of a split batch; nil for a whole batch.
-        public var part: Int?
-
-        public init(sequence: UInt64, part: Int?) {
-            self.sequence = sequence
-            self.part = part
-        }
-    }
-
     public enum Event: Sendable {
         /// The source cut a batch (only while `hasRoom`); it gets `nextSequence`.
-        case cut(Cut)
+        case cut(BatchCut)
         /// The input is finished (end of file, or reading was stopped).
         case inputEnded
         /// The links to ingest can take this many more frames now.
@@ -104,10 +66,10 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         /// Time passed: pieces overdue at the sink are sent again.
         case tick
         /// A replica of `stage` died of a crash of its own while processing `work`.
-        case crashed(Work, stage: StageKind, termination: Termination)
+        case crashed(ReplicaWork, stage: StageKind, termination: Termination)
         /// The records of batch `sequence` (answer to `.split`); `refused`: the output for the
         /// records the source itself refused in it, which follow them. Nil records: it cannot be split.
-        case split(UInt64, records: [Record]?, refused: Output?)
+        case split(UInt64, records: [SplitRecord]?, refused: Output?)
         /// The sink received the output of batch `sequence` (`part`: of the unit starting at that record).
         case received(UInt64, part: Int?, Output)
         /// The writer has written everything up to and including batch `sequence`.

@@ -53,15 +53,15 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case heartbeat(pid: Int32)
         case failureReported(pid: Int32, message: String)
         /// Process `pid` was reaped; `work`: what its state page says it was processing.
-        case exited(pid: Int32, Termination, work: BatchLedger<Output>.Work?, jitter: Double)
+        case exited(pid: Int32, Termination, work: ReplicaWork?, jitter: Double)
         case invalidFrame(fromPid: Int32, receiver: String)
         // Batches (see `BatchLedger.Event`).
-        case cut(BatchLedger<Output>.Cut)
+        case cut(BatchCut)
         case inputEnded
         case sendable(Int)
         /// A link to ingest closed without its replica dying: what it held is sent again.
         case linkLost
-        case split(UInt64, records: [BatchLedger<Output>.Record]?, refused: Output?)
+        case split(UInt64, records: [SplitRecord]?, refused: Output?)
         case received(UInt64, part: Int?, Output)
         case written(through: UInt64)
         // The run.
@@ -191,7 +191,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     /// What the reconciler needs to weigh a crash: the state page and the jitter.
     private struct ExitContext {
         var pid: Int32
-        var work: BatchLedger<Output>.Work?
+        var work: ReplicaWork?
         var jitter: Double
     }
 

@@ -1,4 +1,4 @@
 import Glibc
-import PipelineSupervisor
+import PipelineCLI
 
 exit(PipelineMain.main(Array(CommandLine.arguments.dropFirst())))

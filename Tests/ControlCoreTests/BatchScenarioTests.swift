@@ -62,30 +62,30 @@ import Testing
         let sequence = w.cut(4)
         w.poison[w.batchLines[sequence]![1]] = .featurize
         w.send(.sendable(8))
-        func crash(_ work: Ledger.Work) {
+        func crash(_ work: ReplicaWork) {
             w.inFlight.removeAll()
             w.die(w.ready(.featurize)[0], .signaled(11, selfInflicted: true, name: "Segmentation fault"), work: work)
             w.tick(1_000_000_000)
             w.startAll()
             w.send(.sendable(8))
         }
-        crash(Ledger.Work(sequence: sequence, part: nil))
+        crash(ReplicaWork(sequence: sequence, part: nil))
         #expect(w.core.ledger.batch(sequence)?.units.count == 1, "a first crash is retried")
-        crash(Ledger.Work(sequence: sequence, part: nil))
+        crash(ReplicaWork(sequence: sequence, part: nil))
         #expect(w.core.ledger.batch(sequence)?.units.map(\.offset) == [0, 1, 2, 3], "split into its records")
         #expect(w.log.contains("lines 1–5 crashed featurize replicas again: re-sending its 4 records one by one to find the one at fault"))
         #expect(w.inFlight.count == 4)
         // kill -9 from outside, while parts are in flight: not the record's fault.
         w.inFlight.removeAll { $0.unit == 0 }
-        w.die(w.ready(.featurize)[0], .signaled(9, selfInflicted: false, name: "Killed"), work: Ledger.Work(sequence: sequence, part: 1))
+        w.die(w.ready(.featurize)[0], .signaled(9, selfInflicted: false, name: "Killed"), work: ReplicaWork(sequence: sequence, part: 1))
         #expect(w.core.ledger.batch(sequence)?.units[1].crashes == 0)
         w.tick(1_000_000_000)
         w.startAll()
         w.send(.sendable(8))
         // Every part but the poison one goes through; the poison one crashes twice.
         while let i = w.inFlight.firstIndex(where: { w.poisonStage($0.sequence, unit: $0.unit) == nil }) { w.deliver(i) }
-        crash(Ledger.Work(sequence: sequence, part: 1))
-        crash(Ledger.Work(sequence: sequence, part: 1))
+        crash(ReplicaWork(sequence: sequence, part: 1))
+        crash(ReplicaWork(sequence: sequence, part: 1))
         #expect(w.log.contains("line 2 crashed featurize replicas 2 times: reported as REPLICA_CRASH and skipped"))
         #expect(w.writtenLines == [1, 2, 3, 5] && w.rejectedLines == [2])
         #expect(!w.core.stopping, "crashes blamed on a record being isolated do not count toward restart.max")

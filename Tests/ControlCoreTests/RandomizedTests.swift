@@ -63,7 +63,7 @@ import Testing
             world.inFlight.remove(at: i)
             let u = b.units[unit]
             world.die(pid, .signaled(11, selfInflicted: true, name: "Segmentation fault"),
-                      work: Ledger.Work(sequence: sequence, part: u.isPart ? u.offset : nil), jitter: Double.random(in: 0...1, using: &rng))
+                      work: ReplicaWork(sequence: sequence, part: u.isPart ? u.offset : nil), jitter: Double.random(in: 0...1, using: &rng))
         }
         func loseSome() {
             world.inFlight.removeAll { _ in Bool.random(using: &rng) }
@@ -94,7 +94,7 @@ import Testing
             case 62..<66:
                 // kill -9 from outside, whatever it was doing: never the batch's fault.
                 if let pid = pick(livePids()) {
-                    let work = pick(world.inFlight).map { Ledger.Work(sequence: $0.sequence, part: nil) }
+                    let work = pick(world.inFlight).map { ReplicaWork(sequence: $0.sequence, part: nil) }
                     loseSome()
                     world.die(pid, .signaled(9, selfInflicted: false, name: "Killed"), work: work, jitter: Double.random(in: 0...1, using: &rng))
                 }
@@ -103,7 +103,7 @@ import Testing
                 if let pid = pick(livePids().filter { world.core.reconciler.replica(pid: $0)?.state == .ready }) {
                     // (A batch of one record crashed twice is rightly rejected: spare those.)
                     let work = pick(world.inFlight.filter { world.core.ledger.batch($0.sequence).map { $0.units.count == 1 && $0.records > 1 } ?? false })
-                        .map { Ledger.Work(sequence: $0.sequence, part: nil) }
+                        .map { ReplicaWork(sequence: $0.sequence, part: nil) }
                     loseSome()
                     world.die(pid, .exited(1), work: work, jitter: Double.random(in: 0...1, using: &rng))
                 }

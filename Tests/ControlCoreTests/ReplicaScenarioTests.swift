@@ -133,7 +133,7 @@ import Testing
         #expect(w.signals.map(\.signal) == [.kill] && w.signals[0].pid == hung)
         #expect(w.log.contains { $0.hasSuffix("sent no heartbeat for 5.1 s: killing it") }, "one decimal: \(w.log)")
         // A hang the supervisor ended may be the batch's fault: it counts toward isolation.
-        w.reap { _ in Ledger.Work(sequence: 0, part: nil) }
+        w.reap { _ in ReplicaWork(sequence: 0, part: nil) }
         #expect(w.core.ledger.batch(0)?.units[0].crashes == 1)
         w.tick(100_000_000)
         #expect(w.core.reconciler.replicas(of: .infer).last?.state == .starting, "replaced")

@@ -113,7 +113,7 @@ struct World {
     }
 
     /// Reaps every process that was told to exit or killed.
-    mutating func reap(work: ((Int32) -> Ledger.Work?)? = nil, jitter: Double = 0.5) {
+    mutating func reap(work: ((Int32) -> ReplicaWork?)? = nil, jitter: Double = 0.5) {
         for (pid, termination) in exiting.sorted(by: { $0.key < $1.key }) {
             exiting[pid] = nil
             processes[pid] = nil
@@ -123,7 +123,7 @@ struct World {
     }
 
     /// Makes a live process die now of `termination` while processing `work`.
-    mutating func die(_ pid: Int32, _ termination: Termination, work: Ledger.Work? = nil, jitter: Double = 0.5) {
+    mutating func die(_ pid: Int32, _ termination: Termination, work: ReplicaWork? = nil, jitter: Double = 0.5) {
         processes[pid] = nil
         exiting[pid] = nil
         silent.remove(pid)
@@ -140,7 +140,7 @@ struct World {
             nextLine += nextLine % 3 == 0 ? 2 : 1
         }
         batchLines[sequence] = lines
-        send(.cut(Ledger.Cut(firstLine: lines[0], lastLine: lines.last!, records: records, byteOffset: lines[0] * 10)))
+        send(.cut(BatchCut(firstLine: lines[0], lastLine: lines.last!, records: records, byteOffset: lines[0] * 10)))
         return sequence
     }
 
@@ -215,7 +215,7 @@ struct World {
             inFlight.append((sequence, unit))
         case .split(let sequence):
             guard let lines = batchLines[sequence] else { return [] }
-            return [.split(sequence, records: lines.map { Ledger.Record(firstLine: $0, byteOffset: $0 * 10) }, refused: nil)]
+            return [.split(sequence, records: lines.map { SplitRecord(firstLine: $0, byteOffset: $0 * 10) }, refused: nil)]
         case .poison(let sequence, let part, let line, _, _, _, _):
             return [.received(sequence, part: part, Out(lines: [line], rejectedLines: [line]))]
         case .write(let sequence, let pieces):

@@ -1,6 +1,6 @@
 import Config
 import Foundation
-import PipelineSupervisor
+import PipelineCLI
 import Testing
 
 /// The real binaries, end to end: `pipeline up` with stdin/stdout, several replica counts, CSV,

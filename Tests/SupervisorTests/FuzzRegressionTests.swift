@@ -2,7 +2,8 @@ import Config
 import Foundation
 import Messages
 import Testing
-@testable import PipelineSupervisor
+@testable import PipelineCLI
+@testable import PipelineSource
 
 /// Inputs the `csv` and `jsonl` fuzz targets (fuzz/run.sh) found, kept byte for byte. The first
 /// two bytes are the harness's options (batch_rows, max_line_bytes) and chunking seed; the rest
@@ -176,14 +177,20 @@ import Testing
             let pieces = summary(chunk)
             #expect(pieces.records == once.records && pieces.rejects == once.rejects, "read \(chunk) bytes at a time")
         }
-        #expect(once.records == 30)
-        #expect(once.rejects == [2, 7, 9, 13, 17, 19, 25, 26, 32, 33])
-        // Minimal: a blank line over the limit is rejected, read at once or byte by byte.
+        // Line 9 is blank and over the limit: no record (blank lines are not records, however long).
+        #expect(once.records == 29)
+        #expect(once.rejects == [2, 7, 13, 17, 19, 25, 26, 32, 33])
+        // Minimal: a blank line over the limit is no record, read at once or byte by byte; a
+        // line of blanks over the limit then something else is a record, too long.
         let minimal = Array(("{}\n" + String(repeating: " ", count: 30) + "\n{}\n").utf8)
+        let notBlank = Array(("{}\n" + String(repeating: " ", count: 30) + "x\n{}\n").utf8)
         for chunk in [1, .max] {
             let cuts = Self.cuts(minimal, format: .jsonl, batchRows: 64, maxRecordBytes: 24, chunk: chunk)
-            #expect(cuts.reduce(0) { $0 + $1.recordCount } == 3)
-            #expect(cuts.flatMap { $0.rejects.map(\.code) } == [.lineTooLong])
+            #expect(cuts.reduce(0) { $0 + $1.recordCount } == 2)
+            #expect(cuts.flatMap(\.rejects).isEmpty)
+            let long = Self.cuts(notBlank, format: .jsonl, batchRows: 64, maxRecordBytes: 24, chunk: chunk)
+            #expect(long.reduce(0) { $0 + $1.recordCount } == 3)
+            #expect(long.flatMap { $0.rejects.map(\.code) } == [.lineTooLong])
         }
     }
 

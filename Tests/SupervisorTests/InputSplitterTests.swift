@@ -1,6 +1,7 @@
 import Messages
 import Testing
-@testable import PipelineSupervisor
+@testable import PipelineCLI
+@testable import PipelineSource
 
 @Suite struct InputSplitterTests {
     struct Cut: Equatable {

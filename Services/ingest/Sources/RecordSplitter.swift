@@ -49,6 +49,10 @@ public struct RecordSplitter: Sendable {
     /// record is unterminated).
     public var isInsideQuotedField: Bool { state == .quoted }
 
+    /// True while the bytes scanned of the current record are all blank (spaces, tabs, "\r"):
+    /// if its end comes before anything else, it is a blank line, not a record.
+    public var isBlankSoFar: Bool { !nonBlank }
+
     /// Scans `bytes[from...]` for the end of the current record (or blank line).
     ///
     /// - Returns: the record, after which the splitter is positioned at the next one; or nil when

@@ -1,14 +1,21 @@
 import Config
+import ControlCore
 import Glibc
+import PipelineSink
 import Runtime
 
 /// `pipeline ps` output.
 enum StatusTable {
+    /// The live replicas, in stage and index order, with their state (the core's) and figures.
+    static func replicas(_ s: Supervisor) -> [(state: Reconciler.Replica, process: ReplicaProcess)] {
+        s.core.reconciler.replicas.filter(\.isAlive).sorted { $0.id < $1.id }.compactMap { r in s.processes[r.id].map { (r, $0) } }
+    }
+
     static func rows(_ s: Supervisor) -> [[String]] {
         let now = Sys.monotonicNanos()
-        return s.replicas.filter(\.isAlive).sorted { ($0.stage, $0.index) < ($1.stage, $1.index) }.map { r in
-            [r.stage.rawValue, "\(r.index)", "\(r.pid)", r.state.rawValue,
-             String(format1(Double(now - r.startedNanos) / 1e9)) + "s", "\(r.heartbeat.batches)", "\(r.heartbeat.rows)",
+        return replicas(s).map { state, r in
+            [r.id.stage.rawValue, "\(r.id.index)", "\(r.pid)", state.state.rawValue,
+             format1(Double(now - r.startedNanos) / 1e9) + "s", "\(r.heartbeat.batches)", "\(r.heartbeat.rows)",
              format1(r.busy * 100), "\(r.heartbeat.queued)", format1(Double(r.heartbeat.rssBytes) / 1_048_576) + "M"]
         }
     }
@@ -24,19 +31,20 @@ enum StatusTable {
                 .joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
-        out += "\nsource: \(s.source.recordsRead) records read, \(s.source.window.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
+        out += "\nsource: \(s.core.ledger.recordsRead) records read, \(s.core.ledger.batches.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         return out
     }
 
     /// One line per stage: desired and running counts, recent restarts, a pending restart.
     static func stageLines(_ s: Supervisor) -> [String] {
         let now = Sys.monotonicNanos()
+        let reconciler = s.core.reconciler
         return StageKind.allCases.map { stage in
-            let mine = s.replicas(of: stage)
-            let history = s.restarts[stage]!
-            var line = "\(stage.rawValue): \(mine.filter { $0.state == .ready }.count)/\(s.desired[stage] ?? 0) ready"
-            let recent = history.times.filter { now - $0 < UInt64(s.config.stage(stage).restartWindowSeconds * 1e9) }.count
-            if recent > 0 { line += ", \(recent) restarts in the last \(Int(s.config.stage(stage).restartWindowSeconds)) s" }
+            let history = reconciler.restarts[stage]!
+            let spec = reconciler.settings.spec(stage)
+            var line = "\(stage.rawValue): \(reconciler.replicas(of: stage).filter { $0.state == .ready }.count)/\(reconciler.desired[stage] ?? 0) ready"
+            let recent = history.recent(now: now, spec: spec)
+            if recent > 0 { line += ", \(recent) restarts in the last \(Int(spec.restartWindowSeconds)) s" }
             if history.notBefore > now { line += ", next start in \(format1(Double(history.notBefore - now) / 1e9)) s" }
             return line
         }
@@ -44,14 +52,14 @@ enum StatusTable {
 
     static func json(_ s: Supervisor) -> String {
         let now = Sys.monotonicNanos()
-        let items = s.replicas.filter(\.isAlive).sorted { ($0.stage, $0.index) < ($1.stage, $1.index) }.map { r in
-            "{\"stage\":\"\(r.stage.rawValue)\",\"replica\":\(r.index),\"pid\":\(r.pid),\"state\":\"\(r.state.rawValue)\","
+        let items = replicas(s).map { state, r in
+            "{\"stage\":\"\(r.id.stage.rawValue)\",\"replica\":\(r.id.index),\"pid\":\(r.pid),\"state\":\"\(state.state.rawValue)\","
                 + "\"uptime_s\":\(format1(Double(now - r.startedNanos) / 1e9)),\"batches\":\(r.heartbeat.batches),"
                 + "\"rows\":\(r.heartbeat.rows),\"busy_pct\":\(format1(r.busy * 100)),\"queued\":\(r.heartbeat.queued),"
                 + "\"rss_bytes\":\(r.heartbeat.rssBytes)}"
         }
-        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"records_read\":\(s.source.recordsRead),"
-            + "\"batches_in_flight\":\(s.source.window.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)}"
+        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
+            + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)}"
     }
 
     /// One decimal place.
@@ -70,8 +78,8 @@ extension String {
 }
 
 /// The one line printed on stderr when a run ends.
-enum RunSummary {
-    static func line(sink: Sink, recordsRead: Int, seconds: Double) -> String {
+public enum RunSummary {
+    public static func line(sink: Sink, recordsRead: Int, seconds: Double) -> String {
         var s = "\(recordsRead) records read, \(sink.rows) written, \(sink.rejected) rejected"
         if !sink.rejectedByCode.isEmpty {
             s += " (" + sink.rejectedByCode.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", ") + ")"
@@ -111,8 +119,8 @@ enum RunStatistics {
             let u = s.stageUsage[stage] ?? StageUsage()
             return "\"\(stage.rawValue)\":{\"replicas\":\(u.replicas),\"cpu_seconds\":\(u.cpuSeconds),\"system_seconds\":\(u.systemSeconds),\"max_rss_bytes\":\(u.maxResidentBytes)}"
         }
-        return "{\"records_read\":\(s.source.recordsRead),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected),"
-            + "\"wall_seconds\":\(seconds),\"resent_units\":\(s.source.resent),"
+        return "{\"records_read\":\(s.core.ledger.recordsRead),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected),"
+            + "\"wall_seconds\":\(seconds),\"resent_units\":\(s.core.ledger.resent),"
             // VmHWM, not ru_maxrss: a process started by posix_spawn inherits its parent's ru_maxrss.
             + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"system_seconds\":\(me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
             + "\"stages\":{" + stages.joined(separator: ",") + "}}\n"

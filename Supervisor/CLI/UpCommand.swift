@@ -2,6 +2,7 @@ import ControlCore
 import Config
 import Glibc
 import Messages
+import PipelineSupervisor
 import Runtime
 
 /// `pipeline up`.
@@ -67,8 +68,9 @@ enum UpCommand {
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
-                                        options: options, binaries: binaries, cookie: cookie, signalFD: signalFD,
-                                        errorsFD: errorsFD, csvHeader: try report.csvHeader(config))
+                                        scales: options.scales, binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        errorsFD: errorsFD, errorsName: options.errorsPath ?? "stderr",
+                                        csvHeader: try report.csvHeader(config))
         } catch let e as UnixSocket.PathTooLong {
             throw PipelineError(.environment, e.description)
         } catch {

@@ -3,10 +3,10 @@ import Glibc
 import Runtime
 
 /// Where the stage executables are: next to the `pipeline` binary.
-struct StageBinaries {
-    let directory: String
+public struct StageBinaries {
+    public let directory: String
 
-    init() throws(PipelineError) {
+    public init() throws(PipelineError) {
         guard let exe = try? Sys.executablePath() else {
             throw PipelineError(.environment, "cannot find the pipeline executable (/proc/self/exe)")
         }
@@ -19,5 +19,5 @@ struct StageBinaries {
         }
     }
 
-    func path(_ stage: StageKind) -> String { "\(directory)/\(stage.rawValue)" }
+    public func path(_ stage: StageKind) -> String { "\(directory)/\(stage.rawValue)" }
 }

@@ -1,3 +1,5 @@
+import PipelineSource
+import PipelineSupervisor
 import AggregateStage
 import Config
 import FeaturizeStage

@@ -1,3 +1,4 @@
+import PipelineSupervisor
 import ControlCore
 import Runtime
 

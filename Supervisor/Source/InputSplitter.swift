@@ -4,17 +4,17 @@ import IngestStage
 import Messages
 
 /// One batch of whole input records, cut from stdin by `InputSplitter`.
-struct CutBatch {
+public struct CutBatch {
     /// 1-based line number of the body's first line.
-    var firstLine: UInt64
+    public var firstLine: UInt64
     /// Byte offset of the body's first byte in the input.
-    var byteOffset: UInt64
+    public var byteOffset: UInt64
     /// Records in the batch: in the body, plus `rejects` (records refused here).
-    var recordCount: Int
-    var rejects: [Reject]
-    var body: [UInt8]
+    public var recordCount: Int
+    public var rejects: [Reject]
+    public var body: [UInt8]
     /// 1-based number of the batch's last input line (for "last committed line" messages).
-    var lastLine: UInt64
+    public var lastLine: UInt64
 }
 
 /// Cuts raw input bytes into batches of whole records, the way ingest will parse them.
@@ -23,16 +23,16 @@ struct CutBatch {
 /// at "\n"; CSV records at "\n" outside a quoted field; blank lines are not records). In CSV the
 /// first record is the header, kept apart and sent with every batch. A record longer than the
 /// limit is never buffered whole: it is skipped to its end and reported as LINE_TOO_LONG.
-final class InputSplitter {
-    let format: InputFormat
-    let batchRows: Int
-    let maxRecordBytes: Int
+public final class InputSplitter {
+    public let format: InputFormat
+    public let batchRows: Int
+    public let maxRecordBytes: Int
     /// A batch is cut once its body reaches this size, whatever its record count, so that
     /// frames stay far below the 64 MiB frame limit even with large records.
-    static let maxBatchBytes = 16 << 20
+    public static let maxBatchBytes = 16 << 20
 
     /// The CSV header record without its line end, once read.
-    private(set) var header: [UInt8]?
+    public private(set) var header: [UInt8]?
     private var buffer: [UInt8] = []
     /// Absolute input offset of buffer[0].
     private var bufferOffset: UInt64 = 0
@@ -48,11 +48,14 @@ final class InputSplitter {
     private var rejects: [Reject] = []
     /// Skipping a too-long record until its end.
     private var skipping = false
+    /// Skipping a line over the limit that was blank when it reached the limit: not a record if
+    /// it ends blank; a too-long record (this reject) if anything else comes before its end.
+    private var skippingBlank: Reject?
     /// Batches cut and not yet taken: their bodies are `buffer[start..<end]` (kept until taken).
     private var ready: [(batch: CutBatch, start: Int, end: Int)] = []
 
     /// - Parameter header: the CSV header when it is already known (re-splitting a batch body).
-    init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil) {
+    public init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil) {
         self.format = format
         self.batchRows = batchRows
         self.maxRecordBytes = maxRecordBytes
@@ -63,13 +66,16 @@ final class InputSplitter {
     }
 
     /// Bytes held that are not yet in a cut batch.
-    var bufferedBytes: Int { buffer.count - batchStart }
+    public var bufferedBytes: Int { buffer.count - batchStart }
+
+    /// True when a cut batch waits to be taken.
+    public var hasReadyBatch: Bool { !ready.isEmpty }
 
     /// True when complete records wait that are not yet in a batch.
-    var hasPartialBatch: Bool { batchRecords + rejects.count > 0 }
+    public var hasPartialBatch: Bool { batchRecords + rejects.count > 0 }
 
     /// Adds bytes read from the input and cuts every batch that fills up.
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    public func append(_ bytes: UnsafeRawBufferPointer) {
         compact()
         buffer.append(contentsOf: bytes)
         skipByteOrderMark()
@@ -94,11 +100,15 @@ final class InputSplitter {
     }
 
     /// The input has ended: the last record may lack its line end.
-    func endOfInput() {
+    public func endOfInput() {
         skipByteOrderMark(atEnd: true)
         scan()
         let last = records.finish(at: buffer.count)
-        if skipping {
+        if let pending = skippingBlank {
+            // Blank to the end of the input: no record. (Anything else was seen in `scan`.)
+            skippingBlank = nil
+            if last != nil { rejects.append(pending) }
+        } else if skipping {
             skipping = false
         } else if let last {
             // No line end, but the record still ends its lines: `line` is the next one.
@@ -110,7 +120,7 @@ final class InputSplitter {
     }
 
     /// The next batch: a full one, or (with `flushPartial`) whatever whole records wait.
-    func nextBatch(flushPartial: Bool) -> CutBatch? {
+    public func nextBatch(flushPartial: Bool) -> CutBatch? {
         withNextBatch(flushPartial: flushPartial) { batch, body in
             var copy = batch
             copy.body = Array(body)
@@ -119,7 +129,7 @@ final class InputSplitter {
     }
 
     /// Like `nextBatch`, but lends the body in place (`batch.body` is empty) instead of copying it.
-    func withNextBatch<T>(flushPartial: Bool, _ use: (CutBatch, UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
+    public func withNextBatch<T>(flushPartial: Bool, _ use: (CutBatch, UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
         if ready.isEmpty && flushPartial { cut(flushPartial: true) }
         guard !ready.isEmpty else { return nil }
         let next = ready.removeFirst()
@@ -136,29 +146,28 @@ final class InputSplitter {
             guard let record = found else {
                 // Every byte scanned; the record goes on past them.
                 scanPos = buffer.count
-                if skipping {
+                if skipping || skippingBlank != nil {
                     // Drop what was skipped (compacted at the next append).
                     batchStart = scanPos
                     recordStart = scanPos
                 } else if scanPos - recordStart > maxRecordBytes {
-                    startSkipping()
+                    startSkipping(blank: records.isBlankSoFar)
                 }
                 return
             }
             scanPos = record.end
             line += 1 + UInt64(record.innerLineBreaks)
-            if skipping {
+            if skipping || skippingBlank != nil {
+                // A line skipped for its length while blank is a record after all if anything
+                // else came before its end (then a too-long one); else it is no record.
+                if let pending = skippingBlank, !record.isBlank { rejects.append(pending) }
                 skipping = false
-                beginBatch(at: record.end)
-            } else if record.end - 1 - recordStart > maxRecordBytes {
-                // Its bytes without the "\n", as the check above counts them. Checked before
-                // blankness: a line whose end comes in a later read is rejected above before
-                // anyone can tell it is blank, so a long blank line is rejected here too
-                // (whatever the reads, the same records).
-                startSkipping()
-                skipping = false
+                skippingBlank = nil
+                cut(flushPartial: true)
                 beginBatch(at: record.end)
             } else if record.isBlank {
+                // Blank lines are not records, however long (whatever the reads: a long one
+                // whose end comes in a later read is skipped as blank above).
                 recordStart = record.end
                 recordStartLine = line
                 // A batch starts at its first record, not at blank lines before it.
@@ -166,6 +175,11 @@ final class InputSplitter {
                     batchStart = recordStart
                     batchFirstLine = line
                 }
+            } else if record.end - 1 - recordStart > maxRecordBytes {
+                // Its bytes without the "\n", as the check above counts them.
+                startSkipping(blank: false)
+                skipping = false
+                beginBatch(at: record.end)
             } else {
                 completeRecord(end: record.end)
             }
@@ -189,15 +203,21 @@ final class InputSplitter {
         }
     }
 
-    /// The current record is over the limit: report it, end the batch before it, skip to its end.
-    private func startSkipping() {
+    /// The current record is over the limit: report it (or, while it is blank, keep its report
+    /// until it turns out to be a record), end the batch before it, skip to its end.
+    private func startSkipping(blank: Bool) {
         let excerpt = Array(buffer[recordStart..<min(buffer.count, recordStart + Reject.maxInputBytes)])
-        rejects.append(Reject(
+        let reject = Reject(
             line: recordStartLine, byteOffset: bufferOffset + UInt64(recordStart), stage: .ingest, code: .lineTooLong,
             message: "record is longer than the limit of \(maxRecordBytes) bytes (input.max_line_bytes); skipped",
-            input: excerpt))
+            input: excerpt)
+        if blank {
+            skippingBlank = reject
+        } else {
+            rejects.append(reject)
+            skipping = true
+        }
         cut(flushPartial: true)
-        skipping = true
         // Forget the bytes seen so far: the record is never held whole.
         batchStart = scanPos
         recordStart = scanPos

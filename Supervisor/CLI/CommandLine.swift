@@ -194,4 +194,5 @@ private func unexpected(_ arg: String, command: String) -> PipelineError {
     PipelineError(.usage, "pipeline \(command): unexpected argument `\(arg)` (see `pipeline \(command) --help`)")
 }
 
+import PipelineSupervisor
 import Config

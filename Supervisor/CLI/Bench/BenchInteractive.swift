@@ -1,3 +1,4 @@
+import PipelineSupervisor
 import Config
 import Glibc
 import Runtime

@@ -1,0 +1,252 @@
+import Config
+import ControlCore
+import Glibc
+import Messages
+import PipelineSink
+import PipelineSource
+import Runtime
+
+/// `pipeline up`'s loop: the thin shell around the `ControlCore`. It polls stdin, the control
+/// socket, the replicas' control connections, the source's links to ingest and the sink's links
+/// from aggregate; turns what happens into events for the core; and carries out the actions the
+/// core returns (spawning, signalling, sending frames, writing output). Every decision is the
+/// core's.
+public final class Supervisor {
+    typealias Core = ControlCore<Sink.Piece>
+
+    let config: PipelineConfig
+    let configPath: String
+    let configText: String
+    let runDir: RunDirectory
+    let binaries: StageBinaries
+    let cookie: String
+    let environment: [String]
+    /// Data frames each downstream grants each upstream connection.
+    let credits: UInt32 = getenv("PIPELINE_CREDITS").flatMap { UInt32(String(cString: $0)) } ?? 4
+    let heartbeatMillis: UInt32 = 250
+
+    var core: Core
+    /// Live replica processes, by id and by pid.
+    var processes: [ReplicaID: ReplicaProcess] = [:]
+    var byPid: [pid_t: ReplicaID] = [:]
+    let source: Source
+    let sink: Sink
+    let writer: OutputWriter
+    let wakeup: Wakeup
+    let signalFD: Int32
+    let controlListener: Int32
+    /// Accepted control connections that have not said hello yet, with when they were accepted.
+    var pendingControl: [(connection: Connection, since: UInt64)] = []
+    var clients: [ClientSession] = []
+    var nextClient = 0
+    let scratch = FrameBuffer(capacity: 64 << 10)
+    let startNanos = Sys.monotonicNanos()
+    var rng = SystemRandomNumberGenerator()
+    /// Events waiting for the core (actions can cause events: a spawn's pid, a split's records).
+    private var events: [Core.Event] = []
+    private var dispatching = false
+    private var inputEnded = false
+    private var writtenThrough: UInt64?
+    /// When the core's periodic checks (deadlines, counts, re-sends) run next.
+    private var nextTick: UInt64 = 0
+    /// CPU time and peak memory of every replica that has exited, per stage.
+    var stageUsage: [StageKind: StageUsage] = [:]
+    /// Where to write the run's statistics at the end (`up --stats FILE`).
+    public var statsPath: String?
+    /// How the errors stream is named in messages: "stderr" or the `--errors` path.
+    let errorsName: String
+
+    /// - Parameters:
+    ///   - scales: replica counts given on the command line (`--scale infer=3`), over the config's.
+    ///   - errorsName: how messages name the errors stream (`errorsFD`): "stderr" or a path.
+    public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, scales: [String: Int],
+                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, errorsName: String, csvHeader: String?) throws {
+        self.config = config
+        self.configPath = configPath
+        self.configText = configText
+        self.runDir = runDir
+        self.binaries = binaries
+        self.cookie = cookie
+        self.signalFD = signalFD
+        self.errorsName = errorsName
+        func seconds(_ name: String, _ fallback: Double) -> UInt64 {
+            UInt64((getenv(name).flatMap { Double(String(cString: $0)) } ?? fallback) * 1e9)
+        }
+        var stages: [StageKind: StageSpec] = [:]
+        for stage in StageKind.allCases {
+            var spec = config.stage(stage)
+            if let n = scales[stage.rawValue] { spec.replicas = n }
+            stages[stage] = spec
+        }
+        var replicas = Reconciler.Settings(stages: stages)
+        replicas.hangNanos = seconds("PIPELINE_HANG_SECONDS", 5)
+        replicas.startTimeoutNanos = seconds("PIPELINE_START_SECONDS", 30)
+        var batches = BatchLedger<Sink.Piece>.Settings(window: config.pipeline.window)
+        batches.resendNanos = seconds("PIPELINE_RESEND_SECONDS", 10)
+        core = Core(settings: Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors))
+
+        environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
+        controlListener = try UnixSocket.listen(path: runDir.controlPath)
+        wakeup = try Wakeup()
+        writer = OutputWriter(wakeup: wakeup)
+        let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
+        let format = config.output.format
+        sink = Sink(upstream: sinkSet, writer: writer, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
+                    countRecords: { OutputRecords.count(in: $0, format: format) })
+        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie))
+        source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
+                        maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
+        // A link to ingest lost without its replica dying (it closed the connection) took the
+        // batches it held along.
+        downstream.onLinkLost = { [unowned self] _ in self.dispatch(.linkLost) }
+    }
+
+    deinit {
+        Sys.close(controlListener)
+        try? Sys.unlink(runDir.controlPath)
+    }
+
+    /// Hands `event` to the core and carries out what it decides, including the decisions on
+    /// the events that carrying out causes.
+    func dispatch(_ event: Core.Event) {
+        events.append(event)
+        // An action's follow-up event (a spawn's pid) queues behind the one being handled.
+        guard !dispatching else { return }
+        dispatching = true
+        defer { dispatching = false }
+        while !events.isEmpty {
+            let next = events.removeFirst()
+            for action in core.handle(next, now: Sys.monotonicNanos()) { perform(action) }
+        }
+    }
+
+    /// Runs until the input is done and every replica has stopped; returns the exit code.
+    public func run() -> ExitCode {
+        var poll = PollSet()
+        while true {
+            let now = Sys.monotonicNanos()
+            step(now: now)
+            if core.isDone { break }
+
+            poll.removeAll()
+            let signalSlot = poll.add(signalFD)
+            let wakeSlot = poll.add(wakeup.readEnd)
+            let inputSlot = !core.stopping && source.reading && core.ledger.hasRoom ? poll.add(0) : nil
+            let controlSlot = poll.add(controlListener)
+            let pendingSlots = pendingControl.map { poll.add($0.connection.fd, write: $0.connection.wantsWrite) }
+            let replicaList = Array(processes.values)
+            let replicaSlots = replicaList.map { r in r.control.map { poll.add($0.fd, write: $0.wantsWrite) } }
+            let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
+            let sinkSlots = sink.upstream.register(in: &poll)
+            let sourceSlots = source.downstream.register(in: &poll)
+            do {
+                try poll.wait(timeoutMillis: timeout(now: now))
+            } catch {
+                dispatch(.fail(.internalError, "poll: \(error)"))
+                continue
+            }
+
+            if poll.readable(signalSlot) { handleSignals() }
+            if poll.readable(wakeSlot) { wakeup.clear() }
+            if let slot = inputSlot, poll.readable(slot) {
+                do { try source.readInput(fd: 0) } catch {
+                    source.stopReading()
+                    dispatch(.fail(.io, "reading stdin: \(error)"))
+                }
+            }
+            if poll.readable(controlSlot) { acceptControl() }
+            handlePending(poll, slots: pendingSlots)
+            for (replica, slot) in zip(replicaList, replicaSlots) {
+                if let slot { handleControl(of: replica, poll: poll, slot: slot) }
+            }
+            handleClients(poll, slots: clientSlots)
+            sink.upstream.handle(poll, slots: sinkSlots)
+            source.downstream.handle(poll, slots: sourceSlots)
+        }
+        return finish()
+    }
+
+    /// One round of bookkeeping between polls: what the children, the sink and the writer did,
+    /// batches to cut, the core's periodic checks, and frames to send.
+    private func step(now: UInt64) {
+        reap()
+        sink.receive { sequence, part, piece in dispatch(.received(sequence, part: part, piece)) }
+        while let pid = sink.upstream.takeInvalidPeer() { dispatch(.invalidFrame(fromPid: pid, receiver: "the sink")) }
+        collectWritten()
+        cutBatches(now: now)
+        if now >= nextTick || core.nextDeadline.map({ now >= $0 }) == true {
+            // Every 20 ms is plenty for deadlines and re-sends; the loop wakes thousands of
+            // times a second while data flows.
+            nextTick = now + 20_000_000
+            dispatch(.tick)
+        }
+        let credit = source.downstream.availableCredit
+        if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.sendable(credit)) }
+    }
+
+    /// Cuts batches while the window has room; reports the end of the input once all is cut.
+    private func cutBatches(now: UInt64) {
+        while core.ledger.hasRoom && !core.stopping, let cut = source.cut(sequence: core.ledger.nextSequence, now: now) {
+            dispatch(.cut(cut))
+        }
+        if source.isDrained && !inputEnded {
+            inputEnded = true
+            dispatch(.inputEnded)
+        }
+    }
+
+    /// Counts what the writer finished; reports written batches and failed streams.
+    private func collectWritten() {
+        for outcome in sink.collectWritten() {
+            let stream: Core.Stream = outcome.fd == sink.outputFD ? .stdout : .errors(errorsName)
+            let closed = outcome.error.errno == EPIPE
+            dispatch(.outputFailed(stream, closed: closed, message: stream == .stdout && !closed ? stoppedAt(outcome) : outcome.error.reason))
+        }
+        if let through = sink.writtenThrough, through != writtenThrough {
+            writtenThrough = through
+            source.written(through: through)
+            dispatch(.written(through: through))
+        }
+    }
+
+    private func timeout(now: UInt64) -> Int32 {
+        var deadline = now + 250_000_000
+        if core.ledger.hasRoom, let linger = source.lingerDeadline { deadline = min(deadline, linger) }
+        if let due = core.nextDeadline, due > now { deadline = min(deadline, due) }
+        return Int32(max(0, (deadline - min(deadline, now) + 999_999) / 1_000_000))
+    }
+
+    private func handleSignals() {
+        for signal in SignalPipe.drain() where signal == SIGINT || signal == SIGTERM || signal == SIGHUP {
+            dispatch(.interrupt)  // SIGCHLD: reaped in step()
+        }
+    }
+
+    private func finish() -> ExitCode {
+        reap()
+        if core.forced {
+            // The writer may be blocked on a stdout nobody reads: do not wait for it.
+            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            return core.exitCode
+        }
+        sink.finish()
+        writer.finish()
+        collectWritten()
+        let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
+        Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds))
+        reportLostRejects()
+        if let statsPath {
+            do {
+                try Sys.writeFile(statsPath, RunStatistics.json(self, seconds: seconds))
+            } catch {
+                Log.error("cannot write --stats file \(statsPath): \(error)")
+            }
+        }
+        for client in clients where client.waitingForDown {
+            try? client.connection.send(using: scratch) { Reply(status: 0, text: "stopped").encode(into: $0) }
+            _ = try? client.connection.flush()
+        }
+        try? Sys.unlink(runDir.sinkPath)
+        return core.exitCode
+    }
+}

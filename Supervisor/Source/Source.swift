@@ -1,0 +1,181 @@
+import Config
+import ControlCore
+import Glibc
+import Messages
+import Runtime
+
+/// The start of the data path: reads stdin, cuts it into batches of whole records, encodes each
+/// as a raw-chunk frame, and sends frames to ingest replicas as the control core's `BatchLedger`
+/// decides. It keeps each batch's frames until the batch is written, so a batch lost with a
+/// replica can be sent again, and it can re-cut a batch into single records (to find a poison
+/// record) or give a record's text (for its error entry).
+///
+/// What is held, sent and when is the ledger's business; this type only does the I/O.
+public final class Source {
+    public let splitter: InputSplitter
+    public let downstream: DownstreamSet
+    public let lingerNanos: UInt64
+    private let readSize = 256 << 10
+    private var readBuffer: UnsafeMutableRawBufferPointer
+
+    /// The frames of the batches cut and not yet written: per sequence number, one per unit
+    /// (the whole batch, or after a split one per record).
+    private var frames: [UInt64: [FrameBuffer]] = [:]
+    /// Stdin is still read (false at its end, or once reading was stopped).
+    public private(set) var reading = true
+    public private(set) var bytesRead: UInt64 = 0
+    /// When the oldest record not yet in a batch arrived (for linger).
+    private var partialSince: UInt64?
+    /// The last read returned less than asked for: no more input is ready right now.
+    private var inputIdle = false
+
+    public init(format: InputFormat, batchRows: Int, lingerMillis: Int, maxRecordBytes: Int, downstream: DownstreamSet) {
+        splitter = InputSplitter(format: format, batchRows: batchRows, maxRecordBytes: maxRecordBytes)
+        self.downstream = downstream
+        lingerNanos = UInt64(lingerMillis) * 1_000_000
+        readBuffer = .allocate(byteCount: readSize, alignment: 64)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    /// True when nothing more will be cut: reading is over and every record read is in a batch.
+    public var isDrained: Bool { !reading && !splitter.hasPartialBatch && !splitter.hasReadyBatch }
+
+    /// Reads once from `fd` (it was reported readable). Batches are cut by `cut`.
+    public func readInput(fd: Int32) throws(SystemError) {
+        guard reading, let n = try Sys.read(fd, into: readBuffer.baseAddress!, count: readSize) else { return }
+        if n == 0 {
+            reading = false
+            splitter.endOfInput()
+            return
+        }
+        bytesRead += UInt64(n)
+        inputIdle = n < readSize
+        splitter.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+    }
+
+    /// Stops reading: what was read is finished, the rest of stdin is left unread.
+    public func stopReading() {
+        guard reading else { return }
+        reading = false
+        splitter.endOfInput()
+    }
+
+    /// When the linger of the partial batch ends, if there is one.
+    public var lingerDeadline: UInt64? { partialSince.map { $0 + lingerNanos } }
+
+    /// Cuts the next batch, if one is ready: full, or partial when nothing more is coming now
+    /// (input idle or ended) or its linger has passed. Its frame is kept under `sequence`.
+    /// - Returns: the batch's place in the input, for the ledger.
+    public func cut(sequence: UInt64, now: UInt64) -> BatchCut? {
+        let flushPartial = !reading || inputIdle || lingerDeadline.map { now >= $0 } == true
+        let header = splitter.header ?? []
+        // The body is encoded straight from the splitter's buffer into the frame kept for re-sends.
+        let cut = splitter.withNextBatch(flushPartial: flushPartial) { cut, body in
+            let frame = reusableFrame(capacity: body.count + header.count + 256)
+            header.withUnsafeBytes { h in
+                RawChunkView.encode(into: frame, sequence: sequence, firstLine: cut.firstLine, byteOffset: cut.byteOffset,
+                                    recordCount: cut.recordCount, rejects: cut.rejects, headerLine: h, body: body)
+            }
+            frames[sequence] = [frame]
+            return BatchCut(firstLine: cut.firstLine, lastLine: cut.lastLine, records: cut.recordCount,
+                                               byteOffset: cut.byteOffset)
+        }
+        partialSince = splitter.hasPartialBatch ? (partialSince ?? now) : nil
+        return cut
+    }
+
+    /// Sends unit `unit` of batch `sequence` to the ingest replica with the most credit.
+    public func send(_ sequence: UInt64, unit: Int, replay: Bool) {
+        guard let frame = frames[sequence]?[unit], let link = downstream.pick() else { return }
+        if replay {
+            frame.base.storeBytes(of: frame.base.load(fromByteOffset: 7, as: UInt8.self) | FrameFlags.replay.rawValue,
+                                  toByteOffset: 7, as: UInt8.self)
+        }
+        downstream.send(frame: frame, to: link)
+    }
+
+    /// Frames of written batches, kept for the next batches: fresh memory costs a page fault
+    /// per 4 KiB on first touch (shared/MEASURED.md), ~1 µs per record for 870-byte records.
+    private var spareFrames: [FrameBuffer] = []
+    private let maxSpareFrames = 64
+
+    /// An empty frame buffer of at least `capacity` bytes, reused when one is free.
+    private func reusableFrame(capacity: Int) -> FrameBuffer {
+        while var frame = spareFrames.popLast() {
+            // A connection may still hold a frame it has not finished writing.
+            guard isKnownUniquelyReferenced(&frame) else { continue }
+            frame.removeAll()
+            frame.reserve(capacity)
+            return frame
+        }
+        return FrameBuffer(capacity: capacity)
+    }
+
+    /// Forgets the frames of every batch up to and including `sequence`: its output is written.
+    public func written(through sequence: UInt64) {
+        for s in frames.keys where s <= sequence {
+            let done = frames.removeValue(forKey: s) ?? []
+            if spareFrames.count < maxSpareFrames { spareFrames += done.filter { $0.capacity <= 64 << 20 } }
+        }
+    }
+
+    /// The records of batch `sequence`, each as its own frame (kept in place of the batch's),
+    /// and the records the source itself refused in it (too long), which are not sent.
+    /// Nil when the batch is not held or cannot be re-read.
+    public func split(_ sequence: UInt64) -> (records: [SplitRecord], refused: [Reject])? {
+        guard let whole = frames[sequence]?.first, frames[sequence]?.count == 1,
+              let (frame, _) = try? FrameDecoder().decode(whole.bytes), let chunk = try? RawChunkView.decode(frame) else {
+            return nil
+        }
+        let header = Array(chunk.headerLine)
+        let records = InputSplitter(format: splitter.format, batchRows: 1, maxRecordBytes: .max, header: header)
+        records.append(chunk.body)
+        records.endOfInput()
+        var parts: [FrameBuffer] = []
+        var found: [SplitRecord] = []
+        while let cut = records.nextBatch(flushPartial: true) {
+            let part = FrameBuffer(capacity: cut.body.count + header.count + 256)
+            let firstLine = chunk.firstLine + cut.firstLine - 1
+            let byteOffset = chunk.byteOffset + cut.byteOffset
+            header.withUnsafeBytes { h in
+                cut.body.withUnsafeBytes { body in
+                    RawChunkView.encode(into: part, sequence: sequence, firstLine: firstLine, byteOffset: byteOffset,
+                                        recordCount: cut.recordCount, headerLine: h, body: body, flags: .part)
+                }
+            }
+            // The part's first record within the batch travels in the header's stream id.
+            FrameHeader.restamp(part.base, stream: UInt32(parts.count), flags: .part)
+            parts.append(part)
+            found.append(.init(firstLine: firstLine, byteOffset: byteOffset))
+        }
+        guard let rejects = Optional(chunk.rejects) else { return nil }
+        frames[sequence] = parts
+        return (found, rejects)
+    }
+
+    /// The first input line of each record of batch `sequence` that went to the stages (the
+    /// records the source refused are not among them); nil when the batch is not held.
+    public func recordLines(_ sequence: UInt64) -> [UInt64]? {
+        guard let units = frames[sequence] else { return nil }
+        var lines: [UInt64] = []
+        for frame in units {
+            guard let (decoded, _) = try? FrameDecoder().decode(frame.bytes), let chunk = try? RawChunkView.decode(decoded) else { return nil }
+            let records = InputSplitter(format: splitter.format, batchRows: 1, maxRecordBytes: .max, header: Array(chunk.headerLine))
+            records.append(chunk.body)
+            records.endOfInput()
+            while let cut = records.nextBatch(flushPartial: true) { lines.append(chunk.firstLine + cut.firstLine - 1) }
+        }
+        return lines
+    }
+
+    /// The text of the record that unit `unit` of batch `sequence` holds (its line end
+    /// dropped), cut to what an error entry carries.
+    public func recordText(_ sequence: UInt64, unit: Int) -> [UInt8] {
+        guard let frame = frames[sequence]?[unit], let (decoded, _) = try? FrameDecoder().decode(frame.bytes),
+              let chunk = try? RawChunkView.decode(decoded) else { return [] }
+        var input = Array(chunk.body.prefix(Reject.maxInputBytes))
+        while let last = input.last, last == 10 || last == 13 { input.removeLast() }
+        return input
+    }
+}
