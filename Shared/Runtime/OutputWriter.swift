@@ -5,10 +5,11 @@ import Glibc
 /// queued and numbered from 0; `completed` tells how many are done, and the loop's `Wakeup`
 /// fires after each one.
 ///
-/// A write error stops only its descriptor: later chunks for it are skipped (and still count as
-/// completed), chunks for other descriptors go on. `failures` says, per descriptor, which chunk
-/// failed and how many of its bytes the kernel had accepted, so the caller can tell exactly
-/// what reached the output.
+/// A write error stops its descriptor: later chunks for it are skipped (and still count as
+/// completed). Chunks for other descriptors go on, unless the failed one is `primary` (stdout:
+/// the run's result), after which nothing more is written anywhere. `failures` says, per
+/// descriptor, which chunk failed and how many of its bytes the kernel had accepted, so the
+/// caller can tell exactly what reached the output.
 public final class OutputWriter: @unchecked Sendable {
     private struct Chunk {
         var fd: Int32
@@ -35,9 +36,12 @@ public final class OutputWriter: @unchecked Sendable {
     private var failed: [Int32: Failure] = [:]
     private var thread = pthread_t()
     private let wakeup: Wakeup
+    private let primary: Int32?
 
-    public init(wakeup: Wakeup) {
+    /// - Parameter primary: the descriptor whose failure stops every stream.
+    public init(wakeup: Wakeup, primary: Int32? = nil) {
         self.wakeup = wakeup
+        self.primary = primary
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -109,7 +113,7 @@ public final class OutputWriter: @unchecked Sendable {
                 queue.removeFirst(head)
                 head = 0
             }
-            let skip = failed[chunk.fd] != nil
+            let skip = failed[chunk.fd] != nil || primary.map { failed[$0] != nil } == true
             pthread_mutex_unlock(mutex)
 
             var failure: Failure?

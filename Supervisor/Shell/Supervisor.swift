@@ -88,7 +88,7 @@ public final class Supervisor {
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlListener = try UnixSocket.listen(path: runDir.controlPath)
         wakeup = try Wakeup()
-        writer = OutputWriter(wakeup: wakeup)
+        writer = OutputWriter(wakeup: wakeup, primary: 1)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
         sink = Sink(upstream: sinkSet, writer: writer, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
