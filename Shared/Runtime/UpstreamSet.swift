@@ -137,7 +137,7 @@ public final class UpstreamSet {
             let fd: Int32
             do {
                 guard let accepted = try UnixSocket.acceptSameUser(listener, at: path) else { return }
-                fd = accepted
+                fd = accepted.fd
             } catch {
                 Log.error("accept on \(path): \(error)")
                 return

@@ -30,7 +30,7 @@ extension Supervisor {
             let fd: Int32
             do {
                 guard let accepted = try UnixSocket.acceptSameUser(controlListener, at: runDir.controlPath) else { return }
-                fd = accepted
+                fd = accepted.fd
             } catch {
                 Log.error("accept on the control socket: \(error)")
                 return
