@@ -73,7 +73,8 @@ let package = Package(
                     swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineSupervisor", "Config"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineSupervisor", "Config",
+                                   "Messages"],
                     swiftSettings: native),
     ]
 )
