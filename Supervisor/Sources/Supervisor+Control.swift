@@ -25,52 +25,21 @@ final class ClientSession {
 
 /// The control socket: replicas' hellos, readiness, heartbeats and failures; CLI requests.
 extension Supervisor {
-    func acceptControl() {
-        while true {
-            let fd: Int32
+    /// Routes new control connections, whose hello passed `controlGate` (the run's cookie, and
+    /// the pid of the process that connected as the kernel gives it).
+    func handlePending(_ admitted: [Connection]) {
+        for connection in admitted {
+            guard let hello = connection.hello, let pid = connection.peerPID else { continue }
             do {
-                guard let accepted = try UnixSocket.acceptSameUser(controlListener, at: runDir.controlPath) else { return }
-                fd = accepted.fd
-            } catch {
-                Log.error("accept on the control socket: \(error)")
-                return
-            }
-            pendingControl.append((Connection(fd: fd, name: "control connection"), Sys.monotonicNanos()))
-        }
-    }
-
-    /// Reads the first frame (hello) of new control connections and routes them.
-    func handlePending(_ poll: PollSet, slots: [Int]) {
-        var routed: [Connection] = []
-        let now = Sys.monotonicNanos()
-        for ((connection, since), slot) in zip(pendingControl, slots) {
-            guard poll.readable(slot) else {
-                // Nothing said within 5 s: not one of ours, or stuck; do not keep it forever.
-                if now > since + 5_000_000_000 {
-                    Log.error("closing a control connection that sent no hello within 5 s")
-                    connection.close()
-                }
-                continue
-            }
-            do {
-                let open = try connection.readAvailable()
-                guard let frame = try connection.peekFrame() else {
-                    if !open { connection.close() }
-                    continue
-                }
-                let hello = try Hello.decode(frame)
-                connection.consume(frame)
-                guard hello.cookie == cookie else { throw FrameError.invalid(field: "hello.cookie", reason: "wrong run cookie") }
                 switch hello.purpose {
                 case .control:
-                    guard let r = replicas.first(where: { $0.stage.node == hello.node && $0.index == Int(hello.replica)
-                                                          && ($0.state == .starting || $0.state == .stopping) }),
-                          r.pid == hello.pid else {
-                        throw FrameError.invalid(field: "hello", reason: "no starting replica \(hello.node.name).\(hello.replica) with pid \(hello.pid)")
+                    // The replica is the one the kernel says connected; its hello must agree.
+                    guard let r = replicas.first(where: { $0.pid == pid && ($0.state == .starting || $0.state == .stopping) }),
+                          r.stage.node == hello.node, r.index == Int(hello.replica) else {
+                        throw FrameError.invalid(field: "hello", reason: "pid \(pid) is not a starting replica \(hello.node.name).\(hello.replica)")
                     }
                     connection.name = r.name
                     r.control = connection
-                    routed.append(connection)
                     if phase != .running || r.state == .stopping {
                         // Started just before the run began to stop: it has nothing to do.
                         try connection.send(using: scratch) { $0.frame(.shutdown) }
@@ -85,17 +54,15 @@ extension Supervisor {
                     connection.name = "client"
                     let session = ClientSession(connection: connection)
                     clients.append(session)
-                    routed.append(connection)
                     handleRequests(session)
                 case .data:
                     throw FrameError.invalid(field: "hello.purpose", reason: "data connections do not belong on the control socket")
                 }
             } catch {
-                Log.error("closing a control connection: \(error)")
+                Log.error("closing a control connection from pid \(pid): \(error)")
                 connection.close()
             }
         }
-        pendingControl.removeAll { pending in pending.connection.isClosed || routed.contains { $0 === pending.connection } }
     }
 
     func handleControl(of r: ReplicaRecord, poll: PollSet, slot: Int) {

@@ -40,9 +40,8 @@ final class Supervisor {
     var exitCode = ExitCode.ok
     var rng = SystemRandomNumberGenerator()
 
-    let controlListener: Int32
-    /// Accepted control connections that have not said hello yet, with when they were accepted.
-    var pendingControl: [(connection: Connection, since: UInt64)] = []
+    /// The control socket: replicas and clients get in with a hello from their own pid.
+    let controlGate: HandshakeGate
     var clients: [ClientSession] = []
     let source: Source
     let sink: Sink
@@ -87,7 +86,7 @@ final class Supervisor {
             nextIndex[stage] = 1
             restarts[stage] = RestartHistory()
         }
-        controlListener = try UnixSocket.listen(path: runDir.controlPath)
+        controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
         writer = OutputWriter(wakeup: wakeup)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
@@ -101,11 +100,6 @@ final class Supervisor {
         downstream.onLinkLost = { [unowned self] _ in
             self.source.replay { self.sink.covers($0, offset: $1, count: $2) }
         }
-    }
-
-    deinit {
-        Sys.close(controlListener)
-        try? Sys.unlink(runDir.controlPath)
     }
 
     /// Runs until the input is done and every replica has stopped; returns the exit code.
@@ -131,8 +125,7 @@ final class Supervisor {
             let signalSlot = poll.add(signalFD)
             let wakeSlot = poll.add(wakeup.readEnd)
             let inputSlot = phase == .running && source.wantsInput ? poll.add(0) : nil
-            let controlSlot = poll.add(controlListener)
-            let pendingSlots = pendingControl.map { poll.add($0.connection.fd, write: $0.connection.wantsWrite) }
+            let controlSlots = controlGate.register(in: &poll)
             let replicaSlots = replicas.map { r in r.control.map { poll.add($0.fd, write: $0.wantsWrite) } }
             let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
             let sinkSlots = sink.upstream.register(in: &poll)
@@ -151,8 +144,7 @@ final class Supervisor {
                     fail(.io, "reading stdin: \(error)")
                 }
             }
-            if poll.readable(controlSlot) { acceptControl() }
-            handlePending(poll, slots: pendingSlots)
+            handlePending(controlGate.handle(poll, slots: controlSlots))
             for (replica, slot) in zip(replicas, replicaSlots) {
                 if let slot { handleControl(of: replica, poll: poll, slot: slot) }
             }
