@@ -64,6 +64,10 @@ public final class HandshakeGate {
     private var full = false
     private var pushedOut = 0
 
+    /// The system call behind `accept`: tests put a stand-in here to fail it as a process out of
+    /// descriptors would (other processes and threads make a real shortage unpredictable).
+    var acceptCall: (Int32, String) throws(SystemError) -> UnixSocket.AcceptedPeer? = UnixSocket.acceptSameUser
+
     /// A hello is a few dozen bytes: a waiting connection may not make this side buffer more.
     static let helloLimit = 4096
     /// Most connections accepted per `handle`, so that a flood leaves the loop time for its work.
@@ -127,12 +131,15 @@ public final class HandshakeGate {
         for _ in 0..<Self.acceptBurst {
             let peer: UnixSocket.AcceptedPeer
             do {
-                guard let next = try UnixSocket.acceptSameUser(listener, at: path) else { break }
+                guard let next = try acceptCall(listener, path) else { break }
                 peer = next
             } catch {
+                let exhausted = [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno)
+                // Linux reserves the descriptor before it looks at the backlog: with none free,
+                // accept fails even when nobody is waiting, and nobody should be closed for that.
+                if exhausted && !backlogHasConnections() { break }
                 failed = true
                 failedAccepts += 1
-                let exhausted = [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno)
                 if !acceptFailing {
                     acceptFailing = true
                     let remedy = exhausted ? "closing the oldest connection waiting for a hello to make room, or, with none waiting, resting"
@@ -163,6 +170,14 @@ public final class HandshakeGate {
             Log.info("accepting on \(path) again, after \(failedAccepts) failed accepts")
             failedAccepts = 0
         }
+    }
+
+    /// True when a connection waits in the listener's backlog (poll without waiting).
+    private func backlogHasConnections() -> Bool {
+        var poll = PollSet()
+        let slot = poll.add(listener)
+        guard (try? poll.wait(timeoutMillis: 0)) != nil else { return true }
+        return poll.readable(slot)
     }
 
     /// Closes the connection that has waited longest for its hello; false when none waits.

@@ -142,7 +142,8 @@ public final class UpstreamSet {
             connection.close()
             return
         }
-        connection.name = "\(hello.node.name).\(hello.replica)"
+        // The pid is the kernel's: the stage and index are only what the peer says it is.
+        connection.name = "\(hello.node.name).\(hello.replica) (pid \(connection.peerPID ?? 0))"
         let link = Link(connection: connection)
         links.append(link)
         do { try connection.send(using: scratch) { Credit(count: initialCredits).encode(into: $0) } } catch {

@@ -111,44 +111,58 @@ import Testing
         #expect(gate.pendingCount == 3 && !idle[2...].contains(where: Self.closedByPeer))
     }
 
-    /// In a process of its own, which lowers its file limit and takes every descriptor.
-    @Test func outOfDescriptorsTheOldestWaitingMakesRoomElseTheListenerRests() async {
-        await #expect(processExitsWith: .success) {
-            try HandshakeGateTests.runOutOfDescriptors()
+    /// Accept as a process at its file limit sees it: `EMFILE` on the calls `fails` picks, the
+    /// real accept otherwise. (Linux reserves the descriptor first, so accept fails even when the
+    /// backlog is empty.)
+    final class ShortOfDescriptors {
+        var calls = 0
+        var fails: (Int) -> Bool = { _ in true }
+
+        func install(on gate: HandshakeGate) {
+            gate.acceptCall = { [self] (listener, path) throws(SystemError) in
+                calls += 1
+                if fails(calls) { throw SystemError("accept", errno: EMFILE) }
+                return try UnixSocket.acceptSameUser(listener, at: path)
+            }
         }
     }
 
-    static func runOutOfDescriptors() throws {
+    @Test func outOfDescriptorsWithNobodyWaitingTheListenerRests() throws {
         let dir = TempDirectory()
         defer { dir.remove() }
-        let gate = try HandshakeGate(path: dir.path + "/g.sock", cookie: "c",
-                                     limits: .init(deadlineNanos: 60 * second, maxPending: 8, pauseNanos: second / 10))
-        let clients = try (0..<4).map { _ in try UnixSocket.connect(path: gate.path) }
-        var limit = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = min(limit.rlim_cur, 256)
-        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        var fillers: [Int32] = []
-        defer { fillers.forEach(Sys.close) }
-        while true {
-            let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { break }
-            fillers.append(fd)
-        }
-        // Nothing waits that could be closed: the listener rests for 100 ms.
-        let now = second
-        let admitted = try turn(gate, now: now)
-        precondition(admitted.isEmpty && gate.pendingCount == 0)
-        precondition(gate.pausedUntil == now + second / 10)
-        Sys.close(fillers.removeLast())
-        Sys.close(fillers.removeLast())
-        _ = try turn(gate, now: now + second / 20)
-        precondition(gate.pendingCount == 0, "resting: not accepting")
-        // Two descriptors (the test harness may take one) for four connections: all four are
-        // accepted, each newcomer closing the oldest waiting one.
-        _ = try turn(gate, now: now + second / 10)
-        let closed = clients.map(closedByPeer)
-        precondition(closed == closed.sorted { $0 && !$1 } && closed.last == false, "the oldest closed, the newest waits: \(closed)")
-        precondition(gate.pendingCount == closed.filter { !$0 }.count, "\(gate.pendingCount) waiting")
+        let gate = try gate(dir)
+        let shortage = ShortOfDescriptors()
+        shortage.install(on: gate)
+        let client = try UnixSocket.connect(path: gate.path)
+        defer { Sys.close(client) }
+        let start = 5 * Self.second, pause = gate.limits.pauseNanos
+        #expect(try Self.turn(gate, now: start).isEmpty)
+        #expect(shortage.calls == 1 && gate.pausedUntil == start + pause, "one failed accept, then a rest")
+        _ = try Self.turn(gate, now: start + pause / 2)
+        #expect(shortage.calls == 1, "a resting listener is not polled, so its loop cannot spin")
+        shortage.fails = { _ in false }
+        _ = try Self.turn(gate, now: start + pause)
+        #expect(shortage.calls >= 2 && gate.pendingCount == 1, "accepting again after the rest")
+    }
+
+    @Test func outOfDescriptorsTheOldestWaitingConnectionMakesRoom() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let gate = try gate(dir)
+        let waiting = try (0..<2).map { _ in try UnixSocket.connect(path: gate.path) }
+        defer { waiting.forEach(Sys.close) }
+        _ = try Self.turn(gate, now: 0)
+        #expect(gate.pendingCount == 2)
+        // Every other accept fails: each newcomer costs the oldest waiting connection its place.
+        let shortage = ShortOfDescriptors()
+        shortage.fails = { $0 % 2 == 1 }
+        shortage.install(on: gate)
+        let newcomers = try (0..<2).map { _ in try UnixSocket.connect(path: gate.path) }
+        defer { newcomers.forEach(Sys.close) }
+        _ = try Self.turn(gate, now: 0)
+        #expect(gate.pendingCount == 2)
+        #expect(waiting.allSatisfy(Self.closedByPeer) && !newcomers.contains(where: Self.closedByPeer))
+        // The failure after the backlog emptied (the fifth call) closed nobody.
+        #expect(shortage.calls == 5)
     }
 }
