@@ -98,7 +98,8 @@ let package = Package(
                     swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "ControlCore", "Config"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "ControlCore", "Config",
+                                   "Messages"],
                     swiftSettings: native),
     ]
 )

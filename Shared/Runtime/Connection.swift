@@ -14,6 +14,10 @@ public final class Connection {
     public private(set) var isClosed = false
     /// Set by the owner after the first frame (the hello) was accepted.
     public var hello: Hello?
+    /// For an accepted connection, the process that connected, from the kernel (SO_PEERCRED),
+    /// recorded at accept: every decision about the peer uses this, never `hello.pid`.
+    /// nil for connections this process made.
+    public internal(set) var peerPID: pid_t?
 
     /// Most bytes read in one `readAvailable` call, so one busy peer cannot starve the others.
     static let readBurst = 4 << 20

@@ -165,6 +165,15 @@ public enum Sys {
         Glibc.kill(pid, signal) == 0
     }
 
+    /// The soft limit on this process's open descriptors (RLIMIT_NOFILE); Int.max when unlimited.
+    /// The corresponding C function is `getrlimit`.
+    public static func openFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0,
+              limit.rlim_cur < rlim_t(Int.max) else { return .max }  // RLIM_INFINITY is all ones
+        return Int(limit.rlim_cur)
+    }
+
     /// Nanoseconds on the monotonic clock.
     public static func monotonicNanos() -> UInt64 {
         var ts = timespec()

@@ -117,14 +117,22 @@ public enum UnixSocket {
         }
     }
 
+    /// A connection `acceptSameUser` accepted, and the process that made it.
+    public struct AcceptedPeer: Equatable, Sendable {
+        public let fd: Int32
+        /// The connecting process, as the kernel recorded it at `connect` (SO_PEERCRED): the only
+        /// pid to believe about a peer; what it says about itself is a claim.
+        public let pid: pid_t
+    }
+
     /// Accepts one pending connection made by this same user; connections from other users are
     /// closed and logged (SO_PEERCRED). nil when none is pending.
-    public static func acceptSameUser(_ listener: Int32, at path: String) throws(SystemError) -> Int32? {
+    public static func acceptSameUser(_ listener: Int32, at path: String) throws(SystemError) -> AcceptedPeer? {
         while true {
             guard let fd = try accept(listener) else { return nil }
             do {
                 let peer = try peerCredentials(fd)
-                if peer.uid == getuid() { return fd }
+                if peer.uid == getuid() { return AcceptedPeer(fd: fd, pid: peer.pid) }
                 Log.error("refused a connection on \(path) from uid \(peer.uid) (pid \(peer.pid)): not this user")
             } catch {
                 Log.error("refused a connection on \(path): \(error)")

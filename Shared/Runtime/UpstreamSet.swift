@@ -1,9 +1,9 @@
 import Glibc
 import Messages
 
-/// The receiving side of one data-path hop: a listening socket, the upstream connections it
-/// accepted (each checked: same user, right cookie, right stage), their queued frames, and the
-/// credits this side grants.
+/// The receiving side of one data-path hop: a listening socket behind a `HandshakeGate`, the
+/// upstream connections it admitted (each checked: same user, right cookie, its own pid, right
+/// stage), their queued frames, and the credits this side grants.
 public final class UpstreamSet {
     public final class Link {
         public let connection: Connection
@@ -13,46 +13,46 @@ public final class UpstreamSet {
         public var isAuthenticated: Bool { connection.hello != nil }
     }
 
-    public let listener: Int32
-    public let path: String
-    private let cookie: String
+    /// Where `register` put the set's descriptors in a poll set.
+    public struct Slots {
+        fileprivate let gate: HandshakeGate.Slots
+        fileprivate let links: [Int]
+    }
+
+    private let gate: HandshakeGate
+    public var path: String { gate.path }
     private let expected: NodeKind
     private let initialCredits: UInt32
     private let scratch = FrameBuffer(capacity: 4096)
     public private(set) var links: [Link] = []
     private var roundRobin = 0
-    private var accepted = 0
     private var invalidPeers: [Int32] = []
     /// Set when the run is ending: peers going away then is expected, not worth a log line.
     public var expectClosing = false
 
     /// Listens at `path` for `expected` nodes.
-    public init(path: String, cookie: String, expected: NodeKind, initialCredits: UInt32) throws {
-        self.listener = try UnixSocket.listen(path: path)
-        self.path = path
-        self.cookie = cookie
+    public init(path: String, cookie: String, expected: NodeKind, initialCredits: UInt32,
+                limits: HandshakeGate.Limits = .standard()) throws {
+        self.gate = try HandshakeGate(path: path, cookie: cookie, limits: limits)
         self.expected = expected
         self.initialCredits = initialCredits
     }
 
-    deinit {
-        Sys.close(listener)
-        try? Sys.unlink(path)
-    }
-
-    /// Adds the listener and every link to `poll`; returns (listener slot, link slots).
-    public func register(in poll: inout PollSet) -> (Int, [Int]) {
-        let l = poll.add(listener)
-        return (l, links.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) })
+    /// Adds the listener, the connections waiting for their hello, and every link to `poll`.
+    public func register(in poll: inout PollSet) -> Slots {
+        let gateSlots = gate.register(in: &poll)
+        return Slots(gate: gateSlots, links: links.map {
+            poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite)
+        })
     }
 
     /// Accepts new connections and reads from ready ones.
-    public func handle(_ poll: PollSet, slots: (Int, [Int])) {
-        for (link, slot) in zip(links, slots.1) {
+    public func handle(_ poll: PollSet, slots: Slots) {
+        for (link, slot) in zip(links, slots.links) {
             if poll.writable(slot) && link.connection.wantsWrite { flushLink(link) }
             if poll.readable(slot) { read(link) }
         }
-        if poll.readable(slots.0) { acceptAll() }
+        for connection in gate.handle(poll, slots: slots.gate) { admit(connection) }
         links.removeAll { $0.connection.isClosed }
     }
 
@@ -84,17 +84,18 @@ public final class UpstreamSet {
         link.owedCredits += 1
     }
 
-    /// Closes `link` after a frame that failed validation: the peer's failure, not ours. An
-    /// authenticated peer is remembered (`takeInvalidPeer`) for the supervisor to replace.
+    /// Closes `link` after a frame that failed validation: the peer's failure, not ours. The
+    /// process that connected (the kernel's pid, not the one its hello claims) is remembered
+    /// (`takeInvalidPeer`) for the supervisor to replace, if it is one of the run's replicas.
     public func reject(_ link: Link, because error: any Error) {
         guard !link.connection.isClosed else { return }
         Log.error("closing connection from \(link.connection.name): \(error)")
         // Over the size limit too: a replica fails a batch whose output would be (Replica.loop).
-        if let pid = link.connection.hello?.pid, pid > 0 { invalidPeers.append(pid) }
+        if let pid = link.connection.peerPID, pid > 0 { invalidPeers.append(pid) }
         link.connection.close()
     }
 
-    /// The pid of a peer whose frame failed validation since the last call, if any.
+    /// The pid (SO_PEERCRED) of a peer whose frame failed validation since the last call, if any.
     public func takeInvalidPeer() -> Int32? {
         invalidPeers.isEmpty ? nil : invalidPeers.removeFirst()
     }
@@ -132,38 +133,28 @@ public final class UpstreamSet {
     /// Open links.
     public var openCount: Int { links.count }
 
-    private func acceptAll() {
-        while true {
-            let fd: Int32
-            do {
-                guard let accepted = try UnixSocket.acceptSameUser(listener, at: path) else { return }
-                fd = accepted
-            } catch {
-                Log.error("accept on \(path): \(error)")
-                return
-            }
-            accepted += 1
-            links.append(Link(connection: Connection(fd: fd, name: "\(expected.name) connection \(accepted)")))
+    /// Makes a link of a connection whose hello passed the gate, if it is a data connection from
+    /// the expected stage, and grants it its credits.
+    private func admit(_ connection: Connection) {
+        guard let hello = connection.hello, hello.purpose == .data, hello.node == expected else {
+            let said = connection.hello.map { "\($0.purpose) from \($0.node.name)" } ?? "nothing"
+            Log.error("refused a connection on \(path) from pid \(connection.peerPID ?? 0): expected a data connection from \(expected.name), got \(said)")
+            connection.close()
+            return
+        }
+        // The pid is the kernel's: the stage and index are only what the peer says it is.
+        connection.name = "\(hello.node.name).\(hello.replica) (pid \(connection.peerPID ?? 0))"
+        let link = Link(connection: connection)
+        links.append(link)
+        do { try connection.send(using: scratch) { Credit(count: initialCredits).encode(into: $0) } } catch {
+            drop(link, because: "\(error)")
         }
     }
 
     private func read(_ link: Link) {
         do {
             try link.connection.readAvailable()
-            if link.connection.hello == nil, let frame = try link.connection.peekFrame() {
-                let hello = try Hello.decode(frame)
-                guard hello.cookie == cookie else {
-                    throw FrameError.invalid(field: "hello.cookie", reason: "wrong run cookie")
-                }
-                guard hello.purpose == .data, hello.node == expected else {
-                    throw FrameError.invalid(field: "hello.node", reason: "expected a data connection from \(expected.name), got \(hello.node.name)")
-                }
-                link.connection.consume(frame)
-                link.connection.hello = hello
-                link.connection.name = "\(hello.node.name).\(hello.replica)"
-                try link.connection.send(using: scratch) { Credit(count: initialCredits).encode(into: $0) }
-            }
-        } catch let error as FrameError where link.isAuthenticated {
+        } catch let error as FrameError {
             reject(link, because: error)
         } catch {
             drop(link, because: "\(error)")

@@ -20,70 +20,35 @@ final class ClientSession {
 
 /// The control socket: replicas' hellos, readiness, heartbeats and failures; CLI requests.
 extension Supervisor {
-    func acceptControl() {
-        while true {
-            let fd: Int32
+    /// Routes new control connections, whose hello passed `controlGate` (the run's cookie, and
+    /// the pid of the process that connected as the kernel gives it): a replica's to its
+    /// process, for the core to accept or refuse; a client's to a session.
+    func handlePending(_ admitted: [Connection]) {
+        for connection in admitted {
+            guard let hello = connection.hello, let pid = connection.peerPID else { continue }
             do {
-                guard let accepted = try UnixSocket.acceptSameUser(controlListener, at: runDir.controlPath) else { return }
-                fd = accepted
-            } catch {
-                Log.error("accept on the control socket: \(error)")
-                return
-            }
-            pendingControl.append((Connection(fd: fd, name: "control connection"), Sys.monotonicNanos()))
-        }
-    }
-
-    /// Reads the first frame (hello) of new control connections and routes them: a replica's to
-    /// its process (the kernel says which, SO_PEERCRED), for the core to accept or refuse; a
-    /// client's to a session.
-    func handlePending(_ poll: PollSet, slots: [Int]) {
-        var routed: [Connection] = []
-        let now = Sys.monotonicNanos()
-        for ((connection, since), slot) in zip(pendingControl, slots) {
-            guard poll.readable(slot) else {
-                // Nothing said within 5 s: not one of ours, or stuck; do not keep it forever.
-                if now > since + 5_000_000_000 {
-                    Log.error("closing a control connection that sent no hello within 5 s")
-                    connection.close()
-                }
-                continue
-            }
-            do {
-                let open = try connection.readAvailable()
-                guard let frame = try connection.peekFrame() else {
-                    if !open { connection.close() }
-                    continue
-                }
-                let hello = try Hello.decode(frame)
-                connection.consume(frame)
-                guard hello.cookie == cookie else { throw FrameError.invalid(field: "hello.cookie", reason: "wrong run cookie") }
                 switch hello.purpose {
                 case .control:
-                    let pid = try UnixSocket.peerCredentials(connection.fd).pid
                     guard let stage = StageKind(rawValue: hello.node.name), let id = byPid[pid], let r = processes[id], r.control == nil else {
-                        throw FrameError.invalid(field: "hello", reason: "no starting replica runs as pid \(pid) (it says it is \(hello.node.name).\(hello.replica))")
+                        throw FrameError.invalid(field: "hello", reason: "pid \(pid) is not a starting replica \(hello.node.name).\(hello.replica)")
                     }
                     connection.name = id.description
                     r.control = connection
-                    routed.append(connection)
                     dispatch(.connected(pid: pid, claimed: ReplicaID(stage, Int(hello.replica))))
                 case .client:
                     connection.name = "client"
                     nextClient += 1
                     let session = ClientSession(id: nextClient, connection: connection)
                     clients.append(session)
-                    routed.append(connection)
                     handleRequests(session)
                 case .data:
                     throw FrameError.invalid(field: "hello.purpose", reason: "data connections do not belong on the control socket")
                 }
             } catch {
-                Log.error("closing a control connection: \(error)")
+                Log.error("closing a control connection from pid \(pid): \(error)")
                 connection.close()
             }
         }
-        pendingControl.removeAll { pending in pending.connection.isClosed || routed.contains { $0 === pending.connection } }
     }
 
     func handleControl(of r: ReplicaProcess, poll: PollSet, slot: Int) {

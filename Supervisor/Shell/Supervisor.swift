@@ -34,9 +34,8 @@ public final class Supervisor {
     let writer: OutputWriter
     let wakeup: Wakeup
     let signalFD: Int32
-    let controlListener: Int32
-    /// Accepted control connections that have not said hello yet, with when they were accepted.
-    var pendingControl: [(connection: Connection, since: UInt64)] = []
+    /// The control socket: replicas and clients get in with a hello from their own pid.
+    let controlGate: HandshakeGate
     var clients: [ClientSession] = []
     var nextClient = 0
     let scratch = FrameBuffer(capacity: 64 << 10)
@@ -86,7 +85,7 @@ public final class Supervisor {
         core = Core(settings: Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors))
 
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
-        controlListener = try UnixSocket.listen(path: runDir.controlPath)
+        controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
         writer = OutputWriter(wakeup: wakeup, primary: 1)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
@@ -99,11 +98,6 @@ public final class Supervisor {
         // A link to ingest lost without its replica dying (it closed the connection) took the
         // batches it held along.
         downstream.onLinkLost = { [unowned self] _ in self.dispatch(.linkLost) }
-    }
-
-    deinit {
-        Sys.close(controlListener)
-        try? Sys.unlink(runDir.controlPath)
     }
 
     /// Hands `event` to the core and carries out what it decides, including the decisions on
@@ -132,8 +126,7 @@ public final class Supervisor {
             let signalSlot = poll.add(signalFD)
             let wakeSlot = poll.add(wakeup.readEnd)
             let inputSlot = !core.stopping && source.reading && core.ledger.hasRoom ? poll.add(0) : nil
-            let controlSlot = poll.add(controlListener)
-            let pendingSlots = pendingControl.map { poll.add($0.connection.fd, write: $0.connection.wantsWrite) }
+            let controlSlots = controlGate.register(in: &poll)
             let replicaList = Array(processes.values)
             let replicaSlots = replicaList.map { r in r.control.map { poll.add($0.fd, write: $0.wantsWrite) } }
             let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
@@ -154,8 +147,7 @@ public final class Supervisor {
                     dispatch(.fail(.io, "reading stdin: \(error)"))
                 }
             }
-            if poll.readable(controlSlot) { acceptControl() }
-            handlePending(poll, slots: pendingSlots)
+            handlePending(controlGate.handle(poll, slots: controlSlots))
             for (replica, slot) in zip(replicaList, replicaSlots) {
                 if let slot { handleControl(of: replica, poll: poll, slot: slot) }
             }
