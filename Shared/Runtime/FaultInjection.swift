@@ -24,6 +24,13 @@ enum FaultInjection {
         setting("PIPELINE_TEST_MAX_FRAME", for: node).flatMap { Int($0) }
     }
 
+    /// `PIPELINE_TEST_HOLD_READY=<stage>:<replica>` makes that replica (e.g. `infer:2`) never
+    /// report ready: it stays starting, answering only a shutdown, for the tests of what happens
+    /// to a replica scaled away or stopped while it starts.
+    static func holdsReady(_ node: Messages.NodeKind, replica: UInt32) -> Bool {
+        setting("PIPELINE_TEST_HOLD_READY", for: node) == "\(replica)"
+    }
+
     /// The non-empty value after `<stage>:` in the environment variable `name`, in debug builds.
     private static func setting(_ name: String, for node: Messages.NodeKind) -> String? {
         #if DEBUG

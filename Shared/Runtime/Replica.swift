@@ -54,6 +54,15 @@ final class Replica {
         }
         let downstream = DownstreamSet(hello: Hello(purpose: .data, node: node, replica: options.replica,
                                                     pid: getpid(), cookie: options.cookie))
+        if FaultInjection.holdsReady(node, replica: options.replica) {
+            Log.info("holding back its ready (PIPELINE_TEST_HOLD_READY)")
+            // Only the supervisor's word ends this: a shutdown, or its going away.
+            while let frame = try? control.awaitFrame() {
+                if frame.header.kind == .shutdown { return .ok }
+                control.consume(frame)
+            }
+            return .supervisorGone
+        }
         do {
             try control.send(using: scratch) { $0.frame(.ready) }
             Log.info("ready (pid \(getpid())), listening at \(config.listenPath)")

@@ -21,17 +21,19 @@ enum UpCommand {
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
                                   ?? RunDirectory.defaultPath(name: config.pipeline.name))
         do {
+            // Before anything is made: a run directory whose sockets cannot exist is refused
+            // without leaving it behind. Replica numbers grow with every restart: room for ten digits.
+            let longest = StageKind.allCases.map(\.rawValue).max { $0.utf8.count < $1.utf8.count }!
+            try runDir.checkSocketPaths(longestNode: longest, maxReplica: 9_999_999_999)
+        } catch {
+            throw PipelineError(.environment, "\(error)")
+        }
+        do {
             try runDir.prepare()
             _ = try runDir.lock()
         } catch {
             if case .alreadyRunning = error { throw PipelineError(.alreadyRunning, error.description) }
             throw PipelineError(.environment, error.description)
-        }
-        do {
-            // Replica numbers grow with every restart: leave room for ten digits.
-            try runDir.checkSocketPaths(longestNode: "featurize", maxReplica: 9_999_999_999)
-        } catch {
-            throw PipelineError(.environment, "\(error)")
         }
         runDir.removeStale()
         // The model is checked once the run directory is ours: its weights are prepared there
@@ -57,7 +59,10 @@ enum UpCommand {
             }
         }
 
+        // A closed reader (EPIPE) and a file-size limit (EFBIG, `ulimit -f`) become write errors
+        // the run reports, not signals that kill it.
         Sys.ignoreSignal(SIGPIPE)
+        Sys.ignoreSignal(SIGXFSZ)
         let signalFD: Int32
         do {
             signalFD = try SignalPipe.install([SIGINT, SIGTERM, SIGHUP, SIGCHLD])

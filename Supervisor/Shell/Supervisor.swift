@@ -31,7 +31,6 @@ public final class Supervisor {
     var byPid: [pid_t: ReplicaID] = [:]
     let source: Source
     let sink: Sink
-    let writer: OutputWriter
     let wakeup: Wakeup
     let signalFD: Int32
     /// The control socket: replicas and clients get in with a hello from their own pid.
@@ -87,10 +86,9 @@ public final class Supervisor {
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
-        writer = OutputWriter(wakeup: wakeup, primary: 1)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
-        sink = Sink(upstream: sinkSet, writer: writer, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
+        sink = Sink(upstream: sinkSet, wakeup: wakeup, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
                     countRecords: { OutputRecords.count(in: $0, format: format) })
         let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie))
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
@@ -222,7 +220,7 @@ public final class Supervisor {
             return core.exitCode
         }
         sink.finish()
-        writer.finish()
+        sink.writer.finish()
         collectWritten()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
         Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds))

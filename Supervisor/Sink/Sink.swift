@@ -82,10 +82,14 @@ public final class Sink {
     /// Streams that failed, in the order they failed.
     public private(set) var outcomes: [Outcome] = []
 
-    public init(upstream: UpstreamSet, writer: OutputWriter, outputFD: Int32, errorsFD: Int32, preamble: String?,
+    /// - Parameters:
+    ///   - wakeup: signalled by the writer's thread after each chunk it finishes.
+    ///   - countRecords: the number of whole records in a prefix of output text.
+    public init(upstream: UpstreamSet, wakeup: Wakeup, outputFD: Int32, errorsFD: Int32, preamble: String?,
                 countRecords: @escaping ([UInt8]) -> Int) {
         self.upstream = upstream
-        self.writer = writer
+        // A failed stdout ends the run: nothing more is written to any stream after it.
+        writer = OutputWriter(wakeup: wakeup, primary: outputFD)
         self.outputFD = outputFD
         self.errorsFD = errorsFD
         self.preamble = preamble.map { Array($0.utf8) }
@@ -174,7 +178,10 @@ public final class Sink {
         while queuedHead < queued.count, queued[queuedHead].chunk < completed {
             let q = queued[queuedHead]
             queuedHead += 1
-            if let failure = failures[q.fd], failure.chunk <= q.chunk {
+            // A failed stdout stops every stream (`OutputWriter.primary`).
+            if let stop = failures[outputFD], stop.chunk < q.chunk {
+                // Skipped: nothing after the point where the output stopped is written.
+            } else if let failure = failures[q.fd], failure.chunk <= q.chunk {
                 // Not written: skipped after its stream failed, or the chunk that failed.
                 if failure.chunk == q.chunk {
                     let whole = q.fd == outputFD ? countRecords(Array(q.text.prefix(failure.bytesWritten)))

@@ -192,7 +192,7 @@ import Testing
         kill(stopped, SIGCONT)
         let result = run.finish()
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.stdout == expected.stdout, "no record lost or doubled")
+        #expect(same(result.stdout, expected.stdout), "no record lost or doubled")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
         #expect((json?["resent_units"] as? Int ?? 0) > 0, "\(String(describing: json))")
         #expect(json?["records_read"] as? Int == 600 && json?["rows_written"] as? Int == 600)
@@ -229,5 +229,49 @@ import Testing
             }
         }
         #expect(run.finish().status == 0)
+    }
+}
+
+/// The small faults found by trying to break it: each was wrong before.
+@Suite(.serialized) struct SmallFaultTests {
+    /// A line of nothing but white space is not a record, however long: it is skipped, not
+    /// rejected as too long (read at once or in pieces, the same).
+    @Test func aLongBlankLineIsNoRecord() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let records = Records.jsonl(300)
+        var lines = records.split(separator: "\n").map(String.init)
+        lines.insert(String(repeating: " ", count: 3 << 20) + "\t", at: 100)
+        let r = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("input", lines.joined(separator: "\n") + "\n"))
+        #expect(r.status == 0)
+        #expect(r.err.contains("301 records read") == false && r.err.contains("300 records read, 300 written, 0 rejected"), "\(r.err)")
+        let expected = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("clean", records))
+        #expect(same(r.stdout, expected.stdout))
+    }
+
+    /// A replica scaled away while it is still starting is told to stop; its going is not an
+    /// error worth a line, and the scale requests say what happened.
+    @Test func scalingAwayAReplicaThatIsStillStartingIsQuiet() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir],
+                              environment: ["PIPELINE_TEST_HOLD_READY": "infer:2"])
+        run.write(Records.jsonl(100))
+        #expect(run.waitForLines(100) == 100)
+        let up = try Running(Paths.pipeline, ["scale", "--run-dir", ws.runDir, "infer=2"], stdinFile: "/dev/null")
+        let log = ws.runDir + "/logs/infer.2.log"
+        #expect(waitUntil { (try? String(contentsOfFile: log, encoding: .utf8))?.contains("holding back its ready") == true })
+        let held = replicaPids(ws.runDir, "infer").max() ?? 0
+        let down = try pipeline(["scale", "--run-dir", ws.runDir, "infer=1"])
+        #expect(down.status == 0 && down.out.contains("scaled infer: 2 → 1"), "\(down.out)\(down.err)")
+        let first = up.finish()
+        #expect(first.status == 0 && first.out.contains("then a later request changed it: infer is at 1"), "\(first.out)\(first.err)")
+        #expect(waitUntil { kill(held, 0) != 0 }, "the held replica is gone")
+        run.write(Records.jsonl(100, seed: 2, firstID: 101))
+        let result = run.finish()
+        #expect(result.status == 0 && result.lines.count == 200, "\(result.err)")
+        #expect(!result.err.contains("error"), "nothing went wrong: \(result.err)")
     }
 }

@@ -193,6 +193,10 @@ final class Running: @unchecked Sendable {
     }
 }
 
+/// True when two outputs are byte-identical. (An `#expect(a == b)` on large data that fails
+/// makes the test library compute their difference, which takes hours for megabytes.)
+func same(_ a: Data, _ b: Data) -> Bool { a == b }
+
 /// Runs `pipeline` with `arguments` to completion, stdin from `stdinFile` (or empty).
 func pipeline(_ arguments: [String], stdinFile: String? = nil, seconds: Double = 120) throws -> Finished {
     let r = try Running(Paths.pipeline, arguments, stdinFile: stdinFile ?? "/dev/null")

@@ -64,7 +64,7 @@ import Testing
 
         let result = run.finish(seconds: 30)
         #expect(result.status == 0, "\(result.err.suffix(2000))")
-        #expect(result.stdout == expected.stdout, "byte-identical to the fault-free run")
+        #expect(same(result.stdout, expected.stdout), "byte-identical to the fault-free run")
         #expect(runSummary(result.err) == runSummary(expected.err))
         // Waiting connections are capped well under the file limit: descriptors never ran out.
         let logs = try pipeline(["logs", "--run-dir", ws.runDir])
@@ -104,7 +104,7 @@ import Testing
         #expect(replicaPids(ws.runDir, "featurize") == victims, "featurize.1 kept its pid \(victim)")
         let result = run.finish()
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.stdout == expected.stdout, "byte-identical to the fault-free run")
+        #expect(same(result.stdout, expected.stdout), "byte-identical to the fault-free run")
         #expect(runSummary(result.err) == runSummary(expected.err))
         #expect(!result.err.contains("killing it") && !result.err.contains("restarting it"), "\(result.err)")
         let logs = try pipeline(["logs", "infer", "--run-dir", ws.runDir])

@@ -46,7 +46,7 @@ import Testing
         let csv = try up(ws, config: Records.config(format: "csv"), input: Records.csv(700))
         #expect(json.status == 0 && csv.status == 0, "\(json.err)\n\(csv.err)")
         #expect(json.lines.count == 700)
-        #expect(csv.stdout == json.stdout)
+        #expect(same(csv.stdout, json.stdout))
     }
 
     @Test func csvOutputHasAHeaderAndOneRowPerRecord() throws {
@@ -69,7 +69,7 @@ import Testing
         let many = try up(ws, config: Records.config(batchRows: 32), input: input, scales)
         #expect(one.status == 0 && many.status == 0, "\(one.err)\n\(many.err)")
         #expect(one.lines.count == 3000)
-        #expect(many.stdout == one.stdout, "byte-identical output whatever the replica counts")
+        #expect(same(many.stdout, one.stdout), "byte-identical output whatever the replica counts")
     }
 
     /// Scales up and down while records stream in; the output equals the one-replica run.
@@ -105,7 +105,7 @@ import Testing
         run.write(parts[3])
         let result = run.finish()
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.stdout == reference.stdout)
+        #expect(same(result.stdout, reference.stdout))
         let logs = try pipeline(["logs", "--run-dir", ws.runDir, "infer"])
         #expect(logs.out.contains("infer.3 | "), "a scaled-away replica's log is kept")
         #expect(!logs.out.contains("ingest.1 | "))
@@ -134,7 +134,7 @@ import Testing
         #expect(down2.status == 0, "\(down2.out)\(down2.err)")
         let result = run.finish()
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.stdout == reference.stdout)
+        #expect(same(result.stdout, reference.stdout))
         #expect(processes(mentioning: ws.path).isEmpty)
     }
 
@@ -217,7 +217,7 @@ import Testing
         #expect(run.status == 0, "\(run.err)")
         var fused = try FusedPipeline(config: try PipelineConfig.parse(text: text, path: cfg))
         let (output, rejects) = try Array(input.utf8).withUnsafeBytes { try fused.run(input: $0) }
-        #expect(run.stdout == Data(output))
+        #expect(same(run.stdout, Data(output)))
         #expect(rejects.map(\.line) == [1235])
         #expect(run.err.contains("\"line\":1235") && run.err.contains("JSON_SYNTAX"))
     }

@@ -34,6 +34,7 @@ import Testing
         let long = ws.path + "/" + String(repeating: "d", count: 90)
         let d = try up(long)
         #expect(d.status == 9 && d.err.contains("socket path"), "\(d.err)")
+        #expect(!FileManager.default.fileExists(atPath: long), "a refused run directory is not created")
         #expect(processes(mentioning: ws.path).isEmpty)
     }
 
@@ -101,7 +102,7 @@ import Testing
         run.write(second)
         let result = run.finish()
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.stdout == expected.stdout, "the run is unaffected")
+        #expect(same(result.stdout, expected.stdout), "the run is unaffected")
         #expect(result.err.contains("bad frame magic"), "the supervisor logs why it closed the connection")
         let logs = try pipeline(["logs", "--run-dir", ws.runDir])
         #expect(logs.out.contains("infer.1 | ") && logs.out.contains("bad frame magic") && logs.out.contains("exceeds the limit"),
