@@ -320,6 +320,11 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .stdout where closed:
             // `| head` closed our stdout: stop quietly.
             stop(.ok, now: now, into: &out)
+        case .stdout where stopping:
+            // What is written after the end was decided (the CSV header of an empty input)
+            // can fail too: never an exit 0.
+            out.append(.log(.error, "writing stdout: \(message)"))
+            if exitCode == .ok { exitCode = .io }
         case .stdout:
             fail(.io, "writing stdout: \(message)", now: now, into: &out)
         case .errors(let name):

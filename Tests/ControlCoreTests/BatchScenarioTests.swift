@@ -148,6 +148,13 @@ import Testing
         full.send(.outputFailed(.stdout, closed: false, message: "No space left on device after 3 records (input lines 1–3)"))
         #expect(full.core.stopping && full.core.exitCode == .io)
         #expect(full.log.last == "writing stdout: No space left on device after 3 records (input lines 1–3)")
+
+        // The end was decided (empty input), then the last bytes fail: still not a success.
+        var late = running()
+        late.send(.inputEnded)
+        #expect(late.core.stopping && late.core.exitCode == .ok)
+        late.send(.outputFailed(.stdout, closed: false, message: "No space left on device; nothing was written"))
+        #expect(late.core.exitCode == .io && late.log.last == "writing stdout: No space left on device; nothing was written")
     }
 
     @Test func aFailedErrorsStreamLetsTheOutputFinishThenExitsTen() {
