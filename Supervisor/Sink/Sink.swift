@@ -142,10 +142,10 @@ public final class Sink {
             queued.append(Queued(chunk: writer.enqueue(fd: errorsFD, bytes: bytes), fd: errorsFD, sequence: sequence,
                                  records: rejects.count, rejects: codes, text: bytes))
         }
-        var text: [UInt8] = []
-        var summary: BatchSummary?
-        for p in pieces {
-            text += p.text
+        // A whole batch is one piece: its text goes to the writer as it is, not copied.
+        let text = pieces.count == 1 ? pieces[0].text : pieces.flatMap(\.text)
+        var summary = pieces.count == 1 ? pieces[0].summary : nil
+        for p in pieces where pieces.count > 1 {
             if let s = p.summary {
                 var merged = summary ?? BatchSummary()
                 merged.merge(s)
@@ -177,6 +177,7 @@ public final class Sink {
         var new: [Outcome] = []
         while queuedHead < queued.count, queued[queuedHead].chunk < completed {
             let q = queued[queuedHead]
+            queued[queuedHead].text = []  // done with: the bytes go as soon as the writer lets go
             queuedHead += 1
             // A failed stdout stops every stream (`OutputWriter.primary`).
             if let stop = failures[outputFD], stop.chunk < q.chunk {
