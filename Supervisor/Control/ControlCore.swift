@@ -43,28 +43,16 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     }
 
     public enum Event: Sendable {
+        /// Time passed: deadlines, counts, re-sends.
         case tick
-        // Processes (see `Reconciler.Event`).
-        case spawned(ReplicaID, pid: Int32)
-        case spawnFailed(ReplicaID, message: String, transient: Bool, jitter: Double)
-        case connected(pid: Int32, claimed: ReplicaID)
-        case disconnected(pid: Int32)
-        case ready(pid: Int32)
-        case heartbeat(pid: Int32)
-        case failureReported(pid: Int32, message: String)
-        /// Process `pid` was reaped; `work`: what its state page says it was processing.
-        case exited(pid: Int32, Termination, work: ReplicaWork?, jitter: Double)
-        case invalidFrame(fromPid: Int32, receiver: String)
-        // Batches (see `BatchLedger.Event`).
-        case cut(BatchCut)
-        case inputEnded
-        case sendable(Int)
+        /// What happened to a replica (see `Reconciler.Event`; `.tick` and the answers to the
+        /// reconciler's own actions are the core's to send).
+        case replica(Reconciler.Event)
+        /// What happened to a batch (see `BatchLedger.Event`; `.tick`, `.replay` and `.crashed`
+        /// are the core's to send).
+        case batch(BatchLedger<Output>.Event)
         /// A link to ingest closed without its replica dying: what it held is sent again.
         case linkLost
-        case split(UInt64, records: [SplitRecord]?, refused: Output?)
-        case received(UInt64, part: Int?, Output)
-        case written(through: UInt64)
-        // The run.
         /// `pipeline scale` from client `client`.
         case scale(client: Int, [Target])
         /// `pipeline down`: finish what was read, then stop.
@@ -145,29 +133,14 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .tick:
             process(reconciler.handle(.tick, now: now), now: now, into: &out)
             if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
-        case .spawned(let id, let pid): process(reconciler.handle(.spawned(id, pid: pid), now: now), now: now, into: &out)
-        case .spawnFailed(let id, let message, let transient, let jitter):
-            process(reconciler.handle(.spawnFailed(id, message: message, transient: transient, jitter: jitter), now: now), now: now, into: &out)
-        case .connected(let pid, let claimed): process(reconciler.handle(.connected(pid: pid, claimed: claimed), now: now), now: now, into: &out)
-        case .disconnected(let pid): process(reconciler.handle(.disconnected(pid: pid), now: now), now: now, into: &out)
-        case .ready(let pid): process(reconciler.handle(.ready(pid: pid), now: now), now: now, into: &out)
-        case .heartbeat(let pid): process(reconciler.handle(.heartbeat(pid: pid), now: now), now: now, into: &out)
-        case .failureReported(let pid, let message):
-            process(reconciler.handle(.failureReported(pid: pid, message: message), now: now), now: now, into: &out)
-        case .exited(let pid, let termination, let work, let jitter):
-            let context = ExitContext(pid: pid, work: work, jitter: jitter)
-            process(reconciler.handle(.exited(pid: pid, termination), now: now), exit: context, now: now, into: &out)
-        case .invalidFrame(let pid, let receiver):
-            process(reconciler.handle(.invalidFrame(fromPid: pid, receiver: receiver), now: now), now: now, into: &out)
-        case .cut(let cut): batches(ledger.handle(.cut(cut), now: now), now: now, into: &out)
-        case .inputEnded: batches(ledger.handle(.inputEnded, now: now), now: now, into: &out)
-        case .sendable(let n): if !stopping { batches(ledger.handle(.sendable(n), now: now), now: now, into: &out) }
-        case .linkLost: if !stopping { batches(ledger.handle(.replay, now: now), now: now, into: &out) }
-        case .split(let sequence, let records, let refused):
-            batches(ledger.handle(.split(sequence, records: records, refused: refused), now: now), now: now, into: &out)
-        case .received(let sequence, let part, let output):
-            batches(ledger.handle(.received(sequence, part: part, output), now: now), now: now, into: &out)
-        case .written(let sequence): batches(ledger.handle(.written(through: sequence), now: now), now: now, into: &out)
+        case .replica(let event):
+            process(reconciler.handle(event, now: now), now: now, into: &out)
+        case .batch(let event):
+            // While stopping, nothing more is sent.
+            if case .sendable = event, stopping { break }
+            batches(ledger.handle(event, now: now), now: now, into: &out)
+        case .linkLost:
+            if !stopping { batches(ledger.handle(.replay, now: now), now: now, into: &out) }
         case .scale(let client, let targets): scale(client: client, targets, now: now, into: &out)
         case .down:
             if !stopping && !readingStopped {
@@ -188,16 +161,9 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
 
     // MARK: Routing
 
-    /// What the reconciler needs to weigh a crash: the state page and the jitter.
-    private struct ExitContext {
-        var pid: Int32
-        var work: ReplicaWork?
-        var jitter: Double
-    }
-
     /// Passes the reconciler's actions on, acting on the decisions that involve the batches
     /// or the run.
-    private mutating func process(_ actions: [Reconciler.Action], exit: ExitContext? = nil, now: UInt64, into out: inout [Action]) {
+    private mutating func process(_ actions: [Reconciler.Action], now: UInt64, into out: inout [Action]) {
         for action in actions {
             switch action {
             case .spawn(let id): out.append(.spawn(id))
@@ -211,21 +177,20 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             case .startFailed(let id, let termination, let message):
                 // It could not start (bad model, bad config): restarting will not help.
                 fail(.stageFailed, "\(id) failed to start (\(termination)): \(message ?? "no message")", logOf: id, now: now, into: &out)
-            case .lostWhileDraining(let id, let termination):
+            case .lostWhileDraining(let id, let pid, let termination):
                 // It was leaving anyway: nothing to restart, but what it held must be sent again.
-                out.append(.log(.info, "\(id) (pid \(exit?.pid ?? 0)) \(termination) while draining; re-sending the batches in flight"))
+                out.append(.log(.info, "\(id) (pid \(pid)) \(termination) while draining; re-sending the batches in flight"))
                 batches(ledger.handle(.replay, now: now), now: now, into: &out)
-            case .crashed(let id, let termination, let blameable):
+            case .crashed(let id, let pid, let termination, let work, let blameable, let jitter):
                 var counts = true
                 // Only a death the replica brought on itself (a crash, an abort, a hang we ended)
                 // can be the batch's fault; a kill from outside (kill -9, the OOM killer) never is.
-                if blameable, let work = exit?.work {
+                if blameable, let work {
                     let verdict = ledger.handle(.crashed(work, stage: id.stage, termination: termination), now: now)
                     counts = !verdict.contains { if case .isolating = $0 { true } else if case .poison = $0 { true } else { false } }
                     batches(verdict, now: now, into: &out)
                 }
-                let pid = exit?.pid ?? 0
-                for decision in reconciler.handle(.crashCounted(id, counts: counts, jitter: exit?.jitter ?? 0.5), now: now) {
+                for decision in reconciler.handle(.crashCounted(id, counts: counts, jitter: jitter), now: now) {
                     switch decision {
                     case .restartScheduled:
                         out.append(.log(.info, "\(id) (pid \(pid)) \(termination); restarting it and re-sending the batches in flight"))

@@ -100,8 +100,9 @@ public struct Reconciler: Sendable {
         case heartbeat(pid: Int32)
         /// The replica reported why it is failing.
         case failureReported(pid: Int32, message: String)
-        /// Process `pid` was reaped.
-        case exited(pid: Int32, Termination)
+        /// Process `pid` was reaped; `work`: what its state page says it was processing; `jitter`
+        /// (0...1, the caller's random source) spreads the restart delay if it comes to that.
+        case exited(pid: Int32, Termination, work: ReplicaWork?, jitter: Double)
         /// A crash the caller has weighed: `counts` false when it is a record's fault (being
         /// isolated), not the stage's.
         case crashCounted(ReplicaID, counts: Bool, jitter: Double)
@@ -131,10 +132,11 @@ public struct Reconciler: Sendable {
         /// before becoming ready): the run fails.
         case startFailed(ReplicaID, Termination, message: String?)
         /// It exited while draining, not cleanly: what it held must be sent again; no restart.
-        case lostWhileDraining(ReplicaID, Termination)
-        /// It crashed. `blameable`: the death may be the batch's fault (a crash of its own, or a
-        /// hang the reconciler ended). Answer with `.crashCounted`.
-        case crashed(ReplicaID, Termination, blameable: Bool)
+        case lostWhileDraining(ReplicaID, pid: Int32, Termination)
+        /// It crashed, while processing `work`. `blameable`: the death may be the batch's fault
+        /// (a crash of its own, or a hang the reconciler ended). Answer with `.crashCounted`
+        /// (passing `jitter` on).
+        case crashed(ReplicaID, pid: Int32, Termination, work: ReplicaWork?, blameable: Bool, jitter: Double)
         /// After `.crashCounted`: a replacement comes after the backoff, at `notBefore`.
         case restartScheduled(ReplicaID, notBefore: UInt64)
         /// After `.crashCounted`: more crashes than `restart.max` within its window.
@@ -241,8 +243,8 @@ public struct Reconciler: Sendable {
             replicas[i].failure = message
             // While the run stops, a replica losing a peer that has already gone is expected.
             if !stopping { out.append(.log(.error, "\(replicas[i].id) failed: \(message)")) }
-        case .exited(let pid, let termination):
-            exited(pid: pid, termination, now: now, into: &out)
+        case .exited(let pid, let termination, let work, let jitter):
+            exited(pid: pid, termination, work: work, jitter: jitter, now: now, into: &out)
         case .crashCounted(let id, let counts, let jitter):
             guard let r = replica(id), !stopping else { break }
             let quick = !r.wasReady || (r.diedAt ?? now) - r.startedAt < RestartHistory.quickNanos
@@ -319,7 +321,8 @@ public struct Reconciler: Sendable {
         }
     }
 
-    private mutating func exited(pid: Int32, _ termination: Termination, now: UInt64, into out: inout [Action]) {
+    private mutating func exited(pid: Int32, _ termination: Termination, work: ReplicaWork?, jitter: Double, now: UInt64,
+                                 into out: inout [Action]) {
         guard let i = index(pid: pid) else { return }
         let was = replicas[i].state
         replicas[i].state = .dead
@@ -334,9 +337,10 @@ public struct Reconciler: Sendable {
         case (.starting, .exited(let status)) where status != 0:
             out.append(.startFailed(r.id, termination, message: r.failure))
         case (.draining, _):
-            out.append(.lostWhileDraining(r.id, termination))
+            out.append(.lostWhileDraining(r.id, pid: pid, termination))
         default:
-            out.append(.crashed(r.id, termination, blameable: r.killedAsHung || termination.isSelfInflicted))
+            out.append(.crashed(r.id, pid: pid, termination, work: work, blameable: r.killedAsHung || termination.isSelfInflicted,
+                                jitter: jitter))
         }
     }
 

@@ -53,13 +53,13 @@ extension Supervisor {
             source.send(sequence, unit: unit, replay: replay)
         case .split(let sequence):
             let found = source.split(sequence)
-            dispatch(.split(sequence, records: found?.records,
-                            refused: found.flatMap { $0.refused.isEmpty ? nil : Sink.Piece(rejects: $0.refused) }))
+            dispatch(.batch(.split(sequence, records: found?.records,
+                            refused: found.flatMap { $0.refused.isEmpty ? nil : Sink.Piece(rejects: $0.refused) })))
         case .poison(let sequence, let part, let line, let byteOffset, let crashes, let stage, let termination):
             let reject = Reject(line: line, byteOffset: byteOffset, stage: stage.node, code: .replicaCrash,
                                 message: "this record crashed \(stage.rawValue) replicas \(crashes) times (last one \(termination)); skipped",
                                 input: source.recordText(sequence, unit: part ?? 0))
-            dispatch(.received(sequence, part: part, Sink.Piece(rejects: [reject])))
+            dispatch(.batch(.received(sequence, part: part, Sink.Piece(rejects: [reject]))))
         case .write(let sequence, let pieces):
             sink.write(sequence, pieces)
         case .stopReading:
@@ -102,11 +102,11 @@ extension Supervisor {
             let r = ReplicaProcess(id: id, pid: pid, socketPath: socket, logPath: log, now: now)
             processes[id] = r
             byPid[pid] = id
-            dispatch(.spawned(id, pid: pid))
+            dispatch(.replica(.spawned(id, pid: pid)))
         } catch {
             // EAGAIN, ENOMEM, ETXTBSY: try again after a backoff, like a replica that died at start.
             let transient = [EAGAIN, ENOMEM, ETXTBSY, EINTR].contains(error.errno)
-            dispatch(.spawnFailed(id, message: "\(error)", transient: transient, jitter: Double.random(in: 0...1, using: &rng)))
+            dispatch(.replica(.spawnFailed(id, message: "\(error)", transient: transient, jitter: Double.random(in: 0...1, using: &rng))))
         }
     }
 
@@ -125,8 +125,8 @@ extension Supervisor {
             let work = StatePage.read(path: r.statePath)
             try? Sys.unlink(r.socketPath)
             try? Sys.unlink(r.statePath)
-            dispatch(.exited(pid: pid, Termination(termination), work: work.map(ReplicaWork.init),
-                             jitter: Double.random(in: 0...1, using: &rng)))
+            dispatch(.replica(.exited(pid: pid, Termination(termination), work: work.map(ReplicaWork.init),
+                             jitter: Double.random(in: 0...1, using: &rng))))
         }
     }
 }

@@ -34,7 +34,7 @@ extension Supervisor {
                     }
                     connection.name = id.description
                     r.control = connection
-                    dispatch(.connected(pid: pid, claimed: ReplicaID(stage, Int(hello.replica))))
+                    dispatch(.replica(.connected(pid: pid, claimed: ReplicaID(stage, Int(hello.replica)))))
                 case .client:
                     connection.name = "client"
                     nextClient += 1
@@ -71,14 +71,14 @@ extension Supervisor {
             while let frame = try c.peekFrame() {
                 switch frame.header.kind {
                 case .ready:
-                    dispatch(.ready(pid: r.pid))
+                    dispatch(.replica(.ready(pid: r.pid)))
                 case .heartbeat:
                     let beat = try Heartbeat.decode(frame)
                     r.record(beat, now: Sys.monotonicNanos())
-                    dispatch(.heartbeat(pid: r.pid))
-                    if beat.invalidFramePeer != 0 { dispatch(.invalidFrame(fromPid: beat.invalidFramePeer, receiver: r.id.description)) }
+                    dispatch(.replica(.heartbeat(pid: r.pid)))
+                    if beat.invalidFramePeer != 0 { dispatch(.replica(.invalidFrame(fromPid: beat.invalidFramePeer, receiver: r.id.description))) }
                 case .failure:
-                    dispatch(.failureReported(pid: r.pid, message: try Failure.decode(frame).message))
+                    dispatch(.replica(.failureReported(pid: r.pid, message: try Failure.decode(frame).message)))
                 default:
                     throw FrameError.unexpected(kind: frame.header.kind, context: "from replica \(r.id)")
                 }
@@ -98,7 +98,7 @@ extension Supervisor {
         }
         r.control?.close()
         r.control = nil
-        dispatch(.disconnected(pid: r.pid))
+        dispatch(.replica(.disconnected(pid: r.pid)))
     }
 
     func handleClients(_ poll: PollSet, slots: [Int]) {

@@ -160,8 +160,8 @@ public final class Supervisor {
     /// batches to cut, the core's periodic checks, and frames to send.
     private func step(now: UInt64) {
         reap()
-        sink.receive { sequence, part, piece in dispatch(.received(sequence, part: part, piece)) }
-        while let pid = sink.upstream.takeInvalidPeer() { dispatch(.invalidFrame(fromPid: pid, receiver: "the sink")) }
+        sink.receive { sequence, part, piece in dispatch(.batch(.received(sequence, part: part, piece))) }
+        while let pid = sink.upstream.takeInvalidPeer() { dispatch(.replica(.invalidFrame(fromPid: pid, receiver: "the sink"))) }
         collectWritten()
         cutBatches(now: now)
         if now >= nextTick || core.nextDeadline.map({ now >= $0 }) == true {
@@ -171,17 +171,17 @@ public final class Supervisor {
             dispatch(.tick)
         }
         let credit = source.downstream.availableCredit
-        if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.sendable(credit)) }
+        if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.batch(.sendable(credit))) }
     }
 
     /// Cuts batches while the window has room; reports the end of the input once all is cut.
     private func cutBatches(now: UInt64) {
         while core.ledger.hasRoom && !core.stopping, let cut = source.cut(sequence: core.ledger.nextSequence, now: now) {
-            dispatch(.cut(cut))
+            dispatch(.batch(.cut(cut)))
         }
         if source.isDrained && !inputEnded {
             inputEnded = true
-            dispatch(.inputEnded)
+            dispatch(.batch(.inputEnded))
         }
     }
 
@@ -195,7 +195,7 @@ public final class Supervisor {
         if let through = sink.writtenThrough, through != writtenThrough {
             writtenThrough = through
             source.written(through: through)
-            dispatch(.written(through: through))
+            dispatch(.batch(.written(through: through)))
         }
     }
 

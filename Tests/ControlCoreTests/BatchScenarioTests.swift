@@ -17,7 +17,7 @@ import Testing
         w.cut(1)
         w.cut(1)
         #expect(!w.core.ledger.hasRoom)
-        w.send(.sendable(8))
+        w.send(.batch(.sendable(8)))
         w.deliver(1)
         w.deliver(0)
         #expect(w.written.map(\.sequence) == [0, 1], "committed in order whatever the arrival order")
@@ -29,12 +29,12 @@ import Testing
     @Test func repliesAndDeadlinesSendAgainOnlyWhatTheSinkLacks() {
         var w = running()
         for _ in 0..<3 { w.cut(2) }
-        w.send(.sendable(8))
+        w.send(.batch(.sendable(8)))
         #expect(w.inFlight.count == 3)
         w.deliver(0)
         // A link to ingest closes: the two pieces the sink lacks are queued again.
         w.send(.linkLost)
-        let again = w.send(.sendable(8)).compactMap { if case .send(let s, _, let replay) = $0 { (s, replay) } else { nil } }
+        let again = w.send(.batch(.sendable(8))).compactMap { if case .send(let s, _, let replay) = $0 { (s, replay) } else { nil } }
         #expect(again.map(\.0) == [1, 2] && again.allSatisfy(\.1), "marked as replays")
         // The originals arrive after all: duplicates are dropped.
         w.deliver(0)
@@ -45,12 +45,12 @@ import Testing
         #expect(w.writtenLines == [1, 2, 3, 5, 6, 8])
         // A piece that never arrives is sent again once the deadline passes.
         w.cut(1)
-        w.send(.sendable(8))
+        w.send(.batch(.sendable(8)))
         w.inFlight.removeAll()
         w.tick(9_000_000_000)
-        #expect(w.send(.sendable(8)).isEmpty)
+        #expect(w.send(.batch(.sendable(8))).isEmpty)
         w.tick(1_100_000_000)
-        #expect(w.send(.sendable(8)).count == 1 && w.core.ledger.resent == 3)
+        #expect(w.send(.batch(.sendable(8))).count == 1 && w.core.ledger.resent == 3)
         #expect(w.violations.isEmpty, "\(w.violations)")
     }
 
@@ -61,13 +61,13 @@ import Testing
         var w = running([.featurize: StageSpec(replicas: 1, maxRestarts: 3, restartWindowSeconds: 30)])
         let sequence = w.cut(4)
         w.poison[w.batchLines[sequence]![1]] = .featurize
-        w.send(.sendable(8))
+        w.send(.batch(.sendable(8)))
         func crash(_ work: ReplicaWork) {
             w.inFlight.removeAll()
             w.die(w.ready(.featurize)[0], .signaled(11, selfInflicted: true, name: "Segmentation fault"), work: work)
             w.tick(1_000_000_000)
             w.startAll()
-            w.send(.sendable(8))
+            w.send(.batch(.sendable(8)))
         }
         crash(ReplicaWork(sequence: sequence, part: nil))
         #expect(w.core.ledger.batch(sequence)?.units.count == 1, "a first crash is retried")
@@ -81,7 +81,7 @@ import Testing
         #expect(w.core.ledger.batch(sequence)?.units[1].crashes == 0)
         w.tick(1_000_000_000)
         w.startAll()
-        w.send(.sendable(8))
+        w.send(.batch(.sendable(8)))
         // Every part but the poison one goes through; the poison one crashes twice.
         while let i = w.inFlight.firstIndex(where: { w.poisonStage($0.sequence, unit: $0.unit) == nil }) { w.deliver(i) }
         crash(ReplicaWork(sequence: sequence, part: 1))
@@ -120,9 +120,9 @@ import Testing
     @Test func outputForNoBatchInFlightIsDropped() {
         var w = running()
         w.cut(2)
-        w.send(.received(5, part: nil, Out(lines: [1, 2])))
-        w.send(.received(0, part: nil, Out(lines: [1])))
-        w.send(.received(0, part: 1, Out(lines: [2])))
+        w.send(.batch(.received(5, part: nil, Out(lines: [1, 2]))))
+        w.send(.batch(.received(0, part: nil, Out(lines: [1]))))
+        w.send(.batch(.received(0, part: 1, Out(lines: [2]))))
         #expect(w.written.isEmpty)
         #expect(w.log.filter { $0.hasPrefix("dropped an output") }.count == 3)
     }
@@ -131,9 +131,9 @@ import Testing
         var w = running(maxErrors: 1)
         w.cut(2)
         w.cut(2)
-        w.send(.received(0, part: nil, Out(lines: [1, 2], rejectedLines: [1])))
+        w.send(.batch(.received(0, part: nil, Out(lines: [1, 2], rejectedLines: [1]))))
         #expect(!w.core.stopping)
-        w.send(.received(1, part: nil, Out(lines: [3, 5], rejectedLines: [3])))
+        w.send(.batch(.received(1, part: nil, Out(lines: [3, 5], rejectedLines: [3]))))
         #expect(w.core.stopping && w.core.exitCode == .inputErrors)
         #expect(w.log.last == "stopped: 2 records rejected, more than input.max_errors = 1; last committed input line 5")
     }
@@ -151,7 +151,7 @@ import Testing
 
         // The end was decided (empty input), then the last bytes fail: still not a success.
         var late = running()
-        late.send(.inputEnded)
+        late.send(.batch(.inputEnded))
         #expect(late.core.stopping && late.core.exitCode == .ok)
         late.send(.outputFailed(.stdout, closed: false, message: "No space left on device; nothing was written"))
         #expect(late.core.exitCode == .io && late.log.last == "writing stdout: No space left on device; nothing was written")
@@ -165,10 +165,10 @@ import Testing
         #expect(w.log.last == "writing rejected records to stderr failed (Broken pipe): the output goes on, but the run will exit 10")
         w.send(.outputFailed(.errors("stderr"), closed: true, message: "Broken pipe"))
         #expect(w.log.filter { $0.hasPrefix("writing rejected") }.count == 1, "said once")
-        w.send(.sendable(1))
+        w.send(.batch(.sendable(1)))
         w.deliver(0)
         w.flushWriter()
-        w.send(.inputEnded)
+        w.send(.batch(.inputEnded))
         #expect(w.core.stopping && w.core.exitCode == .io && w.writtenLines == [1, 2])
     }
 
@@ -177,9 +177,9 @@ import Testing
         w.cut(2)
         w.send(.interrupt)
         #expect(w.readingStopped && !w.core.stopping)
-        w.send(.inputEnded)
+        w.send(.batch(.inputEnded))
         #expect(!w.core.stopping, "the batch already read is finished first")
-        w.send(.sendable(1))
+        w.send(.batch(.sendable(1)))
         w.deliver(0)
         w.flushWriter()
         #expect(w.core.stopping && w.core.exitCode == .interrupted)
@@ -199,8 +199,8 @@ import Testing
         w.send(.down)
         #expect(w.readingStopped && w.log.last == "`pipeline down`: finishing the batches already read, then stopping")
         w.send(.scale(client: 3, [.init(.infer, 2)]))
-        w.send(.inputEnded)
-        w.send(.sendable(1))
+        w.send(.batch(.inputEnded))
+        w.send(.batch(.sendable(1)))
         w.deliver(0)
         w.flushWriter()
         #expect(w.core.stopping && w.core.exitCode == .ok)

@@ -49,7 +49,7 @@ import Testing
         func endInputIfDone() {
             guard !inputEnded, cutRecords == totalRecords || world.readingStopped else { return }
             inputEnded = true
-            world.send(.inputEnded)
+            world.send(.batch(.inputEnded))
         }
         /// Delivers in-flight piece `i`, or, when it holds a poison record, crashes a ready
         /// replica of that stage on it (the piece is lost with it).
@@ -80,7 +80,7 @@ import Testing
                 cutSome()
                 endInputIfDone()
             case 26..<38:
-                world.send(.sendable(Int.random(in: 0...4, using: &rng)))
+                world.send(.batch(.sendable(Int.random(in: 0...4, using: &rng))))
             case 38..<56:
                 if !world.inFlight.isEmpty { deliverOrCrash(Int.random(in: 0..<world.inFlight.count, using: &rng)) }
             case 56..<59:
@@ -117,7 +117,7 @@ import Testing
             case 73..<83:
                 // One replica takes its next step of starting up.
                 if let pid = pick(livePids()), let r = world.core.reconciler.replica(pid: pid) {
-                    if !r.connected { world.send(.connected(pid: pid, claimed: r.id)) } else if r.state == .starting { world.send(.ready(pid: pid)) }
+                    if !r.connected { world.send(.replica(.connected(pid: pid, claimed: r.id))) } else if r.state == .starting { world.send(.replica(.ready(pid: pid))) }
                 }
             case 83..<89:
                 world.reap(jitter: Double.random(in: 0...1, using: &rng))
@@ -126,11 +126,11 @@ import Testing
             case 94..<96:
                 if let pid = pick(livePids()) { world.silent.insert(pid) }
             case 96:
-                world.send(.invalidFrame(fromPid: pick(livePids() + [31_337]) ?? 1, receiver: "test"))
+                world.send(.replica(.invalidFrame(fromPid: pick(livePids() + [31_337]) ?? 1, receiver: "test")))
             case 97:
                 world.failingSpawns += 1
             case 98:
-                if let pid = pick(livePids()) { world.send(.failureReported(pid: pid, message: "lost a peer")) }
+                if let pid = pick(livePids()) { world.send(.replica(.failureReported(pid: pid, message: "lost a peer"))) }
             default:
                 if Int.random(in: 0..<4, using: &rng) == 0 {
                     stoppedEarly = true
@@ -146,7 +146,7 @@ import Testing
             endInputIfDone()
             world.startAll()
             world.reap(jitter: 0.5)
-            world.send(.sendable(8))
+            world.send(.batch(.sendable(8)))
             while !world.inFlight.isEmpty {
                 let before = world.inFlight.count
                 deliverOrCrash(0)

@@ -31,7 +31,7 @@ import Testing
         w.startAll()
         #expect(w.replies.map(\.text) == ["scaled infer: 1 → 2"])
         w.cut(3)
-        w.send(.sendable(4))
+        w.send(.batch(.sendable(4)))
         #expect(w.inFlight.count == 1)
         w.send(.scale(client: 2, [.init(.infer, 1)]))
         let leaving = ReplicaID(.infer, 2)
@@ -43,7 +43,7 @@ import Testing
         #expect(w.log.last?.contains("while draining; re-sending the batches in flight") == true)
         w.tick()
         #expect(!w.core.reconciler.replicas.contains { $0.id.index == 3 }, "nothing to restart: it was leaving")
-        w.send(.sendable(4))
+        w.send(.batch(.sendable(4)))
         #expect(w.inFlight.count == 1, "the batch is sent again")
         w.deliver(0)
         #expect(w.writtenLines == w.batchLines[0])
@@ -57,7 +57,7 @@ import Testing
         let two = ReplicaID(.infer, 2), three = ReplicaID(.infer, 3)
         #expect(w.core.reconciler.replica(two)?.state == .starting && w.core.reconciler.replica(three)?.state == .starting)
         // infer.2 has connected (it can be told to exit); infer.3 has not (it gets SIGTERM).
-        w.send(.connected(pid: w.pid(two)!, claimed: two))
+        w.send(.replica(.connected(pid: w.pid(two)!, claimed: two)))
         let actions = w.send(.scale(client: 2, [.init(.infer, 1)]))
         #expect(actions.contains { if case .shutdown(two) = $0 { true } else { false } })
         #expect(actions.contains { if case .signal(w.pid(three)!, .terminate) = $0 { true } else { false } })
@@ -79,7 +79,7 @@ import Testing
     @Test func tooManyCrashesFailTheRunNamingTheStageAndTheLastCommittedLine() {
         var w = running([.infer: StageSpec(replicas: 1, maxRestarts: 2, restartWindowSeconds: 30)])
         w.cut(2)
-        w.send(.sendable(1))
+        w.send(.batch(.sendable(1)))
         w.deliver(0)
         w.flushWriter()
         for crash in 1...3 {
@@ -105,7 +105,7 @@ import Testing
         for _ in 0..<4 {
             let pid = w.ready(.infer)[0]
             let at = w.now
-            let actions = w.send(.exited(pid: pid, .exited(1), work: nil, jitter: 0.5))
+            let actions = w.send(.replica(.exited(pid: pid, .exited(1), work: nil, jitter: 0.5)))
             w.processes[pid] = nil
             for case .log(_, let message, _) in actions { #expect(message.contains("restarting it")) }
             delays.append(w.core.reconciler.restarts[.infer]!.notBefore - at)
@@ -123,7 +123,7 @@ import Testing
     @Test func aHungReplicaIsKilledAndItsBatchBlamed() {
         var w = running()
         w.cut(4)
-        w.send(.sendable(1))
+        w.send(.batch(.sendable(1)))
         let hung = w.ready(.infer)[0]
         w.silent.insert(hung)
         w.tick(3_000_000_000)
@@ -143,9 +143,9 @@ import Testing
         var w = World()
         w.tick()
         let pid = w.pid(ReplicaID(.infer, 1))!
-        w.send(.connected(pid: pid, claimed: ReplicaID(.infer, 1)))
-        w.send(.failureReported(pid: pid, message: "model demo.onnx: no such file"))
-        let actions = w.send(.exited(pid: pid, .exited(4), work: nil, jitter: 0.5))
+        w.send(.replica(.connected(pid: pid, claimed: ReplicaID(.infer, 1))))
+        w.send(.replica(.failureReported(pid: pid, message: "model demo.onnx: no such file")))
+        let actions = w.send(.replica(.exited(pid: pid, .exited(4), work: nil, jitter: 0.5)))
         w.processes[pid] = nil
         #expect(w.core.exitCode == .stageFailed && w.core.stopping)
         let logged = actions.compactMap { if case .log(.error, let m, let of) = $0 { (m, of) } else { nil } }
@@ -157,8 +157,8 @@ import Testing
         w.tick()
         for stage in [StageKind.ingest, .featurize, .aggregate] {
             let pid = w.pid(ReplicaID(stage, 1))!
-            w.send(.connected(pid: pid, claimed: ReplicaID(stage, 1)))
-            w.send(.ready(pid: pid))
+            w.send(.replica(.connected(pid: pid, claimed: ReplicaID(stage, 1))))
+            w.send(.replica(.ready(pid: pid)))
         }
         w.tick(31_000_000_000)
         #expect(w.log.contains { $0.hasSuffix("did not become ready within 30.0 s: killing it") })
@@ -176,7 +176,7 @@ import Testing
         w.tick(100_000_000)
         #expect(w.core.reconciler.replicas(of: .ingest).count == 1)
         var core = Core(settings: w.core.settings)
-        let actions = core.handle(.spawnFailed(ReplicaID(.infer, 1), message: "No such file or directory", transient: false, jitter: 0), now: 0)
+        let actions = core.handle(.replica(.spawnFailed(ReplicaID(.infer, 1), message: "No such file or directory", transient: false, jitter: 0)), now: 0)
         #expect(core.exitCode == .environment)
         #expect(actions.contains { if case .log(.error, "cannot start infer.1: No such file or directory", _) = $0 { true } else { false } })
     }
@@ -185,30 +185,30 @@ import Testing
         var w = World()
         w.tick()
         let infer = ReplicaID(.infer, 1), featurize = ReplicaID(.featurize, 1)
-        let impostor = w.send(.connected(pid: 4242, claimed: infer))
+        let impostor = w.send(.replica(.connected(pid: 4242, claimed: infer)))
         #expect(impostor.contains { if case .refuse(4242, _) = $0 { true } else { false } })
-        let wrongName = w.send(.connected(pid: w.pid(featurize)!, claimed: infer))
+        let wrongName = w.send(.replica(.connected(pid: w.pid(featurize)!, claimed: infer)))
         #expect(wrongName.contains { if case .refuse(_, let reason) = $0 { reason.contains("is featurize.1, not infer.1") } else { false } })
-        let real = w.send(.connected(pid: w.pid(infer)!, claimed: infer))
+        let real = w.send(.replica(.connected(pid: w.pid(infer)!, claimed: infer)))
         #expect(real.contains { if case .configure(infer) = $0 { true } else { false } })
-        let twice = w.send(.connected(pid: w.pid(infer)!, claimed: infer))
+        let twice = w.send(.replica(.connected(pid: w.pid(infer)!, claimed: infer)))
         #expect(twice.contains { if case .refuse = $0 { true } else { false } }, "one control connection per replica")
     }
 
     @Test func aReplicaSendingAnInvalidFrameIsKilledOnceAndStrangersAreLeftAlone() {
         var w = running()
         let pid = w.ready(.featurize)[0]
-        #expect(w.send(.invalidFrame(fromPid: 4242, receiver: "infer.1")).isEmpty)
-        let first = w.send(.invalidFrame(fromPid: pid, receiver: "infer.1"))
+        #expect(w.send(.replica(.invalidFrame(fromPid: 4242, receiver: "infer.1"))).isEmpty)
+        let first = w.send(.replica(.invalidFrame(fromPid: pid, receiver: "infer.1")))
         #expect(first.contains { if case .signal(pid, .kill) = $0 { true } else { false } })
         #expect(w.log.last == "featurize.1 (pid \(pid)) sent infer.1 a frame that failed validation: killing it")
-        #expect(w.send(.invalidFrame(fromPid: pid, receiver: "infer.2")).isEmpty, "reported by a second receiver")
+        #expect(w.send(.replica(.invalidFrame(fromPid: pid, receiver: "infer.2"))).isEmpty, "reported by a second receiver")
     }
 
     @Test func replicasThatOutstayTheStopAreKilled() {
         var w = running()
         let stuck = w.ready(.infer)[0]
-        w.send(.inputEnded)
+        w.send(.batch(.inputEnded))
         #expect(w.core.stopping && w.dataPathEnded)
         // The infer replica ignores its shutdown.
         w.exiting[stuck] = nil

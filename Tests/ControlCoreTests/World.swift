@@ -96,7 +96,7 @@ struct World {
     mutating func tick(_ nanos: UInt64 = 20_000_000) {
         advance(nanos)
         for pid in processes.keys.sorted() where !silent.contains(pid) && core.reconciler.replica(pid: pid)?.connected == true {
-            send(.heartbeat(pid: pid))
+            send(.replica(.heartbeat(pid: pid)))
         }
         send(.tick)
     }
@@ -105,9 +105,9 @@ struct World {
     mutating func startAll() {
         for pid in processes.keys.sorted() {
             guard let r = core.reconciler.replica(pid: pid), exiting[pid] == nil else { continue }
-            if !r.connected && r.state == .starting { send(.connected(pid: pid, claimed: r.id)) }
+            if !r.connected && r.state == .starting { send(.replica(.connected(pid: pid, claimed: r.id))) }
             if core.reconciler.replica(pid: pid)?.state == .starting && core.reconciler.replica(pid: pid)?.connected == true {
-                send(.ready(pid: pid))
+                send(.replica(.ready(pid: pid)))
             }
         }
     }
@@ -118,7 +118,7 @@ struct World {
             exiting[pid] = nil
             processes[pid] = nil
             silent.remove(pid)
-            send(.exited(pid: pid, termination, work: work?(pid), jitter: jitter))
+            send(.replica(.exited(pid: pid, termination, work: work?(pid), jitter: jitter)))
         }
     }
 
@@ -127,7 +127,7 @@ struct World {
         processes[pid] = nil
         exiting[pid] = nil
         silent.remove(pid)
-        send(.exited(pid: pid, termination, work: work, jitter: jitter))
+        send(.replica(.exited(pid: pid, termination, work: work, jitter: jitter)))
     }
 
     /// Cuts a batch of `records` records (one line each, and a blank line after every third).
@@ -140,7 +140,7 @@ struct World {
             nextLine += nextLine % 3 == 0 ? 2 : 1
         }
         batchLines[sequence] = lines
-        send(.cut(BatchCut(firstLine: lines[0], lastLine: lines.last!, records: records, byteOffset: lines[0] * 10)))
+        send(.batch(.cut(BatchCut(firstLine: lines[0], lastLine: lines.last!, records: records, byteOffset: lines[0] * 10))))
         return sequence
     }
 
@@ -161,14 +161,14 @@ struct World {
         let (sequence, unit) = inFlight.remove(at: i)
         guard let b = core.ledger.batch(sequence), let lines = lines(sequence, unit: unit) else { return }
         let u = b.units[unit]
-        send(.received(sequence, part: u.isPart ? u.offset : nil, Out(lines: lines)))
+        send(.batch(.received(sequence, part: u.isPart ? u.offset : nil, Out(lines: lines))))
     }
 
     /// The writer finishes everything handed to it.
     mutating func flushWriter() {
         guard let last = written.last?.sequence, last != writtenThrough else { return }
         writtenThrough = last
-        send(.written(through: last))
+        send(.batch(.written(through: last)))
     }
 
     /// Ready replicas of `stage`, by pid.
@@ -189,11 +189,11 @@ struct World {
         case .spawn(let id):
             if failingSpawns > 0 {
                 failingSpawns -= 1
-                return [.spawnFailed(id, message: "Resource temporarily unavailable", transient: true, jitter: 0.5)]
+                return [.replica(.spawnFailed(id, message: "Resource temporarily unavailable", transient: true, jitter: 0.5))]
             }
             nextPid += 1
             processes[nextPid] = id
-            return [.spawned(id, pid: nextPid)]
+            return [.replica(.spawned(id, pid: nextPid))]
         case .signal(let pid, let signal):
             signals.append((pid, signal))
             if processes[pid] != nil {
@@ -215,9 +215,9 @@ struct World {
             inFlight.append((sequence, unit))
         case .split(let sequence):
             guard let lines = batchLines[sequence] else { return [] }
-            return [.split(sequence, records: lines.map { SplitRecord(firstLine: $0, byteOffset: $0 * 10) }, refused: nil)]
+            return [.batch(.split(sequence, records: lines.map { SplitRecord(firstLine: $0, byteOffset: $0 * 10) }, refused: nil))]
         case .poison(let sequence, let part, let line, _, _, _, _):
-            return [.received(sequence, part: part, Out(lines: [line], rejectedLines: [line]))]
+            return [.batch(.received(sequence, part: part, Out(lines: [line], rejectedLines: [line])))]
         case .write(let sequence, let pieces):
             if let last = written.last?.sequence, sequence != last + 1 {
                 violations.append("batch \(sequence) written after \(last)")

@@ -56,10 +56,12 @@ import Testing
     @Test func killsFromOutsideAreNeverBlamedOnTheRecord() throws {
         let ws = Workspace()
         defer { ws.remove() }
-        let cfg = ws.write("pipeline.toml", restartable(Records.config(batchRows: 1)))
-        // One record with many ignored keys: slow to parse, so ingest is caught busy with it.
+        let cfg = ws.write("pipeline.toml", restartable(Records.config(batchRows: 1).replacingOccurrences(
+            of: "[input]\n", with: "[input]\nmax_line_bytes = 16777216\n")))
+        // One record with many ignored keys (5 MB): slow enough to parse (a large share of a
+        // second, whatever the machine's load) that ingest is caught busy with it.
         var heavy = "{\"id\":1,\"amount\":10.5,\"hour\":3,\"country\":\"US\",\"is_new_customer\":false"
-        for k in 0..<60_000 { heavy += ",\"k\(k)\":\(k)" }
+        for k in 0..<400_000 { heavy += ",\"k\(k)\":\(k)" }
         heavy += "}\n"
         let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
         #expect(waitUntil { !replicaPids(ws.runDir, "ingest").isEmpty })
