@@ -20,7 +20,8 @@ public enum ExitCode: Int32, Sendable {
     case notRunning = 8
     /// The environment is unusable: missing stage binaries, unsafe run directory, socket path too long.
     case environment = 9
-    /// Reading stdin or writing stdout failed (other than stdout closed by its reader).
+    /// Reading stdin or writing an output failed: stdout (other than closed by its reader), or
+    /// the rejected records' stream (the output on stdout is then complete).
     case io = 10
     /// Stopped by SIGINT/SIGTERM before the input was done.
     case interrupted = 130
