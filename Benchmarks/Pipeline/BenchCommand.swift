@@ -5,8 +5,12 @@ import Glibc
 import Runtime
 
 /// `pipeline bench`: measures the workloads side by side in one run and writes the report.
-enum BenchCommand {
-    static func run(_ options: BenchOptions) throws(PipelineError) -> ExitCode {
+public enum BenchCommand {
+    /// Runs `pipeline bench` with `options`: measures, prints the report and writes its files.
+    ///
+    /// - Throws: `PipelineError`: `.environment` when the repository's benchmark models are not
+    ///   found, `.internalError` when a run fails or outputs that must agree differ.
+    public static func run(_ options: BenchOptions) throws(PipelineError) -> ExitCode {
         do {
             return try measure(options)
         } catch let e as PipelineError {
@@ -217,17 +221,19 @@ enum BenchCommand {
 
 /// `pipeline bench` options.
 public struct BenchOptions: Equatable, Sendable {
-    var workloads = BenchWorkload.all
-    var records: Int?
-    var rounds = 3
-    var outDirectory: String?
-    var smoke = false
-    var python = true
-    var long = false
-    var kernels = true
-    var extras = true
+    public var workloads = BenchWorkload.all
+    public var records: Int?
+    public var rounds = 3
+    public var outDirectory: String?
+    public var smoke = false
+    public var python = true
+    public var long = false
+    public var kernels = true
+    public var extras = true
     /// `--write-data DIR`: write the workloads' configs and records there, measure nothing.
-    var dataDirectory: String?
+    public var dataDirectory: String?
+
+    public init() {}
 
     public static func == (a: BenchOptions, b: BenchOptions) -> Bool {
         a.workloads.map(\.name) == b.workloads.map(\.name) && a.records == b.records && a.rounds == b.rounds
