@@ -2,7 +2,7 @@ import PipelineSupervisor
 import Glibc
 import Runtime
 
-/// One benchmark workload: its config, its model (in bench/models) and its generated data.
+/// One benchmark workload: its config, its model (in Benchmarks/models) and its generated data.
 public struct BenchWorkload: Sendable {
     public let name: String
     let summary: String
