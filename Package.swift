@@ -101,6 +101,10 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["PipelineCLI", "PipelineSupervisor", "PipelineSource", "PipelineSink",
                                                     "Bench", "ControlCore", "Config", "Messages", "Runtime"],
                     swiftSettings: native),
+        // Opt-in timing of single stages; without PIPELINE_BENCH its suites are skipped:
+        // PIPELINE_BENCH=1 swift test -c release --no-parallel --filter StageBenchmarks
+        .testTarget(name: "StageBenchmarks", dependencies: ["AggregateStage", "FeaturizeStage", "Messages", "Config"],
+                    path: "Benchmarks/Stages", swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
                     dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore", "Config"],
