@@ -57,9 +57,14 @@ let package = Package(
                 dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink",
                                "Engine", "IngestStage", "InferStage", "FeaturizeStage", "AggregateStage"],
                 path: "Supervisor/Shell", swiftSettings: native),
-        .target(name: "PipelineCLI",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink", "PipelineSupervisor",
+        // `pipeline bench` and the four stages fused in one process (its baseline, and the
+        // reference the end-to-end tests compare the processes with). Not the CLI: it dispatches here.
+        .target(name: "Bench",
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSupervisor",
                                "Engine", "IngestStage", "FeaturizeStage", "InferStage", "AggregateStage"],
+                path: "Benchmarks/Pipeline", swiftSettings: native),
+        .target(name: "PipelineCLI",
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSupervisor", "Engine", "Bench"],
                 path: "Supervisor/CLI", swiftSettings: native),
 
         // The executables: a few lines each.
@@ -94,12 +99,16 @@ let package = Package(
                     swiftSettings: native),
         .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config"], swiftSettings: native),
         .testTarget(name: "SupervisorTests", dependencies: ["PipelineCLI", "PipelineSupervisor", "PipelineSource", "PipelineSink",
-                                                    "ControlCore", "Config", "Messages", "Runtime"],
+                                                    "Bench", "ControlCore", "Config", "Messages", "Runtime"],
                     swiftSettings: native),
+        // Opt-in timing of single stages; without PIPELINE_BENCH its suites are skipped:
+        // PIPELINE_BENCH=1 swift test -c release --no-parallel --filter StageBenchmarks
+        .testTarget(name: "StageBenchmarks", dependencies: ["AggregateStage", "FeaturizeStage", "Messages", "Config"],
+                    path: "Benchmarks/Stages", swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "ControlCore", "Config",
-                                   "Messages"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore",
+                                   "Config", "Messages"],
                     swiftSettings: native),
     ]
 )

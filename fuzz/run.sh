@@ -61,8 +61,8 @@ harness_of() {  # the files compiled into a target's own module
     local h="$ROOT/fuzz/harnesses"
     case $1 in
         frames) echo "$h/FuzzSupport.swift $h/frames.swift" ;;
-        csv) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/csv.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
-        jsonl) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/jsonl.swift $ROOT/Supervisor/Sources/InputSplitter.swift" ;;
+        csv) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/csv.swift $ROOT/Supervisor/Source/InputSplitter.swift" ;;
+        jsonl) echo "$h/FuzzSupport.swift $h/SplitDriver.swift $h/jsonl.swift $ROOT/Supervisor/Source/InputSplitter.swift" ;;
         onnx) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/onnx.swift" ;;
         graph) echo "$h/FuzzSupport.swift $h/OnnxRun.swift $h/graph.swift $ROOT/Tests/EngineTestSupport/ProtoWriter.swift" ;;
     esac

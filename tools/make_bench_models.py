@@ -1,4 +1,4 @@
-"""Makes the benchmark models in bench/models/ (committed; each under 2 MB). Tooling only: the
+"""Makes the benchmark models in Benchmarks/models/ (committed; each under 2 MB). Tooling only: the
 Swift product never needs Python. Deterministic: fixed seeds, re-running gives the same files.
 
     python3 tools/make_bench_models.py      # needs numpy, onnx, xgboost, onnxmltools
@@ -20,7 +20,7 @@ import onnx
 from onnx import TensorProto, helper
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-OUT = os.path.join(ROOT, "bench", "models")
+OUT = os.path.join(ROOT, "Benchmarks", "models")
 
 
 def save(model, name):

@@ -30,7 +30,7 @@ public func expInPlaceReference(_ x: UnsafeMutablePointer<Float>, count: Int) {
 /// last multiplication, rounded once.
 ///
 /// `@inline(__always)`: as a call, the 16 lanes travel in four 128-bit registers and the body is
-/// computed 4 lanes at a time; inlined, at full register width. Measured (tools/bench-kernels,
+/// computed 4 lanes at a time; inlined, at full register width. Measured (Benchmarks/kernels,
 /// AVX2 host): expInPlace 1.10 → 0.5 ns per element.
 @inline(__always)
 func exp(_ x: Vector) -> Vector {

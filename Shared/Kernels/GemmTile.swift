@@ -38,7 +38,7 @@ private typealias Half = SIMD8<Float>
 ///
 /// `@inline(__always)`: `rows` and `wide` must be constants inside the body so that the unused
 /// accumulators and branches vanish; `gemmTile` calls it with literals only. Measured with
-/// tools/bench-kernels (AVX2 host): without it 256×256×256 runs at 39 GFLOP/s, with it 90.
+/// Benchmarks/kernels (AVX2 host): without it 256×256×256 runs at 39 GFLOP/s, with it 90.
 @inline(__always)
 private func accumulateTile(rows: Int, wide: Bool, _ t: GemmTile) {
     let zero = Half()
@@ -111,7 +111,7 @@ private func accumulateTile(rows: Int, wide: Bool, _ t: GemmTile) {
 /// sum + bias, through relu if asked, stored straight from the accumulators.
 ///
 /// `@inline(__always)`: otherwise called 12 times per tile with the row in 128-bit pieces;
-/// measured 256×64×256 (tools/bench-kernels): 83 → 89 GFLOP/s.
+/// measured 256×64×256 (Benchmarks/kernels): 83 → 89 GFLOP/s.
 @inline(__always)
 private func storeTileRow(_ sum: Vector, _ bias: Vector, _ relu: Bool,
                           _ out: UnsafeMutablePointer<Float>, _ columns: Int) {

@@ -90,7 +90,7 @@ public func logSoftmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: In
 ///
 /// A vector per row would be mostly padding and partial loads. Instead, a chunk of rows is
 /// gathered as x - max into one contiguous stack buffer, exponentiated there 16 lanes at a time,
-/// then summed and scaled row by row. 409 rows × 10: 10 → 1.4 ns per element (tools/bench-kernels).
+/// then summed and scaled row by row. 409 rows × 10: 10 → 1.4 ns per element (Benchmarks/kernels).
 private func narrowSoftmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, log: Bool) {
     let bufferFloats = 1024
     let chunkRows = bufferFloats / cols

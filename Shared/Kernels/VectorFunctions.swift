@@ -4,7 +4,7 @@
 ///
 /// Every `callAsFunction` below, `exp`, `sigmoid`, `tanh`, `magnitude` and `copySign` are
 /// `@inline(__always)`: Swift's inliner leaves SIMD-heavy bodies out of line, and a call passes
-/// the 16 lanes in four 128-bit registers, so the body then runs 4 lanes wide. Measured (tools/bench-kernels, AVX2
+/// the 16 lanes in four 128-bit registers, so the body then runs 4 lanes wide. Measured (Benchmarks/kernels, AVX2
 /// host), ns per element: exp 1.10 → 0.5, sigmoid 1.5 → 0.75, tanh 2.8 → 0.92.
 protocol VectorFunction {
     static func callAsFunction(_ v: Vector) -> Vector

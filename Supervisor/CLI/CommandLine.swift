@@ -194,5 +194,6 @@ private func unexpected(_ arg: String, command: String) -> PipelineError {
     PipelineError(.usage, "pipeline \(command): unexpected argument `\(arg)` (see `pipeline \(command) --help`)")
 }
 
+import Bench
 import PipelineSupervisor
 import Config

@@ -1,3 +1,4 @@
+import Bench
 import PipelineSupervisor
 import ControlCore
 import Runtime

@@ -30,11 +30,12 @@ enum Help {
 
             Generates each workload's records (deterministically), then runs, alternately and
             --rounds times each: the four stages fused in one process, `pipeline up` with a few
-            replica configurations, and the Python baseline (tools/bench/python_baseline.py);
-            compares the inference engine with onnxruntime at batch 256; measures latency with
-            one record every 10 ms, time to first output, idle memory, and cost versus input
-            size. Prints a table and writes BENCHMARKS.md and docs/benchmark.svg to DIR
-            (default: the repository). Run it from the repository with a release build.
+            replica configurations, and the Python baseline
+            (Benchmarks/python/python_baseline.py); compares the inference engine with
+            onnxruntime at batch 256; measures latency with one record every 10 ms, time to
+            first output, idle memory, and cost versus input size. Prints a table and writes
+            BENCHMARKS.md and docs/benchmark.svg to DIR (default: the repository). Run it from
+            the repository with a release build.
 
               --workload W   tabular-mlp, tabular-trees, text-linear or all (default all)
               --records N    records per run (default: tabular-mlp 1000000, tabular-trees

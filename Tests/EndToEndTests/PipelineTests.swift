@@ -1,3 +1,4 @@
+import Bench
 import Config
 import Foundation
 import PipelineCLI

@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Messages
 import Testing
+@testable import Bench
 @testable import PipelineCLI
 import PipelineSink
 import PipelineSupervisor

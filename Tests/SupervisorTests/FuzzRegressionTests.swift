@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Messages
 import Testing
+import Bench
 @testable import PipelineCLI
 @testable import PipelineSource
 

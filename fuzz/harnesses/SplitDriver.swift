@@ -1,5 +1,5 @@
 // The path every input record takes in `pipeline up`, without processes: the source's
-// InputSplitter (Supervisor/Sources/InputSplitter.swift, compiled into this harness) cuts the
+// InputSplitter (Supervisor/Source/InputSplitter.swift, compiled into this harness) cuts the
 // input into batches of whole records, as `Source` does, each batch becomes a RawChunk frame, and
 // ingest's IngestProcessor parses it. Shared by the `csv` and `jsonl` targets.
 //

@@ -30,7 +30,7 @@ extension NumberParsing {
     }
 
     /// `fastDouble` for numbers too long for one word or too near the end of the record.
-    /// (Out of line: the callers' loops stay small; 3-4% faster in Services/ingest/Bench.)
+    /// (Out of line: the callers' loops stay small; 3-4% faster in Benchmarks/ingest.)
     @inline(never)
     private static func runDouble(_ p: UnsafePointer<UInt8>, _ intStart: Int, _ end: Int, negative: Bool,
                                   json: Bool) -> (Int, Double)? {

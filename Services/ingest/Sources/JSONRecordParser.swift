@@ -81,7 +81,7 @@ struct JSONRecordParser: RecordParser {
     }
 
     /// Reads the value of schema field `f` at `p[i]` (all but the fast paths of `parse`).
-    /// Out of line, like `key`: `parse`'s loop stays small (3-4% faster in Services/ingest/Bench).
+    /// Out of line, like `key`: `parse`'s loop stays small (3-4% faster in Benchmarks/ingest).
     @inline(never)
     private func value(_ f: Int, _ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int,
                        _ record: inout RecordAssembler) throws(RecordError) -> Int {

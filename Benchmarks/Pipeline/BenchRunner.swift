@@ -79,7 +79,7 @@ final class BenchRunner {
 
     /// The Python baseline's seconds, or nil when Python or its packages are missing.
     func python(config: String, input: String, output: String) -> Double? {
-        let script = root + "/tools/bench/python_baseline.py"
+        let script = root + "/" + BenchFiles.pythonBaseline
         let start = Self.now()
         guard let pid = try? Spawn.run(path: "/usr/bin/env", arguments: ["env", "python3", script, config, input, output],
                                        environment: environment, stdout: .file(work + "/py.out"), stderr: .file(work + "/py.err")),
@@ -100,7 +100,7 @@ final class BenchRunner {
     func onnxruntime(model: String, batch: Int, seconds: Double,
                      check: (input: [Float], output: String)? = nil) -> (rate: Double, output: [Float]?)? {
         let out = work + "/ort.out", inputFile = work + "/ort.in", outputFile = work + "/ort.values"
-        var arguments = ["env", "python3", root + "/tools/bench/ort_kernel.py", model, "\(batch)", "\(seconds)"]
+        var arguments = ["env", "python3", root + "/" + BenchFiles.onnxruntimeKernel, model, "\(batch)", "\(seconds)"]
         if let check {
             let bytes = check.input.flatMap { value -> [UInt8] in
                 let bits = value.bitPattern
@@ -122,7 +122,7 @@ final class BenchRunner {
 
     /// Our engine's rows/s on `model` (this thread, batch `batch`), random input: the best of 10
     /// repetitions of thread CPU time (the machine is shared; the best repetition is the one
-    /// least disturbed), as tools/bench/ort_kernel.py measures onnxruntime; and the input rows,
+    /// least disturbed), as Benchmarks/python/ort_kernel.py measures onnxruntime; and the input rows,
     /// the output's name and what we computed on them.
     func ourEngine(model: String, batch: Int, seconds: Double) throws -> (rate: Double, input: [Float], output: String, values: [Float]) {
         var session = try InferenceSession(model: try OnnxModel.load(path: model), maxBatch: batch)

@@ -1,14 +1,16 @@
-import PipelineSupervisor
 import Config
 import Runtime
 
 /// A config file read and parsed, with its absolute path and text (sent to every replica).
-struct ConfigFile {
-    let path: String
-    let text: String
-    let config: PipelineConfig
+public struct ConfigFile {
+    public let path: String
+    public let text: String
+    public let config: PipelineConfig
 
-    static func load(_ given: String) throws(PipelineError) -> ConfigFile {
+    /// Reads and parses the config file at `given` (relative to the current directory).
+    ///
+    /// - Throws: `PipelineError` with code `.config` when the file cannot be read or is invalid.
+    public static func load(_ given: String) throws(PipelineError) -> ConfigFile {
         let path = absolutePath(given)
         let bytes: [UInt8]
         do {
@@ -26,19 +28,9 @@ struct ConfigFile {
     }
 
     /// `path` made absolute against the current directory.
-    static func absolutePath(_ path: String) -> String {
+    public static func absolutePath(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return path }
         guard let cwd = try? Sys.currentDirectory() else { return path }
         return cwd == "/" ? "/" + path : cwd + "/" + path
-    }
-
-    /// The run directory a command about `target` uses.
-    static func runDirectory(for target: Target) throws(PipelineError) -> RunDirectory {
-        if let dir = target.runDirectory { return RunDirectory(path: absolutePath(dir)) }
-        do {
-            return RunDirectory(path: RunDirectory.defaultPath(name: try load(target.configPath).config.pipeline.name))
-        } catch {
-            throw PipelineError(error.code, "\(error.message) (give -f FILE or --run-dir DIR to name the pipeline)")
-        }
     }
 }

@@ -2,14 +2,14 @@ import PipelineSupervisor
 import Glibc
 import Runtime
 
-/// One benchmark workload: its config, its model (in bench/models) and its generated data.
-struct BenchWorkload: Sendable {
-    let name: String
+/// One benchmark workload: its config, its model (in Benchmarks/models) and its generated data.
+public struct BenchWorkload: Sendable {
+    public let name: String
     let summary: String
     let model: String
     let defaultRecords: Int
 
-    static let all = [tabularMLP, tabularTrees, textLinear]
+    public static let all = [tabularMLP, tabularTrees, textLinear]
 
     static let tabularMLP = BenchWorkload(
         name: "tabular-mlp", summary: "JSON lines, id + 64 numeric fields (~870 B); standardize; MLP 64→256→256→10, softmax",
@@ -22,7 +22,8 @@ struct BenchWorkload: Sendable {
         summary: "JSON lines, text (2^18 hashed columns, word 1–2-grams) + 2 categoricals; logistic regression",
         model: "text-linear.onnx", defaultRecords: 30_000)
 
-    static func named(_ name: String) -> BenchWorkload? { all.first { $0.name == name } }
+    /// The workload called `name` (`tabular-mlp`, …), or nil.
+    public static func named(_ name: String) -> BenchWorkload? { all.first { $0.name == name } }
 
     /// The pipeline.toml of this workload, reading the model under `modelDirectory`.
     func config(modelDirectory: String, batchRows: Int = 256) -> String {

@@ -1,6 +1,6 @@
 """Single-thread numpy (OpenBLAS) and onnxruntime figures for the shapes main.swift measures.
 
-Run: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python3 tools/bench-kernels/compare.py
+Run: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python3 Benchmarks/kernels/compare.py
 Same method as main.swift: best of 9 repetitions of thread CPU time (the machine is shared;
 with one intra-op thread, onnxruntime and OpenBLAS compute on the calling thread), mean time per
 call within a repetition. onnxruntime times include its Python call overhead (5-8 us per call,

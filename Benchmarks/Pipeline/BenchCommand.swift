@@ -5,8 +5,12 @@ import Glibc
 import Runtime
 
 /// `pipeline bench`: measures the workloads side by side in one run and writes the report.
-enum BenchCommand {
-    static func run(_ options: BenchOptions) throws(PipelineError) -> ExitCode {
+public enum BenchCommand {
+    /// Runs `pipeline bench` with `options`: measures, prints the report and writes its files.
+    ///
+    /// - Throws: `PipelineError`: `.environment` when the repository's benchmark models are not
+    ///   found, `.internalError` when a run fails or outputs that must agree differ.
+    public static func run(_ options: BenchOptions) throws(PipelineError) -> ExitCode {
         do {
             return try measure(options)
         } catch let e as PipelineError {
@@ -25,10 +29,10 @@ enum BenchCommand {
             exeDir = String(exeDir[..<(exeDir.lastIndex(of: "/") ?? exeDir.startIndex)])
             candidates.append(exeDir)
         }
-        return candidates.first { Sys.access($0 + "/bench/models/tabular-mlp.onnx", R_OK) }
+        return candidates.first { Sys.access($0 + "/" + BenchFiles.models + "/tabular-mlp.onnx", R_OK) }
     }
 
-    /// Writes each workload's pipeline.toml (reading its model in `root`/bench/models) and
+    /// Writes each workload's pipeline.toml (reading its model in `root`/Benchmarks/models) and
     /// records to `directory`; returns the files written.
     static func writeData(_ options: BenchOptions, root: String, to directory: String) throws -> [String] {
         _ = try? Sys.mkdir(directory, mode: 0o755)
@@ -36,7 +40,7 @@ enum BenchCommand {
         for workload in options.workloads {
             let config = directory + "/\(workload.name).toml"
             let data = directory + "/\(workload.name).jsonl"
-            try Sys.writeFile(config, workload.config(modelDirectory: root + "/bench/models"))
+            try Sys.writeFile(config, workload.config(modelDirectory: root + "/" + BenchFiles.models))
             try workload.writeData(to: data, records: options.records ?? (options.smoke ? 2000 : workload.defaultRecords))
             written += [config, data]
         }
@@ -50,7 +54,7 @@ enum BenchCommand {
         defer { removeTree(work) }
         var runner = try BenchRunner(work: work, root: ".")
         guard let root = findRoot(executable: runner.executable) else {
-            throw PipelineError(.environment, "bench: run it from the repository (bench/models/ not found)")
+            throw PipelineError(.environment, "bench: run it from the repository (\(BenchFiles.models)/ not found)")
         }
         if let directory = options.dataDirectory {
             for file in try writeData(options, root: root, to: ConfigFile.absolutePath(directory)) {
@@ -74,7 +78,7 @@ enum BenchCommand {
             let seconds = options.smoke ? 0.2 : 1.0
             for (name, model, goal) in [("MLP 64→256→256→10", "tabular-mlp.onnx", 1.0), ("trees 100×depth 6", "tabular-trees.onnx", 2.0),
                                         ("logistic regression, 32 features", "kernel-lr.onnx", 1.0)] {
-                let path = root + "/bench/models/" + model
+                let path = root + "/" + BenchFiles.models + "/" + model
                 var ours: [Double] = [], theirs: [Double] = []
                 var difference: Float?
                 do {
@@ -105,7 +109,7 @@ enum BenchCommand {
         }
         let text = report.text()
         try? Sys.writeAll(1, text)
-        if let text = try? Sys.readFile(root + "/bench/ANALYSIS.md") { report.analysis = String(decoding: text, as: UTF8.self) }
+        if let text = try? Sys.readFile(root + "/" + BenchFiles.analysis) { report.analysis = String(decoding: text, as: UTF8.self) }
         if let out = options.outDirectory ?? (options.smoke ? nil : root) {
             _ = try? Sys.mkdir(out, mode: 0o755)
             try Sys.writeFile(out + "/BENCHMARKS.md", report.markdown())
@@ -123,7 +127,7 @@ enum BenchCommand {
                                         into report: inout BenchReport) throws {
         let records = options.records ?? (options.smoke ? 2000 : workload.defaultRecords)
         let configPath = runner.work + "/\(workload.name).toml"
-        let configText = workload.config(modelDirectory: runner.root + "/bench/models")
+        let configText = workload.config(modelDirectory: runner.root + "/" + BenchFiles.models)
         try Sys.writeFile(configPath, configText)
         let config: PipelineConfig
         do {
@@ -181,7 +185,7 @@ enum BenchCommand {
     private static func measureExtras(runner: BenchRunner, root: String, options: BenchOptions, into report: inout BenchReport) throws {
         let workload = BenchWorkload.tabularMLP
         let configPath = runner.work + "/latency.toml"
-        try Sys.writeFile(configPath, workload.config(modelDirectory: root + "/bench/models"))
+        try Sys.writeFile(configPath, workload.config(modelDirectory: root + "/" + BenchFiles.models))
         let latencies = try runner.latency(config: configPath, workload: workload, count: options.smoke ? 20 : 300, interval: 0.010)
         report.latency = latencies
         var starts: [Double] = []
@@ -193,7 +197,7 @@ enum BenchCommand {
         }
         report.startup = starts
         report.idleRSS = idle
-        report.modelBytes = Int((try? Sys.lstat(root + "/bench/models/" + workload.model))?.st_size ?? 0)
+        report.modelBytes = Int((try? Sys.lstat(root + "/" + BenchFiles.models + "/" + workload.model))?.st_size ?? 0)
 
         let sizes = options.smoke ? [1_000, 4_000] : (options.long ? [10_000, 100_000, 1_000_000, 10_000_000] : [10_000, 100_000, 1_000_000])
         for n in sizes {
@@ -217,17 +221,19 @@ enum BenchCommand {
 
 /// `pipeline bench` options.
 public struct BenchOptions: Equatable, Sendable {
-    var workloads = BenchWorkload.all
-    var records: Int?
-    var rounds = 3
-    var outDirectory: String?
-    var smoke = false
-    var python = true
-    var long = false
-    var kernels = true
-    var extras = true
+    public var workloads = BenchWorkload.all
+    public var records: Int?
+    public var rounds = 3
+    public var outDirectory: String?
+    public var smoke = false
+    public var python = true
+    public var long = false
+    public var kernels = true
+    public var extras = true
     /// `--write-data DIR`: write the workloads' configs and records there, measure nothing.
-    var dataDirectory: String?
+    public var dataDirectory: String?
+
+    public init() {}
 
     public static func == (a: BenchOptions, b: BenchOptions) -> Bool {
         a.workloads.map(\.name) == b.workloads.map(\.name) && a.records == b.records && a.rounds == b.rounds

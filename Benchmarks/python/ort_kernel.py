@@ -1,6 +1,6 @@
 """onnxruntime's speed on one model, one thread, for `pipeline bench`'s kernel comparison.
 
-    python3 tools/bench/ort_kernel.py MODEL BATCH SECONDS [INPUT OUTPUT_NAME OUTPUT]
+    python3 Benchmarks/python/ort_kernel.py MODEL BATCH SECONDS [INPUT OUTPUT_NAME OUTPUT]
 
 Feeds float32 rows in batches of BATCH for about SECONDS and prints rows per second: the best of
 10 repetitions of the session.run calls, in thread CPU time. The rows are random (fixed seed; the model's input width), or read

@@ -5,7 +5,8 @@ import Messages
 import Testing
 
 /// Throughput of the stage on its own, decode and encode included. Opt-in (it measures, it does
-/// not assert a time; CPU time of the thread, as the machine is shared): `PIPELINE_BENCH=1 swift test -c release --filter FeaturizeBenchmark`.
+/// not assert a time; CPU time of the thread, as the machine is shared), one test at a time:
+/// `PIPELINE_BENCH=1 swift test -c release --no-parallel --filter StageBenchmarks`.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["PIPELINE_BENCH"] != nil))
 struct FeaturizeBenchmark {
     @Test func standardize64Floats() throws {
@@ -71,11 +72,4 @@ struct TextFeaturizeBenchmark {
         }
         print("featurize: \(name), 30-word documents: \(Int(Double(rows * batches) / seconds)) rows/s")
     }
-}
-
-/// CPU time used by the calling thread: steadier than wall time on a machine shared with builds.
-func threadCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

@@ -1,6 +1,6 @@
 """The pipeline a Python user would write instead, for `pipeline bench` to compare with.
 
-    python3 tools/bench/python_baseline.py CONFIG INPUT OUTPUT
+    python3 Benchmarks/python/python_baseline.py CONFIG INPUT OUTPUT
 
 Four multiprocessing stages connected by queues, 1000 records per message, as DESIGN.md's
 comparison asks: parse (orjson) -> features (numpy; scikit-learn's HashingVectorizer for text)

@@ -1,5 +1,3 @@
-import PipelineSupervisor
-import ControlCore
 import AggregateStage
 import Config
 import Engine
@@ -8,16 +6,17 @@ import InferStage
 
 /// Checks the whole chain before any process starts: the features' width against the model's
 /// input, the model's output against the labels, and that the model loads and is supported.
-enum Preflight {
-    struct Report {
-        var featureWidth: Int
-        var model: OnnxModel
-        var inputName: String
-        var outputName: String
-        var outputWidth: Int
+public enum Preflight {
+    /// What the checks found: the features' width and the model's fed input and read output.
+    public struct Report {
+        public var featureWidth: Int
+        public var model: OnnxModel
+        public var inputName: String
+        public var outputName: String
+        public var outputWidth: Int
 
         /// The CSV header the sink prints first, when the output is CSV.
-        func csvHeader(_ config: PipelineConfig) throws(PipelineError) -> String? {
+        public func csvHeader(_ config: PipelineConfig) throws(PipelineError) -> String? {
             guard config.output.format == .csv else { return nil }
             do {
                 return try AggregateProcessor.csvHeader(config: config, classes: outputWidth)
@@ -27,9 +26,13 @@ enum Preflight {
         }
     }
 
+    /// Checks `config` and its model.
+    ///
     /// - Parameter cacheDirectory: the run directory: the weights derived from the model are
     ///   built there once, for every infer replica to map (nil: checked privately, as `check` does).
-    static func check(_ config: PipelineConfig, cacheDirectory: String? = nil) throws(PipelineError) -> Report {
+    /// - Throws: `PipelineError` with code `.model` when the model does not load, `.config` when
+    ///   the features, the model and the labels do not fit together.
+    public static func check(_ config: PipelineConfig, cacheDirectory: String? = nil) throws(PipelineError) -> Report {
         let width = FeaturizeProcessor.width(of: config)
         let model: OnnxModel
         let session: InferenceSession
@@ -57,26 +60,3 @@ enum Preflight {
                       outputWidth: session.outputWidth)
     }
 }
-
-/// `pipeline check`.
-enum CheckCommand {
-    static func run(_ target: Target) throws(PipelineError) -> ExitCode {
-        let file = try ConfigFile.load(target.configPath)
-        let report = try Preflight.check(file.config)
-        func shape(_ dims: [Int?]) -> String { "[" + dims.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]" }
-        var out = "\(target.configPath): ok\n"
-        out += "features: \(file.config.features.count) making \(report.featureWidth) columns\n"
-        out += "model: \(file.config.model.path)\n"
-        for i in report.model.inputs {
-            out += "  input  \(i.name): \(i.typeName) \(shape(i.shape))\(i.name == report.inputName ? "  (fed)" : "")\n"
-        }
-        for o in report.model.outputs {
-            out += "  output \(o.name): \(o.typeName) \(shape(o.shape))\(o.name == report.outputName ? "  (read: \(report.outputWidth) columns)" : "")\n"
-        }
-        out += "  operators: " + report.model.opCounts.map { "\($0.op)×\($0.count)" }.joined(separator: ", ") + "\n"
-        try? Runtime.Sys.writeAll(1, out)
-        return .ok
-    }
-}
-
-import Runtime

@@ -2,7 +2,7 @@
 the best figure each one reached for every shape: on a shared machine the best of several
 interleaved runs is the fairest estimate of what each can do.
 
-Run: python3 tools/bench-kernels/side_by_side.py [rounds]   (default 5)
+Run: python3 Benchmarks/kernels/side_by_side.py [rounds]   (default 5)
 """
 import os
 import re
@@ -12,7 +12,7 @@ import sys
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-binary = "/tmp/bench-kernels-side-by-side"
+binary = "/tmp/kernels-bench-side-by-side"
 sources = [os.path.join(root, "Shared/Kernels", f) for f in sorted(os.listdir(os.path.join(root, "Shared/Kernels")))]
 subprocess.run(["swiftc", "-O", "-wmo", "-Xcc", "-march=native", "-module-name", "BenchKernels", *sources,
                 os.path.join(here, "main.swift"), "-o", binary], check=True)

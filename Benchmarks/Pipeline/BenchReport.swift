@@ -58,7 +58,7 @@ struct BenchReport {
     var mismatches: [String] = []
     /// The command as run (`pipeline bench` and its arguments), for the report.
     var command = "pipeline bench"
-    /// The hand-written analysis (bench/ANALYSIS.md) appended to BENCHMARKS.md: where the time goes.
+    /// The hand-written analysis (Benchmarks/ANALYSIS.md) appended to BENCHMARKS.md: where the time goes.
     var analysis: String?
 
     init(options: BenchOptions, machine: MachineInfo) {

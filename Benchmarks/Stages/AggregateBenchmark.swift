@@ -5,7 +5,8 @@ import Messages
 import Testing
 
 /// Throughput of the stage on its own, decode and encode included. Opt-in (it measures, it does
-/// not assert a time; CPU time of the thread, as the machine is shared): `PIPELINE_BENCH=1 swift test -c release --filter AggregateBenchmark`.
+/// not assert a time; CPU time of the thread, as the machine is shared), one test at a time:
+/// `PIPELINE_BENCH=1 swift test -c release --no-parallel --filter StageBenchmarks`.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["PIPELINE_BENCH"] != nil))
 struct AggregateBenchmark {
     func run(format: OutputFormat) throws {
@@ -39,11 +40,4 @@ struct AggregateBenchmark {
 
     @Test func jsonl() throws { try run(format: .jsonl) }
     @Test func csv() throws { try run(format: .csv) }
-}
-
-/// CPU time used by the calling thread: steadier than wall time on a machine shared with builds.
-func threadCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
