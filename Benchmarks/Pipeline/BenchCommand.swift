@@ -66,9 +66,9 @@ public enum BenchCommand {
         var report = BenchReport(options: options, machine: MachineInfo.current())
         let arguments = Array(CommandLine.arguments.drop { $0 != "bench" })
         report.command = (["pipeline"] + (arguments.isEmpty ? ["bench"] : arguments)).joined(separator: " ")
-        let python = options.python && runner.pythonHas(["orjson", "numpy", "onnxruntime", "scipy"])
+        let python = options.python && runner.pythonHas(["orjson", "numpy", "onnxruntime", "scipy", "sklearn"])
         let ort = options.python && runner.pythonHas(["onnxruntime", "numpy"])
-        if !python { report.notes.append("Python baseline skipped: python3 with orjson, numpy, scipy and onnxruntime not found") }
+        if !python { report.notes.append("Python baseline skipped: python3 with orjson, numpy, scipy, scikit-learn and onnxruntime not found") }
         if !ort { report.notes.append("onnxruntime comparisons skipped: python3 with onnxruntime not found") }
 
         for workload in options.workloads {

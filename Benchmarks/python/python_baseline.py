@@ -12,6 +12,7 @@ predictions can be compared record by record. Prints "records seconds" on stdout
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 import tomllib
 
@@ -136,6 +137,20 @@ def main():
     start = time.perf_counter()
     for p in stages:
         p.start()
+
+    def watch():
+        # A stage that dies (a missing module, a crash) would leave the others and this process
+        # waiting on their queues forever: end the run with its exit code instead.
+        while True:
+            for p in stages:
+                if p.exitcode not in (None, 0):
+                    print(f"python baseline: stage {p.name} exited with {p.exitcode}", file=sys.stderr, flush=True)
+                    for q in stages:
+                        q.kill()
+                    os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
     records = 0
     pending = {}
     next_seq = 0
