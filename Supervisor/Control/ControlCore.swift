@@ -45,11 +45,11 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     public enum Event: Sendable {
         /// Time passed: deadlines, counts, re-sends.
         case tick
-        /// What happened to a replica (see `Reconciler.Event`; `.tick` and the answers to the
-        /// reconciler's own actions are the core's to send).
+        /// What happened to a replica (see `Reconciler.Event`; `.tick`, `.crashCounted`,
+        /// `.scale`, `.stop` and `.force` are the core's own to send: a precondition says so).
         case replica(Reconciler.Event)
         /// What happened to a batch (see `BatchLedger.Event`; `.tick`, `.replay` and `.crashed`
-        /// are the core's to send).
+        /// are the core's own to send: a precondition says so).
         case batch(BatchLedger<Output>.Event)
         /// A link to ingest closed without its replica dying: what it held is sent again.
         case linkLost
@@ -134,11 +134,21 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             process(reconciler.handle(.tick, now: now), now: now, into: &out)
             if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
         case .replica(let event):
-            process(reconciler.handle(event, now: now), now: now, into: &out)
+            switch event {
+            case .tick, .crashCounted, .scale, .stop, .force:
+                preconditionFailure("\(event) is the core's own to send: use .tick, .scale, .down, .interrupt")
+            default:
+                process(reconciler.handle(event, now: now), now: now, into: &out)
+            }
         case .batch(let event):
-            // While stopping, nothing more is sent.
-            if case .sendable = event, stopping { break }
-            batches(ledger.handle(event, now: now), now: now, into: &out)
+            switch event {
+            case .tick, .replay, .crashed:
+                preconditionFailure("\(event) is the core's own to send: use .tick, .linkLost, .replica(.exited)")
+            case .sendable where stopping:
+                break  // while stopping, nothing more is sent
+            default:
+                batches(ledger.handle(event, now: now), now: now, into: &out)
+            }
         case .linkLost:
             if !stopping { batches(ledger.handle(.replay, now: now), now: now, into: &out) }
         case .scale(let client, let targets): scale(client: client, targets, now: now, into: &out)
@@ -260,14 +270,21 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         stop(code, now: now, into: &out)
     }
 
+    /// The first interrupt finishes what was read (exit 130, unless the run already has a
+    /// reason to fail, or had already finished); the second kills everything at once.
     private mutating func interrupt(now: UInt64, into out: inout [Action]) {
         interrupts += 1
-        exitCode = .interrupted
         if interrupts == 1 {
+            if stopping {
+                out.append(.log(.info, "interrupted while stopping: waiting for the replicas to exit (again to force)"))
+                return
+            }
+            if exitCode == .ok { exitCode = .interrupted }
             out.append(.log(.info, "interrupted: finishing the batches already read (again to force)"))
             stopReading(into: &out)
         } else if !forced {
             out.append(.log(.info, "forced stop"))
+            if exitCode == .ok { exitCode = .interrupted }
             forced = true
             stopReading(into: &out)
             if !stopping {

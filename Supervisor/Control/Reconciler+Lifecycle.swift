@@ -53,7 +53,6 @@ extension Reconciler {
         guard let i = index(pid: pid) else { return }
         let was = replicas[i].state
         replicas[i].state = .dead
-        replicas[i].termination = termination
         replicas[i].diedAt = now
         let r = replicas[i]
         if announced[r.id.stage]?.contains(r.id) == true { broadcast(r.id.stage, into: &out) }
@@ -72,21 +71,18 @@ extension Reconciler {
     }
 
     /// Kills replicas whose processing loop has gone quiet, replicas that take too long to
-    /// start, and, once the run is ending, replicas that outstay the stop deadline.
+    /// start, and replicas told to exit that are still there after `stopTimeoutNanos`.
     mutating func checkDeadlines(now: UInt64, into out: inout [Action]) {
-        if let deadline = stopDeadline, now >= deadline {
-            for r in replicas where r.isAlive {
-                guard let pid = r.pid else { continue }
-                out.append(.log(.error, "\(r.id) (pid \(pid)) did not stop within \(seconds(settings.stopTimeoutNanos)) s: killed"))
-                out.append(.signal(pid: pid, .kill))
-            }
-            stopDeadline = nil
-        }
-        guard !stopping else { return }
         for i in replicas.indices {
             let r = replicas[i]
             guard let pid = r.pid else { continue }
-            if (r.state == .ready || r.state == .draining) && now > r.lastBeat + settings.hangNanos {
+            if r.state == .stopping, let by = r.stopBy, now >= by {
+                out.append(.log(.error, "\(r.id) (pid \(pid)) did not stop within \(seconds(settings.stopTimeoutNanos)) s: killed"))
+                out.append(.signal(pid: pid, .kill))
+                replicas[i].stopBy = nil
+            } else if stopping {
+                continue
+            } else if (r.state == .ready || r.state == .draining) && now > r.lastBeat + settings.hangNanos {
                 out.append(.log(.error, "\(r.id) (pid \(pid)) sent no heartbeat for \(seconds(now - r.lastBeat)) s: killing it"))
                 out.append(.signal(pid: pid, .kill))
                 replicas[i].killedAsHung = true
@@ -116,7 +112,7 @@ extension Reconciler {
             } else if active.count > want {
                 // Leave newest first; a replica still starting holds nothing and just stops.
                 let leaving = active.sorted { ($0.state == .starting ? 1 : 0, $0.id.index) > ($1.state == .starting ? 1 : 0, $1.id.index) }
-                for r in leaving.prefix(active.count - want) { drain(r.id, into: &out) }
+                for r in leaving.prefix(active.count - want) { drain(r.id, now: now, into: &out) }
             }
         }
         // The dead are forgotten: their exit has been acted on, their pids may come back.
@@ -124,16 +120,12 @@ extension Reconciler {
     }
 
     /// Takes a replica out of its stage: upstream stops sending to it, it finishes and exits 0.
-    mutating func drain(_ id: ReplicaID, into out: inout [Action]) {
+    mutating func drain(_ id: ReplicaID, now: UInt64, into out: inout [Action]) {
         guard let i = replicas.firstIndex(where: { $0.id == id }) else { return }
         switch replicas[i].state {
         case .starting:
-            replicas[i].state = .stopping
-            if replicas[i].connected {
-                out.append(.shutdown(id))
-            } else if let pid = replicas[i].pid {
-                out.append(.signal(pid: pid, .terminate))
-            }
+            // It holds nothing: it just stops.
+            tellToExit(i, now: now, into: &out)
         case .ready:
             replicas[i].state = .draining
             broadcast(id.stage, into: &out)
@@ -146,14 +138,19 @@ extension Reconciler {
     mutating func stop(now: UInt64, into out: inout [Action]) {
         guard !stopping else { return }
         stopping = true
-        stopDeadline = now + settings.stopTimeoutNanos
-        for i in replicas.indices where replicas[i].isAlive {
-            replicas[i].state = .stopping
-            if replicas[i].connected {
-                out.append(.shutdown(replicas[i].id))
-            } else if let pid = replicas[i].pid {
-                out.append(.signal(pid: pid, .terminate))
-            }
+        for i in replicas.indices where replicas[i].isAlive && replicas[i].state != .stopping { tellToExit(i, now: now, into: &out) }
+    }
+
+    /// Tells replica `i` to exit now: on its control connection if it has one, else by SIGTERM
+    /// (when its pid comes, if it is not known yet: see `.spawned`). It is killed if it is still
+    /// there `stopTimeoutNanos` later.
+    mutating func tellToExit(_ i: Int, now: UInt64, into out: inout [Action]) {
+        replicas[i].state = .stopping
+        replicas[i].stopBy = now + settings.stopTimeoutNanos
+        if replicas[i].connected {
+            out.append(.shutdown(replicas[i].id))
+        } else if let pid = replicas[i].pid {
+            out.append(.signal(pid: pid, .terminate))
         }
     }
 }

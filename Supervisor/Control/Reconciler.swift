@@ -15,7 +15,8 @@ public struct Reconciler: Sendable {
         public var hangNanos: UInt64 = 5_000_000_000
         /// A replica not ready this long after it was started is killed.
         public var startTimeoutNanos: UInt64 = 30_000_000_000
-        /// Replicas still running this long after the end of the run was announced are killed.
+        /// A replica told to exit (the run ends, or it was scaled away while starting) and still
+        /// running this long after is killed.
         public var stopTimeoutNanos: UInt64 = 10_000_000_000
 
         public init(stages: [StageKind: StageSpec]) { self.stages = stages }
@@ -56,8 +57,9 @@ public struct Reconciler: Sendable {
         public internal(set) var startFailed = false
         /// What it reported before failing, if it did.
         public internal(set) var failure: String?
-        public internal(set) var termination: Termination?
         public internal(set) var diedAt: UInt64?
+        /// Told to exit: killed if still alive at this time.
+        public internal(set) var stopBy: UInt64?
 
         /// Still counts toward the stage's replica count (not leaving).
         public var isActive: Bool { state == .starting || state == .ready }
@@ -152,9 +154,8 @@ public struct Reconciler: Sendable {
     public internal(set) var replicas: [Replica] = []
     public internal(set) var restarts: [StageKind: RestartHistory] = [:]
     public internal(set) var generation: UInt64 = 0
-    /// The run is ending: nothing is started or restarted; `stopDeadline` bounds the wait.
+    /// The run is ending: nothing is started or restarted; every replica has been told to exit.
     public internal(set) var stopping = false
-    public internal(set) var stopDeadline: UInt64?
     var nextIndex: [StageKind: Int] = [:]
     /// Each stage's members as last announced: a member that dies is announced gone.
     var announced: [StageKind: [ReplicaID]] = [:]
@@ -202,15 +203,22 @@ public struct Reconciler: Sendable {
                 replicas: stage.map { replicas(of: $0).filter { $0.state == .ready }.map(\.id) } ?? [])
     }
 
-    /// The earliest time a deadline of the reconciler falls due (restart backoffs, start and
-    /// stop deadlines; heartbeats are checked on the caller's regular ticks).
+    /// The earliest time a deadline of the reconciler falls due: a replacement's backoff ending
+    /// (for a stage short of replicas), a start deadline, a stop deadline. (Heartbeats are
+    /// checked on the caller's regular ticks.)
     public var nextDeadline: UInt64? {
-        var times: [UInt64] = []
-        if !stopping {
-            for stage in StageKind.allCases where restarts[stage]!.notBefore > 0 { times.append(restarts[stage]!.notBefore) }
+        var earliest: UInt64?
+        func consider(_ t: UInt64) { earliest = min(earliest ?? t, t) }
+        for r in replicas {
+            if r.state == .stopping, let by = r.stopBy { consider(by) }
+            if r.state == .starting && !stopping { consider(r.startedAt + settings.startTimeoutNanos) }
         }
-        if let stopDeadline { times.append(stopDeadline) }
-        return times.min()
+        if !stopping {
+            for stage in StageKind.allCases where replicas(of: stage).filter(\.isActive).count < (desired[stage] ?? 0) {
+                consider(restarts[stage]!.notBefore)
+            }
+        }
+        return earliest
     }
 
     // MARK: The one entry point
@@ -223,6 +231,8 @@ public struct Reconciler: Sendable {
             reconcile(now: now, into: &out)
         case .spawned(let id, let pid):
             update(id) { $0.pid = pid }
+            // Told to exit before its pid was known (scaled away, or the run ended, meanwhile).
+            if replica(id)?.state == .stopping { out.append(.signal(pid: pid, .terminate)) }
         case .spawnFailed(let id, let message, let transient, let jitter):
             replicas.removeAll { $0.id == id }
             if transient, restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, quick: true) {

@@ -223,3 +223,103 @@ import Testing
         #expect(w.core.isDone && w.core.exitCode == .ok)
     }
 }
+
+/// Edges of the replica lifecycle the scenarios above do not reach: deadlines that must fall
+/// due once and only while they matter, and replicas told to exit at awkward moments.
+@Suite struct ReplicaEdgeTests {
+    func signals(_ actions: [Core.Action]) -> [(Int32, Reconciler.Signal)] {
+        actions.compactMap { if case .signal(let pid, let s) = $0 { (pid, s) } else { nil } }
+    }
+
+    @Test func aRestartsBackoffIsNoDeadlineOnceTheReplacementRuns() {
+        var w = World()
+        w.tick()
+        w.startAll()
+        #expect(w.core.nextDeadline == nil, "all ready: nothing falls due")
+        w.die(w.ready(.infer)[0], .exited(1))
+        let due = w.core.nextDeadline
+        #expect(due != nil && due! > w.now, "the replacement's backoff")
+        w.tick(1_000_000_000)
+        w.startAll()
+        #expect(w.core.nextDeadline.map { $0 > w.now } ?? true, "a past backoff is no deadline: the shell would tick on every turn")
+    }
+
+    @Test func aReplicaScaledAwayBeforeItsPidIsKnownIsStoppedWhenItComes() {
+        var core = Core(settings: World().core.settings)
+        _ = core.handle(.tick, now: 0)
+        for (i, stage) in StageKind.allCases.enumerated() { _ = core.handle(.replica(.spawned(ReplicaID(stage, 1), pid: Int32(100 + i))), now: 0) }
+        let up = core.handle(.scale(client: 1, [.init(.infer, 2)]), now: 0)
+        #expect(up.contains { if case .spawn(ReplicaID(.infer, 2)) = $0 { true } else { false } })
+        // Scaled away again before the shell reported the spawn (a shell that defers it).
+        #expect(signals(core.handle(.scale(client: 2, [.init(.infer, 1)]), now: 0)).isEmpty, "no pid to signal yet")
+        #expect(signals(core.handle(.replica(.spawned(ReplicaID(.infer, 2), pid: 200)), now: 0)).map(\.1) == [.terminate])
+        // It ignores SIGTERM: killed once the stop deadline passes, once.
+        #expect(signals(core.handle(.tick, now: 9_000_000_000)).isEmpty)
+        #expect(signals(core.handle(.tick, now: 10_000_000_000)).map(\.1) == [.kill])
+        #expect(signals(core.handle(.tick, now: 11_000_000_000)).isEmpty)
+        // And if it connects after all, it is told to exit, not configured.
+        let late = core.handle(.replica(.connected(pid: 200, claimed: ReplicaID(.infer, 2))), now: 11_000_000_000)
+        #expect(late.contains { if case .shutdown(ReplicaID(.infer, 2)) = $0 { true } else { false } })
+        #expect(!late.contains { if case .configure = $0 { true } else { false } })
+    }
+
+    @Test func theEndOfTheRunStopsEveryReplicaWhateverItsState() {
+        var w = World()
+        w.tick()
+        // featurize.1 has connected but is not ready; infer.1 has not connected at all.
+        for stage in [StageKind.ingest, .aggregate] {
+            let pid = w.pid(ReplicaID(stage, 1))!
+            w.send(.replica(.connected(pid: pid, claimed: ReplicaID(stage, 1))))
+            w.send(.replica(.ready(pid: pid)))
+        }
+        w.send(.replica(.connected(pid: w.pid(ReplicaID(.featurize, 1))!, claimed: ReplicaID(.featurize, 1))))
+        let actions = w.send(.batch(.inputEnded))
+        let shutdowns = actions.compactMap { if case .shutdown(let id) = $0 { id } else { nil } }
+        #expect(Set(shutdowns) == [ReplicaID(.ingest, 1), ReplicaID(.featurize, 1), ReplicaID(.aggregate, 1)])
+        #expect(signals(actions).map(\.0) == [w.pid(ReplicaID(.infer, 1))!] && signals(actions).map(\.1) == [.terminate])
+        w.reap()
+        #expect(w.core.isDone)
+    }
+
+    @Test func aDrainingReplicaThatHangsIsKilled() {
+        var w = World()
+        w.tick()
+        w.startAll()
+        w.send(.scale(client: 1, [.init(.infer, 2)]))
+        w.startAll()
+        w.exiting.removeAll()
+        w.send(.scale(client: 2, [.init(.infer, 1)]))
+        let leaving = w.pid(ReplicaID(.infer, 2))!
+        w.exiting[leaving] = nil  // it does not finish
+        w.silent.insert(leaving)
+        #expect(w.core.reconciler.replica(pid: leaving)?.state == .draining)
+        w.tick(5_100_000_000)
+        #expect(w.signals.contains { $0.pid == leaving && $0.signal == .kill })
+    }
+
+    @Test func anInterruptDoesNotHideAFailure() {
+        var w = World(stages: [.infer: StageSpec(replicas: 1, maxRestarts: 0, restartWindowSeconds: 30)])
+        w.tick()
+        w.startAll()
+        w.die(w.ready(.infer)[0], .exited(1))
+        #expect(w.core.exitCode == .stageFailed && w.core.stopping)
+        w.send(.interrupt)
+        #expect(w.core.exitCode == .stageFailed, "SIGTERM during a failing stop keeps exit 6")
+        #expect(w.log.last == "interrupted while stopping: waiting for the replicas to exit (again to force)")
+        w.send(.interrupt)
+        #expect(w.core.forced && w.core.exitCode == .stageFailed)
+    }
+
+    @Test func aScaleThatCannotCompleteIsAnsweredAfterAMinute() {
+        var w = World()
+        w.tick()
+        w.startAll()
+        w.send(.scale(client: 4, [.init(.infer, 2)]))
+        // infer.2 never becomes ready (killed at its start deadline and replaced, to no avail).
+        w.tick(59_000_000_000)
+        #expect(w.replies.isEmpty)
+        w.tick(2_000_000_000)
+        #expect(w.replies.count == 1 && w.replies[0].status == .stageFailed)
+        #expect(w.replies[0].text == "scaling infer: 1 → 2 did not complete:")
+    }
+}
