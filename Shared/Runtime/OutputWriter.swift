@@ -29,7 +29,6 @@ public final class OutputWriter: @unchecked Sendable {
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var queue: [Chunk] = []
     private var head = 0
-    private var queuedBytes = 0
     private var closing = false
     private var enqueued: UInt64 = 0
     private var done: UInt64 = 0
@@ -71,7 +70,6 @@ public final class OutputWriter: @unchecked Sendable {
     public func enqueue(fd: Int32, bytes: [UInt8]) -> UInt64 {
         locked {
             queue.append(Chunk(fd: fd, bytes: bytes))
-            queuedBytes += bytes.count
             enqueued += 1
             pthread_cond_signal(condition)
             return enqueued - 1
@@ -84,9 +82,6 @@ public final class OutputWriter: @unchecked Sendable {
 
     /// The descriptors whose writing stopped, and why.
     public var failures: [Int32: Failure] { locked { failed } }
-
-    /// Bytes queued and not yet written.
-    public var pendingBytes: Int { locked { queuedBytes } }
 
     /// Writes what is queued, then ends the thread and waits for it.
     public func finish() {
@@ -136,7 +131,6 @@ public final class OutputWriter: @unchecked Sendable {
                 }
             }
             locked {
-                queuedBytes -= chunk.bytes.count
                 if let failure { failed[chunk.fd] = failure }
                 done += 1
             }

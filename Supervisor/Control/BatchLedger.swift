@@ -115,8 +115,6 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
     public internal(set) var rejectedCommitted = 0
     /// The last input line of the last committed batch.
     public internal(set) var lastCommittedLine: UInt64 = 0
-    /// The last batch the writer has written.
-    public private(set) var writtenThrough: UInt64?
 
     public init(settings: Settings) { self.settings = settings }
 
@@ -175,7 +173,6 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
             receive(sequence, part: part, output, into: &out)
             commitReady(into: &out)
         case .written(let sequence):
-            writtenThrough = max(writtenThrough ?? 0, sequence)
             while let first = batches.first, first.sequence <= sequence {
                 batches.removeFirst()
                 windowBase = first.sequence + 1

@@ -40,7 +40,9 @@ extension Supervisor {
     /// After a failed errors stream: how many rejected records it lost.
     func reportLostRejects() {
         guard let failure = core.failedStreams.first(where: { $0.stream != .stdout }) else { return }
-        let lost = core.ledger.rejectedCommitted - sink.rejected
-        Log.error("\(lost) rejected record\(lost == 1 ? "" : "s") could not be written to \(errorsName) (\(failure.message)); the output on stdout is complete")
+        let lost = sink.lostRejects
+        let stdoutStopped = core.failedStreams.contains { $0.stream == .stdout }
+        Log.error("\(lost) rejected record\(lost == 1 ? "" : "s") could not be written to \(errorsName) (\(failure.message))"
+                  + (stdoutStopped ? "; stdout stopped too (above)" : "; the output on stdout is complete"))
     }
 }

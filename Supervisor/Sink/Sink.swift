@@ -52,8 +52,9 @@ public final class Sink {
         var fd: Int32
         var sequence: UInt64?
         var rows = 0
+        /// Errors chunks: how many rejected records it holds, and their codes in the order written.
         var records = 0
-        var rejects: [RejectCode: Int] = [:]
+        var codes: [RejectCode] = []
         var summary: BatchSummary?
         var text: [UInt8] = []
         var rejectedLines: [UInt64] = []
@@ -73,14 +74,13 @@ public final class Sink {
 
     // What reached the output.
     public private(set) var rows = 0
-    public private(set) var records = 0
     public private(set) var rejected = 0
     public private(set) var rejectedByCode: [RejectCode: Int] = [:]
     public private(set) var summary = BatchSummary()
     /// The last batch whose output is written (or can no longer be).
     public private(set) var writtenThrough: UInt64?
-    /// Streams that failed, in the order they failed.
-    public private(set) var outcomes: [Outcome] = []
+    /// Rejected records the errors stream could not take (it failed; stdout went on).
+    public private(set) var lostRejects = 0
 
     /// - Parameters:
     ///   - wakeup: signalled by the writer's thread after each chunk it finishes.
@@ -132,15 +132,13 @@ public final class Sink {
         if pieces.count > 1 { rejects.sort { $0.line < $1.line } }
         if !rejects.isEmpty {
             var lines = ""
-            var codes: [RejectCode: Int] = [:]
             for r in rejects {
                 lines += RejectLine.format(r)
                 lines += "\n"
-                codes[r.code, default: 0] += 1
             }
             let bytes = Array(lines.utf8)
             queued.append(Queued(chunk: writer.enqueue(fd: errorsFD, bytes: bytes), fd: errorsFD, sequence: sequence,
-                                 records: rejects.count, rejects: codes, text: bytes))
+                                 records: rejects.count, codes: rejects.map(\.code), text: bytes))
         }
         // A whole batch is one piece: its text goes to the writer as it is, not copied.
         let text = pieces.count == 1 ? pieces[0].text : pieces.flatMap(\.text)
@@ -154,7 +152,7 @@ public final class Sink {
         }
         let rows = pieces.reduce(0) { $0 + $1.rows }
         queued.append(Queued(chunk: writer.enqueue(fd: outputFD, bytes: text), fd: outputFD, sequence: sequence, rows: rows,
-                             records: pieces.reduce(0) { $0 + $1.records } - rejects.count, summary: summary, text: text,
+                             summary: summary, text: text,
                              rejectedLines: rejects.map(\.line)))
     }
 
@@ -165,6 +163,11 @@ public final class Sink {
         guard let p = preamble else { return }
         preamble = nil
         queued.append(Queued(chunk: writer.enqueue(fd: outputFD, bytes: p), fd: outputFD, text: p))
+    }
+
+    private func countRejects(_ codes: ArraySlice<RejectCode>) {
+        rejected += codes.count
+        for code in codes { rejectedByCode[code, default: 0] += 1 }
     }
 
     /// Counts what the writer has finished since the last call; returns the streams that failed
@@ -183,23 +186,25 @@ public final class Sink {
             if let stop = failures[outputFD], stop.chunk < q.chunk {
                 // Skipped: nothing after the point where the output stopped is written.
             } else if let failure = failures[q.fd], failure.chunk <= q.chunk {
-                // Not written: skipped after its stream failed, or the chunk that failed.
+                // Not written, or only in part: the chunk that failed, or one after it.
+                let whole = failure.chunk < q.chunk ? 0
+                    : q.fd == outputFD ? countRecords(Array(q.text.prefix(failure.bytesWritten)))
+                    : q.text.prefix(failure.bytesWritten).filter { $0 == 10 }.count
+                if q.fd == outputFD {
+                    rows += whole
+                } else {
+                    countRejects(q.codes.prefix(whole))
+                    lostRejects += q.records - whole
+                }
                 if failure.chunk == q.chunk {
-                    let whole = q.fd == outputFD ? countRecords(Array(q.text.prefix(failure.bytesWritten)))
-                                                 : q.text.prefix(failure.bytesWritten).filter { $0 == 10 }.count
-                    if q.fd == outputFD { rows += whole } else { rejected += whole }
-                    let outcome = Outcome(fd: q.fd, error: failure.error, sequence: q.sequence, wholeRecords: whole,
-                                          rejectedLines: q.rejectedLines)
-                    outcomes.append(outcome)
-                    new.append(outcome)
+                    new.append(Outcome(fd: q.fd, error: failure.error, sequence: q.sequence, wholeRecords: whole,
+                                       rejectedLines: q.rejectedLines))
                 }
             } else if q.fd == outputFD {
                 rows += q.rows
-                records += q.records
                 if let s = q.summary { summary.merge(s) }
             } else {
-                rejected += q.records
-                for (code, n) in q.rejects { rejectedByCode[code, default: 0] += n }
+                countRejects(q.codes[...])
             }
             if q.fd == outputFD, let s = q.sequence { writtenThrough = s }
         }

@@ -121,3 +121,28 @@ import Testing
         #expect(try String(contentsOfFile: tmp.path + "/err", encoding: .utf8).isEmpty)
     }
 }
+
+/// Rejected records the errors stream cannot take are counted as lost, not as written.
+@Suite struct SinkLostRejectsTests {
+    @Test func aClosedErrorsStreamLosesItsRecordsAndStdoutGoesOn() throws {
+        Sys.ignoreSignal(SIGPIPE)
+        let tmp = SourceAndSinkTests.Temp()
+        let out = open(tmp.path + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(out) }
+        let closed = try Sys.pipe()
+        Sys.close(closed.read)
+        defer { Sys.close(closed.write) }
+        let sink = Sink(upstream: try UpstreamSet(path: tmp.path + "/sink.sock", cookie: "c", expected: .aggregate, initialCredits: 4),
+                        wakeup: try Wakeup(), outputFD: out, errorsFD: closed.write, preamble: nil,
+                        countRecords: { $0.filter { $0 == 10 }.count })
+        let reject = { (line: UInt64, code: RejectCode) in Reject(line: line, byteOffset: 0, code: code, message: "m", input: []) }
+        sink.write(0, [Sink.Piece(text: Array("a\n".utf8), rejects: [reject(2, .type), reject(3, .jsonSyntax)], summary: nil, rows: 1, records: 3)])
+        sink.write(1, [Sink.Piece(text: Array("b\n".utf8), rejects: [reject(5, .type)], summary: nil, rows: 1, records: 2)])
+        sink.writer.finish()
+        let outcomes = sink.collectWritten()
+        #expect(outcomes.count == 1 && outcomes[0].fd == closed.write && outcomes[0].error.errno == EPIPE)
+        #expect(sink.rows == 2 && sink.rejected == 0 && sink.rejectedByCode.isEmpty && sink.lostRejects == 3)
+        #expect(sink.writtenThrough == 1)
+        #expect(try String(contentsOfFile: tmp.path + "/out", encoding: .utf8) == "a\nb\n")
+    }
+}
