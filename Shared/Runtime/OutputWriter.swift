@@ -80,6 +80,9 @@ public final class OutputWriter: @unchecked Sendable {
     /// chunks numbered below this.
     public var completed: UInt64 { locked { done } }
 
+    /// True when every chunk queued so far is done.
+    public var isIdle: Bool { locked { done == enqueued } }
+
     /// The descriptors whose writing stopped, and why.
     public var failures: [Int32: Failure] { locked { failed } }
 

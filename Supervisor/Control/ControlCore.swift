@@ -276,7 +276,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         interrupts += 1
         if interrupts == 1 {
             if stopping {
-                out.append(.log(.info, "interrupted while stopping: waiting for the replicas to exit (again to force)"))
+                out.append(.log(.info, "interrupted while stopping: finishing the replicas' exit and the output (again to force)"))
                 return
             }
             if exitCode == .ok { exitCode = .interrupted }

@@ -220,6 +220,21 @@ public final class Supervisor {
             return core.exitCode
         }
         sink.finish()
+        // Wait for the writer with signals still heard: stdout may be stalled (an open pipe
+        // nobody reads), and a second interrupt must still end the run at once.
+        var poll = PollSet()
+        while !sink.writer.isIdle && !core.forced {
+            poll.removeAll()
+            let signalSlot = poll.add(signalFD)
+            let wakeSlot = poll.add(wakeup.readEnd)
+            _ = try? poll.wait(timeoutMillis: 250)
+            if poll.readable(signalSlot) { handleSignals() }
+            if poll.readable(wakeSlot) { wakeup.clear() }
+        }
+        if core.forced {
+            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            return core.exitCode
+        }
         sink.writer.finish()
         collectWritten()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9

@@ -305,7 +305,7 @@ import Testing
         #expect(w.core.exitCode == .stageFailed && w.core.stopping)
         w.send(.interrupt)
         #expect(w.core.exitCode == .stageFailed, "SIGTERM during a failing stop keeps exit 6")
-        #expect(w.log.last == "interrupted while stopping: waiting for the replicas to exit (again to force)")
+        #expect(w.log.last == "interrupted while stopping: finishing the replicas' exit and the output (again to force)")
         w.send(.interrupt)
         #expect(w.core.forced && w.core.exitCode == .stageFailed)
     }

@@ -137,6 +137,31 @@ import Testing
         _ = shell.finish()
     }
 
+    /// The run ends on its own (more rejects than `max_errors`) while nobody reads stdout: the
+    /// last of the output cannot be written, and signals must still be heard — the first says it
+    /// is finishing, the second ends the run at once, keeping the failure's exit code.
+    @Test func signalsAreHeardWhileTheLastOutputWaitsForAStalledStdout() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config().replacingOccurrences(of: "[input]\n", with: "[input]\nmax_errors = 0\n"))
+        var lines = Records.jsonl(3000).split(separator: "\n").map(String.init)
+        lines.insert("not json", at: 1200)
+        let input = ws.write("input", lines.joined(separator: "\n") + "\n")
+        let shell = try Running("/bin/bash", ["-c", "'\(Paths.pipeline)' up -f '\(cfg)' --run-dir '\(ws.runDir)' < '\(input)' | sleep 600; exit ${PIPESTATUS[0]}"])
+        #expect(waitUntil { shell.stderrText.contains("more than input.max_errors = 0") }, "\(shell.stderrText)")
+        let pid = processes(mentioning: "up -f \(cfg)", executable: Paths.pipeline).first ?? 0
+        #expect(pid != 0, "still there: the output waits for stdout")
+        kill(pid, SIGTERM)
+        #expect(waitUntil { shell.stderrText.contains("interrupted while stopping") }, "\(shell.stderrText)")
+        kill(pid, SIGTERM)
+        #expect(waitUntil(seconds: 15) { processes(mentioning: "up -f \(cfg)", executable: Paths.pipeline).isEmpty }, "the supervisor ended")
+        #expect(shell.stderrText.contains("stopped without writing what was still queued"), "\(shell.stderrText)")
+        for p in processes(mentioning: "sleep 600", executable: "sleep") { kill(p, SIGKILL) }  // not bash, whose line says it too
+        let result = shell.finish()
+        #expect(result.status == 5, "the failure's exit code, not the interrupt's: \(result.err)")
+        #expect(processes(mentioning: ws.runDir + "/control.sock").isEmpty)
+    }
+
     @Test func inputAndOutputErrorsExitTen() throws {
         let ws = Workspace()
         defer { ws.remove() }
