@@ -24,9 +24,9 @@ enum FaultInjection {
         setting("PIPELINE_TEST_MAX_FRAME", for: node).flatMap { Int($0) }
     }
 
-    /// `PIPELINE_TEST_HOLD_READY=<stage>:<replica>` makes that replica (e.g. `infer:2`) never
-    /// report ready: it stays starting, answering only a shutdown, for the tests of what happens
-    /// to a replica scaled away or stopped while it starts.
+    /// `PIPELINE_TEST_HOLD_READY=<stage>:<replica>` makes that replica (e.g. `infer:2`) stop
+    /// after its config, before it reports ready, reading nothing more until a signal ends it:
+    /// for the tests of a replica scaled away or stopped while it starts.
     static func holdsReady(_ node: Messages.NodeKind, replica: UInt32) -> Bool {
         setting("PIPELINE_TEST_HOLD_READY", for: node) == "\(replica)"
     }

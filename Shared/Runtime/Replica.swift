@@ -56,12 +56,9 @@ final class Replica {
                                                     pid: getpid(), cookie: options.cookie))
         if FaultInjection.holdsReady(node, replica: options.replica) {
             Log.info("holding back its ready (PIPELINE_TEST_HOLD_READY)")
-            // Only the supervisor's word ends this: a shutdown, or its going away.
-            while let frame = try? control.awaitFrame() {
-                if frame.header.kind == .shutdown { return .ok }
-                control.consume(frame)
-            }
-            return .supervisorGone
+            // Stuck for good: it reads nothing more (what the supervisor sends stays unread, so
+            // its death resets the connection) until a signal ends it.
+            while true { Glibc.pause() }
         }
         do {
             try control.send(using: scratch) { $0.frame(.ready) }

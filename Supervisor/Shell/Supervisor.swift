@@ -79,6 +79,7 @@ public final class Supervisor {
         var replicas = Reconciler.Settings(stages: stages)
         replicas.hangNanos = seconds("PIPELINE_HANG_SECONDS", 5)
         replicas.startTimeoutNanos = seconds("PIPELINE_START_SECONDS", 30)
+        replicas.stopTimeoutNanos = seconds("PIPELINE_STOP_SECONDS", 10)
         var batches = BatchLedger<Sink.Piece>.Settings(window: config.pipeline.window)
         batches.resendNanos = seconds("PIPELINE_RESEND_SECONDS", 10)
         core = Core(settings: Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors))
