@@ -164,6 +164,9 @@ import Testing
         run.write(Records.jsonl(300))
         #expect(run.waitForLines(300) == 300)
         kill(run.pid, SIGINT)
+        // Handled before the end of the input (closing stdin at once could win the race: a run
+        // whose input is all done is not interrupted, and ends with 0).
+        #expect(waitUntil { run.stderrText.contains("interrupted: finishing the batches already read") })
         let drained = run.finish()
         #expect(drained.status == 130 && drained.lines.count == 300, "\(drained.err)")
         #expect(drained.err.contains("interrupted"))
