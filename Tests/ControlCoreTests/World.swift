@@ -245,13 +245,16 @@ struct World {
 
     private mutating func check() {
         let ledger = core.ledger
+        // (The ledger also refuses, by precondition, a cut into a full window.)
         if ledger.batches.count > ledger.settings.window {
             violations.append("window exceeded: \(ledger.batches.count) > \(ledger.settings.window)")
         }
         if ledger.recordsCommitted > ledger.recordsRead || ledger.rejectedCommitted > ledger.recordsCommitted
-            || ledger.queued < 0 || ledger.duplicates < 0 || ledger.nextCommit > ledger.nextSequence {
-            violations.append("ledger counts out of range")
+            || ledger.nextCommit > ledger.nextSequence || ledger.recordsCommitted != writtenLines.count {
+            violations.append("ledger counts out of range: read \(ledger.recordsRead), committed \(ledger.recordsCommitted) (\(writtenLines.count) handed to the writer), rejected \(ledger.rejectedCommitted)")
         }
+        let pids = core.reconciler.replicas.filter(\.isAlive).compactMap(\.pid)
+        if Set(pids).count != pids.count { violations.append("two live replicas share a pid: \(pids)") }
         for r in core.reconciler.replicas where r.isAlive {
             if let pid = r.pid, processes[pid] == nil && exiting[pid] == nil {
                 violations.append("\(r.id) (pid \(pid)) is \(r.state) in the core but its process is gone")
