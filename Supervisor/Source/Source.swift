@@ -122,36 +122,27 @@ public final class Source {
 
     /// The records of batch `sequence`, each as its own frame (kept in place of the batch's),
     /// and the records the source itself refused in it (too long), which are not sent.
-    /// Nil when the batch is not held or cannot be re-read.
+    /// Nil when the batch is not held, is already split, or cannot be re-read.
     public func split(_ sequence: UInt64) -> (records: [SplitRecord], refused: [Reject])? {
-        guard let whole = frames[sequence]?.first, frames[sequence]?.count == 1,
-              let (frame, _) = try? FrameDecoder().decode(whole.bytes), let chunk = try? RawChunkView.decode(frame) else {
-            return nil
-        }
-        let header = Array(chunk.headerLine)
-        let records = InputSplitter(format: splitter.format, batchRows: 1, maxRecordBytes: .max, header: header)
-        records.append(chunk.body)
-        records.endOfInput()
+        guard let units = frames[sequence], units.count == 1,
+              let (refused, records) = withRecords(of: units[0], { chunk, records in (chunk.rejects, records) }) else { return nil }
         var parts: [FrameBuffer] = []
         var found: [SplitRecord] = []
-        while let cut = records.nextBatch(flushPartial: true) {
-            let part = FrameBuffer(capacity: cut.body.count + header.count + 256)
-            let firstLine = chunk.firstLine + cut.firstLine - 1
-            let byteOffset = chunk.byteOffset + cut.byteOffset
-            header.withUnsafeBytes { h in
-                cut.body.withUnsafeBytes { body in
-                    RawChunkView.encode(into: part, sequence: sequence, firstLine: firstLine, byteOffset: byteOffset,
-                                        recordCount: cut.recordCount, headerLine: h, body: body, flags: .part)
+        for record in records {
+            let part = FrameBuffer(capacity: record.body.count + record.header.count + 256)
+            record.header.withUnsafeBytes { h in
+                record.body.withUnsafeBytes { body in
+                    RawChunkView.encode(into: part, sequence: sequence, firstLine: record.firstLine, byteOffset: record.byteOffset,
+                                        recordCount: record.count, headerLine: h, body: body, flags: .part)
                 }
             }
             // The part's first record within the batch travels in the header's stream id.
             FrameHeader.restamp(part.base, stream: UInt32(parts.count), flags: .part)
             parts.append(part)
-            found.append(.init(firstLine: firstLine, byteOffset: byteOffset))
+            found.append(.init(firstLine: record.firstLine, byteOffset: record.byteOffset))
         }
-        guard let rejects = Optional(chunk.rejects) else { return nil }
         frames[sequence] = parts
-        return (found, rejects)
+        return (found, refused)
     }
 
     /// The first input line of each record of batch `sequence` that went to the stages (the
@@ -160,11 +151,8 @@ public final class Source {
         guard let units = frames[sequence] else { return nil }
         var lines: [UInt64] = []
         for frame in units {
-            guard let (decoded, _) = try? FrameDecoder().decode(frame.bytes), let chunk = try? RawChunkView.decode(decoded) else { return nil }
-            let records = InputSplitter(format: splitter.format, batchRows: 1, maxRecordBytes: .max, header: Array(chunk.headerLine))
-            records.append(chunk.body)
-            records.endOfInput()
-            while let cut = records.nextBatch(flushPartial: true) { lines.append(chunk.firstLine + cut.firstLine - 1) }
+            guard let found = withRecords(of: frame, { _, records in records.map(\.firstLine) }) else { return nil }
+            lines += found
         }
         return lines
     }
@@ -172,10 +160,34 @@ public final class Source {
     /// The text of the record that unit `unit` of batch `sequence` holds (its line end
     /// dropped), cut to what an error entry carries.
     public func recordText(_ sequence: UInt64, unit: Int) -> [UInt8] {
-        guard let frame = frames[sequence]?[unit], let (decoded, _) = try? FrameDecoder().decode(frame.bytes),
-              let chunk = try? RawChunkView.decode(decoded) else { return [] }
-        var input = Array(chunk.body.prefix(Reject.maxInputBytes))
+        guard let frame = frames[sequence]?[unit],
+              var input = withRecords(of: frame, { chunk, _ in Array(chunk.body.prefix(Reject.maxInputBytes)) }) else { return [] }
         while let last = input.last, last == 10 || last == 13 { input.removeLast() }
         return input
+    }
+
+    /// One record of a kept raw-chunk frame, as the splitter cuts it again.
+    private struct Record {
+        var firstLine: UInt64
+        var byteOffset: UInt64
+        var count: Int
+        var header: [UInt8]
+        var body: [UInt8]
+    }
+
+    /// Decodes a kept frame and cuts its body into records by the rule ingest reads them by;
+    /// nil when it does not decode.
+    private func withRecords<T>(of frame: FrameBuffer, _ use: (RawChunkView, [Record]) -> T) -> T? {
+        guard let (decoded, _) = try? FrameDecoder().decode(frame.bytes), let chunk = try? RawChunkView.decode(decoded) else { return nil }
+        let header = Array(chunk.headerLine)
+        let splitter = InputSplitter(format: self.splitter.format, batchRows: 1, maxRecordBytes: .max, header: header)
+        splitter.append(chunk.body)
+        splitter.endOfInput()
+        var records: [Record] = []
+        while let cut = splitter.nextBatch(flushPartial: true) {
+            records.append(Record(firstLine: chunk.firstLine + cut.firstLine - 1, byteOffset: chunk.byteOffset + cut.byteOffset,
+                                  count: cut.recordCount, header: header, body: cut.body))
+        }
+        return use(chunk, records)
     }
 }

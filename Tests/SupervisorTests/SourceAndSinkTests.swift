@@ -7,6 +7,7 @@ import Runtime
 import Testing
 @testable import PipelineSink
 @testable import PipelineSource
+@testable import PipelineSupervisor
 
 /// The data path's two ends, as the shell drives them: the source re-cuts a batch into its
 /// records and gives a record's text; the sink writes committed batches and counts only what
@@ -144,5 +145,17 @@ import Testing
         #expect(sink.rows == 2 && sink.rejected == 0 && sink.rejectedByCode.isEmpty && sink.lostRejects == 3)
         #expect(sink.writtenThrough == 1)
         #expect(try String(contentsOfFile: tmp.path + "/out", encoding: .utf8) == "a\nb\n")
+    }
+}
+
+/// Whole output records in a prefix of stdout's bytes, as the summary counts them after a failed
+/// write: CSV fields may hold line breaks inside quotes.
+@Suite struct OutputRecordCountTests {
+    @Test func csvRecordsMayHoldLineBreaks() {
+        let csv = Array("1,legit,0.5\n2,\"a\nb\",0.25\n3,fraud,0.75\n".utf8)
+        #expect(OutputRecords.count(in: csv, format: .csv) == 3)
+        #expect(OutputRecords.count(in: Array(csv.prefix(16)), format: .csv) == 1, "inside the quoted line break: one whole record")
+        let jsonl = Array("{\"id\":1}\n{\"id\":2}\n{\"id\":3".utf8)
+        #expect(OutputRecords.count(in: jsonl, format: .jsonl) == 2, "the last has no line end yet")
     }
 }
