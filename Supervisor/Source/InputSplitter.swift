@@ -236,7 +236,11 @@ public final class InputSplitter {
         let total = batchRecords + rejects.count
         guard total > 0, total >= batchRows || flushPartial else { return }
         let lastLine = recordStartLine > batchFirstLine ? recordStartLine - 1 : batchFirstLine
-        ready.append((CutBatch(firstLine: batchFirstLine, byteOffset: bufferOffset + UInt64(batchStart),
+        // A batch starts at its first record, body or reject: a line that turned out too long
+        // only after its blank start was skipped is a reject from before `batchStart`.
+        let first = rejects.first
+        ready.append((CutBatch(firstLine: min(batchFirstLine, first?.line ?? .max),
+                               byteOffset: min(bufferOffset + UInt64(batchStart), first?.byteOffset ?? .max),
                                recordCount: total, rejects: rejects, body: [], lastLine: max(lastLine, rejects.last?.line ?? 0)),
                       batchStart, recordStart))
         rejects = []
