@@ -79,31 +79,33 @@ let package = Package(
         .executableTarget(name: "pipeline", dependencies: ["PipelineCLI"],
                           path: "Supervisor/Main", swiftSettings: native),
 
-        .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: native),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: native),
+        // What several test targets (and the stage benchmarks) share: a seeded generator, columns.
+        .target(name: "TestSupport", dependencies: ["Messages"], path: "Tests/TestSupport", swiftSettings: native),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: native),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Messages"], swiftSettings: native),
-        .testTarget(name: "IngestTests", dependencies: ["IngestStage", "Messages", "Config"],
+        .testTarget(name: "IngestTests", dependencies: ["IngestStage", "Messages", "Config", "TestSupport"],
                     swiftSettings: native),
-        .testTarget(name: "FeaturizeTests", dependencies: ["FeaturizeStage", "Messages", "Config"],
+        .testTarget(name: "FeaturizeTests", dependencies: ["FeaturizeStage", "Messages", "Config", "TestSupport"],
                     resources: [.copy("Vectors")], swiftSettings: native),
         // Model builders and fixture readers shared by EngineTests and InferTests; the fixtures
         // themselves are EngineTests' resources.
         .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport",
                 swiftSettings: native),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTestSupport", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: native),
         .testTarget(name: "InferTests", dependencies: ["InferStage", "Engine", "EngineTestSupport"],
                     swiftSettings: native),
-        .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config"],
+        .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config", "TestSupport"],
                     swiftSettings: native),
-        .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config"], swiftSettings: native),
+        .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config", "TestSupport"], swiftSettings: native),
         .testTarget(name: "SupervisorTests", dependencies: ["PipelineCLI", "PipelineSupervisor", "PipelineSource", "PipelineSink",
                                                     "Bench", "ControlCore", "Config", "Messages", "Runtime"],
                     swiftSettings: native),
         // Opt-in timing of single stages; without PIPELINE_BENCH its suites are skipped:
         // PIPELINE_BENCH=1 swift test -c release --no-parallel --filter StageBenchmarks
-        .testTarget(name: "StageBenchmarks", dependencies: ["AggregateStage", "FeaturizeStage", "Messages", "Config"],
+        .testTarget(name: "StageBenchmarks", dependencies: ["AggregateStage", "FeaturizeStage", "Messages", "Config", "TestSupport"],
                     path: "Benchmarks/Stages", swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",

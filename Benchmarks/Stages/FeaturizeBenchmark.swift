@@ -3,6 +3,7 @@ import FeaturizeStage
 import Foundation
 import Messages
 import Testing
+import TestSupport
 
 /// Throughput of the stage on its own, decode and encode included. Opt-in (it measures, it does
 /// not assert a time; CPU time of the thread, as the machine is shared), one test at a time:

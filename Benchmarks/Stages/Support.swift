@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Messages
+import TestSupport
 
 // What the stage benchmarks need to build their input frames; the same as the stages' own test
 // targets have (Tests/AggregateTests, Tests/FeaturizeTests).
@@ -15,15 +16,6 @@ func makeConfig(fields: [FieldSpec], features: [FeatureSpec] = [], format: Outpu
                    stages: [:], baseDirectory: "/tmp")
 }
 
-func stringColumn(_ values: [String], missing: [Bool] = []) -> Column {
-    var offsets: [UInt32] = [0]
-    var bytes: [UInt8] = []
-    for v in values {
-        bytes += Array(v.utf8)
-        offsets.append(UInt32(bytes.count))
-    }
-    return Column(.string(offsets: offsets, bytes: bytes), missing: missing)
-}
 
 /// A score batch frame of `scores` (rows × cols) with `passthrough` columns in its envelope.
 func scoreFrame(_ scores: [Float], rows: Int, cols: Int, passthrough: [Column] = []) throws -> FrameBuffer {
@@ -47,18 +39,6 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A deterministic PRNG (SplitMix64): the same input every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// CPU time used by the calling thread: steadier than wall time on a machine shared with builds.
 func threadCPUSeconds() -> Double {
@@ -66,3 +46,6 @@ func threadCPUSeconds() -> Double {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
+
+/// The shared generator, under this target's name for it.
+typealias SplitMix = SplitMix64

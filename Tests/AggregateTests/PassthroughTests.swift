@@ -2,6 +2,7 @@ import AggregateStage
 import Config
 import Messages
 import Testing
+import TestSupport
 
 /// Passthrough fields of every type, missing values and text that needs escaping.
 @Suite struct PassthroughTests {

@@ -2,6 +2,7 @@ import AggregateStage
 import Config
 import Foundation
 import Messages
+import TestSupport
 
 /// A config with just what aggregate reads: the schema and `[output]`.
 func makeConfig(fields: [FieldSpec] = [], format: OutputFormat = .jsonl, passthrough: [String] = [],
@@ -12,15 +13,6 @@ func makeConfig(fields: [FieldSpec] = [], format: OutputFormat = .jsonl, passthr
                    stages: [:], baseDirectory: "/tmp")
 }
 
-func stringColumn(_ values: [String], missing: [Bool] = []) -> Column {
-    var offsets: [UInt32] = [0]
-    var bytes: [UInt8] = []
-    for v in values {
-        bytes += Array(v.utf8)
-        offsets.append(UInt32(bytes.count))
-    }
-    return Column(.string(offsets: offsets, bytes: bytes), missing: missing)
-}
 
 /// An output batch decoded and copied out of its frame.
 struct Output {
@@ -78,18 +70,6 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A deterministic PRNG for tests (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Parses one JSON line with Foundation's strict parser (tests only).
 enum JSONLine {
@@ -99,3 +79,6 @@ enum JSONLine {
         return dictionary
     }
 }
+
+/// The shared generator, under this target's name for it.
+typealias SplitMix = SplitMix64

@@ -1,5 +1,6 @@
 import Config
 @testable import ControlCore
+import TestSupport
 
 /// What the simulated sink receives: the input lines of the records covered, and which of them
 /// were rejected.
@@ -13,18 +14,6 @@ struct Out: BatchOutput, Equatable {
 typealias Core = ControlCore<Out>
 typealias Ledger = BatchLedger<Out>
 
-/// A small deterministic random source (SplitMix64), seeded per test case.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The supervisor's shell, simulated: it carries out the core's actions the way the real loop
 /// does (spawning gives a pid at once; signals and shutdowns make processes exit when `reap` is
@@ -278,3 +267,6 @@ struct World {
         }
     }
 }
+
+/// The shared generator, under this target's name for it.
+typealias SeededRandom = SplitMix64

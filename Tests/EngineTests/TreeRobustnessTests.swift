@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import TestSupport
 
 /// Corrupted tree, preprocessing and PyTorch models must throw or run, never crash (the same
 /// small fuzz run as `RobustnessTests`, on the models this engine learned later).

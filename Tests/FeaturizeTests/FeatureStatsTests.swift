@@ -2,6 +2,7 @@ import Config
 import FeaturizeStage
 import Messages
 import Testing
+import TestSupport
 
 /// Dense batches carry per-column sums and sums of squares of their first 256 columns.
 @Suite struct FeatureStatsTests {

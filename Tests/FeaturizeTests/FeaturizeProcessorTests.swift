@@ -2,6 +2,7 @@ import Config
 import FeaturizeStage
 import Messages
 import Testing
+import TestSupport
 
 @Suite struct FeaturizeProcessorTests {
     let fields = [

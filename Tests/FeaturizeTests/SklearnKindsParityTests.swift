@@ -2,6 +2,7 @@ import Config
 import FeaturizeStage
 import Messages
 import Testing
+import TestSupport
 
 /// The kinds added with scikit-learn's parameter names (minmax feature_range and clip, impute and
 /// fill, log1p, bucketize, onehot drop, hash without alternate signs) against values scikit-learn

@@ -2,6 +2,7 @@ import Config
 import FeaturizeStage
 import Messages
 import Testing
+import TestSupport
 
 /// Every kind against values scikit-learn computed (SklearnVectors.swift, made by
 /// tools/make_feature_vectors.py), bit for bit.

@@ -2,6 +2,7 @@ import Config
 import FeaturizeStage
 import Messages
 import Testing
+import TestSupport
 
 /// Rows wider than 4096 columns go out as CSR and are never materialized densely.
 @Suite struct SparseLayoutTests {
@@ -87,15 +88,5 @@ import Testing
     }
 }
 
-/// A deterministic PRNG for tests (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The shared generator, under this target's name for it.
+typealias SplitMix = SplitMix64

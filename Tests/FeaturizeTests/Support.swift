@@ -1,6 +1,7 @@
 import Config
 import FeaturizeStage
 import Messages
+import TestSupport
 
 /// A config with just what featurize reads: the schema, the features and the passthrough fields.
 func makeConfig(fields: [FieldSpec], features: [FeatureSpec], passthrough: [String] = []) -> PipelineConfig {
@@ -9,15 +10,6 @@ func makeConfig(fields: [FieldSpec], features: [FeatureSpec], passthrough: [Stri
                    stages: [:], baseDirectory: "/tmp")
 }
 
-func stringColumn(_ values: [String], missing: [Bool] = []) -> Column {
-    var offsets: [UInt32] = [0]
-    var bytes: [UInt8] = []
-    for v in values {
-        bytes += Array(v.utf8)
-        offsets.append(UInt32(bytes.count))
-    }
-    return Column(.string(offsets: offsets, bytes: bytes), missing: missing)
-}
 
 /// A feature batch decoded and copied out of its frame.
 struct Features {

@@ -3,6 +3,7 @@ import FeaturizeStage
 import Foundation
 import Messages
 import Testing
+import TestSupport
 
 /// The text kinds through the stage: the 2^20-column CSR path, missing documents, and what the
 /// analyzers make of a document.

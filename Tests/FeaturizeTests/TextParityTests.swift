@@ -3,6 +3,7 @@ import FeaturizeStage
 import Foundation
 import Messages
 import Testing
+import TestSupport
 
 /// `text_hash` and `tfidf` against HashingVectorizer and TfidfVectorizer on an awkward corpus
 /// (Vectors/sklearn_text.json, made by tools/make_feature_vectors.py): the CSR arrays must be the

@@ -2,19 +2,8 @@ import Config
 import Messages
 import Testing
 @testable import IngestStage
+import TestSupport
 
-/// A deterministic PRNG for tests (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func makeConfig(_ fields: [FieldSpec], format: InputFormat = .jsonl) -> PipelineConfig {
     PipelineConfig(pipeline: PipelineSection(name: "test"), input: InputSpec(format: format, fields: fields),
@@ -153,3 +142,6 @@ func ingest(bytes body: [UInt8], fields: [FieldSpec], format: InputFormat = .jso
     return try ingest(&processor, body: body, header: Array(header.utf8), format: format,
                       firstLine: firstLine, byteOffset: byteOffset)
 }
+
+/// The shared generator, under this target's name for it.
+typealias SeededRandom = SplitMix64

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct ActivationTests {
     private static func worst(_ activation: Activation, _ input: [Float]) -> (ulps: Float, at: Float) {

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct ArgmaxTests {
     @Test("argmaxRows equals the reference exactly, with ties and NaNs", arguments: awkwardSizes)

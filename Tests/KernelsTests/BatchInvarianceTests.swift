@@ -1,5 +1,6 @@
 import Testing
 @testable import Kernels
+import TestSupport
 
 /// A row's result must not depend on the rows around it: the pipeline cuts batches by timing
 /// (linger, idle input, replays after a crash), and its output must be byte-identical whatever

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct ExpTests {
     /// Error allowed to the vector exp over libm's `expf` (itself correctly rounded or within

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 /// One gemm problem with random data, checked against `gemmReference` and the maths.
 private struct GemmCase {

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct PackedWeightsTests {
     @Test("unpacked() returns B, for plain and transposed input", arguments: [0, 1, 7, 16, 17, 33, 65])

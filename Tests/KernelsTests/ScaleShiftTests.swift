@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct ScaleShiftTests {
     /// Made with scikit-learn 1.9.1 / numpy 2.4.6:

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct SoftmaxTests {
     static let shapes: [(rows: Int, cols: Int)] =

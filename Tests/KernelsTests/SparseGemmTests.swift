@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite struct SparseGemmTests {
     /// A random CSR matrix with m rows over k columns, about `density` full, repeats allowed.

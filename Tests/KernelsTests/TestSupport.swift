@@ -1,23 +1,9 @@
 // Shared helpers for the kernel tests: a seeded PRNG, buffers and error bounds.
 
 import Kernels
+import TestSupport
 
-/// SplitMix64: small, seedable, good enough for test data; no Foundation.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// `count` floats uniform in `range`.
     mutating func floats(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
         (0..<count).map { _ in Float.random(in: range, using: &self) }

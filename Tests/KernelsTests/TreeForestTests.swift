@@ -1,5 +1,6 @@
 import Kernels
 import Testing
+import TestSupport
 
 /// The fast forest walk against its scalar reference twin. Both accumulate the same values in
 /// the same order, so they must agree exactly (bit for bit), whatever the tests, NaNs and ties.

@@ -1,5 +1,6 @@
 import Kernels
 import Testing
+import TestSupport
 
 /// Kernel storage in borrowed memory (as a mapped weight cache provides it) gives the same bits
 /// as the storage the kernels build themselves.

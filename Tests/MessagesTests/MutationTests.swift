@@ -1,5 +1,6 @@
 import Testing
 @testable import Messages
+import TestSupport
 
 /// Corrupted and truncated payloads must throw, never crash or read out of bounds.
 @Suite struct MutationTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Messages
+import TestSupport
 
 @Suite struct PayloadTests {
     let rejects = [

@@ -1,17 +1,6 @@
 @testable import Messages
+import TestSupport
 
-/// A deterministic PRNG for tests (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A receive buffer as a connection keeps one: bytes arrive in pieces, complete frames are taken
 /// from the front, the rest is moved back to the (aligned) start.
@@ -45,12 +34,5 @@ func onlyFrame(_ buffer: FrameBuffer) throws -> Frame {
     return frame
 }
 
-func stringColumn(_ values: [String], missing: [Bool] = []) -> Column {
-    var offsets: [UInt32] = [0]
-    var bytes: [UInt8] = []
-    for v in values {
-        bytes += Array(v.utf8)
-        offsets.append(UInt32(bytes.count))
-    }
-    return Column(.string(offsets: offsets, bytes: bytes), missing: missing)
-}
+/// The shared generator, under this target's name for it.
+typealias SeededRandom = SplitMix64
