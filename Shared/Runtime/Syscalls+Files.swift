@@ -22,6 +22,22 @@ extension Sys {
         throw lastError("stat", context: path)
     }
 
+    /// The corresponding C function is `fstat`: the status of an open descriptor.
+    public static func fstat(_ fd: Int32) throws(SystemError) -> stat {
+        var st = Glibc.stat()
+        guard Glibc.fstat(fd, &st) == 0 else { throw lastError("fstat") }
+        return st
+    }
+
+    /// The size of `fd` when it is a regular file (stdin redirected from a file), else nil.
+    public static func regularFileSize(_ fd: Int32) -> UInt64? {
+        guard let st = try? fstat(fd), st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return UInt64(st.st_size)
+    }
+
+    /// The corresponding C function is `isatty`: true when `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { Glibc.isatty(fd) == 1 }
+
     /// The names in the directory at `path`, in the order the file system gives them, without
     /// `.` and `..`.
     ///

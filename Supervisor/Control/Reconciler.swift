@@ -153,6 +153,8 @@ public struct Reconciler: Sendable {
     /// Every replica of the run that is alive (or died since the last tick), in start order.
     public internal(set) var replicas: [Replica] = []
     public internal(set) var restarts: [StageKind: RestartHistory] = [:]
+    /// Replacements started for crashed replicas since the run began, per stage.
+    public internal(set) var restartsTotal: [StageKind: Int] = [:]
     public internal(set) var generation: UInt64 = 0
     /// The run is ending: nothing is started or restarted; every replica has been told to exit.
     public internal(set) var stopping = false
@@ -259,6 +261,7 @@ public struct Reconciler: Sendable {
             guard let r = replica(id), !stopping else { break }
             let quick = !r.wasReady || (r.diedAt ?? now) - r.startedAt < RestartHistory.quickNanos
             if restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, counts: counts, quick: quick) {
+                restartsTotal[id.stage, default: 0] += 1
                 out.append(.restartScheduled(id, notBefore: restarts[id.stage]!.notBefore))
             } else {
                 out.append(.restartLimitExceeded(id))

@@ -122,6 +122,7 @@ extension Supervisor {
                 r.control = nil
             }
             stageUsage[id.stage, default: StageUsage()].add(usage, peakRSS: Int(r.heartbeat.peakRSSBytes))
+            metrics.retire(id.stage, last: r.heartbeat)
             let work = StatePage.read(path: r.statePath)
             try? Sys.unlink(r.socketPath)
             try? Sys.unlink(r.statePath)

@@ -39,6 +39,12 @@ public final class Supervisor {
     var nextClient = 0
     let scratch = FrameBuffer(capacity: 64 << 10)
     let startNanos = Sys.monotonicNanos()
+
+    /// The run as `pipeline top` and `/metrics` show it, now.
+    func snapshot() -> StatusSnapshot {
+        metrics.snapshot(now: Sys.monotonicNanos(), startedAt: startNanos, core: core, live: Array(processes.values), sink: sink,
+                         bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path, metricsAddress: "")
+    }
     var rng = SystemRandomNumberGenerator()
     /// Events waiting for the core (actions can cause events: a spawn's pid, a split's records).
     private var events: [Core.Event] = []
@@ -53,6 +59,10 @@ public final class Supervisor {
     public var statsPath: String?
     /// How the errors stream is named in messages: "stderr" or the `--errors` path.
     let errorsName: String
+    /// What the run counts, for `/metrics`, `top` and progress.
+    var metrics = RunMetrics()
+    /// The size of stdin when it is a regular file.
+    let inputSize = Sys.regularFileSize(0)
 
     /// - Parameters:
     ///   - scales: replica counts given on the command line (`--scale infer=3`), over the config's.
@@ -171,6 +181,7 @@ public final class Supervisor {
             nextTick = now + 20_000_000
             dispatch(.tick)
         }
+        metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
         let credit = source.downstream.availableCredit
         if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.batch(.sendable(credit))) }
     }
@@ -178,6 +189,7 @@ public final class Supervisor {
     /// Cuts batches while the window has room; reports the end of the input once all is cut.
     private func cutBatches(now: UInt64) {
         while core.ledger.hasRoom && !core.stopping, let cut = source.cut(sequence: core.ledger.nextSequence, now: now) {
+            metrics.cut(core.ledger.nextSequence, records: cut.records, now: now)
             dispatch(.batch(.cut(cut)))
         }
         if source.isDrained && !inputEnded {
@@ -196,6 +208,7 @@ public final class Supervisor {
         if let through = sink.writtenThrough, through != writtenThrough {
             writtenThrough = through
             source.written(through: through)
+            metrics.written(through: through, now: Sys.monotonicNanos())
             dispatch(.batch(.written(through: through)))
         }
     }
