@@ -41,6 +41,14 @@ enum ClientCommands {
 enum LogsCommand {
     static func run(_ target: Target, stage: String?) throws(PipelineError) -> ExitCode {
         let runDir = try ConfigFile.runDirectory(for: target)
+        if stage == "events" {
+            // The run's event log, as written: JSON lines.
+            guard let bytes = try? Sys.readFile(runDir.logDirectory + "/events.log", limit: 256 << 20) else {
+                throw PipelineError(.notRunning, "no event log in \(runDir.logDirectory): has this pipeline run?")
+            }
+            try? Sys.writeAll(1, String(decoding: bytes, as: UTF8.self))
+            return .ok
+        }
         let only = try stage.map { (s) throws(PipelineError) in try StageKind.parse(s) }
         guard let names = try? Sys.listDirectory(runDir.logDirectory) else {
             throw PipelineError(.notRunning, "no logs in \(runDir.logDirectory): has this pipeline run?")

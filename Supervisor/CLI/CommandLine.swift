@@ -36,6 +36,10 @@ public struct UpOptions: Equatable, Sendable {
     public var errorsPath: String?
     /// Where to write the run's statistics as JSON at the end.
     public var statsPath: String?
+    /// Where to write the event log too (it always goes to the run directory's logs).
+    public var eventsPath: String?
+    /// The progress line on stderr: `--progress` forces it, `--quiet` stops it.
+    public var progress = ProgressMode.auto
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -67,6 +71,13 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--stats":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.statsPath = rest.removeFirst()
+            case "--events":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.eventsPath = rest.removeFirst()
+            case "--progress":
+                options.progress = .on
+            case "--quiet", "-q":
+                options.progress = .off
             default: throw unexpected(arg, command: name)
             }
         }

@@ -73,15 +73,26 @@ enum UpCommand {
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
-                                        scales: options.scales, binaries: binaries, cookie: cookie, signalFD: signalFD,
-                                        errorsFD: errorsFD, errorsName: options.errorsPath ?? "stderr",
-                                        csvHeader: try report.csvHeader(config))
+                                        options: options.run, binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        errorsFD: errorsFD, csvHeader: try report.csvHeader(config))
         } catch let e as UnixSocket.PathTooLong {
             throw PipelineError(.environment, e.description)
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
-        supervisor.statsPath = options.statsPath.map(ConfigFile.absolutePath)
         return supervisor.run()
+    }
+}
+
+extension UpOptions {
+    /// What the supervisor needs of the command line, paths made absolute.
+    var run: RunOptions {
+        var r = RunOptions()
+        r.scales = scales
+        r.errorsName = errorsPath ?? "stderr"
+        r.eventsPath = eventsPath.map(ConfigFile.absolutePath)
+        r.statsPath = statsPath.map(ConfigFile.absolutePath)
+        r.progress = progress
+        return r
     }
 }

@@ -146,6 +146,8 @@ public struct Reconciler: Sendable {
         /// The run fails for a reason of the environment (a replica could not be spawned).
         case cannotStart(ReplicaID, message: String)
         case log(LogLevel, String)
+        /// A line for the event log.
+        case event(RunEvent)
     }
 
     public let settings: Settings
@@ -233,6 +235,7 @@ public struct Reconciler: Sendable {
             reconcile(now: now, into: &out)
         case .spawned(let id, let pid):
             update(id) { $0.pid = pid }
+            out.append(.event(.replicaStarted(id, pid: pid)))
             // Told to exit before its pid was known (scaled away, or the run ended, meanwhile).
             if replica(id)?.state == .stopping { out.append(.signal(pid: pid, .terminate)) }
         case .spawnFailed(let id, let message, let transient, let jitter):
@@ -262,7 +265,9 @@ public struct Reconciler: Sendable {
             let quick = !r.wasReady || (r.diedAt ?? now) - r.startedAt < RestartHistory.quickNanos
             if restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, counts: counts, quick: quick) {
                 restartsTotal[id.stage, default: 0] += 1
-                out.append(.restartScheduled(id, notBefore: restarts[id.stage]!.notBefore))
+                let notBefore = restarts[id.stage]!.notBefore
+                out.append(.event(.restartScheduled(id, afterNanos: notBefore - min(notBefore, now))))
+                out.append(.restartScheduled(id, notBefore: notBefore))
             } else {
                 out.append(.restartLimitExceeded(id))
             }
@@ -271,6 +276,7 @@ public struct Reconciler: Sendable {
             guard !stopping, let i = index(pid: pid), replicas[i].state != .stopping, !replicas[i].killedForInvalidFrame else { break }
             replicas[i].killedForInvalidFrame = true
             out.append(.log(.error, "\(replicas[i].id) (pid \(pid)) sent \(receiver) a frame that failed validation: killing it"))
+            out.append(.event(.replicaKilled(replicas[i].id, pid: pid, reason: .invalidFrame)))
             out.append(.signal(pid: pid, .kill))
         case .scale(let stage, let count):
             desired[stage] = count

@@ -56,19 +56,21 @@ public final class Supervisor {
     /// CPU time and peak memory of every replica that has exited, per stage.
     var stageUsage: [StageKind: StageUsage] = [:]
     /// Where to write the run's statistics at the end (`up --stats FILE`).
-    public var statsPath: String?
+    let statsPath: String?
+    /// One JSON line per decision of the core (`logs events`, `--events FILE`).
+    let eventLog: EventLog
     /// How the errors stream is named in messages: "stderr" or the `--errors` path.
     let errorsName: String
     /// What the run counts, for `/metrics`, `top` and progress.
     var metrics = RunMetrics()
     /// The size of stdin when it is a regular file.
     let inputSize = Sys.regularFileSize(0)
+    /// Whether the progress line is shown, and when it is redrawn next.
+    let showsProgress: Bool
+    private var nextProgress: UInt64 = 0
 
-    /// - Parameters:
-    ///   - scales: replica counts given on the command line (`--scale infer=3`), over the config's.
-    ///   - errorsName: how messages name the errors stream (`errorsFD`): "stderr" or a path.
-    public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, scales: [String: Int],
-                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, errorsName: String, csvHeader: String?) throws {
+    public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
+                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?) throws {
         self.config = config
         self.configPath = configPath
         self.configText = configText
@@ -76,14 +78,16 @@ public final class Supervisor {
         self.binaries = binaries
         self.cookie = cookie
         self.signalFD = signalFD
-        self.errorsName = errorsName
+        errorsName = options.errorsName
+        showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2))
+        statsPath = options.statsPath
         func seconds(_ name: String, _ fallback: Double) -> UInt64 {
             UInt64((getenv(name).flatMap { Double(String(cString: $0)) } ?? fallback) * 1e9)
         }
         var stages: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases {
             var spec = config.stage(stage)
-            if let n = scales[stage.rawValue] { spec.replicas = n }
+            if let n = options.scales[stage.rawValue] { spec.replicas = n }
             stages[stage] = spec
         }
         var replicas = Reconciler.Settings(stages: stages)
@@ -97,6 +101,8 @@ public final class Supervisor {
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
+        eventLog = try EventLog(paths: [runDir.logDirectory + "/events.log"] + (options.eventsPath.map { [$0] } ?? []),
+                                wakeup: wakeup, startNanos: startNanos)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
         sink = Sink(upstream: sinkSet, wakeup: wakeup, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
@@ -125,6 +131,8 @@ public final class Supervisor {
 
     /// Runs until the input is done and every replica has stopped; returns the exit code.
     public func run() -> ExitCode {
+        eventLog.started(config: configPath, model: config.model.path,
+                         replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }))
         var poll = PollSet()
         while true {
             let now = Sys.monotonicNanos()
@@ -182,6 +190,13 @@ public final class Supervisor {
             dispatch(.tick)
         }
         metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
+        for failure in eventLog.failures() {
+            dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
+        }
+        if showsProgress && now >= nextProgress && !core.stopping {
+            nextProgress = now + Progress.intervalNanos
+            Log.setStatus(Progress.line(snapshot()))
+        }
         let credit = source.downstream.availableCredit
         if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.batch(.sendable(credit))) }
     }
@@ -215,6 +230,7 @@ public final class Supervisor {
 
     private func timeout(now: UInt64) -> Int32 {
         var deadline = now + 250_000_000
+        if showsProgress { deadline = min(deadline, max(nextProgress, now)) }
         if core.ledger.hasRoom, let linger = source.lingerDeadline { deadline = min(deadline, linger) }
         if let due = core.nextDeadline, due > now { deadline = min(deadline, due) }
         return Int32(max(0, (deadline - min(deadline, now) + 999_999) / 1_000_000))
@@ -227,6 +243,7 @@ public final class Supervisor {
     }
 
     private func finish() -> ExitCode {
+        if Log.statusLine != nil { Log.setStatus(nil) }
         reap()
         if core.forced {
             // The writer may be blocked on a stdout nobody reads: do not wait for it.
@@ -247,6 +264,7 @@ public final class Supervisor {
         }
         if core.forced {
             Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
             return core.exitCode
         }
         sink.writer.finish()
@@ -264,6 +282,11 @@ public final class Supervisor {
         for client in clients where client.waitingForDown {
             try? client.connection.send(using: scratch) { Reply(status: 0, text: "stopped").encode(into: $0) }
             _ = try? client.connection.flush()
+        }
+        eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
+        eventLog.finish()
+        for failure in eventLog.failures() {
+            dispatch(.outputFailed(.events(failure.name), closed: false, message: failure.error.reason))
         }
         try? Sys.unlink(runDir.sinkPath)
         return core.exitCode
