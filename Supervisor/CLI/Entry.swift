@@ -18,7 +18,7 @@ public enum PipelineMain {
                 try? Sys.writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
                 return ExitCode.ok.rawValue
             case .version:
-                try? Sys.writeAll(1, "pipeline 0.1.0\n")
+                try? Sys.writeAll(1, "pipeline \(pipelineVersion)\n")
                 return ExitCode.ok.rawValue
             case .up(let options):
                 return try UpCommand.run(options).rawValue

@@ -6,17 +6,17 @@ enum Progress {
     /// How often it is redrawn.
     static let intervalNanos: UInt64 = 250_000_000
 
-    /// "pipeline: 6,000 read, 5,870 written, 2 rejected | 3,416 records/s | 45%, 0:12 left | 0:02"
+    /// "pipeline 6,000 read, 5,870 written, 2 rejected | 3,416/s | 45% 0:12 left | 0:02"
     /// (ASCII only: any terminal shows it).
     static func line(_ s: StatusSnapshot) -> String {
         var counts = "\(count(s.recordsIn)) read, \(count(s.recordsOut)) written"
         if s.rejected > 0 { counts += ", \(count(s.rejected)) rejected" }
-        var parts = ["pipeline: " + counts, "\(count(UInt64(s.recentRecordsOutPerSecond.rounded()))) records/s"]
+        var parts = ["pipeline " + counts, "\(count(UInt64(s.recentRecordsOutPerSecond.rounded())))/s"]
         if s.inputSize > 0 {
             let done = min(1, Double(s.bytesIn) / Double(s.inputSize))
             var part = "\(Int(done * 100))%"
             let elapsed = Double(s.uptimeNanos) / 1e9
-            if done > 0.01 && done < 1 && elapsed > 1 { part += ", " + clock((1 - done) / done * elapsed) + " left" }
+            if done > 0.01 && done < 1 && elapsed > 1 { part += " " + clock((1 - done) / done * elapsed) + " left" }
             parts.append(part)
         }
         parts.append(clock(Double(s.uptimeNanos) / 1e9))

@@ -1,0 +1,92 @@
+import Config
+import Messages
+
+/// The pipeline's version, as `--version` prints it and `pipeline_build_info` exports it.
+public let pipelineVersion = "0.1.0"
+
+/// The Prometheus text exposition format (0.0.4) of a run: every metric with its HELP and TYPE,
+/// in base units (seconds, bytes), counters ending in `_total`.
+enum MetricsText {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// What `/metrics` serves, from a snapshot and the counts it does not carry.
+    static func render(_ s: StatusSnapshot, rejectedByCode: [RejectCode: Int], batchRecords: RunMetrics.SizeHistogram,
+                       modelSHA256: String?) -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        }
+        func stages(_ value: (StatusSnapshot.Stage) -> String) -> [(labels: String, value: String)] {
+            s.stages.map { (label(["stage": $0.name]), value($0)) }
+        }
+
+        metric("pipeline_input_records_total", "counter", "Records read from stdin (accepted and rejected).", [("", "\(s.recordsIn)")])
+        metric("pipeline_output_records_total", "counter", "Scored records whose bytes stdout accepted.", [("", "\(s.recordsOut)")])
+        metric("pipeline_rejected_records_total", "counter", "Rejected records written to the errors stream, by code.",
+               RejectCode.allCases.map { (label(["code": $0.name]), "\(rejectedByCode[$0] ?? 0)") })
+        metric("pipeline_input_bytes_total", "counter", "Bytes read from stdin.", [("", "\(s.bytesIn)")])
+        metric("pipeline_output_bytes_total", "counter", "Bytes stdout accepted.", [("", "\(s.bytesOut)")])
+        metric("pipeline_stage_replicas", "gauge", "Ready replicas of the stage.", stages { "\($0.ready)" })
+        metric("pipeline_stage_replicas_desired", "gauge", "Replicas the stage should have.", stages { "\($0.desired)" })
+        metric("pipeline_stage_records_total", "counter", "Records the stage processed (replays included).", stages { "\($0.records)" })
+        metric("pipeline_stage_batches_total", "counter", "Batches the stage processed (replays included).", stages { "\($0.batches)" })
+        metric("pipeline_stage_busy_seconds_total", "counter", "Time the stage's replicas spent processing batches.",
+               stages { seconds($0.busyNanos) })
+        histogram("pipeline_stage_queue_seconds", "How long a batch waited at the stage before its processing began.",
+                  s.stages.map { (["stage": $0.name], $0.queue) }, into: &out)
+        histogram("pipeline_latency_seconds", "Time from a batch being read to its output being written.", [([:], s.latency)], into: &out)
+        out += "# HELP pipeline_batch_records Records per batch cut from the input.\n# TYPE pipeline_batch_records histogram\n"
+        var cumulative: UInt64 = 0
+        for (i, bound) in RunMetrics.SizeHistogram.bounds.enumerated() {
+            cumulative += batchRecords.counts[i]
+            out += "pipeline_batch_records_bucket\(label(["le": "\(bound)"])) \(cumulative)\n"
+        }
+        cumulative += batchRecords.counts.last!
+        out += "pipeline_batch_records_bucket\(label(["le": "+Inf"])) \(cumulative)\n"
+        out += "pipeline_batch_records_sum \(batchRecords.sum)\npipeline_batch_records_count \(cumulative)\n"
+        metric("pipeline_batches_in_flight", "gauge", "Batches read and not yet written.", [("", "\(s.batchesInFlight)")])
+        metric("pipeline_replica_restarts_total", "counter", "Crashed replicas replaced.", stages { "\($0.restarts)" })
+        metric("pipeline_stage_resident_bytes", "gauge", "Resident memory of the stage's live replicas.", stages { "\($0.residentBytes)" })
+        metric("pipeline_model_info", "gauge", "The model being served (sha256 empty while it is computed).",
+               [(label(["path": s.model, "sha256": modelSHA256 ?? ""]), "1")])
+        metric("pipeline_build_info", "gauge", "The pipeline's version.", [(label(["version": pipelineVersion]), "1")])
+        return out
+    }
+
+    private static func histogram(_ name: String, _ help: String, _ series: [([String: String], Histogram)], into out: inout String) {
+        out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        for (labels, h) in series {
+            var cumulative: UInt64 = 0
+            for (i, bound) in Histogram.bounds.enumerated() {
+                cumulative += h.counts[i]
+                out += "\(name)_bucket\(label(labels.merging(["le": "\(bound)"]) { $1 })) \(cumulative)\n"
+            }
+            cumulative += h.counts.last!
+            out += "\(name)_bucket\(label(labels.merging(["le": "+Inf"]) { $1 })) \(cumulative)\n"
+            out += "\(name)_sum\(label(labels)) \(h.sum)\n\(name)_count\(label(labels)) \(cumulative)\n"
+        }
+    }
+
+    /// `{a="x",le="0.1"}` with `le` last and values escaped; empty for no labels.
+    static func label(_ labels: [String: String]) -> String {
+        guard !labels.isEmpty else { return "" }
+        let keys = labels.keys.sorted { ($0 == "le" ? 1 : 0, $0) < ($1 == "le" ? 1 : 0, $1) }
+        return "{" + keys.map { "\($0)=\"\(escape(labels[$0]!))\"" }.joined(separator: ",") + "}"
+    }
+
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for c in value.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    static func seconds(_ nanos: UInt64) -> String { "\(Double(nanos) / 1e9)" }
+}
