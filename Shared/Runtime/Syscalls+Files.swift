@@ -22,6 +22,15 @@ extension Sys {
         throw lastError("stat", context: path)
     }
 
+    /// What the file system says about the open file of `fd`.
+    ///
+    /// The corresponding C function is `fstat`.
+    public static func fileStatus(_ fd: Int32) throws(SystemError) -> stat {
+        var st = Glibc.stat()
+        guard Glibc.fstat(fd, &st) == 0 else { throw lastError("fstat") }
+        return st
+    }
+
     /// The names in the directory at `path`, in the order the file system gives them, without
     /// `.` and `..`.
     ///
