@@ -22,8 +22,10 @@ extension Sys {
         throw lastError("stat", context: path)
     }
 
-    /// The corresponding C function is `fstat`: the status of an open descriptor.
-    public static func fstat(_ fd: Int32) throws(SystemError) -> stat {
+    /// What the file system says about the open file of `fd`.
+    ///
+    /// The corresponding C function is `fstat`.
+    public static func fileStatus(_ fd: Int32) throws(SystemError) -> stat {
         var st = Glibc.stat()
         guard Glibc.fstat(fd, &st) == 0 else { throw lastError("fstat") }
         return st
@@ -31,7 +33,7 @@ extension Sys {
 
     /// The size of `fd` when it is a regular file (stdin redirected from a file), else nil.
     public static func regularFileSize(_ fd: Int32) -> UInt64? {
-        guard let st = try? fstat(fd), st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard let st = try? fileStatus(fd), st.st_mode & S_IFMT == S_IFREG else { return nil }
         return UInt64(st.st_size)
     }
 
