@@ -40,6 +40,8 @@ public struct UpOptions: Equatable, Sendable {
     public var eventsPath: String?
     /// The progress line on stderr: `--progress` forces it, `--quiet` stops it.
     public var progress = ProgressMode.auto
+    /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
+    public var metricsAddress: String?
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -74,6 +76,11 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--events":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.eventsPath = rest.removeFirst()
+            case "--metrics":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                let address = rest.removeFirst()
+                if let problem = ListenAddress.problem(address) { throw PipelineError(.usage, "pipeline up: --metrics: \(problem)") }
+                options.metricsAddress = address
             case "--progress":
                 options.progress = .on
             case "--quiet", "-q":

@@ -48,17 +48,31 @@ enum Help {
                                  (W.jsonl) to DIR, to run or profile them by hand
             """,
         "up": """
-            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE] [--stats FILE]
+            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
+                               [--stats FILE] [--events FILE] [--metrics HOST:PORT]
+                               [--progress | --quiet]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
             record to stdout in input order, and exits once the input is done and every replica
             has stopped. Rejected records are reported on stderr (or FILE) as one JSON line each.
 
-              --scale STAGE=N   start N replicas of STAGE (overrides [stage.STAGE] replicas)
-              --errors FILE     write rejected-record lines to FILE instead of stderr
-              --stats FILE      at the end, write the run's statistics (records, seconds, CPU
-                                time and peak memory per stage) to FILE as JSON
+              --scale STAGE=N      start N replicas of STAGE (overrides [stage.STAGE] replicas)
+              --errors FILE        write rejected-record lines to FILE instead of stderr
+              --stats FILE         at the end, write the run's statistics (records, seconds, CPU
+                                   time and peak memory per stage) to FILE as JSON
+              --events FILE        also write the event log (one JSON line per decision:
+                                   replicas started, ready, exited, restarted; scaling; the end)
+                                   to FILE; it always goes to <run dir>/logs/events.log
+              --metrics HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics and a
+                                   health check on /healthz (200 once every stage has a ready
+                                   replica, else 503); overrides [metrics] listen. Port 0 picks
+                                   a free port; the address is printed on stderr and shown by
+                                   `pipeline ps`. Use 127.0.0.1 (this machine only) unless you
+                                   mean to expose it; there is no authentication.
+              --progress           show the progress line on stderr even when it is not a
+                                   terminal (by default it is shown only on a terminal)
+              -q, --quiet          no progress line
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]
@@ -70,13 +84,15 @@ enum Help {
             usage: pipeline ps [-f FILE] [--run-dir DIR] [--json]
 
             Lists every replica: stage, index, pid, state, uptime, batches and rows processed,
-            busy %, queued frames and memory.
+            busy %, queued frames and memory; then each stage's ready and desired counts, the
+            run's totals and, when it serves metrics, their address.
             """,
         "logs": """
-            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE]
+            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE | events]
 
             Prints the replicas' stderr logs (all stages, or STAGE), each line prefixed with its
-            replica. Works while the pipeline runs and after it has stopped.
+            replica; `logs events` prints the run's event log (one JSON line per decision of the
+            supervisor). Works while the pipeline runs and after it has stopped.
             """,
         "down": """
             usage: pipeline down [-f FILE] [--run-dir DIR]

@@ -70,11 +70,23 @@ enum UpCommand {
             throw PipelineError(.internalError, "cannot install signal handlers: \(error)")
         }
         Log.prefix = "pipeline"
+        var metricsServer: HTTPServer?
+        if let address = options.metricsAddress ?? config.metrics.listen {
+            do {
+                metricsServer = try HTTPServer(address: address)
+            } catch {
+                // The shape was checked where the address was written; what is left is the kernel's word.
+                if case .cannotListen = error { throw PipelineError(.environment, "metrics: \(error)") }
+                throw PipelineError(options.metricsAddress == nil ? .config : .usage, "metrics: \(error)")
+            }
+            Log.info("metrics on http://\(metricsServer!.boundAddress)/metrics (health: /healthz)")
+        }
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
                                         options: options.run, binaries: binaries, cookie: cookie, signalFD: signalFD,
-                                        errorsFD: errorsFD, csvHeader: try report.csvHeader(config))
+                                        errorsFD: errorsFD, csvHeader: try report.csvHeader(config),
+                                        metricsServer: metricsServer)
         } catch let e as UnixSocket.PathTooLong {
             throw PipelineError(.environment, e.description)
         } catch {

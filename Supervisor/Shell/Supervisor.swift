@@ -43,7 +43,8 @@ public final class Supervisor {
     /// The run as `pipeline top` and `/metrics` show it, now.
     func snapshot() -> StatusSnapshot {
         metrics.snapshot(now: Sys.monotonicNanos(), startedAt: startNanos, core: core, live: Array(processes.values), sink: sink,
-                         bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path, metricsAddress: "")
+                         bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path,
+                         metricsAddress: metricsServer?.boundAddress ?? "")
     }
     var rng = SystemRandomNumberGenerator()
     /// Events waiting for the core (actions can cause events: a spawn's pid, a split's records).
@@ -68,9 +69,14 @@ public final class Supervisor {
     /// Whether the progress line is shown, and when it is redrawn next.
     let showsProgress: Bool
     private var nextProgress: UInt64 = 0
+    /// `/metrics` and `/healthz`, when asked for (`--metrics`, `[metrics] listen`).
+    let metricsServer: HTTPServer?
+    /// The model file's sha256, for `pipeline_model_info`, computed on its own thread.
+    let modelDigest: FileDigest?
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
-                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?) throws {
+                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
+                metricsServer: HTTPServer? = nil) throws {
         self.config = config
         self.configPath = configPath
         self.configText = configText
@@ -101,6 +107,8 @@ public final class Supervisor {
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
+        self.metricsServer = metricsServer
+        modelDigest = metricsServer == nil ? nil : FileDigest(path: config.model.path, wakeup: wakeup)
         eventLog = try EventLog(paths: [runDir.logDirectory + "/events.log"] + (options.eventsPath.map { [$0] } ?? []),
                                 wakeup: wakeup, startNanos: startNanos)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
@@ -131,7 +139,7 @@ public final class Supervisor {
 
     /// Runs until the input is done and every replica has stopped; returns the exit code.
     public func run() -> ExitCode {
-        eventLog.started(config: configPath, model: config.model.path,
+        eventLog.started(config: configPath, model: config.model.path, metrics: metricsServer?.boundAddress,
                          replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }))
         var poll = PollSet()
         while true {
@@ -149,6 +157,7 @@ public final class Supervisor {
             let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
             let sinkSlots = sink.upstream.register(in: &poll)
             let sourceSlots = source.downstream.register(in: &poll)
+            let metricsSlots = metricsServer?.register(in: &poll, now: now)
             do {
                 try poll.wait(timeoutMillis: timeout(now: now))
             } catch {
@@ -171,6 +180,9 @@ public final class Supervisor {
             handleClients(poll, slots: clientSlots)
             sink.upstream.handle(poll, slots: sinkSlots)
             source.downstream.handle(poll, slots: sourceSlots)
+            if let metricsServer, let metricsSlots {
+                metricsServer.handle(poll, slots: metricsSlots, now: Sys.monotonicNanos(), respond: answer)
+            }
         }
         return finish()
     }
@@ -233,6 +245,7 @@ public final class Supervisor {
         if showsProgress { deadline = min(deadline, max(nextProgress, now)) }
         if core.ledger.hasRoom, let linger = source.lingerDeadline { deadline = min(deadline, linger) }
         if let due = core.nextDeadline, due > now { deadline = min(deadline, due) }
+        if let due = metricsServer?.nextDeadline { deadline = min(deadline, max(due, now)) }
         return Int32(max(0, (deadline - min(deadline, now) + 999_999) / 1_000_000))
     }
 
