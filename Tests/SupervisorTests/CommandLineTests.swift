@@ -16,6 +16,23 @@ import PipelineSupervisor
         #expect(o.scales == ["infer": 3, "featurize": 2])
     }
 
+    @Test func upMonitoringFlags() throws {
+        let command = try parseCommandLine(["up", "--metrics", "127.0.0.1:0", "--events", "e.jsonl", "--quiet"])
+        guard case .up(let o) = command else { Issue.record("not up"); return }
+        #expect(o.metricsAddress == "127.0.0.1:0" && o.eventsPath == "e.jsonl" && o.progress == .off)
+        guard case .up(let p) = try parseCommandLine(["up", "--metrics", "[::1]:9464", "--progress"]) else { Issue.record("not up"); return }
+        #expect(p.metricsAddress == "[::1]:9464" && p.progress == .on)
+        for bad in ["9464", "localhost", ":9464", "127.0.0.1:65536", "127.0.0.1:x", "::1:9464"] {
+            do {
+                _ = try parseCommandLine(["up", "--metrics", bad])
+                Issue.record("accepted --metrics \(bad)")
+            } catch {
+                #expect(error.code == .usage && error.message.hasPrefix("pipeline up: --metrics: "), "\(error.message)")
+            }
+        }
+        #expect(throws: PipelineError.self) { try parseCommandLine(["up", "--metrics"]) }
+    }
+
     @Test func scaleNeedsValidStagesAndCounts() throws {
         guard case .scale(_, let s) = try parseCommandLine(["scale", "infer=4", "ingest=1"]) else { Issue.record("not scale"); return }
         #expect(s.map(\.0) == ["infer", "ingest"] && s.map(\.1) == [4, 1])

@@ -86,4 +86,17 @@ import Testing
         #expect(line.allSatisfy(\.isASCII) && line.count < 80)
         #expect(Progress.clock(3725) == "1:02:05" && Progress.count(1_234_567) == "1,234,567")
     }
+
+    @Test func healthIsOkOnlyWhenEveryStageHasAReadyReplica() {
+        var s = snapshot()
+        #expect(Health.check(s) == (200, "ok\n"))
+        var featurize = StatusSnapshot.Stage(name: "featurize")
+        featurize.desired = 2
+        s.stages.insert(featurize, at: 0)
+        #expect(Health.check(s) == (503, "not ready: no ready replica of featurize (0 of 2 ready)\n"))
+        s.stages[0].ready = 1
+        #expect(Health.check(s).status == 200)
+        s.stages = []
+        #expect(Health.check(s).status == 503)
+    }
 }
