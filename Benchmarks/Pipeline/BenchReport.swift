@@ -53,6 +53,14 @@ struct BenchReport {
     var idleRSS: [StageKind: Int] = [:]
     var modelBytes = 0
     var linear: [Linear] = []
+    /// `up` without and with `/metrics` scraped: seconds per run.
+    struct MetricsCost {
+        var records: Int
+        var off: [Double] = []
+        var on: [Double] = []
+        var scrapes = 0
+    }
+    var metricsCost: MetricsCost?
     var notes: [String] = []
     /// Outputs that had to agree and did not (a bug): listed in the report, and the command fails.
     var mismatches: [String] = []
@@ -178,6 +186,12 @@ struct BenchReport {
                 }
                 lines.append(line + ", peak RSS \(format(Double(l.peakRSS) / 1_048_576, 1)) MB")
             }
+        }
+        if let m = metricsCost, !m.off.isEmpty, !m.on.isEmpty {
+            let off = median(m.off), on = median(m.on)
+            lines.append("\n== metrics cost, tabular-mlp, \(m.records) records, 1/1/1/1, \(m.off.count) runs each, alternating")
+            lines.append("   without --metrics: median \(format(off, 3)) s; with --metrics scraped every 100 ms (\(m.scrapes) scrapes): "
+                         + "median \(format(on, 3)) s; cost \(format((on / off - 1) * 100, 2))% (goal < 1%)")
         }
         return lines
     }

@@ -28,15 +28,9 @@ public final class FileDigest: @unchecked Sendable {
         self.wakeup = wakeup
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            let digest = Unmanaged<FileDigest>.fromOpaque(context!).takeRetainedValue()
-            digest.finish(Result { () throws(SystemError) in try FileDigest.hexDigest(of: digest.path) })
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
+        Sys.startThread(detached: true) { [self] in
+            finish(Result { () throws(SystemError) in try FileDigest.hexDigest(of: path) })
+        }
     }
 
     deinit {

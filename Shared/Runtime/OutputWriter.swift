@@ -43,13 +43,7 @@ public final class OutputWriter: @unchecked Sendable {
         self.primary = primary
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let writer = Unmanaged<OutputWriter>.fromOpaque(context!).takeRetainedValue()
-            writer.run()
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        thread = Sys.startThread { [self] in run() }
     }
 
     deinit {
