@@ -88,6 +88,8 @@ public struct HTTPRequestDecoder: Sendable {
     private var scanned = 0
     /// Where the request line ends (its LF), once seen.
     private var requestLineEnd: Int?
+    /// Where the line being received starts, while no request line has come (after the empty lines before it).
+    private var lineStart = 0
 
     public init(limit: Int = 8192) {
         precondition(limit > 0, "a request head needs some bytes")
@@ -119,13 +121,15 @@ public struct HTTPRequestDecoder: Sendable {
                 continue
             }
             if requestLineEnd == nil {
-                requestLineEnd = i
-                // Leading empty lines are ignored (RFC 9112, 2.2): the request line is still to come.
-                let line = buffer[..<i].drop { $0 == Ascii.cr || $0 == Ascii.lf }
+                // Only this line is looked at (looking back over all the empty lines before it
+                // made a head of 8 KiB of line feeds cost a second).
+                let line = Self.trimCR(buffer[lineStart..<i])
                 if line.isEmpty {
-                    requestLineEnd = nil
+                    // Leading empty lines are ignored (RFC 9112, 2.2): the request line is still to come.
+                    lineStart = i + 1
                 } else {
-                    _ = try RequestLine(Self.trimCR(line))
+                    _ = try RequestLine(line)
+                    requestLineEnd = i
                 }
                 continue
             }

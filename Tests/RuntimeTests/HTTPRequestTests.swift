@@ -123,6 +123,17 @@ import Testing
         #expect(result == .failure(.headTooLarge(limit: 8192)) && fed == 8193)
     }
 
+    @Test func leadingEmptyLinesCountTowardsTheLimit() throws {
+        // Each line is looked at once (looking back over all before it made this cost a second).
+        let (flood, fed) = Self.decode(String(repeating: "\n", count: 8192) + "GET / HTTP/1.1\r\n\r\n", pieces: 1)
+        #expect(flood == .failure(.headTooLarge(limit: 8192)) && fed == 8193)
+        #expect(try Self.decode("\r\n\n\r\nGET /a HTTP/1.1\r\n\r\n", pieces: 1).0?.get().path == "/a")
+        // CR CR LF is not an empty line, but a request line of one CR.
+        let (crcr, crcrFed) = Self.decode("\r\r\nGET / HTTP/1.1\r\n\r\n", pieces: 1)
+        guard case .failure(.malformed) = crcr else { Issue.record("taken for an empty line: \(String(describing: crcr))"); return }
+        #expect(crcrFed == 3)
+    }
+
     @Test func aResponseIsTheStatusLineTheHeadersAndTheBody() {
         let response = HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", headers: [HTTPHeader(name: "Cache-Control", value: "no-store")],
                                     body: "up 1\n")
