@@ -224,13 +224,16 @@ public enum BenchCommand {
         for round in 0..<(options.smoke ? 1 : max(options.rounds, 5)) {
             for scraped in round % 2 == 0 ? [false, true] : [true, false] {
                 if !scraped {
-                    cost.off.append(try runner.processes(config: configPath, input: data, output: "/dev/null", scales: []).seconds)
+                    let run = try runner.processes(config: configPath, input: data, output: "/dev/null", scales: [])
+                    cost.off.append(run.seconds)
+                    cost.offSupervisorCPU.append(run.supervisorCPU)
                     continue
                 }
                 let counter = ScrapeCounter()
                 let run = try runner.processes(config: configPath, input: data, output: "/dev/null", scales: [],
                                                options: ["--metrics", "127.0.0.1:0"]) { errors in counter.scrape(announcedIn: errors) }
                 cost.on.append(run.seconds)
+                cost.onSupervisorCPU.append(run.supervisorCPU)
                 cost.scrapes += counter.count
             }
         }
