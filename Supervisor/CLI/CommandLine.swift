@@ -66,6 +66,10 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--scale":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 let (stage, n) = try parseScale(rest.removeFirst())
+                guard n > 0 else {
+                    throw PipelineError(.usage, "pipeline up: --scale \(stage)=0: every stage needs a replica to start "
+                                        + "(to pause a running pipeline's \(stage), use `pipeline scale \(stage)=0`)")
+                }
                 options.scales[stage] = n
             case "--errors":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }

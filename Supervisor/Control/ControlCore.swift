@@ -337,7 +337,19 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         out.append(.event(.scaleRequested(client: client, targets)))
         var parts: [String] = []
         for target in targets {
-            parts.append("\(target.stage.rawValue): \(reconciler.replicas(of: target.stage).filter(\.isActive).count) → \(target.replicas)")
+            let stage = target.stage.rawValue
+            let before = reconciler.desired[target.stage] ?? 0
+            var part = "\(stage): \(reconciler.replicas(of: target.stage).filter(\.isActive).count) → \(target.replicas)"
+            // Zero is a deliberate pause: said where the user looks (stderr, the reply, ps, events).
+            if target.replicas == 0 && before > 0 {
+                part += " (paused: batches wait before \(stage) until `pipeline scale \(stage)=N`)"
+                out.append(.log(.info, "\(stage) paused by `pipeline scale \(stage)=0`: batches wait before it until `pipeline scale \(stage)=N`"))
+                out.append(.event(.stagePaused(target.stage)))
+            } else if target.replicas > 0 && before == 0 {
+                out.append(.log(.info, "\(stage) resumed with \(target.replicas) replica\(target.replicas == 1 ? "" : "s")"))
+                out.append(.event(.stageResumed(target.stage, replicas: target.replicas)))
+            }
+            parts.append(part)
             process(reconciler.handle(.scale(target.stage, target.replicas), now: now), now: now, into: &out)
         }
         waits.append(ScaleWait(client: client, targets: targets, deadline: now + settings.scaleTimeoutNanos,

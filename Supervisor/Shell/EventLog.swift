@@ -102,6 +102,10 @@ final class EventLog {
         case .scaleAnswered(let client, let status, let text):
             return [("event", .string("scale_answered")), ("request", .int(client)), ("exit_code", .int(Int(status.rawValue))),
                     ("message", .string(text))]
+        case .stagePaused(let stage):
+            return [("event", .string("stage_paused")), ("stage", .string(stage.rawValue))]
+        case .stageResumed(let stage, let replicas):
+            return [("event", .string("stage_resumed")), ("stage", .string(stage.rawValue)), ("replicas", .int(replicas))]
         case .batchIsolated(let first, let last, let records, let stage):
             return [("event", .string("batch_isolated")), ("first_line", .int(Int(first))), ("last_line", .int(Int(last))),
                     ("records", .int(records)), ("stage", .string(stage.rawValue))]

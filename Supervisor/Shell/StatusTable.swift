@@ -44,6 +44,7 @@ enum StatusTable {
             let history = reconciler.restarts[stage]!
             let spec = reconciler.settings.spec(stage)
             var line = "\(stage.rawValue): \(reconciler.replicas(of: stage).filter { $0.state == .ready }.count)/\(reconciler.desired[stage] ?? 0) ready"
+            if reconciler.desired[stage] == 0 { line += " (paused: `pipeline scale \(stage.rawValue)=N` resumes)" }
             let recent = history.recent(now: now, spec: spec)
             if recent > 0 { line += ", \(recent) restarts in the last \(Int(spec.restartWindowSeconds)) s" }
             if history.notBefore > now { line += ", next start in \(format1(Double(history.notBefore - now) / 1e9)) s" }
@@ -59,7 +60,16 @@ enum StatusTable {
                 + "\"rows\":\(r.heartbeat.rows),\"busy_pct\":\(format1(r.busy * 100)),\"queued\":\(r.heartbeat.queued),"
                 + "\"rss_bytes\":\(r.heartbeat.rssBytes)}"
         }
-        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
+        let reconciler = s.core.reconciler
+        let stages = StageKind.allCases.map { stage in
+            let history = reconciler.restarts[stage]!
+            let spec = reconciler.settings.spec(stage)
+            return "{\"stage\":\"\(stage.rawValue)\",\"ready\":\(reconciler.replicas(of: stage).filter { $0.state == .ready }.count),"
+                + "\"desired\":\(reconciler.desired[stage] ?? 0),\"paused\":\(reconciler.desired[stage] == 0),"
+                + "\"restarts\":\(reconciler.restartsTotal[stage] ?? 0),\"restarts_recent\":\(history.recent(now: now, spec: spec)),"
+                + "\"restart_window_s\":\(Int(spec.restartWindowSeconds))}"
+        }
+        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"stages\":[" + stages.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
             + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "") + "}"
     }
