@@ -85,7 +85,10 @@ struct ConfigLoader {
         var spec = InputSpec(fields: [])
         if let input {
             spec.format = try input.choice("format", InputFormat.self) ?? spec.format
-            spec.maxErrors = try input.integer("max_errors", in: -1...Int.max) ?? spec.maxErrors
+            if let n = try input.integer("max_errors", in: -1...Int.max) {
+                spec.maxErrors = n
+                spec.maxErrorsSet = true
+            }
             // At most 32 MiB: a batch with such a record must still fit a frame (64 MiB).
             spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(32 << 20),
                                                   describing: " (1 KiB...32 MiB)")

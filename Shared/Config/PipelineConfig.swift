@@ -80,6 +80,9 @@ public struct InputSpec: Sendable, Equatable {
     public var format: InputFormat = .jsonl
     /// Stop after this many rejected records; -1 = never (default).
     public var maxErrors: Int = -1
+    /// `max_errors` was written in the config. Without it, a run that rejects every record it
+    /// read fails (exit 11); with it, the user has said how many rejects are acceptable.
+    public var maxErrorsSet = false
     /// Longest accepted input record in bytes (default 1 MiB, at most 32 MiB); longer ones are rejected.
     public var maxLineBytes: Int = 1 << 20
     /// The schema, in declaration order. Fields not listed are ignored.

@@ -16,6 +16,11 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         public var maxErrors: Int = -1
         /// A `pipeline scale` not done within this is answered with an error.
         public var scaleTimeoutNanos: UInt64 = 60_000_000_000
+        /// A run that read records and rejected every one of them fails (exit 11) instead of
+        /// ending well (`max_errors` not set in the config).
+        public var failWhenEverythingRejected = false
+        /// The config's `[input] format`, for that message.
+        public var inputFormat = InputFormat.jsonl
 
         public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
             self.reconciler = reconciler
@@ -161,7 +166,16 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .fail(let code, let message):
             fail(code, message, now: now, into: &out)
         }
-        if !stopping && ledger.isFinished { stop(.ok, reason: "every batch read is written", now: now, into: &out) }
+        if !stopping && ledger.isFinished {
+            if settings.failWhenEverythingRejected && ledger.recordsRead > 0 && ledger.rejectedCommitted >= ledger.recordsRead {
+                let n = ledger.recordsRead
+                fail(.inputMismatch, "every record read (\(n)) was rejected: does the input match the config's format "
+                     + "(\(settings.inputFormat.rawValue)) and schema? See the rejected records. Set input.max_errors to let such a run succeed",
+                     now: now, into: &out)
+            } else {
+                stop(.ok, reason: "every batch read is written", now: now, into: &out)
+            }
+        }
         answerScales(now: now, into: &out)
         return out
     }

@@ -23,6 +23,9 @@ public enum ExitCode: Int32, Sendable {
     /// Reading stdin or writing an output failed: stdout (other than closed by its reader), or
     /// the rejected records' stream (the output on stdout is then complete).
     case io = 10
+    /// The input cannot fit the config: a CSV header without a column for a required field, or
+    /// (with `max_errors` not set) every record read was rejected.
+    case inputMismatch = 11
     /// Stopped by SIGINT/SIGTERM before the input was done.
     case interrupted = 130
 }

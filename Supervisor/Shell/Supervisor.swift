@@ -1,6 +1,7 @@
 import Config
 import ControlCore
 import Glibc
+import IngestStage
 import Messages
 import PipelineSink
 import PipelineSource
@@ -51,6 +52,7 @@ public final class Supervisor {
     private var events: [Core.Event] = []
     private var dispatching = false
     private var inputEnded = false
+    private var headerChecked = false
     private var writtenThrough: UInt64?
     /// When the core's periodic checks (deadlines, counts, re-sends) run next.
     private var nextTick: UInt64 = 0
@@ -102,7 +104,10 @@ public final class Supervisor {
         replicas.stopTimeoutNanos = seconds("PIPELINE_STOP_SECONDS", 10)
         var batches = BatchLedger<Sink.Piece>.Settings(window: config.pipeline.window)
         batches.resendNanos = seconds("PIPELINE_RESEND_SECONDS", 10)
-        core = Core(settings: Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors))
+        var settings = Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors)
+        settings.failWhenEverythingRejected = !config.input.maxErrorsSet
+        settings.inputFormat = config.input.format
+        core = Core(settings: settings)
 
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
@@ -172,6 +177,7 @@ public final class Supervisor {
                     source.stopReading()
                     dispatch(.fail(.io, "reading stdin: \(error)"))
                 }
+                checkHeader()
             }
             handlePending(controlGate.handle(poll, slots: controlSlots))
             for (replica, slot) in zip(replicaList, replicaSlots) {
@@ -237,6 +243,17 @@ public final class Supervisor {
             source.written(through: through)
             metrics.written(through: through, now: Sys.monotonicNanos())
             dispatch(.batch(.written(through: through)))
+        }
+    }
+
+    /// Once the CSV header is read: a header no record can satisfy stops the run before any
+    /// record is cut, with one error (exit 11) instead of one reject per record.
+    private func checkHeader() {
+        guard !headerChecked, let header = source.splitter.header else { return }
+        headerChecked = true
+        if let problem = HeaderCheck.problem(header: header, input: config.input) {
+            source.stopReading()
+            dispatch(.fail(.inputMismatch, "stdin: \(problem)"))
         }
     }
 

@@ -70,4 +70,32 @@ import Testing
         run.closeInput()
         #expect(run.finish().status == 0)
     }
+
+    /// A header that cannot fill the schema is one error at once; a run that rejects everything fails.
+    @Test func runsThatCannotScoreAnythingDoNotExitZero() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let csv = ws.write("csv.toml", Records.config(format: "csv"))
+        let badHeader = ws.write("bad.csv", "id,amount,hours,country\n" + Records.csv(300).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n")
+        let header = try pipeline(["up", "-f", csv, "--run-dir", ws.runDir], stdinFile: badHeader)
+        #expect(header.status == 11, "\(header.err)")
+        let lines = header.err.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0] == "[pipeline] error: stdin: the CSV header has no column for the required field `hour` "
+                + "(header: `id,amount,hours,country`); name the column so, or set `required = false` in [[input.field]]", "\(header.err)")
+        #expect(!header.err.contains("MISSING_FIELD"), "no record is rejected one by one")
+
+        // CSV fed to a JSON-lines config: every record rejected.
+        let jsonl = ws.write("jsonl.toml", Records.config())
+        let input = ws.write("in.csv", Records.csv(300))
+        let wrong = try pipeline(["up", "-f", jsonl, "--run-dir", ws.runDir], stdinFile: input)
+        #expect(wrong.status == 11 && wrong.out.isEmpty, "\(wrong.err.suffix(500))")
+        #expect(wrong.err.contains("[pipeline] error: every record read (301) was rejected: does the input match the config's format (jsonl)"))
+        // Said to accept it: max_errors set.
+        let allowed = ws.write("allowed.toml", Records.config().replacingOccurrences(of: "[input]\n", with: "[input]\nmax_errors = -1\n"))
+        #expect(try pipeline(["up", "-f", allowed, "--run-dir", ws.runDir], stdinFile: input).status == 0)
+        // One good record is enough for a run to succeed.
+        let mixed = ws.write("mixed.jsonl", "not json\n" + Records.jsonl(1))
+        let some = try pipeline(["up", "-f", jsonl, "--run-dir", ws.runDir], stdinFile: mixed)
+        #expect(some.status == 0 && some.lines.count == 1, "\(some.err)")
+    }
 }
