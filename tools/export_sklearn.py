@@ -22,13 +22,14 @@ Library:
 
 Command line (a pickled pipeline):
     python3 tools/export_sklearn.py model.pkl --out-dir out --columns text:string,amount:float
+    [--verbose]
 
 Translated (inside the ColumnTransformer, alone or as a Pipeline of SimpleImputer then one of
 them): StandardScaler, MinMaxScaler, SimpleImputer, FunctionTransformer(np.log1p) and
 FunctionTransformer() / "passthrough", KBinsDiscretizer, OneHotEncoder, FeatureHasher
 (input_type="string", one column), HashingVectorizer, TfidfVectorizer, CountVectorizer and
 Pipeline(CountVectorizer, TfidfTransformer). Anything else is an ExportError naming it and saying
-what is accepted.
+what is accepted; a converter failure is two lines (--verbose: skl2onnx's whole traceback).
 """
 import argparse
 import math
@@ -36,6 +37,8 @@ import os
 import pickle
 import re
 import sys
+import traceback
+import warnings
 
 import numpy as np
 
@@ -44,7 +47,10 @@ MAX_HASH_COLUMNS = 1 << 24
 
 
 class ExportError(Exception):
-    """The pipeline cannot be translated; the message says which part and why."""
+    """The pipeline cannot be translated; the message says which part and why, in a few lines.
+    `details`, when set, holds what was cut (a converter's whole traceback)."""
+
+    details = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,10 +662,25 @@ def _to_onnx(estimator, width, path):
     from skl2onnx.common.data_types import FloatTensorType
     options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
     try:
-        model = convert_sklearn(estimator, initial_types=[("input", FloatTensorType([None, width]))],
-                                options=options, target_opset={"": 13, "ai.onnx.ml": 1})
-    except Exception as e:  # skl2onnx raises many types; name the estimator
-        raise ExportError("skl2onnx cannot convert %s: %s" % (_type_name(estimator), e)) from e
+        with warnings.catch_warnings():
+            # skl2onnx reads attributes scikit-learn has deprecated (an SVC's probA_): noise the user
+            # cannot act on.
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = convert_sklearn(estimator, initial_types=[("input", FloatTensorType([None, width]))],
+                                    options=options, target_opset={"": 13, "ai.onnx.ml": 1})
+    except Exception as e:  # skl2onnx raises many types, some with messages of pages: keep two lines
+        lines = str(e).strip().splitlines()
+        first = lines[0].strip() if lines else ""
+        if len(first) > 240:
+            first = first[:240] + "…"
+        error = ExportError("skl2onnx cannot convert %s: %s%s\n"
+                            "hint: skl2onnx has no converter for it or failed on its settings; the pipeline runs "
+                            "linear models, MLPs, trees, forests and gradient boosting (README \"Models\"); "
+                            "--verbose shows skl2onnx's whole message and traceback"
+                            % (_type_name(estimator), type(e).__name__, ": " + first if first else ""))
+        error.details = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        raise error from None
     # skl2onnx gathers opsets in a set (order varies with PYTHONHASHSEED): sort for stable bytes.
     opsets = sorted((o.domain, o.version) for o in model.opset_import)
     del model.opset_import[:]
@@ -738,6 +759,8 @@ def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, inp
     Returns: a dict with the paths written, the model-input width, the feature list and the notes
         (names it had to choose).
     Raises: ExportError naming the transformer or estimator that cannot be translated or converted.
+        Its message is a few lines; a converter failure keeps skl2onnx's whole traceback in its
+        `details`.
     """
     notes = []
     fields, features, estimator = translate(pipeline, columns, notes)
@@ -774,6 +797,7 @@ def main(argv=None):
     p.add_argument("--passthrough", help="fields copied to the output, name:type,...")
     p.add_argument("--name", help="[pipeline] name (default: the output directory's name)")
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="input format")
+    p.add_argument("--verbose", action="store_true", help="on a converter failure, print its whole traceback")
     args = p.parse_args(argv)
     try:
         with open(args.pickle, "rb") as f:
@@ -796,6 +820,8 @@ def main(argv=None):
                         passthrough=passthrough, input_format=args.format)
     except ExportError as e:
         print("export_sklearn: error: %s" % e, file=sys.stderr)
+        if args.verbose and e.details:
+            print(e.details, file=sys.stderr, end="")
         return 1
     for note in result["notes"]:
         print("export_sklearn: note: %s" % note, file=sys.stderr)
