@@ -16,13 +16,18 @@ make_pipeline(HashingVectorizer(), model) (or TfidfVectorizer, CountVectorizer) 
 a bare estimator reads each column of X as it is (`identity`). Columns are named from the
 DataFrame the model was fitted on, or `columns`, else x0, x1, … ("text" for a text field).
 
+Before anything is written, `pipeline check` runs on the result (the binary: --pipeline, else
+`pipeline` on PATH, else the repository's .build/release or .build/debug): a model the engine
+cannot run (e.g. an SVC's SVMClassifier operator) is an error naming the operator, and no file
+is left behind.
+
 Library:
     from export_sklearn import export
     export(pipeline, columns={"text": "string", "amount": "float"}, out_dir="out")
 
 Command line (a pickled pipeline):
     python3 tools/export_sklearn.py model.pkl --out-dir out --columns text:string,amount:float
-    [--verbose]
+    [--pipeline PATH | --no-check] [--verbose]
 
 Translated (inside the ColumnTransformer, alone or as a Pipeline of SimpleImputer then one of
 them): StandardScaler, MinMaxScaler, SimpleImputer, FunctionTransformer(np.log1p) and
@@ -36,7 +41,10 @@ import math
 import os
 import pickle
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import traceback
 import warnings
 
@@ -695,6 +703,58 @@ def _to_onnx(estimator, width, path):
 
 
 # ---------------------------------------------------------------------------------------------
+# The engine's check: `pipeline check` on the files before they are written
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_pipeline(path=None):
+    """The `pipeline` binary to check exports with: `path`, else `pipeline` on PATH, else the
+    newer of the repository's .build/release/pipeline and .build/debug/pipeline.
+
+    Raises: ExportError saying how to build one when there is none.
+    """
+    if path:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+        raise ExportError("--pipeline %s: no such executable. Build it with `swift build -c release` in %s "
+                          "(it is then .build/release/pipeline), or pass --no-check to write the files without "
+                          "checking that the engine runs them" % (path, REPOSITORY))
+    found = shutil.which("pipeline")
+    if found:
+        return found
+    built = [os.path.join(REPOSITORY, ".build", c, "pipeline") for c in ("release", "debug")]
+    built = [p for p in built if os.path.isfile(p) and os.access(p, os.X_OK)]
+    if built:
+        return max(built, key=os.path.getmtime)
+    raise ExportError("no `pipeline` binary to check the model with: none on PATH, none in %s/.build/release or "
+                      ".build/debug. Build it with `swift build -c release` in %s, or pass --pipeline PATH; "
+                      "--no-check writes the files without checking that the engine runs them"
+                      % (REPOSITORY, REPOSITORY))
+
+
+def _engine_check(binary, config_path, staging, estimator):
+    """Runs `pipeline check -f config_path`; raises ExportError with the engine's reason if it fails."""
+    try:
+        run = subprocess.run([binary, "check", "-f", config_path], stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, errors="replace", timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ExportError("cannot run `%s check`: %s" % (binary, e)) from None
+    if run.returncode == 0:
+        return
+    text = (run.stderr.strip() or run.stdout.strip() or "exit status %d" % run.returncode).splitlines()[0]
+    text = re.sub(r"^pipeline: error: ", "", text).split("; supported operators:")[0]
+    node = re.search(r"node '.*", text)
+    if node:   # "node 'SVMc' (SVMClassifier): operator SVMClassifier is not supported"
+        raise ExportError("the engine cannot run the ONNX model skl2onnx made of %s: %s (`pipeline check`); "
+                          "nothing was written. The pipeline runs linear models, MLPs, trees, forests and gradient "
+                          "boosting (README \"Models\"): choose one of those, or pass --no-check to write the files "
+                          "anyway" % (_type_name(estimator), node.group(0)))
+    raise ExportError("`pipeline check` refused the exported files: %s; nothing was written (--no-check writes "
+                      "them anyway)" % text.replace(staging + os.sep, ""))
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing it out
 
 def _config_text(model, fields, features, estimator, output_name, out_dir, name, passthrough, input_format,
@@ -738,8 +798,10 @@ def _config_text(model, fields, features, estimator, output_name, out_dir, name,
 
 
 def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, input_format="jsonl",
-           output_format="jsonl", model_file="model.onnx", config_file="pipeline.toml"):
-    """Writes OUT_DIR/pipeline.toml and OUT_DIR/model.onnx for a fitted model.
+           output_format="jsonl", model_file="model.onnx", config_file="pipeline.toml", check=True,
+           pipeline_binary=None):
+    """Writes OUT_DIR/pipeline.toml and OUT_DIR/model.onnx for a fitted model, once the engine
+    (`pipeline check`) has accepted them.
 
     Parameters:
         pipeline: a fitted Pipeline(ColumnTransformer, estimator); a fitted Pipeline(preprocessing,
@@ -756,23 +818,43 @@ def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, inp
         passthrough: dict name -> type of input fields copied to each output record, first
             (e.g. {"id": "int"}); a field the features read can be named with its type too.
         input_format, output_format: "jsonl" or "csv".
-    Returns: a dict with the paths written, the model-input width, the feature list and the notes
-        (names it had to choose).
-    Raises: ExportError naming the transformer or estimator that cannot be translated or converted.
-        Its message is a few lines; a converter failure keeps skl2onnx's whole traceback in its
-        `details`.
+        check: run `pipeline check` on the files first and write nothing if it fails.
+        pipeline_binary: the `pipeline` to check with (default: see find_pipeline).
+    Returns: a dict with the paths written, the model-input width, the feature list, the notes
+        (names it had to choose) and the binary that checked the files (None without check).
+    Raises: ExportError naming the transformer or estimator that cannot be translated or converted,
+        or the operator the engine does not run. Its message is a few lines; a converter failure
+        keeps skl2onnx's whole traceback in its `details`.
     """
     notes = []
     fields, features, estimator = translate(pipeline, columns, notes)
     width = sum(f.width for f in features)
-    os.makedirs(out_dir, exist_ok=True)
-    model_path, config_path = os.path.join(out_dir, model_file), os.path.join(out_dir, config_file)
-    output_name = _to_onnx(estimator, width, model_path)
-    text = _config_text(pipeline, fields, features, estimator, output_name, out_dir, name, dict(passthrough or {}),
-                        input_format, output_format, model_file, config_file, notes)
-    with open(config_path, "w", encoding="utf-8") as out:
-        out.write(text)
-    return {"config": config_path, "model": model_path, "width": width, "features": features, "notes": notes}
+    for f in (model_file, config_file):
+        if os.path.isabs(f) or os.path.normpath(f).startswith(".."):
+            raise ExportError("%r: model_file and config_file are paths inside out_dir" % f)
+    binary = find_pipeline(pipeline_binary) if check else None
+    # Everything is made in a scratch directory and moved to out_dir once checked, so that a model
+    # the engine refuses leaves nothing behind.
+    staging = tempfile.mkdtemp(prefix="export_sklearn-")
+    try:
+        staged_model, staged_config = os.path.join(staging, model_file), os.path.join(staging, config_file)
+        for f in (staged_model, staged_config):
+            os.makedirs(os.path.dirname(f), exist_ok=True)
+        output_name = _to_onnx(estimator, width, staged_model)
+        text = _config_text(pipeline, fields, features, estimator, output_name, out_dir, name,
+                            dict(passthrough or {}), input_format, output_format, model_file, config_file, notes)
+        with open(staged_config, "w", encoding="utf-8") as out:
+            out.write(text)
+        if binary:
+            _engine_check(binary, staged_config, staging, estimator)
+        model_path, config_path = os.path.join(out_dir, model_file), os.path.join(out_dir, config_file)
+        for staged, final in ((staged_model, model_path), (staged_config, config_path)):
+            os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
+            shutil.move(staged, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"config": config_path, "model": model_path, "width": width, "features": features, "notes": notes,
+            "checked_with": binary}
 
 
 def _parse_columns(text):
@@ -789,7 +871,7 @@ def _parse_columns(text):
 def main(argv=None):
     p = argparse.ArgumentParser(description="Export a pickled, fitted scikit-learn model (an estimator, "
                                             "make_pipeline(preprocessing, estimator) or Pipeline(ColumnTransformer, "
-                                            "estimator)) to pipeline.toml + model.onnx.")
+                                            "estimator)) to pipeline.toml + model.onnx, checked by `pipeline check`.")
     p.add_argument("pickle", help="the fitted model, pickled (pickle or joblib)")
     p.add_argument("--out-dir", default=".", help="where to write pipeline.toml and model.onnx")
     p.add_argument("--columns", help="X's columns in order, name[:type],... (types: float, int, string, bool; "
@@ -797,6 +879,10 @@ def main(argv=None):
     p.add_argument("--passthrough", help="fields copied to the output, name:type,...")
     p.add_argument("--name", help="[pipeline] name (default: the output directory's name)")
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="input format")
+    p.add_argument("--pipeline", metavar="PATH", help="the `pipeline` binary that checks the export (default: "
+                                                      "`pipeline` on PATH, else the repository's newer of "
+                                                      ".build/release/pipeline and .build/debug/pipeline)")
+    p.add_argument("--no-check", action="store_true", help="write the files without `pipeline check`")
     p.add_argument("--verbose", action="store_true", help="on a converter failure, print its whole traceback")
     args = p.parse_args(argv)
     try:
@@ -817,7 +903,8 @@ def main(argv=None):
         return 2
     try:
         result = export(pipeline, columns=_parse_columns(args.columns), out_dir=args.out_dir, name=args.name,
-                        passthrough=passthrough, input_format=args.format)
+                        passthrough=passthrough, input_format=args.format, check=not args.no_check,
+                        pipeline_binary=args.pipeline)
     except ExportError as e:
         print("export_sklearn: error: %s" % e, file=sys.stderr)
         if args.verbose and e.details:
@@ -825,8 +912,9 @@ def main(argv=None):
         return 1
     for note in result["notes"]:
         print("export_sklearn: note: %s" % note, file=sys.stderr)
-    print("wrote %s and %s (%d model-input columns, %d features)" %
-          (result["config"], result["model"], result["width"], len(result["features"])), file=sys.stderr)
+    checked = ("checked by %s check" % result["checked_with"]) if result["checked_with"] else "not checked (--no-check)"
+    print("wrote %s and %s (%d model-input columns, %d features; %s)" %
+          (result["config"], result["model"], result["width"], len(result["features"]), checked), file=sys.stderr)
     return 0
 
 
