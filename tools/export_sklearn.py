@@ -913,8 +913,10 @@ def main(argv=None):
     for note in result["notes"]:
         print("export_sklearn: note: %s" % note, file=sys.stderr)
     checked = ("checked by %s check" % result["checked_with"]) if result["checked_with"] else "not checked (--no-check)"
-    print("wrote %s and %s (%d model-input columns, %d features; %s)" %
-          (result["config"], result["model"], result["width"], len(result["features"]), checked), file=sys.stderr)
+    count = len(result["features"])
+    print("wrote %s and %s (%d model-input columns, %d feature%s; %s)" %
+          (result["config"], result["model"], result["width"], count, "" if count == 1 else "s", checked),
+          file=sys.stderr)
     return 0
 
 
