@@ -9,7 +9,8 @@
 2. Trains Pipeline(ColumnTransformer(HashingVectorizer 2^20 + TfidfVectorizer char_wb +
    SimpleImputer/StandardScaler + log1p + KBinsDiscretizer + MinMaxScaler + OneHotEncoder +
    FeatureHasher), LogisticRegression) to route tickets to "billing", "technical" or "other".
-3. Exports it with tools/export_sklearn.py: OUT_DIR/pipeline.toml and OUT_DIR/model.onnx.
+3. Exports it with tools/export_sklearn.py: OUT_DIR/pipeline.toml and OUT_DIR/model.onnx, once
+   `pipeline check` (--pipeline, else the binary export_sklearn.find_pipeline finds) accepts them.
 4. Writes held-out tickets as OUT_DIR/records.jsonl and scikit-learn's predict_proba for them as
    OUT_DIR/expected.jsonl ({"id": ..., "probabilities": [...]}, one line per record).
 5. With --pipeline, runs `pipeline up -f OUT_DIR/pipeline.toml < OUT_DIR/records.jsonl` and
@@ -152,13 +153,14 @@ def compare(pipeline_bin, out_dir):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("out_dir")
-    p.add_argument("--pipeline", help="a built `pipeline` binary: run it and compare")
+    p.add_argument("--pipeline", help="a built `pipeline` binary: check the export with it, run it and compare")
     p.add_argument("--records", type=int, default=400, help="held-out records to score")
     args = p.parse_args()
     rng = np.random.default_rng(7)
 
     model = train(rng)
-    result = export(model, columns=COLUMNS, out_dir=args.out_dir, name="walkthrough", passthrough={"id": "int"})
+    result = export(model, columns=COLUMNS, out_dir=args.out_dir, name="walkthrough", passthrough={"id": "int"},
+                    pipeline_binary=args.pipeline)
     print("exported: %s (%d model-input columns) and %s" % (result["config"], result["width"], result["model"]))
 
     rows, _ = make_tickets(rng, args.records, first_id=100_001)
