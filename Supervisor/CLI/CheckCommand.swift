@@ -8,6 +8,7 @@ enum CheckCommand {
     static func run(_ target: Target) throws(PipelineError) -> ExitCode {
         let file = try ConfigFile.load(target.configPath)
         let report = try Preflight.check(file.config)
+        _ = try file.checked(against: report)
         func shape(_ dims: [Int?]) -> String { "[" + dims.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]" }
         var out = "\(target.configPath): ok\n"
         out += "features: \(file.config.features.count) making \(report.featureWidth) columns\n"

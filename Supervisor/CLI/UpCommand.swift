@@ -41,6 +41,7 @@ enum UpCommand {
         // directory is often a tmpfs (RAM): it lives as long as the run.
         defer { runDir.removeWeightCaches() }
         let report = try Preflight.check(config, cacheDirectory: runDir.path)
+        _ = try file.checked(against: report)
 
         let cookie: String
         do {

@@ -27,6 +27,18 @@ public struct ConfigFile {
         }
     }
 
+    /// The config parsed again now that the model's output is known, so that the checks that
+    /// need it (the names of the CSV probability columns) point into the file too.
+    ///
+    /// - Throws: `PipelineError` with code `.config` at the first problem.
+    public func checked(against report: Preflight.Report) throws(PipelineError) -> PipelineConfig {
+        do {
+            return try PipelineConfig.parse(text: text, path: path, outputWidth: report.outputWidth)
+        } catch {
+            throw PipelineError(.config, error.description)
+        }
+    }
+
     /// `path` made absolute against the current directory.
     public static func absolutePath(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return path }

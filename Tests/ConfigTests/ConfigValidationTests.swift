@@ -189,7 +189,8 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
         .init("[output]\npassthrough = [\"idd\"]", 2, 16, .invalidValue,
               "`output.passthrough[0]` names \"idd\", which is not an input field; did you mean `id`?"),
         .init("[output]\npassthrough = [\"id\", \"id\"]", 2, 22, .invalidValue,
-              "`output.passthrough[1]` repeats \"id\" (first at 2:16)"),
+              "`output.passthrough[1]` repeats \"id\" (first at 2:16): each output record would have it twice; "
+                  + "list \"id\" once"),
         .init("[output]\npassthrough = \"id\"", 2, 15, .typeMismatch,
               "`output.passthrough` must be an array of strings, found a string"),
         .init("[output]\nlabels = []", 2, 10, .invalidValue,

@@ -98,4 +98,71 @@ import Testing
         let some = try pipeline(["up", "-f", jsonl, "--run-dir", ws.runDir], stdinFile: mixed)
         #expect(some.status == 0 && some.lines.count == 1, "\(some.err)")
     }
+
+    /// A passthrough field named like an output field, or in CSV like a class's `p_<class>` column,
+    /// would write one name twice in every record: refused when the config is loaded (or, for
+    /// classes only the model names, once it is), at the passthrough entry, with exit 3.
+    @Test func outputNamesThatCollideAreRefused() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        func config(passthrough: String, output: String = "jsonl", labels: Bool = true, fields: Bool = true) -> String {
+            var text = Records.config(output: output).replacingOccurrences(of: "passthrough = [\"id\"]",
+                                                                           with: "passthrough = \(passthrough)")
+            for name in ["score", "label", "p_fraud", "p_1"] {
+                text = text.replacingOccurrences(of: "[[feature]]\nfield = \"amount\"",
+                                                 with: "[[input.field]]\nname = \"\(name)\"\ntype = \"float\"\nrequired = false\n\n"
+                                                     + "[[feature]]\nfield = \"amount\"")
+            }
+            if !labels { text = text.replacingOccurrences(of: "labels = [\"legit\", \"fraud\"]\n", with: "") }
+            if !fields { text = text.replacingOccurrences(of: "fields = [\"label\", \"score\", \"probabilities\"]\n", with: "") }
+            return text
+        }
+        func refused(_ text: String, at needle: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let cfg = ws.write("pipeline.toml", text)
+            let expected = "pipeline: error: \(cfg):\(position(of: needle, in: text)): \(message)\n"
+            let check = try pipeline(["check", "-f", cfg])
+            #expect(check.status == 3 && check.err == expected, "\(check.err)", sourceLocation: sourceLocation)
+            #expect(check.out.isEmpty, "check says nothing is ok: \(check.out)", sourceLocation: sourceLocation)
+        }
+
+        try refused(config(passthrough: "[\"id\", \"score\"]"), at: "\"score\"]",
+                    "`output.passthrough[1]` names \"score\", which `output.fields` also writes: each output record would "
+                        + "have two \"score\" keys; drop \"score\" from `output.passthrough` or from `output.fields`")
+        try refused(config(passthrough: "[\"label\", \"id\"]", output: "csv", fields: false), at: "\"label\", \"id\"]",
+                    "`output.passthrough[0]` names \"label\", which `output.fields` also writes (by default: label, score): "
+                        + "the CSV header would have two \"label\" columns; drop \"label\" from `output.passthrough`, or set "
+                        + "`output.fields` without it")
+        try refused(config(passthrough: "[\"id\", \"p_fraud\"]", output: "csv"), at: "\"p_fraud\"]",
+                    "`output.passthrough[1]` names \"p_fraud\", the CSV column of the probability of class \"fraud\": "
+                        + "the CSV header would have two \"p_fraud\" columns; drop \"p_fraud\" from `output.passthrough`, "
+                        + "rename the class in `output.labels`, or drop \"probabilities\" from `output.fields`")
+        // Without labels the columns are p_0, p_1: known once the model says how many classes it has.
+        try refused(config(passthrough: "[\"id\", \"p_1\"]", output: "csv", labels: false), at: "\"p_1\"]",
+                    "`output.passthrough[1]` names \"p_1\", the CSV column of the probability of class 1: "
+                        + "the CSV header would have two \"p_1\" columns; drop \"p_1\" from `output.passthrough`, "
+                        + "name the classes with `output.labels`, or drop \"probabilities\" from `output.fields`")
+        let twice = config(passthrough: "[\"id\", \"id\"]")
+        try refused(twice, at: "\"id\"]", "`output.passthrough[1]` repeats \"id\" (first at "
+                    + position(of: "[\"id\", \"id\"]", in: twice, offset: 1) + "): each output record would have it twice; "
+                    + "list \"id\" once")
+
+        // `up` refuses the same way, before reading anything.
+        let cfg = ws.write("score.toml", config(passthrough: "[\"id\", \"score\"]"))
+        let input = ws.write("in.jsonl", Records.jsonl(10))
+        let up = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: input)
+        #expect(up.status == 3 && up.out.isEmpty && up.err.contains("`output.passthrough[1]` names \"score\""), "\(up.err)")
+        // A JSON record's "p_fraud" key is no CSV column: nothing collides.
+        let json = ws.write("json.toml", config(passthrough: "[\"id\", \"p_fraud\"]"))
+        let ok = try pipeline(["up", "-f", json, "--run-dir", ws.runDir], stdinFile: input)
+        #expect(ok.status == 0 && ok.lines.count == 10, "\(ok.err)")
+    }
+}
+
+/// `line:column` of the first `needle` in `text` (plus `offset` characters), as config errors give it.
+private func position(of needle: String, in text: String, offset: Int = 0) -> String {
+    guard let range = text.range(of: needle) else { return "?" }
+    let before = text[..<range.lowerBound]
+    let line = before.split(separator: "\n", omittingEmptySubsequences: false).count
+    let lineStart = before.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex
+    return "\(line):\(text.unicodeScalars[lineStart..<range.lowerBound].count + 1 + offset)"
 }
