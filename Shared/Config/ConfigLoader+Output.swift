@@ -1,10 +1,15 @@
+import Messages
+
 /// `[output]`, and the names an output record is written under.
 extension ConfigLoader {
     func loadOutput(_ top: TableReader, schema: InputSpec) throws(ConfigError) -> OutputSpec {
         var spec = OutputSpec()
         guard let output = try top.subtable("output", title: "[output]",
                                             known: ["format", "passthrough", "labels", "fields"])
-        else { return spec }
+        else {
+            spec.labels = modelLabels
+            return spec
+        }
         spec.format = try output.choice("format", OutputFormat.self) ?? spec.format
         let passthrough = try output.strings("passthrough") ?? []
         try checkUnique(passthrough, output, "passthrough") { name in
@@ -15,13 +20,7 @@ extension ConfigLoader {
                                  + "an input field" + Schema.hint(name, schema), at: position)
         }
         spec.passthrough = passthrough.map(\.string)
-        if let labels = try output.strings("labels") {
-            if labels.isEmpty {
-                throw output.invalid("output.labels", "must not be empty (leave it out to print "
-                                     + "class indices)", at: output.value("labels")!.position)
-            }
-            spec.labels = labels.map(\.string)
-        }
+        spec.labels = try loadLabels(output)
         let fields = try output.strings("fields")
         if let fields {
             if fields.isEmpty {
@@ -37,8 +36,53 @@ extension ConfigLoader {
                 })
             }
         }
-        try checkNames(spec, passthrough, output, defaultFields: fields == nil)
+        let labelsFromModel = spec.labels == nil && modelLabels != nil
+        spec.labels = spec.labels ?? modelLabels
+        try checkNames(spec, passthrough, output, defaultFields: fields == nil, labelsFromModel: labelsFromModel)
         return spec
+    }
+
+    /// The model's classes when it has one per output column (nil when the model is not known).
+    private var modelLabels: [ClassLabel]? {
+        guard let model, let labels = model.classLabels, labels.count == model.width else { return nil }
+        return labels
+    }
+
+    /// `labels`: all integers (`[0, 1]`, written as JSON numbers) or all strings, none twice.
+    private func loadLabels(_ output: TableReader) throws(ConfigError) -> [ClassLabel]? {
+        guard let value = output.value("labels") else { return nil }
+        guard let items = value.array, !value.isArrayOfTables else {
+            throw output.typeMismatch("output.labels", "an array of strings or of integers", value)
+        }
+        if items.isEmpty {
+            throw output.invalid("output.labels", "must not be empty (leave it out to print class indices)",
+                                 at: value.position)
+        }
+        var labels: [ClassLabel] = []
+        var seen: [[UInt8]: SourcePosition] = [:]
+        for (i, item) in items.enumerated() {
+            let label: ClassLabel
+            switch item.kind {
+            case .string(let name): label = .string(name)
+            case .integer(let number): label = .int(Int64(number))
+            default: throw output.typeMismatch("output.labels[\(i)]", "a string or an integer", item)
+            }
+            if let first = labels.first, first.isInteger != label.isInteger {
+                throw output.invalid("output.labels[\(i)]", "is \(item.typeNameWithArticle) but `output.labels[0]` is "
+                    + "\(items[0].typeNameWithArticle): write every class as an integer (`[0, 1]`, written as JSON "
+                    + "numbers) or every one as a string (`[\"legit\", \"fraud\"]`)", at: item.position)
+            }
+            // Compared as bytes, as a reader of the output does.
+            let key = Array(label.description.utf8)
+            if let first = seen[key] {
+                let shown = label.isInteger ? label.description : "\"\(label)\""
+                throw output.invalid("output.labels[\(i)]", "repeats \(shown) (first at \(first)): two classes would "
+                                     + "have one name", at: item.position)
+            }
+            seen[key] = item.position
+            labels.append(label)
+        }
+        return labels
     }
 
     /// Refuses a passthrough field written under a name the record already has: one of
@@ -46,10 +90,10 @@ extension ConfigLoader {
     /// A JSON object with a key twice, or a CSV header with a column twice, is read differently
     /// by every reader (most keep the last), so the output would lose a value silently.
     ///
-    /// Without `labels` the probability columns are `p_0`, `p_1`, …: checked only when the
-    /// model's width is known (`outputWidth`).
+    /// Without `labels` the probability columns are named by the model's classes, or are `p_0`,
+    /// `p_1`, …: checked only when the model is known (`model`).
     private func checkNames(_ spec: OutputSpec, _ passthrough: [PositionedString], _ output: TableReader,
-                            defaultFields: Bool) throws(ConfigError) {
+                            defaultFields: Bool, labelsFromModel: Bool) throws(ConfigError) {
         let csv = spec.format == .csv
         let twice = { (name: String) in csv ? "the CSV header would have two \"\(name)\" columns"
                                             : "each output record would have two \"\(name)\" keys" }
@@ -57,9 +101,13 @@ extension ConfigLoader {
         var columns: [(name: String, what: String, rename: String)] = []
         if csv && spec.fields.contains(.probabilities) {
             if let labels = spec.labels {
-                columns = labels.map { ("p_" + $0, "class \"\($0)\"", "rename the class in `output.labels`") }
-            } else if let outputWidth {
-                columns = (0..<outputWidth).map { ("p_\($0)", "class \($0)", "name the classes with `output.labels`") }
+                columns = labels.map { label in
+                    let shown = label.isInteger ? label.description : "\"\(label)\""
+                    return labelsFromModel ? ("p_\(label)", "the model's class \(shown)", "name the classes with `output.labels`")
+                                           : ("p_\(label)", "class \(shown)", "rename the class in `output.labels`")
+                }
+            } else if let model {
+                columns = (0..<model.width).map { ("p_\($0)", "class \($0)", "name the classes with `output.labels`") }
             }
         }
         for (i, (name, position)) in passthrough.enumerated() {

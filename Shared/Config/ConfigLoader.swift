@@ -22,14 +22,15 @@ extension PipelineConfig {
         return try ConfigLoader(file: path).load(root)
     }
 
-    /// Parses a `pipeline.toml` again, knowing how many values per record the model gives: the
-    /// checks that need the model (the CSV columns `p_0`, `p_1`, … of a config without `labels`)
-    /// are made too, still pointing at the file.
-    /// - Parameter outputWidth: the values per record of the model's output that is read.
+    /// Parses a `pipeline.toml` again, knowing what the model gives: without `labels` in the
+    /// config, `output.labels` are the model's own classes (when it has one per output column),
+    /// and the checks that need the model (the CSV columns `p_<class>` named by those classes,
+    /// or `p_0`, `p_1`, … without any) are made too, still pointing at the file.
+    /// - Parameter model: the model's output, as loaded.
     /// - Throws: `ConfigError` at the first problem, as `file:line:column: message`.
-    public static func parse(text: String, path: String, outputWidth: Int) throws(ConfigError) -> PipelineConfig {
+    public static func parse(text: String, path: String, model: ModelOutput) throws(ConfigError) -> PipelineConfig {
         let root = try TOMLParser.parse(bytes: Array(text.utf8), file: path)
-        return try ConfigLoader(file: path, outputWidth: outputWidth).load(root)
+        return try ConfigLoader(file: path, model: model).load(root)
     }
 }
 
@@ -37,12 +38,12 @@ extension PipelineConfig {
 struct ConfigLoader {
     let file: String
     let baseDirectory: String
-    /// Values per record of the model's output, when the model is known (see `loadOutput`).
-    let outputWidth: Int?
+    /// The model's output, when the model is known (see `loadOutput`).
+    let model: ModelOutput?
 
-    init(file: String, outputWidth: Int? = nil) {
+    init(file: String, model: ModelOutput? = nil) {
         self.file = file
-        self.outputWidth = outputWidth
+        self.model = model
         baseDirectory = ConfigPath.directory(of: file)
     }
 

@@ -64,9 +64,9 @@ import Testing
     @Test func indexColumnsAreCheckedWithTheModelsWidth() throws {
         let text = "[output]\nformat = \"csv\"\npassthrough = [\"id\", \"p_1\"]\nfields = [\"probabilities\"]\n" + Self.base
         _ = try parseConfig(text)
-        #expect(throws: Never.self) { try PipelineConfig.parse(text: text, path: testFile, outputWidth: 1) }
+        #expect(throws: Never.self) { try PipelineConfig.parse(text: text, path: testFile, model: ModelOutput(width: 1)) }
         let error = try #require(throws: ConfigError.self) {
-            try PipelineConfig.parse(text: text, path: testFile, outputWidth: 2)
+            try PipelineConfig.parse(text: text, path: testFile, model: ModelOutput(width: 2))
         }
         #expect(error.position == at(3, 22))
         #expect(error.message == "`output.passthrough[1]` names \"p_1\", the CSV column of the probability of class 1: "

@@ -1,3 +1,4 @@
+import EngineTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -155,6 +156,80 @@ import Testing
         let json = ws.write("json.toml", config(passthrough: "[\"id\", \"p_fraud\"]"))
         let ok = try pipeline(["up", "-f", json, "--run-dir", ws.runDir], stdinFile: input)
         #expect(ok.status == 0 && ok.lines.count == 10, "\(ok.err)")
+    }
+
+    /// A label is written as the class it is: integers as JSON numbers, strings as JSON strings,
+    /// whether the config's `labels` name them or the model's classlabels do; the summary counts
+    /// classes by those names.
+    @Test func labelsKeepTheirType() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let input = ws.write("in.jsonl", Records.jsonl(300))
+        let demoLabels = "labels = [\"legit\", \"fraud\"]\n"
+        func run(_ text: String, header: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws -> Finished {
+            let cfg = ws.write("pipeline.toml", text)
+            let result = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: input)
+            try #require(result.status == 0 && result.lines.count == (header ? 301 : 300), "\(result.err)",
+                         sourceLocation: sourceLocation)
+            return result
+        }
+        /// How many records have each "label", as written (`"legit"`, `0`).
+        func labels(_ result: Finished) throws -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for line in result.lines {
+                let match = try #require(line.firstMatch(of: /"label":("[^"]*"|-?[0-9]+),/), "\(line)")
+                counts[String(match.1), default: 0] += 1
+            }
+            return counts
+        }
+        /// What the summary says after "predicted classes: ".
+        func summary(_ result: Finished) -> String {
+            result.err.split(separator: "\n").last { $0.contains("predicted classes: ") }
+                .map { String($0[$0.range(of: "predicted classes: ")!.upperBound...]) } ?? result.err
+        }
+        /// The summary expected for `classes` (as written in records) named `names`.
+        func expectedSummary(_ counts: [String: Int], _ classes: [String], _ names: [String]) -> String {
+            zip(classes, names).map { "\($1): \(counts[$0] ?? 0)" }.joined(separator: ", ")
+        }
+
+        // `labels = [0, 1]`: integers.
+        let ints = try run(Records.config().replacingOccurrences(of: demoLabels, with: "labels = [0, 1]\n"))
+        let intCounts = try labels(ints)
+        #expect(Set(intCounts.keys).isSubset(of: ["0", "1"]), "JSON numbers: \(intCounts)")
+        #expect(summary(ints) == expectedSummary(intCounts, ["0", "1"], ["0", "1"]), "\(ints.err)")
+        // Strings stay strings; the summary names them.
+        let strings = try run(Records.config())
+        let stringCounts = try labels(strings)
+        #expect(Set(stringCounts.keys).isSubset(of: ["\"legit\"", "\"fraud\""]), "\(stringCounts)")
+        #expect(summary(strings) == expectedSummary(stringCounts, ["\"legit\"", "\"fraud\""], ["legit", "fraud"]),
+                "\(strings.err)")
+
+        // No labels in the config: the model's classes, as the model has them.
+        for (attribute, classes) in [(Attr.ints("classlabels_ints", [3, 7]), ["3", "7"]),
+                                     (Attr.strings("classlabels_strings", ["cat", "dog"]), ["\"cat\"", "\"dog\""])] {
+            // Scores ±(hour - 11.5) / 6.9: both classes come up.
+            var coefficients = [Float](repeating: 0, count: 14)
+            coefficients[1] = -1
+            coefficients[8] = 1
+            let classifier = Node(op: "LinearClassifier", inputs: ["x"], outputs: ["label", "probabilities"], name: "lc",
+                                  domain: "ai.onnx.ml",
+                                  attributes: [.floats("coefficients", coefficients), .floats("intercepts", [0, 0]), attribute,
+                                               .string("post_transform", "SOFTMAX")])
+            let model = ws.path + "/classes.onnx"
+            try Data(ModelBuilder.model(nodes: [classifier], inputs: [("x", ["N", 7])], outputs: ["label", "probabilities"]))
+                .write(to: URL(fileURLWithPath: model))
+            let text = Records.config().replacingOccurrences(of: demoLabels, with: "")
+                .replacingOccurrences(of: Paths.demoModel, with: model)
+            let result = try run(text)
+            let counts = try labels(result)
+            #expect(counts.count == 2 && Set(counts.keys) == Set(classes), "\(counts)")
+            let names = classes.map { $0.replacingOccurrences(of: "\"", with: "") }
+            #expect(summary(result) == expectedSummary(counts, classes, names), "\(result.err)")
+            let csv = try run(text.replacingOccurrences(of: "format = \"jsonl\"\npassthrough", with: "format = \"csv\"\npassthrough"),
+                              header: true)
+            #expect(csv.lines.first == "id,label,score,p_\(names[0]),p_\(names[1])", "\(csv.lines.first ?? "")")
+            #expect(csv.lines.dropFirst().allSatisfy { $0.split(separator: ",")[1] == names[0] || $0.split(separator: ",")[1] == names[1] })
+        }
     }
 }
 
