@@ -6,7 +6,9 @@ A Pipeline of a ColumnTransformer (the preprocessing) and an estimator becomes
 - `[[feature]]`: one feature per column and transformer, in the ColumnTransformer's output order,
   with the fitted parameters (means, scales, categories, bin edges, vocabularies, idf weights),
 - `[model]`: the estimator alone, converted by skl2onnx (zipmap=False) to model.onnx,
-- `[output]`: labels from `classes_` (classifiers) or the prediction (regressors),
+- `[output]`: labels from `classes_` (classifiers: integer classes as TOML integers, so that the
+  output writes them as JSON numbers, as the model has them; others as strings) or the
+  prediction (regressors),
 so that `pipeline up -f OUT_DIR/pipeline.toml` gives `pipeline.predict_proba` (within float32
 rounding: the pipeline computes in float32 where scikit-learn uses float64).
 
@@ -115,6 +117,16 @@ def toml_value(v):
         lines.append(line)
         return "[\n" + "\n".join("    " + l.rstrip() for l in lines) + "\n]"
     raise ExportError("cannot write %r to TOML" % (v,))
+
+
+def class_labels(classes):
+    """`classes_` as `[output] labels`: integer classes (y of 0 and 1: int64) stay integers, as
+    skl2onnx's classlabels_ints and the output's JSON numbers have them; anything else (strings,
+    booleans, floats) is written as its text."""
+    classes = list(classes)
+    if all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in classes):
+        return [int(c) for c in classes]
+    return [str(c) for c in classes]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -790,7 +802,7 @@ def _config_text(model, fields, features, estimator, output_name, out_dir, name,
     if passthrough:
         lines.append("passthrough = %s" % toml_value(list(passthrough)))
     if hasattr(estimator, "classes_"):
-        lines.append("labels = %s" % toml_value([str(c) for c in estimator.classes_]))
+        lines.append("labels = %s" % toml_value(class_labels(estimator.classes_)))
         lines.append('fields = ["label", "score", "probabilities"]')
     else:
         lines.append('fields = ["prediction"]')

@@ -57,4 +57,8 @@ public final class OnnxModel: Sendable {
     public var outputs: [TensorInfo] { graph.outputs }
     /// How many nodes of each op type the graph has, in order of first appearance.
     public var opCounts: [(op: String, count: Int)] { graph.opCounts }
+    /// The classes the model's classifier names (`classlabels_ints`, `classlabels_strings`, a
+    /// ZipMap's keys, skl2onnx's label table), when all of its nodes that name classes agree;
+    /// nil for a model that names none (a regressor, a bare network) or several different sets.
+    public var classLabels: ModelClassLabels? { graph.classLabels }
 }

@@ -8,6 +8,7 @@ enum CheckCommand {
     static func run(_ target: Target) throws(PipelineError) -> ExitCode {
         let file = try ConfigFile.load(target.configPath)
         let report = try Preflight.check(file.config)
+        let checked = try file.checked(against: report)
         func shape(_ dims: [Int?]) -> String { "[" + dims.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]" }
         var out = "\(target.configPath): ok\n"
         out += "features: \(file.config.features.count) making \(report.featureWidth) columns\n"
@@ -19,6 +20,11 @@ enum CheckCommand {
             out += "  output \(o.name): \(o.typeName) \(shape(o.shape))\(o.name == report.outputName ? "  (read: \(report.outputWidth) columns)" : "")\n"
         }
         out += "  operators: " + report.model.opCounts.map { "\($0.op)×\($0.count)" }.joined(separator: ", ") + "\n"
+        if let labels = checked.output.labels {
+            // As the output writes them: integers as numbers, strings quoted.
+            let shown = labels.map { $0.isInteger ? $0.description : "\"\($0)\"" }.joined(separator: ", ")
+            out += "labels: \(shown) (" + (file.config.output.labels == nil ? "the model's classes" : "output.labels") + ")\n"
+        }
         try? Sys.writeAll(1, out)
         return .ok
     }

@@ -41,6 +41,8 @@ enum UpCommand {
         // directory is often a tmpfs (RAM): it lives as long as the run.
         defer { runDir.removeWeightCaches() }
         let report = try Preflight.check(config, cacheDirectory: runDir.path)
+        // The model's classes, when the config leaves them to it.
+        config.output = try file.checked(against: report).output
 
         let cookie: String
         do {

@@ -14,6 +14,8 @@ public enum Preflight {
         public var inputName: String
         public var outputName: String
         public var outputWidth: Int
+        /// What the config may leave to the model: its output's width and its classes.
+        public var modelOutput: ModelOutput
 
         /// The CSV header the sink prints first, when the output is CSV.
         public func csvHeader(_ config: PipelineConfig) throws(PipelineError) -> String? {
@@ -57,6 +59,6 @@ public enum Preflight {
             throw PipelineError(.config, "output.labels has \(labels.count) names but the model's output `\(session.outputName)` has \(session.outputWidth) columns per record")
         }
         return Report(featureWidth: width, model: model, inputName: session.inputName, outputName: session.outputName,
-                      outputWidth: session.outputWidth)
+                      outputWidth: session.outputWidth, modelOutput: ModelOutput(session))
     }
 }

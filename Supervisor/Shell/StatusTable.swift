@@ -1,6 +1,7 @@
 import Config
 import ControlCore
 import Glibc
+import Messages
 import PipelineSink
 import Runtime
 
@@ -91,7 +92,8 @@ extension String {
 
 /// The one line printed on stderr when a run ends.
 public enum RunSummary {
-    public static func line(sink: Sink, recordsRead: Int, seconds: Double) -> String {
+    /// - Parameter labels: the classes the output is written with (nil: class indices).
+    public static func line(sink: Sink, recordsRead: Int, seconds: Double, labels: [ClassLabel]?) -> String {
         var s = "\(recordsRead) records read, \(sink.rows) written, \(sink.rejected) rejected"
         if !sink.rejectedByCode.isEmpty {
             s += " (" + sink.rejectedByCode.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", ") + ")"
@@ -99,9 +101,18 @@ public enum RunSummary {
         let rate = seconds > 0 ? Double(recordsRead) / seconds : 0
         s += " in \(StatusTable.format1(seconds)) s (\(Int(rate)) records/s)"
         if !sink.summary.labelCounts.isEmpty {
-            s += "; predicted classes: " + sink.summary.labelCounts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
+            s += "; predicted classes: " + classes(sink.summary.labelCounts, labels: labels)
         }
         return s
+    }
+
+    /// "legit: 2751, fraud: 249": each class by its label (its index when there is none) and
+    /// how many records it was predicted for.
+    public static func classes(_ counts: [UInt64], labels: [ClassLabel]?) -> String {
+        counts.enumerated().map { i, count in
+            let name = labels.flatMap { i < $0.count ? $0[i].description : nil } ?? String(i)
+            return "\(name): \(count)"
+        }.joined(separator: ", ")
     }
 }
 

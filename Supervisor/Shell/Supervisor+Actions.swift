@@ -19,7 +19,8 @@ extension Supervisor {
             do {
                 try c.send(using: scratch) {
                     ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
-                                  statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
+                                  statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis,
+                                  classLabels: config.output.labels ?? []).encode(into: $0)
                 }
             } catch {
                 Log.error("control connection of \(id): \(error)")

@@ -300,7 +300,8 @@ public final class Supervisor {
         sink.writer.finish()
         collectWritten()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
-        Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds))
+        Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds,
+                                 labels: config.output.labels))
         reportLostRejects()
         if let statsPath {
             do {

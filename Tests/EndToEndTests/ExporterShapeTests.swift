@@ -19,6 +19,8 @@ struct ExporterShapeTests {
         var kind: String
         /// What the exporter's note about the names it chose must say, when it had to choose.
         var note: String? = nil
+        /// The `labels` line pipeline.toml must hold, when the test says.
+        var labels: String? = nil
         var testDescription: String { name }
     }
 
@@ -27,6 +29,7 @@ struct ExporterShapeTests {
         Shape(name: "scaler-array", fields: ["x0", "x1", "x2", "x3"], kind: "standardize", note: "x0 … x3"),
         Shape(name: "bare-dataframe", fields: ["amount", "age", "hour", "visits"], kind: "identity"),
         Shape(name: "bare-array", fields: ["x0", "x1", "x2", "x3"], kind: "identity", note: "x0 … x3"),
+        Shape(name: "int-classes", fields: ["amount", "age", "hour", "visits"], kind: "identity", labels: "labels = [0, 1]"),
         Shape(name: "hashing", fields: ["text"], kind: "text_hash", note: "\"text\""),
         Shape(name: "tfidf", arguments: ["--columns", "message"], fields: ["message"], kind: "tfidf"),
         Shape(name: "count", fields: ["text"], kind: "tfidf", note: "\"text\""),
@@ -49,6 +52,9 @@ struct ExporterShapeTests {
             #expect(toml.contains("name = \"\(field)\""), "pipeline.toml declares the field \(field)")
         }
         #expect(toml.contains("kind = \"\(shape.kind)\""))
+        if let labels = shape.labels {
+            #expect(toml.contains("\n\(labels)\n"), "\(toml)")
+        }
 
         let (count, worst) = try SklearnParity.scoreAndCompare(dir, ws)
         #expect(count > 200)

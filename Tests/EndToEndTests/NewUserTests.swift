@@ -1,3 +1,4 @@
+import EngineTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -98,4 +99,145 @@ import Testing
         let some = try pipeline(["up", "-f", jsonl, "--run-dir", ws.runDir], stdinFile: mixed)
         #expect(some.status == 0 && some.lines.count == 1, "\(some.err)")
     }
+
+    /// A passthrough field named like an output field, or in CSV like a class's `p_<class>` column,
+    /// would write one name twice in every record: refused when the config is loaded (or, for
+    /// classes only the model names, once it is), at the passthrough entry, with exit 3.
+    @Test func outputNamesThatCollideAreRefused() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        func config(passthrough: String, output: String = "jsonl", labels: Bool = true, fields: Bool = true) -> String {
+            var text = Records.config(output: output).replacingOccurrences(of: "passthrough = [\"id\"]",
+                                                                           with: "passthrough = \(passthrough)")
+            for name in ["score", "label", "p_fraud", "p_1"] {
+                text = text.replacingOccurrences(of: "[[feature]]\nfield = \"amount\"",
+                                                 with: "[[input.field]]\nname = \"\(name)\"\ntype = \"float\"\nrequired = false\n\n"
+                                                     + "[[feature]]\nfield = \"amount\"")
+            }
+            if !labels { text = text.replacingOccurrences(of: "labels = [\"legit\", \"fraud\"]\n", with: "") }
+            if !fields { text = text.replacingOccurrences(of: "fields = [\"label\", \"score\", \"probabilities\"]\n", with: "") }
+            return text
+        }
+        func refused(_ text: String, at needle: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let cfg = ws.write("pipeline.toml", text)
+            let expected = "pipeline: error: \(cfg):\(position(of: needle, in: text)): \(message)\n"
+            let check = try pipeline(["check", "-f", cfg])
+            #expect(check.status == 3 && check.err == expected, "\(check.err)", sourceLocation: sourceLocation)
+            #expect(check.out.isEmpty, "check says nothing is ok: \(check.out)", sourceLocation: sourceLocation)
+        }
+
+        try refused(config(passthrough: "[\"id\", \"score\"]"), at: "\"score\"]",
+                    "`output.passthrough[1]` names \"score\", which `output.fields` also writes: each output record would "
+                        + "have two \"score\" keys; drop \"score\" from `output.passthrough` or from `output.fields`")
+        try refused(config(passthrough: "[\"label\", \"id\"]", output: "csv", fields: false), at: "\"label\", \"id\"]",
+                    "`output.passthrough[0]` names \"label\", which `output.fields` also writes (by default: label, score): "
+                        + "the CSV header would have two \"label\" columns; drop \"label\" from `output.passthrough`, or set "
+                        + "`output.fields` without it")
+        try refused(config(passthrough: "[\"id\", \"p_fraud\"]", output: "csv"), at: "\"p_fraud\"]",
+                    "`output.passthrough[1]` names \"p_fraud\", the CSV column of the probability of class \"fraud\": "
+                        + "the CSV header would have two \"p_fraud\" columns; drop \"p_fraud\" from `output.passthrough`, "
+                        + "rename the class in `output.labels`, or drop \"probabilities\" from `output.fields`")
+        // Without labels the columns are p_0, p_1: known once the model says how many classes it has.
+        try refused(config(passthrough: "[\"id\", \"p_1\"]", output: "csv", labels: false), at: "\"p_1\"]",
+                    "`output.passthrough[1]` names \"p_1\", the CSV column of the probability of class 1: "
+                        + "the CSV header would have two \"p_1\" columns; drop \"p_1\" from `output.passthrough`, "
+                        + "name the classes with `output.labels`, or drop \"probabilities\" from `output.fields`")
+        let twice = config(passthrough: "[\"id\", \"id\"]")
+        try refused(twice, at: "\"id\"]", "`output.passthrough[1]` repeats \"id\" (first at "
+                    + position(of: "[\"id\", \"id\"]", in: twice, offset: 1) + "): each output record would have it twice; "
+                    + "list \"id\" once")
+
+        // `up` refuses the same way, before reading anything.
+        let cfg = ws.write("score.toml", config(passthrough: "[\"id\", \"score\"]"))
+        let input = ws.write("in.jsonl", Records.jsonl(10))
+        let up = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: input)
+        #expect(up.status == 3 && up.out.isEmpty && up.err.contains("`output.passthrough[1]` names \"score\""), "\(up.err)")
+        // A JSON record's "p_fraud" key is no CSV column: nothing collides.
+        let json = ws.write("json.toml", config(passthrough: "[\"id\", \"p_fraud\"]"))
+        let ok = try pipeline(["up", "-f", json, "--run-dir", ws.runDir], stdinFile: input)
+        #expect(ok.status == 0 && ok.lines.count == 10, "\(ok.err)")
+    }
+
+    /// A label is written as the class it is: integers as JSON numbers, strings as JSON strings,
+    /// whether the config's `labels` name them or the model's classlabels do; the summary counts
+    /// classes by those names.
+    @Test func labelsKeepTheirType() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let input = ws.write("in.jsonl", Records.jsonl(300))
+        let demoLabels = "labels = [\"legit\", \"fraud\"]\n"
+        func run(_ text: String, header: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws -> Finished {
+            let cfg = ws.write("pipeline.toml", text)
+            let result = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: input)
+            try #require(result.status == 0 && result.lines.count == (header ? 301 : 300), "\(result.err)",
+                         sourceLocation: sourceLocation)
+            return result
+        }
+        /// How many records have each "label", as written (`"legit"`, `0`).
+        func labels(_ result: Finished) throws -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for line in result.lines {
+                let match = try #require(line.firstMatch(of: /"label":("[^"]*"|-?[0-9]+),/), "\(line)")
+                counts[String(match.1), default: 0] += 1
+            }
+            return counts
+        }
+        /// What the summary says after "predicted classes: ".
+        func summary(_ result: Finished) -> String {
+            result.err.split(separator: "\n").last { $0.contains("predicted classes: ") }
+                .map { String($0[$0.range(of: "predicted classes: ")!.upperBound...]) } ?? result.err
+        }
+        /// The summary expected for `classes` (as written in records) named `names`.
+        func expectedSummary(_ counts: [String: Int], _ classes: [String], _ names: [String]) -> String {
+            zip(classes, names).map { "\($1): \(counts[$0] ?? 0)" }.joined(separator: ", ")
+        }
+
+        // `labels = [0, 1]`: integers.
+        let ints = try run(Records.config().replacingOccurrences(of: demoLabels, with: "labels = [0, 1]\n"))
+        let intCounts = try labels(ints)
+        #expect(Set(intCounts.keys).isSubset(of: ["0", "1"]), "JSON numbers: \(intCounts)")
+        #expect(summary(ints) == expectedSummary(intCounts, ["0", "1"], ["0", "1"]), "\(ints.err)")
+        // Strings stay strings; the summary names them.
+        let strings = try run(Records.config())
+        let stringCounts = try labels(strings)
+        #expect(Set(stringCounts.keys).isSubset(of: ["\"legit\"", "\"fraud\""]), "\(stringCounts)")
+        #expect(summary(strings) == expectedSummary(stringCounts, ["\"legit\"", "\"fraud\""], ["legit", "fraud"]),
+                "\(strings.err)")
+
+        // No labels in the config: the model's classes, as the model has them.
+        for (attribute, classes) in [(Attr.ints("classlabels_ints", [3, 7]), ["3", "7"]),
+                                     (Attr.strings("classlabels_strings", ["cat", "dog"]), ["\"cat\"", "\"dog\""])] {
+            // Scores ±(hour - 11.5) / 6.9: both classes come up.
+            var coefficients = [Float](repeating: 0, count: 14)
+            coefficients[1] = -1
+            coefficients[8] = 1
+            let classifier = Node(op: "LinearClassifier", inputs: ["x"], outputs: ["label", "probabilities"], name: "lc",
+                                  domain: "ai.onnx.ml",
+                                  attributes: [.floats("coefficients", coefficients), .floats("intercepts", [0, 0]), attribute,
+                                               .string("post_transform", "SOFTMAX")])
+            let model = ws.path + "/classes.onnx"
+            try Data(ModelBuilder.model(nodes: [classifier], inputs: [("x", ["N", 7])], outputs: ["label", "probabilities"]))
+                .write(to: URL(fileURLWithPath: model))
+            let text = Records.config().replacingOccurrences(of: demoLabels, with: "")
+                .replacingOccurrences(of: Paths.demoModel, with: model)
+            let result = try run(text)
+            let counts = try labels(result)
+            #expect(counts.count == 2 && Set(counts.keys) == Set(classes), "\(counts)")
+            let names = classes.map { $0.replacingOccurrences(of: "\"", with: "") }
+            #expect(summary(result) == expectedSummary(counts, classes, names), "\(result.err)")
+            let csv = try run(text.replacingOccurrences(of: "format = \"jsonl\"\npassthrough", with: "format = \"csv\"\npassthrough"),
+                              header: true)
+            #expect(csv.lines.first == "id,label,score,p_\(names[0]),p_\(names[1])", "\(csv.lines.first ?? "")")
+            #expect(csv.lines.dropFirst().allSatisfy { $0.split(separator: ",")[1] == names[0] || $0.split(separator: ",")[1] == names[1] })
+        }
+    }
+}
+
+/// `line:column` of the first `needle` in `text` (plus `offset` characters), as config errors give it.
+private func position(of needle: String, in text: String, offset: Int = 0) -> String {
+    guard let range = text.range(of: needle) else { return "?" }
+    let before = text[..<range.lowerBound]
+    let line = before.split(separator: "\n", omittingEmptySubsequences: false).count
+    let lineStart = before.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex
+    return "\(line):\(text.unicodeScalars[lineStart..<range.lowerBound].count + 1 + offset)"
 }

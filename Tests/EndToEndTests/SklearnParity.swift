@@ -31,22 +31,40 @@ enum SklearnParity {
                            environment: ["PATH": path]).finish(seconds: seconds)
     }
 
+    /// A label as written: a JSON number (an integer class) or a JSON string.
+    enum Label: Decodable, Equatable, CustomStringConvertible {
+        case int(Int)
+        case string(String)
+
+        init(from decoder: Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let int = try? value.decode(Int.self) { self = .int(int) } else { self = .string(try value.decode(String.self)) }
+        }
+
+        var description: String {
+            switch self {
+            case .int(let int): "\(int)"
+            case .string(let string): "\"\(string)\""
+            }
+        }
+    }
+
     struct Expected: Decodable {
         var id: Int
-        var label: String
+        var label: Label
         var probabilities: [Double]
     }
 
     struct Scored: Decodable {
         var id: Int
-        var label: String
+        var label: Label
         var score: Double
         var probabilities: [Double]
     }
 
     /// Runs `pipeline up` on DIR/pipeline.toml with DIR/records.jsonl and compares every output
     /// record with DIR/expected.jsonl (scikit-learn's predict_proba): same ids in the same order,
-    /// same labels, every probability within `tolerance`. Returns the records and the largest
+    /// same labels (of the same JSON type), every probability within `tolerance`. Returns the records and the largest
     /// difference.
     static func scoreAndCompare(_ dir: String, _ ws: Workspace,
                                 sourceLocation: SourceLocation = #_sourceLocation) throws -> (Int, Double) {

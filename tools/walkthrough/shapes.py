@@ -5,14 +5,16 @@
 
 Writes OUT_DIR/model.pkl (the fitted model, pickled, for tools/export_sklearn.py) and, for the
 shapes the pipeline runs, OUT_DIR/records.jsonl (held-out records, each with an "id") and
-OUT_DIR/expected.jsonl (scikit-learn's label and predict_proba for each, in the walk-through's
-format). The caller exports the pickle, runs `pipeline up` and compares. Cases (`--list` prints
+OUT_DIR/expected.jsonl (scikit-learn's label, a number for an integer class, and predict_proba for
+each, in the walk-through's format). The caller exports the pickle, runs `pipeline up` and compares. Cases (`--list` prints
 them; the last three are refused):
 
   scaler-dataframe  make_pipeline(StandardScaler(), LogisticRegression()) on a DataFrame
   scaler-array      make_pipeline(StandardScaler(), MLPClassifier()) on a NumPy array (columns x0 …)
   bare-dataframe    LogisticRegression() alone on a DataFrame
   bare-array        LogisticRegression() alone on a NumPy array (columns x0 …)
+  int-classes       LogisticRegression() alone on a DataFrame, classes 0 and 1 (int64): labels
+                    written as integers
   hashing           make_pipeline(HashingVectorizer(), LogisticRegression()) on a list of texts
   tfidf             make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression())
   count             make_pipeline(CountVectorizer(), LogisticRegression())
@@ -76,6 +78,8 @@ def numeric(case, out_dir, rng):
     X, y = numeric_rows(rng, 600)
     Xt, _ = numeric_rows(rng, 200)
     Xt = np.vstack([Xt, [[0.0, 0.0, 0.0, 0.0], [1e6, -50.0, 23.0, 40.0]]])   # nothing like them seen
+    if case == "int-classes":
+        y = np.where(y == "low", 0, 1)   # int64 classes_, as y of 0s and 1s gives
     frame = not case.endswith("-array")
     if frame:
         X, Xt = pd.DataFrame(X, columns=NUMERIC), pd.DataFrame(Xt, columns=NUMERIC)
@@ -85,6 +89,7 @@ def numeric(case, out_dir, rng):
                                                                               random_state=0)),
         "bare-dataframe": lambda: LogisticRegression(max_iter=5000),
         "bare-array": lambda: LogisticRegression(max_iter=5000),
+        "int-classes": lambda: LogisticRegression(max_iter=5000),
         "svc": lambda: Pipeline([("pre", ColumnTransformer([("scale", StandardScaler(), NUMERIC)])),
                                  ("svc", SVC())]),
         "knn": lambda: make_pipeline(StandardScaler(), KNeighborsClassifier()),
@@ -117,8 +122,8 @@ def text(case, out_dir, rng):
 
 
 REFUSED = ["svc", "knn", "unconvertible"]
-CASES = ["scaler-dataframe", "scaler-array", "bare-dataframe", "bare-array", "hashing", "tfidf", "count",
-         "count-tfidf", "svc", "knn", "unconvertible"]
+CASES = ["scaler-dataframe", "scaler-array", "bare-dataframe", "bare-array", "int-classes", "hashing", "tfidf",
+         "count", "count-tfidf", "svc", "knn", "unconvertible"]
 
 
 def main():
@@ -142,7 +147,7 @@ def main():
     labels = model.classes_[probabilities.argmax(axis=1)]
     write_jsonl(os.path.join(out_dir, "records.jsonl"), records)
     write_jsonl(os.path.join(out_dir, "expected.jsonl"),
-                [{"id": r["id"], "label": str(lab), "probabilities": [float(p) for p in probs]}
+                [{"id": r["id"], "label": lab.item(), "probabilities": [float(p) for p in probs]}
                  for r, lab, probs in zip(records, labels, probabilities)])
     return 0
 

@@ -31,6 +31,8 @@ public struct InferProcessor: StageProcessor {
 
     public var inputWidth: Int { session.inputWidth }
     public var outputWidth: Int { session.outputWidth }
+    /// The model's output: its width and classes (what `[output]` may leave to the model).
+    public var modelOutput: ModelOutput { ModelOutput(session) }
 
     public mutating func process(_ frame: Frame, into out: FrameBuffer) throws {
         let batch = try FeatureBatchView.decode(frame)

@@ -70,6 +70,7 @@ extension GraphLowering {
             throw ctx.error(.invalidGraph, "\(labelCount) class labels for \(targets) coefficient rows "
                 + "(need one label per row, or 2 labels for a single row)")
         }
+        noteClassLabels(ints: intLabels, strings: stringLabels)
         let raw = try linearScores(ctx, x: x, width: width, coefficients: coefficients, intercepts: intercepts,
                                    targets: targets, name: internalName(ctx, "scores"))
         if let z = outputName(ctx, 1) {
@@ -133,6 +134,7 @@ extension GraphLowering {
         guard (ints == nil) != (strings == nil), (ints?.count ?? strings?.count) == width else {
             throw ctx.error(.invalidGraph, "ZipMap needs exactly one of classlabels_int64s / classlabels_strings with \(width) labels")
         }
+        noteClassLabels(ints: ints, strings: strings)
         let key = ints == nil ? "string" : "int64"
         define(try firstOutput(ctx), .opaque(OpaqueValue(
             typeName: "seq(map(\(key),tensor(float)))",
@@ -154,6 +156,11 @@ extension GraphLowering {
         }
         let (indices, shape) = try activation(ctx, inputs, 1, "Y", allowInteger: true)
         let output = try firstOutput(ctx)
+        switch table.storage {
+        case .int64(let labels): noteClassLabels(ints: labels, strings: nil)
+        case .string(let labels): noteClassLabels(ints: nil, strings: labels)
+        case .float, .floatView: break
+        }
         guard let values = table.floats else {
             define(output, .opaque(OpaqueValue(typeName: "tensor(string)", reason: "holds string class labels, which the engine does not compute")))
             return

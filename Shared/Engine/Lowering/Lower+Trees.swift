@@ -17,6 +17,7 @@ extension GraphLowering {
         guard classes >= 2 else {
             throw ctx.unsupported("a classifier with \(classes) class label(s) is not supported; it needs at least 2")
         }
+        noteClassLabels(ints: intLabels, strings: stringLabels)
         let transform = try treePostTransform(ctx)
         let base = try TreeAttributes.floats(ctx, "base_values")
         guard base.count <= classes else {
