@@ -111,13 +111,13 @@ public final class HandshakeGate {
             expired += 1
         }
         if expired > 0 {
-            Log.error("closed \(expired) connection\(expired == 1 ? "" : "s") on \(path) that sent no hello within \(Self.seconds(limits.deadlineNanos)) s")
+            Log.error("closed \(counted(expired, "connection")) on \(path) that sent no hello within \(Self.seconds(limits.deadlineNanos)) s")
         }
         removeSettled()
         if let slot = slots.listener, poll.readable(slot) { acceptNew(now: now, into: &admitted) }
         removeSettled()
         if pushedOut > 0 && pending.isEmpty {
-            Log.info("\(path): no connection waits for a hello any more; \(pushedOut) were closed to make room for newer ones")
+            Log.info("\(path): no connection waits for a hello any more; \(pushedOut) \(pushedOut == 1 ? "was" : "were") closed to make room for newer ones")
             full = false
             pushedOut = 0
         }
@@ -159,7 +159,7 @@ public final class HandshakeGate {
             if pending.count >= limits.maxPending {
                 if !full {
                     full = true
-                    Log.error("\(pending.count) connections on \(path) are waiting for a hello, the most allowed: closing the oldest as new ones come")
+                    Log.error("\(counted(pending.count, "connection")) on \(path) \(pending.count == 1 ? "is" : "are") waiting for a hello, the most allowed: closing the oldest as new ones come")
                 }
                 pushOutOldest()
             }
@@ -167,7 +167,7 @@ public final class HandshakeGate {
         }
         if acceptFailing && !failed {
             acceptFailing = false
-            Log.info("accepting on \(path) again, after \(failedAccepts) failed accepts")
+            Log.info("accepting on \(path) again, after \(counted(failedAccepts, "failed accept"))")
             failedAccepts = 0
         }
     }

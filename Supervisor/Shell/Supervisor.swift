@@ -277,7 +277,7 @@ public final class Supervisor {
         reap()
         if core.forced {
             // The writer may be blocked on a stdout nobody reads: do not wait for it.
-            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             return core.exitCode
         }
         sink.finish()
@@ -293,7 +293,7 @@ public final class Supervisor {
             if poll.readable(wakeSlot) { wakeup.clear() }
         }
         if core.forced {
-            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
             return core.exitCode
         }
