@@ -48,7 +48,8 @@ public enum Preflight {
                                                maxBatch: 1)
             }
         } catch {
-            throw PipelineError(.model, "model \(config.model.path): \(error)")
+            // The engine's errors name the file already; said once.
+            throw PipelineError(.model, error.kind == .notAModel ? "\(error)" : "model \(config.model.path): \(error.detail)")
         }
         guard session.inputWidth == width else {
             let parts = config.features.map { "\($0.field)→\($0.width)" }.joined(separator: " + ")
