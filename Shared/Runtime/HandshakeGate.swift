@@ -35,8 +35,9 @@ public final class HandshakeGate {
         /// or a quarter of the file limit if that is lower, so that waiting connections can
         /// never take the descriptors the process needs for its work.
         public static func standard() -> Limits {
-            let setting = getenv("PIPELINE_HANDSHAKE_SECONDS").flatMap { Double(String(cString: $0)) }
-            let seconds = setting.map { $0.isFinite && $0 > 0 ? min($0, 86_400) : 5 } ?? 5
+            // `pipeline up` refuses an unusable value before anything starts; a process started
+            // some other way falls back to the default.
+            let seconds = (try? Tunables.fromEnvironment())?.handshakeSeconds ?? Tunables().handshakeSeconds
             return Limits(deadlineNanos: UInt64(seconds * 1e9),
                           maxPending: max(1, min(64, Sys.openFileLimit() / 4)))
         }

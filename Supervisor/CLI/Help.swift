@@ -73,6 +73,9 @@ enum Help {
               --progress           show the progress line on stderr even when it is not a
                                    terminal (by default it is shown only on a terminal)
               -q, --quiet          no progress line
+
+            Timeouts and credits can be tuned with PIPELINE_* environment variables (README,
+            "Guarantees under faults"); a value that cannot be used is refused (exit code 2).
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]

@@ -2,8 +2,9 @@ import Foundation
 import Glibc
 import Testing
 
-/// What `pipeline` says, through the real binaries: the model path once, a file that is not a
-/// model said so, counts in the singular when there is one.
+/// What `pipeline` says when something is wrong, through the real binaries: the model path once,
+/// a file that is not a model said so, unusable `PIPELINE_*` values refused, counts in the
+/// singular when there is one.
 @Suite(.serialized) struct UserMessageTests {
     /// A config for the demo's records reading the model at `model`.
     private func config(_ ws: Workspace, model: String) -> String {
@@ -60,6 +61,36 @@ import Testing
         let up = try pipeline(["up", "-f", config(ws, model: missing), "--run-dir", ws.runDir])
         #expect(up.status == 4)
         #expect(up.err == "pipeline: error: model \(missing): cannot open the model file: No such file or directory\n", "\(up.err)")
+    }
+
+    @Test(arguments: [
+        ("PIPELINE_HANG_SECONDS", "abc", "a number of seconds above 0 and at most 86400 (default 5)"),
+        ("PIPELINE_START_SECONDS", "0", "a number of seconds above 0 and at most 86400 (default 30)"),
+        ("PIPELINE_STOP_SECONDS", "-1", "a number of seconds above 0 and at most 86400 (default 10)"),
+        ("PIPELINE_RESEND_SECONDS", "", "a number of seconds above 0 and at most 86400 (default 10)"),
+        ("PIPELINE_HANDSHAKE_SECONDS", "5s", "a number of seconds above 0 and at most 86400 (default 5)"),
+        ("PIPELINE_CREDITS", "0", "a whole number from 1 to 64 (default 4)"),
+    ])
+    func anUnusableEnvironmentValueIsRefused(variable: String, value: String, expected: String) throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let r = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("in.jsonl", Records.jsonl(10)),
+                            environment: [variable: value]).finish()
+        #expect(r.status == 2, "\(r.err)")
+        #expect(r.err == "pipeline: error: environment variable \(variable)=\"\(value)\": expected \(expected)\n", "\(r.err)")
+        #expect(r.out.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: ws.runDir), "refused before anything was made")
+    }
+
+    /// The smallest usable values work: one credit per link still moves every record.
+    @Test func theSmallestUsableValuesRun() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config(batchRows: 8))
+        let r = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: ws.write("in.jsonl", Records.jsonl(300)),
+                            environment: ["PIPELINE_CREDITS": "1", "PIPELINE_HANDSHAKE_SECONDS": "0.5"]).finish()
+        #expect(r.status == 0 && r.lines.count == 300, "\(r.err)")
     }
 
     /// One record: one batch, one row, one record read, in the singular everywhere it is counted.
