@@ -45,6 +45,28 @@ import Testing
         text.replacingOccurrences(of: "…", with: "...").split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
+    /// Each command's usage in "Using it" is the one its `--help` prints.
+    @Test func usageLinesAreTheHelpUsageLines() throws {
+        // Continuation lines belong to the command above them: rebuild in order.
+        var ordered: [(String, String)] = []
+        for line in Self.block(after: "## Using it") {
+            if line.hasPrefix("pipeline ") {
+                ordered.append((String(line.dropFirst("pipeline ".count).prefix { $0 != " " }), line))
+            } else if !ordered.isEmpty {
+                ordered[ordered.count - 1].1 += " " + line
+            }
+        }
+        let listed = Set(ordered.map(\.0))
+        #expect(listed == ["up", "scale", "ps", "logs", "down", "check", "bench"], "\(listed.sorted())")
+        for (command, readmeUsage) in ordered {
+            let help = try pipeline([command, "--help"])
+            let usage = help.out.components(separatedBy: "\n\n")[0]
+            #expect(usage.hasPrefix("usage: "), "\(help.out)")
+            #expect(Self.normalized(readmeUsage) == Self.normalized(String(usage.dropFirst("usage: ".count))),
+                    "README: \(readmeUsage)\n--help: \(usage)")
+        }
+    }
+
     /// The config-error example, run: a file whose third line is `batch_row = 256`.
     @Test func theConfigErrorExampleIsWhatCheckSays() throws {
         let ws = Workspace()
