@@ -130,4 +130,25 @@ import Testing
         func untimed(_ line: String) -> String { line.replacing(#/ in [0-9.]+ s \((…|[0-9]+ records\/s)\)/#, with: " in T s (…)") }
         #expect(r.err.split(separator: "\n").last.map { untimed(String($0)) } == sample.last.map(untimed), "\(r.err)")
     }
+
+    /// The `ps` sample: one replica of each stage, infer scaled to two, after 500 records.
+    @Test func thePsSampleIsWhatPsPrints() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let sample = Self.block(after: "- **ps** lists every replica")
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
+        run.write(Records.jsonl(500))
+        #expect(run.waitForLines(500) == 500)
+        let scale = try pipeline(["scale", "--run-dir", ws.runDir, "infer=2"])
+        #expect(scale.status == 0, "\(scale.err)")
+        let ps = try pipeline(["ps", "--run-dir", ws.runDir])
+        run.closeInput()
+        #expect(run.finish().status == 0)
+        // Numbers aside (pids, times, counts, memory), and with columns as wide as they come out.
+        func shape(_ lines: [String]) -> [String] {
+            lines.map { Self.normalized($0).replacing(/[0-9]+/, with: "N") }
+        }
+        #expect(shape(ps.lines) == shape(sample), "ps:\n\(ps.out)\nREADME:\n\(sample.joined(separator: "\n"))")
+    }
 }
