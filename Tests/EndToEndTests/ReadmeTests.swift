@@ -151,4 +151,14 @@ import Testing
         }
         #expect(shape(ps.lines) == shape(sample), "ps:\n\(ps.out)\nREADME:\n\(sample.joined(separator: "\n"))")
     }
+
+    /// The walk-through writes outside the repository, into a directory the run is named after.
+    @Test func theWalkThroughWritesOutsideTheRepository() {
+        let commands = Self.readme.split(separator: "\n").filter { $0.contains("walkthrough.py ") }
+        #expect(!commands.isEmpty)
+        for line in commands {
+            guard let match = line.firstMatch(of: /walkthrough\.py ([^ `]+)/) else { continue }
+            #expect(match.1.hasPrefix("/tmp/"), "a temporary directory, not the repository: \(line)")
+        }
+    }
 }
