@@ -20,9 +20,10 @@ import Testing
         ([0x80, 0x04, 0x95, 0x1F, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x8C, 0x08], "it is a Python pickle, as joblib.dump and pickle.dump write: export the model to ONNX, e.g. with tools/export_sklearn.py"),
         ([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00], "it is a zip archive, as torch.save writes: export the model to ONNX, e.g. with torch.onnx.export"),
         ([0x1F, 0x8B, 0x08, 0x00], "it is gzip-compressed: decompress it first"),
-        ([0x0E, 0x00], "its bytes are not an ONNX protobuf: invalid wire type 6 at byte 1"),
-        ([0x0A, 0x01, 0x41], "its bytes are not an ONNX protobuf: field 1 (ir_version) has wire type 2, where ONNX has 0 at byte 1"),
+        ([0x0E, 0x00], "its protobuf encoding breaks at byte 1: invalid wire type 6"),
+        ([0x0A, 0x01, 0x41], "its protobuf encoding breaks at byte 1: field 1 (ir_version) has wire type 2, where ONNX has 0"),
         ([0x08, 0x08], "it has no graph"),
+        (Array(": a line of text that opens like a graph field".utf8), #"it starts with text: ": a line of text that opens like a graph…""#),
     ] as [([UInt8], String)])
     func foreignBytesAreNotAModel(bytes: [UInt8], detail: String) {
         let error = loadError(bytes)

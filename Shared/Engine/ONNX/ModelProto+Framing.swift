@@ -31,9 +31,10 @@ extension ModelProto {
                     var probe = reader
                     let length = try probe.readVarint()
                     if length > UInt64(probe.remaining) {
-                        throw ModelError(.notAModel, "it ends at byte \(bytes.count), in the middle of its \(known.name), "
-                                         + "which needs \(length) bytes from byte \(probe.position): a truncated file?",
-                                         offset: probe.position)
+                        // Text that happens to open like a field is still text.
+                        throw ModelError(.notAModel, ForeignContent.describe(bytes)
+                                         ?? "it ends at byte \(bytes.count), in the middle of its \(known.name), which needs "
+                                         + "\(length) bytes from byte \(probe.position): a truncated file?", offset: probe.position)
                     }
                 }
                 try reader.skip(key.wireType)
@@ -41,8 +42,8 @@ extension ModelProto {
             }
         } catch {
             guard error.kind != .notAModel else { throw error }
-            let reason = error.message + (error.offset.map { " at byte \($0)" } ?? "")
-            throw ModelError(.notAModel, ForeignContent.describe(bytes) ?? "its bytes are not an ONNX protobuf: \(reason)",
+            let place = error.offset.map { " at byte \($0)" } ?? ""
+            throw ModelError(.notAModel, ForeignContent.describe(bytes) ?? "its protobuf encoding breaks\(place): \(error.message)",
                              offset: error.offset)
         }
         guard sawGraph else {
