@@ -1,3 +1,4 @@
+import Messages
 import PipelineSupervisor
 import ControlCore
 import Engine
@@ -11,13 +12,13 @@ enum CheckCommand {
         let checked = try file.checked(against: report)
         func shape(_ dims: [Int?]) -> String { "[" + dims.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]" }
         var out = "\(target.configPath): ok\n"
-        out += "features: \(file.config.features.count) making \(report.featureWidth) columns\n"
+        out += "features: \(file.config.features.count) making \(counted(report.featureWidth, "column"))\n"
         out += "model: \(file.config.model.path)\n"
         for i in report.model.inputs {
             out += "  input  \(i.name): \(i.typeName) \(shape(i.shape))\(i.name == report.inputName ? "  (fed)" : "")\n"
         }
         for o in report.model.outputs {
-            out += "  output \(o.name): \(o.typeName) \(shape(o.shape))\(o.name == report.outputName ? "  (read: \(report.outputWidth) columns)" : "")\n"
+            out += "  output \(o.name): \(o.typeName) \(shape(o.shape))\(o.name == report.outputName ? "  (read: \(counted(report.outputWidth, "column")))" : "")\n"
         }
         out += "  operators: " + report.model.opCounts.map { "\($0.op)×\($0.count)" }.joined(separator: ", ") + "\n"
         if let labels = checked.output.labels {

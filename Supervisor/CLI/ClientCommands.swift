@@ -31,9 +31,16 @@ enum ClientCommands {
         } catch {
             throw PipelineError(.notRunning, "cannot reach the pipeline in \(runDir.path): \(error)")
         }
-        let out = reply.status == 0 ? 1 : 2 as Int32
-        try? Sys.writeAll(out, reply.text.hasSuffix("\n") ? reply.text : reply.text + "\n")
+        let (fd, text) = output(of: reply)
+        try? Sys.writeAll(fd, text)
         return ExitCode(rawValue: Int32(reply.status)) ?? .internalError
+    }
+
+    /// Where a reply goes and how it reads: stdout as sent when it is a success; else stderr,
+    /// said as every refused command says it (`pipeline: error: …`).
+    static func output(of reply: Reply) -> (fd: Int32, text: String) {
+        let text = reply.text.hasSuffix("\n") ? reply.text : reply.text + "\n"
+        return reply.status == 0 ? (1, text) : (2, "pipeline: error: " + text)
     }
 }
 

@@ -41,9 +41,14 @@ enum Help {
               --records N    records per run (default: tabular-mlp 1000000, tabular-trees
                              200000, text-linear 30000)
               --rounds R     runs of each configuration (default 3)
+              --out DIR      where to write BENCHMARKS.md and docs/benchmark.svg (default: the
+                             repository; with --smoke, nowhere unless given)
               --smoke        a tiny, quick run (CI): 2000 records, one round, no files written
               --no-python    skip the comparisons that need Python
               --long         add 10M records to the cost-versus-size runs
+              --no-kernels   skip the kernel comparison with onnxruntime at batch 256
+              --no-extras    skip latency, start-up, idle memory, metrics cost and cost versus
+                             input size
               --write-data DIR   only write each workload's config (W.toml) and records
                                  (W.jsonl) to DIR, to run or profile them by hand
             """,
@@ -73,6 +78,9 @@ enum Help {
               --progress           show the progress line on stderr even when it is not a
                                    terminal (by default it is shown only on a terminal)
               -q, --quiet          no progress line
+
+            Timeouts and credits can be tuned with PIPELINE_* environment variables (README,
+            "Guarantees under faults"); a value that cannot be used is refused (exit code 2).
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]

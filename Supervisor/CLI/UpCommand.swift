@@ -8,6 +8,13 @@ import Runtime
 /// `pipeline up`.
 enum UpCommand {
     static func run(_ options: UpOptions) throws(PipelineError) -> ExitCode {
+        // Like an option, a knob set in the environment is refused when unusable, before anything is read.
+        let tunables: Tunables
+        do {
+            tunables = try Tunables.fromEnvironment()
+        } catch {
+            throw PipelineError(.usage, error.description)
+        }
         let file = try ConfigFile.load(options.target.configPath)
         var config = file.config
         for (name, n) in options.scales {
@@ -86,7 +93,7 @@ enum UpCommand {
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
-                                        options: options.run, binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        options: options.run(tunables), binaries: binaries, cookie: cookie, signalFD: signalFD,
                                         errorsFD: errorsFD, csvHeader: try report.csvHeader(config),
                                         metricsServer: metricsServer)
         } catch let e as UnixSocket.PathTooLong {
@@ -99,9 +106,10 @@ enum UpCommand {
 }
 
 extension UpOptions {
-    /// What the supervisor needs of the command line, paths made absolute.
-    var run: RunOptions {
+    /// What the supervisor needs of the command line, paths made absolute, and of the environment.
+    func run(_ tunables: Tunables) -> RunOptions {
         var r = RunOptions()
+        r.tunables = tunables
         r.scales = scales
         r.errorsName = errorsPath ?? "stderr"
         r.eventsPath = eventsPath.map(ConfigFile.absolutePath)

@@ -1,4 +1,5 @@
 import Config
+import Messages
 
 /// Every decision of `pipeline up`, as a value: the `Reconciler` (processes) and the
 /// `BatchLedger` (batches) joined, plus what belongs to the run as a whole — when it ends and
@@ -219,7 +220,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
                         batches(ledger.handle(.replay, now: now), now: now, into: &out)
                     case .restartLimitExceeded:
                         let spec = settings.reconciler.spec(id.stage)
-                        fail(.stageFailed, "stage \(id.stage.rawValue) failed: \(id) (pid \(pid)) \(termination), more than \(spec.maxRestarts) restarts within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(ledger.lastCommittedLine)",
+                        fail(.stageFailed, "stage \(id.stage.rawValue) failed: \(id) (pid \(pid)) \(termination), more than \(counted(spec.maxRestarts, "restart")) within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(ledger.lastCommittedLine)",
                              logOf: id, now: now, into: &out)
                     default:
                         process([decision], now: now, into: &out)
@@ -252,7 +253,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         }
         let limit = settings.maxErrors
         if committed && limit >= 0 && ledger.rejectedCommitted > limit {
-            fail(.inputErrors, "stopped: \(ledger.rejectedCommitted) records rejected, more than input.max_errors = \(limit); last committed input line \(ledger.lastCommittedLine)",
+            fail(.inputErrors, "stopped: \(counted(ledger.rejectedCommitted, "record")) rejected, more than input.max_errors = \(limit); last committed input line \(ledger.lastCommittedLine)",
                  now: now, into: &out)
         }
     }

@@ -4,7 +4,8 @@ public enum ExitCode: Int32, Sendable {
     case ok = 0
     /// An internal error (a bug): please report it.
     case internalError = 1
-    /// Bad command line.
+    /// Bad command line, or an unusable value of a `PIPELINE_*` environment variable (a knob
+    /// set for this run, refused like a bad option).
     case usage = 2
     /// Bad configuration file (syntax, unknown key, inconsistent chain).
     case config = 3

@@ -1,3 +1,5 @@
+import Runtime
+
 /// How `pipeline up` was asked to run, beyond the config: the command line's overrides and the
 /// places its outputs go.
 public struct RunOptions: Sendable {
@@ -11,6 +13,8 @@ public struct RunOptions: Sendable {
     public var statsPath: String?
     /// `--progress` / `--quiet`: the progress line on stderr (by default only on a terminal).
     public var progress = ProgressMode.auto
+    /// The `PIPELINE_*` environment variables' settings, checked.
+    public var tunables = Tunables()
 
     public init() {}
 }

@@ -32,7 +32,7 @@ enum StatusTable {
                 .joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
-        out += "\nsource: \(s.core.ledger.recordsRead) records read, \(s.core.ledger.batches.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
+        out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
         return out
     }
@@ -47,7 +47,7 @@ enum StatusTable {
             var line = "\(stage.rawValue): \(reconciler.replicas(of: stage).filter { $0.state == .ready }.count)/\(reconciler.desired[stage] ?? 0) ready"
             if reconciler.desired[stage] == 0 { line += " (paused: `pipeline scale \(stage.rawValue)=N` resumes)" }
             let recent = history.recent(now: now, spec: spec)
-            if recent > 0 { line += ", \(recent) restarts in the last \(Int(spec.restartWindowSeconds)) s" }
+            if recent > 0 { line += ", \(counted(recent, "restart")) in the last \(Int(spec.restartWindowSeconds)) s" }
             if history.notBefore > now { line += ", next start in \(format1(Double(history.notBefore - now) / 1e9)) s" }
             return line
         }
@@ -94,7 +94,7 @@ extension String {
 public enum RunSummary {
     /// - Parameter labels: the classes the output is written with (nil: class indices).
     public static func line(sink: Sink, recordsRead: Int, seconds: Double, labels: [ClassLabel]?) -> String {
-        var s = "\(recordsRead) records read, \(sink.rows) written, \(sink.rejected) rejected"
+        var s = "\(counted(recordsRead, "record")) read, \(sink.rows) written, \(sink.rejected) rejected"
         if !sink.rejectedByCode.isEmpty {
             s += " (" + sink.rejectedByCode.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", ") + ")"
         }

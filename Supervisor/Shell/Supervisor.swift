@@ -22,8 +22,8 @@ public final class Supervisor {
     let binaries: StageBinaries
     let cookie: String
     let environment: [String]
-    /// Data frames each downstream grants each upstream connection.
-    let credits: UInt32 = getenv("PIPELINE_CREDITS").flatMap { UInt32(String(cString: $0)) } ?? 4
+    /// Data frames each downstream grants each upstream connection (`PIPELINE_CREDITS`).
+    let credits: UInt32
     let heartbeatMillis: UInt32 = 250
 
     var core: Core
@@ -89,9 +89,9 @@ public final class Supervisor {
         errorsName = options.errorsName
         showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2))
         statsPath = options.statsPath
-        func seconds(_ name: String, _ fallback: Double) -> UInt64 {
-            UInt64((getenv(name).flatMap { Double(String(cString: $0)) } ?? fallback) * 1e9)
-        }
+        let tunables = options.tunables
+        func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1e9) }
+        credits = UInt32(tunables.credits)
         var stages: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases {
             var spec = config.stage(stage)
@@ -99,11 +99,11 @@ public final class Supervisor {
             stages[stage] = spec
         }
         var replicas = Reconciler.Settings(stages: stages)
-        replicas.hangNanos = seconds("PIPELINE_HANG_SECONDS", 5)
-        replicas.startTimeoutNanos = seconds("PIPELINE_START_SECONDS", 30)
-        replicas.stopTimeoutNanos = seconds("PIPELINE_STOP_SECONDS", 10)
+        replicas.hangNanos = nanos(tunables.hangSeconds)
+        replicas.startTimeoutNanos = nanos(tunables.startSeconds)
+        replicas.stopTimeoutNanos = nanos(tunables.stopSeconds)
         var batches = BatchLedger<Sink.Piece>.Settings(window: config.pipeline.window)
-        batches.resendNanos = seconds("PIPELINE_RESEND_SECONDS", 10)
+        batches.resendNanos = nanos(tunables.resendSeconds)
         var settings = Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors)
         settings.failWhenEverythingRejected = !config.input.maxErrorsSet
         settings.inputFormat = config.input.format
@@ -277,7 +277,7 @@ public final class Supervisor {
         reap()
         if core.forced {
             // The writer may be blocked on a stdout nobody reads: do not wait for it.
-            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             return core.exitCode
         }
         sink.finish()
@@ -293,7 +293,7 @@ public final class Supervisor {
             if poll.readable(wakeSlot) { wakeup.clear() }
         }
         if core.forced {
-            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
             return core.exitCode
         }

@@ -23,6 +23,8 @@ import Testing
             #expect(toml.contains("kind = \"\(kind)\""), "pipeline.toml has a \(kind) feature")
         }
         #expect(toml.contains("n_features = 1048576"))
+        // Named after its directory, as every exported config and the README's walk-through are.
+        #expect(toml.contains("\nname = \"out\""), "the run is named after OUT_DIR")
 
         let (count, worst) = try SklearnParity.scoreAndCompare(out, ws)
         #expect(count >= 400)

@@ -63,6 +63,16 @@ import PipelineSupervisor
         #expect(throws: PipelineError.self) { try parseCommandLine(["down", "now"]) }
     }
 
+    /// A client command's answer: a success on stdout as the supervisor wrote it; a refusal on
+    /// stderr in the words of every refused command.
+    @Test func refusedRequestsSayErrorLikeEveryCommand() {
+        #expect(ClientCommands.output(of: Reply(status: 0, text: "scaled infer: 1 → 2")) == (1, "scaled infer: 1 → 2\n"))
+        #expect(ClientCommands.output(of: Reply(status: 8, text: "the pipeline is stopping"))
+                == (2, "pipeline: error: the pipeline is stopping\n"))
+        let table = "scaling infer: 1 → 2 did not complete: STAGE …\ningest 1 …\n"
+        #expect(ClientCommands.output(of: Reply(status: 6, text: table)) == (2, "pipeline: error: " + table))
+    }
+
     @Test func rejectLinesAreValidJSON() throws {
         let r = Reject(line: 7, byteOffset: 99, code: .type, field: "amount", message: "expected a number, found \"abc\"",
                        input: Array("{\"amount\":\"abc\",\"t\":\"\u{1}\\\"}".utf8) + [0xFF])

@@ -27,10 +27,10 @@ extension GraphLowering {
     private mutating func linearScores(_ ctx: NodeContext, x: Int, width: Int, coefficients: [Float],
                                        intercepts: [Float], targets: Int, name: String) throws(ModelError) -> Int {
         guard targets > 0, coefficients.count == targets * width else {
-            throw ctx.error(.invalidGraph, "\(coefficients.count) coefficients do not make \(targets) rows of \(width) features")
+            throw ctx.error(.invalidGraph, "\(counted(coefficients.count, "coefficient")) do not make \(counted(targets, "row")) of \(counted(width, "feature"))")
         }
         guard intercepts.isEmpty || intercepts.count == targets else {
-            throw ctx.error(.invalidGraph, "\(intercepts.count) intercepts for \(targets) targets")
+            throw ctx.error(.invalidGraph, "\(counted(intercepts.count, "intercept")) for \(counted(targets, "target"))")
         }
         let weights = store.packed("linear:\(name)", k: width, n: targets) {
             Self.pack(coefficients, k: width, n: targets, transposed: true)
@@ -67,7 +67,7 @@ extension GraphLowering {
         let transform = try postTransform(ctx)
         let binary = targets == 1
         guard binary ? labelCount == 2 : labelCount == targets else {
-            throw ctx.error(.invalidGraph, "\(labelCount) class labels for \(targets) coefficient rows "
+            throw ctx.error(.invalidGraph, "\(counted(labelCount, "class label")) for \(counted(targets, "coefficient row")) "
                 + "(need one label per row, or 2 labels for a single row)")
         }
         noteClassLabels(ints: intLabels, strings: stringLabels)

@@ -42,7 +42,7 @@ public struct InferenceSession: Sendable {
         let chunkRows = min(maxBatch, max(Self.minChunkRows, Self.chunkBytes / max(bytesPerRow, 1)))
         guard perRow * chunkRows <= Self.maxWorkspaceFloats else {
             throw ModelError(.invalidArgument, "the model's buffers need \(perRow) floats per row, more than the "
-                + "4 GiB limit for \(chunkRows) rows; use a smaller maxBatch", file: model.name)
+                + "4 GiB limit for \(counted(chunkRows, "row")); use a smaller maxBatch", file: model.name)
         }
         self.model = model
         self.maxBatch = maxBatch
