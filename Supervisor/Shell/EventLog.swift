@@ -24,6 +24,9 @@ final class EventLog {
     }
 
     deinit {
+        // A run stopped by force does not wait for the writer, which may still be writing the
+        // last lines: its descriptors are then left to the process's exit, not closed under it.
+        guard writer.isIdle else { return }
         for d in descriptors { Sys.close(d.fd) }
     }
 
