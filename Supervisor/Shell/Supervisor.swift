@@ -85,7 +85,8 @@ public final class Supervisor {
         self.cookie = cookie
         self.signalFD = signalFD
         errorsName = options.errorsName
-        showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2))
+        // Not when stdout is the same screen: the records would scroll through the line.
+        showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2) && !Sys.isTerminal(1))
         statsPath = options.statsPath
         func seconds(_ name: String, _ fallback: Double) -> UInt64 {
             UInt64((getenv(name).flatMap { Double(String(cString: $0)) } ?? fallback) * 1e9)
@@ -207,7 +208,7 @@ public final class Supervisor {
         }
         if showsProgress && now >= nextProgress && !core.stopping {
             nextProgress = now + Progress.intervalNanos
-            Log.setStatus(Progress.line(snapshot()))
+            Log.setStatus(Progress.fitted(Progress.line(snapshot()), columns: Sys.terminalSize(2)?.columns))
         }
         let credit = source.downstream.availableCredit
         if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.batch(.sendable(credit))) }
