@@ -79,9 +79,14 @@ struct RunMetrics {
         return t
     }
 
+    /// True when a second has passed since the last sample.
+    func wantsSample(now: UInt64) -> Bool {
+        samples.last.map { now - min(now, $0.at) >= 1_000_000_000 } ?? true
+    }
+
     /// Keeps a sample every second, for the last few seconds.
     mutating func sample(now: UInt64, recordsIn: UInt64, recordsOut: UInt64, live: [ReplicaProcess]) {
-        if let last = samples.last, now - last.at < 1_000_000_000 { return }
+        guard wantsSample(now: now) else { return }
         var stages: [StageKind: StageTotals] = [:]
         for stage in StageKind.allCases { stages[stage] = totals(stage, live: live) }
         samples.append(Sample(at: now, recordsIn: recordsIn, recordsOut: recordsOut, stages: stages))

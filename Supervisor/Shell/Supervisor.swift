@@ -202,7 +202,9 @@ public final class Supervisor {
             nextTick = now + 20_000_000
             dispatch(.tick)
         }
-        metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
+        if metrics.wantsSample(now: now) {
+            metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
+        }
         for failure in eventLog.failures() {
             dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
         }

@@ -202,7 +202,7 @@ import Testing
         var testDescription: String { rawValue }
     }
 
-    /// Starts `pipeline top` in a 100x30 tmux pane, waits for its frame, ends it `how`, and
+    /// Starts `pipeline top` in an 80x24 tmux pane (a plain terminal), waits for its frame, ends it `how`, and
     /// checks that it exited 0 and gave the terminal back as it found it: same terminal modes
     /// (`stty -g` before and after), normal screen, visible cursor.
     @Test(.enabled(if: Tmux.path != nil, "tmux is not installed"), arguments: Quit.allCases)
@@ -224,7 +224,7 @@ import Testing
             stty -g > '\(ws.path)/stty.after'
             read line
             """)
-        let tmux = try Tmux(columns: 100, rows: 30, command: "sh '\(script)'")
+        let tmux = try Tmux(columns: 80, rows: 24, command: "sh '\(script)'")
         defer { tmux.kill() }
 
         var screen = ""
@@ -235,6 +235,10 @@ import Testing
         try #require(shown, "no frame: \(screen)")
         #expect(screen.contains("pipeline \(ws.runDir)  up "), "\(screen)")
         #expect(screen.contains("records read 100  written 100  rejected 0"), "\(screen)")
+        // Nothing wrapped: every stage row whole on its own line.
+        for stage in ["ingest", "featurize", "infer", "aggregate"] {
+            #expect(screen.split(separator: "\n").contains { $0.hasPrefix(stage) && $0.split(separator: " ").count == 8 }, "\(stage): \(screen)")
+        }
         #expect(!screen.contains("top exited"))
         #expect(tmux.modes() == "1 0", "alternate screen, cursor hidden: \(tmux.modes())")
         let pid = try #require(Int32(try String(contentsOfFile: ws.path + "/top.pid", encoding: .utf8)
