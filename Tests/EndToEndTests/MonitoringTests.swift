@@ -38,6 +38,7 @@ import Testing
         #expect(lines.contains { $0["event"] as? String == "scale_requested" && ($0["replicas"] as? [String: Int])?["featurize"] == 2 })
         #expect(lines.contains { $0["event"] as? String == "scale_answered" && $0["exit_code"] as? Int == 0 })
         #expect(lines.contains { $0["event"] as? String == "run_stopping" && $0["exit_code"] as? Int == 0 })
+        #expect(names.filter { $0 == "replica_stopping" }.count == 5, "every live replica is told to exit at the end: \(names)")
         let finished = lines.last!
         #expect(finished["exit_code"] as? Int == 0 && finished["records_read"] as? Int == 300 && finished["records_written"] as? Int == 300)
         // The run directory keeps the same log: `pipeline logs events`.
