@@ -51,6 +51,7 @@ public final class Supervisor {
     private var events: [Core.Event] = []
     private var dispatching = false
     private var inputEnded = false
+    private var digestChecked = false
     private var writtenThrough: UInt64?
     /// When the core's periodic checks (deadlines, counts, re-sends) run next.
     private var nextTick: UInt64 = 0
@@ -110,7 +111,8 @@ public final class Supervisor {
         wakeup = try Wakeup()
         self.metricsServer = metricsServer
         modelDigest = metricsServer == nil ? nil : FileDigest(path: config.model.path, wakeup: wakeup)
-        eventLog = try EventLog(paths: [runDir.logDirectory + "/events.log"] + (options.eventsPath.map { [$0] } ?? []),
+        let runLog = runDir.logDirectory + "/events.log"
+        eventLog = try EventLog(paths: [runLog] + (options.eventsPath.map { $0 == runLog ? [] : [$0] } ?? []),
                                 wakeup: wakeup, startNanos: startNanos)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
@@ -207,6 +209,10 @@ public final class Supervisor {
         }
         for failure in eventLog.failures() {
             dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
+        }
+        if !digestChecked, let digest = modelDigest, digest.isDone {
+            digestChecked = true
+            if let error = digest.error { Log.error("cannot hash \(digest.path) for pipeline_model_info (its sha256 stays empty): \(error)") }
         }
         if showsProgress && now >= nextProgress && !core.stopping {
             nextProgress = now + Progress.intervalNanos

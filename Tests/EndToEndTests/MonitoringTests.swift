@@ -100,5 +100,8 @@ import Testing
         #expect(run.status == 10 && run.lines.count == 100, "\(run.err)")
         #expect(run.err.contains("writing the event log to /dev/full failed"), "\(run.err)")
         #expect(!run.err.contains("rejected records could not be written"), "\(run.err)")
+        let missing = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--events", ws.path + "/no/such/dir/e.jsonl"], stdinFile: input)
+        #expect(missing.status == 2 && missing.err.hasPrefix("pipeline: error: cannot open --events file \(ws.path)/no/such/dir/e.jsonl: "),
+                "\(missing.err)")
     }
 }
