@@ -12,20 +12,7 @@ final class StatusClient {
     /// Connects to the pipeline `target` names and says hello.
     /// - Throws: `PipelineError` with `.notRunning` when no pipeline runs there (as `pipeline ps`).
     init(_ target: Target) throws(PipelineError) {
-        runDirectory = try ConfigFile.runDirectory(for: target)
-        guard runDirectory.runningPid() != nil,
-              let cookieBytes = try? Sys.readFile(runDirectory.cookiePath, limit: 256),
-              let cookie = String(validating: cookieBytes, as: UTF8.self) else {
-            throw PipelineError(.notRunning, "no pipeline is running in \(runDirectory.path)")
-        }
-        do {
-            connection = Connection(fd: try UnixSocket.connect(path: runDirectory.controlPath), name: "control")
-            try connection.send(using: scratch) {
-                Hello(purpose: .client, node: .client, replica: 0, pid: Sys.processID(), cookie: cookie).encode(into: $0)
-            }
-        } catch {
-            throw PipelineError(.notRunning, "cannot reach the pipeline in \(runDirectory.path): \(error)")
-        }
+        (runDirectory, connection) = try ClientCommands.connect(target, scratch: scratch)
     }
 
     /// The descriptor to poll: readable when an answer (or the end) has come.
