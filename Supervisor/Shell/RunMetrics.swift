@@ -10,7 +10,7 @@ import PipelineSink
 /// It decides nothing; the shell feeds it and asks it for a `StatusSnapshot`.
 struct RunMetrics {
     /// What the replicas of one stage did.
-    struct StageTotals {
+    struct StageTotals: Equatable {
         var records: UInt64 = 0
         var batches: UInt64 = 0
         var busyNanos: UInt64 = 0
