@@ -84,7 +84,8 @@ enum TopView {
     }
 
     /// Quantile `q` of `h` as a duration: "-" when empty, `>10s` when it lies in the histogram's
-    /// open bucket (past its last bound), where the histogram does not know how far.
+    /// open bucket (past its last bound), where the histogram does not know how far, and `<10us`
+    /// in its first bucket, where it does not know how short.
     static func quantile(_ h: Histogram, _ q: Double) -> String {
         let total = h.counts.reduce(0, +)
         guard total > 0 else { return "-" }
@@ -92,6 +93,8 @@ enum TopView {
         if Double(bounded) < q * Double(total) {
             return ">" + TopFormat.count(Histogram.bounds.last!) + "s"
         }
+        // Inside the first bucket the histogram knows only "below its bound".
+        if Double(h.counts[0]) >= q * Double(total) { return "<" + TopFormat.duration(Histogram.bounds[0]) }
         return TopFormat.duration(h.quantile(q))
     }
 

@@ -154,6 +154,14 @@ import Testing
         #expect(lines[5] == "infer        1/1          0     0.0       >10s       >10s         0       -")
     }
 
+    @Test func waitsInTheFirstBucketShowAsLessThanItsBound() {
+        var s = StatusSnapshot()
+        s.stages = [Self.stage("infer", queue: Self.queue([(4_000, 90), (30_000, 10)]))]
+        let lines = TopView.lines(s, width: 80)
+        #expect(lines[5].contains("      <10us"), "\(lines[5])")
+        #expect(!lines[5].contains("<10us      <10us"), "p99 is past the first bucket: \(lines[5])")
+    }
+
     @Test func controlAndNonASCIICharactersNeverReachTheTerminal() {
         var s = Self.known
         s.model = "/tmp/\u{1B}[2J\u{7}evil\nmodel\u{9B}31m.onnx"
