@@ -67,7 +67,7 @@ struct ConfigLoader {
         guard let table = try top.subtable("metrics", title: "[metrics]", known: ["listen"]),
               let listen = try table.string("listen") else { return MetricsSpec() }
         if let problem = ListenAddress.problem(listen) {
-            throw table.invalid("metrics.listen", problem, at: table.value("listen")!.position)
+            throw table.invalid("metrics.listen", "is not a listen address: \(problem)", at: table.value("listen")!.position)
         }
         return MetricsSpec(listen: listen)
     }

@@ -4,7 +4,7 @@
 /// survive replica restarts and recent windows are differences of two samples.
 public struct Histogram: Sendable, Equatable {
     /// Upper bounds of the buckets, in seconds; a last, open bucket takes the rest.
-    public static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    public static let bounds: [Double] = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                           0.25, 0.5, 1, 2.5, 5, 10]
 
     /// Observations per bucket (not cumulative); `bounds.count + 1` entries, the last for

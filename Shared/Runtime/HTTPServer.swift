@@ -71,8 +71,7 @@ public final class HTTPServer {
     /// The listener is left out of the poll set until then (0: not resting).
     private(set) var pausedUntil: UInt64 = 0
     /// In an episode of failing accepts (logged when it starts and when it ends).
-    private var acceptFailing = false
-    private var failedAccepts = 0
+    private lazy var acceptFailures = AcceptFailures(listenerName: "HTTP \(boundAddress)")
     /// In an episode of connections at the limit (logged when it starts and when it ends).
     private var full = false
     private var pushedOut = 0
@@ -236,7 +235,7 @@ public final class HTTPServer {
         }
         if dropped > 0 {
             Log.error("HTTP on \(boundAddress): dropped \(counted(dropped, "client")) that did not read "
-                      + "\(dropped == 1 ? "its" : "their") response within \(Self.seconds(limits.writeDeadlineNanos)) s")
+                      + "\(dropped == 1 ? "its" : "their") response within \(AcceptFailures.seconds(limits.writeDeadlineNanos)) s")
         }
     }
 
@@ -253,17 +252,11 @@ public final class HTTPServer {
                 fd = next
                 accepted = true
             } catch {
-                let exhausted = [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno)
-                // Linux reserves the descriptor before it looks at the backlog: with none free,
-                // accept fails even when nobody is waiting, and nobody should be closed for that.
-                if exhausted && !backlogHasConnections() { break }
+                let exhausted = AcceptFailures.isShortage(error)
+                if exhausted && !AcceptFailures.backlogHasConnections(listener) { break }
                 failed = true
-                failedAccepts += 1
-                if !acceptFailing {
-                    acceptFailing = true
-                    let remedy = exhausted ? "closing the oldest idle connection to make room, or, with none, resting" : "resting"
-                    Log.error("HTTP on \(boundAddress): accept: \(error); \(remedy) the listener for \(Self.seconds(limits.pauseNanos)) s at a time until it works again")
-                }
+                acceptFailures.failed(error, remedy: exhausted ? "closing the oldest idle connection to make room, or, with none, " : "",
+                                      pauseNanos: limits.pauseNanos)
                 if exhausted, let oldest = oldestToPushOut() {
                     oldest.close()
                     continue
@@ -285,11 +278,7 @@ public final class HTTPServer {
             }
         }
         // Not on a bare EMFILE with an empty backlog: that says nothing about the next accept.
-        if acceptFailing && accepted && !failed {
-            acceptFailing = false
-            Log.info("HTTP on \(boundAddress): accepting again, after \(counted(failedAccepts, "failed accept"))")
-            failedAccepts = 0
-        }
+        if accepted && !failed { acceptFailures.recovered() }
     }
 
     /// The connection to close for a newcomer: the oldest that is done (lingering), else the
@@ -299,23 +288,10 @@ public final class HTTPServer {
             ?? connections.first { !$0.isClosed && $0.phase == .reading }
     }
 
-    /// True when a connection waits in the listener's backlog (poll without waiting).
-    private func backlogHasConnections() -> Bool {
-        var poll = PollSet()
-        let slot = poll.add(listener)
-        guard (try? poll.wait(timeoutMillis: 0)) != nil else { return true }
-        return poll.readable(slot)
-    }
-
     /// `nanos` after `now`, or the end of time (a limit of `UInt64.max` means "never", not a trap).
     private static func after(_ now: UInt64, _ nanos: UInt64) -> UInt64 {
         let (sum, overflow) = now.addingReportingOverflow(nanos)
         return overflow ? .max : sum
-    }
-
-    /// "5", "0.25": seconds for log lines.
-    private static func seconds(_ nanos: UInt64) -> String {
-        nanos % 1_000_000_000 == 0 ? "\(nanos / 1_000_000_000)" : "\(Double(nanos) / 1e9)"
     }
 }
 

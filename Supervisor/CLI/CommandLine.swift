@@ -3,6 +3,7 @@ public enum Command: Equatable, Sendable {
     case up(UpOptions)
     case scale(Target, [(StageName, Int)])
     case ps(Target, json: Bool)
+    case top(TopOptions)
     case logs(Target, stage: StageName?)
     case down(Target)
     case check(Target)
@@ -42,6 +43,14 @@ public struct UpOptions: Equatable, Sendable {
     public var progress = ProgressMode.auto
     /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
     public var metricsAddress: String?
+}
+
+public struct TopOptions: Equatable, Sendable {
+    public var target = Target()
+    /// Print one frame as plain text and exit.
+    public var once = false
+    /// Seconds between frames (0.1–3600).
+    public var intervalSeconds = 1.0
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -110,6 +119,31 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             json = true
         }
         return .ps(target, json: json)
+    case "top":
+        var options = TopOptions()
+        options.target = try takeTarget(&rest, command: name)
+        while !rest.isEmpty {
+            var arg = rest.removeFirst()
+            var value: String?
+            if arg.hasPrefix("--interval=") {
+                value = String(arg.dropFirst("--interval=".count))
+                arg = "--interval"
+            }
+            switch arg {
+            case "--once": options.once = true
+            case "--interval":
+                if value == nil {
+                    guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                    value = rest.removeFirst()
+                }
+                guard let seconds = Double(value!), (0.1...3600).contains(seconds) else {
+                    throw PipelineError(.usage, "pipeline top: --interval takes seconds from 0.1 to 3600, got `\(value!)`")
+                }
+                options.intervalSeconds = seconds
+            default: throw unexpected(arg, command: name)
+            }
+        }
+        return .top(options)
     case "logs":
         let target = try takeTarget(&rest, command: name)
         guard rest.count <= 1, !(rest.first?.hasPrefix("-") ?? false) else { throw unexpected(rest.last!, command: name) }
@@ -205,7 +239,7 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, logs, down, check, bench (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, top, logs, down, check, bench (see `pipeline --help`)")
 }
 
 private func missingValue(_ option: String, command: String) -> PipelineError {

@@ -28,6 +28,8 @@ public enum PipelineMain {
                 return try ClientCommands.request(target, request).rawValue
             case .ps(let target, let json):
                 return try ClientCommands.request(target, Request(operation: .ps, json: json)).rawValue
+            case .top(let options):
+                return try TopCommand.run(options).rawValue
             case .down(let target):
                 return try ClientCommands.request(target, Request(operation: .down)).rawValue
             case .logs(let target, let stage):

@@ -9,6 +9,7 @@ enum Help {
           up       start every stage, stream stdin through them to stdout, stop at end of input
           scale    change a running pipeline's replica counts (pipeline scale infer=4)
           ps       list a running pipeline's replicas
+          top      live view of a running pipeline: rates, busy %, queue waits per stage
           logs     show replica logs (stderr of each replica)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
@@ -94,6 +95,29 @@ enum Help {
             Lists every replica: stage, index, pid, state, uptime, batches and rows processed,
             busy %, queued frames and memory; then each stage's ready and desired counts, the
             run's totals and, when it serves metrics, their address.
+            """,
+        "top": """
+            usage: pipeline top [-f FILE] [--run-dir DIR] [--once] [--interval SECONDS]
+
+            A live view of a running pipeline, like `docker stats`, redrawn every interval. The
+            header: run directory, uptime, model; records read (and how much of stdin, when it
+            is a file), written and rejected; records written per second over the last 5 s;
+            batches in flight; latency (a batch read to its output written, p50 and p99 over
+            the run). Then one row per stage: ready/desired replicas, records per second, busy %
+            (time spent computing; 100 = one replica busy all the time, so up to 100 per
+            replica), how long batches waited for the stage (p50, p99), restarts, and the
+            replicas' memory. Stage figures cover the last 5 s. ASCII only, fits 80x24; a
+            narrower terminal cuts lines.
+
+            Keys: q or Ctrl-C quits, Ctrl-Z suspends, Ctrl-L redraws. The terminal is restored
+            on every way out (keys, SIGINT, SIGTERM, SIGHUP). When the pipeline ends, top prints
+            "pipeline: the run ended" and exits 0.
+
+            When stdout is not a terminal (a pipe, a file) or TERM=dumb, top behaves as with
+            --once. No pipeline running: one line on stderr, exit 8 (as `pipeline ps`).
+
+              --once              print one frame as plain text and exit
+              --interval SECONDS  time between frames (default 1; 0.1 to 3600)
             """,
         "logs": """
             usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE | events]

@@ -59,6 +59,14 @@ enum UpCommand {
             throw PipelineError(.environment, "cannot write the run cookie: \(error)")
         }
 
+        if let path = options.run(tunables).eventsPath {
+            // Opened again (and emptied) by the event log; here, to name the flag if it cannot be.
+            do {
+                Sys.close(try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644))
+            } catch {
+                throw PipelineError(.usage, "cannot open --events file \(options.eventsPath ?? path): \(error)")
+            }
+        }
         var errorsFD: Int32 = 2
         if let path = options.errorsPath {
             do {

@@ -134,6 +134,7 @@ extension Reconciler {
             tellToExit(i, now: now, into: &out)
         case .ready:
             replicas[i].state = .draining
+            out.append(.event(.replicaDraining(id, pid: replicas[i].pid)))
             broadcast(id.stage, into: &out)
             out.append(.drain(id))
         default:
@@ -153,6 +154,7 @@ extension Reconciler {
     mutating func tellToExit(_ i: Int, now: UInt64, into out: inout [Action]) {
         replicas[i].state = .stopping
         replicas[i].stopBy = now + settings.stopTimeoutNanos
+        out.append(.event(.replicaStopping(replicas[i].id, pid: replicas[i].pid)))
         if replicas[i].connected {
             out.append(.shutdown(replicas[i].id))
         } else if let pid = replicas[i].pid {

@@ -241,8 +241,10 @@ public struct Reconciler: Sendable {
         case .spawnFailed(let id, let message, let transient, let jitter):
             replicas.removeAll { $0.id == id }
             if transient, restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, quick: true) {
+                out.append(.event(.spawnFailed(id, message: message, retrying: true)))
                 out.append(.log(.error, "cannot start \(id) now: \(message); retrying"))
             } else {
+                out.append(.event(.spawnFailed(id, message: message, retrying: false)))
                 out.append(.cannotStart(id, message: message))
             }
         case .connected(let pid, let claimed):

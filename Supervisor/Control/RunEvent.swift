@@ -17,6 +17,12 @@ public enum RunEvent: Sendable, Equatable {
     /// `expected`: it was told to exit (scaled away, drained, the run ending) and did.
     case replicaExited(ReplicaID, pid: Int32, Termination, expected: Bool)
     case replicaKilled(ReplicaID, pid: Int32, reason: KillReason)
+    /// Scaled away: taken out of its stage's membership, it finishes what it holds and exits.
+    case replicaDraining(ReplicaID, pid: Int32?)
+    /// Told to exit now (the run ends, or it was scaled away while it started).
+    case replicaStopping(ReplicaID, pid: Int32?)
+    /// Its process could not be started; `retrying` when it will be tried again.
+    case spawnFailed(ReplicaID, message: String, retrying: Bool)
     /// A crashed replica is replaced after `afterNanos`.
     case restartScheduled(ReplicaID, afterNanos: UInt64)
     case scaleRequested(client: Int, [ScaleTarget])

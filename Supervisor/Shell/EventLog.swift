@@ -24,6 +24,9 @@ final class EventLog {
     }
 
     deinit {
+        // A run stopped by force does not wait for the writer, which may still be writing the
+        // last lines: its descriptors are then left to the process's exit, not closed under it.
+        guard writer.isIdle else { return }
         for d in descriptors { Sys.close(d.fd) }
     }
 
@@ -93,6 +96,15 @@ final class EventLog {
             return [("event", .string("replica_exited"))] + replica(id, pid) + how + [("expected", .bool(expected))]
         case .replicaKilled(let id, let pid, let reason):
             return [("event", .string("replica_killed"))] + replica(id, pid) + [("reason", .string(reason.rawValue))]
+        case .replicaDraining(let id, let pid):
+            return [("event", .string("replica_draining")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index))]
+                + (pid.map { [("pid", .int(Int($0)))] } ?? [])
+        case .replicaStopping(let id, let pid):
+            return [("event", .string("replica_stopping")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index))]
+                + (pid.map { [("pid", .int(Int($0)))] } ?? [])
+        case .spawnFailed(let id, let message, let retrying):
+            return [("event", .string("spawn_failed")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index)),
+                    ("message", .string(message)), ("retrying", .bool(retrying))]
         case .restartScheduled(let id, let after):
             return [("event", .string("restart_scheduled")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index)),
                     ("after_s", .seconds(after))]

@@ -34,17 +34,10 @@ enum MetricsText {
         metric("pipeline_stage_busy_seconds_total", "counter", "Time the stage's replicas spent processing batches.",
                stages { seconds($0.busyNanos) })
         histogram("pipeline_stage_queue_seconds", "How long a batch waited at the stage before its processing began.",
-                  s.stages.map { (["stage": $0.name], $0.queue) }, into: &out)
-        histogram("pipeline_latency_seconds", "Time from a batch being read to its output being written.", [([:], s.latency)], into: &out)
-        out += "# HELP pipeline_batch_records Records per batch cut from the input.\n# TYPE pipeline_batch_records histogram\n"
-        var cumulative: UInt64 = 0
-        for (i, bound) in RunMetrics.SizeHistogram.bounds.enumerated() {
-            cumulative += batchRecords.counts[i]
-            out += "pipeline_batch_records_bucket\(label(["le": "\(bound)"])) \(cumulative)\n"
-        }
-        cumulative += batchRecords.counts.last!
-        out += "pipeline_batch_records_bucket\(label(["le": "+Inf"])) \(cumulative)\n"
-        out += "pipeline_batch_records_sum \(batchRecords.sum)\npipeline_batch_records_count \(cumulative)\n"
+                  s.stages.map { series(["stage": $0.name], $0.queue) }, into: &out)
+        histogram("pipeline_latency_seconds", "Time from a batch being read to its output being written.", [series([:], s.latency)], into: &out)
+        histogram("pipeline_batch_records", "Records per batch cut from the input.",
+                  [([:], RunMetrics.SizeHistogram.bounds.map { "\($0)" }, batchRecords.counts, "\(batchRecords.sum)")], into: &out)
         metric("pipeline_batches_in_flight", "gauge", "Batches read and not yet written.", [("", "\(s.batchesInFlight)")])
         metric("pipeline_replica_restarts_total", "counter", "Crashed replicas replaced.", stages { "\($0.restarts)" })
         metric("pipeline_stage_resident_bytes", "gauge", "Resident memory of the stage's live replicas.", stages { "\($0.residentBytes)" })
@@ -54,18 +47,25 @@ enum MetricsText {
         return out
     }
 
-    private static func histogram(_ name: String, _ help: String, _ series: [([String: String], Histogram)], into out: inout String) {
+    /// One histogram family: per series, its bucket bounds as text, counts per bucket (one more
+    /// than bounds: the last is over every bound) and sum.
+    private static func histogram(_ name: String, _ help: String,
+                                  _ series: [(labels: [String: String], bounds: [String], counts: [UInt64], sum: String)],
+                                  into out: inout String) {
         out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
-        for (labels, h) in series {
+        for s in series {
             var cumulative: UInt64 = 0
-            for (i, bound) in Histogram.bounds.enumerated() {
-                cumulative += h.counts[i]
-                out += "\(name)_bucket\(label(labels.merging(["le": "\(bound)"]) { $1 })) \(cumulative)\n"
+            for (i, bound) in (s.bounds + ["+Inf"]).enumerated() {
+                cumulative += s.counts[i]
+                out += "\(name)_bucket\(label(s.labels.merging(["le": bound]) { $1 })) \(cumulative)\n"
             }
-            cumulative += h.counts.last!
-            out += "\(name)_bucket\(label(labels.merging(["le": "+Inf"]) { $1 })) \(cumulative)\n"
-            out += "\(name)_sum\(label(labels)) \(h.sum)\n\(name)_count\(label(labels)) \(cumulative)\n"
+            out += "\(name)_sum\(label(s.labels)) \(s.sum)\n\(name)_count\(label(s.labels)) \(cumulative)\n"
         }
+    }
+
+    /// A time histogram's series.
+    private static func series(_ labels: [String: String], _ h: Histogram) -> (labels: [String: String], bounds: [String], counts: [UInt64], sum: String) {
+        (labels, Histogram.bounds.map { "\($0)" }, h.counts, "\(h.sum)")
     }
 
     /// `{a="x",le="0.1"}` with `le` last and values escaped; empty for no labels.

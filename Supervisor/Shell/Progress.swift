@@ -23,6 +23,13 @@ enum Progress {
         return parts.joined(separator: " | ")
     }
 
+    /// `line` cut to one screen row (a wrapped line would leave a copy behind at every redraw,
+    /// since the redraw erases only the row the cursor is on); unchanged when the width is unknown.
+    static func fitted(_ line: String, columns: Int?) -> String {
+        guard let columns, columns > 1, line.utf8.count >= columns else { return line }
+        return String(line.prefix(columns - 1))
+    }
+
     /// 1234567 → "1,234,567".
     static func count(_ n: UInt64) -> String {
         var digits = Array(String(n))

@@ -10,7 +10,7 @@ import PipelineSink
 /// It decides nothing; the shell feeds it and asks it for a `StatusSnapshot`.
 struct RunMetrics {
     /// What the replicas of one stage did.
-    struct StageTotals {
+    struct StageTotals: Equatable {
         var records: UInt64 = 0
         var batches: UInt64 = 0
         var busyNanos: UInt64 = 0
@@ -79,9 +79,14 @@ struct RunMetrics {
         return t
     }
 
+    /// True when a second has passed since the last sample.
+    func wantsSample(now: UInt64) -> Bool {
+        samples.last.map { now - min(now, $0.at) >= 1_000_000_000 } ?? true
+    }
+
     /// Keeps a sample every second, for the last few seconds.
     mutating func sample(now: UInt64, recordsIn: UInt64, recordsOut: UInt64, live: [ReplicaProcess]) {
-        if let last = samples.last, now - last.at < 1_000_000_000 { return }
+        guard wantsSample(now: now) else { return }
         var stages: [StageKind: StageTotals] = [:]
         for stage in StageKind.allCases { stages[stage] = totals(stage, live: live) }
         samples.append(Sample(at: now, recordsIn: recordsIn, recordsOut: recordsOut, stages: stages))

@@ -8,8 +8,12 @@ enum Health {
         let missing = s.stages.filter { $0.ready == 0 }
         if s.stages.isEmpty { return (503, "not ready: starting\n") }
         guard missing.isEmpty else {
-            let names = missing.map { "\($0.name) (0 of \($0.desired) ready)" }.joined(separator: ", ")
-            return (503, "not ready: no ready replica of \(names)\n")
+            let paused = missing.filter { $0.desired == 0 }.map(\.name)
+            let starting = missing.filter { $0.desired > 0 }.map { "\($0.name) (0 of \($0.desired) ready)" }
+            var reasons: [String] = []
+            if !starting.isEmpty { reasons.append("no ready replica of " + starting.joined(separator: ", ")) }
+            if !paused.isEmpty { reasons.append(paused.joined(separator: ", ") + (paused.count == 1 ? " is" : " are") + " paused (0 replicas)") }
+            return (503, "not ready: " + reasons.joined(separator: "; ") + "\n")
         }
         return (200, "ok\n")
     }

@@ -53,6 +53,7 @@ public final class Supervisor {
     private var dispatching = false
     private var inputEnded = false
     private var headerChecked = false
+    private var digestChecked = false
     private var writtenThrough: UInt64?
     /// When the core's periodic checks (deadlines, counts, re-sends) run next.
     private var nextTick: UInt64 = 0
@@ -87,7 +88,8 @@ public final class Supervisor {
         self.cookie = cookie
         self.signalFD = signalFD
         errorsName = options.errorsName
-        showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2))
+        // Not when stdout is the same screen: the records would scroll through the line.
+        showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2) && !Sys.isTerminal(1))
         statsPath = options.statsPath
         let tunables = options.tunables
         func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1e9) }
@@ -114,7 +116,8 @@ public final class Supervisor {
         wakeup = try Wakeup()
         self.metricsServer = metricsServer
         modelDigest = metricsServer == nil ? nil : FileDigest(path: config.model.path, wakeup: wakeup)
-        eventLog = try EventLog(paths: [runDir.logDirectory + "/events.log"] + (options.eventsPath.map { [$0] } ?? []),
+        let runLog = runDir.logDirectory + "/events.log"
+        eventLog = try EventLog(paths: [runLog] + (options.eventsPath.map { $0 == runLog ? [] : [$0] } ?? []),
                                 wakeup: wakeup, startNanos: startNanos)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
@@ -207,13 +210,19 @@ public final class Supervisor {
             nextTick = now + 20_000_000
             dispatch(.tick)
         }
-        metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
+        if metrics.wantsSample(now: now) {
+            metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
+        }
         for failure in eventLog.failures() {
             dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
         }
+        if !digestChecked, let digest = modelDigest, digest.isDone {
+            digestChecked = true
+            if let error = digest.error { Log.error("cannot hash \(digest.path) for pipeline_model_info (its sha256 stays empty): \(error)") }
+        }
         if showsProgress && now >= nextProgress && !core.stopping {
             nextProgress = now + Progress.intervalNanos
-            Log.setStatus(Progress.line(snapshot()))
+            Log.setStatus(Progress.fitted(Progress.line(snapshot()), columns: Sys.terminalSize(2)?.columns))
         }
         let credit = source.downstream.availableCredit
         if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.batch(.sendable(credit))) }

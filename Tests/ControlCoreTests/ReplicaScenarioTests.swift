@@ -36,6 +36,7 @@ import Testing
         w.send(.scale(client: 2, [.init(.infer, 1)]))
         let leaving = ReplicaID(.infer, 2)
         #expect(w.core.reconciler.replica(leaving)?.state == .draining, "the newest replica leaves")
+        #expect(w.events.contains(.replicaDraining(leaving, pid: w.pid(leaving))), "the event log says which one")
         #expect(w.memberships[.replica(ReplicaID(.featurize, 1))]?.replicas == [ReplicaID(.infer, 1)], "upstream stops sending to it")
         // It is killed from outside before it finishes: the piece it may have held is lost.
         w.inFlight.removeAll()

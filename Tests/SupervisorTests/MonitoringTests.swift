@@ -92,6 +92,14 @@ import Testing
         #expect(line == "pipeline 1,000 read, 990 written, 10 rejected | 1,234/s | 50% 0:30 left | 0:30")
         #expect(line.allSatisfy(\.isASCII) && line.count < 80)
         #expect(Progress.clock(3725) == "1:02:05" && Progress.count(1_234_567) == "1,234,567")
+        // Never wider than the terminal: a wrapped line would leave a copy at every redraw.
+        s.recordsIn = 12_541_031
+        s.recordsOut = 12_522_066
+        s.rejected = 2_611
+        let long = Progress.line(s)
+        #expect(long.count > 80)
+        #expect(Progress.fitted(long, columns: 80) == String(long.prefix(79)))
+        #expect(Progress.fitted(long, columns: nil) == long && Progress.fitted(line, columns: 80) == line)
     }
 
     @Test func healthIsOkOnlyWhenEveryStageHasAReadyReplica() {
@@ -103,6 +111,9 @@ import Testing
         #expect(Health.check(s) == (503, "not ready: no ready replica of featurize (0 of 2 ready)\n"))
         s.stages[0].ready = 1
         #expect(Health.check(s).status == 200)
+        s.stages[0].desired = 0
+        s.stages[0].ready = 0
+        #expect(Health.check(s) == (503, "not ready: featurize is paused (0 replicas)\n"))
         s.stages = []
         #expect(Health.check(s).status == 503)
     }
