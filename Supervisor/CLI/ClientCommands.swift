@@ -36,39 +36,3 @@ enum ClientCommands {
         return ExitCode(rawValue: Int32(reply.status)) ?? .internalError
     }
 }
-
-/// `pipeline logs [STAGE]`: the replicas' stderr, read from the run directory.
-enum LogsCommand {
-    static func run(_ target: Target, stage: String?) throws(PipelineError) -> ExitCode {
-        let runDir = try ConfigFile.runDirectory(for: target)
-        if stage == "events" {
-            // The run's event log, as written: JSON lines.
-            guard let bytes = try? Sys.readFile(runDir.logDirectory + "/events.log", limit: 256 << 20) else {
-                throw PipelineError(.notRunning, "no event log in \(runDir.logDirectory): has this pipeline run?")
-            }
-            try? Sys.writeAll(1, String(decoding: bytes, as: UTF8.self))
-            return .ok
-        }
-        let only = try stage.map { (s) throws(PipelineError) in try StageKind.parse(s) }
-        guard let names = try? Sys.listDirectory(runDir.logDirectory) else {
-            throw PipelineError(.notRunning, "no logs in \(runDir.logDirectory): has this pipeline run?")
-        }
-        var files: [(StageKind, Int, String)] = []
-        for name in names {
-            let parts = name.split(separator: ".")
-            guard parts.count == 3, parts[2] == "log", let s = StageKind(rawValue: String(parts[0])), let i = Int(parts[1]) else { continue }
-            if let only, only != s { continue }
-            files.append((s, i, name))
-        }
-        for (s, i, name) in files.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-            guard let bytes = try? Sys.readFile("\(runDir.logDirectory)/\(name)", limit: 256 << 20) else { continue }
-            let prefix = "\(s.rawValue).\(i) | "
-            var out = ""
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                out += prefix + line + "\n"
-            }
-            try? Sys.writeAll(1, out)
-        }
-        return .ok
-    }
-}

@@ -3,7 +3,7 @@ public enum Command: Equatable, Sendable {
     case up(UpOptions)
     case scale(Target, [(StageName, Int)])
     case ps(Target, json: Bool)
-    case logs(Target, stage: StageName?)
+    case logs(Target, LogsOptions)
     case down(Target)
     case check(Target)
     case bench(BenchOptions)
@@ -42,6 +42,63 @@ public struct UpOptions: Equatable, Sendable {
     public var progress = ProgressMode.auto
     /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
     public var metricsAddress: String?
+}
+
+/// `pipeline logs`: which logs, and how.
+public struct LogsOptions: Equatable, Sendable {
+    /// What to show; empty: every replica and the supervisor.
+    public var targets: [LogTarget] = []
+    /// `--follow` (or `-f` where it cannot name a config file): print lines as they come until the run ends.
+    public var follow = false
+    /// `--tail N`: only the last N lines of each log (each replica's, the event log's, the supervisor's).
+    public var tail: Int?
+    /// `-t`, `--timestamps`: show each line's time.
+    public var timestamps = false
+
+    public init(targets: [LogTarget] = [], follow: Bool = false, tail: Int? = nil, timestamps: Bool = false) {
+        self.targets = targets
+        self.follow = follow
+        self.tail = tail
+        self.timestamps = timestamps
+    }
+}
+
+/// A name `pipeline logs` takes: a stage, one replica, the supervisor, or the raw event log.
+public enum LogTarget: Hashable, Sendable {
+    /// Every replica of a stage (`infer`), and the supervisor's events about it.
+    case stage(StageKind)
+    /// One replica (`infer.2`), and the supervisor's events about it.
+    case replica(StageKind, Int)
+    /// The supervisor: its event log, and its own log when detached (`pipeline`).
+    case pipeline
+    /// The event log alone, as written: JSON lines without a prefix (`events`).
+    case events
+
+    /// True when `word` has the shape of a target (what makes `logs -f WORD` mean follow).
+    static func isTargetShaped(_ word: String) -> Bool {
+        if word == "pipeline" || word == "events" || StageKind(rawValue: word) != nil { return true }
+        let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && StageKind(rawValue: String(parts[0])) != nil && !parts[1].isEmpty && parts[1].allSatisfy(\.isNumber)
+    }
+
+    static func parse(_ word: String) throws(PipelineError) -> LogTarget {
+        switch word {
+        case "pipeline": return .pipeline
+        case "events": return .events
+        default: break
+        }
+        let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else {
+            do { return .stage(try StageKind.parse(word)) } catch {
+                throw PipelineError(.usage, "pipeline logs: \(error.message), or STAGE.N for one replica, `pipeline` or `events`")
+            }
+        }
+        let stage = try StageKind.parse(parts[0])
+        guard let n = Int(parts[1]), n > 0, parts[1].allSatisfy(\.isNumber) else {
+            throw PipelineError(.usage, "pipeline logs: `\(word)`: a replica is STAGE.N with N from 1, e.g. `\(stage.rawValue).2`")
+        }
+        return .replica(stage, n)
+    }
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -111,9 +168,40 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
         }
         return .ps(target, json: json)
     case "logs":
+        var options = LogsOptions()
+        rest = takeFollow(rest, into: &options)
         let target = try takeTarget(&rest, command: name)
-        guard rest.count <= 1, !(rest.first?.hasPrefix("-") ?? false) else { throw unexpected(rest.last!, command: name) }
-        return .logs(target, stage: rest.first)
+        while !rest.isEmpty {
+            var arg = rest.removeFirst()
+            if arg.hasPrefix("--tail=") {
+                rest.insert(String(arg.dropFirst("--tail=".count)), at: 0)
+                arg = "--tail"
+            }
+            switch arg {
+            case "--follow": options.follow = true
+            case "-t", "--timestamps": options.timestamps = true
+            case "--tail":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                let value = rest.removeFirst()
+                if value == "all" {
+                    options.tail = nil
+                } else {
+                    guard let n = Int(value), n >= 0 else {
+                        throw PipelineError(.usage, "pipeline logs: --tail takes a number of lines (0 or more) or `all`, got `\(value)`")
+                    }
+                    options.tail = n
+                }
+            default:
+                guard !arg.hasPrefix("-") else { throw unexpected(arg, command: name) }
+                let target = try LogTarget.parse(arg)
+                if !options.targets.contains(target) { options.targets.append(target) }
+            }
+        }
+        if options.targets.contains(.events) && options.targets.count > 1 {
+            throw PipelineError(.usage, "pipeline logs: `events` prints the event log alone, as written; "
+                                + "`pipeline` shows the supervisor's events among other logs")
+        }
+        return .logs(target, options)
     case "bench":
         var options = BenchOptions()
         var picked: [BenchWorkload] = []
@@ -158,6 +246,37 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
     default:
         throw unknownCommand(name)
     }
+}
+
+/// `logs` reads `-f` as `--follow` where it cannot be `-f FILE`: when nothing follows it, or an
+/// option (`-…`), or a name `logs` takes (a stage, STAGE.N, `pipeline`, `events`). Returns the
+/// arguments without those; `-f FILE` stays for `takeTarget`.
+func takeFollow(_ args: [String], into options: inout LogsOptions) -> [String] {
+    var kept: [String] = []
+    var i = 0
+    while i < args.count {
+        let arg = args[i]
+        let next = i + 1 < args.count ? args[i + 1] : nil
+        switch arg {
+        case "-f":
+            if let next, !next.hasPrefix("-"), !LogTarget.isTargetShaped(next) {
+                kept += [arg, next]
+                i += 2
+            } else {
+                options.follow = true
+                i += 1
+            }
+        case "--file", "--run-dir", "--tail":
+            // Their values are not looked at here: `--run-dir -f` names a directory.
+            kept.append(arg)
+            if let next { kept.append(next) }
+            i += next == nil ? 1 : 2
+        default:
+            kept.append(arg)
+            i += 1
+        }
+    }
+    return kept
 }
 
 /// Removes `-f FILE` / `--file FILE` and `--run-dir DIR` from `args`.

@@ -30,8 +30,8 @@ public enum PipelineMain {
                 return try ClientCommands.request(target, Request(operation: .ps, json: json)).rawValue
             case .down(let target):
                 return try ClientCommands.request(target, Request(operation: .down)).rawValue
-            case .logs(let target, let stage):
-                return try LogsCommand.run(target, stage: stage).rawValue
+            case .logs(let target, let options):
+                return try LogsCommand.run(target, options).rawValue
             case .check(let target):
                 return try CheckCommand.run(target).rawValue
             case .bench(let options):

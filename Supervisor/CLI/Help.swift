@@ -9,7 +9,7 @@ enum Help {
           up       start every stage, stream stdin through them to stdout, stop at end of input
           scale    change a running pipeline's replica counts (pipeline scale infer=4)
           ps       list a running pipeline's replicas
-          logs     show replica logs (stderr of each replica)
+          logs     show the replicas' logs and the supervisor's events, by time (-f follows)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
           bench    measure throughput, kernels, latency and footprint; write BENCHMARKS.md
@@ -88,11 +88,30 @@ enum Help {
             run's totals and, when it serves metrics, their address.
             """,
         "logs": """
-            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE | events]
+            usage: pipeline logs [-f FILE] [--run-dir DIR] [--follow | -f] [--tail N]
+                                 [-t | --timestamps] [TARGET ...]
 
-            Prints the replicas' stderr logs (all stages, or STAGE), each line prefixed with its
-            replica; `logs events` prints the run's event log (one JSON line per decision of the
-            supervisor). Works while the pipeline runs and after it has stopped.
+            Prints the replicas' logs (their stderr) and the supervisor's events (replicas
+            started, ready, exited, restarted; scaling; the run's start and end), merged in the
+            order of their times, each line prefixed with where it comes from: `infer.2 | ` for
+            a replica, `pipeline | ` for the supervisor (an event is shown as its name, then its
+            other fields as JSON; a detached run's own log, <run dir>/logs/pipeline.log, comes
+            under `pipeline` too). Works while the pipeline runs and after it has stopped.
+
+            TARGET (several may be given; none: everything):
+              STAGE            every replica of STAGE (ingest, featurize, infer, aggregate),
+                               and the supervisor's events about the stage
+              STAGE.N          replica N of STAGE (infer.2), and the events about it
+              pipeline         the supervisor: all its events, and its own log when detached
+              events           the event log alone, as written (JSON lines, no prefix)
+
+              --follow         keep printing lines as they are written (replicas started
+                               later included) until the run ends, or Ctrl-C
+              -f               the same as --follow when nothing follows it, or an option, or
+                               a TARGET; otherwise `-f FILE` is the config file
+              --tail N         only the last N lines of each log (each replica's, the event
+                               log, the supervisor's), then what follows; `all` for every line
+              -t, --timestamps show each line's time (UTC)
             """,
         "down": """
             usage: pipeline down [-f FILE] [--run-dir DIR]

@@ -63,16 +63,8 @@ final class EventLog {
         for d in descriptors { writer.enqueue(fd: d.fd, bytes: bytes) }
     }
 
-    /// RFC 3339 in UTC with milliseconds: 2026-12-06T04:15:02.123Z.
-    static func timestamp(_ seconds: Double) -> String {
-        var t = time_t(seconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let millis = Int((seconds - seconds.rounded(.down)) * 1000)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
-    }
+    /// RFC 3339 in UTC with milliseconds: 2026-12-06T04:15:02.123Z (the replicas' log lines start with the same).
+    static func timestamp(_ seconds: Double) -> String { Log.timestamp(seconds) }
 
     static func fields(_ event: RunEvent) -> [(String, JSONValue)] {
         func replica(_ id: ReplicaID, _ pid: Int32) -> [(String, JSONValue)] {

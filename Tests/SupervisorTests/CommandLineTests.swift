@@ -58,9 +58,30 @@ import PipelineSupervisor
 
     @Test func psLogsDown() throws {
         #expect(try parseCommandLine(["ps", "--json", "--run-dir", "/r"]) == .ps(Target(runDirectory: "/r"), json: true))
-        #expect(try parseCommandLine(["logs", "infer"]) == .logs(Target(), stage: "infer"))
+        #expect(try parseCommandLine(["logs", "infer"]) == .logs(Target(), LogsOptions(targets: [.stage(.infer)])))
         #expect(try parseCommandLine(["down", "--file=x.toml"]) == .down(Target(configPath: "x.toml", configGiven: true)))
         #expect(throws: PipelineError.self) { try parseCommandLine(["down", "now"]) }
+    }
+
+    /// `logs -f` is follow where it cannot name a config file: nothing, an option or a log name after it.
+    @Test func logsFollowTailAndTargets() throws {
+        let follow = LogsOptions(follow: true)
+        #expect(try parseCommandLine(["logs", "-f"]) == .logs(Target(), follow))
+        #expect(try parseCommandLine(["logs", "-f", "--tail", "5"]) == .logs(Target(), LogsOptions(follow: true, tail: 5)))
+        #expect(try parseCommandLine(["logs", "-f", "infer.2", "featurize"])
+                == .logs(Target(), LogsOptions(targets: [.replica(.infer, 2), .stage(.featurize)], follow: true)))
+        #expect(try parseCommandLine(["logs", "-f", "pipeline"]) == .logs(Target(), LogsOptions(targets: [.pipeline], follow: true)))
+        #expect(try parseCommandLine(["logs", "-f", "my.toml"]) == .logs(Target(configPath: "my.toml", configGiven: true), LogsOptions()))
+        #expect(try parseCommandLine(["logs", "-f", "my.toml", "-f"])
+                == .logs(Target(configPath: "my.toml", configGiven: true), follow))
+        #expect(try parseCommandLine(["logs", "--run-dir", "-f", "--follow"]) == .logs(Target(runDirectory: "-f"), follow))
+        #expect(try parseCommandLine(["logs", "--file", "infer", "-t", "--tail=all"])
+                == .logs(Target(configPath: "infer", configGiven: true), LogsOptions(timestamps: true)))
+        #expect(try parseCommandLine(["logs", "events", "--tail", "0"]) == .logs(Target(), LogsOptions(targets: [.events], tail: 0)))
+        for bad in [["infer.0"], ["infer.x"], ["infer.2.1"], ["infr"], ["--tail", "-1"], ["--tail"], ["--tail", "x"],
+                    ["events", "infer"], ["--what"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["logs"] + bad) }
+        }
     }
 
     @Test func rejectLinesAreValidJSON() throws {
