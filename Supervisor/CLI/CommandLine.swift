@@ -4,6 +4,7 @@ public enum Command: Equatable, Sendable {
     case scale(Target, [(StageName, Int)])
     case ps(Target, json: Bool)
     case logs(Target, LogsOptions)
+    case ls(json: Bool)
     case down(Target)
     case check(Target)
     case bench(BenchOptions)
@@ -202,6 +203,13 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
                                 + "`pipeline` shows the supervisor's events among other logs")
         }
         return .logs(target, options)
+    case "ls":
+        var json = false
+        for arg in rest {
+            guard arg == "--json" else { throw unexpected(arg, command: name) }
+            json = true
+        }
+        return .ls(json: json)
     case "bench":
         var options = BenchOptions()
         var picked: [BenchWorkload] = []
@@ -324,7 +332,7 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, logs, down, check, bench (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, logs, down, check, bench (see `pipeline --help`)")
 }
 
 private func missingValue(_ option: String, command: String) -> PipelineError {

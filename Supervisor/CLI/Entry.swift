@@ -32,6 +32,8 @@ public enum PipelineMain {
                 return try ClientCommands.request(target, Request(operation: .down)).rawValue
             case .logs(let target, let options):
                 return try LogsCommand.run(target, options).rawValue
+            case .ls(let json):
+                return ListCommand.run(json: json).rawValue
             case .check(let target):
                 return try CheckCommand.run(target).rawValue
             case .bench(let options):

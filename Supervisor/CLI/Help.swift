@@ -9,6 +9,7 @@ enum Help {
           up       start every stage, stream stdin through them to stdout, stop at end of input
           scale    change a running pipeline's replica counts (pipeline scale infer=4)
           ps       list a running pipeline's replicas
+          ls       list the running pipelines
           logs     show the replicas' logs and the supervisor's events, by time (-f follows)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
@@ -18,6 +19,9 @@ enum Help {
           -f, --file FILE    config file (default compose/pipeline.toml)
           --run-dir DIR      run directory (default $XDG_RUNTIME_DIR/pipeline/<name>
                              or /tmp/pipeline-<uid>/<name>)
+
+        Without -f or --run-dir, where there is no compose/pipeline.toml, scale, ps, logs and
+        down take the only running pipeline (see `pipeline ls`).
 
         `pipeline <command> --help` describes each command.
         """
@@ -86,6 +90,14 @@ enum Help {
             Lists every replica: stage, index, pid, state, uptime, batches and rows processed,
             busy %, queued frames and memory; then each stage's ready and desired counts, the
             run's totals and, when it serves metrics, their address.
+            """,
+        "ls": """
+            usage: pipeline ls [--json]
+
+            Lists the pipelines running in run directories under $XDG_RUNTIME_DIR/pipeline and
+            /tmp/pipeline-<uid>: name, supervisor pid, uptime, ready replicas per stage
+            (ready/desired where they differ), config file and run directory. A pipeline
+            started with --run-dir elsewhere is not listed.
             """,
         "logs": """
             usage: pipeline logs [-f FILE] [--run-dir DIR] [--follow | -f] [--tail N]

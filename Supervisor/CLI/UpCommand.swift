@@ -36,6 +36,8 @@ enum UpCommand {
             throw PipelineError(.environment, error.description)
         }
         runDir.removeStale()
+        // For `pipeline ls`, and for `ps`, `logs` and `down` run from other directories.
+        try? Sys.writeFile(runDir.configRecordPath, file.path + "\n")
         // The model is checked once the run directory is ours: its weights are prepared there
         // once, for every infer replica to map. That cache is as large as the model and the run
         // directory is often a tmpfs (RAM): it lives as long as the run.

@@ -16,6 +16,18 @@ import Testing
         Set(text.split(separator: "\n").map { String($0.prefix { $0 != " " }) })
     }
 
+    /// An environment whose run-directory root is inside `ws` (`$XDG_RUNTIME_DIR/pipeline/<name>`).
+    func privateRoot(_ ws: Workspace) -> [String: String] {
+        let xdg = ws.path + "/xdg"
+        mkdir(xdg, 0o700)
+        return ["XDG_RUNTIME_DIR": xdg]
+    }
+
+    /// A config like `Records.config()` naming its pipeline `name`.
+    func config(_ ws: Workspace, name: String) -> String {
+        ws.write(name + ".toml", Records.config().replacingOccurrences(of: "name = \"e2e\"", with: "name = \"\(name)\""))
+    }
+
     @Test func logsFollowPrintsNewLinesUntilTheRunEnds() throws {
         let ws = Workspace()
         defer { ws.remove() }
@@ -108,5 +120,74 @@ import Testing
             let bad = try pipeline(["logs", "--run-dir", ws.runDir] + args)
             #expect(bad.status == 2 && bad.err.hasPrefix("pipeline: error: "), "\(args): \(bad.err)")
         }
+    }
+
+    @Test func lsListsRunningPipelinesAndCommandsFindTheOnlyOne() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let env = privateRoot(ws)
+        let root = env["XDG_RUNTIME_DIR"]! + "/pipeline"
+        let elsewhere = ws.path + "/elsewhere"
+        mkdir(elsewhere, 0o700)
+        let one = config(ws, name: "e2e-one"), two = config(ws, name: "e2e-two")
+
+        let nothing = try pipeline(["ps"], environment: env, directory: elsewhere)
+        #expect(nothing.status == 8 && nothing.err.contains("no pipeline is running"), "\(nothing.err)")
+
+        let first = try Running(Paths.pipeline, ["up", "-f", one], environment: env)
+        defer { kill(first.pid, SIGKILL) }
+        first.write(Records.jsonl(50))
+        #expect(first.waitForLines(50) == 50, "\(first.stderrText)")
+        // From a directory without compose/pipeline.toml: the only running pipeline.
+        let ps = try pipeline(["ps"], environment: env, directory: elsewhere)
+        #expect(ps.status == 0 && ps.out.contains("infer: 1/1 ready"), "\(ps.out)\(ps.err)")
+
+        let second = try Running(Paths.pipeline, ["up", "-f", two, "--scale", "infer=2"], environment: env)
+        defer { kill(second.pid, SIGKILL) }
+        second.write(Records.jsonl(50))
+        #expect(second.waitForLines(50) == 50, "\(second.stderrText)")
+
+        let ls = try pipeline(["ls"], environment: env, directory: elsewhere)
+        #expect(ls.status == 0, "\(ls.err)")
+        let rows = ls.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.first == ["NAME", "PID", "UPTIME", "REPLICAS", "CONFIG", "RUN", "DIR"], "\(ls.out)")
+        let listed = rows.dropFirst().sorted { $0[0] < $1[0] }
+        #expect(listed.count == 2, "\(ls.out)")
+        if listed.count == 2 {
+            #expect(listed[0][0] == "e2e-one" && listed[0][1] == "\(first.pid)" && listed[0][4] == one && listed[0][5] == root + "/e2e-one",
+                    "\(ls.out)")
+            #expect(listed[1][0] == "e2e-two" && listed[1][1] == "\(second.pid)" && listed[1][4] == two && listed[1][5] == root + "/e2e-two",
+                    "\(ls.out)")
+            #expect(listed[0][3] == "ingest=1,featurize=1,infer=1,aggregate=1" && listed[1][3] == "ingest=1,featurize=1,infer=2,aggregate=1",
+                    "\(ls.out)")
+            #expect(listed.allSatisfy { $0[2].hasSuffix("s") }, "\(ls.out)")
+        }
+        let json = try pipeline(["ls", "--json"], environment: env, directory: elsewhere)
+        let objects = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]], "\(json.out)")
+        #expect(Set(objects.compactMap { $0["name"] as? String }) == ["e2e-one", "e2e-two"], "\(json.out)")
+        #expect(objects.allSatisfy { ($0["replicas"] as? [String: Int])?["ingest"] == 1 && $0["config"] is String && $0["pid"] is Int })
+
+        // Two are running: which one is not guessed.
+        for command in ["ps", "down", "logs"] {
+            let ambiguous = try pipeline([command], environment: env, directory: elsewhere)
+            #expect(ambiguous.status == 2 && ambiguous.err.contains(root + "/e2e-one") && ambiguous.err.contains(root + "/e2e-two"),
+                    "\(command): \(ambiguous.err)")
+        }
+        let named = try pipeline(["ps", "-f", two], environment: env, directory: elsewhere)
+        #expect(named.status == 0 && named.out.contains("infer: 2/2 ready"), "\(named.out)\(named.err)")
+
+        let downTwo = try pipeline(["down", "--run-dir", root + "/e2e-two"], environment: env, directory: elsewhere)
+        #expect(downTwo.status == 0, "\(downTwo.err)")
+        #expect(second.finish().status == 0)
+        // One left: `logs` and `down` find it.
+        let logs = try pipeline(["logs"], environment: env, directory: elsewhere)
+        #expect(logs.status == 0 && logs.out.contains("infer.1 | [infer.1] ready"), "\(logs.out)\(logs.err)")
+        let down = try pipeline(["down"], environment: env, directory: elsewhere)
+        #expect(down.status == 0, "\(down.err)")
+        let result = first.finish()
+        #expect(result.status == 0 && result.lines.count == 50, "\(result.err)")
+        let empty = try pipeline(["ls"], environment: env, directory: elsewhere)
+        #expect(empty.status == 0 && empty.lines == ["NAME  PID  UPTIME  REPLICAS  CONFIG  RUN DIR"], "\(empty.out)")
+        #expect(processes(mentioning: ws.path).isEmpty)
     }
 }

@@ -47,7 +47,7 @@ import PipelineSupervisor
     }
 
     @Test func helpForEveryCommand() throws {
-        for name in ["up", "scale", "ps", "logs", "down", "check"] {
+        for name in ["up", "scale", "ps", "ls", "logs", "down", "check"] {
             guard case .help(let text) = try parseCommandLine([name, "--help"]) else { Issue.record("no help for \(name)"); continue }
             #expect(text.contains("usage: pipeline \(name)"))
         }
@@ -82,6 +82,12 @@ import PipelineSupervisor
                     ["events", "infer"], ["--what"]] {
             #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["logs"] + bad) }
         }
+    }
+
+    @Test func lsTakesJSON() throws {
+        #expect(try parseCommandLine(["ls"]) == .ls(json: false))
+        #expect(try parseCommandLine(["ls", "--json"]) == .ls(json: true))
+        #expect(throws: PipelineError.self) { try parseCommandLine(["ls", "x"]) }
     }
 
     @Test func rejectLinesAreValidJSON() throws {
