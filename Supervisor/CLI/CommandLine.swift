@@ -43,6 +43,10 @@ public struct UpOptions: Equatable, Sendable {
     public var progress = ProgressMode.auto
     /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
     public var metricsAddress: String?
+    /// `--input FILE`: the records are read from FILE instead of stdin.
+    public var inputPath: String?
+    /// `--output FILE`: the scored records go to FILE (created or truncated) instead of stdout.
+    public var outputPath: String?
 }
 
 /// `pipeline logs`: which logs, and how.
@@ -118,8 +122,14 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
     case "up":
         var options = UpOptions()
         options.target = try takeTarget(&rest, command: name)
+        let valued: Set<String> = ["--scale", "--errors", "--stats", "--events", "--metrics", "--input", "--output"]
         while !rest.isEmpty {
-            let arg = rest.removeFirst()
+            var arg = rest.removeFirst()
+            // --input=FILE is --input FILE.
+            if let eq = arg.firstIndex(of: "="), valued.contains(String(arg[..<eq])) {
+                rest.insert(String(arg[arg.index(after: eq)...]), at: 0)
+                arg = String(arg[..<eq])
+            }
             switch arg {
             case "--scale":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
@@ -143,6 +153,12 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
                 let address = rest.removeFirst()
                 if let problem = ListenAddress.problem(address) { throw PipelineError(.usage, "pipeline up: --metrics: \(problem)") }
                 options.metricsAddress = address
+            case "--input":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.inputPath = rest.removeFirst()
+            case "--output":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.outputPath = rest.removeFirst()
             case "--progress":
                 options.progress = .on
             case "--quiet", "-q":

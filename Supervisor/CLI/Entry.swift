@@ -10,9 +10,6 @@ public enum PipelineMain {
         // would receive the output): park /dev/null on it, and remember stdout was closed.
         let closed = Sys.openNullOnClosedStandardDescriptors()
         do throws(PipelineError) {
-            if closed.contains(1), arguments.first == "up" {
-                throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there")
-            }
             switch try parseCommandLine(arguments) {
             case .help(let text):
                 try? Sys.writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
@@ -21,6 +18,9 @@ public enum PipelineMain {
                 try? Sys.writeAll(1, "pipeline \(pipelineVersion)\n")
                 return ExitCode.ok.rawValue
             case .up(let options):
+                if closed.contains(1) && options.outputPath == nil {
+                    throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there (or to --output FILE)")
+                }
                 return try UpCommand.run(options).rawValue
             case .scale(let target, let scales):
                 var request = Request(operation: .scale)

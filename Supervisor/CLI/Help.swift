@@ -54,13 +54,17 @@ enum Help {
         "up": """
             usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
                                [--stats FILE] [--events FILE] [--metrics HOST:PORT]
-                               [--progress | --quiet]
+                               [--progress | --quiet] [--input FILE] [--output FILE]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
             record to stdout in input order, and exits once the input is done and every replica
             has stopped. Rejected records are reported on stderr (or FILE) as one JSON line each.
 
+              --input FILE         read the records from FILE instead of stdin (a FIFO is
+                                   read once a writer opens it, until the last one closes it)
+              --output FILE        write the scored records to FILE (created, or truncated)
+                                   instead of stdout
               --scale STAGE=N      start N replicas of STAGE (overrides [stage.STAGE] replicas)
               --errors FILE        write rejected-record lines to FILE instead of stderr
               --stats FILE         at the end, write the run's statistics (records, seconds, CPU

@@ -17,6 +17,7 @@ enum UpCommand {
             config.stages[stage] = spec
         }
         let binaries = try StageBinaries()
+        if let path = options.inputPath { try redirectInput(path) }
 
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
                                   ?? RunDirectory.defaultPath(name: config.pipeline.name))
@@ -61,6 +62,9 @@ enum UpCommand {
             }
         }
 
+        // Created (or truncated) only now that the run will start.
+        if let path = options.outputPath { try redirectOutput(path) }
+
         // A closed reader (EPIPE) and a file-size limit (EFBIG, `ulimit -f`) become write errors
         // the run reports, not signals that kill it.
         Sys.ignoreSignal(SIGPIPE)
@@ -95,6 +99,38 @@ enum UpCommand {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
         return supervisor.run()
+    }
+
+    /// `--input FILE` becomes stdin. A FIFO is opened without waiting for a writer (O_NONBLOCK:
+    /// the source reads only what poll says is there): its reading starts when one comes, and
+    /// the input ends when the last writer closes it.
+    static func redirectInput(_ path: String) throws(PipelineError) {
+        let fd: Int32
+        do {
+            fd = try Sys.open(ConfigFile.absolutePath(path), O_RDONLY | O_NONBLOCK)
+        } catch {
+            throw PipelineError(.io, "cannot open --input \(path): \(error.reason)")
+        }
+        defer { Sys.close(fd) }
+        if let st = try? Sys.fileStatus(fd), st.st_mode & S_IFMT == S_IFDIR {
+            throw PipelineError(.io, "cannot read --input \(path): it is a directory")
+        }
+        do {
+            try Sys.duplicate(fd, onto: 0)
+        } catch {
+            throw PipelineError(.io, "cannot use --input \(path): \(error.reason)")
+        }
+    }
+
+    /// `--output FILE`, created or truncated, becomes stdout.
+    static func redirectOutput(_ path: String) throws(PipelineError) {
+        do {
+            let fd = try Sys.open(ConfigFile.absolutePath(path), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            defer { Sys.close(fd) }
+            try Sys.duplicate(fd, onto: 1)
+        } catch {
+            throw PipelineError(.io, "cannot open --output \(path): \(error.reason)")
+        }
     }
 }
 

@@ -190,4 +190,36 @@ import Testing
         #expect(empty.status == 0 && empty.lines == ["NAME  PID  UPTIME  REPLICAS  CONFIG  RUN DIR"], "\(empty.out)")
         #expect(processes(mentioning: ws.path).isEmpty)
     }
+
+    @Test func upReadsAndWritesFilesWhenAsked() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let input = ws.write("input.jsonl", Records.jsonl(2000) + "not json\n")
+        let reference = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir], stdinFile: input)
+        #expect(reference.status == 0 && reference.lines.count == 2000, "\(reference.err)")
+
+        // Created or truncated: an older, longer file is replaced.
+        let out = ws.write("out.jsonl", String(repeating: "stale\n", count: 100_000))
+        let files = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--input", input, "--output", out])
+        #expect(files.status == 0 && files.stdout.isEmpty, "\(files.err)")
+        #expect(same(try Data(contentsOf: URL(fileURLWithPath: out)), reference.stdout))
+        #expect(runSummary(files.err) == runSummary(reference.err) && files.err.contains("JSON_SYNTAX"), "\(files.err)")
+        let fresh = ws.path + "/fresh.jsonl"
+        let created = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--input=" + input, "--output=" + fresh])
+        #expect(created.status == 0, "\(created.err)")
+        #expect(same(try Data(contentsOf: URL(fileURLWithPath: fresh)), reference.stdout))
+
+        // What cannot be read or written is said at once: exit 10, like other input errors.
+        let missing = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--input", ws.path + "/nope"])
+        #expect(missing.status == 10 && missing.err == "pipeline: error: cannot open --input \(ws.path)/nope: No such file or directory\n",
+                "\(missing.err)")
+        let directory = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--input", ws.path])
+        #expect(directory.status == 10 && directory.err.contains("--input \(ws.path): it is a directory"), "\(directory.err)")
+        let unwritable = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--input", input, "--output", ws.path + "/no/out"])
+        #expect(unwritable.status == 10 && unwritable.err.contains("cannot open --output \(ws.path)/no/out: No such file or directory"),
+                "\(unwritable.err)")
+        #expect(!FileManager.default.fileExists(atPath: ws.path + "/no"))
+        #expect(processes(mentioning: ws.path).isEmpty)
+    }
 }

@@ -90,6 +90,17 @@ import PipelineSupervisor
         #expect(throws: PipelineError.self) { try parseCommandLine(["ls", "x"]) }
     }
 
+    @Test func upInputAndOutput() throws {
+        guard case .up(let o) = try parseCommandLine(["up", "--input=in.jsonl", "--output", "out.jsonl"]) else {
+            Issue.record("not up")
+            return
+        }
+        #expect(o.inputPath == "in.jsonl" && o.outputPath == "out.jsonl")
+        for bad in [["--input"], ["--output"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["up"] + bad) }
+        }
+    }
+
     @Test func rejectLinesAreValidJSON() throws {
         let r = Reject(line: 7, byteOffset: 99, code: .type, field: "amount", message: "expected a number, found \"abc\"",
                        input: Array("{\"amount\":\"abc\",\"t\":\"\u{1}\\\"}".utf8) + [0xFF])
