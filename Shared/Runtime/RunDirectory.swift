@@ -50,6 +50,8 @@ public struct RunDirectory: Sendable {
     public var logDirectory: String { "\(path)/logs" }
     /// Holds the absolute path of the running pipeline's config file (for `pipeline ls`).
     public var configRecordPath: String { "\(path)/config-path" }
+    /// The supervisor's own stderr when it runs detached (`up -d`).
+    public var supervisorLogPath: String { "\(logDirectory)/pipeline.log" }
     public func socketPath(node: String, replica: Int) -> String { "\(path)/\(node).\(replica).sock" }
     public func logPath(node: String, replica: Int) -> String { "\(logDirectory)/\(node).\(replica).log" }
 

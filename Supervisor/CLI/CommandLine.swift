@@ -47,6 +47,13 @@ public struct UpOptions: Equatable, Sendable {
     public var inputPath: String?
     /// `--output FILE`: the scored records go to FILE (created or truncated) instead of stdout.
     public var outputPath: String?
+    /// `-d`, `--detach`: run in the background; return once every stage is ready.
+    public var detach = false
+    /// This process is the background run `up -d` started (an internal option): it tells its
+    /// starter on descriptor 3 where it runs and when it is ready.
+    public var detachedChild = false
+    /// The command line after `up`, without `-d`: what `up -d` runs again in the background.
+    public var arguments: [String] = []
 }
 
 /// `pipeline logs`: which logs, and how.
@@ -122,6 +129,8 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
     case "up":
         var options = UpOptions()
         options.target = try takeTarget(&rest, command: name)
+        if options.target.configGiven { options.arguments += ["-f", options.target.configPath] }
+        if let dir = options.target.runDirectory { options.arguments += ["--run-dir", dir] }
         let valued: Set<String> = ["--scale", "--errors", "--stats", "--events", "--metrics", "--input", "--output"]
         while !rest.isEmpty {
             var arg = rest.removeFirst()
@@ -130,6 +139,12 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
                 rest.insert(String(arg[arg.index(after: eq)...]), at: 0)
                 arg = String(arg[..<eq])
             }
+            if arg == "-d" || arg == "--detach" {
+                options.detach = true
+                continue
+            }
+            options.arguments.append(arg)
+            if valued.contains(arg), let value = rest.first { options.arguments.append(value) }
             switch arg {
             case "--scale":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
@@ -159,12 +174,18 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--output":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.outputPath = rest.removeFirst()
+            case "--detached-child":
+                options.detachedChild = true
             case "--progress":
                 options.progress = .on
             case "--quiet", "-q":
                 options.progress = .off
             default: throw unexpected(arg, command: name)
             }
+        }
+        if options.detach && (options.inputPath == nil || options.outputPath == nil) {
+            throw PipelineError(.usage, "pipeline up -d: a detached run needs --input FILE and --output FILE "
+                                + "(in the background it has no terminal to read or write)")
         }
         return .up(options)
     case "scale":

@@ -21,7 +21,7 @@ public enum PipelineMain {
                 if closed.contains(1) && options.outputPath == nil {
                     throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there (or to --output FILE)")
                 }
-                return try UpCommand.run(options).rawValue
+                return try (options.detach ? DetachCommand.run(options) : UpCommand.run(options)).rawValue
             case .scale(let target, let scales):
                 var request = Request(operation: .scale)
                 for (name, n) in scales { request.scales.append((try StageKind.parse(name).node, UInt32(n))) }

@@ -7,6 +7,7 @@ enum Help {
 
         commands:
           up       start every stage, stream stdin through them to stdout, stop at end of input
+                   (or --input/--output files; -d runs it in the background)
           scale    change a running pipeline's replica counts (pipeline scale infer=4)
           ps       list a running pipeline's replicas
           ls       list the running pipelines
@@ -54,7 +55,7 @@ enum Help {
         "up": """
             usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
                                [--stats FILE] [--events FILE] [--metrics HOST:PORT]
-                               [--progress | --quiet] [--input FILE] [--output FILE]
+                               [--progress | --quiet] [--input FILE] [--output FILE] [-d]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
@@ -65,6 +66,12 @@ enum Help {
                                    read once a writer opens it, until the last one closes it)
               --output FILE        write the scored records to FILE (created, or truncated)
                                    instead of stdout
+              -d, --detach         run in the background (needs --input and --output): return
+                                   once every stage is ready, printing the pipeline's name, pid
+                                   and run directory; its stderr goes to
+                                   <run dir>/logs/pipeline.log. `pipeline ps`, `logs` and
+                                   `down` work on it. If it fails before it is ready, its error
+                                   and exit code are up's.
               --scale STAGE=N      start N replicas of STAGE (overrides [stage.STAGE] replicas)
               --errors FILE        write rejected-record lines to FILE instead of stderr
               --stats FILE         at the end, write the run's statistics (records, seconds, CPU

@@ -8,6 +8,8 @@ import Runtime
 /// `pipeline up`.
 enum UpCommand {
     static func run(_ options: UpOptions) throws(PipelineError) -> ExitCode {
+        // Started by `up -d`: our starter waits on descriptor 3 to hear where we run and when we are ready.
+        let starter = options.detachedChild ? try DetachedStarter.adopt() : nil
         let file = try ConfigFile.load(options.target.configPath)
         var config = file.config
         for (name, n) in options.scales {
@@ -37,6 +39,7 @@ enum UpCommand {
             throw PipelineError(.environment, error.description)
         }
         runDir.removeStale()
+        if let starter { try starter.ranIn(runDir, name: config.pipeline.name) }
         // For `pipeline ls`, and for `ps`, `logs` and `down` run from other directories.
         try? Sys.writeFile(runDir.configRecordPath, file.path + "\n")
         // The model is checked once the run directory is ours: its weights are prepared there
@@ -98,6 +101,7 @@ enum UpCommand {
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
+        if let starter { supervisor.onReady = starter.ready }
         return supervisor.run()
     }
 

@@ -28,6 +28,13 @@ import Testing
         ws.write(name + ".toml", Records.config().replacingOccurrences(of: "name = \"e2e\"", with: "name = \"\(name)\""))
     }
 
+    /// True once `pid` has exited (gone, or a zombie nobody has reaped yet).
+    func gone(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
     @Test func logsFollowPrintsNewLinesUntilTheRunEnds() throws {
         let ws = Workspace()
         defer { ws.remove() }
@@ -220,6 +227,62 @@ import Testing
         #expect(unwritable.status == 10 && unwritable.err.contains("cannot open --output \(ws.path)/no/out: No such file or directory"),
                 "\(unwritable.err)")
         #expect(!FileManager.default.fileExists(atPath: ws.path + "/no"))
+        #expect(processes(mentioning: ws.path).isEmpty)
+    }
+
+    @Test func upDetachReturnsOnceReadyAndTheRunGoesOn() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config())
+        let records = Records.jsonl(300)
+        let reference = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir + "-ref"], stdinFile: ws.write("input", records))
+        // Detached needs both files: it has no terminal.
+        for args in [["-d"], ["--detach", "--input", ws.path + "/input"], ["-d", "--output", ws.path + "/out.jsonl"]] {
+            let refused = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir] + args)
+            #expect(refused.status == 2 && refused.err.contains("needs --input FILE and --output FILE"), "\(args): \(refused.err)")
+        }
+
+        // Its input is a FIFO this test writes to: the run lasts as long as the test keeps it open.
+        let fifo = ws.path + "/in.fifo", out = ws.path + "/out.jsonl"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let up = try pipeline(["up", "-d", "-f", cfg, "--run-dir", ws.runDir, "--input", fifo, "--output", out], seconds: 60)
+        #expect(up.status == 0, "\(up.out)\(up.err)")
+        let pid = try #require(up.out.firstMatch(of: #/pid (\d+)/#).flatMap { Int32($0.1) }, "\(up.out)")
+        defer { kill(pid, SIGKILL) }
+        #expect(up.out.contains(ws.runDir) && !gone(pid), "\(up.out)")
+        let ps = try pipeline(["ps", "--run-dir", ws.runDir])
+        #expect(ps.status == 0 && ps.out.contains("infer: 1/1 ready") && ps.out.contains("aggregate: 1/1 ready"), "\(ps.out)\(ps.err)")
+
+        let writer = open(fifo, O_WRONLY)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        #expect(records.utf8.withContiguousStorageIfAvailable { write(writer, $0.baseAddress, $0.count) } == records.utf8.count)
+        #expect(waitUntil { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").count == 300 })
+        let logs = try pipeline(["logs", "--run-dir", ws.runDir])
+        #expect(logs.status == 0 && logs.out.contains("infer.1 | [infer.1] ready"), "\(logs.out)")
+        // A second one in the same run directory fails before it is ready: its error and code come back.
+        let again = try pipeline(["up", "-d", "-f", cfg, "--run-dir", ws.runDir, "--input", fifo, "--output", ws.path + "/again"])
+        #expect(again.status == 7 && again.err.contains("already running") && again.err.contains("pid \(pid)"), "\(again.err)")
+
+        let down = try pipeline(["down", "--run-dir", ws.runDir])
+        #expect(down.status == 0, "\(down.out)\(down.err)")
+        #expect(waitUntil { gone(pid) })
+        #expect(same(try Data(contentsOf: URL(fileURLWithPath: out)), reference.stdout))
+        let log = try String(contentsOfFile: ws.runDir + "/logs/pipeline.log", encoding: .utf8)
+        #expect(log.contains("300 records read, 300 written, 0 rejected"), "\(log)")
+
+        // One that reads a whole file and ends by itself.
+        let whole = ws.path + "/whole.jsonl"
+        let finishing = try pipeline(["up", "--detach", "-f", cfg, "--run-dir", ws.runDir, "--input", ws.path + "/input", "--output", whole])
+        #expect(finishing.status == 0, "\(finishing.err)")
+        let second = try #require(finishing.out.firstMatch(of: #/pid (\d+)/#).flatMap { Int32($0.1) }, "\(finishing.out)")
+        #expect(waitUntil { gone(second) })
+        #expect(same(try Data(contentsOf: URL(fileURLWithPath: whole)), reference.stdout))
+
+        // A model that cannot be loaded: the supervisor's error and exit code, after it took the run directory.
+        let broken = ws.write("broken.toml", Records.config().replacingOccurrences(of: Paths.demoModel, with: ws.path + "/missing.onnx"))
+        let failed = try pipeline(["up", "-d", "-f", broken, "--run-dir", ws.runDir, "--input", ws.path + "/input", "--output", whole])
+        #expect(failed.status == 4 && failed.err.contains("missing.onnx") && failed.out.isEmpty, "\(failed.out)\(failed.err)")
         #expect(processes(mentioning: ws.path).isEmpty)
     }
 }

@@ -101,6 +101,17 @@ import PipelineSupervisor
         }
     }
 
+    @Test func upDetachNeedsFilesAndKeepsTheRestOfTheCommandLine() throws {
+        guard case .up(let o) = try parseCommandLine(["up", "--input=in.jsonl", "-d", "--output", "out.jsonl", "-f", "p.toml",
+                                                      "--scale", "infer=2", "--run-dir", "/r"]) else { Issue.record("not up"); return }
+        #expect(o.detach && !o.detachedChild)
+        // What the background run is started with: the same, but -d.
+        #expect(o.arguments == ["-f", "p.toml", "--run-dir", "/r", "--input", "in.jsonl", "--output", "out.jsonl", "--scale", "infer=2"])
+        for bad in [["-d"], ["-d", "--input", "x"], ["--detach", "--output", "x"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["up"] + bad) }
+        }
+    }
+
     @Test func rejectLinesAreValidJSON() throws {
         let r = Reject(line: 7, byteOffset: 99, code: .type, field: "amount", message: "expected a number, found \"abc\"",
                        input: Array("{\"amount\":\"abc\",\"t\":\"\u{1}\\\"}".utf8) + [0xFF])
