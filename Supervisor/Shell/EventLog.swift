@@ -23,7 +23,13 @@ final class EventLog {
         self.startNanos = startNanos
     }
 
+    /// Whether the writer's thread has ended. A run forced to stop returns without waiting for
+    /// it: its files are then left open for the process's exit to close, not closed under a
+    /// write in progress (which fails with EBADF, a precondition failure).
+    private var writerEnded = false
+
     deinit {
+        guard writerEnded else { return }
         for d in descriptors { Sys.close(d.fd) }
     }
 
@@ -43,7 +49,10 @@ final class EventLog {
     }
 
     /// Writes what is queued and ends the writer's thread.
-    func finish() { writer.finish() }
+    func finish() {
+        writer.finish()
+        writerEnded = true
+    }
 
     /// The event files that could not be written (each named once), with the error.
     func failures() -> [(name: String, error: SystemError)] {
