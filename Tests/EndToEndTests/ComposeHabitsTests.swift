@@ -154,7 +154,12 @@ import Testing
         second.write(Records.jsonl(50))
         #expect(second.waitForLines(50) == 50, "\(second.stderrText)")
 
-        let ls = try pipeline(["ls"], environment: env, directory: elsewhere)
+        // Once infer.2 of the second is ready too (its output needs only one).
+        var ls = try pipeline(["ls"], environment: env, directory: elsewhere)
+        #expect(waitUntil {
+            ls = (try? pipeline(["ls"], environment: env, directory: elsewhere)) ?? ls
+            return ls.out.contains("infer=2,")
+        }, "\(ls.out)")
         #expect(ls.status == 0, "\(ls.err)")
         let rows = ls.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         #expect(rows.first == ["NAME", "PID", "UPTIME", "REPLICAS", "CONFIG", "RUN", "DIR"], "\(ls.out)")
