@@ -64,7 +64,7 @@ let package = Package(
                                "Engine", "IngestStage", "FeaturizeStage", "InferStage", "AggregateStage"],
                 path: "Benchmarks/Pipeline", swiftSettings: native),
         .target(name: "PipelineCLI",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSupervisor", "Engine", "Bench"],
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSink", "PipelineSupervisor", "Engine", "Bench"],
                 path: "Supervisor/CLI", swiftSettings: native),
 
         // The executables: a few lines each.

@@ -8,6 +8,8 @@ import Runtime
 /// `pipeline up`.
 enum UpCommand {
     static func run(_ options: UpOptions) throws(PipelineError) -> ExitCode {
+        // Started by `up -d`: our starter waits on descriptor 3 to hear where we run and when we are ready.
+        let starter = options.detachedChild ? try DetachedStarter.adopt() : nil
         // Like an option, a knob set in the environment is refused when unusable, before anything is read.
         let tunables: Tunables
         do {
@@ -24,6 +26,7 @@ enum UpCommand {
             config.stages[stage] = spec
         }
         let binaries = try StageBinaries()
+        if let path = options.inputPath { try redirectInput(path) }
 
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
                                   ?? RunDirectory.defaultPath(name: config.pipeline.name))
@@ -43,6 +46,9 @@ enum UpCommand {
             throw PipelineError(.environment, error.description)
         }
         runDir.removeStale()
+        if let starter { try starter.ranIn(runDir, name: config.pipeline.name) }
+        // For `pipeline ls`, and for `ps`, `logs` and `down` run from other directories.
+        try? Sys.writeFile(runDir.configRecordPath, file.path + "\n")
         // The model is checked once the run directory is ours: its weights are prepared there
         // once, for every infer replica to map. That cache is as large as the model and the run
         // directory is often a tmpfs (RAM): it lives as long as the run.
@@ -75,6 +81,9 @@ enum UpCommand {
                 throw PipelineError(.usage, "cannot open --errors file \(path): \(error)")
             }
         }
+
+        // Created (or truncated) only now that the run will start.
+        if let path = options.outputPath { try redirectOutput(path) }
 
         // A closed reader (EPIPE) and a file-size limit (EFBIG, `ulimit -f`) become write errors
         // the run reports, not signals that kill it.
@@ -109,7 +118,40 @@ enum UpCommand {
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
+        if let starter { supervisor.onReady = starter.ready }
         return supervisor.run()
+    }
+
+    /// `--input FILE` becomes stdin. A FIFO is opened without waiting for a writer (O_NONBLOCK:
+    /// the source reads only what poll says is there): its reading starts when one comes, and
+    /// the input ends when the last writer closes it.
+    static func redirectInput(_ path: String) throws(PipelineError) {
+        let fd: Int32
+        do {
+            fd = try Sys.open(ConfigFile.absolutePath(path), O_RDONLY | O_NONBLOCK)
+        } catch {
+            throw PipelineError(.io, "cannot open --input \(path): \(error.reason)")
+        }
+        defer { Sys.close(fd) }
+        if let st = try? Sys.fileStatus(fd), st.st_mode & S_IFMT == S_IFDIR {
+            throw PipelineError(.io, "cannot read --input \(path): it is a directory")
+        }
+        do {
+            try Sys.duplicate(fd, onto: 0)
+        } catch {
+            throw PipelineError(.io, "cannot use --input \(path): \(error.reason)")
+        }
+    }
+
+    /// `--output FILE`, created or truncated, becomes stdout.
+    static func redirectOutput(_ path: String) throws(PipelineError) {
+        do {
+            let fd = try Sys.open(ConfigFile.absolutePath(path), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            defer { Sys.close(fd) }
+            try Sys.duplicate(fd, onto: 1)
+        } catch {
+            throw PipelineError(.io, "cannot open --output \(path): \(error.reason)")
+        }
     }
 }
 

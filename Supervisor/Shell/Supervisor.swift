@@ -76,6 +76,8 @@ public final class Supervisor {
     let metricsServer: HTTPServer?
     /// The model file's sha256, for `pipeline_model_info`, computed on its own thread.
     let modelDigest: FileDigest?
+    /// Called once, the first time every stage has a ready replica (`up -d` returns then).
+    public var onReady: (() -> Void)?
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
                 binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
@@ -209,6 +211,10 @@ public final class Supervisor {
             // times a second while data flows.
             nextTick = now + 20_000_000
             dispatch(.tick)
+        }
+        if let onReady, StageKind.allCases.allSatisfy({ core.reconciler.replicas(of: $0).contains { $0.state == .ready } }) {
+            self.onReady = nil
+            onReady()
         }
         if metrics.wantsSample(now: now) {
             metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
