@@ -196,6 +196,6 @@ import PipelineSupervisor
         guard case .help(let main) = try parseCommandLine(["--help"]) else { Issue.record("no main help"); return }
         #expect(main.contains("\n  top "))
         let unknown = #expect(throws: PipelineError.self) { try parseCommandLine(["tops"]) }
-        #expect(unknown?.message.contains("ps, top, logs") == true)
+        #expect(unknown?.message.contains("ps, ls, top, logs") == true)
     }
 }
