@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"], swiftSettings: native),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: native),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Messages"], swiftSettings: native),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Messages", "Config"], swiftSettings: native),
         .testTarget(name: "IngestTests", dependencies: ["IngestStage", "Messages", "Config", "TestSupport"],
                     swiftSettings: native),
         .testTarget(name: "FeaturizeTests", dependencies: ["FeaturizeStage", "Messages", "Config", "TestSupport"],

@@ -199,6 +199,8 @@ public enum BenchCommand {
         report.idleRSS = idle
         report.modelBytes = Int((try? Sys.lstat(root + "/" + BenchFiles.models + "/" + workload.model))?.st_size ?? 0)
 
+        report.metricsCost = try measureMetricsCost(runner: runner, configPath: configPath, workload: workload, options: options)
+
         let sizes = options.smoke ? [1_000, 4_000] : (options.long ? [10_000, 100_000, 1_000_000, 10_000_000] : [10_000, 100_000, 1_000_000])
         for n in sizes {
             let data = runner.work + "/linear.jsonl"
@@ -208,6 +210,34 @@ public enum BenchCommand {
                                        peakRSS: max(run.supervisorRSS, run.stageRSS.values.max() ?? 0)))
             try? Sys.unlink(data)
         }
+    }
+
+    /// `pipeline up` without metrics and with `--metrics` scraped every 100 ms (ten times as
+    /// often as Prometheus is usually set to), alternately, on the same input.
+    private static func measureMetricsCost(runner: BenchRunner, configPath: String, workload: BenchWorkload,
+                                           options: BenchOptions) throws -> BenchReport.MetricsCost {
+        let data = runner.work + "/metrics.jsonl"
+        let records = options.smoke ? 2_000 : 1_000_000
+        try workload.writeData(to: data, records: records)
+        defer { try? Sys.unlink(data) }
+        var cost = BenchReport.MetricsCost(records: records)
+        for round in 0..<(options.smoke ? 1 : max(options.rounds, 5)) {
+            for scraped in round % 2 == 0 ? [false, true] : [true, false] {
+                if !scraped {
+                    let run = try runner.processes(config: configPath, input: data, output: "/dev/null", scales: [])
+                    cost.off.append(run.seconds)
+                    cost.offSupervisorCPU.append(run.supervisorCPU)
+                    continue
+                }
+                let counter = ScrapeCounter()
+                let run = try runner.processes(config: configPath, input: data, output: "/dev/null", scales: [],
+                                               options: ["--metrics", "127.0.0.1:0"]) { errors in counter.scrape(announcedIn: errors) }
+                cost.on.append(run.seconds)
+                cost.onSupervisorCPU.append(run.supervisorCPU)
+                cost.scrapes += counter.count
+            }
+        }
+        return cost
     }
 
     private static func removeTree(_ path: String) {
@@ -266,5 +296,29 @@ struct Agreement: Equatable {
     private static func field(_ line: String, _ key: String) -> Substring? {
         guard let r = line.firstRange(of: "\"\(key)\":") else { return nil }
         return line[r.upperBound...].prefix { $0 != "," && $0 != "}" }
+    }
+}
+
+/// Scrapes a running `pipeline up`'s `/metrics` every 100 ms, from when its stderr names the
+/// address until the server is gone.
+final class ScrapeCounter: @unchecked Sendable {
+    /// Successful scrapes (read only after the thread is joined).
+    private(set) var count = 0
+
+    func scrape(announcedIn errors: String) {
+        var address: String?
+        for _ in 0..<1000 where address == nil {
+            let text = (try? Sys.readFile(errors)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if let match = text.firstMatch(of: #/metrics on http://([^/]+)/#) {
+                address = String(match.1)
+            } else {
+                Sys.sleep(seconds: 0.01)
+            }
+        }
+        guard let address else { return }
+        while let response = try? HTTPClient.get(address, "/metrics", timeoutNanos: 2_000_000_000), response.status == 200 {
+            count += 1
+            Sys.sleep(seconds: 0.1)
+        }
     }
 }

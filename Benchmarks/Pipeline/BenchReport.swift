@@ -53,6 +53,17 @@ struct BenchReport {
     var idleRSS: [StageKind: Int] = [:]
     var modelBytes = 0
     var linear: [Linear] = []
+    /// `up` without and with `/metrics` scraped: seconds per run.
+    struct MetricsCost {
+        var records: Int
+        var off: [Double] = []
+        var on: [Double] = []
+        var scrapes = 0
+        /// The supervisor's CPU seconds per run.
+        var offSupervisorCPU: [Double] = []
+        var onSupervisorCPU: [Double] = []
+    }
+    var metricsCost: MetricsCost?
     var notes: [String] = []
     /// Outputs that had to agree and did not (a bug): listed in the report, and the command fails.
     var mismatches: [String] = []
@@ -178,6 +189,16 @@ struct BenchReport {
                 }
                 lines.append(line + ", peak RSS \(format(Double(l.peakRSS) / 1_048_576, 1)) MB")
             }
+        }
+        if let m = metricsCost, !m.off.isEmpty, !m.on.isEmpty {
+            let off = median(m.off), on = median(m.on)
+            lines.append("\n== metrics cost, tabular-mlp, \(m.records) records, 1/1/1/1, \(m.off.count) runs each, alternating")
+            lines.append("   without --metrics: median \(format(off, 3)) s; with --metrics scraped every 100 ms (\(m.scrapes) scrapes): "
+                         + "median \(format(on, 3)) s; cost \(format((on / off - 1) * 100, 2))% (goal < 1%)")
+            // Per run, not per scrape: a scrape's fraction of a millisecond is lost in the run-to-run
+            // spread of the supervisor's CPU time (README "Monitoring" has it, measured on an idle run).
+            lines.append("   supervisor CPU per run: median \(format(median(m.offSupervisorCPU), 3)) s without, "
+                         + "\(format(median(m.onSupervisorCPU), 3)) s with; runs vary by ±10% on a shared 2-core machine")
         }
         return lines
     }

@@ -40,16 +40,24 @@ final class BenchRunner {
 
     static func threadCPU() -> UInt64 { Sys.threadCPUNanos() }
 
-    /// Runs `pipeline up` on `input`; `scales` like ["infer=2"].
-    func processes(config: String, input: String, output: String, scales: [String]) throws -> ProcessRun {
+    /// Runs `pipeline up` on `input`; `scales` like ["infer=2"]; `options` more flags of `up`;
+    /// `during` runs on its own thread while `up` does, with the path of `up`'s stderr; it must
+    /// end by itself once `up` has.
+    func processes(config: String, input: String, output: String, scales: [String], options: [String] = [],
+                   during: ((String) -> Void)? = nil) throws -> ProcessRun {
         let stats = work + "/stats.json"
-        var args = [executable, "up", "-f", config, "--run-dir", work + "/run", "--stats", stats]
+        var args = [executable, "up", "-f", config, "--run-dir", work + "/run", "--stats", stats] + options
         for s in scales { args += ["--scale", s] }
+        let errors = work + "/up.err"
+        try? Sys.unlink(errors)
         let start = Self.now()
         let pid = try Spawn.run(path: executable, arguments: args, environment: environment, stdin: .file(input),
-                                stdout: .file(output), stderr: .file(work + "/up.err"))
-        guard let (termination, _) = Spawn.waitWithUsage(pid), termination == .exited(0) else {
-            let log = (try? Sys.readFile(work + "/up.err")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                                stdout: .file(output), stderr: .file(errors))
+        let helper = during.map { body in Sys.startThread { body(errors) } }
+        let waited = Spawn.waitWithUsage(pid)
+        if let helper { Sys.joinThread(helper) }
+        guard let (termination, _) = waited, termination == .exited(0) else {
+            let log = (try? Sys.readFile(errors)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             throw PipelineError(.internalError, "bench: pipeline up failed: \(log)")
         }
         let seconds = Self.now() - start

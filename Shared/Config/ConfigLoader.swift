@@ -34,7 +34,7 @@ struct ConfigLoader {
     }
 
     func load(_ root: TOMLTable) throws(ConfigError) -> PipelineConfig {
-        let sections = ["pipeline", "input", "feature", "model", "output", "stage"]
+        let sections = ["pipeline", "input", "feature", "model", "output", "stage", "metrics"]
         let top = try TableReader(root, path: "", title: "", file: file, known: sections)
         let pipeline = try loadPipeline(top)
         let input = try loadInput(top)
@@ -42,8 +42,20 @@ struct ConfigLoader {
         let model = try loadModel(top)
         let output = try loadOutput(top, schema: input)
         let stages = try loadStages(top)
+        let metrics = try loadMetrics(top)
         return PipelineConfig(pipeline: pipeline, input: input, features: features, model: model,
-                              output: output, stages: stages, baseDirectory: baseDirectory)
+                              output: output, stages: stages, baseDirectory: baseDirectory, metrics: metrics)
+    }
+
+    // MARK: [metrics]
+
+    private func loadMetrics(_ top: TableReader) throws(ConfigError) -> MetricsSpec {
+        guard let table = try top.subtable("metrics", title: "[metrics]", known: ["listen"]),
+              let listen = try table.string("listen") else { return MetricsSpec() }
+        if let problem = ListenAddress.problem(listen) {
+            throw table.invalid("metrics.listen", "is not a listen address: \(problem)", at: table.value("listen")!.position)
+        }
+        return MetricsSpec(listen: listen)
     }
 
     // MARK: [pipeline]

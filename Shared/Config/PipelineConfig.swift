@@ -15,9 +15,12 @@ public struct PipelineConfig: Sendable, Equatable {
     public var stages: [StageKind: StageSpec]
     /// Directory of the config file; relative paths in the file were resolved against it.
     public var baseDirectory: String
+    /// `[metrics]`
+    public var metrics: MetricsSpec
 
     public init(pipeline: PipelineSection, input: InputSpec, features: [FeatureSpec], model: ModelSpec,
-                output: OutputSpec, stages: [StageKind: StageSpec], baseDirectory: String) {
+                output: OutputSpec, stages: [StageKind: StageSpec], baseDirectory: String, metrics: MetricsSpec = MetricsSpec()) {
+        self.metrics = metrics
         self.pipeline = pipeline
         self.input = input
         self.features = features
@@ -165,4 +168,13 @@ public struct StageSpec: Sendable, Equatable {
         self.maxRestarts = maxRestarts
         self.restartWindowSeconds = restartWindowSeconds
     }
+}
+
+/// `[metrics]`
+public struct MetricsSpec: Sendable, Equatable {
+    /// `HOST:PORT` to serve `/metrics` and `/healthz` on (Prometheus text format); nil: off.
+    /// Port 0 picks a free port.
+    public var listen: String?
+
+    public init(listen: String? = nil) { self.listen = listen }
 }

@@ -7,6 +7,8 @@ public struct Request: Sendable, Equatable {
         case scale = 2
         /// Drain and stop the run.
         case down = 3
+        /// A `StatusSnapshot` (`pipeline top`).
+        case status = 4
     }
 
     public var operation: Operation

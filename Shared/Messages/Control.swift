@@ -175,6 +175,8 @@ public struct Heartbeat: Sendable, Equatable {
     public var peakRSSBytes: UInt64 = 0
     /// The pid (from its hello) of a peer whose frame failed validation, or 0.
     public var invalidFramePeer: Int32 = 0
+    /// How long frames waited in this replica before their processing began.
+    public var queue = Histogram()
 
     public init() {}
 
@@ -188,6 +190,7 @@ public struct Heartbeat: Sendable, Equatable {
             out.append(rssBytes)
             out.append(peakRSSBytes)
             out.append(invalidFramePeer)
+            queue.encode(into: out)
         }
     }
 
@@ -202,6 +205,7 @@ public struct Heartbeat: Sendable, Equatable {
         h.rssBytes = try r.read(UInt64.self, "heartbeat.rss")
         h.peakRSSBytes = try r.read(UInt64.self, "heartbeat.peakRSS")
         h.invalidFramePeer = try r.read(Int32.self, "heartbeat.invalidFramePeer")
+        h.queue = try Histogram.decode(&r, "heartbeat.queue")
         return h
     }
 }

@@ -37,6 +37,8 @@ public enum FrameKind: UInt8, Sendable, CaseIterable {
     case reply = 25
     /// replica → supervisor: a fatal error before or while running (`Failure`).
     case failure = 26
+    /// supervisor → CLI client: counters and rates for `pipeline top` (`StatusSnapshot`).
+    case status = 27
 
     /// True for the kinds that carry a batch of rows.
     public var isData: Bool { rawValue < 16 }

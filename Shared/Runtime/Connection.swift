@@ -73,6 +73,17 @@ public final class Connection {
         }
     }
 
+    /// Whole frames received and not yet consumed (headers walked, payloads not decoded).
+    public func completeFrameCount() -> Int {
+        var n = 0
+        var rest = receive.unread
+        while let header = try? decoder.peekHeader(rest), rest.count >= header.frameLength {
+            n += 1
+            rest = UnsafeRawBufferPointer(rebasing: rest[header.frameLength...])
+        }
+        return n
+    }
+
     /// Drops the frame `peekFrame` returned.
     public func consume(_ frame: Frame) {
         receive.consume(frame.header.frameLength)

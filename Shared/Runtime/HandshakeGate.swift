@@ -58,8 +58,7 @@ public final class HandshakeGate {
     /// The listener is left out of the poll set until then.
     private(set) var pausedUntil: UInt64 = 0
     /// In an episode of failing accepts (logged when it starts and when it ends).
-    private var acceptFailing = false
-    private var failedAccepts = 0
+    private var acceptFailures: AcceptFailures
     /// In an episode of waiting connections at the limit (logged when it starts and when it ends).
     private var full = false
     private var pushedOut = 0
@@ -79,6 +78,7 @@ public final class HandshakeGate {
         self.path = path
         self.cookie = cookie
         self.limits = limits
+        acceptFailures = AcceptFailures(listenerName: path)
     }
 
     deinit {
@@ -111,7 +111,7 @@ public final class HandshakeGate {
             expired += 1
         }
         if expired > 0 {
-            Log.error("closed \(expired) connection\(expired == 1 ? "" : "s") on \(path) that sent no hello within \(Self.seconds(limits.deadlineNanos)) s")
+            Log.error("closed \(expired) connection\(expired == 1 ? "" : "s") on \(path) that sent no hello within \(AcceptFailures.seconds(limits.deadlineNanos)) s")
         }
         removeSettled()
         if let slot = slots.listener, poll.readable(slot) { acceptNew(now: now, into: &admitted) }
@@ -134,18 +134,11 @@ public final class HandshakeGate {
                 guard let next = try acceptCall(listener, path) else { break }
                 peer = next
             } catch {
-                let exhausted = [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno)
-                // Linux reserves the descriptor before it looks at the backlog: with none free,
-                // accept fails even when nobody is waiting, and nobody should be closed for that.
-                if exhausted && !backlogHasConnections() { break }
+                let exhausted = AcceptFailures.isShortage(error)
+                if exhausted && !AcceptFailures.backlogHasConnections(listener) { break }
                 failed = true
-                failedAccepts += 1
-                if !acceptFailing {
-                    acceptFailing = true
-                    let remedy = exhausted ? "closing the oldest connection waiting for a hello to make room, or, with none waiting, resting"
-                                           : "resting"
-                    Log.error("accept on \(path): \(error); \(remedy) the listener for \(Self.seconds(limits.pauseNanos)) s at a time until it works again")
-                }
+                acceptFailures.failed(error, remedy: exhausted ? "closing the oldest connection waiting for a hello to make room, or, with none waiting, " : "",
+                                      pauseNanos: limits.pauseNanos)
                 if exhausted, pushOutOldest() { continue }
                 pausedUntil = now + limits.pauseNanos
                 return
@@ -165,19 +158,7 @@ public final class HandshakeGate {
             }
             pending.append((connection, now))
         }
-        if acceptFailing && !failed {
-            acceptFailing = false
-            Log.info("accepting on \(path) again, after \(failedAccepts) failed accepts")
-            failedAccepts = 0
-        }
-    }
-
-    /// True when a connection waits in the listener's backlog (poll without waiting).
-    private func backlogHasConnections() -> Bool {
-        var poll = PollSet()
-        let slot = poll.add(listener)
-        guard (try? poll.wait(timeoutMillis: 0)) != nil else { return true }
-        return poll.readable(slot)
+        if !failed { acceptFailures.recovered() }
     }
 
     /// Closes the connection that has waited longest for its hello; false when none waits.

@@ -51,7 +51,7 @@ extension Sys {
         let fd = try open(path, O_RDONLY | (followSymlinks ? 0 : O_NOFOLLOW))
         defer { close(fd) }
         var info = Glibc.stat()
-        guard fstat(fd, &info) == 0 else { throw lastError("fstat", context: path) }
+        guard Glibc.fstat(fd, &info) == 0 else { throw lastError("fstat", context: path) }
         guard info.st_mode & S_IFMT == S_IFREG else { return nil }
         let count = Int(info.st_size)
         var bytes = UnsafeRawBufferPointer(start: nil, count: 0)

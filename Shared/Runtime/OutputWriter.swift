@@ -34,6 +34,7 @@ public final class OutputWriter: @unchecked Sendable {
     private var done: UInt64 = 0
     private var failed: [Int32: Failure] = [:]
     private var thread = pthread_t()
+    private let stdoutIsTerminal = Sys.isTerminal(1)
     private let wakeup: Wakeup
     private let primary: Int32?
 
@@ -43,13 +44,7 @@ public final class OutputWriter: @unchecked Sendable {
         self.primary = primary
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let writer = Unmanaged<OutputWriter>.fromOpaque(context!).takeRetainedValue()
-            writer.run()
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        thread = Sys.startThread { [self] in run() }
     }
 
     deinit {
@@ -115,7 +110,7 @@ public final class OutputWriter: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
 
             var failure: Failure?
-            if !skip {
+            func writeChunk() {
                 var written = 0
                 chunk.bytes.withUnsafeBytes { raw in
                     while written < raw.count {
@@ -132,6 +127,14 @@ public final class OutputWriter: @unchecked Sendable {
                         }
                     }
                 }
+            }
+            if skip {
+                // Its stream has failed: dropped.
+            } else if chunk.fd == 2 || (chunk.fd == 1 && stdoutIsTerminal) {
+                // The terminal that may hold the status line: written with it erased.
+                Log.writingBelowStatus(writeChunk)
+            } else {
+                writeChunk()
             }
             locked {
                 if let failure { failed[chunk.fd] = failure }

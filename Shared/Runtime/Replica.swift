@@ -132,6 +132,7 @@ final class Replica {
             // Process every frame that has somewhere to go.
             while let target = downstream.pick(), let (link, frame) = upstream.next() {
                 let started = Sys.monotonicNanos()
+                stats.queue.observe(nanos: upstream.waited(on: link, now: started))
                 let output = freeOutputBuffer()
                 output.removeAll()
                 state?.begin(frame.header)

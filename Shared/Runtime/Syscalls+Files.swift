@@ -22,6 +22,24 @@ extension Sys {
         throw lastError("stat", context: path)
     }
 
+    /// What the file system says about the open file of `fd`.
+    ///
+    /// The corresponding C function is `fstat`.
+    public static func fileStatus(_ fd: Int32) throws(SystemError) -> stat {
+        var st = Glibc.stat()
+        guard Glibc.fstat(fd, &st) == 0 else { throw lastError("fstat") }
+        return st
+    }
+
+    /// The size of `fd` when it is a regular file (stdin redirected from a file), else nil.
+    public static func regularFileSize(_ fd: Int32) -> UInt64? {
+        guard let st = try? fileStatus(fd), st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return UInt64(st.st_size)
+    }
+
+    /// The corresponding C function is `isatty`: true when `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { Glibc.isatty(fd) == 1 }
+
     /// The names in the directory at `path`, in the order the file system gives them, without
     /// `.` and `..`.
     ///

@@ -9,7 +9,17 @@ public final class UpstreamSet {
         public let connection: Connection
         /// Credits earned by consuming frames, not yet sent back.
         var owedCredits = 0
+        /// When each whole frame waiting on the link had arrived, oldest first.
+        var arrivals: [UInt64] = []
+        var arrivalsHead = 0
         init(connection: Connection) { self.connection = connection }
+
+        /// Stamps the frames that became whole since the last call with `now`.
+        func stampArrivals(now: UInt64) {
+            let waiting = arrivals.count - arrivalsHead
+            let whole = connection.completeFrameCount()
+            if whole > waiting { arrivals += repeatElement(now, count: whole - waiting) }
+        }
         public var isAuthenticated: Bool { connection.hello != nil }
     }
 
@@ -46,13 +56,21 @@ public final class UpstreamSet {
         })
     }
 
-    /// Accepts new connections and reads from ready ones.
+    /// Accepts new connections and reads from ready ones; frames that arrive whole are stamped
+    /// with the time (see `waited`).
     public func handle(_ poll: PollSet, slots: Slots) {
+        let now = Sys.monotonicNanos()
         for (link, slot) in zip(links, slots.links) {
             if poll.writable(slot) && link.connection.wantsWrite { flushLink(link) }
-            if poll.readable(slot) { read(link) }
+            if poll.readable(slot) {
+                read(link)
+                link.stampArrivals(now: now)
+            }
         }
-        for connection in gate.handle(poll, slots: slots.gate) { admit(connection) }
+        for connection in gate.handle(poll, slots: slots.gate) {
+            admit(connection)
+            links.last.map { if $0.connection === connection { $0.stampArrivals(now: now) } }
+        }
         links.removeAll { $0.connection.isClosed }
     }
 
@@ -78,10 +96,21 @@ public final class UpstreamSet {
         return nil
     }
 
+    /// How long the frame `next` returned from `link` has waited since it arrived whole.
+    public func waited(on link: Link, now: UInt64) -> UInt64 {
+        guard link.arrivalsHead < link.arrivals.count else { return 0 }
+        return now - min(now, link.arrivals[link.arrivalsHead])
+    }
+
     /// Marks `frame` (from `next`) as processed: it leaves the buffer and earns its sender a credit.
     public func consumed(_ frame: Frame, from link: Link) {
         link.connection.consume(frame)
         link.owedCredits += 1
+        if link.arrivalsHead < link.arrivals.count { link.arrivalsHead += 1 }
+        if link.arrivalsHead > 64 && link.arrivalsHead * 2 > link.arrivals.count {
+            link.arrivals.removeFirst(link.arrivalsHead)
+            link.arrivalsHead = 0
+        }
     }
 
     /// Closes `link` after a frame that failed validation: the peer's failure, not ours. The

@@ -6,22 +6,33 @@ import Runtime
 
 /// `pipeline scale`, `ps`, `down`: one request to the running supervisor, one reply.
 enum ClientCommands {
-    static func request(_ target: Target, _ request: Request) throws(PipelineError) -> ExitCode {
+    /// Connects to the supervisor of the pipeline `target` names, on its control socket, and says
+    /// hello with the run's cookie.
+    /// - Throws: `PipelineError` with `.notRunning` when no pipeline runs there.
+    static func connect(_ target: Target, scratch: FrameBuffer) throws(PipelineError) -> (RunDirectory, Connection) {
         let runDir = try ConfigFile.runDirectory(for: target)
         guard runDir.runningPid() != nil,
               let cookieBytes = try? Sys.readFile(runDir.cookiePath, limit: 256),
               let cookie = String(validating: cookieBytes, as: UTF8.self) else {
             throw PipelineError(.notRunning, "no pipeline is running in \(runDir.path)")
         }
-        let reply: Reply
         do {
-            let fd = try UnixSocket.connect(path: runDir.controlPath)
-            let connection = Connection(fd: fd, name: "control")
-            let scratch = FrameBuffer(capacity: 4096)
+            let connection = Connection(fd: try UnixSocket.connect(path: runDir.controlPath), name: "control")
             try connection.send(using: scratch) {
                 Hello(purpose: .client, node: .client, replica: 0, pid: Sys.processID(), cookie: cookie).encode(into: $0)
-                request.encode(into: $0)
             }
+            return (runDir, connection)
+        } catch {
+            throw PipelineError(.notRunning, "cannot reach the pipeline in \(runDir.path): \(error)")
+        }
+    }
+
+    static func request(_ target: Target, _ request: Request) throws(PipelineError) -> ExitCode {
+        let scratch = FrameBuffer(capacity: 4096)
+        let (runDir, connection) = try connect(target, scratch: scratch)
+        let reply: Reply
+        do {
+            try connection.send(using: scratch) { request.encode(into: $0) }
             guard let frame = try connection.awaitFrame() else {
                 throw PipelineError(.notRunning, "the pipeline closed the connection without answering")
             }
@@ -41,6 +52,14 @@ enum ClientCommands {
 enum LogsCommand {
     static func run(_ target: Target, stage: String?) throws(PipelineError) -> ExitCode {
         let runDir = try ConfigFile.runDirectory(for: target)
+        if stage == "events" {
+            // The run's event log, as written: JSON lines.
+            guard let bytes = try? Sys.readFile(runDir.logDirectory + "/events.log", limit: 256 << 20) else {
+                throw PipelineError(.notRunning, "no event log in \(runDir.logDirectory): has this pipeline run?")
+            }
+            try? Sys.writeAll(1, String(decoding: bytes, as: UTF8.self))
+            return .ok
+        }
         let only = try stage.map { (s) throws(PipelineError) in try StageKind.parse(s) }
         guard let names = try? Sys.listDirectory(runDir.logDirectory) else {
             throw PipelineError(.notRunning, "no logs in \(runDir.logDirectory): has this pipeline run?")

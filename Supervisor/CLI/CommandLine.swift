@@ -3,6 +3,7 @@ public enum Command: Equatable, Sendable {
     case up(UpOptions)
     case scale(Target, [(StageName, Int)])
     case ps(Target, json: Bool)
+    case top(TopOptions)
     case logs(Target, stage: StageName?)
     case down(Target)
     case check(Target)
@@ -36,6 +37,20 @@ public struct UpOptions: Equatable, Sendable {
     public var errorsPath: String?
     /// Where to write the run's statistics as JSON at the end.
     public var statsPath: String?
+    /// Where to write the event log too (it always goes to the run directory's logs).
+    public var eventsPath: String?
+    /// The progress line on stderr: `--progress` forces it, `--quiet` stops it.
+    public var progress = ProgressMode.auto
+    /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
+    public var metricsAddress: String?
+}
+
+public struct TopOptions: Equatable, Sendable {
+    public var target = Target()
+    /// Print one frame as plain text and exit.
+    public var once = false
+    /// Seconds between frames (0.1–3600).
+    public var intervalSeconds = 1.0
 }
 
 /// Parses `arguments` (without argv[0]).
@@ -67,6 +82,18 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--stats":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.statsPath = rest.removeFirst()
+            case "--events":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.eventsPath = rest.removeFirst()
+            case "--metrics":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                let address = rest.removeFirst()
+                if let problem = ListenAddress.problem(address) { throw PipelineError(.usage, "pipeline up: --metrics: \(problem)") }
+                options.metricsAddress = address
+            case "--progress":
+                options.progress = .on
+            case "--quiet", "-q":
+                options.progress = .off
             default: throw unexpected(arg, command: name)
             }
         }
@@ -88,6 +115,31 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             json = true
         }
         return .ps(target, json: json)
+    case "top":
+        var options = TopOptions()
+        options.target = try takeTarget(&rest, command: name)
+        while !rest.isEmpty {
+            var arg = rest.removeFirst()
+            var value: String?
+            if arg.hasPrefix("--interval=") {
+                value = String(arg.dropFirst("--interval=".count))
+                arg = "--interval"
+            }
+            switch arg {
+            case "--once": options.once = true
+            case "--interval":
+                if value == nil {
+                    guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                    value = rest.removeFirst()
+                }
+                guard let seconds = Double(value!), (0.1...3600).contains(seconds) else {
+                    throw PipelineError(.usage, "pipeline top: --interval takes seconds from 0.1 to 3600, got `\(value!)`")
+                }
+                options.intervalSeconds = seconds
+            default: throw unexpected(arg, command: name)
+            }
+        }
+        return .top(options)
     case "logs":
         let target = try takeTarget(&rest, command: name)
         guard rest.count <= 1, !(rest.first?.hasPrefix("-") ?? false) else { throw unexpected(rest.last!, command: name) }
@@ -183,7 +235,7 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, logs, down, check, bench (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, top, logs, down, check, bench (see `pipeline --help`)")
 }
 
 private func missingValue(_ option: String, command: String) -> PipelineError {

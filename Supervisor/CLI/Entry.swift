@@ -18,7 +18,7 @@ public enum PipelineMain {
                 try? Sys.writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
                 return ExitCode.ok.rawValue
             case .version:
-                try? Sys.writeAll(1, "pipeline 0.1.0\n")
+                try? Sys.writeAll(1, "pipeline \(pipelineVersion)\n")
                 return ExitCode.ok.rawValue
             case .up(let options):
                 return try UpCommand.run(options).rawValue
@@ -28,6 +28,8 @@ public enum PipelineMain {
                 return try ClientCommands.request(target, request).rawValue
             case .ps(let target, let json):
                 return try ClientCommands.request(target, Request(operation: .ps, json: json)).rawValue
+            case .top(let options):
+                return try TopCommand.run(options).rawValue
             case .down(let target):
                 return try ClientCommands.request(target, Request(operation: .down)).rawValue
             case .logs(let target, let stage):

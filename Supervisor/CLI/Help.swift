@@ -9,6 +9,7 @@ enum Help {
           up       start every stage, stream stdin through them to stdout, stop at end of input
           scale    change a running pipeline's replica counts (pipeline scale infer=4)
           ps       list a running pipeline's replicas
+          top      live view of a running pipeline: rates, busy %, queue waits per stage
           logs     show replica logs (stderr of each replica)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
@@ -48,17 +49,31 @@ enum Help {
                                  (W.jsonl) to DIR, to run or profile them by hand
             """,
         "up": """
-            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE] [--stats FILE]
+            usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
+                               [--stats FILE] [--events FILE] [--metrics HOST:PORT]
+                               [--progress | --quiet]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
             record to stdout in input order, and exits once the input is done and every replica
             has stopped. Rejected records are reported on stderr (or FILE) as one JSON line each.
 
-              --scale STAGE=N   start N replicas of STAGE (overrides [stage.STAGE] replicas)
-              --errors FILE     write rejected-record lines to FILE instead of stderr
-              --stats FILE      at the end, write the run's statistics (records, seconds, CPU
-                                time and peak memory per stage) to FILE as JSON
+              --scale STAGE=N      start N replicas of STAGE (overrides [stage.STAGE] replicas)
+              --errors FILE        write rejected-record lines to FILE instead of stderr
+              --stats FILE         at the end, write the run's statistics (records, seconds, CPU
+                                   time and peak memory per stage) to FILE as JSON
+              --events FILE        also write the event log (one JSON line per decision:
+                                   replicas started, ready, exited, restarted; scaling; the end)
+                                   to FILE; it always goes to <run dir>/logs/events.log
+              --metrics HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics and a
+                                   health check on /healthz (200 once every stage has a ready
+                                   replica, else 503); overrides [metrics] listen. Port 0 picks
+                                   a free port; the address is printed on stderr and shown by
+                                   `pipeline ps`. Use 127.0.0.1 (this machine only) unless you
+                                   mean to expose it; there is no authentication.
+              --progress           show the progress line on stderr even when it is not a
+                                   terminal (by default it is shown only on a terminal)
+              -q, --quiet          no progress line
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]
@@ -70,13 +85,38 @@ enum Help {
             usage: pipeline ps [-f FILE] [--run-dir DIR] [--json]
 
             Lists every replica: stage, index, pid, state, uptime, batches and rows processed,
-            busy %, queued frames and memory.
+            busy %, queued frames and memory; then each stage's ready and desired counts, the
+            run's totals and, when it serves metrics, their address.
+            """,
+        "top": """
+            usage: pipeline top [-f FILE] [--run-dir DIR] [--once] [--interval SECONDS]
+
+            A live view of a running pipeline, like `docker stats`, redrawn every interval. The
+            header: run directory, uptime, model; records read (and how much of stdin, when it
+            is a file), written and rejected; records written per second over the last 5 s;
+            batches in flight; latency (a batch read to its output written, p50 and p99 over
+            the run). Then one row per stage: ready/desired replicas, records per second, busy %
+            (time spent computing; 100 = one replica busy all the time, so up to 100 per
+            replica), how long batches waited for the stage (p50, p99), restarts, and the
+            replicas' memory. Stage figures cover the last 5 s. ASCII only, fits 80x24; a
+            narrower terminal cuts lines.
+
+            Keys: q or Ctrl-C quits, Ctrl-Z suspends, Ctrl-L redraws. The terminal is restored
+            on every way out (keys, SIGINT, SIGTERM, SIGHUP). When the pipeline ends, top prints
+            "pipeline: the run ended" and exits 0.
+
+            When stdout is not a terminal (a pipe, a file) or TERM=dumb, top behaves as with
+            --once. No pipeline running: one line on stderr, exit 8 (as `pipeline ps`).
+
+              --once              print one frame as plain text and exit
+              --interval SECONDS  time between frames (default 1; 0.1 to 3600)
             """,
         "logs": """
-            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE]
+            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE | events]
 
             Prints the replicas' stderr logs (all stages, or STAGE), each line prefixed with its
-            replica. Works while the pipeline runs and after it has stopped.
+            replica; `logs events` prints the run's event log (one JSON line per decision of the
+            supervisor). Works while the pipeline runs and after it has stopped.
             """,
         "down": """
             usage: pipeline down [-f FILE] [--run-dir DIR]

@@ -50,6 +50,14 @@ enum UpCommand {
             throw PipelineError(.environment, "cannot write the run cookie: \(error)")
         }
 
+        if let path = options.run.eventsPath {
+            // Opened again (and emptied) by the event log; here, to name the flag if it cannot be.
+            do {
+                Sys.close(try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644))
+            } catch {
+                throw PipelineError(.usage, "cannot open --events file \(options.eventsPath ?? path): \(error)")
+            }
+        }
         var errorsFD: Int32 = 2
         if let path = options.errorsPath {
             do {
@@ -70,18 +78,41 @@ enum UpCommand {
             throw PipelineError(.internalError, "cannot install signal handlers: \(error)")
         }
         Log.prefix = "pipeline"
+        var metricsServer: HTTPServer?
+        if let address = options.metricsAddress ?? config.metrics.listen {
+            do {
+                metricsServer = try HTTPServer(address: address)
+            } catch {
+                // The shape was checked where the address was written; what is left is the kernel's word.
+                if case .cannotListen = error { throw PipelineError(.environment, "metrics: \(error)") }
+                throw PipelineError(options.metricsAddress == nil ? .config : .usage, "metrics: \(error)")
+            }
+            Log.info("metrics on http://\(metricsServer!.boundAddress)/metrics (health: /healthz)")
+        }
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
-                                        scales: options.scales, binaries: binaries, cookie: cookie, signalFD: signalFD,
-                                        errorsFD: errorsFD, errorsName: options.errorsPath ?? "stderr",
-                                        csvHeader: try report.csvHeader(config))
+                                        options: options.run, binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        errorsFD: errorsFD, csvHeader: try report.csvHeader(config),
+                                        metricsServer: metricsServer)
         } catch let e as UnixSocket.PathTooLong {
             throw PipelineError(.environment, e.description)
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
-        supervisor.statsPath = options.statsPath.map(ConfigFile.absolutePath)
         return supervisor.run()
+    }
+}
+
+extension UpOptions {
+    /// What the supervisor needs of the command line, paths made absolute.
+    var run: RunOptions {
+        var r = RunOptions()
+        r.scales = scales
+        r.errorsName = errorsPath ?? "stderr"
+        r.eventsPath = eventsPath.map(ConfigFile.absolutePath)
+        r.statsPath = statsPath.map(ConfigFile.absolutePath)
+        r.progress = progress
+        return r
     }
 }

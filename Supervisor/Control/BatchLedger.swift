@@ -90,6 +90,8 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         /// Write batch `sequence`'s output: its pieces in record order.
         case write(UInt64, [Output])
         case log(LogLevel, String)
+        /// A line for the event log.
+        case event(RunEvent)
     }
 
     public let settings: Settings

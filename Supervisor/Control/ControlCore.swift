@@ -29,18 +29,12 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case stdout
         /// Where rejected records go: stderr, or the `--errors` file (its name).
         case errors(String)
+        /// The event log (its file).
+        case events(String)
     }
 
     /// A stage and the replica count asked for it.
-    public struct Target: Sendable, Equatable {
-        public var stage: StageKind
-        public var replicas: Int
-
-        public init(_ stage: StageKind, _ replicas: Int) {
-            self.stage = stage
-            self.replicas = replicas
-        }
-    }
+    public typealias Target = ScaleTarget
 
     public enum Event: Sendable {
         /// Time passed: deadlines, counts, re-sends.
@@ -89,6 +83,8 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case reply(client: Int, status: ExitCode, text: String, withStatus: Bool)
         /// `logOf`: append the last lines of that replica's log.
         case log(LogLevel, String, logOf: ReplicaID? = nil)
+        /// A line for the event log.
+        case event(RunEvent)
     }
 
     private struct ScaleWait: Sendable {
@@ -154,6 +150,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .scale(let client, let targets): scale(client: client, targets, now: now, into: &out)
         case .down:
             if !stopping && !readingStopped {
+                out.append(.event(.downRequested))
                 out.append(.log(.info, "`pipeline down`: finishing the batches already read, then stopping"))
                 stopReading(into: &out)
             }
@@ -164,7 +161,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .fail(let code, let message):
             fail(code, message, now: now, into: &out)
         }
-        if !stopping && ledger.isFinished { stop(.ok, now: now, into: &out) }
+        if !stopping && ledger.isFinished { stop(.ok, reason: "every batch read is written", now: now, into: &out) }
         answerScales(now: now, into: &out)
         return out
     }
@@ -184,6 +181,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             case .membership(let m, let recipient): out.append(.membership(m, to: recipient))
             case .refuse(let pid, let reason): out.append(.refuse(pid: pid, reason: reason))
             case .log(let level, let message): out.append(.log(level, message))
+            case .event(let e): out.append(.event(e))
             case .startFailed(let id, let termination, let message):
                 // It could not start (bad model, bad config): restarting will not help.
                 fail(.stageFailed, "\(id) failed to start (\(termination)): \(message ?? "no message")", logOf: id, now: now, into: &out)
@@ -235,6 +233,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
                 out.append(.write(sequence, pieces))
                 committed = true
             case .log(let level, let message): out.append(.log(level, message))
+            case .event(let e): out.append(.event(e))
             }
         }
         let limit = settings.maxErrors
@@ -253,9 +252,10 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     }
 
     /// Ends the run: every replica is told to exit; `isDone` once all have.
-    private mutating func stop(_ code: ExitCode, now: UInt64, into out: inout [Action]) {
+    private mutating func stop(_ code: ExitCode, reason: String, now: UInt64, into out: inout [Action]) {
         guard !stopping else { return }
         if exitCode == .ok { exitCode = code }
+        out.append(.event(.runStopping(code: exitCode, reason: reason)))
         stopReading(into: &out)
         stopping = true
         out.append(.endDataPath)
@@ -267,13 +267,14 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         guard !stopping else { return }
         out.append(.log(.error, message, logOf: logOf))
         exitCode = code
-        stop(code, now: now, into: &out)
+        stop(code, reason: message, now: now, into: &out)
     }
 
     /// The first interrupt finishes what was read (exit 130, unless the run already has a
     /// reason to fail, or had already finished); the second kills everything at once.
     private mutating func interrupt(now: UInt64, into out: inout [Action]) {
         interrupts += 1
+        out.append(.event(.interrupted(forced: interrupts > 1)))
         if interrupts == 1 {
             if stopping {
                 out.append(.log(.info, "interrupted while stopping: finishing the replicas' exit and the output (again to force)"))
@@ -298,10 +299,16 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     private mutating func outputFailed(_ stream: Stream, closed: Bool, message: String, now: UInt64, into out: inout [Action]) {
         guard !failedStreams.contains(where: { $0.stream == stream }) else { return }
         failedStreams.append((stream, message))
+        let name: String
+        switch stream {
+        case .stdout: name = "stdout"
+        case .errors(let n), .events(let n): name = n
+        }
+        out.append(.event(.outputFailed(stream: name, message: message)))
         switch stream {
         case .stdout where closed:
             // `| head` closed our stdout: stop quietly.
-            stop(.ok, now: now, into: &out)
+            stop(.ok, reason: "stdout was closed by its reader", now: now, into: &out)
         case .stdout where stopping:
             // What is written after the end was decided (the CSV header of an empty input)
             // can fail too: never an exit 0.
@@ -314,14 +321,20 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             // run goes on and ends with exit code 10 (`exitCode`, unless something worse).
             out.append(.log(.error, "writing rejected records to \(name) failed (\(message)): the output goes on, but the run will exit 10"))
             if exitCode == .ok { exitCode = .io }
+        case .events(let name):
+            out.append(.log(.error, "writing the event log to \(name) failed (\(message)): the output goes on, but the run will exit 10"))
+            if exitCode == .ok { exitCode = .io }
         }
     }
 
     private mutating func scale(client: Int, _ targets: [Target], now: UInt64, into out: inout [Action]) {
         guard !stopping else {
+            out.append(.event(.scaleRequested(client: client, targets)))
+            out.append(.event(.scaleAnswered(client: client, status: .notRunning, text: "the pipeline is stopping")))
             out.append(.reply(client: client, status: .notRunning, text: "the pipeline is stopping", withStatus: false))
             return
         }
+        out.append(.event(.scaleRequested(client: client, targets)))
         var parts: [String] = []
         for target in targets {
             parts.append("\(target.stage.rawValue): \(reconciler.replicas(of: target.stage).filter(\.isActive).count) → \(target.replicas)")
@@ -349,6 +362,9 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
                 reply = .reply(client: wait.client, status: .stageFailed, text: "scaling \(wait.summary) did not complete:", withStatus: true)
             } else {
                 return false
+            }
+            if case .reply(let client, let status, let text, _) = reply {
+                out.append(.event(.scaleAnswered(client: client, status: status, text: text)))
             }
             out.append(reply)
             return true

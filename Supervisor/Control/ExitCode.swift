@@ -16,7 +16,7 @@ public enum ExitCode: Int32, Sendable {
     case stageFailed = 6
     /// A pipeline with this name is already running.
     case alreadyRunning = 7
-    /// No pipeline is running (scale, ps, down).
+    /// No pipeline is running (scale, ps, top, down).
     case notRunning = 8
     /// The environment is unusable: missing stage binaries, unsafe run directory, socket path too long.
     case environment = 9

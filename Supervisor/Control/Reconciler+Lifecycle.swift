@@ -29,6 +29,7 @@ extension Reconciler {
         replicas[i].state = .ready
         replicas[i].wasReady = true
         let id = replicas[i].id
+        out.append(.event(.replicaReady(id, pid: pid)))
         generation += 1
         out.append(.membership(members(of: id.stage.next), to: .replica(id)))
         broadcast(id.stage, into: &out)
@@ -56,6 +57,8 @@ extension Reconciler {
         replicas[i].diedAt = now
         let r = replicas[i]
         if announced[r.id.stage]?.contains(r.id) == true { broadcast(r.id.stage, into: &out) }
+        let expected = stopping || (was == .stopping && !r.startFailed) || (was == .draining && termination == .exited(0))
+        out.append(.event(.replicaExited(r.id, pid: pid, termination, expected: expected)))
         guard !stopping else { return }
         switch (was, termination) {
         case (.stopping, _) where !r.startFailed, (.draining, .exited(0)):
@@ -78,17 +81,20 @@ extension Reconciler {
             guard let pid = r.pid else { continue }
             if r.state == .stopping, let by = r.stopBy, now >= by {
                 out.append(.log(.error, "\(r.id) (pid \(pid)) did not stop within \(seconds(settings.stopTimeoutNanos)) s: killed"))
+                out.append(.event(.replicaKilled(r.id, pid: pid, reason: .stopTimeout)))
                 out.append(.signal(pid: pid, .kill))
                 replicas[i].stopBy = nil
             } else if stopping {
                 continue
             } else if (r.state == .ready || r.state == .draining) && now > r.lastBeat + settings.hangNanos {
                 out.append(.log(.error, "\(r.id) (pid \(pid)) sent no heartbeat for \(seconds(now - r.lastBeat)) s: killing it"))
+                out.append(.event(.replicaKilled(r.id, pid: pid, reason: .hung)))
                 out.append(.signal(pid: pid, .kill))
                 replicas[i].killedAsHung = true
                 replicas[i].lastBeat = now
             } else if r.state == .starting && now > r.startedAt + settings.startTimeoutNanos {
                 out.append(.log(.error, "\(r.id) (pid \(pid)) did not become ready within \(seconds(settings.startTimeoutNanos)) s: killing it"))
+                out.append(.event(.replicaKilled(r.id, pid: pid, reason: .startTimeout)))
                 out.append(.signal(pid: pid, .kill))
                 replicas[i].state = .stopping
                 replicas[i].startFailed = true
@@ -128,6 +134,7 @@ extension Reconciler {
             tellToExit(i, now: now, into: &out)
         case .ready:
             replicas[i].state = .draining
+            out.append(.event(.replicaDraining(id, pid: replicas[i].pid)))
             broadcast(id.stage, into: &out)
             out.append(.drain(id))
         default:
@@ -147,6 +154,7 @@ extension Reconciler {
     mutating func tellToExit(_ i: Int, now: UInt64, into out: inout [Action]) {
         replicas[i].state = .stopping
         replicas[i].stopBy = now + settings.stopTimeoutNanos
+        out.append(.event(.replicaStopping(replicas[i].id, pid: replicas[i].pid)))
         if replicas[i].connected {
             out.append(.shutdown(replicas[i].id))
         } else if let pid = replicas[i].pid {

@@ -146,6 +146,8 @@ public struct Reconciler: Sendable {
         /// The run fails for a reason of the environment (a replica could not be spawned).
         case cannotStart(ReplicaID, message: String)
         case log(LogLevel, String)
+        /// A line for the event log.
+        case event(RunEvent)
     }
 
     public let settings: Settings
@@ -153,6 +155,8 @@ public struct Reconciler: Sendable {
     /// Every replica of the run that is alive (or died since the last tick), in start order.
     public internal(set) var replicas: [Replica] = []
     public internal(set) var restarts: [StageKind: RestartHistory] = [:]
+    /// Replacements started for crashed replicas since the run began, per stage.
+    public internal(set) var restartsTotal: [StageKind: Int] = [:]
     public internal(set) var generation: UInt64 = 0
     /// The run is ending: nothing is started or restarted; every replica has been told to exit.
     public internal(set) var stopping = false
@@ -231,13 +235,16 @@ public struct Reconciler: Sendable {
             reconcile(now: now, into: &out)
         case .spawned(let id, let pid):
             update(id) { $0.pid = pid }
+            out.append(.event(.replicaStarted(id, pid: pid)))
             // Told to exit before its pid was known (scaled away, or the run ended, meanwhile).
             if replica(id)?.state == .stopping { out.append(.signal(pid: pid, .terminate)) }
         case .spawnFailed(let id, let message, let transient, let jitter):
             replicas.removeAll { $0.id == id }
             if transient, restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, quick: true) {
+                out.append(.event(.spawnFailed(id, message: message, retrying: true)))
                 out.append(.log(.error, "cannot start \(id) now: \(message); retrying"))
             } else {
+                out.append(.event(.spawnFailed(id, message: message, retrying: false)))
                 out.append(.cannotStart(id, message: message))
             }
         case .connected(let pid, let claimed):
@@ -259,7 +266,10 @@ public struct Reconciler: Sendable {
             guard let r = replica(id), !stopping else { break }
             let quick = !r.wasReady || (r.diedAt ?? now) - r.startedAt < RestartHistory.quickNanos
             if restarts[id.stage]!.crashed(now: now, spec: settings.spec(id.stage), jitter: jitter, counts: counts, quick: quick) {
-                out.append(.restartScheduled(id, notBefore: restarts[id.stage]!.notBefore))
+                restartsTotal[id.stage, default: 0] += 1
+                let notBefore = restarts[id.stage]!.notBefore
+                out.append(.event(.restartScheduled(id, afterNanos: notBefore - min(notBefore, now))))
+                out.append(.restartScheduled(id, notBefore: notBefore))
             } else {
                 out.append(.restartLimitExceeded(id))
             }
@@ -268,6 +278,7 @@ public struct Reconciler: Sendable {
             guard !stopping, let i = index(pid: pid), replicas[i].state != .stopping, !replicas[i].killedForInvalidFrame else { break }
             replicas[i].killedForInvalidFrame = true
             out.append(.log(.error, "\(replicas[i].id) (pid \(pid)) sent \(receiver) a frame that failed validation: killing it"))
+            out.append(.event(.replicaKilled(replicas[i].id, pid: pid, reason: .invalidFrame)))
             out.append(.signal(pid: pid, .kill))
         case .scale(let stage, let count):
             desired[stage] = count

@@ -32,6 +32,7 @@ enum StatusTable {
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
         out += "\nsource: \(s.core.ledger.recordsRead) records read, \(s.core.ledger.batches.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
+        if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
         return out
     }
 
@@ -59,7 +60,8 @@ enum StatusTable {
                 + "\"rss_bytes\":\(r.heartbeat.rssBytes)}"
         }
         return "{\"replicas\":[" + items.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
-            + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)}"
+            + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
+            + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "") + "}"
     }
 
     /// One decimal place.

@@ -73,6 +73,8 @@ extension Supervisor {
             let reply = Reply(status: UInt8(status.rawValue), text: withStatus ? text + " " + StatusTable.text(self) : text)
             try? session.connection.send(using: scratch) { reply.encode(into: $0) }
             session.waitingForScale = false
+        case .event(let event):
+            eventLog.record(event)
         case .log(let level, let message, let logOf):
             let tail = logOf.map { LogTail.excerpt(runDir.logPath(node: $0.stage.rawValue, replica: $0.index)) } ?? ""
             switch level {
@@ -122,6 +124,7 @@ extension Supervisor {
                 r.control = nil
             }
             stageUsage[id.stage, default: StageUsage()].add(usage, peakRSS: Int(r.heartbeat.peakRSSBytes))
+            metrics.retire(id.stage, last: r.heartbeat)
             let work = StatePage.read(path: r.statePath)
             try? Sys.unlink(r.socketPath)
             try? Sys.unlink(r.statePath)

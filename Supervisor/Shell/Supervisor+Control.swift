@@ -145,6 +145,12 @@ extension Supervisor {
                 case .down:
                     client.waitingForDown = true
                     dispatch(.down)
+                case .status:
+                    guard c.queuedOutputBytes < 1 << 20 else {
+                        throw FrameError.invalid(field: "request", reason: "the client does not read its replies")
+                    }
+                    let snapshot = snapshot()
+                    try c.send(using: scratch) { snapshot.encode(into: $0) }
                 }
             }
         } catch {

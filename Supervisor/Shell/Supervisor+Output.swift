@@ -39,7 +39,7 @@ extension Supervisor {
 
     /// After a failed errors stream: how many rejected records it lost.
     func reportLostRejects() {
-        guard let failure = core.failedStreams.first(where: { $0.stream != .stdout }) else { return }
+        guard let failure = core.failedStreams.first(where: { if case .errors = $0.stream { true } else { false } }) else { return }
         let lost = sink.lostRejects
         let stdoutStopped = core.failedStreams.contains { $0.stream == .stdout }
         Log.error("\(lost) rejected record\(lost == 1 ? "" : "s") could not be written to \(errorsName) (\(failure.message))"

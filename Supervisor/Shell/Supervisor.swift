@@ -39,26 +39,45 @@ public final class Supervisor {
     var nextClient = 0
     let scratch = FrameBuffer(capacity: 64 << 10)
     let startNanos = Sys.monotonicNanos()
+
+    /// The run as `pipeline top` and `/metrics` show it, now.
+    func snapshot() -> StatusSnapshot {
+        metrics.snapshot(now: Sys.monotonicNanos(), startedAt: startNanos, core: core, live: Array(processes.values), sink: sink,
+                         bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path,
+                         metricsAddress: metricsServer?.boundAddress ?? "")
+    }
     var rng = SystemRandomNumberGenerator()
     /// Events waiting for the core (actions can cause events: a spawn's pid, a split's records).
     private var events: [Core.Event] = []
     private var dispatching = false
     private var inputEnded = false
+    private var digestChecked = false
     private var writtenThrough: UInt64?
     /// When the core's periodic checks (deadlines, counts, re-sends) run next.
     private var nextTick: UInt64 = 0
     /// CPU time and peak memory of every replica that has exited, per stage.
     var stageUsage: [StageKind: StageUsage] = [:]
     /// Where to write the run's statistics at the end (`up --stats FILE`).
-    public var statsPath: String?
+    let statsPath: String?
+    /// One JSON line per decision of the core (`logs events`, `--events FILE`).
+    let eventLog: EventLog
     /// How the errors stream is named in messages: "stderr" or the `--errors` path.
     let errorsName: String
+    /// What the run counts, for `/metrics`, `top` and progress.
+    var metrics = RunMetrics()
+    /// The size of stdin when it is a regular file.
+    let inputSize = Sys.regularFileSize(0)
+    /// Whether the progress line is shown, and when it is redrawn next.
+    let showsProgress: Bool
+    private var nextProgress: UInt64 = 0
+    /// `/metrics` and `/healthz`, when asked for (`--metrics`, `[metrics] listen`).
+    let metricsServer: HTTPServer?
+    /// The model file's sha256, for `pipeline_model_info`, computed on its own thread.
+    let modelDigest: FileDigest?
 
-    /// - Parameters:
-    ///   - scales: replica counts given on the command line (`--scale infer=3`), over the config's.
-    ///   - errorsName: how messages name the errors stream (`errorsFD`): "stderr" or a path.
-    public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, scales: [String: Int],
-                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, errorsName: String, csvHeader: String?) throws {
+    public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
+                binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
+                metricsServer: HTTPServer? = nil) throws {
         self.config = config
         self.configPath = configPath
         self.configText = configText
@@ -66,14 +85,17 @@ public final class Supervisor {
         self.binaries = binaries
         self.cookie = cookie
         self.signalFD = signalFD
-        self.errorsName = errorsName
+        errorsName = options.errorsName
+        // Not when stdout is the same screen: the records would scroll through the line.
+        showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2) && !Sys.isTerminal(1))
+        statsPath = options.statsPath
         func seconds(_ name: String, _ fallback: Double) -> UInt64 {
             UInt64((getenv(name).flatMap { Double(String(cString: $0)) } ?? fallback) * 1e9)
         }
         var stages: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases {
             var spec = config.stage(stage)
-            if let n = scales[stage.rawValue] { spec.replicas = n }
+            if let n = options.scales[stage.rawValue] { spec.replicas = n }
             stages[stage] = spec
         }
         var replicas = Reconciler.Settings(stages: stages)
@@ -87,6 +109,11 @@ public final class Supervisor {
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
+        self.metricsServer = metricsServer
+        modelDigest = metricsServer == nil ? nil : FileDigest(path: config.model.path, wakeup: wakeup)
+        let runLog = runDir.logDirectory + "/events.log"
+        eventLog = try EventLog(paths: [runLog] + (options.eventsPath.map { $0 == runLog ? [] : [$0] } ?? []),
+                                wakeup: wakeup, startNanos: startNanos)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
         sink = Sink(upstream: sinkSet, wakeup: wakeup, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
@@ -115,6 +142,8 @@ public final class Supervisor {
 
     /// Runs until the input is done and every replica has stopped; returns the exit code.
     public func run() -> ExitCode {
+        eventLog.started(config: configPath, model: config.model.path, metrics: metricsServer?.boundAddress,
+                         replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }))
         var poll = PollSet()
         while true {
             let now = Sys.monotonicNanos()
@@ -131,6 +160,7 @@ public final class Supervisor {
             let clientSlots = clients.map { poll.add($0.connection.fd, read: !$0.connection.peerClosed, write: $0.connection.wantsWrite) }
             let sinkSlots = sink.upstream.register(in: &poll)
             let sourceSlots = source.downstream.register(in: &poll)
+            let metricsSlots = metricsServer?.register(in: &poll, now: now)
             do {
                 try poll.wait(timeoutMillis: timeout(now: now))
             } catch {
@@ -153,6 +183,9 @@ public final class Supervisor {
             handleClients(poll, slots: clientSlots)
             sink.upstream.handle(poll, slots: sinkSlots)
             source.downstream.handle(poll, slots: sourceSlots)
+            if let metricsServer, let metricsSlots {
+                metricsServer.handle(poll, slots: metricsSlots, now: Sys.monotonicNanos(), respond: answer)
+            }
         }
         return finish()
     }
@@ -171,6 +204,20 @@ public final class Supervisor {
             nextTick = now + 20_000_000
             dispatch(.tick)
         }
+        if metrics.wantsSample(now: now) {
+            metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
+        }
+        for failure in eventLog.failures() {
+            dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
+        }
+        if !digestChecked, let digest = modelDigest, digest.isDone {
+            digestChecked = true
+            if let error = digest.error { Log.error("cannot hash \(digest.path) for pipeline_model_info (its sha256 stays empty): \(error)") }
+        }
+        if showsProgress && now >= nextProgress && !core.stopping {
+            nextProgress = now + Progress.intervalNanos
+            Log.setStatus(Progress.fitted(Progress.line(snapshot()), columns: Sys.terminalSize(2)?.columns))
+        }
         let credit = source.downstream.availableCredit
         if credit > 0 && core.ledger.queued > 0 && !core.stopping { dispatch(.batch(.sendable(credit))) }
     }
@@ -178,6 +225,7 @@ public final class Supervisor {
     /// Cuts batches while the window has room; reports the end of the input once all is cut.
     private func cutBatches(now: UInt64) {
         while core.ledger.hasRoom && !core.stopping, let cut = source.cut(sequence: core.ledger.nextSequence, now: now) {
+            metrics.cut(core.ledger.nextSequence, records: cut.records, now: now)
             dispatch(.batch(.cut(cut)))
         }
         if source.isDrained && !inputEnded {
@@ -196,14 +244,17 @@ public final class Supervisor {
         if let through = sink.writtenThrough, through != writtenThrough {
             writtenThrough = through
             source.written(through: through)
+            metrics.written(through: through, now: Sys.monotonicNanos())
             dispatch(.batch(.written(through: through)))
         }
     }
 
     private func timeout(now: UInt64) -> Int32 {
         var deadline = now + 250_000_000
+        if showsProgress { deadline = min(deadline, max(nextProgress, now)) }
         if core.ledger.hasRoom, let linger = source.lingerDeadline { deadline = min(deadline, linger) }
         if let due = core.nextDeadline, due > now { deadline = min(deadline, due) }
+        if let due = metricsServer?.nextDeadline { deadline = min(deadline, max(due, now)) }
         return Int32(max(0, (deadline - min(deadline, now) + 999_999) / 1_000_000))
     }
 
@@ -214,6 +265,7 @@ public final class Supervisor {
     }
 
     private func finish() -> ExitCode {
+        if Log.statusLine != nil { Log.setStatus(nil) }
         reap()
         if core.forced {
             // The writer may be blocked on a stdout nobody reads: do not wait for it.
@@ -234,6 +286,7 @@ public final class Supervisor {
         }
         if core.forced {
             Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
             return core.exitCode
         }
         sink.writer.finish()
@@ -251,6 +304,11 @@ public final class Supervisor {
         for client in clients where client.waitingForDown {
             try? client.connection.send(using: scratch) { Reply(status: 0, text: "stopped").encode(into: $0) }
             _ = try? client.connection.flush()
+        }
+        eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
+        eventLog.finish()
+        for failure in eventLog.failures() {
+            dispatch(.outputFailed(.events(failure.name), closed: false, message: failure.error.reason))
         }
         try? Sys.unlink(runDir.sinkPath)
         return core.exitCode

@@ -74,6 +74,8 @@ public final class Sink {
 
     // What reached the output.
     public private(set) var rows = 0
+    /// Bytes stdout accepted.
+    public private(set) var bytesWritten: UInt64 = 0
     public private(set) var rejected = 0
     public private(set) var rejectedByCode: [RejectCode: Int] = [:]
     public private(set) var summary = BatchSummary()
@@ -192,6 +194,7 @@ public final class Sink {
                     : q.text.prefix(failure.bytesWritten).filter { $0 == 10 }.count
                 if q.fd == outputFD {
                     rows += whole
+                    bytesWritten += UInt64(failure.chunk == q.chunk ? failure.bytesWritten : 0)
                 } else {
                     countRejects(q.codes.prefix(whole))
                     lostRejects += q.records - whole
@@ -202,6 +205,7 @@ public final class Sink {
                 }
             } else if q.fd == outputFD {
                 rows += q.rows
+                bytesWritten += UInt64(q.text.count)
                 if let s = q.summary { summary.merge(s) }
             } else {
                 countRejects(q.codes[...])

@@ -36,6 +36,7 @@ import Testing
         w.send(.scale(client: 2, [.init(.infer, 1)]))
         let leaving = ReplicaID(.infer, 2)
         #expect(w.core.reconciler.replica(leaving)?.state == .draining, "the newest replica leaves")
+        #expect(w.events.contains(.replicaDraining(leaving, pid: w.pid(leaving))), "the event log says which one")
         #expect(w.memberships[.replica(ReplicaID(.featurize, 1))]?.replicas == [ReplicaID(.infer, 1)], "upstream stops sending to it")
         // It is killed from outside before it finishes: the piece it may have held is lost.
         w.inFlight.removeAll()
@@ -92,6 +93,11 @@ import Testing
             }
         }
         #expect(w.core.stopping && w.core.exitCode == .stageFailed)
+        // The event log tells the story: three crashes, two restarts, the end.
+        let exits = w.events.compactMap { if case .replicaExited(let id, _, let t, let expected) = $0, id.stage == .infer { (t, expected) } else { nil } }
+        #expect(exits.count == 3 && exits.allSatisfy { !$0.1 && $0.0 == .signaled(11, selfInflicted: true, name: "Segmentation fault") })
+        #expect(w.events.filter { if case .restartScheduled(let id, _) = $0 { id.stage == .infer } else { false } }.count == 2)
+        #expect(w.events.contains { if case .runStopping(.stageFailed, let reason) = $0 { reason.hasPrefix("stage infer failed") } else { false } })
         let failure = w.log.first { $0.hasPrefix("stage infer failed") }
         #expect(failure?.contains("infer.3 (pid ") == true)
         #expect(failure?.hasSuffix("was killed by signal 11 (Segmentation fault), more than 2 restarts within 30.0 s (restart.max); last committed input line 2") == true, "\(failure ?? "")")
@@ -131,6 +137,7 @@ import Testing
         #expect(!w.send(.tick).contains { if case .signal = $0 { true } else { false } })
         w.tick(2_100_000_000)
         #expect(w.signals.map(\.signal) == [.kill] && w.signals[0].pid == hung)
+        #expect(w.events.contains(.replicaKilled(ReplicaID(.infer, 1), pid: hung, reason: .hung)))
         #expect(w.log.contains { $0.hasSuffix("sent no heartbeat for 5.1 s: killing it") }, "one decimal: \(w.log)")
         // A hang the supervisor ended may be the batch's fault: it counts toward isolation.
         w.reap { _ in ReplicaWork(sequence: 0, part: nil) }

@@ -46,6 +46,8 @@ struct World {
     /// The last membership each recipient received.
     var memberships: [Reconciler.Recipient: Reconciler.Members] = [:]
     var log: [String] = []
+    /// The event log's lines, in order.
+    var events: [RunEvent] = []
     var replies: [(client: Int, status: ExitCode, text: String)] = []
     var signals: [(pid: Int32, signal: Reconciler.Signal)] = []
     var readingStopped = false
@@ -226,6 +228,8 @@ struct World {
             replies.append((client, status, text))
         case .log(_, let message, _):
             log.append(message)
+        case .event(let event):
+            events.append(event)
         }
         return []
     }

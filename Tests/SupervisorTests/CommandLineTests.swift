@@ -16,6 +16,23 @@ import PipelineSupervisor
         #expect(o.scales == ["infer": 3, "featurize": 2])
     }
 
+    @Test func upMonitoringFlags() throws {
+        let command = try parseCommandLine(["up", "--metrics", "127.0.0.1:0", "--events", "e.jsonl", "--quiet"])
+        guard case .up(let o) = command else { Issue.record("not up"); return }
+        #expect(o.metricsAddress == "127.0.0.1:0" && o.eventsPath == "e.jsonl" && o.progress == .off)
+        guard case .up(let p) = try parseCommandLine(["up", "--metrics", "[::1]:9464", "--progress"]) else { Issue.record("not up"); return }
+        #expect(p.metricsAddress == "[::1]:9464" && p.progress == .on)
+        for bad in ["9464", "localhost", ":9464", "127.0.0.1:65536", "127.0.0.1:x", "::1:9464"] {
+            do {
+                _ = try parseCommandLine(["up", "--metrics", bad])
+                Issue.record("accepted --metrics \(bad)")
+            } catch {
+                #expect(error.code == .usage && error.message.hasPrefix("pipeline up: --metrics: "), "\(error.message)")
+            }
+        }
+        #expect(throws: PipelineError.self) { try parseCommandLine(["up", "--metrics"]) }
+    }
+
     @Test func scaleNeedsValidStagesAndCounts() throws {
         guard case .scale(_, let s) = try parseCommandLine(["scale", "infer=4", "ingest=1"]) else { Issue.record("not scale"); return }
         #expect(s.map(\.0) == ["infer", "ingest"] && s.map(\.1) == [4, 1])
@@ -86,5 +103,40 @@ import PipelineSupervisor
             try workload.writeData(to: again, records: 50)
             #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == data)
         }
+    }
+}
+
+@Suite struct TopCommandLineTests {
+    @Test func topOptions() throws {
+        #expect(try parseCommandLine(["top"]) == .top(TopOptions()))
+        guard case .top(let o) = try parseCommandLine(["top", "--once", "--run-dir", "/r", "--interval", "0.5"]) else {
+            Issue.record("not top"); return
+        }
+        #expect(o.once && o.intervalSeconds == 0.5 && o.target == Target(runDirectory: "/r"))
+        guard case .top(let p) = try parseCommandLine(["top", "--interval=2", "-f", "x.toml"]) else { Issue.record("not top"); return }
+        #expect(!p.once && p.intervalSeconds == 2 && p.target == Target(configPath: "x.toml", configGiven: true))
+    }
+
+    @Test(arguments: [["top", "--interval"], ["top", "--interval", "0"], ["top", "--interval", "0.05"], ["top", "--interval", "abc"],
+                      ["top", "--interval", "3601"], ["top", "--interval", "nan"], ["top", "--interval=-1"], ["top", "--bogus"],
+                      ["top", "now"], ["top", "-n", "1"]])
+    func badTopArgumentsAreUsageErrors(arguments: [String]) throws {
+        let error = #expect(throws: PipelineError.self) { try parseCommandLine(arguments) }
+        #expect(error?.code == .usage)
+    }
+
+    @Test func topHasHelp() throws {
+        guard case .help(let text) = try parseCommandLine(["top", "--help"]) else { Issue.record("no help"); return }
+        #expect(text.contains("usage: pipeline top [-f FILE] [--run-dir DIR] [--once] [--interval SECONDS]"))
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 100 })
+        // What it does without a terminal, when nothing runs, and how it ends are documented.
+        #expect(text.contains("When stdout is not a terminal") && text.contains("top behaves as with"))
+        #expect(text.contains("exit 8") && text.contains("q or Ctrl-C quits") && text.contains("\"pipeline: the run ended\""))
+        guard case .help(let same) = try parseCommandLine(["help", "top"]) else { Issue.record("no help topic"); return }
+        #expect(same == text)
+        guard case .help(let main) = try parseCommandLine(["--help"]) else { Issue.record("no main help"); return }
+        #expect(main.contains("\n  top "))
+        let unknown = #expect(throws: PipelineError.self) { try parseCommandLine(["tops"]) }
+        #expect(unknown?.message.contains("ps, top, logs") == true)
     }
 }

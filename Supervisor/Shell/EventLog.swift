@@ -1,0 +1,153 @@
+import Config
+import ControlCore
+import Glibc
+import PipelineSink
+import Runtime
+
+/// The run's event log: one JSON line per decision of the control core (and the run's start and
+/// end), with the time. Written to `<run dir>/logs/events.log` (`pipeline logs events`) and, with
+/// `--events FILE`, to that file too, on a writer thread: a slow reader never stalls the loop.
+final class EventLog {
+    private let writer: OutputWriter
+    private let descriptors: [(fd: Int32, name: String)]
+    private let startNanos: UInt64
+    /// Files that failed, reported once each.
+    private var failed: Set<Int32> = []
+
+    /// - Parameter paths: where to write; the first is the run directory's log.
+    init(paths: [String], wakeup: Wakeup, startNanos: UInt64) throws(SystemError) {
+        var fds: [(Int32, String)] = []
+        for path in paths { fds.append((try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644), path)) }
+        descriptors = fds
+        writer = OutputWriter(wakeup: wakeup)
+        self.startNanos = startNanos
+    }
+
+    deinit {
+        // A run stopped by force does not wait for the writer, which may still be writing the
+        // last lines: its descriptors are then left to the process's exit, not closed under it.
+        guard writer.isIdle else { return }
+        for d in descriptors { Sys.close(d.fd) }
+    }
+
+    func record(_ event: RunEvent) { write(Self.fields(event)) }
+
+    /// The run's first line: what runs.
+    func started(config: String, model: String, metrics: String?, replicas: [StageKind: Int]) {
+        write([("event", .string("run_started")), ("config", .string(config)), ("model", .string(model))]
+              + (metrics.map { [("metrics", .string("http://\($0)/metrics"))] } ?? [])
+              + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))])
+    }
+
+    /// The run's last line: how it ended and what it did.
+    func finished(code: ExitCode, recordsRead: Int, written: Int, rejected: Int) {
+        write([("event", .string("run_finished")), ("exit_code", .int(Int(code.rawValue))), ("records_read", .int(recordsRead)),
+               ("records_written", .int(written)), ("rejected", .int(rejected))])
+    }
+
+    /// Writes what is queued and ends the writer's thread.
+    func finish() { writer.finish() }
+
+    /// The event files that could not be written (each named once), with the error.
+    func failures() -> [(name: String, error: SystemError)] {
+        var out: [(String, SystemError)] = []
+        for (fd, failure) in writer.failures where failed.insert(fd).inserted {
+            out.append((descriptors.first { $0.fd == fd }?.name ?? "events", failure.error))
+        }
+        return out
+    }
+
+    private func write(_ fields: [(String, JSONValue)]) {
+        let now = Sys.monotonicNanos()
+        var line: [(String, JSONValue)] = [("time", .string(Self.timestamp(Sys.wallSeconds()))),
+                                           ("uptime_s", .seconds(now - min(now, startNanos)))]
+        line += fields
+        let bytes = Array((JSONValue.object(line).text + "\n").utf8)
+        for d in descriptors { writer.enqueue(fd: d.fd, bytes: bytes) }
+    }
+
+    /// RFC 3339 in UTC with milliseconds: 2026-12-06T04:15:02.123Z.
+    static func timestamp(_ seconds: Double) -> String {
+        var t = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let millis = Int((seconds - seconds.rounded(.down)) * 1000)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+
+    static func fields(_ event: RunEvent) -> [(String, JSONValue)] {
+        func replica(_ id: ReplicaID, _ pid: Int32) -> [(String, JSONValue)] {
+            [("stage", .string(id.stage.rawValue)), ("replica", .int(id.index)), ("pid", .int(Int(pid)))]
+        }
+        switch event {
+        case .replicaStarted(let id, let pid):
+            return [("event", .string("replica_started"))] + replica(id, pid)
+        case .replicaReady(let id, let pid):
+            return [("event", .string("replica_ready"))] + replica(id, pid)
+        case .replicaExited(let id, let pid, let termination, let expected):
+            var how: [(String, JSONValue)]
+            switch termination {
+            case .exited(let code): how = [("exit_status", .int(Int(code)))]
+            case .signaled(let signal, let selfInflicted, let name):
+                how = [("signal", .int(Int(signal))), ("signal_name", .string(name)), ("self_inflicted", .bool(selfInflicted))]
+            }
+            return [("event", .string("replica_exited"))] + replica(id, pid) + how + [("expected", .bool(expected))]
+        case .replicaKilled(let id, let pid, let reason):
+            return [("event", .string("replica_killed"))] + replica(id, pid) + [("reason", .string(reason.rawValue))]
+        case .replicaDraining(let id, let pid):
+            return [("event", .string("replica_draining")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index))]
+                + (pid.map { [("pid", .int(Int($0)))] } ?? [])
+        case .replicaStopping(let id, let pid):
+            return [("event", .string("replica_stopping")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index))]
+                + (pid.map { [("pid", .int(Int($0)))] } ?? [])
+        case .spawnFailed(let id, let message, let retrying):
+            return [("event", .string("spawn_failed")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index)),
+                    ("message", .string(message)), ("retrying", .bool(retrying))]
+        case .restartScheduled(let id, let after):
+            return [("event", .string("restart_scheduled")), ("stage", .string(id.stage.rawValue)), ("replica", .int(id.index)),
+                    ("after_s", .seconds(after))]
+        case .scaleRequested(let client, let targets):
+            return [("event", .string("scale_requested")), ("request", .int(client)),
+                    ("replicas", .object(targets.map { ($0.stage.rawValue, .int($0.replicas)) }))]
+        case .scaleAnswered(let client, let status, let text):
+            return [("event", .string("scale_answered")), ("request", .int(client)), ("exit_code", .int(Int(status.rawValue))),
+                    ("message", .string(text))]
+        case .batchIsolated(let first, let last, let records, let stage):
+            return [("event", .string("batch_isolated")), ("first_line", .int(Int(first))), ("last_line", .int(Int(last))),
+                    ("records", .int(records)), ("stage", .string(stage.rawValue))]
+        case .recordRejected(let line, let stage, let crashes):
+            return [("event", .string("record_rejected")), ("line", .int(Int(line))), ("stage", .string(stage.rawValue)),
+                    ("crashes", .int(crashes))]
+        case .downRequested:
+            return [("event", .string("down_requested"))]
+        case .interrupted(let forced):
+            return [("event", .string("interrupted")), ("forced", .bool(forced))]
+        case .outputFailed(let stream, let message):
+            return [("event", .string("output_failed")), ("stream", .string(stream)), ("message", .string(message))]
+        case .runStopping(let code, let reason):
+            return [("event", .string("run_stopping")), ("exit_code", .int(Int(code.rawValue))), ("reason", .string(reason))]
+        }
+    }
+}
+
+/// The few JSON values the event log writes, in the order given.
+enum JSONValue {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    /// Nanoseconds, written as seconds with millisecond precision.
+    case seconds(UInt64)
+    case object([(String, JSONValue)])
+
+    var text: String {
+        switch self {
+        case .string(let s): RejectLine.quote(s)
+        case .int(let i): "\(i)"
+        case .bool(let b): b ? "true" : "false"
+        case .seconds(let n): "\(n / 1_000_000_000).\(String(1000 + (n / 1_000_000) % 1000).dropFirst())"
+        case .object(let fields): "{" + fields.map { RejectLine.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+}
