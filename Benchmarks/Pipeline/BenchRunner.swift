@@ -55,12 +55,12 @@ final class BenchRunner {
                                 stdout: .file(output), stderr: .file(errors))
         let helper = during.map { body in Sys.startThread { body(errors) } }
         let waited = Spawn.waitWithUsage(pid)
+        let seconds = Self.now() - start  // not counting the helper's last wait to notice the end
         if let helper { Sys.joinThread(helper) }
         guard let (termination, _) = waited, termination == .exited(0) else {
             let log = (try? Sys.readFile(errors)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             throw PipelineError(.internalError, "bench: pipeline up failed: \(log)")
         }
-        let seconds = Self.now() - start
         let text = String(decoding: try Sys.readFile(stats), as: UTF8.self)
         var run = ProcessRun(seconds: seconds, records: Int(JSONScan.number(text, ["records_read"]) ?? 0), stageCPU: [:],
                              supervisorCPU: JSONScan.number(text, ["supervisor", "cpu_seconds"]) ?? 0, stageRSS: [:],

@@ -13,6 +13,7 @@ enum MetricsText {
     static func render(_ s: StatusSnapshot, rejectedByCode: [RejectCode: Int], batchRecords: RunMetrics.SizeHistogram,
                        modelSHA256: String?) -> String {
         var out = ""
+        out.reserveCapacity(16 << 10)
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
@@ -33,11 +34,12 @@ enum MetricsText {
         metric("pipeline_stage_batches_total", "counter", "Batches the stage processed (replays included).", stages { "\($0.batches)" })
         metric("pipeline_stage_busy_seconds_total", "counter", "Time the stage's replicas spent processing batches.",
                stages { seconds($0.busyNanos) })
-        histogram("pipeline_stage_queue_seconds", "How long a batch waited at the stage before its processing began.",
-                  s.stages.map { series(["stage": $0.name], $0.queue) }, into: &out)
-        histogram("pipeline_latency_seconds", "Time from a batch being read to its output being written.", [series([:], s.latency)], into: &out)
-        histogram("pipeline_batch_records", "Records per batch cut from the input.",
-                  [([:], RunMetrics.SizeHistogram.bounds.map { "\($0)" }, batchRecords.counts, "\(batchRecords.sum)")], into: &out)
+        histogram("pipeline_stage_queue_seconds", "How long a batch waited at the stage before its processing began.", bounds: timeBounds,
+                  s.stages.map { ("stage=\"\(escape($0.name))\"", $0.queue.counts, "\($0.queue.sum)") }, into: &out)
+        histogram("pipeline_latency_seconds", "Time from a batch being read to its output being written.", bounds: timeBounds,
+                  [("", s.latency.counts, "\(s.latency.sum)")], into: &out)
+        histogram("pipeline_batch_records", "Records per batch cut from the input.", bounds: sizeBounds,
+                  [("", batchRecords.counts, "\(batchRecords.sum)")], into: &out)
         metric("pipeline_batches_in_flight", "gauge", "Batches read and not yet written.", [("", "\(s.batchesInFlight)")])
         metric("pipeline_replica_restarts_total", "counter", "Crashed replicas replaced.", stages { "\($0.restarts)" })
         metric("pipeline_stage_resident_bytes", "gauge", "Resident memory of the stage's live replicas.", stages { "\($0.residentBytes)" })
@@ -47,25 +49,31 @@ enum MetricsText {
         return out
     }
 
-    /// One histogram family: per series, its bucket bounds as text, counts per bucket (one more
-    /// than bounds: the last is over every bound) and sum.
-    private static func histogram(_ name: String, _ help: String,
-                                  _ series: [(labels: [String: String], bounds: [String], counts: [UInt64], sum: String)],
-                                  into out: inout String) {
+    /// Bucket bounds as the text of `le` labels, made once.
+    private static let timeBounds = Histogram.bounds.map { "\($0)" } + ["+Inf"]
+    private static let sizeBounds = RunMetrics.SizeHistogram.bounds.map { "\($0)" } + ["+Inf"]
+
+    /// One histogram family: per series, its labels (`stage="infer"`, or empty), counts per
+    /// bucket (the last over every bound; `bounds` ends with "+Inf") and sum.
+    private static func histogram(_ name: String, _ help: String, bounds: [String],
+                                  _ series: [(labels: String, counts: [UInt64], sum: String)], into out: inout String) {
         out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
         for s in series {
+            let braced = s.labels.isEmpty ? "" : "{\(s.labels)}"
+            let leading = s.labels.isEmpty ? "{le=\"" : "{\(s.labels),le=\""
             var cumulative: UInt64 = 0
-            for (i, bound) in (s.bounds + ["+Inf"]).enumerated() {
+            for (i, bound) in bounds.enumerated() {
                 cumulative += s.counts[i]
-                out += "\(name)_bucket\(label(s.labels.merging(["le": bound]) { $1 })) \(cumulative)\n"
+                out += name
+                out += "_bucket"
+                out += leading
+                out += bound
+                out += "\"} "
+                out += String(cumulative)
+                out += "\n"
             }
-            out += "\(name)_sum\(label(s.labels)) \(s.sum)\n\(name)_count\(label(s.labels)) \(cumulative)\n"
+            out += "\(name)_sum\(braced) \(s.sum)\n\(name)_count\(braced) \(cumulative)\n"
         }
-    }
-
-    /// A time histogram's series.
-    private static func series(_ labels: [String: String], _ h: Histogram) -> (labels: [String: String], bounds: [String], counts: [UInt64], sum: String) {
-        (labels, Histogram.bounds.map { "\($0)" }, h.counts, "\(h.sum)")
     }
 
     /// `{a="x",le="0.1"}` with `le` last and values escaped; empty for no labels.
