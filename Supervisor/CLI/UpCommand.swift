@@ -162,6 +162,7 @@ extension UpOptions {
         r.tunables = tunables
         r.scales = scales
         r.errorsName = errorsPath ?? "stderr"
+        r.inputName = inputPath ?? "stdin"
         r.eventsPath = eventsPath.map(ConfigFile.absolutePath)
         r.statsPath = statsPath.map(ConfigFile.absolutePath)
         r.progress = progress

@@ -7,6 +7,8 @@ public struct RunOptions: Sendable {
     public var scales: [String: Int] = [:]
     /// How messages name the errors stream: "stderr" or the `--errors` path.
     public var errorsName = "stderr"
+    /// How messages name the input: "stdin" or the `--input` path.
+    public var inputName = "stdin"
     /// `--events FILE`: the event log, besides `<run dir>/logs/events.log`.
     public var eventsPath: String?
     /// `--stats FILE`: the run's statistics as JSON at the end.

@@ -65,6 +65,8 @@ public final class Supervisor {
     let eventLog: EventLog
     /// How the errors stream is named in messages: "stderr" or the `--errors` path.
     let errorsName: String
+    /// How messages name the input: "stdin" or the `--input` path.
+    let inputName: String
     /// What the run counts, for `/metrics`, `top` and progress.
     var metrics = RunMetrics()
     /// The size of stdin when it is a regular file.
@@ -90,6 +92,7 @@ public final class Supervisor {
         self.cookie = cookie
         self.signalFD = signalFD
         errorsName = options.errorsName
+        inputName = options.inputName
         // Not when stdout is the same screen: the records would scroll through the line.
         showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2) && !Sys.isTerminal(1))
         statsPath = options.statsPath
@@ -268,7 +271,7 @@ public final class Supervisor {
         headerChecked = true
         if let problem = HeaderCheck.problem(header: header, input: config.input) {
             source.stopReading()
-            dispatch(.fail(.inputMismatch, "stdin: \(problem)"))
+            dispatch(.fail(.inputMismatch, "\(inputName): \(problem)"))
         }
     }
 
@@ -295,7 +298,8 @@ public final class Supervisor {
             Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             return core.exitCode
         }
-        sink.finish()
+        // The CSV header alone is the output of an empty input, not of a run that failed.
+        if core.exitCode == .ok { sink.finish() }
         // Wait for the writer with signals still heard: stdout may be stalled (an open pipe
         // nobody reads), and a second interrupt must still end the run at once.
         var poll = PollSet()

@@ -76,7 +76,7 @@ import Testing
     @Test func runsThatCannotScoreAnythingDoNotExitZero() throws {
         let ws = Workspace()
         defer { ws.remove() }
-        let csv = ws.write("csv.toml", Records.config(format: "csv"))
+        let csv = ws.write("csv.toml", Records.config(format: "csv", output: "csv"))
         let badHeader = ws.write("bad.csv", "id,amount,hours,country\n" + Records.csv(300).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n")
         let header = try pipeline(["up", "-f", csv, "--run-dir", ws.runDir], stdinFile: badHeader)
         #expect(header.status == 11, "\(header.err)")
@@ -84,6 +84,10 @@ import Testing
         #expect(lines.count == 2 && lines[0] == "[pipeline] error: stdin: the CSV header has no column for the required field `hour` "
                 + "(header: `id,amount,hours,country`); name the column so, or set `required = false` in [[input.field]]", "\(header.err)")
         #expect(!header.err.contains("MISSING_FIELD"), "no record is rejected one by one")
+        #expect(header.out.isEmpty, "not even the CSV output's header: \(header.out)")
+        // Read with --input: the message names the file.
+        let named = try pipeline(["up", "-f", csv, "--run-dir", ws.runDir, "--input", badHeader])
+        #expect(named.status == 11 && named.err.contains("[pipeline] error: \(badHeader): the CSV header has no column"), "\(named.err)")
 
         // CSV fed to a JSON-lines config: every record rejected.
         let jsonl = ws.write("jsonl.toml", Records.config())
