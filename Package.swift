@@ -64,7 +64,7 @@ let package = Package(
                                "Engine", "IngestStage", "FeaturizeStage", "InferStage", "AggregateStage"],
                 path: "Benchmarks/Pipeline", swiftSettings: native),
         .target(name: "PipelineCLI",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSupervisor", "Engine", "Bench"],
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSink", "PipelineSupervisor", "Engine", "Bench"],
                 path: "Supervisor/CLI", swiftSettings: native),
 
         // The executables: a few lines each.
@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Messages"], path: "Tests/TestSupport", swiftSettings: native),
         .testTarget(name: "MessagesTests", dependencies: ["Messages", "TestSupport"], swiftSettings: native),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: native),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: native),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Messages"], swiftSettings: native),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Messages", "Config"], swiftSettings: native),
         .testTarget(name: "IngestTests", dependencies: ["IngestStage", "Messages", "Config", "TestSupport"],
                     swiftSettings: native),
@@ -110,7 +110,7 @@ let package = Package(
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
                     dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore",
-                                   "Config", "Messages"],
+                                   "Config", "Messages", "EngineTestSupport"],
                     swiftSettings: native),
     ]
 )

@@ -1,14 +1,27 @@
 #!/usr/bin/env python3
-"""Exports a fitted scikit-learn Pipeline to the pipeline: pipeline.toml + the estimator as ONNX.
+"""Exports a fitted scikit-learn model to the pipeline: pipeline.toml + the estimator as ONNX.
 
 A Pipeline of a ColumnTransformer (the preprocessing) and an estimator becomes
 - `[[input.field]]`: one field per input column the preprocessing reads (and passthrough fields),
 - `[[feature]]`: one feature per column and transformer, in the ColumnTransformer's output order,
   with the fitted parameters (means, scales, categories, bin edges, vocabularies, idf weights),
 - `[model]`: the estimator alone, converted by skl2onnx (zipmap=False) to model.onnx,
-- `[output]`: labels from `classes_` (classifiers) or the prediction (regressors),
+- `[output]`: labels from `classes_` (classifiers: integer classes as TOML integers, so that the
+  output writes them as JSON numbers, as the model has them; others as strings) or the
+  prediction (regressors),
 so that `pipeline up -f OUT_DIR/pipeline.toml` gives `pipeline.predict_proba` (within float32
 rounding: the pipeline computes in float32 where scikit-learn uses float64).
+
+The shorter shapes work the same way: make_pipeline(StandardScaler(), model) (any preprocessing
+below that treats every column alike) is that preprocessing over each column of X;
+make_pipeline(HashingVectorizer(), model) (or TfidfVectorizer, CountVectorizer) is one text field;
+a bare estimator reads each column of X as it is (`identity`). Columns are named from the
+DataFrame the model was fitted on, or `columns`, else x0, x1, … ("text" for a text field).
+
+Before anything is written, `pipeline check` runs on the result (the binary: --pipeline, else
+`pipeline` on PATH, else the repository's .build/release or .build/debug): a model the engine
+cannot run (e.g. an SVC's SVMClassifier operator) is an error naming the operator, and no file
+is left behind.
 
 Library:
     from export_sklearn import export
@@ -16,19 +29,26 @@ Library:
 
 Command line (a pickled pipeline):
     python3 tools/export_sklearn.py model.pkl --out-dir out --columns text:string,amount:float
+    [--pipeline PATH | --no-check] [--verbose]
 
 Translated (inside the ColumnTransformer, alone or as a Pipeline of SimpleImputer then one of
 them): StandardScaler, MinMaxScaler, SimpleImputer, FunctionTransformer(np.log1p) and
 FunctionTransformer() / "passthrough", KBinsDiscretizer, OneHotEncoder, FeatureHasher
 (input_type="string", one column), HashingVectorizer, TfidfVectorizer, CountVectorizer and
-Pipeline(CountVectorizer, TfidfTransformer). Anything else is an ExportError naming it.
+Pipeline(CountVectorizer, TfidfTransformer). Anything else is an ExportError naming it and saying
+what is accepted; a converter failure is two lines (--verbose: skl2onnx's whole traceback).
 """
 import argparse
 import math
 import os
 import pickle
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
+import traceback
+import warnings
 
 import numpy as np
 
@@ -37,7 +57,10 @@ MAX_HASH_COLUMNS = 1 << 24
 
 
 class ExportError(Exception):
-    """The pipeline cannot be translated; the message says which part and why."""
+    """The pipeline cannot be translated; the message says which part and why, in a few lines.
+    `details`, when set, holds what was cut (a converter's whole traceback)."""
+
+    details = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,6 +117,16 @@ def toml_value(v):
         lines.append(line)
         return "[\n" + "\n".join("    " + l.rstrip() for l in lines) + "\n]"
     raise ExportError("cannot write %r to TOML" % (v,))
+
+
+def class_labels(classes):
+    """`classes_` as `[output] labels`: integer classes (y of 0 and 1: int64) stay integers, as
+    skl2onnx's classlabels_ints and the output's JSON numbers have them; anything else (strings,
+    booleans, floats) is written as its text."""
+    classes = list(classes)
+    if all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in classes):
+        return [int(c) for c in classes]
+    return [str(c) for c in classes]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,9 +226,14 @@ class Translator:
         return self.single(transformer, columns, one_d, where, fills=None)
 
     def pipeline(self, pipe, columns, one_d, where):
+        steps = [s for _, s in pipe.steps if s not in (None, "passthrough")]
+        return self.chain(steps, columns, one_d, where)
+
+    def chain(self, steps, columns, one_d, where, refused=None):
+        """The features of fitted transformers applied one after the other to `columns`;
+        `refused` ends the message when their sequence is not one that translates."""
         from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
         from sklearn.impute import SimpleImputer
-        steps = [s for _, s in pipe.steps if s not in (None, "passthrough")]
         if len(steps) == 2 and isinstance(steps[0], CountVectorizer) and not isinstance(steps[0], TfidfVectorizer) \
                 and isinstance(steps[1], TfidfTransformer):
             return [self.count_tfidf(steps[0], steps[1], columns, one_d, where)]
@@ -206,7 +244,8 @@ class Translator:
             return self.single(steps[1], columns, one_d, where + " > " + _type_name(steps[1]), fills=fills)
         raise ExportError("%s: a Pipeline of %s cannot be translated: supported are one transformer, "
                           "SimpleImputer followed by one transformer, or CountVectorizer followed by "
-                          "TfidfTransformer" % (where, " → ".join(_type_name(s) for s in steps)))
+                          "TfidfTransformer%s" % (where, " → ".join(_type_name(s) for s in steps),
+                                                  ". " + refused if refused else ""))
 
     def imputer_fills(self, imputer, columns, where):
         if imputer.add_indicator:
@@ -404,18 +443,59 @@ class Translator:
 # ---------------------------------------------------------------------------------------------
 # The whole pipeline
 
-def _column_names(ct, columns):
-    n = ct.n_features_in_
-    fitted_names = [str(c) for c in ct.feature_names_in_] if hasattr(ct, "feature_names_in_") else None
-    if columns is None:
-        if fitted_names is None:
-            raise ExportError("the ColumnTransformer was fitted on an array without column names: pass "
-                              "columns=[...] (one name per column of X, in order)")
-        return fitted_names, {}
+# The shapes translate() accepts, ending every refusal of a model's overall shape.
+ACCEPTED = ("Accepted: a fitted estimator alone (each column of X becomes an identity feature); "
+            "make_pipeline(PREPROCESSING, estimator) where PREPROCESSING treats every column alike "
+            "(StandardScaler, MinMaxScaler, SimpleImputer, FunctionTransformer(np.log1p), KBinsDiscretizer or "
+            "OneHotEncoder, alone or after a SimpleImputer) or is one text vectorizer over a single column of "
+            "texts (HashingVectorizer, TfidfVectorizer, CountVectorizer, or CountVectorizer then "
+            "TfidfTransformer); and make_pipeline(ColumnTransformer([...]), estimator). Anything else: wrap its "
+            "preprocessing as make_pipeline(ColumnTransformer([(name, transformer, columns), ...]), model) "
+            "and fit it again")
+
+# A bare estimator this wide was fitted on vectorized text or one-hot columns, not on X's columns.
+MAX_BARE_COLUMNS = 10_000
+
+
+def _describe(model):
+    from sklearn.pipeline import Pipeline
+    if isinstance(model, Pipeline):
+        return " → ".join(_type_name(s) for _, s in model.steps)
+    return _type_name(model)
+
+
+def _names_and_types(columns):
+    """The names, in order, and the types (name -> type) given as `columns`: a list or a dict."""
+    if isinstance(columns, str):
+        columns = [columns]
     if isinstance(columns, dict):
-        names, types = [str(k) for k in columns], {str(k): v for k, v in columns.items()}
+        names, types = [str(k) for k in columns], {str(k): v for k, v in columns.items() if v is not None}
     else:
         names, types = [str(c) for c in columns], {}
+    for name, kind in types.items():
+        if kind not in ("float", "int", "string", "bool"):
+            raise ExportError("column %r: type %r: use float, int, string or bool" % (name, kind))
+    return names, types
+
+
+def _column_names(fitted, n, columns, notes=None):
+    """X's column names in order, and the types `columns` gives for some of them.
+
+    fitted: the column names the first step was fitted with (a DataFrame's), or None; n: X's width.
+    With no names from either, the columns are named x0, x1, … and `notes` says so; without
+    `notes`, that is an error (a ColumnTransformer's selections are read by name).
+    """
+    fitted_names = [str(c) for c in fitted] if fitted is not None else None
+    if columns is None:
+        if fitted_names is not None:
+            return fitted_names, {}
+        if notes is None:
+            raise ExportError("the ColumnTransformer was fitted on an array without column names: pass "
+                              "columns=[...] (one name per column of X, in order)")
+        notes.append("X had no column names (an array): the input fields are x0 … x%d, in X's column order; "
+                     "fit on a DataFrame or pass columns=[...] (--columns NAME:TYPE,...) to name them" % (n - 1))
+        return ["x%d" % i for i in range(n)], {}
+    names, types = _names_and_types(columns)
     if fitted_names is not None:
         unknown = [c for c in names if c not in fitted_names]
         if unknown:
@@ -423,10 +503,20 @@ def _column_names(ct, columns):
         return fitted_names, types
     if len(names) != n:
         raise ExportError("columns has %d names but X had %d columns when fitted" % (len(names), n))
-    for name, kind in types.items():
-        if kind not in ("float", "int", "string", "bool"):
-            raise ExportError("column %r: type %r: use float, int, string or bool" % (name, kind))
     return names, types
+
+
+def _text_name(columns, notes):
+    """The field a lone text vectorizer reads (its X was a list of texts, no column name)."""
+    if columns is None:
+        notes.append("X was a list of texts: the input field is \"text\"; pass columns=[\"NAME\"] "
+                     "(--columns NAME) to name it")
+        return "text", {}
+    names, types = _names_and_types(columns)
+    if len(names) != 1:
+        raise ExportError("the text vectorizer reads one column of texts, but columns names %d: give one name"
+                          % len(names))
+    return names[0], types
 
 
 def _resolve(selection, names, n):
@@ -449,26 +539,13 @@ def _index(c, names):
     raise ExportError("the column %r is not among %r" % (c, names))
 
 
-def translate(pipeline, columns=None):
-    """The input fields and features of a fitted Pipeline(ColumnTransformer, estimator).
-
-    Returns (fields, features, estimator): fields is a list of (name, type, required) in input
-    column order, features a list of Feature in model-input order.
-    """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    if not isinstance(pipeline, Pipeline):
-        raise ExportError("expected a fitted sklearn.pipeline.Pipeline, got %s" % _type_name(pipeline))
-    steps = [s for _, s in pipeline.steps if s not in (None, "passthrough")]
-    if len(steps) != 2 or not isinstance(steps[0], ColumnTransformer):
-        raise ExportError("expected Pipeline([(..., ColumnTransformer(...)), (..., estimator)]), got %s"
-                          % " → ".join(_type_name(s) for s in steps))
-    ct, estimator = steps
+def _column_transformer(ct, columns):
+    """The features of Pipeline(ColumnTransformer, estimator), in the ColumnTransformer's output order."""
     if not hasattr(ct, "transformers_"):
         raise ExportError("the pipeline is not fitted")
     if ct.transformer_weights:
         raise ExportError("ColumnTransformer(transformer_weights=...) is not supported")
-    names, types = _column_names(ct, columns)
+    names, types = _column_names(getattr(ct, "feature_names_in_", None), ct.n_features_in_, columns)
     translator = Translator(names)
     features = []
     for name, transformer, selection in ct.transformers_:
@@ -485,12 +562,98 @@ def translate(pipeline, columns=None):
             raise ExportError("%s: translated to %d columns but it outputs %d" %
                               (where, sum(f.width for f in made), block.stop - block.start))
         features += [(block.start, i, f) for i, f in enumerate(made)]
-    features = [f for _, _, f in sorted(features, key=lambda t: (t[0], t[1]))]
+    return [f for _, _, f in sorted(features, key=lambda t: (t[0], t[1]))], names, types
+
+
+def _preprocessing(steps, columns, notes):
+    """The features of make_pipeline(*steps, estimator): steps that treat every column of X alike,
+    or one text vectorizer whose X is a list of texts."""
+    from sklearn.feature_extraction import FeatureHasher
+    from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+    first = steps[0]
+    where = "Pipeline"
+    if isinstance(first, FeatureHasher):
+        raise ExportError("%s > FeatureHasher: as a Pipeline step it hashes every column of X into one space; "
+                          "select one string column: make_pipeline(ColumnTransformer([(\"h\", FeatureHasher("
+                          "input_type=\"string\"), [\"COLUMN\"])]), model)" % where)
+    if isinstance(first, (CountVectorizer, HashingVectorizer)):
+        name, types = _text_name(columns, notes)
+        names, cols, one_d = [name], [0], True
+    else:
+        n = getattr(first, "n_features_in_", None)
+        if n is None:
+            raise ExportError("%s: %s does not record how many columns X had (no n_features_in_). %s"
+                              % (where, _type_name(first), ACCEPTED))
+        names, types = _column_names(getattr(first, "feature_names_in_", None), n, columns, notes)
+        cols, one_d = list(range(n)), False
+    features = Translator(names).chain(steps, cols, one_d, where, refused=ACCEPTED)
+    return features, names, types
+
+
+def _bare(estimator, columns, notes):
+    """The features of an estimator alone: each column of X as it is."""
+    n = getattr(estimator, "n_features_in_", None)
+    if n is None:
+        raise ExportError("%s does not record how many columns X had (no n_features_in_). %s"
+                          % (_type_name(estimator), ACCEPTED))
+    if n > MAX_BARE_COLUMNS:
+        raise ExportError("%s was fitted on %d columns, each of which would be an input field: if X was "
+                          "vectorized text or one-hot columns, export the vectorizer with it, e.g. "
+                          "make_pipeline(HashingVectorizer(...), %s()). %s"
+                          % (_type_name(estimator), n, _type_name(estimator), ACCEPTED))
+    names, types = _column_names(getattr(estimator, "feature_names_in_", None), n, columns, notes)
+    return [Feature(name, "identity", {}, 1, "float", False) for name in names], names, types
+
+
+def _check_fitted(estimator):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise ExportError("the estimator %s is not fitted: fit the model first" % _type_name(estimator)) from None
+
+
+def translate(model, columns=None, notes=None):
+    """The input fields and features of a fitted model, and the estimator to convert.
+
+    The model is one of: Pipeline(ColumnTransformer, estimator); Pipeline(preprocessing, estimator),
+    the preprocessing treating every column alike or being one text vectorizer; an estimator alone.
+    Returns (fields, features, estimator): fields is a list of (name, type, required) in input
+    column order, features a list of Feature in model-input order. Guesses it had to make (column
+    names) are appended to `notes`.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    notes = [] if notes is None else notes
+    steps = [s for _, s in model.steps if s not in (None, "passthrough")] if isinstance(model, Pipeline) else [model]
+    estimator = steps[-1] if steps else None
+    if estimator is None or isinstance(estimator, (Pipeline, ColumnTransformer)) or not hasattr(estimator, "predict"):
+        got = _describe(model) if steps else "an empty Pipeline"
+        raise ExportError("expected a fitted estimator, or a Pipeline ending in one; got %s, which does not "
+                          "predict: add the model after it (e.g. make_pipeline(%s, LogisticRegression())). %s"
+                          % (got, ", ".join(_type_name(s) + "()" for s in steps), ACCEPTED))
+    if any(isinstance(s, ColumnTransformer) for s in steps[1:-1]) or (
+            isinstance(steps[0], ColumnTransformer) and len(steps) > 2):
+        raise ExportError("Pipeline %s: a ColumnTransformer must be the only step before the estimator: move "
+                          "the other steps into its transformers. %s" % (_describe(model), ACCEPTED))
+    if isinstance(steps[0], ColumnTransformer):
+        features, names, types = _column_transformer(steps[0], columns)
+    elif len(steps) > 1:
+        _check_fitted(estimator)
+        features, names, types = _preprocessing(steps[:-1], columns, notes)
+    else:
+        _check_fitted(estimator)
+        features, names, types = _bare(estimator, columns, notes)
     width = sum(f.width for f in features)
     expected = getattr(estimator, "n_features_in_", width)
     if width != expected:
         raise ExportError("the features make %d columns but the estimator takes %d" % (width, expected))
+    return _fields(features, names, types), features, estimator
 
+
+def _fields(features, names, types):
+    """Each input field the features read, with its type and whether a record needs it."""
     field_types, required = {}, {}
     for f in features:
         given = types.get(f.field)
@@ -505,8 +668,7 @@ def translate(pipeline, columns=None):
                               (f.field, field_types[f.field], kind))
         field_types[f.field] = kind
         required[f.field] = required.get(f.field, False) or not f.handles_missing
-    fields = [(n, field_types[n], required[n]) for n in names if n in field_types]
-    return fields, features, estimator
+    return [(n, field_types[n], required[n]) for n in names if n in field_types]
 
 
 def _run_name(name):
@@ -520,10 +682,25 @@ def _to_onnx(estimator, width, path):
     from skl2onnx.common.data_types import FloatTensorType
     options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
     try:
-        model = convert_sklearn(estimator, initial_types=[("input", FloatTensorType([None, width]))],
-                                options=options, target_opset={"": 13, "ai.onnx.ml": 1})
-    except Exception as e:  # skl2onnx raises many types; name the estimator
-        raise ExportError("skl2onnx cannot convert %s: %s" % (_type_name(estimator), e)) from e
+        with warnings.catch_warnings():
+            # skl2onnx reads attributes scikit-learn has deprecated (an SVC's probA_): noise the user
+            # cannot act on.
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = convert_sklearn(estimator, initial_types=[("input", FloatTensorType([None, width]))],
+                                    options=options, target_opset={"": 13, "ai.onnx.ml": 1})
+    except Exception as e:  # skl2onnx raises many types, some with messages of pages: keep two lines
+        lines = str(e).strip().splitlines()
+        first = lines[0].strip() if lines else ""
+        if len(first) > 240:
+            first = first[:240] + "…"
+        error = ExportError("skl2onnx cannot convert %s: %s%s\n"
+                            "hint: skl2onnx has no converter for it or failed on its settings; the pipeline runs "
+                            "linear models, MLPs, trees, forests and gradient boosting (README \"Models\"); "
+                            "--verbose shows skl2onnx's whole message and traceback"
+                            % (_type_name(estimator), type(e).__name__, ": " + first if first else ""))
+        error.details = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        raise error from None
     # skl2onnx gathers opsets in a set (order varies with PYTHONHASHSEED): sort for stable bytes.
     opsets = sorted((o.domain, o.version) for o in model.opset_import)
     del model.opset_import[:]
@@ -537,37 +714,71 @@ def _to_onnx(estimator, width, path):
         "probabilities" if "probabilities" in float_outputs else float_outputs[0])
 
 
-def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, input_format="jsonl",
-           output_format="jsonl", model_file="model.onnx", config_file="pipeline.toml"):
-    """Writes OUT_DIR/pipeline.toml and OUT_DIR/model.onnx for a fitted Pipeline.
+# ---------------------------------------------------------------------------------------------
+# The engine's check: `pipeline check` on the files before they are written
 
-    Parameters:
-        pipeline: a fitted Pipeline(ColumnTransformer, estimator).
-        columns: the input columns, in X's order: a list of names, or a dict name -> type
-            ("float", "int", "string", "bool"); may be omitted when the pipeline was fitted on a
-            DataFrame (its column names are used; types are inferred from the transformers).
-        out_dir: where to write (created if needed).
-        name: `[pipeline] name` (default: the directory's name).
-        passthrough: dict name -> type of input fields copied to each output record, first
-            (e.g. {"id": "int"}); a field the features read can be named with its type too.
-        input_format, output_format: "jsonl" or "csv".
-    Returns: a dict with the paths written, the model-input width and the feature list.
-    Raises: ExportError naming the transformer or estimator that cannot be translated.
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_pipeline(path=None):
+    """The `pipeline` binary to check exports with: `path`, else `pipeline` on PATH, else the
+    newer of the repository's .build/release/pipeline and .build/debug/pipeline.
+
+    Raises: ExportError saying how to build one when there is none.
     """
-    fields, features, estimator = translate(pipeline, columns)
-    width = sum(f.width for f in features)
-    os.makedirs(out_dir, exist_ok=True)
-    model_path = os.path.join(out_dir, model_file)
-    output_name = _to_onnx(estimator, width, model_path)
+    if path:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+        raise ExportError("--pipeline %s: no such executable. Build it with `swift build -c release` in %s "
+                          "(it is then .build/release/pipeline), or pass --no-check to write the files without "
+                          "checking that the engine runs them" % (path, REPOSITORY))
+    found = shutil.which("pipeline")
+    if found:
+        return found
+    built = [os.path.join(REPOSITORY, ".build", c, "pipeline") for c in ("release", "debug")]
+    built = [p for p in built if os.path.isfile(p) and os.access(p, os.X_OK)]
+    if built:
+        return max(built, key=os.path.getmtime)
+    raise ExportError("no `pipeline` binary to check the model with: none on PATH, none in %s/.build/release or "
+                      ".build/debug. Build it with `swift build -c release` in %s, or pass --pipeline PATH; "
+                      "--no-check writes the files without checking that the engine runs them"
+                      % (REPOSITORY, REPOSITORY))
 
-    passthrough = dict(passthrough or {})
+
+def _engine_check(binary, config_path, staging, estimator):
+    """Runs `pipeline check -f config_path`; raises ExportError with the engine's reason if it fails."""
+    try:
+        run = subprocess.run([binary, "check", "-f", config_path], stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, errors="replace", timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ExportError("cannot run `%s check`: %s" % (binary, e)) from None
+    if run.returncode == 0:
+        return
+    text = (run.stderr.strip() or run.stdout.strip() or "exit status %d" % run.returncode).splitlines()[0]
+    text = re.sub(r"^pipeline: error: ", "", text).split("; supported operators:")[0]
+    node = re.search(r"node '.*", text)
+    if node:   # "node 'SVMc' (SVMClassifier): operator SVMClassifier is not supported"
+        raise ExportError("the engine cannot run the ONNX model skl2onnx made of %s: %s (`pipeline check`); "
+                          "nothing was written. The pipeline runs linear models, MLPs, trees, forests and gradient "
+                          "boosting (README \"Models\"): choose one of those, or pass --no-check to write the files "
+                          "anyway" % (_type_name(estimator), node.group(0)))
+    raise ExportError("`pipeline check` refused the exported files: %s; nothing was written (--no-check writes "
+                      "them anyway)" % text.replace(staging + os.sep, ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing it out
+
+def _config_text(model, fields, features, estimator, output_name, out_dir, name, passthrough, input_format,
+                 output_format, model_file, config_file, notes):
+    width = sum(f.width for f in features)
     known = {n for n, _, _ in fields}
-    lines = ["# Exported from scikit-learn by tools/export_sklearn.py: %s" %
-             " → ".join(_type_name(s) for _, s in pipeline.steps),
-             "# `pipeline up -f %s` reproduces pipeline.predict_proba (float32 here, float64 there)." % config_file,
-             "", "[pipeline]",
-             "name = %s" % toml_string(_run_name(name or os.path.basename(os.path.abspath(out_dir)))),
-             "", "[input]", "format = %s" % toml_string(input_format), ""]
+    lines = ["# Exported from scikit-learn by tools/export_sklearn.py: %s" % _describe(model),
+             "# `pipeline up -f %s` reproduces pipeline.predict_proba (float32 here, float64 there)." % config_file]
+    lines += ["# Note: " + n for n in notes]
+    lines += ["", "[pipeline]",
+              "name = %s" % toml_string(_run_name(name or os.path.basename(os.path.abspath(out_dir)))),
+              "", "[input]", "format = %s" % toml_string(input_format), ""]
     for n, kind, required in fields:
         lines += ["[[input.field]]", "name = %s" % toml_string(n), "type = %s" % toml_string(kind),
                   "required = %s" % ("true" if required else "false"), ""]
@@ -591,36 +802,100 @@ def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, inp
     if passthrough:
         lines.append("passthrough = %s" % toml_value(list(passthrough)))
     if hasattr(estimator, "classes_"):
-        lines.append("labels = %s" % toml_value([str(c) for c in estimator.classes_]))
+        lines.append("labels = %s" % toml_value(class_labels(estimator.classes_)))
         lines.append('fields = ["label", "score", "probabilities"]')
     else:
         lines.append('fields = ["prediction"]')
-    config_path = os.path.join(out_dir, config_file)
-    with open(config_path, "w", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-    return {"config": config_path, "model": model_path, "width": width, "features": features}
+    return "\n".join(lines) + "\n"
+
+
+def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, input_format="jsonl",
+           output_format="jsonl", model_file="model.onnx", config_file="pipeline.toml", check=True,
+           pipeline_binary=None):
+    """Writes OUT_DIR/pipeline.toml and OUT_DIR/model.onnx for a fitted model, once the engine
+    (`pipeline check`) has accepted them.
+
+    Parameters:
+        pipeline: a fitted Pipeline(ColumnTransformer, estimator); a fitted Pipeline(preprocessing,
+            estimator) whose preprocessing treats every column alike (e.g. StandardScaler) or is one
+            text vectorizer (HashingVectorizer, TfidfVectorizer, CountVectorizer); or a fitted
+            estimator alone (each column of X an `identity` feature).
+        columns: the input columns, in X's order: a list of names, or a dict name -> type
+            ("float", "int", "string", "bool"; None: inferred); may be omitted when the model was
+            fitted on a DataFrame (its column names are used; types are inferred from the
+            transformers). Without names, a lone text vectorizer's field is "text" and other
+            columns are x0, x1, … (the result's notes say so); a ColumnTransformer needs names.
+        out_dir: where to write (created if needed).
+        name: `[pipeline] name` (default: the directory's name).
+        passthrough: dict name -> type of input fields copied to each output record, first
+            (e.g. {"id": "int"}); a field the features read can be named with its type too.
+        input_format, output_format: "jsonl" or "csv".
+        check: run `pipeline check` on the files first and write nothing if it fails.
+        pipeline_binary: the `pipeline` to check with (default: see find_pipeline).
+    Returns: a dict with the paths written, the model-input width, the feature list, the notes
+        (names it had to choose) and the binary that checked the files (None without check).
+    Raises: ExportError naming the transformer or estimator that cannot be translated or converted,
+        or the operator the engine does not run. Its message is a few lines; a converter failure
+        keeps skl2onnx's whole traceback in its `details`.
+    """
+    notes = []
+    fields, features, estimator = translate(pipeline, columns, notes)
+    width = sum(f.width for f in features)
+    for f in (model_file, config_file):
+        if os.path.isabs(f) or os.path.normpath(f).startswith(".."):
+            raise ExportError("%r: model_file and config_file are paths inside out_dir" % f)
+    binary = find_pipeline(pipeline_binary) if check else None
+    # Everything is made in a scratch directory and moved to out_dir once checked, so that a model
+    # the engine refuses leaves nothing behind.
+    staging = tempfile.mkdtemp(prefix="export_sklearn-")
+    try:
+        staged_model, staged_config = os.path.join(staging, model_file), os.path.join(staging, config_file)
+        for f in (staged_model, staged_config):
+            os.makedirs(os.path.dirname(f), exist_ok=True)
+        output_name = _to_onnx(estimator, width, staged_model)
+        text = _config_text(pipeline, fields, features, estimator, output_name, out_dir, name,
+                            dict(passthrough or {}), input_format, output_format, model_file, config_file, notes)
+        with open(staged_config, "w", encoding="utf-8") as out:
+            out.write(text)
+        if binary:
+            _engine_check(binary, staged_config, staging, estimator)
+        model_path, config_path = os.path.join(out_dir, model_file), os.path.join(out_dir, config_file)
+        for staged, final in ((staged_model, model_path), (staged_config, config_path)):
+            os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
+            shutil.move(staged, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"config": config_path, "model": model_path, "width": width, "features": features, "notes": notes,
+            "checked_with": binary}
 
 
 def _parse_columns(text):
+    """name:type,... as a dict; a name without a type maps to None (inferred)."""
     if not text:
         return None
     out = {}
     for item in text.split(","):
         name, _, kind = item.partition(":")
-        out[name.strip()] = kind.strip() or "float"
+        out[name.strip()] = kind.strip() or None
     return out
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Export a pickled scikit-learn Pipeline(ColumnTransformer, estimator) "
-                                            "to pipeline.toml + model.onnx.")
-    p.add_argument("pickle", help="the fitted pipeline, pickled (pickle or joblib)")
+    p = argparse.ArgumentParser(description="Export a pickled, fitted scikit-learn model (an estimator, "
+                                            "make_pipeline(preprocessing, estimator) or Pipeline(ColumnTransformer, "
+                                            "estimator)) to pipeline.toml + model.onnx, checked by `pipeline check`.")
+    p.add_argument("pickle", help="the fitted model, pickled (pickle or joblib)")
     p.add_argument("--out-dir", default=".", help="where to write pipeline.toml and model.onnx")
-    p.add_argument("--columns", help="X's columns in order, name:type,... (types: float, int, string, bool); "
-                                     "not needed for a pipeline fitted on a DataFrame")
+    p.add_argument("--columns", help="X's columns in order, name[:type],... (types: float, int, string, bool; "
+                                     "default: inferred); not needed for a model fitted on a DataFrame")
     p.add_argument("--passthrough", help="fields copied to the output, name:type,...")
     p.add_argument("--name", help="[pipeline] name (default: the output directory's name)")
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="input format")
+    p.add_argument("--pipeline", metavar="PATH", help="the `pipeline` binary that checks the export (default: "
+                                                      "`pipeline` on PATH, else the repository's newer of "
+                                                      ".build/release/pipeline and .build/debug/pipeline)")
+    p.add_argument("--no-check", action="store_true", help="write the files without `pipeline check`")
+    p.add_argument("--verbose", action="store_true", help="on a converter failure, print its whole traceback")
     args = p.parse_args(argv)
     try:
         with open(args.pickle, "rb") as f:
@@ -632,14 +907,28 @@ def main(argv=None):
         except Exception:
             print("export_sklearn: error: cannot load %s: %s" % (args.pickle, e), file=sys.stderr)
             return 2
+    passthrough = _parse_columns(args.passthrough)
+    untyped = [n for n, kind in (passthrough or {}).items() if kind is None]
+    if untyped:
+        print("export_sklearn: error: --passthrough %s: give each field a type (name:float, int, string or bool)"
+              % ",".join(untyped), file=sys.stderr)
+        return 2
     try:
         result = export(pipeline, columns=_parse_columns(args.columns), out_dir=args.out_dir, name=args.name,
-                        passthrough=_parse_columns(args.passthrough), input_format=args.format)
+                        passthrough=passthrough, input_format=args.format, check=not args.no_check,
+                        pipeline_binary=args.pipeline)
     except ExportError as e:
         print("export_sklearn: error: %s" % e, file=sys.stderr)
+        if args.verbose and e.details:
+            print(e.details, file=sys.stderr, end="")
         return 1
-    print("wrote %s and %s (%d model-input columns, %d features)" %
-          (result["config"], result["model"], result["width"], len(result["features"])), file=sys.stderr)
+    for note in result["notes"]:
+        print("export_sklearn: note: %s" % note, file=sys.stderr)
+    checked = ("checked by %s check" % result["checked_with"]) if result["checked_with"] else "not checked (--no-check)"
+    count = len(result["features"])
+    print("wrote %s and %s (%d model-input columns, %d feature%s; %s)" %
+          (result["config"], result["model"], result["width"], count, "" if count == 1 else "s", checked),
+          file=sys.stderr)
     return 0
 
 

@@ -1,12 +1,14 @@
+import Messages
+
 /// The report as Markdown (BENCHMARKS.md) and as a hand-written SVG bar chart.
 extension BenchReport {
     func markdown() -> String {
         var out = "# Benchmarks\n\nMade by `\(command)` (after `swift build -c release`) on "
-        out += "\(machine.description). Every configuration ran \(options.rounds) times, alternately (A B C … A B C …), "
+        out += "\(machine.description). Every configuration ran \(counted(options.rounds, "time")), alternately (A B C … A B C …), "
         out += "so that the machine's drift affects all alike; figures are medians with the range in parentheses.\n\n"
         out += "![records per second](docs/benchmark.svg)\n"
         for w in workloads {
-            out += "\n## \(w.workload.name)\n\n\(w.workload.summary). \(w.records) records, \(format(Double(w.bytes) / 1e6, 1)) MB.\n\n"
+            out += "\n## \(w.workload.name)\n\n\(w.workload.summary). \(counted(w.records, "record")), \(format(Double(w.bytes) / 1e6, 1)) MB.\n\n"
             out += table(workloadRows(w))
             out += "\n" + ratioLines(w).map { "- " + $0 }.joined(separator: "\n") + "\n"
         }
@@ -63,7 +65,7 @@ extension BenchReport {
         return """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(y + 20)" font-family="sans-serif" font-size="13">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="10" y="22" font-size="15" font-weight="bold">Records per second (median of \(options.rounds) rounds; \(machine.cores) cores)</text>
+            <text x="10" y="22" font-size="15" font-weight="bold">Records per second (median of \(counted(options.rounds, "round")); \(counted(machine.cores, "core")))</text>
             \(body)</svg>
 
             """

@@ -1,6 +1,7 @@
 import PipelineSupervisor
 import Config
 import Glibc
+import Messages
 import Runtime
 
 /// What `pipeline bench` measured, and its text, Markdown and SVG forms.
@@ -94,10 +95,10 @@ struct BenchReport {
 
     func text() -> String {
         var out = "pipeline bench — \(machine.description)\n"
-        out += "\(options.rounds) rounds per configuration, run alternately (A B C … A B C …)\n"
+        out += "\(counted(options.rounds, "round")) per configuration, run alternately (A B C … A B C …)\n"
         for w in workloads {
             out += "\n== \(w.workload.name): \(w.workload.summary)\n"
-            out += "   \(w.records) records, \(format(Double(w.bytes) / 1e6, 1)) MB\n"
+            out += "   \(counted(w.records, "record")), \(format(Double(w.bytes) / 1e6, 1)) MB\n"
             for row in workloadRows(w) { out += "   " + row.joined(separator: "  ") + "\n" }
             for line in ratioLines(w) { out += "   " + line + "\n" }
         }
@@ -168,7 +169,7 @@ struct BenchReport {
         if !latency.isEmpty {
             let sorted = latency.sorted()
             let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
-            lines.append("\n== latency, tabular-mlp, one record every 10 ms (\(latency.count) records)")
+            lines.append("\n== latency, tabular-mlp, one record every 10 ms (\(counted(latency.count, "record")))")
             lines.append("   median \(format(median(latency), 3)) ms (goal < 1), p99 \(format(p99, 3)) ms (goal < 5), max \(format(sorted.last!, 3)) ms")
         }
         if !startup.isEmpty {
@@ -192,7 +193,7 @@ struct BenchReport {
         }
         if let m = metricsCost, !m.off.isEmpty, !m.on.isEmpty {
             let off = median(m.off), on = median(m.on)
-            lines.append("\n== metrics cost, tabular-mlp, \(m.records) records, 1/1/1/1, \(m.off.count) runs each, alternating")
+            lines.append("\n== metrics cost, tabular-mlp, \(counted(m.records, "record")), 1/1/1/1, \(counted(m.off.count, "run")) each, alternating")
             lines.append("   without --metrics: median \(format(off, 3)) s; with --metrics scraped every 100 ms (\(m.scrapes) scrapes): "
                          + "median \(format(on, 3)) s; cost \(format((on / off - 1) * 100, 2))% (goal < 1%)")
             // Per run, not per scrape: a scrape's fraction of a millisecond is lost in the run-to-run
@@ -225,7 +226,7 @@ struct MachineInfo {
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
-    var description: String { "\(date), \(cpu), \(cores) cores" }
+    var description: String { "\(date), \(cpu), \(counted(cores, "core"))" }
 }
 
 func median(_ xs: [Double]) -> Double {

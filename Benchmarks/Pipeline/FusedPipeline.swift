@@ -22,11 +22,14 @@ public struct FusedPipeline {
     public private(set) var stageNanos: [UInt64] = [0, 0, 0, 0]
 
     public init(config: PipelineConfig) throws {
-        self.config = config
+        var config = config
         ingest = try IngestProcessor(config: config)
         featurize = try FeaturizeProcessor(config: config)
         infer = try InferProcessor(config: config)
+        // As `pipeline up`: without `labels`, the model's classes (when it has one per column).
+        if config.output.labels == nil, let labels = infer.modelOutput.classLabels { config.output.labels = labels }
         aggregate = try AggregateProcessor(config: config)
+        self.config = config
     }
 
     /// Scores `input` (the whole stdin of a run); returns stdout's bytes and the rejected records.

@@ -11,7 +11,7 @@ import Testing
 struct AggregateBenchmark {
     func run(format: OutputFormat) throws {
         let rows = 256, cols = 10, batches = 4000
-        let labels = (0..<cols).map { "class-\($0)" }
+        let labels = (0..<cols).map { ClassLabel.string("class-\($0)") }
         var p = try AggregateProcessor(config: makeConfig(fields: [FieldSpec(name: "id", type: .int)], format: format,
                                                           passthrough: ["id"], labels: labels,
                                                           outputFields: [.label, .score, .probabilities]))

@@ -8,7 +8,7 @@ import TestSupport
 
 /// A config with just what featurize and aggregate read: the schema, the features and `[output]`.
 func makeConfig(fields: [FieldSpec], features: [FeatureSpec] = [], format: OutputFormat = .jsonl,
-                passthrough: [String] = [], labels: [String]? = nil,
+                passthrough: [String] = [], labels: [ClassLabel]? = nil,
                 outputFields: [OutputField] = [.label, .score]) -> PipelineConfig {
     PipelineConfig(pipeline: PipelineSection(name: "test"), input: InputSpec(fields: fields), features: features,
                    model: ModelSpec(path: "/dev/null"),

@@ -1,3 +1,5 @@
+import Messages
+
 /// The text kinds, `text_hash` and `tfidf`: scikit-learn's parameter names and defaults.
 extension ConfigLoader {
     /// Largest `max_n` of `ngram_range`: every n-gram costs a hash of up to n characters or words.
@@ -26,8 +28,8 @@ extension ConfigLoader {
         var spec = Tfidf(vocabulary: vocabulary.map(\.string), analysis: analysis)
         if let idf = try feature.numbers("idf") {
             guard idf.count == vocabulary.count else {
-                throw feature.invalid(feature.keyPath("idf"), "has \(idf.count) weights for \(vocabulary.count) "
-                                      + "vocabulary terms: give one per term",
+                throw feature.invalid(feature.keyPath("idf"), "has \(counted(idf.count, "weight")) for \(counted(vocabulary.count, "vocabulary term")): "
+                                      + "give one per term",
                                       at: feature.value("idf")!.position)
             }
             spec.idf = idf.map(\.number)

@@ -21,15 +21,29 @@ extension PipelineConfig {
         let root = try TOMLParser.parse(bytes: bytes, file: path)
         return try ConfigLoader(file: path).load(root)
     }
+
+    /// Parses a `pipeline.toml` again, knowing what the model gives: without `labels` in the
+    /// config, `output.labels` are the model's own classes (when it has one per output column),
+    /// and the checks that need the model (the CSV columns `p_<class>` named by those classes,
+    /// or `p_0`, `p_1`, … without any) are made too, still pointing at the file.
+    /// - Parameter model: the model's output, as loaded.
+    /// - Throws: `ConfigError` at the first problem, as `file:line:column: message`.
+    public static func parse(text: String, path: String, model: ModelOutput) throws(ConfigError) -> PipelineConfig {
+        let root = try TOMLParser.parse(bytes: Array(text.utf8), file: path)
+        return try ConfigLoader(file: path, model: model).load(root)
+    }
 }
 
 /// Maps the parsed TOML tree onto `PipelineConfig`, section by section.
 struct ConfigLoader {
     let file: String
     let baseDirectory: String
+    /// The model's output, when the model is known (see `loadOutput`).
+    let model: ModelOutput?
 
-    init(file: String) {
+    init(file: String, model: ModelOutput? = nil) {
         self.file = file
+        self.model = model
         baseDirectory = ConfigPath.directory(of: file)
     }
 
@@ -85,7 +99,10 @@ struct ConfigLoader {
         var spec = InputSpec(fields: [])
         if let input {
             spec.format = try input.choice("format", InputFormat.self) ?? spec.format
-            spec.maxErrors = try input.integer("max_errors", in: -1...Int.max) ?? spec.maxErrors
+            if let n = try input.integer("max_errors", in: -1...Int.max) {
+                spec.maxErrors = n
+                spec.maxErrorsSet = true
+            }
             // At most 32 MiB: a batch with such a record must still fit a frame (64 MiB).
             spec.maxLineBytes = try input.integer("max_line_bytes", in: 1024...(32 << 20),
                                                   describing: " (1 KiB...32 MiB)")
@@ -134,62 +151,20 @@ struct ConfigLoader {
                          input: try model.text("input"), output: try model.text("output"))
     }
 
-    // MARK: [output]
-
-    private func loadOutput(_ top: TableReader, schema: InputSpec) throws(ConfigError)
-        -> OutputSpec
-    {
-        var spec = OutputSpec()
-        guard let output = try top.subtable("output", title: "[output]",
-                                            known: ["format", "passthrough", "labels", "fields"])
-        else { return spec }
-        spec.format = try output.choice("format", OutputFormat.self) ?? spec.format
-        if let passthrough = try output.strings("passthrough") {
-            try checkUnique(passthrough, output, "passthrough")
-            for (i, (name, position)) in passthrough.enumerated()
-            where schema.fieldIndex(name) == nil {
-                throw output.invalid("output.passthrough[\(i)]", "names \"\(name)\", which is not "
-                                     + "an input field" + Schema.hint(name, schema), at: position)
-            }
-            spec.passthrough = passthrough.map(\.string)
-        }
-        if let labels = try output.strings("labels") {
-            if labels.isEmpty {
-                throw output.invalid("output.labels", "must not be empty (leave it out to print "
-                                     + "class indices)", at: output.value("labels")!.position)
-            }
-            spec.labels = labels.map(\.string)
-        }
-        if let fields = try output.strings("fields") {
-            if fields.isEmpty {
-                throw output.invalid("output.fields", "must not be empty",
-                                     at: output.value("fields")!.position)
-            }
-            try checkUnique(fields, output, "fields")
-            spec.fields = []
-            for (i, (name, position)) in fields.enumerated() {
-                spec.fields.append(try TableReader.choice(name, OutputField.self) {
-                    (message) throws(ConfigError) in
-                    throw output.invalid("output.fields[\(i)]", message, at: position)
-                })
-            }
-        }
-        return spec
-    }
-
     /// Rejects the second occurrence of any string in `items`.
     ///
     /// Strings compare by their UTF-8 bytes, as Python does (Swift's `==` would also match
     /// canonically equivalent spellings, such as "é" and "e\u{301}", which are two categories or
     /// two vocabulary terms for scikit-learn).
-    func checkUnique(_ items: [PositionedString], _ table: TableReader, _ key: String)
-        throws(ConfigError)
+    /// - Parameter consequence: what the repeat would do, said after the positions (nil: nothing).
+    func checkUnique(_ items: [PositionedString], _ table: TableReader, _ key: String,
+                     consequence: ((String) -> String)? = nil) throws(ConfigError)
     {
         var seen: [[UInt8]: SourcePosition] = [:]
         for (i, (item, position)) in items.enumerated() {
             if let first = seen[Array(item.utf8)] {
                 throw table.invalid("\(table.keyPath(key))[\(i)]", "repeats \"\(item)\" (first at "
-                                    + "\(first))", at: position)
+                                    + "\(first))" + (consequence.map { ": " + $0(item) } ?? ""), at: position)
             }
             seen[Array(item.utf8)] = position
         }

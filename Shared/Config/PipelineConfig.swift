@@ -80,6 +80,9 @@ public struct InputSpec: Sendable, Equatable {
     public var format: InputFormat = .jsonl
     /// Stop after this many rejected records; -1 = never (default).
     public var maxErrors: Int = -1
+    /// `max_errors` was written in the config. Without it, a run that rejects every record it
+    /// read fails (exit 11); with it, the user has said how many rejects are acceptable.
+    public var maxErrorsSet = false
     /// Longest accepted input record in bytes (default 1 MiB, at most 32 MiB); longer ones are rejected.
     public var maxLineBytes: Int = 1 << 20
     /// The schema, in declaration order. Fields not listed are ignored.
@@ -141,12 +144,14 @@ public struct OutputSpec: Sendable, Equatable {
     public var format: OutputFormat = .jsonl
     /// Input fields copied first into each output record (each must be in the schema).
     public var passthrough: [String] = []
-    /// Optional class names; when given, `label` prints the name instead of the index.
-    public var labels: [String]? = nil
+    /// The classes, one per model output column, all integers or all strings: `label` writes
+    /// the class itself (an integer as a JSON number, a string as a JSON string) instead of its
+    /// index. From the config's `labels`, or (`parse(text:path:model:)`) the model's classes.
+    public var labels: [ClassLabel]? = nil
     /// What follows the passthrough fields, in this order. Default `["label", "score"]`.
     public var fields: [OutputField] = [.label, .score]
 
-    public init(format: OutputFormat = .jsonl, passthrough: [String] = [], labels: [String]? = nil,
+    public init(format: OutputFormat = .jsonl, passthrough: [String] = [], labels: [ClassLabel]? = nil,
                 fields: [OutputField] = [.label, .score]) {
         self.format = format
         self.passthrough = passthrough

@@ -8,7 +8,10 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The file could not be opened or read.
         case io
-        /// The bytes are not a valid protobuf / ONNX model (truncated, bad lengths, bad tags).
+        /// The file is not an ONNX model at all: empty, text, a pickle, an archive, cut short, no
+        /// graph. The message says what it looks like instead.
+        case notAModel
+        /// The bytes look like an ONNX model but are damaged inside (bad lengths, bad tags).
         case malformed
         /// A valid model uses something this engine does not implement (op, attribute value, type).
         case unsupported
@@ -40,10 +43,18 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         self.file = file
     }
 
-    /// `file: node 'name' (Op): message (at byte N)`, leaving out the parts that are unknown.
+    /// `file: node 'name' (Op): message (at byte N)`, leaving out the parts that are unknown;
+    /// for `.notAModel`, `file is not an ONNX model (message)`.
     public var description: String {
+        if kind == .notAModel { return "\(file ?? "the bytes") is not an ONNX model (\(message))" }
+        return (file.map { "\($0): " } ?? "") + detail
+    }
+
+    /// The description without the file: `node 'name' (Op): message (at byte N)`, for callers
+    /// that name the file themselves.
+    public var detail: String {
+        if kind == .notAModel { return "not an ONNX model (\(message))" }
         var text = ""
-        if let file { text += "\(file): " }
         if let opType {
             text += "node '\(node ?? "")' (\(opType)): "
         } else if let node {

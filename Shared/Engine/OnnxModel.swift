@@ -26,7 +26,8 @@ public final class OnnxModel: Sendable {
     /// Loads a model from serialized ModelProto bytes (the bytes are not retained: they are copied).
     ///
     /// - Parameter name: how errors refer to the model, e.g. its path.
-    /// - Throws: `ModelError`: `.malformed` for bytes that are not a valid model, `.unsupported`
+    /// - Throws: `ModelError`: `.notAModel` for bytes that are not an ONNX model at all (text, a
+    ///   pickle, empty or cut short), `.malformed` for a model damaged inside, `.unsupported`
     ///   for an op, attribute value or data type the engine lacks, `.invalidGraph` for
     ///   inconsistent graphs (undefined inputs, cycles, mismatched shapes).
     public static func load(bytes: UnsafeRawBufferPointer, name: String) throws(ModelError) -> OnnxModel {
@@ -43,6 +44,8 @@ public final class OnnxModel: Sendable {
     /// - Throws: `ModelError`, as `load(bytes:name:)`.
     public static func load(_ bytes: ModelBytes, name: String, store: WeightStore = WeightStore(.build)) throws(ModelError) -> OnnxModel {
         do throws(ModelError) {
+            // A file that is not a model at all is said so, not reported as a broken model.
+            try ModelProto.checkFraming(bytes.buffer)
             let proto = try ModelProto.decode(bytes.buffer)
             let graph = try ModelLoader.load(proto, bytes: bytes, store: store)
             return OnnxModel(graph: graph, store: store, name: name, irVersion: proto.irVersion, producerName: proto.producerName)
@@ -57,4 +60,8 @@ public final class OnnxModel: Sendable {
     public var outputs: [TensorInfo] { graph.outputs }
     /// How many nodes of each op type the graph has, in order of first appearance.
     public var opCounts: [(op: String, count: Int)] { graph.opCounts }
+    /// The classes the model's classifier names (`classlabels_ints`, `classlabels_strings`, a
+    /// ZipMap's keys, skl2onnx's label table), when all of its nodes that name classes agree;
+    /// nil for a model that names none (a regressor, a bare network) or several different sets.
+    public var classLabels: ModelClassLabels? { graph.classLabels }
 }

@@ -109,7 +109,7 @@ public struct OutputBatchView {
         let rows = UInt64(frame.header.rowCount)
         guard summary.rows == rows, summary.labelCounts.allSatisfy({ $0 <= rows }), summary.scoreHistogram.allSatisfy({ $0 <= rows }),
               summary.labelCounts.reduce(0, +) <= rows, summary.scoreHistogram.reduce(0, +) <= rows else {
-            throw .invalid(field: "output.summary", reason: "its counts do not fit the batch's \(rows) rows")
+            throw .invalid(field: "output.summary", reason: "its counts do not fit the batch's \(counted(rows, "row"))")
         }
         return OutputBatchView(envelope: envelope, summary: summary, text: text)
     }

@@ -64,15 +64,20 @@ public struct ConfigMessage: Sendable, Equatable {
     /// Data frames each upstream connection may have outstanding.
     public var credits: UInt32
     public var heartbeatMillis: UInt32
+    /// The class labels the output is written with, as the supervisor settled them once it had
+    /// loaded the model: the config's `labels`, else the model's own classes. Empty: none (the
+    /// output writes class indices).
+    public var classLabels: [ClassLabel]
 
     public init(configPath: String, configText: String, listenPath: String, statePath: String = "", credits: UInt32,
-                heartbeatMillis: UInt32) {
+                heartbeatMillis: UInt32, classLabels: [ClassLabel] = []) {
         self.configPath = configPath
         self.configText = configText
         self.listenPath = listenPath
         self.statePath = statePath
         self.credits = credits
         self.heartbeatMillis = heartbeatMillis
+        self.classLabels = classLabels
     }
 
     public func encode(into out: FrameBuffer) {
@@ -83,15 +88,21 @@ public struct ConfigMessage: Sendable, Equatable {
             out.append(string: statePath)
             out.append(credits)
             out.append(heartbeatMillis)
+            out.append(UInt32(classLabels.count))
+            for label in classLabels { label.encode(into: out) }
         }
     }
 
     public static func decode(_ frame: Frame) throws(FrameError) -> ConfigMessage {
         var r = try reader(frame, .config)
-        return ConfigMessage(configPath: try r.string("config.path"), configText: try r.string("config.text"),
-                             listenPath: try r.string("config.listen"), statePath: try r.string("config.state"),
-                             credits: try r.read(UInt32.self, "config.credits"),
-                             heartbeatMillis: try r.read(UInt32.self, "config.heartbeat"))
+        var message = ConfigMessage(configPath: try r.string("config.path"), configText: try r.string("config.text"),
+                                    listenPath: try r.string("config.listen"), statePath: try r.string("config.state"),
+                                    credits: try r.read(UInt32.self, "config.credits"),
+                                    heartbeatMillis: try r.read(UInt32.self, "config.heartbeat"))
+        // Each label takes at least 5 bytes (a tag and an empty string's length).
+        let count = try r.readCount("config.labels", elementSize: 5)
+        for _ in 0..<count { message.classLabels.append(try ClassLabel.decode(&r)) }
+        return message
     }
 }
 

@@ -120,7 +120,7 @@ public struct FeatureBatchView {
             throw .invalid(field: "features.rows", reason: "row count disagrees with the header or envelope")
         }
         for c in envelope.passthrough where c.count != rows {
-            throw .invalid(field: "features.passthrough", reason: "\(c.count) values for \(rows) rows")
+            throw .invalid(field: "features.passthrough", reason: "\(counted(c.count, "value")) for \(counted(rows, "row"))")
         }
         let empty32 = UnsafeBufferPointer<UInt32>(start: nil, count: 0)
         switch layout {

@@ -29,7 +29,7 @@ public struct RecordBatchView {
         for _ in 0..<count {
             let c = try ColumnView.decode(&r)
             guard c.count == rows else {
-                throw .invalid(field: "records.column", reason: "\(c.count) values for \(rows) rows")
+                throw .invalid(field: "records.column", reason: "\(counted(c.count, "value")) for \(counted(rows, "row"))")
             }
             columns.append(c)
         }

@@ -34,7 +34,7 @@ public struct ScoreBatchView {
             throw .invalid(field: "scores.rows", reason: "row count disagrees with the header or envelope")
         }
         for c in envelope.passthrough where c.count != rows {
-            throw .invalid(field: "scores.passthrough", reason: "\(c.count) values for \(rows) rows")
+            throw .invalid(field: "scores.passthrough", reason: "\(counted(c.count, "value")) for \(counted(rows, "row"))")
         }
         guard cols == 0 || rows <= r.remaining / 4 / cols else { throw .truncated(field: "scores.values") }
         let values = try r.array(Float.self, count: rows * cols, alignment: FrameHeader.alignment, "scores.values")

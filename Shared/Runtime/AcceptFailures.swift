@@ -1,4 +1,5 @@
 import Glibc
+import Messages
 
 /// What the two listeners that face other processes (the handshake gate, the metrics server)
 /// do alike when `accept` fails: tell a shortage of descriptors from other failures, look
@@ -43,7 +44,7 @@ struct AcceptFailures {
     mutating func recovered() {
         guard failing else { return }
         failing = false
-        Log.info("accepting on \(listenerName) again, after \(count) failed accepts")
+        Log.info("accepting on \(listenerName) again, after \(counted(count, "failed accept"))")
         count = 0
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import Messages
 
 /// A small HTTP/1.1 server for a metrics endpoint, run by its owner's poll loop: one request per
 /// connection, answered by the owner's `respond`, then closed.
@@ -154,7 +155,7 @@ public final class HTTPServer {
         if let slot = slots.listener, poll.readable(slot) { acceptNew(now: now, respond: respond) }
         connections.removeAll { $0.isClosed }
         if full && connections.isEmpty {
-            Log.info("HTTP on \(boundAddress): no connection open any more; \(pushedOut) were closed to make room for newer ones")
+            Log.info("HTTP on \(boundAddress): no connection open any more; \(pushedOut) \(pushedOut == 1 ? "was" : "were") closed to make room for newer ones")
             full = false
             pushedOut = 0
         }
@@ -233,7 +234,7 @@ public final class HTTPServer {
             connection.close()
         }
         if dropped > 0 {
-            Log.error("HTTP on \(boundAddress): dropped \(dropped) client\(dropped == 1 ? "" : "s") that did not read "
+            Log.error("HTTP on \(boundAddress): dropped \(counted(dropped, "client")) that did not read "
                       + "\(dropped == 1 ? "its" : "their") response within \(AcceptFailures.seconds(limits.writeDeadlineNanos)) s")
         }
     }
@@ -270,7 +271,7 @@ public final class HTTPServer {
             if connections.count(where: { !$0.isClosed }) > limits.maxConnections, let oldest = oldestToPushOut() {
                 if !full {
                     full = true
-                    Log.error("HTTP on \(boundAddress): \(limits.maxConnections) connections open, the most allowed: closing the oldest idle one as new ones come")
+                    Log.error("HTTP on \(boundAddress): \(counted(limits.maxConnections, "connection")) open, the most allowed: closing the oldest idle one as new ones come")
                 }
                 oldest.close()
                 pushedOut += 1

@@ -35,8 +35,9 @@ public final class HandshakeGate {
         /// or a quarter of the file limit if that is lower, so that waiting connections can
         /// never take the descriptors the process needs for its work.
         public static func standard() -> Limits {
-            let setting = getenv("PIPELINE_HANDSHAKE_SECONDS").flatMap { Double(String(cString: $0)) }
-            let seconds = setting.map { $0.isFinite && $0 > 0 ? min($0, 86_400) : 5 } ?? 5
+            // `pipeline up` refuses an unusable value before anything starts; a process started
+            // some other way falls back to the default.
+            let seconds = (try? Tunables.fromEnvironment())?.handshakeSeconds ?? Tunables().handshakeSeconds
             return Limits(deadlineNanos: UInt64(seconds * 1e9),
                           maxPending: max(1, min(64, Sys.openFileLimit() / 4)))
         }
@@ -111,13 +112,13 @@ public final class HandshakeGate {
             expired += 1
         }
         if expired > 0 {
-            Log.error("closed \(expired) connection\(expired == 1 ? "" : "s") on \(path) that sent no hello within \(AcceptFailures.seconds(limits.deadlineNanos)) s")
+            Log.error("closed \(counted(expired, "connection")) on \(path) that sent no hello within \(AcceptFailures.seconds(limits.deadlineNanos)) s")
         }
         removeSettled()
         if let slot = slots.listener, poll.readable(slot) { acceptNew(now: now, into: &admitted) }
         removeSettled()
         if pushedOut > 0 && pending.isEmpty {
-            Log.info("\(path): no connection waits for a hello any more; \(pushedOut) were closed to make room for newer ones")
+            Log.info("\(path): no connection waits for a hello any more; \(pushedOut) \(pushedOut == 1 ? "was" : "were") closed to make room for newer ones")
             full = false
             pushedOut = 0
         }
@@ -152,7 +153,7 @@ public final class HandshakeGate {
             if pending.count >= limits.maxPending {
                 if !full {
                     full = true
-                    Log.error("\(pending.count) connections on \(path) are waiting for a hello, the most allowed: closing the oldest as new ones come")
+                    Log.error("\(counted(pending.count, "connection")) on \(path) \(pending.count == 1 ? "is" : "are") waiting for a hello, the most allowed: closing the oldest as new ones come")
                 }
                 pushOutOldest()
             }

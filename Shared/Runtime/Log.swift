@@ -19,6 +19,10 @@ public enum Log {
         pthread_mutex_init(m, nil)
         return m
     }()
+    /// Whether each line starts with the wall-clock time and a space: set where stderr is a
+    /// log file (a replica's, a detached supervisor's) that `pipeline logs` merges with the
+    /// others by time.
+    nonisolated(unsafe) public static var timestamps = false
 
     public static func info(_ message: String) { emit(message) }
 
@@ -48,11 +52,24 @@ public enum Log {
     private static func emit(_ message: String) {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
+        let line = (timestamps ? timestamp(Sys.wallSeconds()) + " " : "") + "[\(prefix)] \(message)\n"
         if let statusLine {
-            try? Sys.writeAll(2, "\r\u{1B}[K[\(prefix)] \(message)\n" + statusLine)
+            try? Sys.writeAll(2, "\r\u{1B}[K" + line + statusLine)
             statusShown = true
         } else {
-            try? Sys.writeAll(2, "[\(prefix)] \(message)\n")
+            try? Sys.writeAll(2, line)
         }
+    }
+
+    /// RFC 3339 in UTC with milliseconds, 24 characters: 2026-12-06T04:15:02.123Z. (Strings of
+    /// this one shape sort as the times they name.)
+    public static func timestamp(_ seconds: Double) -> String {
+        var t = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let millis = min(999, Int((seconds - seconds.rounded(.down)) * 1000))
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
     }
 }

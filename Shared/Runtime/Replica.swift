@@ -65,7 +65,7 @@ final class Replica {
             Log.info("ready (pid \(getpid())), listening at \(config.listenPath)")
             let state = config.statePath.isEmpty ? nil : try StatePage(path: config.statePath)
             let exit = try loop(processor: &processor, upstream: upstream, downstream: downstream, state: state)
-            Log.info("stopped after \(stats.batches) batches, \(stats.rows) rows\(draining ? " (drained)" : "")")
+            Log.info("stopped after \(counted(stats.batches, "batch")), \(counted(stats.rows, "row"))\(draining ? " (drained)" : "")")
             return exit
         } catch {
             Log.error("\(error)")
@@ -155,7 +155,7 @@ final class Replica {
                     // No receiver would take it. Failing here, with the batch on the state page,
                     // makes it the batch's fault: the supervisor re-sends it in pieces and the
                     // record whose output alone is too large becomes a REPLICA_CRASH error.
-                    Log.error("the output of a batch of \(frame.header.rowCount) records is \(output.count) bytes, over the frame limit of \(outputLimit): failing the batch")
+                    Log.error("the output of a batch of \(counted(frame.header.rowCount, "record")) is \(output.count) bytes, over the frame limit of \(outputLimit): failing the batch")
                     abort()
                 }
                 state?.end()

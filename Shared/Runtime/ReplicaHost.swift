@@ -36,6 +36,8 @@ public enum ReplicaHost {
             exit(Exit.usage.rawValue)
         }
         Log.prefix = "\(node.name).\(options.replica)"
+        // Our stderr is our log file: `pipeline logs` interleaves the logs by these times.
+        Log.timestamps = true
         let replica: Replica
         do {
             replica = try Replica(node: node, options: options)

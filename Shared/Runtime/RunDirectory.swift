@@ -26,10 +26,17 @@ public struct RunDirectory: Sendable {
     /// The default location for a pipeline named `name`: `$XDG_RUNTIME_DIR/pipeline/<name>`,
     /// else `/tmp/pipeline-<uid>/<name>`.
     public static func defaultPath(name: String) -> String {
+        "\(defaultRoots()[0])/\(name)"
+    }
+
+    /// Where run directories are made by default, the one used first: `$XDG_RUNTIME_DIR/pipeline`
+    /// when that variable is set, and `/tmp/pipeline-<uid>` (where a shell without it puts them).
+    public static func defaultRoots() -> [String] {
+        let tmp = "/tmp/pipeline-\(getuid())"
         if let xdg = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !xdg.isEmpty {
-            return "\(xdg)/pipeline/\(name)"
+            return ["\(xdg)/pipeline", tmp]
         }
-        return "/tmp/pipeline-\(getuid())/\(name)"
+        return [tmp]
     }
 
     public init(path: String) {
@@ -41,6 +48,10 @@ public struct RunDirectory: Sendable {
     public var controlPath: String { "\(path)/control.sock" }
     public var sinkPath: String { "\(path)/sink.sock" }
     public var logDirectory: String { "\(path)/logs" }
+    /// Holds the absolute path of the running pipeline's config file (for `pipeline ls`).
+    public var configRecordPath: String { "\(path)/config-path" }
+    /// The supervisor's own stderr when it runs detached (`up -d`).
+    public var supervisorLogPath: String { "\(logDirectory)/pipeline.log" }
     public func socketPath(node: String, replica: Int) -> String { "\(path)/\(node).\(replica).sock" }
     public func logPath(node: String, replica: Int) -> String { "\(logDirectory)/\(node).\(replica).log" }
 

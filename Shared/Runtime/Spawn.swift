@@ -73,14 +73,22 @@ public enum Spawn {
 
     /// Starts `path` with its standard streams as given (set up in order: stdin, stdout, stderr;
     /// a `.descriptor` refers to the child's descriptors at that point), default signal
-    /// dispositions and an empty signal mask; in its own process group if asked.
+    /// dispositions and an empty signal mask; in its own process group if asked, or in a new
+    /// session (`setsid`: no controlling terminal, so a terminal's hang-up or Ctrl-C never
+    /// reaches it).
+    /// - Parameter passing: descriptors of this process the child gets as the numbers given
+    ///   (above 2), after the standard streams are set up; nothing else is passed but what is
+    ///   not close-on-exec.
     public static func run(path: String, arguments: [String], environment: [String], stdin: Stream = .inherit,
                            stdout: Stream = .inherit, stderr: Stream = .inherit,
-                           ownProcessGroup: Bool = false) throws(SystemError) -> pid_t {
+                           ownProcessGroup: Bool = false, newSession: Bool = false,
+                           passing: [(fd: Int32, as: Int32)] = []) throws(SystemError) -> pid_t {
+        precondition(passing.allSatisfy { $0.as > 2 }, "passed descriptors go above the standard three")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for (fd, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+        let streams: [(Int32, Stream)] = [(0, stdin), (1, stdout), (2, stderr)] + passing.map { ($0.as, .descriptor($0.fd)) }
+        for (fd, stream) in streams {
             switch stream {
             case .inherit: break
             case .file(let p):
@@ -104,6 +112,9 @@ public enum Spawn {
             posix_spawnattr_setpgroup(&attributes, 0)
             flags |= POSIX_SPAWN_SETPGROUP
         }
+        // POSIX_SPAWN_SETSID (glibc 2.26): spawn.h declares it only under _GNU_SOURCE, which
+        // Swift's Glibc module does not define.
+        if newSession { flags |= 0x80 }
         posix_spawnattr_setflags(&attributes, Int16(flags))
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]

@@ -147,4 +147,15 @@ extension Sys {
         guard getcwd(&buffer, buffer.count) != nil else { throw lastError("getcwd") }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// Makes `target` refer to what `fd` refers to (closing what `target` was), not
+    /// close-on-exec: how a file becomes this process's stdin, stdout or stderr.
+    ///
+    /// The corresponding C function is `dup2`.
+    public static func duplicate(_ fd: Int32, onto target: Int32) throws(SystemError) {
+        while Glibc.dup2(fd, target) < 0 {
+            if errno == EINTR { continue }
+            throw lastError("dup2")
+        }
+    }
 }

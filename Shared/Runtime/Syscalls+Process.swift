@@ -21,6 +21,20 @@ extension Sys {
         _ = Glibc.signal(signal, SIG_IGN)
     }
 
+    /// Marks every open descriptor above `fd` close-on-exec, so that a program started next
+    /// inherits none of them (only the standard ones and what its spawn passes). Call while no
+    /// other thread opens files.
+    ///
+    /// The corresponding C function is `fcntl(F_SETFD)`, for each entry of /proc/self/fd.
+    public static func setCloseOnExec(above fd: Int32) {
+        for name in (try? listDirectory("/proc/self/fd")) ?? [] {
+            guard let open = Int32(name), open > fd else { continue }
+            // The listing's own descriptor is gone by now: EBADF is expected for it.
+            let flags = fcntl(open, F_GETFD)
+            if flags >= 0 { _ = fcntl(open, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
     /// Opens /dev/null on each of the standard descriptors 0, 1 and 2 that is closed, so that
     /// the next file this process opens does not take its place (a log or lock file would
     /// then receive what is meant for stdout). Returns the descriptors that were closed.

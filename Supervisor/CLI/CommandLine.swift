@@ -4,7 +4,8 @@ public enum Command: Equatable, Sendable {
     case scale(Target, [(StageName, Int)])
     case ps(Target, json: Bool)
     case top(TopOptions)
-    case logs(Target, stage: StageName?)
+    case logs(Target, LogsOptions)
+    case ls(json: Bool)
     case down(Target)
     case check(Target)
     case bench(BenchOptions)
@@ -43,6 +44,74 @@ public struct UpOptions: Equatable, Sendable {
     public var progress = ProgressMode.auto
     /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
     public var metricsAddress: String?
+    /// `--input FILE`: the records are read from FILE instead of stdin.
+    public var inputPath: String?
+    /// `--output FILE`: the scored records go to FILE (created or truncated) instead of stdout.
+    public var outputPath: String?
+    /// `-d`, `--detach`: run in the background; return once every stage is ready.
+    public var detach = false
+    /// This process is the background run `up -d` started (an internal option): it tells its
+    /// starter on descriptor 3 where it runs and when it is ready.
+    public var detachedChild = false
+    /// The command line after `up`, without `-d`: what `up -d` runs again in the background.
+    public var arguments: [String] = []
+}
+
+/// `pipeline logs`: which logs, and how.
+public struct LogsOptions: Equatable, Sendable {
+    /// What to show; empty: every replica and the supervisor.
+    public var targets: [LogTarget] = []
+    /// `--follow` (or `-f` where it cannot name a config file): print lines as they come until the run ends.
+    public var follow = false
+    /// `--tail N`: only the last N lines of each log (each replica's, the event log's, the supervisor's).
+    public var tail: Int?
+    /// `-t`, `--timestamps`: show each line's time.
+    public var timestamps = false
+
+    public init(targets: [LogTarget] = [], follow: Bool = false, tail: Int? = nil, timestamps: Bool = false) {
+        self.targets = targets
+        self.follow = follow
+        self.tail = tail
+        self.timestamps = timestamps
+    }
+}
+
+/// A name `pipeline logs` takes: a stage, one replica, the supervisor, or the raw event log.
+public enum LogTarget: Hashable, Sendable {
+    /// Every replica of a stage (`infer`), and the supervisor's events about it.
+    case stage(StageKind)
+    /// One replica (`infer.2`), and the supervisor's events about it.
+    case replica(StageKind, Int)
+    /// The supervisor: its event log, and its own log when detached (`pipeline`).
+    case pipeline
+    /// The event log alone, as written: JSON lines without a prefix (`events`).
+    case events
+
+    /// True when `word` has the shape of a target (what makes `logs -f WORD` mean follow).
+    static func isTargetShaped(_ word: String) -> Bool {
+        if word == "pipeline" || word == "events" || StageKind(rawValue: word) != nil { return true }
+        let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && StageKind(rawValue: String(parts[0])) != nil && !parts[1].isEmpty && parts[1].allSatisfy(\.isNumber)
+    }
+
+    static func parse(_ word: String) throws(PipelineError) -> LogTarget {
+        switch word {
+        case "pipeline": return .pipeline
+        case "events": return .events
+        default: break
+        }
+        let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else {
+            do { return .stage(try StageKind.parse(word)) } catch {
+                throw PipelineError(.usage, "pipeline logs: \(error.message), or STAGE.N for one replica, `pipeline` or `events`")
+            }
+        }
+        let stage = try StageKind.parse(parts[0])
+        guard let n = Int(parts[1]), n > 0, parts[1].allSatisfy(\.isNumber) else {
+            throw PipelineError(.usage, "pipeline logs: `\(word)`: a replica is STAGE.N with N from 1, e.g. `\(stage.rawValue).2`")
+        }
+        return .replica(stage, n)
+    }
 }
 
 public struct TopOptions: Equatable, Sendable {
@@ -69,12 +138,30 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
     case "up":
         var options = UpOptions()
         options.target = try takeTarget(&rest, command: name)
+        if options.target.configGiven { options.arguments += ["-f", options.target.configPath] }
+        if let dir = options.target.runDirectory { options.arguments += ["--run-dir", dir] }
+        let valued: Set<String> = ["--scale", "--errors", "--stats", "--events", "--metrics", "--input", "--output"]
         while !rest.isEmpty {
-            let arg = rest.removeFirst()
+            var arg = rest.removeFirst()
+            // --input=FILE is --input FILE.
+            if let eq = arg.firstIndex(of: "="), valued.contains(String(arg[..<eq])) {
+                rest.insert(String(arg[arg.index(after: eq)...]), at: 0)
+                arg = String(arg[..<eq])
+            }
+            if arg == "-d" || arg == "--detach" {
+                options.detach = true
+                continue
+            }
+            options.arguments.append(arg)
+            if valued.contains(arg), let value = rest.first { options.arguments.append(value) }
             switch arg {
             case "--scale":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 let (stage, n) = try parseScale(rest.removeFirst())
+                guard n > 0 else {
+                    throw PipelineError(.usage, "pipeline up: --scale \(stage)=0: every stage needs a replica to start "
+                                        + "(to pause a running pipeline's \(stage), use `pipeline scale \(stage)=0`)")
+                }
                 options.scales[stage] = n
             case "--errors":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
@@ -90,12 +177,24 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
                 let address = rest.removeFirst()
                 if let problem = ListenAddress.problem(address) { throw PipelineError(.usage, "pipeline up: --metrics: \(problem)") }
                 options.metricsAddress = address
+            case "--input":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.inputPath = rest.removeFirst()
+            case "--output":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                options.outputPath = rest.removeFirst()
+            case "--detached-child":
+                options.detachedChild = true
             case "--progress":
                 options.progress = .on
             case "--quiet", "-q":
                 options.progress = .off
             default: throw unexpected(arg, command: name)
             }
+        }
+        if options.detach && (options.inputPath == nil || options.outputPath == nil) {
+            throw PipelineError(.usage, "pipeline up -d: a detached run needs --input FILE and --output FILE "
+                                + "(in the background it has no terminal to read or write)")
         }
         return .up(options)
     case "scale":
@@ -141,9 +240,47 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
         }
         return .top(options)
     case "logs":
+        var options = LogsOptions()
+        rest = takeFollow(rest, into: &options)
         let target = try takeTarget(&rest, command: name)
-        guard rest.count <= 1, !(rest.first?.hasPrefix("-") ?? false) else { throw unexpected(rest.last!, command: name) }
-        return .logs(target, stage: rest.first)
+        while !rest.isEmpty {
+            var arg = rest.removeFirst()
+            if arg.hasPrefix("--tail=") {
+                rest.insert(String(arg.dropFirst("--tail=".count)), at: 0)
+                arg = "--tail"
+            }
+            switch arg {
+            case "--follow": options.follow = true
+            case "-t", "--timestamps": options.timestamps = true
+            case "--tail":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                let value = rest.removeFirst()
+                if value == "all" {
+                    options.tail = nil
+                } else {
+                    guard let n = Int(value), n >= 0 else {
+                        throw PipelineError(.usage, "pipeline logs: --tail takes a number of lines (0 or more) or `all`, got `\(value)`")
+                    }
+                    options.tail = n
+                }
+            default:
+                guard !arg.hasPrefix("-") else { throw unexpected(arg, command: name) }
+                let target = try LogTarget.parse(arg)
+                if !options.targets.contains(target) { options.targets.append(target) }
+            }
+        }
+        if options.targets.contains(.events) && options.targets.count > 1 {
+            throw PipelineError(.usage, "pipeline logs: `events` prints the event log alone, as written; "
+                                + "`pipeline` shows the supervisor's events among other logs")
+        }
+        return .logs(target, options)
+    case "ls":
+        var json = false
+        for arg in rest {
+            guard arg == "--json" else { throw unexpected(arg, command: name) }
+            json = true
+        }
+        return .ls(json: json)
     case "bench":
         var options = BenchOptions()
         var picked: [BenchWorkload] = []
@@ -188,6 +325,37 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
     default:
         throw unknownCommand(name)
     }
+}
+
+/// `logs` reads `-f` as `--follow` where it cannot be `-f FILE`: when nothing follows it, or an
+/// option (`-…`), or a name `logs` takes (a stage, STAGE.N, `pipeline`, `events`). Returns the
+/// arguments without those; `-f FILE` stays for `takeTarget`.
+func takeFollow(_ args: [String], into options: inout LogsOptions) -> [String] {
+    var kept: [String] = []
+    var i = 0
+    while i < args.count {
+        let arg = args[i]
+        let next = i + 1 < args.count ? args[i + 1] : nil
+        switch arg {
+        case "-f":
+            if let next, !next.hasPrefix("-"), !LogTarget.isTargetShaped(next) {
+                kept += [arg, next]
+                i += 2
+            } else {
+                options.follow = true
+                i += 1
+            }
+        case "--file", "--run-dir", "--tail":
+            // Their values are not looked at here: `--run-dir -f` names a directory.
+            kept.append(arg)
+            if let next { kept.append(next) }
+            i += next == nil ? 1 : 2
+        default:
+            kept.append(arg)
+            i += 1
+        }
+    }
+    return kept
 }
 
 /// Removes `-f FILE` / `--file FILE` and `--run-dir DIR` from `args`.
@@ -235,7 +403,7 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, top, logs, down, check, bench (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, top, logs, down, check, bench (see `pipeline --help`)")
 }
 
 private func missingValue(_ option: String, command: String) -> PipelineError {

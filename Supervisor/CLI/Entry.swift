@@ -10,9 +10,6 @@ public enum PipelineMain {
         // would receive the output): park /dev/null on it, and remember stdout was closed.
         let closed = Sys.openNullOnClosedStandardDescriptors()
         do throws(PipelineError) {
-            if closed.contains(1), arguments.first == "up" {
-                throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there")
-            }
             switch try parseCommandLine(arguments) {
             case .help(let text):
                 try? Sys.writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
@@ -21,7 +18,10 @@ public enum PipelineMain {
                 try? Sys.writeAll(1, "pipeline \(pipelineVersion)\n")
                 return ExitCode.ok.rawValue
             case .up(let options):
-                return try UpCommand.run(options).rawValue
+                if closed.contains(1) && options.outputPath == nil {
+                    throw PipelineError(.io, "stdout is closed: `pipeline up` writes its results there (or to --output FILE)")
+                }
+                return try (options.detach ? DetachCommand.run(options) : UpCommand.run(options)).rawValue
             case .scale(let target, let scales):
                 var request = Request(operation: .scale)
                 for (name, n) in scales { request.scales.append((try StageKind.parse(name).node, UInt32(n))) }
@@ -32,8 +32,10 @@ public enum PipelineMain {
                 return try TopCommand.run(options).rawValue
             case .down(let target):
                 return try ClientCommands.request(target, Request(operation: .down)).rawValue
-            case .logs(let target, let stage):
-                return try LogsCommand.run(target, stage: stage).rawValue
+            case .logs(let target, let options):
+                return try LogsCommand.run(target, options).rawValue
+            case .ls(let json):
+                return ListCommand.run(json: json).rawValue
             case .check(let target):
                 return try CheckCommand.run(target).rawValue
             case .bench(let options):

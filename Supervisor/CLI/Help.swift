@@ -7,10 +7,12 @@ enum Help {
 
         commands:
           up       start every stage, stream stdin through them to stdout, stop at end of input
+                   (or --input/--output files; -d runs it in the background)
           scale    change a running pipeline's replica counts (pipeline scale infer=4)
           ps       list a running pipeline's replicas
+          ls       list the running pipelines
           top      live view of a running pipeline: rates, busy %, queue waits per stage
-          logs     show replica logs (stderr of each replica)
+          logs     show the replicas' logs and the supervisor's events, by time (-f follows)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
           bench    measure throughput, kernels, latency and footprint; write BENCHMARKS.md
@@ -19,6 +21,9 @@ enum Help {
           -f, --file FILE    config file (default compose/pipeline.toml)
           --run-dir DIR      run directory (default $XDG_RUNTIME_DIR/pipeline/<name>
                              or /tmp/pipeline-<uid>/<name>)
+
+        Without -f or --run-dir, where there is no compose/pipeline.toml, scale, ps, logs and
+        down take the only running pipeline (see `pipeline ls`).
 
         `pipeline <command> --help` describes each command.
         """
@@ -42,22 +47,37 @@ enum Help {
               --records N    records per run (default: tabular-mlp 1000000, tabular-trees
                              200000, text-linear 30000)
               --rounds R     runs of each configuration (default 3)
+              --out DIR      where to write BENCHMARKS.md and docs/benchmark.svg (default: the
+                             repository; with --smoke, nowhere unless given)
               --smoke        a tiny, quick run (CI): 2000 records, one round, no files written
               --no-python    skip the comparisons that need Python
               --long         add 10M records to the cost-versus-size runs
+              --no-kernels   skip the kernel comparison with onnxruntime at batch 256
+              --no-extras    skip latency, start-up, idle memory, metrics cost and cost versus
+                             input size
               --write-data DIR   only write each workload's config (W.toml) and records
                                  (W.jsonl) to DIR, to run or profile them by hand
             """,
         "up": """
             usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
                                [--stats FILE] [--events FILE] [--metrics HOST:PORT]
-                               [--progress | --quiet]
+                               [--progress | --quiet] [--input FILE] [--output FILE] [-d]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
             record to stdout in input order, and exits once the input is done and every replica
             has stopped. Rejected records are reported on stderr (or FILE) as one JSON line each.
 
+              --input FILE         read the records from FILE instead of stdin (a FIFO is
+                                   read once a writer opens it, until the last one closes it)
+              --output FILE        write the scored records to FILE (created, or truncated)
+                                   instead of stdout
+              -d, --detach         run in the background (needs --input and --output): return
+                                   once every stage is ready, printing the pipeline's name, pid
+                                   and run directory; its stderr goes to
+                                   <run dir>/logs/pipeline.log. `pipeline ps`, `logs` and
+                                   `down` work on it. If it fails before it is ready, its error
+                                   and exit code are up's.
               --scale STAGE=N      start N replicas of STAGE (overrides [stage.STAGE] replicas)
               --errors FILE        write rejected-record lines to FILE instead of stderr
               --stats FILE         at the end, write the run's statistics (records, seconds, CPU
@@ -74,6 +94,9 @@ enum Help {
               --progress           show the progress line on stderr even when it is not a
                                    terminal (by default it is shown only on a terminal)
               -q, --quiet          no progress line
+
+            Timeouts and credits can be tuned with PIPELINE_* environment variables (README,
+            "Guarantees under faults"); a value that cannot be used is refused (exit code 2).
             """,
         "scale": """
             usage: pipeline scale [-f FILE] [--run-dir DIR] STAGE=N [STAGE=N ...]
@@ -111,12 +134,39 @@ enum Help {
               --once              print one frame as plain text and exit
               --interval SECONDS  time between frames (default 1; 0.1 to 3600)
             """,
-        "logs": """
-            usage: pipeline logs [-f FILE] [--run-dir DIR] [STAGE | events]
+        "ls": """
+            usage: pipeline ls [--json]
 
-            Prints the replicas' stderr logs (all stages, or STAGE), each line prefixed with its
-            replica; `logs events` prints the run's event log (one JSON line per decision of the
-            supervisor). Works while the pipeline runs and after it has stopped.
+            Lists the pipelines running in run directories under $XDG_RUNTIME_DIR/pipeline and
+            /tmp/pipeline-<uid>: name, supervisor pid, uptime, ready replicas per stage
+            (ready/desired where they differ), config file and run directory. A pipeline
+            started with --run-dir elsewhere is not listed.
+            """,
+        "logs": """
+            usage: pipeline logs [-f FILE] [--run-dir DIR] [--follow | -f] [--tail N]
+                                 [-t | --timestamps] [TARGET ...]
+
+            Prints the replicas' logs (their stderr) and the supervisor's events (replicas
+            started, ready, exited, restarted; scaling; the run's start and end), merged in the
+            order of their times, each line prefixed with where it comes from: `infer.2 | ` for
+            a replica, `pipeline | ` for the supervisor (an event is shown as its name, then its
+            other fields as JSON; a detached run's own log, <run dir>/logs/pipeline.log, comes
+            under `pipeline` too). Works while the pipeline runs and after it has stopped.
+
+            TARGET (several may be given; none: everything):
+              STAGE            every replica of STAGE (ingest, featurize, infer, aggregate),
+                               and the supervisor's events about the stage
+              STAGE.N          replica N of STAGE (infer.2), and the events about it
+              pipeline         the supervisor: all its events, and its own log when detached
+              events           the event log alone, as written (JSON lines, no prefix)
+
+              --follow         keep printing lines as they are written (replicas started
+                               later included) until the run ends, or Ctrl-C
+              -f               the same as --follow when nothing follows it, or an option, or
+                               a TARGET; otherwise `-f FILE` is the config file
+              --tail N         only the last N lines of each log (each replica's, the event
+                               log, the supervisor's), then what follows; `all` for every line
+              -t, --timestamps show each line's time (UTC)
             """,
         "down": """
             usage: pipeline down [-f FILE] [--run-dir DIR]

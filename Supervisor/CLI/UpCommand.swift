@@ -8,6 +8,15 @@ import Runtime
 /// `pipeline up`.
 enum UpCommand {
     static func run(_ options: UpOptions) throws(PipelineError) -> ExitCode {
+        // Started by `up -d`: our starter waits on descriptor 3 to hear where we run and when we are ready.
+        let starter = options.detachedChild ? try DetachedStarter.adopt() : nil
+        // Like an option, a knob set in the environment is refused when unusable, before anything is read.
+        let tunables: Tunables
+        do {
+            tunables = try Tunables.fromEnvironment()
+        } catch {
+            throw PipelineError(.usage, error.description)
+        }
         let file = try ConfigFile.load(options.target.configPath)
         var config = file.config
         for (name, n) in options.scales {
@@ -17,6 +26,7 @@ enum UpCommand {
             config.stages[stage] = spec
         }
         let binaries = try StageBinaries()
+        if let path = options.inputPath { try redirectInput(path) }
 
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
                                   ?? RunDirectory.defaultPath(name: config.pipeline.name))
@@ -36,11 +46,16 @@ enum UpCommand {
             throw PipelineError(.environment, error.description)
         }
         runDir.removeStale()
+        if let starter { try starter.ranIn(runDir, name: config.pipeline.name) }
+        // For `pipeline ls`, and for `ps`, `logs` and `down` run from other directories.
+        try? Sys.writeFile(runDir.configRecordPath, file.path + "\n")
         // The model is checked once the run directory is ours: its weights are prepared there
         // once, for every infer replica to map. That cache is as large as the model and the run
         // directory is often a tmpfs (RAM): it lives as long as the run.
         defer { runDir.removeWeightCaches() }
         let report = try Preflight.check(config, cacheDirectory: runDir.path)
+        // The model's classes, when the config leaves them to it.
+        config.output = try file.checked(against: report).output
 
         let cookie: String
         do {
@@ -50,7 +65,7 @@ enum UpCommand {
             throw PipelineError(.environment, "cannot write the run cookie: \(error)")
         }
 
-        if let path = options.run.eventsPath {
+        if let path = options.run(tunables).eventsPath {
             // Opened again (and emptied) by the event log; here, to name the flag if it cannot be.
             do {
                 Sys.close(try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644))
@@ -66,6 +81,9 @@ enum UpCommand {
                 throw PipelineError(.usage, "cannot open --errors file \(path): \(error)")
             }
         }
+
+        // Created (or truncated) only now that the run will start.
+        if let path = options.outputPath { try redirectOutput(path) }
 
         // A closed reader (EPIPE) and a file-size limit (EFBIG, `ulimit -f`) become write errors
         // the run reports, not signals that kill it.
@@ -92,7 +110,7 @@ enum UpCommand {
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
-                                        options: options.run, binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        options: options.run(tunables), binaries: binaries, cookie: cookie, signalFD: signalFD,
                                         errorsFD: errorsFD, csvHeader: try report.csvHeader(config),
                                         metricsServer: metricsServer)
         } catch let e as UnixSocket.PathTooLong {
@@ -100,16 +118,51 @@ enum UpCommand {
         } catch {
             throw PipelineError(.environment, "cannot start: \(error)")
         }
+        if let starter { supervisor.onReady = starter.ready }
         return supervisor.run()
+    }
+
+    /// `--input FILE` becomes stdin. A FIFO is opened without waiting for a writer (O_NONBLOCK:
+    /// the source reads only what poll says is there): its reading starts when one comes, and
+    /// the input ends when the last writer closes it.
+    static func redirectInput(_ path: String) throws(PipelineError) {
+        let fd: Int32
+        do {
+            fd = try Sys.open(ConfigFile.absolutePath(path), O_RDONLY | O_NONBLOCK)
+        } catch {
+            throw PipelineError(.io, "cannot open --input \(path): \(error.reason)")
+        }
+        defer { Sys.close(fd) }
+        if let st = try? Sys.fileStatus(fd), st.st_mode & S_IFMT == S_IFDIR {
+            throw PipelineError(.io, "cannot read --input \(path): it is a directory")
+        }
+        do {
+            try Sys.duplicate(fd, onto: 0)
+        } catch {
+            throw PipelineError(.io, "cannot use --input \(path): \(error.reason)")
+        }
+    }
+
+    /// `--output FILE`, created or truncated, becomes stdout.
+    static func redirectOutput(_ path: String) throws(PipelineError) {
+        do {
+            let fd = try Sys.open(ConfigFile.absolutePath(path), O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            defer { Sys.close(fd) }
+            try Sys.duplicate(fd, onto: 1)
+        } catch {
+            throw PipelineError(.io, "cannot open --output \(path): \(error.reason)")
+        }
     }
 }
 
 extension UpOptions {
-    /// What the supervisor needs of the command line, paths made absolute.
-    var run: RunOptions {
+    /// What the supervisor needs of the command line, paths made absolute, and of the environment.
+    func run(_ tunables: Tunables) -> RunOptions {
         var r = RunOptions()
+        r.tunables = tunables
         r.scales = scales
         r.errorsName = errorsPath ?? "stderr"
+        r.inputName = inputPath ?? "stdin"
         r.eventsPath = eventsPath.map(ConfigFile.absolutePath)
         r.statsPath = statsPath.map(ConfigFile.absolutePath)
         r.progress = progress

@@ -1,4 +1,5 @@
 import Config
+import Messages
 
 /// Blame and isolation of batches that crash replicas; the sink's assembly and commit order.
 extension BatchLedger {
@@ -14,13 +15,13 @@ extension BatchLedger {
         guard unit.crashes >= settings.crashesBeforeIsolation else { return }
         if unit.count == 1 {
             batches[b].units[u].settled = true
-            out.append(.log(.error, "line \(unit.firstLine) crashed \(stage.rawValue) replicas \(unit.crashes) times: reported as REPLICA_CRASH and skipped"))
+            out.append(.log(.error, "line \(unit.firstLine) crashed \(stage.rawValue) replicas \(counted(unit.crashes, "time")): reported as REPLICA_CRASH and skipped"))
             out.append(.event(.recordRejected(line: unit.firstLine, stage: stage, crashes: unit.crashes)))
             out.append(.poison(work.sequence, part: unit.isPart ? unit.offset : nil, line: unit.firstLine, byteOffset: unit.byteOffset,
                                crashes: unit.crashes, stage: stage, termination: termination))
         } else if !unit.isPart {
             let batch = batches[b]
-            out.append(.log(.error, "lines \(batch.firstLine)–\(batch.lastLine) crashed \(stage.rawValue) replicas again: re-sending its \(batch.records) records one by one to find the one at fault"))
+            out.append(.log(.error, "lines \(batch.firstLine)–\(batch.lastLine) crashed \(stage.rawValue) replicas again: re-sending its \(counted(batch.records, "record")) one by one to find the one at fault"))
             out.append(.event(.batchIsolated(firstLine: batch.firstLine, lastLine: batch.lastLine, records: batch.records, stage: stage)))
             out.append(.isolating(work.sequence, records: batch.records))
             out.append(.split(work.sequence))
@@ -66,7 +67,7 @@ extension BatchLedger {
                 held[sequence] = [output]
                 parts[sequence] = nil
             } else {
-                out.append(.log(.error, "dropped an output for batch \(sequence) covering \(output.records) records: no such batch is in flight"))
+                out.append(.log(.error, "dropped an output for batch \(sequence) covering \(counted(output.records, "record")): no such batch is in flight"))
             }
             return
         }

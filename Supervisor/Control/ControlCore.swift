@@ -1,4 +1,5 @@
 import Config
+import Messages
 
 /// Every decision of `pipeline up`, as a value: the `Reconciler` (processes) and the
 /// `BatchLedger` (batches) joined, plus what belongs to the run as a whole — when it ends and
@@ -16,6 +17,11 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         public var maxErrors: Int = -1
         /// A `pipeline scale` not done within this is answered with an error.
         public var scaleTimeoutNanos: UInt64 = 60_000_000_000
+        /// A run that read records and rejected every one of them fails (exit 11) instead of
+        /// ending well (`max_errors` not set in the config).
+        public var failWhenEverythingRejected = false
+        /// The config's `[input] format`, for that message.
+        public var inputFormat = InputFormat.jsonl
 
         public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
             self.reconciler = reconciler
@@ -161,7 +167,16 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .fail(let code, let message):
             fail(code, message, now: now, into: &out)
         }
-        if !stopping && ledger.isFinished { stop(.ok, reason: "every batch read is written", now: now, into: &out) }
+        if !stopping && ledger.isFinished {
+            if settings.failWhenEverythingRejected && ledger.recordsRead > 0 && ledger.rejectedCommitted >= ledger.recordsRead {
+                let n = ledger.recordsRead
+                fail(.inputMismatch, "every record read (\(n)) was rejected: does the input match the config's format "
+                     + "(\(settings.inputFormat.rawValue)) and schema? See the rejected records. Set input.max_errors to let such a run succeed",
+                     now: now, into: &out)
+            } else {
+                stop(.ok, reason: "every batch read is written", now: now, into: &out)
+            }
+        }
         answerScales(now: now, into: &out)
         return out
     }
@@ -205,7 +220,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
                         batches(ledger.handle(.replay, now: now), now: now, into: &out)
                     case .restartLimitExceeded:
                         let spec = settings.reconciler.spec(id.stage)
-                        fail(.stageFailed, "stage \(id.stage.rawValue) failed: \(id) (pid \(pid)) \(termination), more than \(spec.maxRestarts) restarts within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(ledger.lastCommittedLine)",
+                        fail(.stageFailed, "stage \(id.stage.rawValue) failed: \(id) (pid \(pid)) \(termination), more than \(counted(spec.maxRestarts, "restart")) within \(spec.restartWindowSeconds) s (restart.max); last committed input line \(ledger.lastCommittedLine)",
                              logOf: id, now: now, into: &out)
                     default:
                         process([decision], now: now, into: &out)
@@ -238,7 +253,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         }
         let limit = settings.maxErrors
         if committed && limit >= 0 && ledger.rejectedCommitted > limit {
-            fail(.inputErrors, "stopped: \(ledger.rejectedCommitted) records rejected, more than input.max_errors = \(limit); last committed input line \(ledger.lastCommittedLine)",
+            fail(.inputErrors, "stopped: \(counted(ledger.rejectedCommitted, "record")) rejected, more than input.max_errors = \(limit); last committed input line \(ledger.lastCommittedLine)",
                  now: now, into: &out)
         }
     }
@@ -337,7 +352,19 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         out.append(.event(.scaleRequested(client: client, targets)))
         var parts: [String] = []
         for target in targets {
-            parts.append("\(target.stage.rawValue): \(reconciler.replicas(of: target.stage).filter(\.isActive).count) → \(target.replicas)")
+            let stage = target.stage.rawValue
+            let before = reconciler.desired[target.stage] ?? 0
+            var part = "\(stage): \(reconciler.replicas(of: target.stage).filter(\.isActive).count) → \(target.replicas)"
+            // Zero is a deliberate pause: said where the user looks (stderr, the reply, ps, events).
+            if target.replicas == 0 && before > 0 {
+                part += " (paused: batches wait before \(stage) until `pipeline scale \(stage)=N`)"
+                out.append(.log(.info, "\(stage) paused by `pipeline scale \(stage)=0`: batches wait before it until `pipeline scale \(stage)=N`"))
+                out.append(.event(.stagePaused(target.stage)))
+            } else if target.replicas > 0 && before == 0 {
+                out.append(.log(.info, "\(stage) resumed with \(target.replicas) replica\(target.replicas == 1 ? "" : "s")"))
+                out.append(.event(.stageResumed(target.stage, replicas: target.replicas)))
+            }
+            parts.append(part)
             process(reconciler.handle(.scale(target.stage, target.replicas), now: now), now: now, into: &out)
         }
         waits.append(ScaleWait(client: client, targets: targets, deadline: now + settings.scaleTimeoutNanos,

@@ -4,7 +4,8 @@ public enum ExitCode: Int32, Sendable {
     case ok = 0
     /// An internal error (a bug): please report it.
     case internalError = 1
-    /// Bad command line.
+    /// Bad command line, or an unusable value of a `PIPELINE_*` environment variable (a knob
+    /// set for this run, refused like a bad option).
     case usage = 2
     /// Bad configuration file (syntax, unknown key, inconsistent chain).
     case config = 3
@@ -23,6 +24,9 @@ public enum ExitCode: Int32, Sendable {
     /// Reading stdin or writing an output failed: stdout (other than closed by its reader), or
     /// the rejected records' stream (the output on stdout is then complete).
     case io = 10
+    /// The input cannot fit the config: a CSV header without a column for a required field, or
+    /// (with `max_errors` not set) every record read was rejected.
+    case inputMismatch = 11
     /// Stopped by SIGINT/SIGTERM before the input was done.
     case interrupted = 130
 }

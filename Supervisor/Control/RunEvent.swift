@@ -27,6 +27,10 @@ public enum RunEvent: Sendable, Equatable {
     case restartScheduled(ReplicaID, afterNanos: UInt64)
     case scaleRequested(client: Int, [ScaleTarget])
     case scaleAnswered(client: Int, status: ExitCode, text: String)
+    /// `pipeline scale STAGE=0`: the stage has no replica on purpose; batches wait before it.
+    case stagePaused(StageKind)
+    /// A paused stage was given replicas again.
+    case stageResumed(StageKind, replicas: Int)
     /// A batch that crashed replicas again is re-sent one record at a time.
     case batchIsolated(firstLine: UInt64, lastLine: UInt64, records: Int, stage: StageKind)
     /// A record that crashed replicas again became a REPLICA_CRASH error entry.

@@ -27,6 +27,19 @@ public struct ConfigFile {
         }
     }
 
+    /// The config parsed again now that the model's output is known: without `labels`, the
+    /// output names the model's classes; and the checks that need the model (the names of the
+    /// CSV probability columns) point into the file too.
+    ///
+    /// - Throws: `PipelineError` with code `.config` at the first problem.
+    public func checked(against report: Preflight.Report) throws(PipelineError) -> PipelineConfig {
+        do {
+            return try PipelineConfig.parse(text: text, path: path, model: report.modelOutput)
+        } catch {
+            throw PipelineError(.config, error.description)
+        }
+    }
+
     /// `path` made absolute against the current directory.
     public static func absolutePath(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return path }

@@ -23,10 +23,13 @@ final class EventLog {
         self.startNanos = startNanos
     }
 
+    /// Whether the writer's thread has ended. A run forced to stop returns without waiting for
+    /// it: its files are then left open for the process's exit to close, not closed under a
+    /// write in progress (which fails with EBADF, a precondition failure).
+    private var writerEnded = false
+
     deinit {
-        // A run stopped by force does not wait for the writer, which may still be writing the
-        // last lines: its descriptors are then left to the process's exit, not closed under it.
-        guard writer.isIdle else { return }
+        guard writerEnded else { return }
         for d in descriptors { Sys.close(d.fd) }
     }
 
@@ -46,7 +49,10 @@ final class EventLog {
     }
 
     /// Writes what is queued and ends the writer's thread.
-    func finish() { writer.finish() }
+    func finish() {
+        writer.finish()
+        writerEnded = true
+    }
 
     /// The event files that could not be written (each named once), with the error.
     func failures() -> [(name: String, error: SystemError)] {
@@ -66,16 +72,8 @@ final class EventLog {
         for d in descriptors { writer.enqueue(fd: d.fd, bytes: bytes) }
     }
 
-    /// RFC 3339 in UTC with milliseconds: 2026-12-06T04:15:02.123Z.
-    static func timestamp(_ seconds: Double) -> String {
-        var t = time_t(seconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let millis = Int((seconds - seconds.rounded(.down)) * 1000)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
-    }
+    /// RFC 3339 in UTC with milliseconds: 2026-12-06T04:15:02.123Z (the replicas' log lines start with the same).
+    static func timestamp(_ seconds: Double) -> String { Log.timestamp(seconds) }
 
     static func fields(_ event: RunEvent) -> [(String, JSONValue)] {
         func replica(_ id: ReplicaID, _ pid: Int32) -> [(String, JSONValue)] {
@@ -114,6 +112,10 @@ final class EventLog {
         case .scaleAnswered(let client, let status, let text):
             return [("event", .string("scale_answered")), ("request", .int(client)), ("exit_code", .int(Int(status.rawValue))),
                     ("message", .string(text))]
+        case .stagePaused(let stage):
+            return [("event", .string("stage_paused")), ("stage", .string(stage.rawValue))]
+        case .stageResumed(let stage, let replicas):
+            return [("event", .string("stage_resumed")), ("stage", .string(stage.rawValue)), ("replicas", .int(replicas))]
         case .batchIsolated(let first, let last, let records, let stage):
             return [("event", .string("batch_isolated")), ("first_line", .int(Int(first))), ("last_line", .int(Int(last))),
                     ("records", .int(records)), ("stage", .string(stage.rawValue))]

@@ -3,6 +3,7 @@ import Config
 import Engine
 import FeaturizeStage
 import InferStage
+import Messages
 
 /// Checks the whole chain before any process starts: the features' width against the model's
 /// input, the model's output against the labels, and that the model loads and is supported.
@@ -14,6 +15,8 @@ public enum Preflight {
         public var inputName: String
         public var outputName: String
         public var outputWidth: Int
+        /// What the config may leave to the model: its output's width and its classes.
+        public var modelOutput: ModelOutput
 
         /// The CSV header the sink prints first, when the output is CSV.
         public func csvHeader(_ config: PipelineConfig) throws(PipelineError) -> String? {
@@ -47,16 +50,17 @@ public enum Preflight {
                                                maxBatch: 1)
             }
         } catch {
-            throw PipelineError(.model, "model \(config.model.path): \(error)")
+            // The engine's errors name the file already; said once.
+            throw PipelineError(.model, error.kind == .notAModel ? "\(error)" : "model \(config.model.path): \(error.detail)")
         }
         guard session.inputWidth == width else {
             let parts = config.features.map { "\($0.field)→\($0.width)" }.joined(separator: " + ")
-            throw PipelineError(.config, "the features make \(width) columns per record (\(parts)) but the model's input `\(session.inputName)` takes \(session.inputWidth)")
+            throw PipelineError(.config, "the features make \(counted(width, "column")) per record (\(parts)) but the model's input `\(session.inputName)` takes \(session.inputWidth)")
         }
         if let labels = config.output.labels, labels.count != session.outputWidth {
-            throw PipelineError(.config, "output.labels has \(labels.count) names but the model's output `\(session.outputName)` has \(session.outputWidth) columns per record")
+            throw PipelineError(.config, "output.labels has \(counted(labels.count, "name")) but the model's output `\(session.outputName)` has \(counted(session.outputWidth, "column")) per record")
         }
         return Report(featureWidth: width, model: model, inputName: session.inputName, outputName: session.outputName,
-                      outputWidth: session.outputWidth)
+                      outputWidth: session.outputWidth, modelOutput: ModelOutput(session))
     }
 }

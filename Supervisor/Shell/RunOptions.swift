@@ -1,3 +1,5 @@
+import Runtime
+
 /// How `pipeline up` was asked to run, beyond the config: the command line's overrides and the
 /// places its outputs go.
 public struct RunOptions: Sendable {
@@ -5,12 +7,16 @@ public struct RunOptions: Sendable {
     public var scales: [String: Int] = [:]
     /// How messages name the errors stream: "stderr" or the `--errors` path.
     public var errorsName = "stderr"
+    /// How messages name the input: "stdin" or the `--input` path.
+    public var inputName = "stdin"
     /// `--events FILE`: the event log, besides `<run dir>/logs/events.log`.
     public var eventsPath: String?
     /// `--stats FILE`: the run's statistics as JSON at the end.
     public var statsPath: String?
     /// `--progress` / `--quiet`: the progress line on stderr (by default only on a terminal).
     public var progress = ProgressMode.auto
+    /// The `PIPELINE_*` environment variables' settings, checked.
+    public var tunables = Tunables()
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 import Config
 import ControlCore
 import Glibc
+import Messages
 import PipelineSink
 import Runtime
 
@@ -31,7 +32,7 @@ enum StatusTable {
                 .joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
-        out += "\nsource: \(s.core.ledger.recordsRead) records read, \(s.core.ledger.batches.count) batches in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
+        out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
         return out
     }
@@ -44,8 +45,9 @@ enum StatusTable {
             let history = reconciler.restarts[stage]!
             let spec = reconciler.settings.spec(stage)
             var line = "\(stage.rawValue): \(reconciler.replicas(of: stage).filter { $0.state == .ready }.count)/\(reconciler.desired[stage] ?? 0) ready"
+            if reconciler.desired[stage] == 0 { line += " (paused: `pipeline scale \(stage.rawValue)=N` resumes)" }
             let recent = history.recent(now: now, spec: spec)
-            if recent > 0 { line += ", \(recent) restarts in the last \(Int(spec.restartWindowSeconds)) s" }
+            if recent > 0 { line += ", \(counted(recent, "restart")) in the last \(Int(spec.restartWindowSeconds)) s" }
             if history.notBefore > now { line += ", next start in \(format1(Double(history.notBefore - now) / 1e9)) s" }
             return line
         }
@@ -59,7 +61,16 @@ enum StatusTable {
                 + "\"rows\":\(r.heartbeat.rows),\"busy_pct\":\(format1(r.busy * 100)),\"queued\":\(r.heartbeat.queued),"
                 + "\"rss_bytes\":\(r.heartbeat.rssBytes)}"
         }
-        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
+        let reconciler = s.core.reconciler
+        let stages = StageKind.allCases.map { stage in
+            let history = reconciler.restarts[stage]!
+            let spec = reconciler.settings.spec(stage)
+            return "{\"stage\":\"\(stage.rawValue)\",\"ready\":\(reconciler.replicas(of: stage).filter { $0.state == .ready }.count),"
+                + "\"desired\":\(reconciler.desired[stage] ?? 0),\"paused\":\(reconciler.desired[stage] == 0),"
+                + "\"restarts\":\(reconciler.restartsTotal[stage] ?? 0),\"restarts_recent\":\(history.recent(now: now, spec: spec)),"
+                + "\"restart_window_s\":\(Int(spec.restartWindowSeconds))}"
+        }
+        return "{\"replicas\":[" + items.joined(separator: ",") + "],\"stages\":[" + stages.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
             + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "") + "}"
     }
@@ -81,17 +92,27 @@ extension String {
 
 /// The one line printed on stderr when a run ends.
 public enum RunSummary {
-    public static func line(sink: Sink, recordsRead: Int, seconds: Double) -> String {
-        var s = "\(recordsRead) records read, \(sink.rows) written, \(sink.rejected) rejected"
+    /// - Parameter labels: the classes the output is written with (nil: class indices).
+    public static func line(sink: Sink, recordsRead: Int, seconds: Double, labels: [ClassLabel]?) -> String {
+        var s = "\(counted(recordsRead, "record")) read, \(sink.rows) written, \(sink.rejected) rejected"
         if !sink.rejectedByCode.isEmpty {
             s += " (" + sink.rejectedByCode.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", ") + ")"
         }
         let rate = seconds > 0 ? Double(recordsRead) / seconds : 0
         s += " in \(StatusTable.format1(seconds)) s (\(Int(rate)) records/s)"
         if !sink.summary.labelCounts.isEmpty {
-            s += "; predicted classes: " + sink.summary.labelCounts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
+            s += "; predicted classes: " + classes(sink.summary.labelCounts, labels: labels)
         }
         return s
+    }
+
+    /// "legit: 2751, fraud: 249": each class by its label (its index when there is none) and
+    /// how many records it was predicted for.
+    public static func classes(_ counts: [UInt64], labels: [ClassLabel]?) -> String {
+        counts.enumerated().map { i, count in
+            let name = labels.flatMap { i < $0.count ? $0[i].description : nil } ?? String(i)
+            return "\(name): \(count)"
+        }.joined(separator: ", ")
     }
 }
 

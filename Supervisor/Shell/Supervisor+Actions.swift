@@ -19,7 +19,8 @@ extension Supervisor {
             do {
                 try c.send(using: scratch) {
                     ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
-                                  statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis).encode(into: $0)
+                                  statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis,
+                                  classLabels: config.output.labels ?? []).encode(into: $0)
                 }
             } catch {
                 Log.error("control connection of \(id): \(error)")
@@ -57,7 +58,7 @@ extension Supervisor {
                             refused: found.flatMap { $0.refused.isEmpty ? nil : Sink.Piece(rejects: $0.refused) })))
         case .poison(let sequence, let part, let line, let byteOffset, let crashes, let stage, let termination):
             let reject = Reject(line: line, byteOffset: byteOffset, stage: stage.node, code: .replicaCrash,
-                                message: "this record crashed \(stage.rawValue) replicas \(crashes) times (last one \(termination)); skipped",
+                                message: "this record crashed \(stage.rawValue) replicas \(counted(crashes, "time")) (last one \(termination)); skipped",
                                 input: source.recordText(sequence, unit: part ?? 0))
             dispatch(.batch(.received(sequence, part: part, Sink.Piece(rejects: [reject]))))
         case .write(let sequence, let pieces):

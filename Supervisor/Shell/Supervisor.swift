@@ -1,6 +1,7 @@
 import Config
 import ControlCore
 import Glibc
+import IngestStage
 import Messages
 import PipelineSink
 import PipelineSource
@@ -21,8 +22,8 @@ public final class Supervisor {
     let binaries: StageBinaries
     let cookie: String
     let environment: [String]
-    /// Data frames each downstream grants each upstream connection.
-    let credits: UInt32 = getenv("PIPELINE_CREDITS").flatMap { UInt32(String(cString: $0)) } ?? 4
+    /// Data frames each downstream grants each upstream connection (`PIPELINE_CREDITS`).
+    let credits: UInt32
     let heartbeatMillis: UInt32 = 250
 
     var core: Core
@@ -51,6 +52,7 @@ public final class Supervisor {
     private var events: [Core.Event] = []
     private var dispatching = false
     private var inputEnded = false
+    private var headerChecked = false
     private var digestChecked = false
     private var writtenThrough: UInt64?
     /// When the core's periodic checks (deadlines, counts, re-sends) run next.
@@ -63,6 +65,8 @@ public final class Supervisor {
     let eventLog: EventLog
     /// How the errors stream is named in messages: "stderr" or the `--errors` path.
     let errorsName: String
+    /// How messages name the input: "stdin" or the `--input` path.
+    let inputName: String
     /// What the run counts, for `/metrics`, `top` and progress.
     var metrics = RunMetrics()
     /// The size of stdin when it is a regular file.
@@ -74,6 +78,8 @@ public final class Supervisor {
     let metricsServer: HTTPServer?
     /// The model file's sha256, for `pipeline_model_info`, computed on its own thread.
     let modelDigest: FileDigest?
+    /// Called once, the first time every stage has a ready replica (`up -d` returns then).
+    public var onReady: (() -> Void)?
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
                 binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
@@ -86,12 +92,13 @@ public final class Supervisor {
         self.cookie = cookie
         self.signalFD = signalFD
         errorsName = options.errorsName
+        inputName = options.inputName
         // Not when stdout is the same screen: the records would scroll through the line.
         showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2) && !Sys.isTerminal(1))
         statsPath = options.statsPath
-        func seconds(_ name: String, _ fallback: Double) -> UInt64 {
-            UInt64((getenv(name).flatMap { Double(String(cString: $0)) } ?? fallback) * 1e9)
-        }
+        let tunables = options.tunables
+        func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1e9) }
+        credits = UInt32(tunables.credits)
         var stages: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases {
             var spec = config.stage(stage)
@@ -99,12 +106,15 @@ public final class Supervisor {
             stages[stage] = spec
         }
         var replicas = Reconciler.Settings(stages: stages)
-        replicas.hangNanos = seconds("PIPELINE_HANG_SECONDS", 5)
-        replicas.startTimeoutNanos = seconds("PIPELINE_START_SECONDS", 30)
-        replicas.stopTimeoutNanos = seconds("PIPELINE_STOP_SECONDS", 10)
+        replicas.hangNanos = nanos(tunables.hangSeconds)
+        replicas.startTimeoutNanos = nanos(tunables.startSeconds)
+        replicas.stopTimeoutNanos = nanos(tunables.stopSeconds)
         var batches = BatchLedger<Sink.Piece>.Settings(window: config.pipeline.window)
-        batches.resendNanos = seconds("PIPELINE_RESEND_SECONDS", 10)
-        core = Core(settings: Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors))
+        batches.resendNanos = nanos(tunables.resendSeconds)
+        var settings = Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors)
+        settings.failWhenEverythingRejected = !config.input.maxErrorsSet
+        settings.inputFormat = config.input.format
+        core = Core(settings: settings)
 
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
@@ -175,6 +185,7 @@ public final class Supervisor {
                     source.stopReading()
                     dispatch(.fail(.io, "reading stdin: \(error)"))
                 }
+                checkHeader()
             }
             handlePending(controlGate.handle(poll, slots: controlSlots))
             for (replica, slot) in zip(replicaList, replicaSlots) {
@@ -203,6 +214,10 @@ public final class Supervisor {
             // times a second while data flows.
             nextTick = now + 20_000_000
             dispatch(.tick)
+        }
+        if let onReady, StageKind.allCases.allSatisfy({ core.reconciler.replicas(of: $0).contains { $0.state == .ready } }) {
+            self.onReady = nil
+            onReady()
         }
         if metrics.wantsSample(now: now) {
             metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
@@ -249,6 +264,17 @@ public final class Supervisor {
         }
     }
 
+    /// Once the CSV header is read: a header no record can satisfy stops the run before any
+    /// record is cut, with one error (exit 11) instead of one reject per record.
+    private func checkHeader() {
+        guard !headerChecked, let header = source.splitter.header else { return }
+        headerChecked = true
+        if let problem = HeaderCheck.problem(header: header, input: config.input) {
+            source.stopReading()
+            dispatch(.fail(.inputMismatch, "\(inputName): \(problem)"))
+        }
+    }
+
     private func timeout(now: UInt64) -> Int32 {
         var deadline = now + 250_000_000
         if showsProgress { deadline = min(deadline, max(nextProgress, now)) }
@@ -269,10 +295,11 @@ public final class Supervisor {
         reap()
         if core.forced {
             // The writer may be blocked on a stdout nobody reads: do not wait for it.
-            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             return core.exitCode
         }
-        sink.finish()
+        // The CSV header alone is the output of an empty input, not of a run that failed.
+        if core.exitCode == .ok { sink.finish() }
         // Wait for the writer with signals still heard: stdout may be stalled (an open pipe
         // nobody reads), and a second interrupt must still end the run at once.
         var poll = PollSet()
@@ -285,14 +312,15 @@ public final class Supervisor {
             if poll.readable(wakeSlot) { wakeup.clear() }
         }
         if core.forced {
-            Log.info("\(core.ledger.recordsRead) records read; stopped without writing what was still queued")
+            Log.info("\(counted(core.ledger.recordsRead, "record")) read; stopped without writing what was still queued")
             eventLog.finished(code: core.exitCode, recordsRead: core.ledger.recordsRead, written: sink.rows, rejected: sink.rejected)
             return core.exitCode
         }
         sink.writer.finish()
         collectWritten()
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
-        Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds))
+        Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds,
+                                 labels: config.output.labels))
         reportLostRejects()
         if let statsPath {
             do {

@@ -26,6 +26,18 @@ import Testing
         #expect(out.lines == [#"{"score":0.7,"label":2}"#, #"{"score":0.3,"label":0}"#])
     }
 
+    /// Integer classes are JSON numbers; strings that look like numbers stay strings.
+    @Test func jsonlLabelsKeepTheirType() throws {
+        var ints = try AggregateProcessor(config: makeConfig(labels: [3, -7], outputFields: [.label, .score]))
+        #expect(try aggregate(&ints, [0.2, 0.8, 0.6, 0.4], rows: 2, cols: 2).lines
+                == [#"{"label":-7,"score":0.8}"#, #"{"label":3,"score":0.6}"#])
+        var strings = try AggregateProcessor(config: makeConfig(labels: ["3", "-7"], outputFields: [.label]))
+        #expect(try aggregate(&strings, [0.2, 0.8, 0.6, 0.4], rows: 2, cols: 2).lines == [#"{"label":"-7"}"#, #"{"label":"3"}"#])
+        var extreme = try AggregateProcessor(config: makeConfig(labels: [.int(.min), .int(.max)], outputFields: [.label]))
+        #expect(try aggregate(&extreme, [0.2, 0.8, 0.6, 0.4], rows: 2, cols: 2).lines
+                == [#"{"label":9223372036854775807}"#, #"{"label":-9223372036854775808}"#])
+    }
+
     @Test func jsonlRegression() throws {
         var p = try AggregateProcessor(config: makeConfig(fields: idField, passthrough: ["id"], outputFields: [.prediction]))
         let out = try aggregate(&p, [1234.5, -0.0, 1e-7, 3e20], rows: 4, cols: 1,
@@ -64,6 +76,13 @@ import Testing
         var p = try AggregateProcessor(config: config)
         let out = try aggregate(&p, [0.07, 0.93, 0.75, 0.25], rows: 2, cols: 2, passthrough: [Column(.int([17, 18]))])
         #expect(out.text == "17,\"fraud, maybe\",0.93,0.07,0.93\n18,legit,0.75,0.75,0.25\n")
+    }
+
+    @Test func csvWithIntegerLabels() throws {
+        let config = makeConfig(format: .csv, labels: [0, 10], outputFields: [.label, .probabilities])
+        #expect(try AggregateProcessor.csvHeader(config: config) == "label,p_0,p_10\n")
+        var p = try AggregateProcessor(config: config)
+        #expect(try aggregate(&p, [0.07, 0.93, 0.75, 0.25], rows: 2, cols: 2).text == "10,0.07,0.93\n0,0.75,0.25\n")
     }
 
     @Test func csvWithoutLabels() throws {

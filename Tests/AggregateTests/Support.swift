@@ -6,7 +6,7 @@ import TestSupport
 
 /// A config with just what aggregate reads: the schema and `[output]`.
 func makeConfig(fields: [FieldSpec] = [], format: OutputFormat = .jsonl, passthrough: [String] = [],
-                labels: [String]? = nil, outputFields: [OutputField] = [.label, .score]) -> PipelineConfig {
+                labels: [ClassLabel]? = nil, outputFields: [OutputField] = [.label, .score]) -> PipelineConfig {
     PipelineConfig(pipeline: PipelineSection(name: "test"), input: InputSpec(fields: fields), features: [],
                    model: ModelSpec(path: "/dev/null"),
                    output: OutputSpec(format: format, passthrough: passthrough, labels: labels, fields: outputFields),

@@ -66,7 +66,7 @@ import Testing
         .init(feature("field = \"country\"\nkind = \"tfidf\"\nvocabulary = [\"a\", \"a\"]"), 4, 20, .invalidValue,
               "`feature[0].vocabulary[1]` repeats \"a\" (first at 4:15)"),
         .init(feature("field = \"country\"\nkind = \"tfidf\"\nvocabulary = [\"a\", \"b\"]\nidf = [1.0]"), 5, 7,
-              .invalidValue, "`feature[0].idf` has 1 weights for 2 vocabulary terms: give one per term"),
+              .invalidValue, "`feature[0].idf` has 1 weight for 2 vocabulary terms: give one per term"),
         .init(feature("field = \"country\"\nkind = \"tfidf\"\nvocabulary = [\"a\"]\nidf = [nan]"), 5, 8,
               .invalidValue, "`feature[0].idf[0]` must be a finite number, found nan"),
         .init(feature("field = \"country\"\nkind = \"tfidf\"\nvocabulary = [\"a\"]\nidf = 2.0"), 5, 7,

@@ -140,6 +140,15 @@ import Testing
         #expect(w.log.last == "stopped: 2 records rejected, more than input.max_errors = 1; last committed input line 5")
     }
 
+    /// One record over a limit of none: the message counts it in the singular.
+    @Test func oneRejectOverMaxErrorsZeroIsOneRecord() {
+        var w = running(maxErrors: 0)
+        w.cut(2)
+        w.send(.batch(.received(0, part: nil, Out(lines: [1, 2], rejectedLines: [1]))))
+        #expect(w.core.stopping && w.core.exitCode == .inputErrors)
+        #expect(w.log.last == "stopped: 1 record rejected, more than input.max_errors = 0; last committed input line 2")
+    }
+
     @Test func aClosedStdoutEndsTheRunQuietlyAFullOneWithExitTen() {
         var closed = running()
         closed.send(.outputFailed(.stdout, closed: true, message: "Broken pipe"))

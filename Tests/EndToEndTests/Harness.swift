@@ -69,10 +69,11 @@ final class Running: @unchecked Sendable {
     private let readPauseMicros: UInt32
 
     init(_ executable: String, _ arguments: [String], stdinFile: String? = nil, environment: [String: String] = [:],
-         readPauseMicros: UInt32 = 0) throws {
+         directory: String? = nil, readPauseMicros: UInt32 = 0) throws {
         self.readPauseMicros = readPauseMicros
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -145,6 +146,12 @@ final class Running: @unchecked Sendable {
         return stdoutData.count
     }
 
+    var stdoutText: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: stdoutData, as: UTF8.self)
+    }
+
     var stderrText: String {
         lock.lock()
         defer { lock.unlock() }
@@ -197,9 +204,11 @@ final class Running: @unchecked Sendable {
 /// makes the test library compute their difference, which takes hours for megabytes.)
 func same(_ a: Data, _ b: Data) -> Bool { a == b }
 
-/// Runs `pipeline` with `arguments` to completion, stdin from `stdinFile` (or empty).
-func pipeline(_ arguments: [String], stdinFile: String? = nil, seconds: Double = 120) throws -> Finished {
-    let r = try Running(Paths.pipeline, arguments, stdinFile: stdinFile ?? "/dev/null")
+/// Runs `pipeline` with `arguments` to completion, stdin from `stdinFile` (or empty), in
+/// `directory` (or the tests' own) with `environment` added to the tests' own.
+func pipeline(_ arguments: [String], stdinFile: String? = nil, environment: [String: String] = [:], directory: String? = nil,
+              seconds: Double = 120) throws -> Finished {
+    let r = try Running(Paths.pipeline, arguments, stdinFile: stdinFile ?? "/dev/null", environment: environment, directory: directory)
     return r.finish(seconds: seconds)
 }
 

@@ -21,11 +21,14 @@ import Testing
         #expect(text.contains("ai.onnx.ml: ArrayFeatureExtractor, Imputer, LinearClassifier"))
     }
 
+    /// The fixture is a real model cut short, its last bytes made into a length that overruns the
+    /// file: a truncated file, said so with where it ends (NotAModelTests has damage inside a graph).
     @Test func malformedFileThrows() throws {
         let error = try loadError("malformed.onnx")
-        #expect(error?.kind == .malformed)
+        #expect(error?.kind == .notAModel)
         #expect(error?.offset != nil)
-        #expect(error?.description.contains("malformed.onnx") == true)
+        #expect(error?.description.contains("malformed.onnx is not an ONNX model (it ends at byte 700, in the middle of its graph") == true,
+                "\(error?.description ?? "")")
     }
 
     @Test func undefinedInputAndCycle() throws {
@@ -50,7 +53,8 @@ import Testing
             let error = #expect(throws: ModelError.self) {
                 try bytes.withUnsafeBytes { try OnnxModel.load(bytes: $0, name: "junk") }
             }
-            #expect(error?.description.hasPrefix("junk: ") == true)
+            #expect(error?.kind == .notAModel)
+            #expect(error?.description.hasPrefix("junk is not an ONNX model (") == true, "\(error?.description ?? "")")
         }
     }
 
@@ -95,5 +99,9 @@ import Testing
         #expect(error.description == "m.onnx: node 'fc' (Gemm): transA=1 is not supported")
         let malformed = ModelError(.malformed, "truncated varint", offset: 12)
         #expect(malformed.description == "truncated varint (at byte 12)")
+        let foreign = ModelError(.notAModel, "the file is empty", file: "m.onnx")
+        #expect(foreign.description == "m.onnx is not an ONNX model (the file is empty)")
+        #expect(foreign.detail == "not an ONNX model (the file is empty)")
+        #expect(error.detail == "node 'fc' (Gemm): transA=1 is not supported")
     }
 }

@@ -44,6 +44,15 @@ import Testing
         #expect(throws: ModelError.self) { try read(bytes) { r throws(ModelError) in try r.readVarint() } }
     }
 
+    /// The bytes left after the length prefix, counted in the singular when there is one.
+    @Test(arguments: [([0x05, 0xAA] as [UInt8], "length 5 exceeds the 1 byte left"), ([0x05], "length 5 exceeds the 0 bytes left"),
+                      ([0x05, 0xAA, 0xBB], "length 5 exceeds the 2 bytes left")])
+    func anOverrunningLengthSaysWhatIsLeft(bytes: [UInt8], message: String) {
+        let error = #expect(throws: ModelError.self) { try read(bytes) { r throws(ModelError) in try r.readLengthDelimited() } }
+        #expect(error?.message == message)
+        #expect(error?.offset == 0, "the offset of the length prefix")
+    }
+
     @Test func zigzag() {
         #expect(ProtoReader.zigzag(0) == 0)
         #expect(ProtoReader.zigzag(1) == -1)

@@ -156,6 +156,26 @@ import TestSupport
         #expect(a.rows == 8 && a.labelCounts == [4, 4] && a.features.sums == [2, 4] && a.features.sumSquares == [6, 8])
     }
 
+    /// A class label with an unknown tag, or more labels than the bytes can hold, is refused.
+    @Test func configMessageLabelsAreChecked() throws {
+        func config(_ labels: (FrameBuffer) -> Void) -> FrameBuffer {
+            let out = FrameBuffer()
+            out.frame(FrameHeader(kind: .config)) { out in
+                for text in ["/a.toml", "", "", ""] { out.append(string: text) }
+                out.append(UInt32(4))
+                out.append(UInt32(250))
+                labels(out)
+            }
+            return out
+        }
+        let badTag = config { $0.append(UInt32(1)); $0.append(UInt8(9)); $0.append(Int64(0)) }
+        #expect(throws: FrameError.invalid(field: "label.tag", reason: "unknown class label tag")) {
+            try ConfigMessage.decode(try onlyFrame(badTag))
+        }
+        let tooMany = config { $0.append(UInt32(1000)); $0.append(UInt8(1)); $0.append(Int64(0)) }
+        #expect(throws: FrameError.truncated(field: "config.labels")) { try ConfigMessage.decode(try onlyFrame(tooMany)) }
+    }
+
     @Test func controlMessagesRoundTrip() throws {
         func roundTrip<T: Equatable>(_ value: T, encode: (T, FrameBuffer) -> Void, decode: (Frame) throws -> T) throws {
             let out = FrameBuffer()
@@ -166,6 +186,11 @@ import TestSupport
                       encode: { $0.encode(into: $1) }, decode: Hello.decode)
         try roundTrip(ConfigMessage(configPath: "/a/b.toml", configText: "[pipeline]\n", listenPath: "/r/infer.1.sock",
                                     credits: 4, heartbeatMillis: 250), encode: { $0.encode(into: $1) }, decode: ConfigMessage.decode)
+        for labels: [ClassLabel] in [[0, 1], [.int(.min), .int(.max), -3], ["legit", "fraud", "", "日本"]] {
+            try roundTrip(ConfigMessage(configPath: "/a/b.toml", configText: "", listenPath: "", credits: 4,
+                                        heartbeatMillis: 250, classLabels: labels),
+                          encode: { $0.encode(into: $1) }, decode: ConfigMessage.decode)
+        }
         try roundTrip(Membership(generation: 5, members: [.init(node: .infer, replica: 1, path: "/r/infer.1.sock"),
                                                           .init(node: .infer, replica: 4, path: "/r/infer.4.sock")]),
                       encode: { $0.encode(into: $1) }, decode: Membership.decode)

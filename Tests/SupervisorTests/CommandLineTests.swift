@@ -47,7 +47,7 @@ import PipelineSupervisor
     }
 
     @Test func helpForEveryCommand() throws {
-        for name in ["up", "scale", "ps", "logs", "down", "check"] {
+        for name in ["up", "scale", "ps", "ls", "logs", "down", "check"] {
             guard case .help(let text) = try parseCommandLine([name, "--help"]) else { Issue.record("no help for \(name)"); continue }
             #expect(text.contains("usage: pipeline \(name)"))
         }
@@ -58,9 +58,68 @@ import PipelineSupervisor
 
     @Test func psLogsDown() throws {
         #expect(try parseCommandLine(["ps", "--json", "--run-dir", "/r"]) == .ps(Target(runDirectory: "/r"), json: true))
-        #expect(try parseCommandLine(["logs", "infer"]) == .logs(Target(), stage: "infer"))
+        #expect(try parseCommandLine(["logs", "infer"]) == .logs(Target(), LogsOptions(targets: [.stage(.infer)])))
         #expect(try parseCommandLine(["down", "--file=x.toml"]) == .down(Target(configPath: "x.toml", configGiven: true)))
         #expect(throws: PipelineError.self) { try parseCommandLine(["down", "now"]) }
+    }
+
+    /// A client command's answer: a success on stdout as the supervisor wrote it; a refusal on
+    /// stderr in the words of every refused command.
+    @Test func refusedRequestsSayErrorLikeEveryCommand() {
+        #expect(ClientCommands.output(of: Reply(status: 0, text: "scaled infer: 1 → 2")) == (1, "scaled infer: 1 → 2\n"))
+        #expect(ClientCommands.output(of: Reply(status: 8, text: "the pipeline is stopping"))
+                == (2, "pipeline: error: the pipeline is stopping\n"))
+        let table = "scaling infer: 1 → 2 did not complete: STAGE …\ningest 1 …\n"
+        #expect(ClientCommands.output(of: Reply(status: 6, text: table)) == (2, "pipeline: error: " + table))
+    }
+
+    /// `logs -f` is follow where it cannot name a config file: nothing, an option or a log name after it.
+    @Test func logsFollowTailAndTargets() throws {
+        let follow = LogsOptions(follow: true)
+        #expect(try parseCommandLine(["logs", "-f"]) == .logs(Target(), follow))
+        #expect(try parseCommandLine(["logs", "-f", "--tail", "5"]) == .logs(Target(), LogsOptions(follow: true, tail: 5)))
+        #expect(try parseCommandLine(["logs", "-f", "infer.2", "featurize"])
+                == .logs(Target(), LogsOptions(targets: [.replica(.infer, 2), .stage(.featurize)], follow: true)))
+        #expect(try parseCommandLine(["logs", "-f", "pipeline"]) == .logs(Target(), LogsOptions(targets: [.pipeline], follow: true)))
+        #expect(try parseCommandLine(["logs", "-f", "my.toml"]) == .logs(Target(configPath: "my.toml", configGiven: true), LogsOptions()))
+        #expect(try parseCommandLine(["logs", "-f", "my.toml", "-f"])
+                == .logs(Target(configPath: "my.toml", configGiven: true), follow))
+        #expect(try parseCommandLine(["logs", "--run-dir", "-f", "--follow"]) == .logs(Target(runDirectory: "-f"), follow))
+        #expect(try parseCommandLine(["logs", "--file", "infer", "-t", "--tail=all"])
+                == .logs(Target(configPath: "infer", configGiven: true), LogsOptions(timestamps: true)))
+        #expect(try parseCommandLine(["logs", "events", "--tail", "0"]) == .logs(Target(), LogsOptions(targets: [.events], tail: 0)))
+        for bad in [["infer.0"], ["infer.x"], ["infer.2.1"], ["infr"], ["--tail", "-1"], ["--tail"], ["--tail", "x"],
+                    ["events", "infer"], ["--what"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["logs"] + bad) }
+        }
+    }
+
+    @Test func lsTakesJSON() throws {
+        #expect(try parseCommandLine(["ls"]) == .ls(json: false))
+        #expect(try parseCommandLine(["ls", "--json"]) == .ls(json: true))
+        #expect(throws: PipelineError.self) { try parseCommandLine(["ls", "x"]) }
+    }
+
+    @Test func upInputAndOutput() throws {
+        guard case .up(let o) = try parseCommandLine(["up", "--input=in.jsonl", "--output", "out.jsonl"]) else {
+            Issue.record("not up")
+            return
+        }
+        #expect(o.inputPath == "in.jsonl" && o.outputPath == "out.jsonl")
+        for bad in [["--input"], ["--output"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["up"] + bad) }
+        }
+    }
+
+    @Test func upDetachNeedsFilesAndKeepsTheRestOfTheCommandLine() throws {
+        guard case .up(let o) = try parseCommandLine(["up", "--input=in.jsonl", "-d", "--output", "out.jsonl", "-f", "p.toml",
+                                                      "--scale", "infer=2", "--run-dir", "/r"]) else { Issue.record("not up"); return }
+        #expect(o.detach && !o.detachedChild)
+        // What the background run is started with: the same, but -d.
+        #expect(o.arguments == ["-f", "p.toml", "--run-dir", "/r", "--input", "in.jsonl", "--output", "out.jsonl", "--scale", "infer=2"])
+        for bad in [["-d"], ["-d", "--input", "x"], ["--detach", "--output", "x"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(["up"] + bad) }
+        }
     }
 
     @Test func rejectLinesAreValidJSON() throws {
@@ -137,6 +196,6 @@ import PipelineSupervisor
         guard case .help(let main) = try parseCommandLine(["--help"]) else { Issue.record("no main help"); return }
         #expect(main.contains("\n  top "))
         let unknown = #expect(throws: PipelineError.self) { try parseCommandLine(["tops"]) }
-        #expect(unknown?.message.contains("ps, top, logs") == true)
+        #expect(unknown?.message.contains("ps, ls, top, logs") == true)
     }
 }

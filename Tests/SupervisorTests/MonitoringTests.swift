@@ -76,6 +76,13 @@ import Testing
         #expect(JSONValue.seconds(1_500_000_000).text == "1.500" && JSONValue.seconds(20_000_000).text == "0.020")
     }
 
+    /// The run summary's classes: by label when there are labels, else by index.
+    @Test func summaryNamesClassesByTheirLabels() {
+        #expect(RunSummary.classes([2751, 249], labels: ["legit", "fraud"]) == "legit: 2751, fraud: 249")
+        #expect(RunSummary.classes([5, 0, 1], labels: [3, 7, -1]) == "3: 5, 7: 0, -1: 1")
+        #expect(RunSummary.classes([917, 83], labels: nil) == "0: 917, 1: 83")
+    }
+
     @Test func progressLineIsOneShortASCIILine() {
         var s = snapshot()
         s.uptimeNanos = 30_000_000_000

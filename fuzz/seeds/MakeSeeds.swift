@@ -129,7 +129,7 @@ struct MakeSeeds {
         add("config") {
             ConfigMessage(configPath: "/home/me/compose/pipeline.toml", configText: "[pipeline]\nname = \"demo\"\n",
                           listenPath: "/tmp/pipeline-0/demo/infer.1.sock", statePath: "/tmp/pipeline-0/demo/infer.1.state",
-                          credits: 4, heartbeatMillis: 500).encode(into: $0)
+                          credits: 4, heartbeatMillis: 500, classLabels: ["legit", "fraud"]).encode(into: $0)
         }
         add("ready") { $0.frame(.ready) }
         add("membership") {

@@ -11,7 +11,10 @@
    l1-normalized HashingVectorizer, under an MLPClassifier (2 classes) — narrow enough to be
    dense rows. Writes OUT_DIR/kitchen/{pipeline.toml, model.onnx, records.jsonl, expected.jsonl}
    in the walk-through's format, for the caller to run `pipeline up` on and compare.
-2. Every ExportError the exporter promises: it is raised, and names what it cannot translate.
+2. Every ExportError the exporter promises: it is raised, and names what it cannot translate (or,
+   for a shape it does not take, what it does).
+The kitchen sink is checked by `pipeline check` before it is written (see export_sklearn.find_pipeline
+for the binary it uses).
 Exit status 0 when every check passed; failures are listed on stderr.
 """
 import os
@@ -142,9 +145,22 @@ def error_cases():
     def unfitted():
         return Pipeline([("pre", ColumnTransformer([("s", StandardScaler(), [1])])), ("e", LogisticRegression())]), None
     add("not fitted", unfitted, "not fitted")
-    add("not a Pipeline", lambda: (StandardScaler().fit([[1.0]]), None), "Pipeline", "StandardScaler")
-    add("no ColumnTransformer", lambda: (Pipeline([("s", StandardScaler()), ("e", LogisticRegression())]).fit(
-        [[1.0], [2.0]], [0, 1]), None), "ColumnTransformer")
+    add("a transformer alone", lambda: (StandardScaler().fit([[1.0]]), None), "Pipeline", "StandardScaler",
+        "make_pipeline(StandardScaler(), LogisticRegression())", "Accepted:")
+    add("an estimator alone, not fitted", lambda: (LogisticRegression(), None), "LogisticRegression", "not fitted")
+    add("two steps before the estimator", lambda: (Pipeline([("s", StandardScaler()), ("m", MinMaxScaler()),
+                                                             ("e", LogisticRegression())]).fit([[1.0], [2.0]], [0, 1]),
+                                                   None),
+        "StandardScaler → MinMaxScaler", "make_pipeline(ColumnTransformer(")
+    add("a step after the ColumnTransformer", lambda: (Pipeline([
+        ("pre", ColumnTransformer([("s", StandardScaler(), [0])])), ("m", MinMaxScaler()),
+        ("e", LogisticRegression())]).fit([[1.0], [2.0]], [0, 1]), ["a"]), "only step before the estimator")
+    add("FeatureHasher as a Pipeline step", lambda: (Pipeline([
+        ("h", FeatureHasher(n_features=4, input_type="string")), ("e", LogisticRegression())]).fit(
+        [["a"], ["b"]], [0, 1]), None), "FeatureHasher", "one space", "ColumnTransformer")
+    add("one name for two text columns", lambda: (Pipeline([("t", HashingVectorizer(n_features=8)),
+                                                            ("e", LogisticRegression())]).fit(["a b", "c d"], [0, 1]),
+                                                  ["t", "u"]), "one column of texts")
     add("no column names", lambda: (fitted([("s", StandardScaler(), [1])])[0], None), "columns=")
     add("wrong number of column names", lambda: (fitted([("s", StandardScaler(), [1])])[0], ["a", "b"]),
         "2 names", "4 columns")

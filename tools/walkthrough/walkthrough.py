@@ -3,17 +3,23 @@
 
     python3 tools/walkthrough/walkthrough.py OUT_DIR [--pipeline .build/release/pipeline]
 
+OUT_DIR is made if need be; give one outside the repository, e.g. /tmp/tickets. The exported
+pipeline is named after it (`[pipeline] name = "tickets"`), like any config the exporter writes,
+so `pipeline ps -f /tmp/tickets/pipeline.toml` finds its run.
+
 1. Makes a support-ticket data set (generated here: no download) with a free-text message, a
    subject line, an amount (sometimes missing), the customer's account age, the hour, a country
    (sometimes missing) and a device.
 2. Trains Pipeline(ColumnTransformer(HashingVectorizer 2^20 + TfidfVectorizer char_wb +
    SimpleImputer/StandardScaler + log1p + KBinsDiscretizer + MinMaxScaler + OneHotEncoder +
    FeatureHasher), LogisticRegression) to route tickets to "billing", "technical" or "other".
-3. Exports it with tools/export_sklearn.py: OUT_DIR/pipeline.toml and OUT_DIR/model.onnx.
+3. Exports it with tools/export_sklearn.py: OUT_DIR/pipeline.toml and OUT_DIR/model.onnx, once
+   `pipeline check` (--pipeline, else the binary export_sklearn.find_pipeline finds) accepts them.
 4. Writes held-out tickets as OUT_DIR/records.jsonl and scikit-learn's predict_proba for them as
    OUT_DIR/expected.jsonl ({"id": ..., "probabilities": [...]}, one line per record).
-5. With --pipeline, runs `pipeline up -f OUT_DIR/pipeline.toml < OUT_DIR/records.jsonl` and
-   compares every record's probabilities with predict_proba (exit 1 above 1e-5).
+5. With --pipeline, runs `pipeline up -f OUT_DIR/pipeline.toml < OUT_DIR/records.jsonl`, as
+   the README does, and compares every record's probabilities with predict_proba (exit 1 above
+   1e-5).
 """
 import argparse
 import json
@@ -132,8 +138,7 @@ def compare(pipeline_bin, out_dir):
     """Runs the pipeline on records.jsonl and compares with expected.jsonl; returns the max difference."""
     config = os.path.join(out_dir, "pipeline.toml")
     with open(os.path.join(out_dir, "records.jsonl"), "rb") as stdin:
-        run = subprocess.run([pipeline_bin, "up", "-f", config, "--run-dir", os.path.join(out_dir, "run")],
-                             stdin=stdin, capture_output=True, timeout=600)
+        run = subprocess.run([pipeline_bin, "up", "-f", config], stdin=stdin, capture_output=True, timeout=600)
     if run.returncode != 0:
         raise SystemExit("pipeline up failed (%d): %s" % (run.returncode, run.stderr.decode()))
     got = [json.loads(line) for line in run.stdout.decode().splitlines()]
@@ -151,14 +156,14 @@ def compare(pipeline_bin, out_dir):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("out_dir")
-    p.add_argument("--pipeline", help="a built `pipeline` binary: run it and compare")
+    p.add_argument("out_dir", help="where to write the files, e.g. /tmp/tickets (outside the repository); the pipeline is named after it")
+    p.add_argument("--pipeline", help="a built `pipeline` binary: check the export with it, run it and compare")
     p.add_argument("--records", type=int, default=400, help="held-out records to score")
     args = p.parse_args()
     rng = np.random.default_rng(7)
 
     model = train(rng)
-    result = export(model, columns=COLUMNS, out_dir=args.out_dir, name="walkthrough", passthrough={"id": "int"})
+    result = export(model, columns=COLUMNS, out_dir=args.out_dir, passthrough={"id": "int"}, pipeline_binary=args.pipeline)
     print("exported: %s (%d model-input columns) and %s" % (result["config"], result["width"], result["model"]))
 
     rows, _ = make_tickets(rng, args.records, first_id=100_001)

@@ -3,5 +3,8 @@ import AggregateStage
 import Runtime
 
 ReplicaHost.main(node: .aggregate) { message in
-    try AggregateProcessor(config: try PipelineConfig.parse(text: message.configText, path: message.configPath))
+    var config = try PipelineConfig.parse(text: message.configText, path: message.configPath)
+    // The supervisor settled the labels with the model loaded (the model's classes when the config names none).
+    if !message.classLabels.isEmpty { config.output.labels = message.classLabels }
+    return try AggregateProcessor(config: config)
 }

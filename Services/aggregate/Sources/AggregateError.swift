@@ -1,4 +1,5 @@
 import Config
+import Messages
 
 /// Why the aggregate stage cannot format a configuration or a batch.
 ///
@@ -25,7 +26,7 @@ public enum AggregateError: Error, Equatable, Sendable, CustomStringConvertible 
         case .emptyLabels:
             "[output] labels is empty: give one name per model output column, or leave it out"
         case .labelCountMismatch(let labels, let columns):
-            "[output] labels names \(labels) classes but the model outputs \(columns) values per row"
+            "[output] labels names \(counted(labels, "class")) but the model outputs \(counted(columns, "value")) per row"
         case .noScores:
             "the model outputs no values per row"
         case .unknownClassCount:

@@ -7,7 +7,8 @@ import Messages
 ///
 /// A record holds the passthrough fields (config order) and then `fields` (config order):
 /// - `label`: the row's argmax (first maximum; a NaN counts as the maximum, as in numpy), as its
-///   name when `labels` is given, else as an integer index;
+///   class when `labels` is given (an integer class as a number, a string class as a string),
+///   else as an integer index;
 /// - `score`: the row's value at the argmax (the value itself for one-column output);
 /// - `probabilities`: every value of the row (JSON: an array; CSV: one field per class);
 /// - `prediction`: the row's first value.

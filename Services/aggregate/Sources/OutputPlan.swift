@@ -19,7 +19,8 @@ struct OutputPlan {
     let fieldPrefix: [Range<Int>]
     /// Ends a record: `}\n` (`{}\n` for a record with nothing in it) or `\n`.
     let recordEnd: Range<Int>
-    /// Each label, quoted and escaped for the format; nil when `labels` is not given.
+    /// Each label as the format writes it: an integer in decimal (a JSON number), a string
+    /// quoted and escaped; nil when `labels` is not given.
     let labels: [Range<Int>]?
     /// The most bytes the pieces of one record other than passthrough values and floats take.
     let fixedLength: Int
@@ -58,9 +59,9 @@ struct OutputPlan {
         }
         labels = output.labels.map { labels in
             labels.map { label in
-                switch output.format {
-                case .jsonl: piece(escaped(label, json: true))
-                case .csv: piece(escaped(label, json: false))
+                switch label {
+                case .int(let value): piece(Array(String(value).utf8))
+                case .string(let name): piece(escaped(name, json: output.format == .jsonl))
                 }
             }
         }
@@ -80,7 +81,7 @@ struct OutputPlan {
                 names.append(field.rawValue)
             case .probabilities:
                 if let labels = output.labels {
-                    names += labels.map { "p_\($0)" }
+                    names += labels.map { "p_\($0.description)" }
                 } else {
                     guard let classes else { throw .unknownClassCount }
                     names += (0..<classes).map { "p_\($0)" }

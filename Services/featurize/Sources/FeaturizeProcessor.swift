@@ -87,7 +87,7 @@ public struct FeaturizeProcessor: StageProcessor {
     private func checkSchema(_ columns: [ColumnView]) throws(FrameError) {
         guard columns.count == plan.schema.count else {
             throw .invalid(field: "records.columnCount",
-                           reason: "\(columns.count) columns where the schema has \(plan.schema.count)")
+                           reason: "\(counted(columns.count, "column")) where the schema has \(plan.schema.count)")
         }
         for (i, column) in columns.enumerated() where column.type != plan.schema[i] {
             throw .invalid(field: "records.column",

@@ -31,11 +31,13 @@ public struct InferProcessor: StageProcessor {
 
     public var inputWidth: Int { session.inputWidth }
     public var outputWidth: Int { session.outputWidth }
+    /// The model's output: its width and classes (what `[output]` may leave to the model).
+    public var modelOutput: ModelOutput { ModelOutput(session) }
 
     public mutating func process(_ frame: Frame, into out: FrameBuffer) throws {
         let batch = try FeatureBatchView.decode(frame)
         guard batch.dims == session.inputWidth else {
-            throw ModelError(.invalidArgument, "features have \(batch.dims) columns, the model takes \(session.inputWidth)")
+            throw ModelError(.invalidArgument, "features have \(counted(batch.dims, "column")), the model takes \(session.inputWidth)")
         }
         let rows = batch.rows
         try ScoreBatchView.encode(into: out, sequence: frame.header.sequence, envelope: batch.envelope, rows: rows,

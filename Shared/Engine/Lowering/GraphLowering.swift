@@ -6,6 +6,8 @@ struct GraphLowering {
     var states: [ValueState] = []
     var ids: [String: Int] = [:]
     var nodes: [LoweredNode] = []
+    /// The class labels of every classifier node (and label table) lowered, in graph order.
+    var classLabels: [ModelClassLabels] = []
     /// Opset versions in force for the default and the ai.onnx.ml domains.
     var defaultOpset: Int64
     var mlOpset: Int64
@@ -44,6 +46,11 @@ struct GraphLowering {
         let id = define(name, .activation(shape))
         nodes.append(LoweredNode(op: op, inputs: inputs, output: id, nodeName: ctx.name, opType: ctx.opType))
         return id
+    }
+
+    /// Notes a node's class labels: `ints` or `strings`, whichever it has.
+    mutating func noteClassLabels(ints: [Int64]?, strings: [String]?) {
+        if let ints { classLabels.append(.ints(ints)) } else if let strings { classLabels.append(.strings(strings)) }
     }
 
     /// A name for an engine-internal value that cannot clash with the model's own names.

@@ -41,7 +41,7 @@ extension GraphLowering {
         }
         let (k, n) = transB != 0 ? (b.dims[1], b.dims[0]) : (b.dims[0], b.dims[1])
         guard k == aShape.dims[0] else {
-            throw ctx.error(.invalidGraph, "A has \(aShape.dims[0]) columns but B has K=\(k) (transB=\(transB))")
+            throw ctx.error(.invalidGraph, "A has \(counted(aShape.dims[0], "column")) but B has K=\(k) (transB=\(transB))")
         }
         var bias: [Float]?
         if let c = optional(inputs, 2), beta != 0 {
@@ -93,7 +93,7 @@ extension GraphLowering {
             throw ctx.unsupported("B with dims \(b.dims) is not supported; B must be a constant 2-D matrix [K, n] (or 1-D [K])")
         }
         guard b.dims[0] == k else {
-            throw ctx.error(.invalidGraph, "A has K=\(k) columns but B has \(b.dims[0]) rows")
+            throw ctx.error(.invalidGraph, "A has K=\(k) columns but B has \(counted(b.dims[0], "row"))")
         }
         let n = b.dims.count == 2 ? b.dims[1] : 1
         let outDims = Array(aShape.dims.dropLast()) + (b.dims.count == 2 ? [n] : [])

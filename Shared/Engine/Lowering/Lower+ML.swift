@@ -27,10 +27,10 @@ extension GraphLowering {
     private mutating func linearScores(_ ctx: NodeContext, x: Int, width: Int, coefficients: [Float],
                                        intercepts: [Float], targets: Int, name: String) throws(ModelError) -> Int {
         guard targets > 0, coefficients.count == targets * width else {
-            throw ctx.error(.invalidGraph, "\(coefficients.count) coefficients do not make \(targets) rows of \(width) features")
+            throw ctx.error(.invalidGraph, "\(counted(coefficients.count, "coefficient")) do not make \(counted(targets, "row")) of \(counted(width, "feature"))")
         }
         guard intercepts.isEmpty || intercepts.count == targets else {
-            throw ctx.error(.invalidGraph, "\(intercepts.count) intercepts for \(targets) targets")
+            throw ctx.error(.invalidGraph, "\(counted(intercepts.count, "intercept")) for \(counted(targets, "target"))")
         }
         let weights = store.packed("linear:\(name)", k: width, n: targets) {
             Self.pack(coefficients, k: width, n: targets, transposed: true)
@@ -67,9 +67,10 @@ extension GraphLowering {
         let transform = try postTransform(ctx)
         let binary = targets == 1
         guard binary ? labelCount == 2 : labelCount == targets else {
-            throw ctx.error(.invalidGraph, "\(labelCount) class labels for \(targets) coefficient rows "
+            throw ctx.error(.invalidGraph, "\(counted(labelCount, "class label")) for \(counted(targets, "coefficient row")) "
                 + "(need one label per row, or 2 labels for a single row)")
         }
+        noteClassLabels(ints: intLabels, strings: stringLabels)
         let raw = try linearScores(ctx, x: x, width: width, coefficients: coefficients, intercepts: intercepts,
                                    targets: targets, name: internalName(ctx, "scores"))
         if let z = outputName(ctx, 1) {
@@ -133,6 +134,7 @@ extension GraphLowering {
         guard (ints == nil) != (strings == nil), (ints?.count ?? strings?.count) == width else {
             throw ctx.error(.invalidGraph, "ZipMap needs exactly one of classlabels_int64s / classlabels_strings with \(width) labels")
         }
+        noteClassLabels(ints: ints, strings: strings)
         let key = ints == nil ? "string" : "int64"
         define(try firstOutput(ctx), .opaque(OpaqueValue(
             typeName: "seq(map(\(key),tensor(float)))",
@@ -154,6 +156,11 @@ extension GraphLowering {
         }
         let (indices, shape) = try activation(ctx, inputs, 1, "Y", allowInteger: true)
         let output = try firstOutput(ctx)
+        switch table.storage {
+        case .int64(let labels): noteClassLabels(ints: labels, strings: nil)
+        case .string(let labels): noteClassLabels(ints: nil, strings: labels)
+        case .float, .floatView: break
+        }
         guard let values = table.floats else {
             define(output, .opaque(OpaqueValue(typeName: "tensor(string)", reason: "holds string class labels, which the engine does not compute")))
             return

@@ -42,7 +42,7 @@ extension GraphLowering {
         for (index, role) in [(1, "scale"), (2, "B"), (3, "input_mean"), (4, "input_var")] {
             let c = try constant(ctx, inputs, index, role)
             guard let values = c.floats, values.count == channels else {
-                throw ctx.error(.invalidGraph, "\(role) must hold \(channels) values (one per channel), got \(c.count)")
+                throw ctx.error(.invalidGraph, "\(role) must hold \(counted(channels, "value")) (one per channel), got \(c.count)")
             }
             params.append(values)
         }

@@ -17,10 +17,11 @@ extension GraphLowering {
         guard classes >= 2 else {
             throw ctx.unsupported("a classifier with \(classes) class label(s) is not supported; it needs at least 2")
         }
+        noteClassLabels(ints: intLabels, strings: stringLabels)
         let transform = try treePostTransform(ctx)
         let base = try TreeAttributes.floats(ctx, "base_values")
         guard base.count <= classes else {
-            throw ctx.error(.invalidGraph, "\(base.count) base_values for \(classes) classes")
+            throw ctx.error(.invalidGraph, "\(base.count) base_values for \(counted(classes, "class"))")
         }
         let attributes = try TreeAttributes(ctx, weightPrefix: "class", outputs: classes)
         let rawName = internalName(ctx, "raw")
@@ -139,7 +140,7 @@ extension GraphLowering {
             }
         }
         guard forest.featureCount <= width else {
-            throw ctx.error(.invalidGraph, "a node reads feature \(forest.featureCount - 1), but X has \(width) columns")
+            throw ctx.error(.invalidGraph, "a node reads feature \(forest.featureCount - 1), but X has \(counted(width, "column"))")
         }
         return forest
     }

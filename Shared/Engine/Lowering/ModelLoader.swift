@@ -11,6 +11,9 @@ struct LoadedGraph: Sendable {
     var inputs: [TensorInfo]
     var outputs: [TensorInfo]
     var opCounts: [(op: String, count: Int)]
+    /// The model's classes: the one set of class labels its classifier nodes carry (nil when
+    /// none do, or when two disagree and the model does not say which output they belong to).
+    var classLabels: ModelClassLabels?
 }
 
 enum ModelLoader {
@@ -48,7 +51,8 @@ enum ModelLoader {
             inputNames: inputNames, outputNames: graph.outputs.map(\.name),
             inputs: inputNames.map { declaredInfo(declared[$0]!) },
             outputs: graph.outputs.map { info($0, lowering.states[lowering.ids[$0.name]!]) },
-            opCounts: opCounts(graph.nodes))
+            opCounts: opCounts(graph.nodes),
+            classLabels: lowering.classLabels.first.flatMap { first in lowering.classLabels.allSatisfy { $0 == first } ? first : nil })
     }
 
     /// The opset version imported for `domain` (nil = the default domain); one must be imported

@@ -30,10 +30,10 @@ struct TreeAttributes {
         for (name, n) in [("nodes_nodeids", nodeIDs.count), ("nodes_featureids", features.count), ("nodes_modes", modes.count),
                           ("nodes_truenodeids", trueIDs.count), ("nodes_falsenodeids", falseIDs.count), ("nodes_values", values.count)]
         where n != count {
-            throw ctx.error(.invalidGraph, "\(name) has \(n) entries, nodes_treeids \(count)")
+            throw ctx.error(.invalidGraph, "\(name) has \(counted(n, "entry")), nodes_treeids \(count)")
         }
         guard missing.isEmpty || missing.count == count else {
-            throw ctx.error(.invalidGraph, "nodes_missing_value_tracks_true has \(missing.count) entries, nodes_treeids \(count)")
+            throw ctx.error(.invalidGraph, "nodes_missing_value_tracks_true has \(counted(missing.count, "entry")), nodes_treeids \(count)")
         }
 
         // Trees in order of first appearance; each must be one contiguous run (as onnxruntime requires).
@@ -127,13 +127,13 @@ struct TreeAttributes {
         for (name, c) in [("nodes_splits", splits.count), ("nodes_modes", modeCodes.count), ("nodes_truenodeids", trueIDs.count),
                           ("nodes_falsenodeids", falseIDs.count), ("nodes_trueleafs", trueLeaf.count), ("nodes_falseleafs", falseLeaf.count)]
         where c != n {
-            throw ctx.error(.invalidGraph, "\(name) has \(c) entries, nodes_featureids \(n)")
+            throw ctx.error(.invalidGraph, "\(name) has \(counted(c, "entry")), nodes_featureids \(n)")
         }
         guard missing.isEmpty || missing.count == n else {
-            throw ctx.error(.invalidGraph, "nodes_missing_value_tracks_true has \(missing.count) entries, nodes_featureids \(n)")
+            throw ctx.error(.invalidGraph, "nodes_missing_value_tracks_true has \(counted(missing.count, "entry")), nodes_featureids \(n)")
         }
         guard targets.count == weights.count else {
-            throw ctx.error(.invalidGraph, "leaf_targetids has \(targets.count) entries, leaf_weights \(weights.count)")
+            throw ctx.error(.invalidGraph, "leaf_targetids has \(counted(targets.count, "entry")), leaf_weights \(weights.count)")
         }
         if ctx.attribute("membership_values") != nil {
             throw ctx.unsupported("BRANCH_MEMBER nodes (membership_values) are not supported")

@@ -113,7 +113,7 @@ extension ConstantTensor {
     private static func decodeStorage(_ proto: TensorProto, bytes: ModelBytes, type: ElementType, count: Int,
                                       label: String) throws(ModelError) -> Storage {
         func sizeError(_ got: Int, _ field: String) -> ModelError {
-            ModelError(.malformed, "\(label) has \(got) values in \(field), but its dims \(proto.dims) need \(count)")
+            ModelError(.malformed, "\(label) has \(counted(got, "value")) in \(field), but its dims \(proto.dims) need \(count)")
         }
         if let range = proto.rawData {
             guard let size = rawSize(type) else { throw unsupportedType(type, label) }

@@ -93,8 +93,9 @@ struct ProtoReader {
         let lengthStart = position
         let length = try readVarint()
         guard length <= UInt64(remaining) else {
+            let left = remaining
             position = lengthStart
-            throw malformed("length \(length) exceeds the \(remaining) bytes that remain")
+            throw malformed("length \(length) exceeds the \(counted(left, "byte")) left")
         }
         let start = position
         position += Int(length)

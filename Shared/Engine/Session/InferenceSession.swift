@@ -42,7 +42,7 @@ public struct InferenceSession: Sendable {
         let chunkRows = min(maxBatch, max(Self.minChunkRows, Self.chunkBytes / max(bytesPerRow, 1)))
         guard perRow * chunkRows <= Self.maxWorkspaceFloats else {
             throw ModelError(.invalidArgument, "the model's buffers need \(perRow) floats per row, more than the "
-                + "4 GiB limit for \(chunkRows) rows; use a smaller maxBatch", file: model.name)
+                + "4 GiB limit for \(counted(chunkRows, "row")); use a smaller maxBatch", file: model.name)
         }
         self.model = model
         self.maxBatch = maxBatch
@@ -60,6 +60,11 @@ public struct InferenceSession: Sendable {
     public var inputWidth: Int { plan.inputWidth }
     /// Floats per row of the selected output.
     public var outputWidth: Int { plan.outputWidth }
+    /// The model's classes when there is one per column of the output read (see
+    /// `OnnxModel.classLabels`): then column i is the probability (or score) of class i.
+    public var classLabels: ModelClassLabels? {
+        model.classLabels.flatMap { $0.count == outputWidth ? $0 : nil }
+    }
     /// The graph input this session feeds.
     public var inputName: String { plan.inputName }
     /// The tensor this session reads.

@@ -1,0 +1,92 @@
+import Glibc
+
+/// The `PIPELINE_*` environment variables that tune `pipeline up`'s mechanisms (README,
+/// "Guarantees under faults"): read once, checked, and refused when a value is unusable rather
+/// than quietly replaced by the default.
+public struct Tunables: Equatable, Sendable {
+    /// `PIPELINE_HANG_SECONDS`: a replica silent this long is killed and replaced.
+    public var hangSeconds = 5.0
+    /// `PIPELINE_START_SECONDS`: a replica must be ready within this.
+    public var startSeconds = 30.0
+    /// `PIPELINE_STOP_SECONDS`: a replica told to exit and still running this long after is killed.
+    public var stopSeconds = 10.0
+    /// `PIPELINE_RESEND_SECONDS`: a batch still missing this long after it was sent is sent again.
+    public var resendSeconds = 10.0
+    /// `PIPELINE_HANDSHAKE_SECONDS`: a connection must say hello within this (replicas inherit it).
+    public var handshakeSeconds = 5.0
+    /// `PIPELINE_CREDITS`: frames each receiver grants each sender.
+    public var credits = 4
+
+    /// The longest any of the timeouts may be: a day.
+    public static let maxSeconds = 86_400.0
+    /// The most credits: each credit lets a sender put one more frame (up to 16 MiB of input) in
+    /// a receiver's memory.
+    public static let maxCredits = 64
+
+    public init() {}
+
+    /// A variable whose value cannot be used.
+    public struct Problem: Error, CustomStringConvertible, Equatable, Sendable {
+        public var variable: String
+        public var value: String
+        /// What the variable takes, with its default.
+        public var expected: String
+
+        public init(variable: String, value: String, expected: String) {
+            self.variable = variable
+            self.value = value
+            self.expected = expected
+        }
+
+        public var description: String { "environment variable \(variable)=\"\(value)\": expected \(expected)" }
+    }
+
+    /// The settings in `environment` (variable name → value); variables not set keep their defaults.
+    ///
+    /// - Throws: `Problem` for the first variable, in the order of the properties, whose value is
+    ///   not a number in its range.
+    public static func parse(_ environment: [String: String]) throws(Problem) -> Tunables {
+        var t = Tunables()
+        func seconds(_ name: String, _ value: inout Double) throws(Problem) {
+            guard let text = environment[name] else { return }
+            guard let number = Double(text), number.isFinite, number > 0, number <= maxSeconds else {
+                throw Problem(variable: name, value: text,
+                              expected: "a number of seconds above 0 and at most \(Int(maxSeconds)) (default \(format(value)))")
+            }
+            value = number
+        }
+        try seconds("PIPELINE_HANG_SECONDS", &t.hangSeconds)
+        try seconds("PIPELINE_START_SECONDS", &t.startSeconds)
+        try seconds("PIPELINE_STOP_SECONDS", &t.stopSeconds)
+        try seconds("PIPELINE_RESEND_SECONDS", &t.resendSeconds)
+        try seconds("PIPELINE_HANDSHAKE_SECONDS", &t.handshakeSeconds)
+        if let text = environment["PIPELINE_CREDITS"] {
+            guard let n = Int(text), (1...maxCredits).contains(n) else {
+                throw Problem(variable: "PIPELINE_CREDITS", value: text,
+                              expected: "a whole number from 1 to \(maxCredits) (default \(t.credits))")
+            }
+            t.credits = n
+        }
+        return t
+    }
+
+    /// The variables `parse` reads.
+    public static let variables = ["PIPELINE_HANG_SECONDS", "PIPELINE_START_SECONDS", "PIPELINE_STOP_SECONDS",
+                                   "PIPELINE_RESEND_SECONDS", "PIPELINE_HANDSHAKE_SECONDS", "PIPELINE_CREDITS"]
+
+    /// The settings in this process's environment.
+    ///
+    /// - Throws: `Problem`, as `parse`.
+    public static func fromEnvironment() throws(Problem) -> Tunables {
+        var environment: [String: String] = [:]
+        for name in variables {
+            if let value = getenv(name) { environment[name] = String(cString: value) }
+        }
+        return try parse(environment)
+    }
+
+    /// "5", "0.5": a default as a person would write it.
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}

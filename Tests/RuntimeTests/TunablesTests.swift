@@ -1,0 +1,42 @@
+import Testing
+import Runtime
+
+/// The `PIPELINE_*` knobs: defaults, accepted values, and a refusal naming the variable, the
+/// value and what it takes.
+@Suite struct TunablesTests {
+    @Test func unsetVariablesKeepTheDefaults() throws {
+        let t = try Tunables.parse([:])
+        #expect(t == Tunables())
+        #expect(t.hangSeconds == 5 && t.startSeconds == 30 && t.stopSeconds == 10 && t.resendSeconds == 10)
+        #expect(t.handshakeSeconds == 5 && t.credits == 4)
+    }
+
+    @Test func usableValuesAreTaken() throws {
+        let t = try Tunables.parse(["PIPELINE_HANG_SECONDS": "0.5", "PIPELINE_START_SECONDS": "1e2", "PIPELINE_STOP_SECONDS": "1",
+                                    "PIPELINE_RESEND_SECONDS": "86400", "PIPELINE_HANDSHAKE_SECONDS": "600", "PIPELINE_CREDITS": "64",
+                                    "PIPELINE_OTHER": "whatever"])
+        #expect(t.hangSeconds == 0.5 && t.startSeconds == 100 && t.stopSeconds == 1 && t.resendSeconds == 86_400)
+        #expect(t.handshakeSeconds == 600 && t.credits == 64)
+    }
+
+    @Test(arguments: ["abc", "", " 5", "5s", "0", "-1", "nan", "inf", "86401", "1e400"])
+    func unusableSecondsAreRefused(value: String) {
+        let problem = #expect(throws: Tunables.Problem.self) { try Tunables.parse(["PIPELINE_HANG_SECONDS": value]) }
+        #expect(problem?.description == "environment variable PIPELINE_HANG_SECONDS=\"\(value)\": "
+                + "expected a number of seconds above 0 and at most 86400 (default 5)")
+    }
+
+    @Test(arguments: ["0", "65", "-4", "2.5", "four", ""])
+    func unusableCreditsAreRefused(value: String) {
+        let problem = #expect(throws: Tunables.Problem.self) { try Tunables.parse(["PIPELINE_CREDITS": value]) }
+        #expect(problem == Tunables.Problem(variable: "PIPELINE_CREDITS", value: value, expected: "a whole number from 1 to 64 (default 4)"))
+    }
+
+    @Test func everyVariableIsChecked() {
+        for name in Tunables.variables {
+            #expect(throws: Tunables.Problem.self, "\(name)") { try Tunables.parse([name: "x"]) }
+        }
+        let problem = #expect(throws: Tunables.Problem.self) { try Tunables.parse(["PIPELINE_START_SECONDS": "soon"]) }
+        #expect(problem?.expected.hasSuffix("(default 30)") == true)
+    }
+}
