@@ -77,7 +77,8 @@ public struct Autoscaler: Sendable {
         public var reason: String
     }
 
-    public let settings: Settings
+    /// `pipeline scale` during an autoscaled run moves a stage's minimum (the shell sets it).
+    public var settings: Settings
     /// Each stage's recommendations over the longest stabilization window, oldest first.
     private var history: [StageKind: [(at: UInt64, count: Int)]] = [:]
     /// When replicas were started by a decision (one entry each), for the rate cap.
