@@ -23,9 +23,9 @@ public struct Autoscaler: Sendable {
         /// Replica processes that may be busy at once (the machine's CPUs by default).
         public var cores: Double
         /// How often `decide` is called.
-        public var intervalNanos: UInt64 = 1_000_000_000
+        public var intervalNanos: UInt64 = 500_000_000
         /// How long a larger count must be recommended before it is applied.
-        public var scaleUpAfterNanos: UInt64 = 2_000_000_000
+        public var scaleUpAfterNanos: UInt64 = 1_000_000_000
         /// How long a smaller count must be recommended (every time) before it is applied.
         public var scaleDownAfterNanos: UInt64 = 30_000_000_000
         /// Utilization each replica is sized for.
