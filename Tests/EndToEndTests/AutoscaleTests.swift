@@ -6,7 +6,7 @@ import Testing
 /// (the more so in a debug build), grows infer on its own, says why, and writes exactly what a
 /// fixed run writes.
 @Suite(.serialized) struct AutoscaleEndToEndTests {
-    @Test func theBottleneckGrowsAndTheOutputIsExact() throws {
+    @Test func theBottleneckGrowsAndTheOutputIsExactThroughAKill() throws {
         let ws = Workspace()
         defer { ws.remove() }
         let data = ws.path + "/data"
@@ -14,6 +14,7 @@ import Testing
         #expect(wrote.status == 0, "\(wrote.err)")
         var config = try String(contentsOfFile: data + "/tabular-mlp.toml", encoding: .utf8)
         config += "\n[autoscale]\ninterval_s = 0.5\nscale_up_after_s = 1\nscale_down_after_s = 30\n"
+        config += "\n[stage.infer]\nrestart = { max = 10, within_s = 30 }\n"
         let cfg = ws.write("autoscale.toml", config)
         let input = data + "/tabular-mlp.jsonl"
         let events = ws.path + "/events.jsonl"
@@ -22,6 +23,8 @@ import Testing
         #expect(waitUntil(seconds: 60) { (try? String(contentsOfFile: events, encoding: .utf8))?.contains("\"event\":\"autoscaled\"") == true })
         let ps = try pipeline(["ps", "--run-dir", ws.runDir])
         #expect(ps.out.contains("; autoscale: busy "), "\(ps.out)")
+        // A kill -9 while autoscaled loses nothing either.
+        if let victim = replicaPids(ws.runDir, "infer").max() { kill(victim, SIGKILL) }
         let scaled = run.finish()
         #expect(scaled.status == 0, "\(scaled.err)")
         let log = try String(contentsOfFile: events, encoding: .utf8)
