@@ -179,6 +179,29 @@ public enum BenchCommand {
                 }
             }
         }
+        // Autoscaled from 1/1/1/1, as many times as each fixed configuration ran.
+        let events = runner.work + "/autoscale-events.jsonl"
+        for round in 0..<options.rounds {
+            let out = runner.work + "/autoscale.out"
+            let run = try runner.processes(config: configPath, input: data, output: out, scales: [],
+                                           options: ["--autoscale", "--events", events])
+            result.autoscaled.append(run.seconds)
+            if !reference.isEmpty, round == 0, (try? Sys.readFile(out, limit: 1 << 40)) != reference {
+                report.mismatches.append("\(workload.name): the autoscaled run's output DIFFERS from the fused run")
+            }
+            let log = String(decoding: (try? Sys.readFile(events, limit: 64 << 20)) ?? [], as: UTF8.self)
+            var counts: [StageKind: Int] = [:]
+            var last: Double?
+            for line in log.split(separator: "\n") where line.contains("\"event\":\"autoscaled\"") {
+                let text = String(line)
+                if let stage = JSONScan.string(text, "stage").flatMap(StageKind.init(rawValue:)), let to = JSONScan.number(text, ["to"]) {
+                    counts[stage] = Int(to)
+                    last = JSONScan.number(text, ["uptime_s"])
+                }
+            }
+            result.autoscaleSettled = counts
+            result.autoscaleLastChange = last
+        }
         report.workloads.append(result)
     }
 

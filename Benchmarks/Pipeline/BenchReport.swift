@@ -17,6 +17,11 @@ struct BenchReport {
         var processes: [String: [BenchRunner.ProcessRun]] = [:]
         var python: [Double] = []
         var pythonAgreement: Agreement?
+        /// `up --autoscale` from 1/1/1/1: seconds per run, the counts it ended with, when it
+        /// made its last change (seconds into the run).
+        var autoscaled: [Double] = []
+        var autoscaleSettled: [StageKind: Int] = [:]
+        var autoscaleLastChange: Double?
 
         func rate(_ seconds: Double) -> Double { Double(records) / seconds }
         var fusedRates: [Double] { fused.map(rate) }
@@ -150,6 +155,13 @@ struct BenchReport {
             lines.append("of the best run's CPU µs/record, in the kernel (system calls): " + system.map { format($0, 2) }.joined(separator: " "))
         }
         lines.append("fused (one core) / best: \(format(median(w.fusedRates) / bestRate, 2))")
+        if !w.autoscaled.isEmpty {
+            let rate = median(w.autoscaled.map(w.rate))
+            let counts = StageKind.allCases.map { "\($0.rawValue)=\(w.autoscaleSettled[$0] ?? 1)" }.joined(separator: " ")
+            lines.append("autoscale from 1/1/1/1: \(format(rate, 0)) records/s = \(format(100 * rate / bestRate, 1))% of the best fixed "
+                         + "configuration (goal ≥ 90%); settled on \(counts)"
+                         + (w.autoscaleLastChange.map { ", last change \(format($0, 1)) s into the run" } ?? ", no change"))
+        }
         return lines
     }
 

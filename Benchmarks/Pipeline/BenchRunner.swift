@@ -170,4 +170,10 @@ enum JSONScan {
         let digits = rest.prefix { "0123456789.eE+-".contains($0) }
         return Double(digits)
     }
+
+    /// The string value of `key` (without escapes), or nil.
+    static func string(_ text: String, _ key: String) -> String? {
+        guard let range = text.firstRange(of: "\"\(key)\":\"") else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != "\"" })
+    }
 }

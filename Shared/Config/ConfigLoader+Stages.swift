@@ -15,7 +15,7 @@ extension ConfigLoader {
             let kind = StageKind(rawValue: entry.key)!
             let path = "stage.\(entry.key)"
             let reader = try stage.subtable(entry.key, title: "[\(path)]",
-                                            known: ["replicas", "restart"])!
+                                            known: ["replicas", "restart", "min_replicas", "max_replicas"])!
             stages[kind] = try loadStage(reader)
         }
         return stages
@@ -24,6 +24,11 @@ extension ConfigLoader {
     private func loadStage(_ stage: TableReader) throws(ConfigError) -> StageSpec {
         var spec = StageSpec()
         spec.replicas = try stage.integer("replicas", in: 1...Self.maxReplicas) ?? spec.replicas
+        spec.minReplicas = try stage.integer("min_replicas", in: 1...Self.maxReplicas)
+        spec.maxReplicas = try stage.integer("max_replicas", in: 1...Self.maxReplicas)
+        if let low = spec.minReplicas, let high = spec.maxReplicas, low > high {
+            throw stage.invalid(stage.keyPath("max_replicas"), "is \(high), below min_replicas = \(low)", at: stage.value("max_replicas")!.position)
+        }
         let title = "[\(stage.keyPath("restart"))]"
         guard let restart = try stage.subtable("restart", title: title,
                                                known: ["max", "within_s"]) else { return spec }

@@ -48,7 +48,7 @@ struct ConfigLoader {
     }
 
     func load(_ root: TOMLTable) throws(ConfigError) -> PipelineConfig {
-        let sections = ["pipeline", "input", "feature", "model", "output", "stage", "metrics"]
+        let sections = ["pipeline", "input", "feature", "model", "output", "stage", "metrics", "autoscale"]
         let top = try TableReader(root, path: "", title: "", file: file, known: sections)
         let pipeline = try loadPipeline(top)
         let input = try loadInput(top)
@@ -57,8 +57,30 @@ struct ConfigLoader {
         let output = try loadOutput(top, schema: input)
         let stages = try loadStages(top)
         let metrics = try loadMetrics(top)
-        return PipelineConfig(pipeline: pipeline, input: input, features: features, model: model,
-                              output: output, stages: stages, baseDirectory: baseDirectory, metrics: metrics)
+        var config = PipelineConfig(pipeline: pipeline, input: input, features: features, model: model,
+                                    output: output, stages: stages, baseDirectory: baseDirectory, metrics: metrics)
+        config.autoscale = try loadAutoscale(top)
+        return config
+    }
+
+    // MARK: [autoscale]
+
+    private func loadAutoscale(_ top: TableReader) throws(ConfigError) -> AutoscaleSpec? {
+        guard let table = try top.subtable("autoscale", title: "[autoscale]",
+                                           known: ["cores", "interval_s", "scale_up_after_s", "scale_down_after_s"]) else { return nil }
+        var spec = AutoscaleSpec()
+        func seconds(_ key: String, _ range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+            guard let x = try table.number(key) else { return nil }
+            guard range.contains(x) else {
+                throw table.invalid(table.keyPath(key), "must be from \(range.lowerBound) to \(range.upperBound), found \(x)", at: table.value(key)!.position)
+            }
+            return x
+        }
+        spec.cores = try seconds("cores", 0.5...4096)
+        spec.intervalSeconds = try seconds("interval_s", 0.1...3600) ?? spec.intervalSeconds
+        spec.scaleUpAfterSeconds = try seconds("scale_up_after_s", 0...86400) ?? spec.scaleUpAfterSeconds
+        spec.scaleDownAfterSeconds = try seconds("scale_down_after_s", 0...86400) ?? spec.scaleDownAfterSeconds
+        return spec
     }
 
     // MARK: [metrics]

@@ -17,6 +17,8 @@ public struct PipelineConfig: Sendable, Equatable {
     public var baseDirectory: String
     /// `[metrics]`
     public var metrics: MetricsSpec
+    /// `[autoscale]`, or nil when the replica counts stay as set.
+    public var autoscale: AutoscaleSpec?
 
     public init(pipeline: PipelineSection, input: InputSpec, features: [FeatureSpec], model: ModelSpec,
                 output: OutputSpec, stages: [StageKind: StageSpec], baseDirectory: String, metrics: MetricsSpec = MetricsSpec()) {
@@ -167,12 +169,26 @@ public struct StageSpec: Sendable, Equatable {
     /// More than `maxRestarts` restarts within `restartWindowSeconds` fails the run.
     public var maxRestarts: Int = 5
     public var restartWindowSeconds: Double = 30
+    /// Bounds for autoscaling (`min_replicas`, `max_replicas`); nil: 1 and 64.
+    public var minReplicas: Int?
+    public var maxReplicas: Int?
 
     public init(replicas: Int = 1, maxRestarts: Int = 5, restartWindowSeconds: Double = 30) {
         self.replicas = replicas
         self.maxRestarts = maxRestarts
         self.restartWindowSeconds = restartWindowSeconds
     }
+}
+
+/// `[autoscale]`: the supervisor sizes the stages to the load, within a core budget.
+public struct AutoscaleSpec: Sendable, Equatable {
+    /// Replica processes that may be busy at once; nil: the machine's online CPUs.
+    public var cores: Double?
+    public var intervalSeconds: Double = 0.5
+    public var scaleUpAfterSeconds: Double = 1
+    public var scaleDownAfterSeconds: Double = 30
+
+    public init() {}
 }
 
 /// `[metrics]`

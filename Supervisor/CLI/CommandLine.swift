@@ -42,6 +42,8 @@ public struct UpOptions: Equatable, Sendable {
     public var eventsPath: String?
     /// The progress line on stderr: `--progress` forces it, `--quiet` stops it.
     public var progress = ProgressMode.auto
+    /// `--autoscale`: the supervisor sizes the stages to the load.
+    public var autoscale = false
     /// `--metrics HOST:PORT`: serve `/metrics` and `/healthz` there (over the config's `[metrics] listen`).
     public var metricsAddress: String?
     /// `--input FILE`: the records are read from FILE instead of stdin.
@@ -185,6 +187,8 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
                 options.outputPath = rest.removeFirst()
             case "--detached-child":
                 options.detachedChild = true
+            case "--autoscale":
+                options.autoscale = true
             case "--progress":
                 options.progress = .on
             case "--quiet", "-q":

@@ -62,6 +62,7 @@ enum Help {
             usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
                                [--stats FILE] [--events FILE] [--metrics HOST:PORT]
                                [--progress | --quiet] [--input FILE] [--output FILE] [-d]
+                               [--autoscale]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
@@ -94,6 +95,9 @@ enum Help {
               --progress           show the progress line on stderr even when it is not a
                                    terminal (by default it is shown only on a terminal)
               -q, --quiet          no progress line
+              --autoscale          size the stages to the load within a core budget (the
+                                   [autoscale] table's settings, or its defaults); see README
+                                   "Autoscaling"
 
             Timeouts and credits can be tuned with PIPELINE_* environment variables (README,
             "Guarantees under faults"); a value that cannot be used is refused (exit code 2).

@@ -166,6 +166,7 @@ extension UpOptions {
         r.eventsPath = eventsPath.map(ConfigFile.absolutePath)
         r.statsPath = statsPath.map(ConfigFile.absolutePath)
         r.progress = progress
+        r.autoscale = autoscale
         return r
     }
 }

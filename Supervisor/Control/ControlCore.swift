@@ -55,6 +55,8 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case linkLost
         /// `pipeline scale` from client `client`.
         case scale(client: Int, [Target])
+        /// The autoscaler's changes (`Autoscaler.decide`), carried out as a `pipeline scale` is.
+        case autoscale([Autoscaler.Change])
         /// `pipeline down`: finish what was read, then stop.
         case down
         /// SIGINT, SIGTERM or SIGHUP: the first finishes what was read, the second kills.
@@ -154,6 +156,13 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .linkLost:
             if !stopping { batches(ledger.handle(.replay, now: now), now: now, into: &out) }
         case .scale(let client, let targets): scale(client: client, targets, now: now, into: &out)
+        case .autoscale(let changes):
+            guard !stopping else { break }
+            for c in changes {
+                out.append(.event(.autoscaled(c.stage, from: c.from, to: c.to, reason: c.reason)))
+                out.append(.log(.info, "autoscale: \(c.stage.rawValue) \(c.from) → \(c.to): \(c.reason)"))
+                process(reconciler.handle(.scale(c.stage, c.to), now: now), now: now, into: &out)
+            }
         case .down:
             if !stopping && !readingStopped {
                 out.append(.event(.downRequested))

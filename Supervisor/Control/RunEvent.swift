@@ -27,6 +27,8 @@ public enum RunEvent: Sendable, Equatable {
     case restartScheduled(ReplicaID, afterNanos: UInt64)
     case scaleRequested(client: Int, [ScaleTarget])
     case scaleAnswered(client: Int, status: ExitCode, text: String)
+    /// The autoscaler changed a stage's count, for `reason` (the numbers that caused it).
+    case autoscaled(StageKind, from: Int, to: Int, reason: String)
     /// `pipeline scale STAGE=0`: the stage has no replica on purpose; batches wait before it.
     case stagePaused(StageKind)
     /// A paused stage was given replicas again.

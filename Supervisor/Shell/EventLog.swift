@@ -112,6 +112,9 @@ final class EventLog {
         case .scaleAnswered(let client, let status, let text):
             return [("event", .string("scale_answered")), ("request", .int(client)), ("exit_code", .int(Int(status.rawValue))),
                     ("message", .string(text))]
+        case .autoscaled(let stage, let from, let to, let reason):
+            return [("event", .string("autoscaled")), ("stage", .string(stage.rawValue)), ("from", .int(from)), ("to", .int(to)),
+                    ("reason", .string(reason))]
         case .stagePaused(let stage):
             return [("event", .string("stage_paused")), ("stage", .string(stage.rawValue))]
         case .stageResumed(let stage, let replicas):

@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var statsPath: String?
     /// `--progress` / `--quiet`: the progress line on stderr (by default only on a terminal).
     public var progress = ProgressMode.auto
+    /// `--autoscale`: size the stages to the load (with `[autoscale]`'s settings, or defaults).
+    public var autoscale = false
     /// The `PIPELINE_*` environment variables' settings, checked.
     public var tunables = Tunables()
 

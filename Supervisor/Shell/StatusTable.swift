@@ -49,6 +49,7 @@ enum StatusTable {
             let recent = history.recent(now: now, spec: spec)
             if recent > 0 { line += ", \(counted(recent, "restart")) in the last \(Int(spec.restartWindowSeconds)) s" }
             if history.notBefore > now { line += ", next start in \(format1(Double(history.notBefore - now) / 1e9)) s" }
+            if let reason = s.autoscaler?.lastReason[stage] { line += "; autoscale: " + reason }
             return line
         }
     }

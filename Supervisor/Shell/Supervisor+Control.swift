@@ -141,6 +141,18 @@ extension Supervisor {
                         targets.append(.init(stage, Int(count)))
                     }
                     client.waitingForScale = true
+                    if autoscaler != nil {
+                        // Autoscaled: the count asked for becomes the stage's floor (and the
+                        // ceiling's floor), so the autoscaler never takes the stage below it.
+                        for t in targets {
+                            autoscaler!.settings.minReplicas[t.stage] = t.replicas
+                            if let high = autoscaler!.settings.maxReplicas[t.stage], high < t.replicas {
+                                autoscaler!.settings.maxReplicas[t.stage] = t.replicas
+                            }
+                        }
+                        Log.info("autoscale: `pipeline scale` set the minimum of "
+                                 + targets.map { "\($0.stage.rawValue) to \($0.replicas)" }.joined(separator: ", "))
+                    }
                     dispatch(.scale(client: client.id, targets))
                 case .down:
                     client.waitingForDown = true

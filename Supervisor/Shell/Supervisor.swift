@@ -74,6 +74,12 @@ public final class Supervisor {
     /// Whether the progress line is shown, and when it is redrawn next.
     let showsProgress: Bool
     private var nextProgress: UInt64 = 0
+    /// Sizes the stages to the load (`--autoscale`, `[autoscale]`), fed every interval.
+    var autoscaler: Autoscaler?
+    private var autoscaleInterval: UInt64 = 0
+    private var nextAutoscale: UInt64 = 0
+    /// Each stage's totals at the autoscaler's last look.
+    private var autoscaleBase: (at: UInt64, totals: [StageKind: RunMetrics.StageTotals])?
     /// `/metrics` and `/healthz`, when asked for (`--metrics`, `[metrics] listen`).
     let metricsServer: HTTPServer?
     /// The model file's sha256, for `pipeline_model_info`, computed on its own thread.
@@ -120,6 +126,20 @@ public final class Supervisor {
         controlGate = try HandshakeGate(path: runDir.controlPath, cookie: cookie)
         wakeup = try Wakeup()
         self.metricsServer = metricsServer
+        if options.autoscale || config.autoscale != nil {
+            let spec = config.autoscale ?? AutoscaleSpec()
+            var settings = Autoscaler.Settings(cores: spec.cores ?? Double(Sys.processorCount()))
+            settings.intervalNanos = UInt64(spec.intervalSeconds * 1e9)
+            settings.scaleUpAfterNanos = UInt64(spec.scaleUpAfterSeconds * 1e9)
+            settings.scaleDownAfterNanos = UInt64(spec.scaleDownAfterSeconds * 1e9)
+            for stage in StageKind.allCases {
+                let spec = config.stage(stage)
+                settings.minReplicas[stage] = spec.minReplicas
+                settings.maxReplicas[stage] = spec.maxReplicas
+            }
+            autoscaler = Autoscaler(settings: settings)
+            autoscaleInterval = settings.intervalNanos
+        }
         modelDigest = metricsServer == nil ? nil : FileDigest(path: config.model.path, wakeup: wakeup)
         let runLog = runDir.logDirectory + "/events.log"
         eventLog = try EventLog(paths: [runLog] + (options.eventsPath.map { $0 == runLog ? [] : [$0] } ?? []),
@@ -219,6 +239,10 @@ public final class Supervisor {
             self.onReady = nil
             onReady()
         }
+        if autoscaler != nil && now >= nextAutoscale && !core.stopping {
+            nextAutoscale = now + autoscaleInterval
+            autoscale(now: now)
+        }
         if metrics.wantsSample(now: now) {
             metrics.sample(now: now, recordsIn: UInt64(core.ledger.recordsRead), recordsOut: UInt64(sink.rows), live: Array(processes.values))
         }
@@ -273,6 +297,26 @@ public final class Supervisor {
             source.stopReading()
             dispatch(.fail(.inputMismatch, "\(inputName): \(problem)"))
         }
+    }
+
+    /// Feeds the autoscaler what each stage did since its last look, and carries out its changes.
+    private func autoscale(now: UInt64) {
+        let live = Array(processes.values)
+        let totals = Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, metrics.totals($0, live: live)) })
+        defer { autoscaleBase = (now, totals) }
+        guard let base = autoscaleBase, now > base.at, var scaler = autoscaler else { return }
+        let seconds = Double(now - base.at) / 1e9
+        var loads: [StageKind: Autoscaler.StageLoad] = [:]
+        for stage in StageKind.allCases {
+            let t = totals[stage]!, b = base.totals[stage]!
+            let queue = t.queue.since(b.queue)
+            loads[stage] = .init(ready: core.reconciler.replicas(of: stage).filter { $0.state == .ready }.count,
+                                 demand: Double(t.busyNanos - min(t.busyNanos, b.busyNanos)) / 1e9 / seconds,
+                                 queueWait: queue.count > 0 ? queue.sum / Double(queue.count) : 0)
+        }
+        let changes = scaler.decide(loads, desired: core.reconciler.desired, now: now)
+        autoscaler = scaler
+        if !changes.isEmpty { dispatch(.autoscale(changes)) }
     }
 
     private func timeout(now: UInt64) -> Int32 {

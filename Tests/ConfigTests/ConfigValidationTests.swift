@@ -69,7 +69,7 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
               "unknown table `[pipelne]`; did you mean `[pipeline]`?"),
         .init("pipeline = 5", 1, 12, .typeMismatch, "`pipeline` must be a table, found an integer"),
         .init("name = \"x\"", 1, 1, .unknownKey,
-              "unknown key `name` (expected one of: pipeline, input, feature, model, output, stage, metrics)"),
+              "unknown key `name` (expected one of: pipeline, input, feature, model, output, stage, metrics, autoscale)"),
         .init("[input]\nformat = \"json\"", 2, 10, .invalidValue,
               "`input.format` must be one of \"jsonl\", \"csv\", found \"json\"; did you mean `jsonl`?"),
         .init("[input]\nmax_errors = -2", 2, 14, .invalidValue,

@@ -1,0 +1,130 @@
+import Config
+import Testing
+@testable import ControlCore
+
+/// The autoscaling policy on simulated load: a pipeline whose stages cost so many seconds of
+/// compute per record, fed at a rate that changes over time, on a machine of so many cores.
+/// Each simulated second the policy sees what the stages did and its changes take effect one
+/// second later (a replica starts, then is ready).
+@Suite struct AutoscalerTests {
+    struct Simulation {
+        /// Compute seconds per record, per stage.
+        var cost: [StageKind: Double]
+        var cores = 2.0
+        var scaler: Autoscaler
+        var desired: [StageKind: Int] = Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, 1) })
+        var ready: [StageKind: Int] = Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, 1) })
+        var changes: [(second: Int, change: Autoscaler.Change)] = []
+        var throughput: [Double] = []
+
+        init(cost: [StageKind: Double], cores: Double = 2, configure: (inout Autoscaler.Settings) -> Void = { _ in }) {
+            self.cost = cost
+            self.cores = cores
+            var settings = Autoscaler.Settings(cores: cores)
+            configure(&settings)
+            scaler = Autoscaler(settings: settings)
+        }
+
+        /// Records per second the pipeline passes at input rate `rate`: the input, the slowest
+        /// stage, or the cores, whichever is smallest.
+        func passed(_ rate: Double) -> Double {
+            let perStage = StageKind.allCases.map { Double(ready[$0]!) / cost[$0]! }.min()!
+            let cpu = cores / StageKind.allCases.reduce(0) { $0 + cost[$1]! }
+            return min(rate, perStage, cpu)
+        }
+
+        /// One second at input rate `rate`.
+        mutating func step(_ second: Int, rate: Double) {
+            ready = desired  // what was decided a second ago is ready now
+            let x = passed(rate)
+            throughput.append(x)
+            var loads: [StageKind: Autoscaler.StageLoad] = [:]
+            let bottleneck = x < rate * 0.999 ? StageKind.allCases.min { Double(ready[$0]!) / cost[$0]! < Double(ready[$1]!) / cost[$1]! } : nil
+            for stage in StageKind.allCases {
+                // Batches queue before the stage that holds the stream back; elsewhere they pass.
+                let wait = stage == bottleneck ? 0.02 : 0.0001
+                loads[stage] = .init(ready: ready[stage]!, demand: x * cost[stage]!, queueWait: wait)
+            }
+            for change in scaler.decide(loads, desired: desired, now: UInt64(second) * 1_000_000_000) {
+                changes.append((second, change))
+                desired[change.stage] = change.to
+            }
+        }
+
+        mutating func run(_ seconds: Range<Int>, rate: (Int) -> Double) {
+            for s in seconds { step(s, rate: rate(s)) }
+        }
+    }
+
+    /// The tabular MLP's shape: infer costs most.
+    static let mlp: [StageKind: Double] = [.ingest: 0.5e-6, .featurize: 0.25e-6, .infer: 4e-6, .aggregate: 0.5e-6]
+
+    @Test func aStepOfLoadGrowsTheBottleneckWithinTheBudget() {
+        var sim = Simulation(cost: Self.mlp)
+        sim.run(0..<5) { _ in 1000 }
+        #expect(sim.changes.isEmpty, "a trickle needs nothing")
+        sim.run(5..<30) { _ in 1_000_000 }
+        #expect(sim.desired == [.ingest: 1, .featurize: 1, .infer: 2, .aggregate: 1], "\(sim.changes)")
+        #expect(sim.changes.count == 1 && sim.changes[0].change.stage == .infer && sim.changes[0].second <= 8,
+                "within the 2 s up window: \(sim.changes)")
+        #expect(sim.changes[0].change.reason.contains("batches wait 20.0 ms"), "\(sim.changes[0].change.reason)")
+        // It is worth it: the cores, not infer, bound the stream now.
+        #expect(sim.throughput.last! > sim.throughput[6] * 1.4)
+    }
+
+    @Test func anIdlePhaseGivesTheCoresBackAfterTheDownWindowOnly() {
+        var sim = Simulation(cost: Self.mlp)
+        sim.run(0..<20) { _ in 1_000_000 }
+        #expect(sim.desired[.infer] == 2)
+        sim.run(20..<45) { _ in 100 }
+        #expect(sim.desired[.infer] == 2, "25 s of quiet is within the 30 s down window")
+        sim.run(45..<60) { _ in 100 }
+        #expect(sim.desired[.infer] == 1, "\(sim.changes)")
+        let down = sim.changes.last!
+        #expect(down.change.from == 2 && down.change.to == 1 && down.second >= 50 && down.change.reason.contains("below the 75% target"))
+    }
+
+    @Test func oscillatingLoadDoesNotFlap() {
+        var sim = Simulation(cost: Self.mlp)
+        // 5 s fast, 5 s trickle, for five minutes.
+        sim.run(0..<300) { s in s % 10 < 5 ? 1_000_000 : 100 }
+        #expect(sim.changes.count <= 1, "one scale-up at most, never a scale-down: \(sim.changes.map { "\($0.second): \($0.change.stage) \($0.change.from)→\($0.change.to)" })")
+    }
+
+    @Test func aStageAtItsMaximumStaysAndSaysSo() {
+        var sim = Simulation(cost: Self.mlp) { $0.maxReplicas[.infer] = 1 }
+        sim.run(0..<20) { _ in 1_000_000 }
+        #expect(sim.changes.isEmpty)
+        #expect(sim.scaler.lastReason[.infer]?.contains("at its maximum 1") == true, "\(sim.scaler.lastReason)")
+    }
+
+    @Test func withNoCoreToSpareAReplicaMovesFromTheStageWithTheMostSpareCapacity() {
+        // Featurize became the bottleneck (long texts) while infer holds two replicas.
+        let text: [StageKind: Double] = [.ingest: 3e-6, .featurize: 8e-6, .infer: 3e-6, .aggregate: 1e-6]
+        var sim = Simulation(cost: text)
+        sim.desired[.infer] = 2
+        sim.run(0..<10) { _ in 1_000_000 }
+        #expect(sim.desired[.featurize] == 2 && sim.desired[.infer] == 1, "\(sim.changes)")
+        let moves = sim.changes.filter { $0.change.stage == .featurize || $0.change.stage == .infer }
+        #expect(moves.count == 2 && moves[0].second == moves[1].second, "one move, both sides at once: \(sim.changes)")
+        #expect(moves.contains { $0.change.reason.contains("one replica moves from infer") })
+    }
+
+    @Test func startsPerMinuteAreCapped() {
+        // Everything is slow and the machine is big: the bottleneck wants many replicas at once.
+        let slow: [StageKind: Double] = [.ingest: 1e-6, .featurize: 1e-6, .infer: 40e-6, .aggregate: 1e-6]
+        var sim = Simulation(cost: slow, cores: 64) { $0.maxStartsPerMinute = 4 }
+        sim.run(0..<50) { _ in 1_000_000 }
+        let started = sim.changes.filter { $0.change.to > $0.change.from }.reduce(0) { $0 + $1.change.to - $1.change.from }
+        #expect(started <= 4, "\(sim.changes)")
+        sim.run(50..<200) { _ in 1_000_000 }
+        #expect(sim.desired[.infer]! > 5, "it goes on growing, a minute at a time: \(sim.desired)")
+    }
+
+    @Test func withoutWaitingBatchesABusyStageIsNotTheBottleneck() {
+        // Busy but nothing waits for it (its upstream is slower still, and at its maximum).
+        var sim = Simulation(cost: [.ingest: 5e-6, .featurize: 0.5e-6, .infer: 4.5e-6, .aggregate: 0.5e-6]) { $0.maxReplicas[.ingest] = 1 }
+        sim.run(0..<20) { _ in 1_000_000 }
+        #expect(sim.desired[.infer] == 1, "infer's batches do not wait: adding replicas there would not help: \(sim.changes)")
+    }
+}
