@@ -23,6 +23,9 @@ import Testing
         #expect(waitUntil(seconds: 60) { (try? String(contentsOfFile: events, encoding: .utf8))?.contains("\"event\":\"autoscaled\"") == true })
         let ps = try pipeline(["ps", "--run-dir", ws.runDir])
         #expect(ps.out.contains("; autoscale: busy "), "\(ps.out)")
+        // `pipeline scale` during an autoscaled run sets the stage's minimum.
+        let floor = try pipeline(["scale", "--run-dir", ws.runDir, "infer=3"])
+        #expect(floor.status == 0, "\(floor.out)\(floor.err)")
         // A kill -9 while autoscaled loses nothing either.
         if let victim = replicaPids(ws.runDir, "infer").max() { kill(victim, SIGKILL) }
         let scaled = run.finish()
@@ -31,6 +34,11 @@ import Testing
         let line = try #require(log.split(separator: "\n").first { $0.contains("\"event\":\"autoscaled\"") })
         #expect(line.contains("\"stage\":\"infer\",\"from\":1,\"to\":2") && line.contains("batches wait"), "\(line)")
         #expect(scaled.err.contains("[pipeline] autoscale: infer 1 → 2: busy "), "\(scaled.err)")
+        #expect(scaled.err.contains("[pipeline] autoscale: `pipeline scale` set the minimum of infer to 3"), "\(scaled.err)")
+        let after = log.split(separator: "\n").drop { !$0.contains("\"event\":\"scale_answered\"") }
+        let laterInfer = after.filter { $0.contains("\"event\":\"autoscaled\",\"stage\":\"infer\"") }
+        let counts = laterInfer.compactMap { $0.firstMatch(of: #/"to":(\d+)/#).flatMap { Int($0.1) } }
+        #expect(counts.count == laterInfer.count && counts.allSatisfy { $0 >= 3 }, "never below the floor: \(laterInfer)")
 
         let fixed = try pipeline(["up", "-f", data + "/tabular-mlp.toml", "--run-dir", ws.runDir], stdinFile: input)
         #expect(fixed.status == 0 && fixed.lines.count == 20000)
