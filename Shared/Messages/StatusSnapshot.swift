@@ -20,6 +20,9 @@ public struct StatusSnapshot: Sendable, Equatable {
         public var recentRecordsPerSecond: Double = 0
         public var recentBusy: Double = 0
         public var recentQueue = Histogram()
+        /// Autoscaler changes to more replicas and to fewer.
+        public var scaledUp: UInt64 = 0
+        public var scaledDown: UInt64 = 0
 
         public init(name: String) { self.name = name }
     }
@@ -41,6 +44,10 @@ public struct StatusSnapshot: Sendable, Equatable {
     /// Time from a batch being read to its output being written.
     public var latency = Histogram()
     public var stages: [Stage] = []
+    /// The autoscaler's core budget (0: not autoscaled) and its last change, as
+    /// "infer 1 -> 2 at 12.5 s: busy 133% of 1, batches wait 110.0 ms" (seconds of uptime) (empty before the first).
+    public var autoscaleCores: Double = 0
+    public var autoscaleLast = ""
 
     public init() {}
 
@@ -64,7 +71,11 @@ public struct StatusSnapshot: Sendable, Equatable {
                 out.append(s.recentRecordsPerSecond)
                 out.append(s.recentBusy)
                 s.recentQueue.encode(into: out)
+                out.append(s.scaledUp)
+                out.append(s.scaledDown)
             }
+            out.append(autoscaleCores)
+            out.append(string: autoscaleLast)
         }
     }
 
@@ -99,8 +110,12 @@ public struct StatusSnapshot: Sendable, Equatable {
             stage.recentRecordsPerSecond = try r.readDouble("status.stage.rate")
             stage.recentBusy = try r.readDouble("status.stage.busy")
             stage.recentQueue = try Histogram.decode(&r, "status.stage.recentQueue")
+            stage.scaledUp = try r.read(UInt64.self, "status.stage.scaledUp")
+            stage.scaledDown = try r.read(UInt64.self, "status.stage.scaledDown")
             s.stages.append(stage)
         }
+        s.autoscaleCores = try r.readDouble("status.autoscaleCores")
+        s.autoscaleLast = try r.string("status.autoscaleLast")
         return s
     }
 }

@@ -6,6 +6,7 @@ import Messages
 ///     pipeline /run/user/1000/pipeline/demo  up 2m05s  model .../models/demo.onnx
 ///     records read 52.3k (45%)  written 52.1k  rejected 12  rate 2.5k/s over 5s
 ///     in flight 3 batches  latency p50 4.5ms  p99 24.6ms
+///     autoscale 2.0 cores  1 change  last: infer 1 -> 2 at 3.5 s: busy 133% of 1, batches wait ...
 ///
 ///     STAGE      READY  RECORDS/S   BUSY%  QUEUE p50  QUEUE p99  RESTARTS     RSS
 ///     ingest       1/1       2.5k     3.1      177us     37.5ms         0  11.8MB
@@ -13,7 +14,7 @@ import Messages
 /// Lines hold printable ASCII only (no control codes and nothing wider than one cell, whatever
 /// the paths hold) and at most `width` characters: longer ones are cut, never wrapped. There are
 /// at most `height` lines. With four stages a frame is 9 lines and fits 80 columns whatever the
-/// numbers.
+/// numbers (10 when autoscaled).
 enum TopView {
     /// A column of the stage table: its title and width (numbers are right-aligned).
     struct Column {
@@ -65,6 +66,13 @@ enum TopView {
         flight += "  latency p50 \(quantile(s.latency, 0.5))  p99 \(quantile(s.latency, 0.99))"
         if !s.metricsAddress.isEmpty { flight += "  metrics \(printable(s.metricsAddress))" }
         out.append(flight)
+        if s.autoscaleCores > 0 {
+            // Autoscaled: the budget, how many changes were made, and the last with its reason.
+            let changes = s.stages.reduce(0) { $0 + $1.scaledUp + $1.scaledDown }
+            var line = "autoscale \(TopFormat.oneDecimal(s.autoscaleCores)) cores  \(changes) change\(changes == 1 ? "" : "s")"
+            if !s.autoscaleLast.isEmpty { line += "  last: " + printable(s.autoscaleLast) }
+            out.append(line)
+        }
         out.append("")
 
         out.append(row(columns.map(\.title)))

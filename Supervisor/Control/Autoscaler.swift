@@ -85,6 +85,11 @@ public struct Autoscaler: Sendable {
     private var starts: [UInt64] = []
     /// The last reason given for each stage (for `ps`).
     public private(set) var lastReason: [StageKind: String] = [:]
+    /// Changes made so far, per stage: to more replicas and to fewer (for metrics).
+    public private(set) var grown: [StageKind: Int] = [:]
+    public private(set) var shrunk: [StageKind: Int] = [:]
+    /// The last change made, and when (for `pipeline top`).
+    public private(set) var lastChange: (change: Change, at: UInt64)?
 
     public init(settings: Settings) { self.settings = settings }
 
@@ -153,7 +158,9 @@ public struct Autoscaler: Sendable {
             let (count, reason) = recommended[stage]!
             var h = history[stage, default: []]
             h.append((now, count))
-            h.removeAll { now - min(now, $0.at) > keep }
+            // Keep the window and the newest look older than it: looks are never exactly an
+            // interval apart, and a window is held only once a look as old as it exists.
+            while h.count > 1 && now - min(now, h[1].at) >= keep { h.removeFirst() }
             history[stage] = h
             let current = desired[stage] ?? 1
             if !reason.isEmpty { lastReason[stage] = reason }
@@ -180,7 +187,11 @@ public struct Autoscaler: Sendable {
             let from = desired[donor] ?? 1
             changes.append(Change(stage: donor, from: from, to: from - 1, reason: recommended[donor]!.reason))
         }
-        for c in changes { history[c.stage] = [] }
+        for c in changes {
+            history[c.stage] = []
+            if c.to > c.from { grown[c.stage, default: 0] += 1 } else { shrunk[c.stage, default: 0] += 1 }
+            lastChange = (c, now)
+        }
         return changes
     }
 

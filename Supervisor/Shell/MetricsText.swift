@@ -43,6 +43,15 @@ enum MetricsText {
         metric("pipeline_batches_in_flight", "gauge", "Batches read and not yet written.", [("", "\(s.batchesInFlight)")])
         metric("pipeline_replica_restarts_total", "counter", "Crashed replicas replaced.", stages { "\($0.restarts)" })
         metric("pipeline_stage_resident_bytes", "gauge", "Resident memory of the stage's live replicas.", stages { "\($0.residentBytes)" })
+        if s.autoscaleCores > 0 {
+            metric("pipeline_autoscale_cores", "gauge", "The autoscaler's core budget (only present when autoscaled).",
+                   [("", "\(s.autoscaleCores)")])
+            metric("pipeline_autoscale_changes_total", "counter", "Replica count changes the autoscaler made, by stage and direction.",
+                   s.stages.flatMap { st in
+                       [(label(["stage": st.name, "direction": "up"]), "\(st.scaledUp)"),
+                        (label(["stage": st.name, "direction": "down"]), "\(st.scaledDown)")]
+                   })
+        }
         metric("pipeline_model_info", "gauge", "The model being served (sha256 empty while it is computed).",
                [(label(["path": s.model, "sha256": modelSHA256 ?? ""]), "1")])
         metric("pipeline_build_info", "gauge", "The pipeline's version.", [(label(["version": pipelineVersion]), "1")])

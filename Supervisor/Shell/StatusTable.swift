@@ -34,6 +34,10 @@ enum StatusTable {
         out += "\n" + stageLines(s).joined(separator: "\n")
         out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
+        if let a = s.autoscaler {
+            let changes = a.grown.values.reduce(0, +) + a.shrunk.values.reduce(0, +)
+            out += "\nautoscale: \(a.settings.cores) cores, \(counted(changes, "change")) so far"
+        }
         return out
     }
 
@@ -69,11 +73,17 @@ enum StatusTable {
             return "{\"stage\":\"\(stage.rawValue)\",\"ready\":\(reconciler.replicas(of: stage).filter { $0.state == .ready }.count),"
                 + "\"desired\":\(reconciler.desired[stage] ?? 0),\"paused\":\(reconciler.desired[stage] == 0),"
                 + "\"restarts\":\(reconciler.restartsTotal[stage] ?? 0),\"restarts_recent\":\(history.recent(now: now, spec: spec)),"
-                + "\"restart_window_s\":\(Int(spec.restartWindowSeconds))}"
+                + "\"restart_window_s\":\(Int(spec.restartWindowSeconds))"
+                + (s.autoscaler.map { a in
+                    let bounds = a.settings.bounds(stage)
+                    return ",\"autoscale\":{\"min\":\(bounds.lowerBound),\"max\":\(bounds.upperBound),\"up\":\(a.grown[stage] ?? 0),"
+                        + "\"down\":\(a.shrunk[stage] ?? 0),\"reason\":\(RejectLine.quote(a.lastReason[stage] ?? ""))}"
+                } ?? "") + "}"
         }
         return "{\"replicas\":[" + items.joined(separator: ",") + "],\"stages\":[" + stages.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
             + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
-            + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "") + "}"
+            + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
+            + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "") + "}"
     }
 
     /// One decimal place.

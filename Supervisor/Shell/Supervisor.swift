@@ -43,9 +43,22 @@ public final class Supervisor {
 
     /// The run as `pipeline top` and `/metrics` show it, now.
     func snapshot() -> StatusSnapshot {
-        metrics.snapshot(now: Sys.monotonicNanos(), startedAt: startNanos, core: core, live: Array(processes.values), sink: sink,
-                         bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path,
-                         metricsAddress: metricsServer?.boundAddress ?? "")
+        let now = Sys.monotonicNanos()
+        var s = metrics.snapshot(now: now, startedAt: startNanos, core: core, live: Array(processes.values), sink: sink,
+                                 bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path,
+                                 metricsAddress: metricsServer?.boundAddress ?? "")
+        if let scaler = autoscaler {
+            s.autoscaleCores = scaler.settings.cores
+            for i in s.stages.indices {
+                guard let stage = StageKind(rawValue: s.stages[i].name) else { continue }
+                s.stages[i].scaledUp = UInt64(scaler.grown[stage] ?? 0)
+                s.stages[i].scaledDown = UInt64(scaler.shrunk[stage] ?? 0)
+            }
+            if let (c, at) = scaler.lastChange {
+                s.autoscaleLast = "\(c.stage.rawValue) \(c.from) -> \(c.to) at \(StatusTable.format1(Double(at - min(at, startNanos)) / 1e9)) s: \(c.reason)"
+            }
+        }
+        return s
     }
     var rng = SystemRandomNumberGenerator()
     /// Events waiting for the core (actions can cause events: a spawn's pid, a split's records).

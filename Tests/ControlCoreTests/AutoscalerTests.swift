@@ -84,6 +84,62 @@ import Testing
         #expect(down.change.from == 2 && down.change.to == 1 && down.second >= 50 && down.change.reason.contains("below the 75% target"))
     }
 
+    @Test func aRampGrowsStepByStepAsTheLoadNeedsIt() {
+        // A big machine and a heavy infer stage: the input rate climbs for two minutes.
+        let heavy: [StageKind: Double] = [.ingest: 0.5e-6, .featurize: 0.25e-6, .infer: 20e-6, .aggregate: 0.5e-6]
+        var sim = Simulation(cost: heavy, cores: 16)
+        sim.run(0..<120) { s in Double(s) * 2_000 }
+        let infer = sim.changes.filter { $0.change.stage == .infer }
+        #expect(infer.count >= 2 && infer.allSatisfy { $0.change.to > $0.change.from }, "only up, in steps: \(sim.changes)")
+        #expect(sim.desired[.infer]! >= 5, "240k records/s × 20 µs needs 4.8 replicas busy: \(sim.desired)")
+        #expect(sim.throughput.last! >= 0.99 * 238_000, "it keeps up with the ramp: \(sim.throughput.last!)")
+        #expect(sim.scaler.grown[.infer] == infer.count && sim.scaler.shrunk.isEmpty)
+    }
+
+    /// The bench's phased stream: a fast phase bound by featurize (long texts), a quiet minute,
+    /// a fast phase bound by ingest: each phase gets its replica, the quiet gives them back.
+    @Test func phasesWithDifferentBottlenecksAreFollowedAndTheQuietGivesCoresBack() {
+        let longTexts: [StageKind: Double] = [.ingest: 1e-6, .featurize: 8e-6, .infer: 1e-6, .aggregate: 0.5e-6]
+        let wideRecords: [StageKind: Double] = [.ingest: 8e-6, .featurize: 0.5e-6, .infer: 1e-6, .aggregate: 0.5e-6]
+        var sim = Simulation(cost: longTexts)
+        sim.run(0..<20) { _ in 1_000_000 }
+        #expect(sim.desired == [.ingest: 1, .featurize: 2, .infer: 1, .aggregate: 1], "\(sim.changes)")
+        sim.run(20..<80) { _ in 50 }
+        #expect(sim.desired.values.allSatisfy { $0 == 1 }, "back to the minimum: \(sim.changes)")
+        #expect(sim.scaler.lastChange?.change.to == 1 && sim.scaler.lastChange!.at <= 60_000_000_000)
+        sim.cost = wideRecords
+        sim.run(80..<100) { _ in 1_000_000 }
+        #expect(sim.desired == [.ingest: 2, .featurize: 1, .infer: 1, .aggregate: 1], "\(sim.changes)")
+        #expect(sim.changes.count == 3 && sim.scaler.grown == [.featurize: 1, .ingest: 1] && sim.scaler.shrunk == [.featurize: 1])
+        #expect(sim.changes.filter { $0.second >= 80 }.allSatisfy { $0.second <= 83 }, "within the 1 s up window and a look: \(sim.changes)")
+    }
+
+    /// Real looks are never exactly an interval apart (the poll loop wakes a little late): the
+    /// windows still hold, up and down, after their length and a look or two.
+    @Test func windowsHoldWhateverTheLooksTiming() {
+        var settings = Autoscaler.Settings(cores: 2)
+        settings.intervalNanos = 250_000_000
+        settings.scaleUpAfterNanos = 500_000_000
+        settings.scaleDownAfterNanos = 2_000_000_000
+        var scaler = Autoscaler(settings: settings)
+        let busy: [StageKind: Autoscaler.StageLoad] = [.infer: .init(ready: 1, demand: 1.0, queueWait: 0.05)]
+        let idle: [StageKind: Autoscaler.StageLoad] = [.infer: .init(ready: 2, demand: 0, queueWait: 0)]
+        var desired: [StageKind: Int] = [.ingest: 1, .featurize: 1, .infer: 1, .aggregate: 1]
+        var now: UInt64 = 0, changedAt: [UInt64] = []
+        // Each look 250 ms plus 1 to 9 ms late.
+        for look in 0..<40 {
+            now += 250_000_000 + UInt64(1 + look * 7 % 9) * 1_000_000
+            for c in scaler.decide(desired[.infer] == 1 && changedAt.isEmpty ? busy : idle, desired: desired, now: now) {
+                desired[c.stage] = c.to
+                changedAt.append(now)
+            }
+        }
+        #expect(changedAt.count == 2, "up once, then down once: \(changedAt)")
+        guard changedAt.count == 2 else { return }
+        #expect(changedAt[0] <= 3 * 260_000_000, "up after 0.5 s and a look: \(changedAt[0])")
+        #expect(changedAt[1] - changedAt[0] >= 2_000_000_000 && changedAt[1] - changedAt[0] <= 2_600_000_000, "down after 2 s: \(changedAt)")
+    }
+
     @Test func oscillatingLoadDoesNotFlap() {
         var sim = Simulation(cost: Self.mlp)
         // 5 s fast, 5 s trickle, for five minutes.

@@ -45,6 +45,62 @@ import Testing
         #expect(scaled.stdout == fixed.stdout, "the autoscaled run writes exactly what the fixed one does")
     }
 
+    /// A fast phase, then quiet (stdin open, nothing coming): infer grows, then gives its
+    /// replica back once the (short) down window has passed; `ps --json`, `/metrics` and `top`
+    /// show the budget and the changes; the output is what a fixed run writes.
+    @Test func aQuietPhaseGivesTheReplicaBackAndEveryViewShowsIt() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let data = ws.path + "/data"
+        let wrote = try pipeline(["bench", "--write-data", data, "--workload", "tabular-mlp", "--records", "100000"])
+        #expect(wrote.status == 0, "\(wrote.err)")
+        var config = try String(contentsOfFile: data + "/tabular-mlp.toml", encoding: .utf8)
+        config += "\n[autoscale]\ncores = 2\ninterval_s = 0.25\nscale_up_after_s = 0.5\nscale_down_after_s = 2\n"
+        let cfg = ws.write("autoscale.toml", config)
+        let events = ws.path + "/events.jsonl"
+        func log() -> String { (try? String(contentsOfFile: events, encoding: .utf8)) ?? "" }
+        let grown = "\"event\":\"autoscaled\",\"stage\":\"infer\",\"from\":1,\"to\":2"
+        let shrunk = "\"event\":\"autoscaled\",\"stage\":\"infer\",\"from\":2,\"to\":1"
+
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir, "--events", events, "--metrics", "127.0.0.1:0"])
+        // The fast phase: records as fast as the pipeline takes them, until infer has grown.
+        let records = try Data(contentsOf: URL(fileURLWithPath: data + "/tabular-mlp.jsonl"))
+        let lines = records.split(separator: 10, omittingEmptySubsequences: false)
+        var sent = 0
+        while sent < 100_000 && !log().contains(grown) {
+            let chunk = lines[sent..<min(sent + 2000, 100_000)]
+            run.write(Data(chunk.joined(separator: [10])) + Data([10]))
+            sent += chunk.count
+        }
+        #expect(log().contains(grown), "infer grew during the fast phase (\(sent) records sent): \(log())")
+        // The quiet phase: nothing comes; after the down window, infer goes back to one.
+        #expect(waitUntil(seconds: 60) { log().contains(shrunk) }, "\(log())")
+        #expect(log().contains("below the 75% target"), "the reason says why")
+
+        let ps = try pipeline(["ps", "--run-dir", ws.runDir, "--json"])
+        let infer = try #require(ps.out.firstMatch(of: #/\{"stage":"infer"[^\]]*?"autoscale":\{([^}]*)\}/#), "\(ps.out)")
+        #expect(infer.1.contains("\"min\":1,\"max\":64,\"up\":1,\"down\":1,\"reason\":\"busy "), "\(infer.1)")
+        #expect(ps.out.contains("\"autoscale\":{\"cores\":2.0}"), "\(ps.out)")
+        let text = try pipeline(["ps", "--run-dir", ws.runDir])
+        #expect(text.out.contains("autoscale: 2.0 cores, 2 changes so far"), "\(text.out)")
+        let address = try #require(run.stderrText.firstMatch(of: #/metrics on http://([^/]+)/#).map { String($0.1) })
+        let metrics = try httpGet(address, "/metrics").body
+        #expect(metrics.contains("pipeline_autoscale_cores 2.0"), "\(metrics)")
+        #expect(metrics.contains("pipeline_autoscale_changes_total{direction=\"up\",stage=\"infer\"} 1"))
+        #expect(metrics.contains("pipeline_autoscale_changes_total{direction=\"down\",stage=\"infer\"} 1"))
+        #expect(metrics.contains("pipeline_stage_replicas_desired{stage=\"infer\"} 1"))
+        let top = try pipeline(["top", "--once", "--run-dir", ws.runDir])
+        #expect(top.out.contains("autoscale 2.0 cores  2 changes  last: infer 2 -> 1 at "), "\(top.out)")
+
+        run.closeInput()
+        let scaled = run.finish()
+        #expect(scaled.status == 0, "\(scaled.err)")
+        #expect(scaled.lines.count == sent)
+        let input = ws.write("sent.jsonl", String(decoding: lines[0..<sent].joined(separator: [10]) + [10], as: UTF8.self))
+        let fixed = try pipeline(["up", "-f", data + "/tabular-mlp.toml", "--run-dir", ws.runDir], stdinFile: input)
+        #expect(fixed.status == 0 && scaled.stdout == fixed.stdout, "the autoscaled run writes exactly what the fixed one does")
+    }
+
     @Test func theFlagAndTheBoundsAreChecked() throws {
         let ws = Workspace()
         defer { ws.remove() }

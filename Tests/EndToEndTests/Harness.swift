@@ -126,6 +126,10 @@ final class Running: @unchecked Sendable {
         input.fileHandleForWriting.write(Data(text.utf8))
     }
 
+    func write(_ data: Data) {
+        input.fileHandleForWriting.write(data)
+    }
+
     func closeInput() {
         try? input.fileHandleForWriting.close()
     }

@@ -201,6 +201,23 @@ import TestSupport
                       encode: { $0.encode(into: $1) }, decode: Request.decode)
         try roundTrip(Reply(status: 3, text: "no such stage"), encode: { $0.encode(into: $1) }, decode: Reply.decode)
         try roundTrip(Failure(message: "model: unsupported op"), encode: { $0.encode(into: $1) }, decode: Failure.decode)
+        // What `pipeline top` gets: every field, the autoscaler's included.
+        var status = StatusSnapshot()
+        status.uptimeNanos = 7; status.model = "/m/a.onnx"; status.metricsAddress = "127.0.0.1:9"
+        status.recordsIn = 1; status.recordsOut = 2; status.rejected = 3; status.bytesIn = 4; status.bytesOut = 5; status.inputSize = 6
+        status.batchesInFlight = 8; status.recentRecordsInPerSecond = 9.5; status.recentRecordsOutPerSecond = 10.25
+        status.latency.observe(nanos: 3_000_000)
+        status.autoscaleCores = 1.5
+        status.autoscaleLast = "infer 1 -> 2 at 3.5 s: busy 133% of 1"
+        for (i, name) in ["ingest", "infer"].enumerated() {
+            var stage = StatusSnapshot.Stage(name: name)
+            stage.ready = UInt32(i + 1); stage.desired = 2; stage.records = 11; stage.batches = 12; stage.busyNanos = 13
+            stage.restarts = 14; stage.residentBytes = 15; stage.recentRecordsPerSecond = 16.5; stage.recentBusy = 0.75
+            stage.queue.observe(nanos: 200_000); stage.recentQueue.observe(nanos: 400_000)
+            stage.scaledUp = UInt64(i + 2); stage.scaledDown = UInt64(i)
+            status.stages.append(stage)
+        }
+        try roundTrip(status, encode: { $0.encode(into: $1) }, decode: StatusSnapshot.decode)
     }
 
     @Test func wrongKindIsUnexpected() throws {

@@ -65,6 +65,23 @@ import Testing
         }
     }
 
+    /// The autoscaler's families are there only when the run is autoscaled.
+    @Test func autoscaleFamiliesOnlyWhenAutoscaled() {
+        var s = snapshot()
+        let plain = MetricsText.render(s, rejectedByCode: [:], batchRecords: .init(), modelSHA256: nil)
+        #expect(!plain.contains("pipeline_autoscale"))
+        s.autoscaleCores = 2
+        s.stages[0].scaledUp = 3
+        s.stages[0].scaledDown = 1
+        let lines = Set(MetricsText.render(s, rejectedByCode: [:], batchRecords: .init(), modelSHA256: nil).split(separator: "\n").map(String.init))
+        for expected in ["# TYPE pipeline_autoscale_cores gauge", "pipeline_autoscale_cores 2.0",
+                         "# TYPE pipeline_autoscale_changes_total counter",
+                         "pipeline_autoscale_changes_total{direction=\"up\",stage=\"infer\"} 3",
+                         "pipeline_autoscale_changes_total{direction=\"down\",stage=\"infer\"} 1"] {
+            #expect(lines.contains(expected), "missing: \(expected)")
+        }
+    }
+
     @Test func eventLinesAreJSONWithTheirFields() throws {
         let fields = EventLog.fields(.replicaExited(ReplicaID(.infer, 2), pid: 77, .signaled(9, selfInflicted: false, name: "Killed"), expected: false))
         let text = JSONValue.object([("time", .string(EventLog.timestamp(1_765_000_000.25)))] + fields).text

@@ -68,6 +68,21 @@ import Testing
         ])
     }
 
+    /// Autoscaled: one more line under the header, with the budget, the changes and the last one.
+    @Test func anAutoscaledRunShowsItsBudgetAndLastChange() {
+        var s = Self.known
+        s.autoscaleCores = 2
+        s.stages[2].scaledUp = 2
+        s.stages[0].scaledDown = 1
+        let before = TopView.lines(s, runDirectory: Self.runDirectory, width: 80, height: 24)
+        #expect(before[3] == "autoscale 2.0 cores  3 changes")
+        s.autoscaleLast = "infer 1 -> 2 at 3.5 s: busy 133% of 1, batches wait 110.0 ms\u{1b}[2J"
+        let lines = TopView.lines(s, runDirectory: Self.runDirectory, width: 80, height: 24)
+        #expect(lines[3] == "autoscale 2.0 cores  3 changes  last: infer 1 -> 2 at 3.5 s: busy 133% of 1, bat")
+        #expect(lines[4] == "" && lines[5].hasPrefix("STAGE") && lines.count == 10)
+        #expect(!TopView.lines(Self.known, width: 80).contains { $0.hasPrefix("autoscale") }, "not autoscaled: no line")
+    }
+
     /// Four stages fit an 80x24 terminal: every line whole, in printable ASCII.
     @Test func fourStagesFitEightyByTwentyFour() {
         let lines = TopView.lines(Self.known, runDirectory: Self.runDirectory, width: 80, height: 24)
