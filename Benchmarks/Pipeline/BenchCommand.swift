@@ -104,6 +104,9 @@ public enum BenchCommand {
                 }
             }
         }
+        if options.autoscale {
+            try measurePhased(runner: runner, root: root, options: options, into: &report)
+        }
         if options.extras {
             try measureExtras(runner: runner, root: root, options: options, into: &report)
         }
@@ -116,6 +119,10 @@ public enum BenchCommand {
             _ = try? Sys.mkdir(out + "/docs", mode: 0o755)
             try Sys.writeFile(out + "/docs/benchmark.svg", report.svg())
             try? Sys.writeAll(1, "wrote \(out)/BENCHMARKS.md and \(out)/docs/benchmark.svg\n")
+            if let chart = report.autoscaleSVG() {
+                try Sys.writeFile(out + "/docs/autoscale.svg", chart)
+                try? Sys.writeAll(1, "wrote \(out)/docs/autoscale.svg\n")
+            }
         }
         guard report.mismatches.isEmpty else {
             throw PipelineError(.internalError, "bench: outputs that must agree differ:\n  " + report.mismatches.joined(separator: "\n  "))
@@ -179,30 +186,65 @@ public enum BenchCommand {
                 }
             }
         }
-        // Autoscaled from 1/1/1/1, as many times as each fixed configuration ran.
-        let events = runner.work + "/autoscale-events.jsonl"
-        for round in 0..<options.rounds {
-            let out = runner.work + "/autoscale.out"
-            let run = try runner.processes(config: configPath, input: data, output: out, scales: [],
-                                           options: ["--autoscale", "--events", events])
-            result.autoscaled.append(run.seconds)
-            if !reference.isEmpty, round == 0, (try? Sys.readFile(out, limit: 1 << 40)) != reference {
-                report.mismatches.append("\(workload.name): the autoscaled run's output DIFFERS from the fused run")
+        if options.autoscale, let best = result.best {
+            try measureAutoscale(workload, best: best, scales: candidates.first { $0.joined(separator: " ") == best } ?? [],
+                                 data: data, configPath: configPath, runner: runner, options: options, into: &result)
+            if result.autoscaleMismatch {
+                report.mismatches.append("\(workload.name): the autoscaled run's output DIFFERS from the fixed run's (\(best.isEmpty ? "1/1/1/1" : best))")
             }
-            let log = String(decoding: (try? Sys.readFile(events, limit: 64 << 20)) ?? [], as: UTF8.self)
-            var counts: [StageKind: Int] = [:]
-            var last: Double?
-            for line in log.split(separator: "\n") where line.contains("\"event\":\"autoscaled\"") {
-                let text = String(line)
-                if let stage = JSONScan.string(text, "stage").flatMap(StageKind.init(rawValue:)), let to = JSONScan.number(text, ["to"]) {
-                    counts[stage] = Int(to)
-                    last = JSONScan.number(text, ["uptime_s"])
-                }
-            }
-            result.autoscaleSettled = counts
-            result.autoscaleLastChange = last
         }
         report.workloads.append(result)
+    }
+
+    /// `up --autoscale` from 1/1/1/1 against the best fixed configuration of the sweep, on the
+    /// same stream, alternately: the workload's records repeated until the best configuration
+    /// needs about 10 s (the autoscaler's windows are seconds long; a 0.2 s stream would measure
+    /// only its start).
+    private static func measureAutoscale(_ workload: BenchWorkload, best: String, scales: [String], data: String, configPath: String,
+                                         runner: BenchRunner, options: BenchOptions, into result: inout BenchReport.Workload) throws {
+        let bestRate = median(result.rates(best))
+        let copies = options.smoke ? 1 : max(1, Int((10 * bestRate / Double(result.records)).rounded(.up)))
+        let long = runner.work + "/autoscale.jsonl"
+        let bytes = try Sys.readFile(data, limit: 1 << 40)
+        let fd = try Sys.open(long, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        for _ in 0..<copies { try bytes.withUnsafeBytes { try Sys.writeAll(fd, $0) } }
+        Sys.close(fd)
+        defer { try? Sys.unlink(long) }
+        var a = BenchReport.Autoscale(records: result.records * copies, copies: copies, best: best)
+        let events = runner.work + "/autoscale-events.jsonl"
+        let fixedOut = runner.work + "/autoscale-fixed.out", scaledOut = runner.work + "/autoscale.out"
+        defer {
+            try? Sys.unlink(fixedOut)
+            try? Sys.unlink(scaledOut)
+        }
+        for round in 0..<options.rounds {
+            for autoscaled in round % 2 == 0 ? [false, true] : [true, false] {
+                guard autoscaled else {
+                    a.fixed.append(try runner.processes(config: configPath, input: long, output: fixedOut, scales: scales).seconds)
+                    continue
+                }
+                try? Sys.unlink(events)
+                let run = try runner.processes(config: configPath, input: long, output: scaledOut, scales: [],
+                                               options: ["--autoscale", "--events", events])
+                a.autoscaled.append(run.seconds)
+                let log = String(decoding: (try? Sys.readFile(events, limit: 64 << 20)) ?? [], as: UTF8.self)
+                var counts: [StageKind: Int] = [:]
+                var last: Double?
+                for line in log.split(separator: "\n") where line.contains("\"event\":\"autoscaled\"") {
+                    let text = String(line)
+                    if let stage = JSONScan.string(text, "stage").flatMap(StageKind.init(rawValue:)), let to = JSONScan.number(text, ["to"]) {
+                        counts[stage] = Int(to)
+                        last = JSONScan.number(text, ["uptime_s"])
+                    }
+                }
+                a.settled.append(counts)
+                a.lastChange.append(last)
+            }
+            if round == 0 && !BenchRunner.sameFiles(fixedOut, scaledOut) {
+                result.autoscaleMismatch = true
+            }
+        }
+        result.autoscale = a
     }
 
     private static func measureExtras(runner: BenchRunner, root: String, options: BenchOptions, into report: inout BenchReport) throws {
@@ -233,6 +275,19 @@ public enum BenchCommand {
                                        peakRSS: max(run.supervisorRSS, run.stageRSS.values.max() ?? 0)))
             try? Sys.unlink(data)
         }
+    }
+
+    /// The phased stream (`PhasedStream`), on the text workload's config with `[autoscale]`.
+    private static func measurePhased(runner: BenchRunner, root: String, options: BenchOptions, into report: inout BenchReport) throws {
+        let (interval, up, down) = PhasedStream.settings(smoke: options.smoke)
+        let config = runner.work + "/phased.toml"
+        try Sys.writeFile(config, BenchWorkload.textLinear.config(modelDirectory: root + "/" + BenchFiles.models)
+            + "\n[autoscale]\ninterval_s = \(interval)\nscale_up_after_s = \(up)\nscale_down_after_s = \(down)\n")
+        var run = try runner.phased(config: config, phases: PhasedStream.phases(smoke: options.smoke))
+        run.settings = (interval, up, down)
+        run.cores = Sys.processorCount()
+        if !run.identical { report.mismatches.append("phased autoscale run: the output DIFFERS from a fixed 1/1/1/1 run's over the same bytes") }
+        report.phased = run
     }
 
     /// `pipeline up` without metrics and with `--metrics` scraped every 100 ms (ten times as
@@ -283,6 +338,8 @@ public struct BenchOptions: Equatable, Sendable {
     public var long = false
     public var kernels = true
     public var extras = true
+    /// Autoscale against the best fixed configuration, and the phased stream.
+    public var autoscale = true
     /// `--write-data DIR`: write the workloads' configs and records there, measure nothing.
     public var dataDirectory: String?
 
@@ -291,7 +348,7 @@ public struct BenchOptions: Equatable, Sendable {
     public static func == (a: BenchOptions, b: BenchOptions) -> Bool {
         a.workloads.map(\.name) == b.workloads.map(\.name) && a.records == b.records && a.rounds == b.rounds
             && a.outDirectory == b.outDirectory && a.smoke == b.smoke && a.python == b.python && a.long == b.long
-            && a.kernels == b.kernels && a.extras == b.extras && a.dataDirectory == b.dataDirectory
+            && a.kernels == b.kernels && a.extras == b.extras && a.autoscale == b.autoscale && a.dataDirectory == b.dataDirectory
     }
 }
 

@@ -15,6 +15,11 @@ extension BenchReport {
         if !kernels.isEmpty {
             out += "\n## Kernels (one thread, batch 256, rows/s)\n\n" + table(kernelRows())
         }
+        let phased = phasedLines()
+        if !phased.isEmpty {
+            out += "\n## Autoscale on a stream in phases\n\n![replicas over time](docs/autoscale.svg)\n\n"
+            out += "```\n" + phased.dropFirst().map { String($0.dropFirst(3)) }.joined(separator: "\n") + "\n```\n"
+        }
         let extras = extraLines().filter { !$0.isEmpty }
         if !extras.isEmpty {
             out += "\n## Latency, footprint, cost versus size\n\n"

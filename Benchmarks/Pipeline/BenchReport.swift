@@ -17,11 +17,9 @@ struct BenchReport {
         var processes: [String: [BenchRunner.ProcessRun]] = [:]
         var python: [Double] = []
         var pythonAgreement: Agreement?
-        /// `up --autoscale` from 1/1/1/1: seconds per run, the counts it ended with, when it
-        /// made its last change (seconds into the run).
-        var autoscaled: [Double] = []
-        var autoscaleSettled: [StageKind: Int] = [:]
-        var autoscaleLastChange: Double?
+        /// `up --autoscale` from 1/1/1/1 against the best fixed configuration, on a longer stream.
+        var autoscale: Autoscale?
+        var autoscaleMismatch = false
 
         func rate(_ seconds: Double) -> Double { Double(records) / seconds }
         var fusedRates: [Double] { fused.map(rate) }
@@ -33,6 +31,22 @@ struct BenchReport {
         var fusedMicros: [Double] {
             (0..<4).map { i in median(fusedStageCPU.map { $0[i] }) * 1e6 / Double(records) }
         }
+    }
+
+    /// `up --autoscale` from 1/1/1/1 and the best fixed configuration `best`, alternately, on
+    /// the workload's records repeated `copies` times: seconds per run, and per autoscaled run
+    /// the counts it ended with and when it made its last change (seconds into the run).
+    struct Autoscale {
+        var records: Int
+        var copies: Int
+        var best: String
+        var fixed: [Double] = []
+        var autoscaled: [Double] = []
+        var settled: [[StageKind: Int]] = []
+        var lastChange: [Double?] = []
+
+        func rate(_ seconds: Double) -> Double { Double(records) / seconds }
+        var ratio: Double { median(autoscaled.map(rate)) / median(fixed.map(rate)) }
     }
 
     struct Kernel {
@@ -70,6 +84,8 @@ struct BenchReport {
         var onSupervisorCPU: [Double] = []
     }
     var metricsCost: MetricsCost?
+    /// The phased autoscale run.
+    var phased: PhasedRun?
     var notes: [String] = []
     /// Outputs that had to agree and did not (a bug): listed in the report, and the command fails.
     var mismatches: [String] = []
@@ -111,6 +127,7 @@ struct BenchReport {
             out += "\n== kernels: one thread, batch 256, rows/s (median)\n"
             for row in kernelRows() { out += "   " + row.joined(separator: "  ") + "\n" }
         }
+        for line in phasedLines() { out += line + "\n" }
         for line in extraLines() { out += line + "\n" }
         for n in notes { out += "note: \(n)\n" }
         for m in mismatches { out += "MISMATCH: \(m)\n" }
@@ -155,12 +172,16 @@ struct BenchReport {
             lines.append("of the best run's CPU µs/record, in the kernel (system calls): " + system.map { format($0, 2) }.joined(separator: " "))
         }
         lines.append("fused (one core) / best: \(format(median(w.fusedRates) / bestRate, 2))")
-        if !w.autoscaled.isEmpty {
-            let rate = median(w.autoscaled.map(w.rate))
-            let counts = StageKind.allCases.map { "\($0.rawValue)=\(w.autoscaleSettled[$0] ?? 1)" }.joined(separator: " ")
-            lines.append("autoscale from 1/1/1/1: \(format(rate, 0)) records/s = \(format(100 * rate / bestRate, 1))% of the best fixed "
-                         + "configuration (goal ≥ 90%); settled on \(counts)"
-                         + (w.autoscaleLastChange.map { ", last change \(format($0, 1)) s into the run" } ?? ", no change"))
+        if let a = w.autoscale, !a.autoscaled.isEmpty, !a.fixed.isEmpty {
+            let name = a.best.isEmpty ? "1/1/1/1" : a.best
+            lines.append("autoscale from 1/1/1/1 on \(counted(a.records, "record")) (the records \(a.copies)×): "
+                         + "\(spread(a.autoscaled.map(a.rate))) records/s against \(spread(a.fixed.map(a.rate))) for the best fixed "
+                         + "(\(name)) on the same stream = \(format(100 * a.ratio, 1))% (goal ≥ 90%)")
+            let runs = zip(a.settled, a.lastChange).map { counts, last in
+                let settled = StageKind.allCases.map { "\(counts[$0] ?? 1)" }.joined(separator: "/")
+                return settled + (last.map { " by \(format($0, 1)) s" } ?? " (no change)")
+            }
+            lines.append("autoscale settled on (ingest/featurize/infer/aggregate, when): " + runs.joined(separator: "; "))
         }
         return lines
     }
@@ -269,4 +290,96 @@ func format(_ x: Double, _ decimals: Int) -> String {
 extension String {
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
     func trimmingSpaces() -> String { String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " }.reversed()) }
+}
+
+/// The phased autoscale run as text lines (the Markdown reuses them) and as a chart.
+extension BenchReport {
+    static let phasedBound = 6
+
+    func phasedLines() -> [String] {
+        guard let p = phased else { return [] }
+        var lines = ["\n== autoscale: one stream in phases (text-linear config, up --autoscale, \(counted(p.cores, "core")); "
+            + "a look every \(format(p.settings.interval, 2)) s, up after \(format(p.settings.up, 1)) s, down after \(format(p.settings.down, 0)) s)"]
+        lines.append("   " + ["phase".padding(20), "seconds".padding(13), "records".padding(9), "records/s".padding(10),
+                                "replicas at its end", "first change in it"].joined(separator: "  "))
+        for phase in p.phases {
+            let counts = p.desired(at: phase.end).map(String.init).joined(separator: "/")
+            let first = p.changes.first { $0.t >= phase.start && $0.t < phase.end }
+            let change = first.map { "+\(format($0.t - phase.start, 1)) s: \($0.stage.rawValue) \($0.from) → \($0.to)" } ?? "none"
+            lines.append("   " + [phase.name.padding(20), "\(format(phase.start, 1))–\(format(phase.end, 1))".padding(13),
+                                    String(phase.records).padding(9), format(Double(phase.records) / max(phase.end - phase.start, 1e-9), 0).padding(10),
+                                    "\(counts)".padding(19), change].joined(separator: "  "))
+        }
+        for c in p.changes {
+            lines.append("   \(format(c.t, 1)) s  \(c.stage.rawValue) \(c.from) → \(c.to): \(c.reason)")
+        }
+        if let quiet = p.phases.first(where: { $0.name.hasPrefix(PhasedStream.Shape.quiet.rawValue) }) {
+            let back = p.samples.first { $0.t >= quiet.start && $0.desired.allSatisfy { $0 == 1 } }
+            lines.append("   quiet phase: " + (back.map { "back to 1/1/1/1 (every core but the minimum given back) \(format($0.t - quiet.start, 1)) s into it" }
+                ?? "NOT back to 1/1/1/1 before it ended"))
+        }
+        lines.append("   replicas started \(p.started) and drained \(p.drained) by the autoscaler over the run "
+            + "(stated bound: at most \(Self.phasedBound) in all); output identical to a fixed 1/1/1/1 run over the same bytes: \(p.identical ? "yes" : "NO")")
+        return lines
+    }
+
+    /// Output records/s (above) and each stage's desired replicas (below) over the phased run,
+    /// the phases shaded.
+    func autoscaleSVG() -> String? {
+        guard let p = phased, p.samples.count > 1 else { return nil }
+        let width = 760.0, left = 60.0, right = 20.0, rateTop = 50.0, rateHeight = 150.0, countTop = 240.0, countHeight = 120.0
+        let span = max(p.seconds, p.samples.last!.t)
+        func x(_ t: Double) -> String { format(left + (width - left - right) * t / span, 1) }
+        var rates: [(Double, Double)] = []
+        for (a, b) in zip(p.samples, p.samples.dropFirst()) where b.t > a.t {
+            rates.append((b.t, (b.output - a.output) / (b.t - a.t)))
+        }
+        let topRate = max(rates.map(\.1).max() ?? 1, 1)
+        let topCount = Double(max(p.samples.flatMap(\.desired).max() ?? 1, 2))
+        var body = ""
+        let shades = ["#f3f7fb", "#fbf7f0"]
+        for (i, phase) in p.phases.enumerated() {
+            let x0 = Double(x(phase.start))!, x1 = Double(x(phase.end))!
+            body += "<rect x=\"\(format(x0, 1))\" y=\"\(rateTop)\" width=\"\(format(max(x1 - x0, 1), 1))\" height=\"\(countTop + countHeight - rateTop)\" fill=\"\(shades[i % 2])\"/>\n"
+            body += "<text x=\"\(format(x0 + 4, 1))\" y=\"\(rateTop + 14)\" font-size=\"12\">\(phase.name)</text>\n"
+        }
+        let ratePoints = rates.map { "\(x($0.0)),\(format(rateTop + rateHeight * (1 - $0.1 / topRate), 1))" }.joined(separator: " ")
+        body += "<polyline points=\"\(ratePoints)\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\"/>\n"
+        body += "<text x=\"\(left - 6)\" y=\"\(rateTop + 4)\" text-anchor=\"end\" font-size=\"11\">\(format(topRate / 1000, 0))k</text>\n"
+        body += "<text x=\"\(left - 6)\" y=\"\(rateTop + rateHeight)\" text-anchor=\"end\" font-size=\"11\">0</text>\n"
+        body += "<text x=\"\(left)\" y=\"\(rateTop - 8)\" font-size=\"12\">output records/s</text>\n"
+        let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+        for (i, stage) in StageKind.allCases.enumerated() {
+            // Steps, each line a little apart so that equal counts stay visible.
+            let offset = Double(i) * 2.5 - 3.75
+            var points: [String] = []
+            var last: Int?
+            for s in p.samples {
+                let y = format(countTop + countHeight * (1 - Double(s.desired[i]) / topCount) + offset, 1)
+                if let l = last, l != s.desired[i] {
+                    points.append("\(x(s.t)),\(format(countTop + countHeight * (1 - Double(l) / topCount) + offset, 1))")
+                }
+                points.append("\(x(s.t)),\(y)")
+                last = s.desired[i]
+            }
+            body += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(colors[i])\" stroke-width=\"2\"/>\n"
+            body += "<text x=\"\(format(left + Double(i) * 110, 0))\" y=\"\(countTop + countHeight + 36)\" fill=\"\(colors[i])\" font-size=\"12\">■ \(stage.rawValue)</text>\n"
+        }
+        for n in 1...Int(topCount) {
+            body += "<text x=\"\(left - 6)\" y=\"\(format(countTop + countHeight * (1 - Double(n) / topCount) + 4, 1))\" text-anchor=\"end\" font-size=\"11\">\(n)</text>\n"
+        }
+        body += "<text x=\"\(left)\" y=\"\(countTop - 8)\" font-size=\"12\">desired replicas per stage</text>\n"
+        var t = 0.0
+        while t <= span {
+            body += "<text x=\"\(x(t))\" y=\"\(countTop + countHeight + 16)\" text-anchor=\"middle\" font-size=\"11\">\(format(t, 0)) s</text>\n"
+            t += span > 30 ? 10 : 1
+        }
+        return """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(countTop + countHeight + 50))" font-family="sans-serif" font-size="13">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="10" y="22" font-size="15" font-weight="bold">up --autoscale on a stream in phases (\(machine.cpu), \(counted(machine.cores, "core")))</text>
+            \(body)</svg>
+
+            """
+    }
 }

@@ -316,6 +316,7 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--long": options.long = true
             case "--no-kernels": options.kernels = false
             case "--no-extras": options.extras = false
+            case "--no-autoscale": options.autoscale = false
             case "--write-data": options.dataDirectory = try value()
             default: throw unexpected(arg, command: name)
             }

@@ -32,13 +32,15 @@ enum Help {
         "bench": """
             usage: pipeline bench [--workload W ...] [--records N] [--rounds R] [--out DIR]
                                   [--smoke] [--no-python] [--long] [--no-kernels] [--no-extras]
-                                  [--write-data DIR]
+                                  [--no-autoscale] [--write-data DIR]
 
             Generates each workload's records (deterministically), then runs, alternately and
             --rounds times each: the four stages fused in one process, `pipeline up` with a few
             replica configurations, and the Python baseline
             (Benchmarks/python/python_baseline.py); compares the inference engine with
-            onnxruntime at batch 256; measures latency with one record every 10 ms, time to
+            onnxruntime at batch 256; runs `up --autoscale` from 1/1/1/1 against the best
+            replica configuration on a ~10 s stream, and on a stream in phases (fast long texts,
+            a quiet phase, fast wide records); measures latency with one record every 10 ms, time to
             first output, idle memory, and cost versus input size. Prints a table and writes
             BENCHMARKS.md and docs/benchmark.svg to DIR (default: the repository). Run it from
             the repository with a release build.
@@ -55,6 +57,8 @@ enum Help {
               --no-kernels   skip the kernel comparison with onnxruntime at batch 256
               --no-extras    skip latency, start-up, idle memory, metrics cost and cost versus
                              input size
+              --no-autoscale skip the autoscale runs (against the best fixed configuration,
+                             and the phased stream)
               --write-data DIR   only write each workload's config (W.toml) and records
                                  (W.jsonl) to DIR, to run or profile them by hand
             """,

@@ -8,13 +8,16 @@ import Config
 /// The rule. A stage's *demand* is the compute time its replicas spent per second of the
 /// interval (1.5 = one and a half replicas busy all the time). Its utilization is demand ÷ ready
 /// replicas. A stage is the bottleneck when it is the busiest (above `target`) and its batches
-/// wait for it (mean queue wait at least `queueThreshold`): only the bottleneck grows, by the
+/// wait for it (mean queue wait at least `queueThreshold`; for ingest, the wait in the
+/// supervisor for an ingest replica's credit counts too): only the bottleneck grows, by the
 /// replicas its demand needs at `target` (Kubernetes' ceil(current × utilization ÷ target)),
 /// and only while the cores the stages leave idle (the core budget less their demand) hold a
 /// quarter core (`minIdlePerReplica`) per replica added; with no room, a replica moves from the
 /// stage with the most spare capacity, both changes made together. A stage
 /// whose utilization is below `target` by more than `tolerance` shrinks to what its demand
-/// needs, never below its minimum. A recommendation is acted on only once it has held for its
+/// needs, never below its minimum (between the two, from `target` × (1 − `tolerance`) to
+/// `target`, nothing changes). A bottleneck on a machine whose cores are all taken rarely shows
+/// much more than `target`: the other processes share its core. A recommendation is acted on only once it has held for its
 /// stabilization window (short up, long down: the largest recommendation over the down window
 /// wins, so a brief dip never drains a replica), and at most `maxStartsPerMinute` replicas are
 /// started in any minute. Draining replicas are never counted: only ready ones are capacity.
@@ -30,7 +33,7 @@ public struct Autoscaler: Sendable {
         public var scaleDownAfterNanos: UInt64 = 30_000_000_000
         /// Utilization each replica is sized for.
         public var target = 0.75
-        /// No change while utilization is within this fraction of `target`.
+        /// No shrinking while utilization is within this fraction below `target`.
         public var tolerance = 0.1
         /// Idle CPU (in cores) each replica added to the bottleneck needs: below it, the core
         /// budget is spent, and a replica can only move from another stage.
@@ -102,6 +105,8 @@ public struct Autoscaler: Sendable {
             recommended[stage] = (current, "")
             guard let load = loads[stage], load.ready > 0 else { continue }
             let u = load.utilization
+            // What `ps` says of a stage nothing is decided for: its numbers now, never stale ones.
+            lastReason[stage] = "busy \(percent(u)) of \(load.ready), batches wait \(millis(load.queueWait)) ms: no change"
             if u < settings.target * (1 - settings.tolerance) {
                 let need = max(1, Int((load.demand / settings.target).rounded(.up)))
                 let count = min(current, max(need, settings.bounds(stage).lowerBound))
@@ -110,8 +115,7 @@ public struct Autoscaler: Sendable {
         }
         // The bottleneck: the busiest stage over target whose batches wait.
         let candidates = StageKind.allCases.compactMap { s -> (StageKind, StageLoad)? in
-            guard let l = loads[s], l.ready > 0, l.utilization > settings.target * (1 + settings.tolerance),
-                  l.queueWait >= settings.queueThreshold else { return nil }
+            guard let l = loads[s], l.ready > 0, l.utilization > settings.target, l.queueWait >= settings.queueThreshold else { return nil }
             return (s, l)
         }
         if let (stage, load) = candidates.max(by: { $0.1.utilization < $1.1.utilization }) {

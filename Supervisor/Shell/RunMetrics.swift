@@ -49,6 +49,11 @@ struct RunMetrics {
     /// When each batch still unwritten was cut.
     private var cutAt: [UInt64: UInt64] = [:]
     private(set) var latency = Histogram()
+    /// The first part of ingest's queue: how long batches waited in the supervisor, from cut
+    /// to sent, for an ingest replica's credit (the rest is in the replicas' heartbeats).
+    private(set) var admission = Histogram()
+    /// When each batch cut and not yet sent was cut.
+    private var unsent: [UInt64: UInt64] = [:]
     private(set) var batchRecords = SizeHistogram()
     private var samples: [Sample] = []
     /// Rates are taken over about this long.
@@ -61,7 +66,13 @@ struct RunMetrics {
 
     mutating func cut(_ sequence: UInt64, records: Int, now: UInt64) {
         cutAt[sequence] = now
+        unsent[sequence] = now
         batchRecords.observe(UInt64(records))
+    }
+
+    /// Batch `sequence` went to an ingest replica (re-sends are not counted again).
+    mutating func sent(_ sequence: UInt64, now: UInt64) {
+        if let at = unsent.removeValue(forKey: sequence) { admission.observe(nanos: now - min(now, at)) }
     }
 
     /// Batches up to `sequence` are written: their latency, from cut to written.
@@ -69,6 +80,7 @@ struct RunMetrics {
         for (s, at) in cutAt where s <= sequence {
             latency.observe(nanos: now - min(now, at))
             cutAt[s] = nil
+            unsent[s] = nil
         }
     }
 
@@ -76,6 +88,7 @@ struct RunMetrics {
     func totals(_ stage: StageKind, live: [ReplicaProcess]) -> StageTotals {
         var t = retired[stage] ?? StageTotals()
         for r in live where r.id.stage == stage { t.add(r.heartbeat) }
+        if stage == .ingest { t.queue.merge(admission) }
         return t
     }
 

@@ -52,6 +52,7 @@ extension Supervisor {
             }
         case .send(let sequence, let unit, let replay):
             source.send(sequence, unit: unit, replay: replay)
+            metrics.sent(sequence, now: Sys.monotonicNanos())
         case .split(let sequence):
             let found = source.split(sequence)
             dispatch(.batch(.split(sequence, records: found?.records,
