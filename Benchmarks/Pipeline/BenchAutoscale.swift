@@ -100,9 +100,11 @@ struct PhasedRun {
     var phases: [PhaseResult] = []
     var samples: [Sample] = []
     var changes: [Change] = []
-    /// Replicas started after the first four, and replicas drained, over the run.
+    /// Replicas the autoscaler started and drained over the run; replicas that crashed (none
+    /// expected: a restart would start one more).
     var started = 0
     var drained = 0
+    var crashes = 0
     var seconds = 0.0
     var settings: (interval: Double, up: Double, down: Double) = (0, 0, 0)
     var cores = 0
@@ -115,9 +117,9 @@ struct PhasedRun {
 
 extension BenchRunner {
     /// Feeds `phases` to `pipeline up --autoscale` (with `config`) through a pipe, sampling
-    /// `/metrics` every 250 ms; then runs the same bytes through a fixed 1/1/1/1 run and
-    /// compares the outputs.
-    func phased(config: String, phases: [PhasedStream.Phase]) throws -> PhasedRun {
+    /// `/metrics` every 250 ms; then runs the same bytes through a fixed 1/1/1/1 run (with
+    /// `fixedConfig`, which has no `[autoscale]`) and compares the outputs.
+    func phased(config: String, fixedConfig: String, phases: [PhasedStream.Phase]) throws -> PhasedRun {
         let input = work + "/phased.jsonl", output = work + "/phased.out", errors = work + "/phased.err"
         let events = work + "/phased-events.jsonl", stats = work + "/phased-stats.json"
         try? Sys.unlink(errors)
@@ -145,17 +147,17 @@ extension BenchRunner {
         run.samples = sampler.samples
         let log = String(decoding: (try? Sys.readFile(events, limit: 64 << 20)) ?? [], as: UTF8.self)
         for line in log.split(separator: "\n").map(String.init) {
-            if line.contains("\"event\":\"replica_started\"") { run.started += 1 }
-            if line.contains("\"event\":\"replica_draining\"") { run.drained += 1 }
+            if line.contains("\"event\":\"replica_exited\"") && line.contains("\"expected\":false") { run.crashes += 1 }
             if line.contains("\"event\":\"autoscaled\""), let stage = JSONScan.string(line, "stage").flatMap(StageKind.init(rawValue:)),
                let from = JSONScan.number(line, ["from"]), let to = JSONScan.number(line, ["to"]), let t = JSONScan.number(line, ["uptime_s"]) {
                 run.changes.append(.init(t: t, stage: stage, from: Int(from), to: Int(to), reason: JSONScan.string(line, "reason") ?? ""))
             }
         }
-        run.started = max(0, run.started - StageKind.allCases.count)
+        run.started = run.changes.reduce(0) { $0 + max(0, $1.to - $1.from) }
+        run.drained = run.changes.reduce(0) { $0 + max(0, $1.from - $1.to) }
         // The same bytes through a fixed run: the output must not depend on the replica counts.
         let fixed = work + "/phased-fixed.out"
-        _ = try processes(config: config, input: input, output: fixed, scales: [], options: ["--quiet"])
+        _ = try processes(config: fixedConfig, input: input, output: fixed, scales: [], options: ["--quiet"])
         run.identical = Self.sameFiles(output, fixed)
         for path in [input, output, fixed] { try? Sys.unlink(path) }
         return run

@@ -280,10 +280,11 @@ public enum BenchCommand {
     /// The phased stream (`PhasedStream`), on the text workload's config with `[autoscale]`.
     private static func measurePhased(runner: BenchRunner, root: String, options: BenchOptions, into report: inout BenchReport) throws {
         let (interval, up, down) = PhasedStream.settings(smoke: options.smoke)
-        let config = runner.work + "/phased.toml"
-        try Sys.writeFile(config, BenchWorkload.textLinear.config(modelDirectory: root + "/" + BenchFiles.models)
-            + "\n[autoscale]\ninterval_s = \(interval)\nscale_up_after_s = \(up)\nscale_down_after_s = \(down)\n")
-        var run = try runner.phased(config: config, phases: PhasedStream.phases(smoke: options.smoke))
+        let config = runner.work + "/phased.toml", fixed = runner.work + "/phased-fixed.toml"
+        let plain = BenchWorkload.textLinear.config(modelDirectory: root + "/" + BenchFiles.models)
+        try Sys.writeFile(fixed, plain)
+        try Sys.writeFile(config, plain + "\n[autoscale]\ninterval_s = \(interval)\nscale_up_after_s = \(up)\nscale_down_after_s = \(down)\n")
+        var run = try runner.phased(config: config, fixedConfig: fixed, phases: PhasedStream.phases(smoke: options.smoke))
         run.settings = (interval, up, down)
         run.cores = Sys.processorCount()
         if !run.identical { report.mismatches.append("phased autoscale run: the output DIFFERS from a fixed 1/1/1/1 run's over the same bytes") }

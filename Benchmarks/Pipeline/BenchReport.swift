@@ -176,7 +176,7 @@ struct BenchReport {
             let name = a.best.isEmpty ? "1/1/1/1" : a.best
             lines.append("autoscale from 1/1/1/1 on \(counted(a.records, "record")) (the records \(a.copies)×): "
                          + "\(spread(a.autoscaled.map(a.rate))) records/s against \(spread(a.fixed.map(a.rate))) for the best fixed "
-                         + "(\(name)) on the same stream = \(format(100 * a.ratio, 1))% (goal ≥ 90%)")
+                         + "(\(name)) on the same stream = \(format(100 * a.ratio, 1))% (goal ≥ 90%: \(a.ratio >= 0.9 ? "met" : "NOT met"))")
             let runs = zip(a.settled, a.lastChange).map { counts, last in
                 let settled = StageKind.allCases.map { "\(counts[$0] ?? 1)" }.joined(separator: "/")
                 return settled + (last.map { " by \(format($0, 1)) s" } ?? " (no change)")
@@ -313,13 +313,35 @@ extension BenchReport {
         for c in p.changes {
             lines.append("   \(format(c.t, 1)) s  \(c.stage.rawValue) \(c.from) → \(c.to): \(c.reason)")
         }
-        if let quiet = p.phases.first(where: { $0.name.hasPrefix(PhasedStream.Shape.quiet.rawValue) }) {
-            let back = p.samples.first { $0.t >= quiet.start && $0.desired.allSatisfy { $0 == 1 } }
-            lines.append("   quiet phase: " + (back.map { "back to 1/1/1/1 (every core but the minimum given back) \(format($0.t - quiet.start, 1)) s into it" }
-                ?? "NOT back to 1/1/1/1 before it ended"))
+        // The goals, judged: each fast phase grows a stage within the up window and 2 s (its
+        // first look, a replica's start); the quiet phase is back to 1/1/1/1 within the down
+        // window and 3 s (the last phase's backlog drains first), before it ends.
+        var verdicts: [String] = []
+        var previousGrew = false
+        for phase in p.phases {
+            let changes = p.changes.filter { $0.t >= phase.start && $0.t < phase.end }
+            if phase.name.hasPrefix(PhasedStream.Shape.quiet.rawValue) {
+                guard previousGrew else {
+                    verdicts.append("\(phase.name): nothing to give back (no stage grew before it): NOT met")
+                    continue
+                }
+                let back = p.samples.first { $0.t >= phase.start && $0.t < phase.end && $0.desired.allSatisfy { $0 == 1 } }
+                let limit = p.settings.down + 3
+                verdicts.append("\(phase.name): " + (back.map { "back to 1/1/1/1 \(format($0.t - phase.start, 1)) s into it (limit \(format(limit, 0)) s): "
+                    + ($0.t - phase.start <= limit ? "met" : "NOT met") } ?? "NOT back to 1/1/1/1 before it ended: NOT met"))
+            } else {
+                let grew = changes.first { $0.to > $0.from }
+                previousGrew = grew != nil
+                let limit = p.settings.up + 2
+                verdicts.append("\(phase.name): " + (grew.map { "\($0.stage.rawValue) grew \(format($0.t - phase.start, 1)) s into it (limit \(format(limit, 0)) s): "
+                    + ($0.t - phase.start <= limit ? "met" : "NOT met") } ?? "no stage grew: NOT met"))
+            }
         }
-        lines.append("   replicas started \(p.started) and drained \(p.drained) by the autoscaler over the run "
-            + "(stated bound: at most \(Self.phasedBound) in all); output identical to a fixed 1/1/1/1 run over the same bytes: \(p.identical ? "yes" : "NO")")
+        let moves = p.started + p.drained
+        verdicts.append("replicas started and drained by the autoscaler: \(p.started) + \(p.drained) = \(moves) (bound: at most \(Self.phasedBound)): "
+            + (moves <= Self.phasedBound ? "met" : "NOT met") + (p.crashes > 0 ? "; \(counted(p.crashes, "replica")) crashed" : ""))
+        verdicts.append("output identical to a fixed 1/1/1/1 run over the same bytes: \(p.identical ? "yes" : "NO")")
+        lines += verdicts.map { "   goal: " + $0 }
         return lines
     }
 

@@ -7,20 +7,21 @@ import Config
 ///
 /// The rule. A stage's *demand* is the compute time its replicas spent per second of the
 /// interval (1.5 = one and a half replicas busy all the time). Its utilization is demand ÷ ready
-/// replicas. A stage is the bottleneck when it is the busiest (above `target`) and its batches
-/// wait for it (mean queue wait at least `queueThreshold`; for ingest, the wait in the
-/// supervisor for an ingest replica's credit counts too): only the bottleneck grows, by the
-/// replicas its demand needs at `target` (Kubernetes' ceil(current × utilization ÷ target)),
-/// and only while the cores the stages leave idle (the core budget less their demand) hold a
-/// quarter core (`minIdlePerReplica`) per replica added; with no room, a replica moves from the
-/// stage with the most spare capacity, both changes made together. A stage
-/// whose utilization is below `target` by more than `tolerance` shrinks to what its demand
-/// needs, never below its minimum (between the two, from `target` × (1 − `tolerance`) to
-/// `target`, nothing changes). A bottleneck on a machine whose cores are all taken rarely shows
-/// much more than `target`: the other processes share its core. A recommendation is acted on only once it has held for its
-/// stabilization window (short up, long down: the largest recommendation over the down window
-/// wins, so a brief dip never drains a replica), and at most `maxStartsPerMinute` replicas are
-/// started in any minute. Draining replicas are never counted: only ready ones are capacity.
+/// replicas. The bottleneck is, of the stages above `target` whose batches wait for them (mean
+/// queue wait at least `queueThreshold`; for ingest, the wait in the supervisor for an ingest
+/// replica's credit counts too), the busiest. Only the bottleneck grows, by the replicas its
+/// demand needs at `target` (Kubernetes' ceil(current × utilization ÷ target)), and only while
+/// the cores the stages leave idle (the core budget less their demand) hold a quarter core
+/// (`minIdlePerReplica`) per replica added; with no room, a replica moves from the stage with
+/// the most spare capacity (one that would still be below the shrink threshold without it),
+/// both changes made together. A stage whose utilization is below `target` by more than
+/// `tolerance` shrinks to what its demand needs, never below its minimum; between the two,
+/// nothing changes. (Growth starts just above `target`, not `tolerance` above it: a bottleneck
+/// on a machine whose cores are all taken shares its core and is rarely seen much busier.)
+/// A recommendation is acted on only once it has held for its stabilization window (short up,
+/// long down: the largest recommendation over the down window wins, so a brief dip never
+/// drains a replica), and at most `maxStartsPerMinute` replicas are started in any minute.
+/// Draining replicas are never counted: only ready ones are capacity.
 public struct Autoscaler: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Replica processes that may be busy at once (the machine's CPUs by default).
@@ -110,7 +111,9 @@ public struct Autoscaler: Sendable {
             if u < settings.target * (1 - settings.tolerance) {
                 let need = max(1, Int((load.demand / settings.target).rounded(.up)))
                 let count = min(current, max(need, settings.bounds(stage).lowerBound))
-                recommended[stage] = (count, "busy \(percent(u)) of \(load.ready) replicas, below the \(percent(settings.target)) target")
+                if count < current {
+                    recommended[stage] = (count, "busy \(percent(u)) of \(load.ready) replicas, below the \(percent(settings.target)) target")
+                }
             }
         }
         // The bottleneck: the busiest stage over target whose batches wait.
@@ -142,11 +145,15 @@ public struct Autoscaler: Sendable {
         return stabilize(recommended, desired: desired, pairs: pairs, now: now)
     }
 
-    /// The stage, other than `excluding`, with replicas to spare: above its minimum, least utilized.
+    /// The stage, other than `excluding`, with replicas to spare: above its minimum, and with one
+    /// replica fewer still below the shrink threshold (so that it never becomes the bottleneck
+    /// by giving, and takes the replica back); the least utilized such stage.
     private func donor(_ loads: [StageKind: StageLoad], desired: [StageKind: Int], recommended: [StageKind: (count: Int, reason: String)],
                        excluding: StageKind) -> StageKind? {
         StageKind.allCases.filter { s in
-            s != excluding && (desired[s] ?? 1) > settings.bounds(s).lowerBound && (loads[s]?.utilization ?? 0) < settings.target
+            let d = desired[s] ?? 1
+            return s != excluding && d > settings.bounds(s).lowerBound
+                && (loads[s]?.demand ?? 0) / Double(d - 1) < settings.target * (1 - settings.tolerance)
         }.min { (loads[$0]?.utilization ?? 0) < (loads[$1]?.utilization ?? 0) }
     }
 
@@ -168,10 +175,11 @@ public struct Autoscaler: Sendable {
             history[stage] = h
             let current = desired[stage] ?? 1
             if !reason.isEmpty { lastReason[stage] = reason }
-            // Held for the window: every recommendation in it is above (up) or below (down).
+            // Held for the window: the looks since the newest one at least `window` old (looks are
+            // not exactly an interval apart: the window is measured from a look, never shorter).
             func held(_ window: UInt64) -> [Int]? {
-                guard let first = h.first, now - first.at >= window else { return nil }
-                return h.filter { now - $0.at <= window }.map(\.count)
+                guard let edge = h.lastIndex(where: { now - min(now, $0.at) >= window }) else { return nil }
+                return h[edge...].map(\.count)
             }
             if count > current, let window = held(settings.scaleUpAfterNanos), window.allSatisfy({ $0 > current }) {
                 let room = settings.maxStartsPerMinute - starts.count

@@ -11,7 +11,7 @@ enum MetricsText {
 
     /// What `/metrics` serves, from a snapshot and the counts it does not carry.
     static func render(_ s: StatusSnapshot, rejectedByCode: [RejectCode: Int], batchRecords: RunMetrics.SizeHistogram,
-                       modelSHA256: String?) -> String {
+                       sourceWait: Histogram = Histogram(), modelSHA256: String?) -> String {
         var out = ""
         out.reserveCapacity(16 << 10)
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
@@ -36,6 +36,8 @@ enum MetricsText {
                stages { seconds($0.busyNanos) })
         histogram("pipeline_stage_queue_seconds", "How long a batch waited at the stage before its processing began.", bounds: timeBounds,
                   s.stages.map { ("stage=\"\(escape($0.name))\"", $0.queue.counts, "\($0.queue.sum)") }, into: &out)
+        histogram("pipeline_source_wait_seconds", "How long a cut batch waited in the supervisor for an ingest replica's credit.",
+                  bounds: timeBounds, [("", sourceWait.counts, "\(sourceWait.sum)")], into: &out)
         histogram("pipeline_latency_seconds", "Time from a batch being read to its output being written.", bounds: timeBounds,
                   [("", s.latency.counts, "\(s.latency.sum)")], into: &out)
         histogram("pipeline_batch_records", "Records per batch cut from the input.", bounds: sizeBounds,

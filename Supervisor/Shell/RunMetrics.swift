@@ -49,8 +49,9 @@ struct RunMetrics {
     /// When each batch still unwritten was cut.
     private var cutAt: [UInt64: UInt64] = [:]
     private(set) var latency = Histogram()
-    /// The first part of ingest's queue: how long batches waited in the supervisor, from cut
-    /// to sent, for an ingest replica's credit (the rest is in the replicas' heartbeats).
+    /// The part of ingest's queue before its socket: how long batches waited in the supervisor,
+    /// from cut to sent, for an ingest replica's credit (the rest of ingest's queue, in the
+    /// replicas, comes with their heartbeats).
     private(set) var admission = Histogram()
     /// When each batch cut and not yet sent was cut.
     private var unsent: [UInt64: UInt64] = [:]
@@ -88,7 +89,6 @@ struct RunMetrics {
     func totals(_ stage: StageKind, live: [ReplicaProcess]) -> StageTotals {
         var t = retired[stage] ?? StageTotals()
         for r in live where r.id.stage == stage { t.add(r.heartbeat) }
-        if stage == .ingest { t.queue.merge(admission) }
         return t
     }
 

@@ -92,7 +92,7 @@ public final class Supervisor {
     private var autoscaleInterval: UInt64 = 0
     private var nextAutoscale: UInt64 = 0
     /// Each stage's totals at the autoscaler's last look.
-    private var autoscaleBase: (at: UInt64, totals: [StageKind: RunMetrics.StageTotals])?
+    private var autoscaleBase: (at: UInt64, totals: [StageKind: RunMetrics.StageTotals], admission: Histogram)?
     /// `/metrics` and `/healthz`, when asked for (`--metrics`, `[metrics] listen`).
     let metricsServer: HTTPServer?
     /// The model file's sha256, for `pipeline_model_info`, computed on its own thread.
@@ -316,16 +316,24 @@ public final class Supervisor {
     private func autoscale(now: UInt64) {
         let live = Array(processes.values)
         let totals = Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, metrics.totals($0, live: live)) })
-        defer { autoscaleBase = (now, totals) }
+        let admission = metrics.admission
+        defer { autoscaleBase = (now, totals, admission) }
         guard let base = autoscaleBase, now > base.at, var scaler = autoscaler else { return }
         let seconds = Double(now - base.at) / 1e9
         var loads: [StageKind: Autoscaler.StageLoad] = [:]
         for stage in StageKind.allCases {
             let t = totals[stage]!, b = base.totals[stage]!
             let queue = t.queue.since(b.queue)
+            var wait = queue.count > 0 ? queue.sum / Double(queue.count) : 0
+            if stage == .ingest {
+                // A batch's wait for ingest starts in the supervisor, for an ingest credit: the two
+                // parts' means add up to the mean of the whole.
+                let before = admission.since(base.admission)
+                if before.count > 0 { wait += before.sum / Double(before.count) }
+            }
             loads[stage] = .init(ready: core.reconciler.replicas(of: stage).filter { $0.state == .ready }.count,
                                  demand: Double(t.busyNanos - min(t.busyNanos, b.busyNanos)) / 1e9 / seconds,
-                                 queueWait: queue.count > 0 ? queue.sum / Double(queue.count) : 0)
+                                 queueWait: wait)
         }
         let changes = scaler.decide(loads, desired: core.reconciler.desired, now: now)
         autoscaler = scaler

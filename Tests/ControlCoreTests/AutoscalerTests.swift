@@ -140,6 +140,54 @@ import Testing
         #expect(changedAt[1] - changedAt[0] >= 2_000_000_000 && changedAt[1] - changedAt[0] <= 2_600_000_000, "down after 2 s: \(changedAt)")
     }
 
+    /// The up window counts from the first look that asked for more, however the looks fall.
+    @Test func growthWaitsTheWholeUpWindowAfterTheFirstLookThatAskedForIt() {
+        var settings = Autoscaler.Settings(cores: 2)
+        settings.scaleUpAfterNanos = 1_000_000_000
+        var scaler = Autoscaler(settings: settings)
+        let quiet: [StageKind: Autoscaler.StageLoad] = [.infer: .init(ready: 1, demand: 0.2, queueWait: 0)]
+        let busy: [StageKind: Autoscaler.StageLoad] = [.infer: .init(ready: 1, demand: 1.0, queueWait: 0.05)]
+        let desired: [StageKind: Int] = [.ingest: 1, .featurize: 1, .infer: 1, .aggregate: 1]
+        var now: UInt64 = 0
+        for _ in 0..<6 {  // looks 0.5 s apart and a little late, nothing to do
+            now += 503_000_000
+            #expect(scaler.decide(quiet, desired: desired, now: now).isEmpty)
+        }
+        let firstBusy = now + 503_000_000
+        var grewAt: UInt64?
+        for _ in 0..<6 where grewAt == nil {
+            now += 503_000_000
+            if !scaler.decide(busy, desired: desired, now: now).isEmpty { grewAt = now }
+        }
+        let at = try! #require(grewAt)
+        #expect(at - firstBusy >= 1_000_000_000 && at - firstBusy < 1_600_000_000, "grew \(at - firstBusy) ns after the first busy look")
+    }
+
+    /// A donor gives a replica only if it stays well below the target without it: else it would
+    /// become the bottleneck and take the replica back, over and over.
+    @Test func aDonorThatWouldBecomeTheBottleneckKeepsItsReplica() {
+        // infer holds two replicas at 38% (0.77 busy); featurize, at 85% of one, needs more; the
+        // cores are all taken. With one replica infer would be at 77%: the bottleneck again.
+        let cost: [StageKind: Double] = [.ingest: 0.5e-6, .featurize: 2.2e-6, .infer: 2e-6, .aggregate: 0.5e-6]
+        var sim = Simulation(cost: cost, cores: 2)
+        sim.desired[.infer] = 2
+        sim.run(0..<120) { _ in 1_000_000 }
+        let moves = sim.changes.filter { $0.change.stage == .infer }
+        #expect(moves.count <= 1, "no ping-pong of infer's replica: \(sim.changes.map { "\($0.second): \($0.change.stage) \($0.change.from)→\($0.change.to)" })")
+    }
+
+    /// Of several stages busy above the target whose batches wait, the busiest grows.
+    @Test func ofSeveralBusyWaitingStagesTheBusiestGrows() {
+        var scaler = Autoscaler(settings: { var s = Autoscaler.Settings(cores: 8); s.scaleUpAfterNanos = 0; return s }())
+        let loads: [StageKind: Autoscaler.StageLoad] = [
+            .ingest: .init(ready: 1, demand: 0.8, queueWait: 0.040), .featurize: .init(ready: 1, demand: 0.95, queueWait: 0.002),
+            .infer: .init(ready: 1, demand: 0.3, queueWait: 0.05), .aggregate: .init(ready: 1, demand: 0.1, queueWait: 0)]
+        let changes = scaler.decide(loads, desired: [.ingest: 1, .featurize: 1, .infer: 1, .aggregate: 1], now: 1)
+        #expect(changes.map(\.stage) == [.featurize], "\(changes)")
+        #expect(scaler.lastReason[.infer] == "busy 30% of 1, batches wait 50.0 ms: no change", "\(scaler.lastReason)")
+        #expect(scaler.lastReason[.aggregate] == "busy 10% of 1, batches wait 0.0 ms: no change", "at its minimum: nothing to give back")
+    }
+
     @Test func oscillatingLoadDoesNotFlap() {
         var sim = Simulation(cost: Self.mlp)
         // 5 s fast, 5 s trickle, for five minutes.

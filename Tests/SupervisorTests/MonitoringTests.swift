@@ -32,7 +32,9 @@ import Testing
         var sizes = RunMetrics.SizeHistogram()
         sizes.observe(256)
         sizes.observe(3)
-        let text = MetricsText.render(snapshot(), rejectedByCode: [.jsonSyntax: 10], batchRecords: sizes, modelSHA256: "ab12")
+        var credit = Histogram()
+        credit.observe(nanos: 4_000_000)
+        let text = MetricsText.render(snapshot(), rejectedByCode: [.jsonSyntax: 10], batchRecords: sizes, sourceWait: credit, modelSHA256: "ab12")
         let lines = Set(text.split(separator: "\n").map(String.init))
         for expected in [
             "# TYPE pipeline_input_records_total counter", "pipeline_input_records_total 1000",
@@ -48,7 +50,9 @@ import Testing
             "pipeline_stage_queue_seconds_count{stage=\"infer\"} 2", "pipeline_latency_seconds_count 1",
             "pipeline_batch_records_bucket{le=\"2\"} 0", "pipeline_batch_records_bucket{le=\"4\"} 1",
             "pipeline_batch_records_bucket{le=\"256\"} 2", "pipeline_batch_records_sum 259",
-            "pipeline_batches_in_flight 3", "pipeline_replica_restarts_total{stage=\"infer\"} 1",
+            "pipeline_batches_in_flight 3", "# TYPE pipeline_source_wait_seconds histogram",
+            "pipeline_source_wait_seconds_bucket{le=\"0.0025\"} 0", "pipeline_source_wait_seconds_bucket{le=\"0.005\"} 1",
+            "pipeline_source_wait_seconds_count 1", "pipeline_replica_restarts_total{stage=\"infer\"} 1",
             "pipeline_model_info{path=\"/m/\\\"demo\\\".onnx\",sha256=\"ab12\"} 1",
             "pipeline_build_info{version=\"\(pipelineVersion)\"} 1",
         ] {
