@@ -111,6 +111,17 @@ struct PhasedRun {
     /// Whether a fixed 1/1/1/1 run over the same bytes wrote the same bytes.
     var identical = false
 
+    /// The `autoscaled` events of the event log at `path`, in order.
+    static func changes(inEventLog path: String) -> [Change] {
+        let log = String(decoding: (try? Sys.readFile(path, limit: 64 << 20)) ?? [], as: UTF8.self)
+        return log.split(separator: "\n").map(String.init).compactMap { line in
+            guard line.contains("\"event\":\"autoscaled\""), let stage = JSONScan.string(line, "stage").flatMap(StageKind.init(rawValue:)),
+                  let from = JSONScan.number(line, ["from"]), let to = JSONScan.number(line, ["to"]),
+                  let t = JSONScan.number(line, ["uptime_s"]) else { return nil }
+            return Change(t: t, stage: stage, from: Int(from), to: Int(to), reason: JSONScan.string(line, "reason") ?? "")
+        }
+    }
+
     /// The counts (in stage order) the last sample at or before `t` shows.
     func desired(at t: Double) -> [Int] { samples.last { $0.t <= t }?.desired ?? [1, 1, 1, 1] }
 }
@@ -146,13 +157,8 @@ extension BenchRunner {
         run.phases = feeder.results
         run.samples = sampler.samples
         let log = String(decoding: (try? Sys.readFile(events, limit: 64 << 20)) ?? [], as: UTF8.self)
-        for line in log.split(separator: "\n").map(String.init) {
-            if line.contains("\"event\":\"replica_exited\"") && line.contains("\"expected\":false") { run.crashes += 1 }
-            if line.contains("\"event\":\"autoscaled\""), let stage = JSONScan.string(line, "stage").flatMap(StageKind.init(rawValue:)),
-               let from = JSONScan.number(line, ["from"]), let to = JSONScan.number(line, ["to"]), let t = JSONScan.number(line, ["uptime_s"]) {
-                run.changes.append(.init(t: t, stage: stage, from: Int(from), to: Int(to), reason: JSONScan.string(line, "reason") ?? ""))
-            }
-        }
+        run.crashes = log.split(separator: "\n").filter { $0.contains("\"event\":\"replica_exited\"") && $0.contains("\"expected\":false") }.count
+        run.changes = PhasedRun.changes(inEventLog: events)
         run.started = run.changes.reduce(0) { $0 + max(0, $1.to - $1.from) }
         run.drained = run.changes.reduce(0) { $0 + max(0, $1.from - $1.to) }
         // The same bytes through a fixed run: the output must not depend on the replica counts.
@@ -266,12 +272,7 @@ final class MetricsSampler: @unchecked Sendable {
     }
 
     func run() {
-        var address: String?
-        for _ in 0..<1000 where address == nil {
-            let text = (try? Sys.readFile(errors)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            if let match = text.firstMatch(of: #/metrics on http://([^/]+)/#) { address = String(match.1) } else { Sys.sleep(seconds: 0.01) }
-        }
-        guard let address else { return }
+        guard let address = ScrapeCounter.address(announcedIn: errors) else { return }
         while let response = try? HTTPClient.get(address, "/metrics", timeoutNanos: 2_000_000_000), response.status == 200 {
             let t = BenchRunner.now() - start
             let text = String(decoding: response.body, as: UTF8.self)

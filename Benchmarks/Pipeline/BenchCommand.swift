@@ -227,18 +227,11 @@ public enum BenchCommand {
                 let run = try runner.processes(config: configPath, input: long, output: scaledOut, scales: [],
                                                options: ["--autoscale", "--events", events])
                 a.autoscaled.append(run.seconds)
-                let log = String(decoding: (try? Sys.readFile(events, limit: 64 << 20)) ?? [], as: UTF8.self)
+                let changes = PhasedRun.changes(inEventLog: events)
                 var counts: [StageKind: Int] = [:]
-                var last: Double?
-                for line in log.split(separator: "\n") where line.contains("\"event\":\"autoscaled\"") {
-                    let text = String(line)
-                    if let stage = JSONScan.string(text, "stage").flatMap(StageKind.init(rawValue:)), let to = JSONScan.number(text, ["to"]) {
-                        counts[stage] = Int(to)
-                        last = JSONScan.number(text, ["uptime_s"])
-                    }
-                }
+                for c in changes { counts[c.stage] = c.to }
                 a.settled.append(counts)
-                a.lastChange.append(last)
+                a.lastChange.append(changes.last?.t)
             }
             if round == 0 && !BenchRunner.sameFiles(fixedOut, scaledOut) {
                 result.autoscaleMismatch = true
@@ -387,19 +380,21 @@ final class ScrapeCounter: @unchecked Sendable {
     private(set) var count = 0
 
     func scrape(announcedIn errors: String) {
-        var address: String?
-        for _ in 0..<1000 where address == nil {
-            let text = (try? Sys.readFile(errors)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            if let match = text.firstMatch(of: #/metrics on http://([^/]+)/#) {
-                address = String(match.1)
-            } else {
-                Sys.sleep(seconds: 0.01)
-            }
-        }
-        guard let address else { return }
+        guard let address = Self.address(announcedIn: errors) else { return }
         while let response = try? HTTPClient.get(address, "/metrics", timeoutNanos: 2_000_000_000), response.status == 200 {
             count += 1
             Sys.sleep(seconds: 0.1)
         }
+    }
+
+    /// The metrics address a starting `pipeline up` names on its stderr (the file `errors`),
+    /// waited for up to 10 s.
+    static func address(announcedIn errors: String) -> String? {
+        for _ in 0..<1000 {
+            let text = (try? Sys.readFile(errors)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if let match = text.firstMatch(of: #/metrics on http://([^/]+)/#) { return String(match.1) }
+            Sys.sleep(seconds: 0.01)
+        }
+        return nil
     }
 }

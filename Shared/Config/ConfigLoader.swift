@@ -67,7 +67,7 @@ struct ConfigLoader {
 
     private func loadAutoscale(_ top: TableReader) throws(ConfigError) -> AutoscaleSpec? {
         guard let table = try top.subtable("autoscale", title: "[autoscale]",
-                                           known: ["cores", "interval_s", "scale_up_after_s", "scale_down_after_s"]) else { return nil }
+                                           known: ["cores", "target", "interval_s", "scale_up_after_s", "scale_down_after_s"]) else { return nil }
         var spec = AutoscaleSpec()
         func seconds(_ key: String, _ range: ClosedRange<Double>) throws(ConfigError) -> Double? {
             guard let x = try table.number(key) else { return nil }
@@ -77,6 +77,7 @@ struct ConfigLoader {
             return x
         }
         spec.cores = try seconds("cores", 0.5...4096)
+        spec.target = try seconds("target", 0.1...1) ?? spec.target
         spec.intervalSeconds = try seconds("interval_s", 0.1...3600) ?? spec.intervalSeconds
         spec.scaleUpAfterSeconds = try seconds("scale_up_after_s", 0...86400) ?? spec.scaleUpAfterSeconds
         spec.scaleDownAfterSeconds = try seconds("scale_down_after_s", 0...86400) ?? spec.scaleDownAfterSeconds

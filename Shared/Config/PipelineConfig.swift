@@ -184,6 +184,8 @@ public struct StageSpec: Sendable, Equatable {
 public struct AutoscaleSpec: Sendable, Equatable {
     /// Replica processes that may be busy at once; nil: the machine's online CPUs.
     public var cores: Double?
+    /// The busy share each replica is sized for.
+    public var target: Double = 0.6
     public var intervalSeconds: Double = 0.5
     public var scaleUpAfterSeconds: Double = 1
     public var scaleDownAfterSeconds: Double = 30

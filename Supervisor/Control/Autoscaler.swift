@@ -7,9 +7,10 @@ import Config
 ///
 /// The rule. A stage's *demand* is the compute time its replicas spent per second of the
 /// interval (1.5 = one and a half replicas busy all the time). Its utilization is demand ÷ ready
-/// replicas. The bottleneck is, of the stages above `target` whose batches wait for them (mean
-/// queue wait at least `queueThreshold`; for ingest, the wait in the supervisor for an ingest
-/// replica's credit counts too), the busiest. Only the bottleneck grows, by the replicas its
+/// replicas. The bottleneck is, of the stages above `target` whose batches wait for them (a
+/// mean queue wait of at least `queueThreshold` at the stage or at one before it: credits move
+/// a backlog upstream, the busy stage granting its senders only a few frames; ingest's wait
+/// includes the supervisor's wait for an ingest credit), the busiest. Only the bottleneck grows, by the replicas its
 /// demand needs at `target` (Kubernetes' ceil(current × utilization ÷ target)), and only while
 /// the cores the stages leave idle (the core budget less their demand) hold a quarter core
 /// (`minIdlePerReplica`) per replica added; with no room, a replica moves from the stage with
@@ -33,7 +34,7 @@ public struct Autoscaler: Sendable {
         /// How long a smaller count must be recommended (every time) before it is applied.
         public var scaleDownAfterNanos: UInt64 = 30_000_000_000
         /// Utilization each replica is sized for.
-        public var target = 0.75
+        public var target = 0.6
         /// No shrinking while utilization is within this fraction below `target`.
         public var tolerance = 0.1
         /// Idle CPU (in cores) each replica added to the bottleneck needs: below it, the core
@@ -116,9 +117,18 @@ public struct Autoscaler: Sendable {
                 }
             }
         }
-        // The bottleneck: the busiest stage over target whose batches wait.
+        // The bottleneck: the busiest stage over target whose batches wait, at it or before it.
+        // Credits move a backlog upstream: a busy stage grants its senders a few frames, so the
+        // batches waiting for it pile up in front of the stages before it (and the source).
+        var before: (stage: StageKind, wait: Double)?
+        var waitsBefore: [StageKind: (stage: StageKind, wait: Double)] = [:]
+        for s in StageKind.allCases {
+            if let l = loads[s], l.queueWait > (before?.wait ?? -1) { before = (s, l.queueWait) }
+            waitsBefore[s] = before
+        }
         let candidates = StageKind.allCases.compactMap { s -> (StageKind, StageLoad)? in
-            guard let l = loads[s], l.ready > 0, l.utilization > settings.target, l.queueWait >= settings.queueThreshold else { return nil }
+            guard let l = loads[s], l.ready > 0, l.utilization > settings.target,
+                  (waitsBefore[s]?.wait ?? 0) >= settings.queueThreshold else { return nil }
             return (s, l)
         }
         if let (stage, load) = candidates.max(by: { $0.1.utilization < $1.1.utilization }) {
@@ -129,7 +139,9 @@ public struct Autoscaler: Sendable {
             let idle = settings.cores - loads.values.reduce(0) { $0 + $1.demand }
             func fits(_ n: Int) -> Bool { idle + 1e-9 >= Double(n - load.ready) * settings.minIdlePerReplica }
             while want > current && !fits(want) { want -= 1 }
-            let why = "busy \(percent(load.utilization)) of \(load.ready), batches wait \(millis(load.queueWait)) ms"
+            let queue = waitsBefore[stage]!
+            let why = "busy \(percent(load.utilization)) of \(load.ready), batches wait \(millis(queue.wait)) ms"
+                + (queue.stage == stage ? "" : " (at \(queue.stage.rawValue))")
             if want > current {
                 recommended[stage] = (want, why)
             } else if current < bounds.upperBound, let donor = donor(loads, desired: desired, recommended: recommended, excluding: stage) {

@@ -142,6 +142,7 @@ public final class Supervisor {
         if options.autoscale || config.autoscale != nil {
             let spec = config.autoscale ?? AutoscaleSpec()
             var settings = Autoscaler.Settings(cores: spec.cores ?? Double(Sys.processorCount()))
+            settings.target = spec.target
             settings.intervalNanos = UInt64(spec.intervalSeconds * 1e9)
             settings.scaleUpAfterNanos = UInt64(spec.scaleUpAfterSeconds * 1e9)
             settings.scaleDownAfterNanos = UInt64(spec.scaleDownAfterSeconds * 1e9)

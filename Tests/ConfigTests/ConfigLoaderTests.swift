@@ -83,6 +83,18 @@ import Testing
         #expect(config.features.map(\.width) == [1, 3])
     }
 
+    @Test func autoscaleTableTakesEveryKnobAndDefaultsTheRest() throws {
+        #expect(try parseConfig(minimalSchema, path: "/p/pipeline.toml").autoscale == nil, "no table: not autoscaled")
+        let all = try parseConfig(minimalSchema + "\n[autoscale]\ncores = 3\ntarget = 0.7\ninterval_s = 0.25\nscale_up_after_s = 2\nscale_down_after_s = 60\n",
+                                  path: "/p/pipeline.toml").autoscale
+        #expect(all?.cores == 3 && all?.target == 0.7 && all?.intervalSeconds == 0.25 && all?.scaleUpAfterSeconds == 2
+                && all?.scaleDownAfterSeconds == 60)
+        let empty = try parseConfig(minimalSchema + "\n[autoscale]\n", path: "/p/pipeline.toml").autoscale
+        #expect(empty == AutoscaleSpec() && empty?.cores == nil && empty?.target == 0.6 && empty?.intervalSeconds == 0.5
+                && empty?.scaleUpAfterSeconds == 1 && empty?.scaleDownAfterSeconds == 30)
+        #expect(throws: ConfigError.self) { try PipelineConfig.parse(text: minimalSchema + "\n[autoscale]\ntarget = 1.5\n", path: "/p/pipeline.toml") }
+    }
+
     @Test func minimalFileGetsEveryDefault() throws {
         let config = try parseConfig(minimalSchema, path: "/home/u/fraud-demo/pipeline.toml")
         #expect(config.pipeline == PipelineSection(name: "fraud-demo"))

@@ -32,8 +32,9 @@ import Testing
         #expect(scaled.status == 0, "\(scaled.err)")
         let log = try String(contentsOfFile: events, encoding: .utf8)
         let line = try #require(log.split(separator: "\n").first { $0.contains("\"event\":\"autoscaled\"") })
-        #expect(line.contains("\"stage\":\"infer\",\"from\":1,\"to\":2") && line.contains("batches wait"), "\(line)")
-        #expect(scaled.err.contains("[pipeline] autoscale: infer 1 → 2: busy "), "\(scaled.err)")
+        // At least one more (as many as its demand needs at the target, within the budget).
+        #expect(line.contains(#/"stage":"infer","from":1,"to":[2-9]/#) && line.contains("batches wait"), "\(line)")
+        #expect(scaled.err.contains(#/\[pipeline\] autoscale: infer 1 → [2-9]: busy /#), "\(scaled.err)")
         #expect(scaled.err.contains("[pipeline] autoscale: `pipeline scale` set the minimum of infer to 3"), "\(scaled.err)")
         let after = log.split(separator: "\n").drop { !$0.contains("\"event\":\"scale_answered\"") }
         let laterInfer = after.filter { $0.contains("\"event\":\"autoscaled\",\"stage\":\"infer\"") }
@@ -77,7 +78,7 @@ import Testing
         #expect(log().contains(grown), "infer grew during the fast phase (\(sent) records sent): \(log())")
         // The quiet phase: nothing comes; after the down window, infer goes back to one.
         #expect(waitUntil(seconds: 60) { log().contains(shrunk) }, "\(log())")
-        #expect(log().contains("below the 75% target"), "the reason says why")
+        #expect(log().contains("below the 60% target"), "the reason says why")
         // What every view must count: the autoscaler's changes, from the event log.
         let changes = log().split(separator: "\n").filter { $0.contains("\"event\":\"autoscaled\"") }.compactMap { line in
             line.firstMatch(of: #/"stage":"(\w+)","from":(\d+),"to":(\d+)/#).map { (String($0.1), Int($0.2)!, Int($0.3)!) }
