@@ -122,6 +122,13 @@ struct PhasedRun {
         }
     }
 
+    /// Output records/s between the first sample at or after `from` and the last at or before
+    /// `to` (seconds into the run), or nil when they are less than a second apart.
+    static func rate(_ samples: [Sample], from: Double, to: Double) -> Double? {
+        guard let a = samples.first(where: { $0.t >= from }), let b = samples.last(where: { $0.t <= to }), b.t - a.t >= 1 else { return nil }
+        return (b.output - a.output) / (b.t - a.t)
+    }
+
     /// The counts (in stage order) the last sample at or before `t` shows.
     func desired(at t: Double) -> [Int] { samples.last { $0.t <= t }?.desired ?? [1, 1, 1, 1] }
 }

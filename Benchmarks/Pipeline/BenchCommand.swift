@@ -198,14 +198,16 @@ public enum BenchCommand {
 
     /// `up --autoscale` from 1/1/1/1 against the best fixed configuration of the sweep, on the
     /// same stream, alternately: the workload's records repeated until the best configuration
-    /// needs about 10 s (the autoscaler's windows are seconds long; a 0.2 s stream would measure
-    /// only its start).
+    /// needs about 15 s at the sweep's rate (at most 3 GB; the autoscaler's windows are seconds
+    /// long, a 0.2 s stream would measure only its start). Both runs are sampled from `/metrics`
+    /// every 250 ms, so that the rate once the autoscaler has settled is measured too, over the
+    /// same seconds of both runs.
     private static func measureAutoscale(_ workload: BenchWorkload, best: String, scales: [String], data: String, configPath: String,
                                          runner: BenchRunner, options: BenchOptions, into result: inout BenchReport.Workload) throws {
         let bestRate = median(result.rates(best))
-        let copies = options.smoke ? 1 : max(1, Int((10 * bestRate / Double(result.records)).rounded(.up)))
-        let long = runner.work + "/autoscale.jsonl"
         let bytes = try Sys.readFile(data, limit: 1 << 40)
+        let copies = options.smoke ? 1 : max(1, min(Int((15 * bestRate / Double(result.records)).rounded(.up)), (3 << 30) / max(bytes.count, 1)))
+        let long = runner.work + "/autoscale.jsonl"
         let fd = try Sys.open(long, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         for _ in 0..<copies { try bytes.withUnsafeBytes { try Sys.writeAll(fd, $0) } }
         Sys.close(fd)
@@ -218,20 +220,38 @@ public enum BenchCommand {
             try? Sys.unlink(scaledOut)
         }
         for round in 0..<options.rounds {
+            var samples: [Bool: (seconds: Double, samples: [PhasedRun.Sample])] = [:]
+            var settledAt = 0.0
             for autoscaled in round % 2 == 0 ? [false, true] : [true, false] {
+                try? Sys.unlink(events)
+                let sampler = MetricsSampler(errors: runner.work + "/up.err", start: BenchRunner.now())
+                let run = try runner.processes(config: configPath, input: long, output: autoscaled ? scaledOut : fixedOut,
+                                               scales: autoscaled ? [] : scales,
+                                               options: ["--metrics", "127.0.0.1:0"] + (autoscaled ? ["--autoscale", "--events", events] : [])) { _ in
+                    sampler.run()
+                }
+                samples[autoscaled] = (run.seconds, sampler.samples)
                 guard autoscaled else {
-                    a.fixed.append(try runner.processes(config: configPath, input: long, output: fixedOut, scales: scales).seconds)
+                    a.fixed.append(run.seconds)
                     continue
                 }
-                try? Sys.unlink(events)
-                let run = try runner.processes(config: configPath, input: long, output: scaledOut, scales: [],
-                                               options: ["--autoscale", "--events", events])
                 a.autoscaled.append(run.seconds)
                 let changes = PhasedRun.changes(inEventLog: events)
                 var counts: [StageKind: Int] = [:]
                 for c in changes { counts[c.stage] = c.to }
                 a.settled.append(counts)
                 a.lastChange.append(changes.last?.t)
+                settledAt = changes.last?.t ?? 0
+            }
+            // Settled: from a second after the last change (the new replica ready, the pipeline
+            // refilled) to half a second before the shorter run's end.
+            if let f = samples[false], let s = samples[true] {
+                let from = settledAt + 1, to = min(f.seconds, s.seconds) - 0.5
+                if let x = PhasedRun.rate(f.samples, from: from, to: to), let y = PhasedRun.rate(s.samples, from: from, to: to) {
+                    a.steadyFixed.append(x)
+                    a.steadyScaled.append(y)
+                    a.steadyFrom.append(from)
+                }
             }
             if round == 0 && !BenchRunner.sameFiles(fixedOut, scaledOut) {
                 result.autoscaleMismatch = true
