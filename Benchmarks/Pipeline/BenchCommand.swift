@@ -198,8 +198,9 @@ public enum BenchCommand {
 
     /// `up --autoscale` from 1/1/1/1 against the best fixed configuration of the sweep, on the
     /// same stream, alternately: the workload's records repeated until the best configuration
-    /// needs about 15 s at the sweep's rate (at most 3 GB; the autoscaler's windows are seconds
-    /// long, a 0.2 s stream would measure only its start). Both runs are sampled from `/metrics`
+    /// would need 15 s at the sweep's rate, at most 3 GB (8–10 s in practice: long runs go
+    /// faster than the sweep's short ones; the autoscaler's windows are seconds long, a 0.2 s
+    /// stream would measure only its start). Both runs are sampled from `/metrics`
     /// every 250 ms, so that the rate once the autoscaler has settled is measured too, over the
     /// same seconds of both runs.
     private static func measureAutoscale(_ workload: BenchWorkload, best: String, scales: [String], data: String, configPath: String,

@@ -181,13 +181,17 @@ struct BenchReport {
         lines.append("fused (one core) / best: \(format(median(w.fusedRates) / bestRate, 2))")
         if let a = w.autoscale, !a.autoscaled.isEmpty, !a.fixed.isEmpty {
             let name = a.best.isEmpty ? "1/1/1/1" : a.best
-            lines.append("autoscale from 1/1/1/1 on \(counted(a.records, "record")) (the records \(a.copies)×), whole runs: "
+            lines.append("autoscale from 1/1/1/1 on \(counted(a.records, "record")) (the records \(a.copies)×, "
+                         + "\(format(median(a.fixed), 1)) s for the best fixed), whole runs: "
                          + "\(spread(a.autoscaled.map(a.rate))) records/s against \(spread(a.fixed.map(a.rate))) for the best fixed "
                          + "(\(name)) = \(format(100 * a.ratio, 1))%, its first seconds at fewer replicas included")
             if let steady = a.steadyRatio {
+                // A round without a settled window (its last change too late) fails the goal.
+                let all = a.steadyFixed.count == a.fixed.count
                 lines.append("autoscale once settled (from \(format(median(a.steadyFrom), 1)) s to the end, both runs over the same seconds): "
                              + "\(spread(a.steadyScaled)) records/s against \(spread(a.steadyFixed)) = \(format(100 * steady, 1))% "
-                             + "(median of the rounds' ratios; goal ≥ 90%: \(steady >= 0.9 ? "met" : "NOT met"))")
+                             + "(median of the rounds' ratios, \(a.steadyFixed.count) of \(counted(a.fixed.count, "round")) settled; "
+                             + "goal ≥ 90% in every round's median: \(steady >= 0.9 && all ? "met" : "NOT met"))")
             } else {
                 lines.append("autoscale once settled: not measured (the runs end too soon after its last change)")
             }

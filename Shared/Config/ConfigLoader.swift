@@ -77,7 +77,7 @@ struct ConfigLoader {
             return x
         }
         spec.cores = try seconds("cores", 0.5...4096)
-        spec.target = try seconds("target", 0.1...1) ?? spec.target
+        spec.target = try seconds("target", 0.1...0.95) ?? spec.target
         spec.intervalSeconds = try seconds("interval_s", 0.1...3600) ?? spec.intervalSeconds
         spec.scaleUpAfterSeconds = try seconds("scale_up_after_s", 0...86400) ?? spec.scaleUpAfterSeconds
         spec.scaleDownAfterSeconds = try seconds("scale_down_after_s", 0...86400) ?? spec.scaleDownAfterSeconds

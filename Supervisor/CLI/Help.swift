@@ -39,8 +39,8 @@ enum Help {
             replica configurations, and the Python baseline
             (Benchmarks/python/python_baseline.py); compares the inference engine with
             onnxruntime at batch 256; runs `up --autoscale` from 1/1/1/1 against the best
-            replica configuration on a ~10 s stream, and on a stream in phases (fast long texts,
-            a quiet phase, fast wide records); measures latency with one record every 10 ms, time to
+            replica configuration on a longer stream (8-10 s), and on a stream in phases (fast
+            long texts, a quiet phase, fast wide records); measures latency with one record every 10 ms, time to
             first output, idle memory, and cost versus input size. Prints a table and writes
             BENCHMARKS.md and docs/benchmark.svg to DIR (default: the repository). Run it from
             the repository with a release build.

@@ -16,8 +16,8 @@ import Config
 /// (`minIdlePerReplica`) per replica added; with no room, a replica moves from the stage with
 /// the most spare capacity (one that would still be below the shrink threshold without it),
 /// both changes made together. A stage whose utilization is below `target` by more than
-/// `tolerance` shrinks to what its demand needs, never below its minimum; between the two,
-/// nothing changes. (Growth starts just above `target`, not `tolerance` above it: a bottleneck
+/// `tolerance` shrinks to what its demand needs at that lower line (so that it is not at once
+/// over the target again), never below its minimum; between the two, nothing changes. (Growth starts just above `target`, not `tolerance` above it: a bottleneck
 /// on a machine whose cores are all taken shares its core and is rarely seen much busier.)
 /// A recommendation is acted on only once it has held for its stabilization window (short up,
 /// long down: the largest recommendation over the down window wins, so a brief dip never
@@ -109,8 +109,11 @@ public struct Autoscaler: Sendable {
             let u = load.utilization
             // What `ps` says of a stage nothing is decided for: its numbers now, never stale ones.
             lastReason[stage] = "busy \(percent(u)) of \(load.ready), batches wait \(millis(load.queueWait)) ms: no change"
-            if u < settings.target * (1 - settings.tolerance) {
-                let need = max(1, Int((load.demand / settings.target).rounded(.up)))
+            let low = settings.target * (1 - settings.tolerance)
+            if u < low {
+                // Sized for the shrink threshold, not the target: the count it shrinks to must
+                // not be one it would grow from again (a band between the two, across a step).
+                let need = max(1, Int((load.demand / low).rounded(.up)))
                 let count = min(current, max(need, settings.bounds(stage).lowerBound))
                 if count < current {
                     recommended[stage] = (count, "busy \(percent(u)) of \(load.ready) replicas, below the \(percent(settings.target)) target")
@@ -164,7 +167,7 @@ public struct Autoscaler: Sendable {
                        excluding: StageKind) -> StageKind? {
         StageKind.allCases.filter { s in
             let d = desired[s] ?? 1
-            return s != excluding && d > settings.bounds(s).lowerBound
+            return s != excluding && d > settings.bounds(s).lowerBound && (loads[s]?.ready ?? 0) > 0
                 && (loads[s]?.demand ?? 0) / Double(d - 1) < settings.target * (1 - settings.tolerance)
         }.min { (loads[$0]?.utilization ?? 0) < (loads[$1]?.utilization ?? 0) }
     }

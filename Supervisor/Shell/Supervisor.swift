@@ -278,7 +278,8 @@ public final class Supervisor {
     /// Cuts batches while the window has room; reports the end of the input once all is cut.
     private func cutBatches(now: UInt64) {
         while core.ledger.hasRoom && !core.stopping, let cut = source.cut(sequence: core.ledger.nextSequence, now: now) {
-            metrics.cut(core.ledger.nextSequence, records: cut.records, now: now)
+            // Its own time, not the step's: the credit wait and the latency start at the cut.
+            metrics.cut(core.ledger.nextSequence, records: cut.records, now: Sys.monotonicNanos())
             dispatch(.batch(.cut(cut)))
         }
         if source.isDrained && !inputEnded {

@@ -5,7 +5,8 @@ import Testing
 /// The autoscaling policy on simulated load: a pipeline whose stages cost so many seconds of
 /// compute per record, fed at a rate that changes over time, on a machine of so many cores.
 /// Each simulated second the policy sees what the stages did and its changes take effect one
-/// second later (a replica starts, then is ready).
+/// second later (a replica starts, then is ready). As in the real pipeline, where credits move
+/// a backlog upstream, the batches that wait for the bottleneck wait in front of ingest.
 @Suite struct AutoscalerTests {
     struct Simulation {
         /// Compute seconds per record, per stage.
@@ -41,8 +42,10 @@ import Testing
             var loads: [StageKind: Autoscaler.StageLoad] = [:]
             let bottleneck = x < rate * 0.999 ? StageKind.allCases.min { Double(ready[$0]!) / cost[$0]! < Double(ready[$1]!) / cost[$1]! } : nil
             for stage in StageKind.allCases {
-                // Batches queue before the stage that holds the stream back; elsewhere they pass.
-                let wait = stage == bottleneck ? 0.02 : 0.0001
+                // As credits make it: when a stage holds the stream back, the batches waiting for
+                // it pile up in front of ingest (the first stage), not in front of it; elsewhere
+                // they pass.
+                let wait = bottleneck != nil && stage == .ingest ? 0.02 : 0.0001
                 loads[stage] = .init(ready: ready[stage]!, demand: x * cost[stage]!, queueWait: wait)
             }
             for change in scaler.decide(loads, desired: desired, now: UInt64(second) * 1_000_000_000) {
@@ -67,7 +70,7 @@ import Testing
         #expect(sim.desired == [.ingest: 1, .featurize: 1, .infer: 2, .aggregate: 1], "\(sim.changes)")
         #expect(sim.changes.count == 1 && sim.changes[0].change.stage == .infer && sim.changes[0].second <= 8,
                 "within the 2 s up window: \(sim.changes)")
-        #expect(sim.changes[0].change.reason.contains("batches wait 20.0 ms"), "\(sim.changes[0].change.reason)")
+        #expect(sim.changes[0].change.reason.hasSuffix("batches wait 20.0 ms (at ingest)"), "\(sim.changes[0].change.reason)")
         // It is worth it: the cores, not infer, bound the stream now.
         #expect(sim.throughput.last! > sim.throughput[6] * 1.4)
     }
@@ -250,10 +253,11 @@ import Testing
         #expect(sim.desired[.infer]! > 5, "it goes on growing, a minute at a time: \(sim.desired)")
     }
 
-    @Test func withoutWaitingBatchesABusyStageIsNotTheBottleneck() {
-        // Busy but nothing waits for it (its upstream is slower still, and at its maximum).
+    @Test func aBusyStageBehindABusierOneAtItsMaximumDoesNotGrow() {
+        // Infer is busy, but ingest, before it, is busier and at its maximum: the stream is
+        // ingest's, and more infer replicas would not help.
         var sim = Simulation(cost: [.ingest: 5e-6, .featurize: 0.5e-6, .infer: 4.5e-6, .aggregate: 0.5e-6]) { $0.maxReplicas[.ingest] = 1 }
         sim.run(0..<20) { _ in 1_000_000 }
-        #expect(sim.desired[.infer] == 1, "infer's batches do not wait: adding replicas there would not help: \(sim.changes)")
+        #expect(sim.desired[.infer] == 1, "not infer's bottleneck: \(sim.changes)")
     }
 }
