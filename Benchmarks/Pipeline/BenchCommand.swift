@@ -66,9 +66,9 @@ public enum BenchCommand {
         var report = BenchReport(options: options, machine: MachineInfo.current())
         let arguments = Array(CommandLine.arguments.drop { $0 != "bench" })
         report.command = (["pipeline"] + (arguments.isEmpty ? ["bench"] : arguments)).joined(separator: " ")
-        let python = options.python && runner.pythonHas(["orjson", "numpy", "onnxruntime", "scipy", "sklearn"])
+        let python = options.python && runner.pythonHas(["orjson", "numpy", "onnxruntime", "scipy", "sklearn", "onnx"])
         let ort = options.python && runner.pythonHas(["onnxruntime", "numpy"])
-        if !python { report.notes.append("Python baseline skipped: python3 with orjson, numpy, scipy, scikit-learn and onnxruntime not found") }
+        if !python { report.notes.append("Python baselines skipped: python3 with orjson, numpy, scipy, scikit-learn, onnx and onnxruntime not found") }
         if !ort { report.notes.append("onnxruntime comparisons skipped: python3 with onnxruntime not found") }
 
         for workload in options.workloads {
@@ -158,7 +158,7 @@ public enum BenchCommand {
         let reference = probe.output
         for round in 0..<options.rounds {
             // Alternate: each round runs every configuration, starting one later than the last round.
-            let order = (0..<(candidates.count + 2)).map { ($0 + round) % (candidates.count + 2) }
+            let order = (0..<(candidates.count + 3)).map { ($0 + round) % (candidates.count + 3) }
             for k in order {
                 switch k {
                 case candidates.count:
@@ -169,12 +169,24 @@ public enum BenchCommand {
                 case candidates.count + 1:
                     guard python else { continue }
                     let out = runner.work + "/python.out"
-                    if let seconds = runner.python(config: configPath, input: data, output: out) {
+                    if let seconds = runner.python(BenchFiles.pythonBaseline, config: configPath, input: data, output: out) {
                         result.python.append(seconds)
                         if result.pythonAgreement == nil, !reference.isEmpty,
                            let theirs = try? Sys.readFile(out, limit: 1 << 40) {
                             result.pythonAgreement = Agreement.compare(reference, theirs)
                         }
+                    }
+                case candidates.count + 2:
+                    guard python else { continue }
+                    let out = runner.work + "/vectorized.out"
+                    if let seconds = runner.python(BenchFiles.vectorizedBaseline, config: configPath, input: data, output: out) {
+                        result.vectorized.append(seconds)
+                        if result.vectorizedAgreement == nil, !reference.isEmpty,
+                           let theirs = try? Sys.readFile(out, limit: 1 << 40) {
+                            result.vectorizedAgreement = Agreement.compare(reference, theirs)
+                        }
+                    } else {
+                        report.notes.append("\(workload.name): the vectorized Python baseline failed (see \(BenchFiles.vectorizedBaseline))")
                     }
                 default:
                     let out = runner.work + "/processes.out"

@@ -85,9 +85,10 @@ final class BenchRunner {
         return (Self.now() - start, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, output)
     }
 
-    /// The Python baseline's seconds, or nil when Python or its packages are missing.
-    func python(config: String, input: String, output: String) -> Double? {
-        let script = root + "/" + BenchFiles.pythonBaseline
+    /// The seconds of a Python baseline (`script`, relative to the root), or nil when Python
+    /// or its packages are missing.
+    func python(_ script: String, config: String, input: String, output: String) -> Double? {
+        let script = root + "/" + script
         let start = Self.now()
         guard let pid = try? Spawn.run(path: "/usr/bin/env", arguments: ["env", "python3", script, config, input, output],
                                        environment: environment, stdout: .file(work + "/py.out"), stderr: .file(work + "/py.err")),

@@ -36,14 +36,15 @@ enum Help {
 
             Generates each workload's records (deterministically), then runs, alternately and
             --rounds times each: the four stages fused in one process, `pipeline up` with a few
-            replica configurations, and the Python baseline
-            (Benchmarks/python/python_baseline.py); compares the inference engine with
-            onnxruntime at batch 256; runs `up --autoscale` from 1/1/1/1 against the best
-            replica configuration on a longer stream (8-10 s), and on a stream in phases (fast
-            long texts, a quiet phase, fast wide records); measures latency with one record every 10 ms, time to
+            replica configurations, and two Python pipelines: the strongest natural one
+            (Benchmarks/python/vectorized_baseline.py, one vectorized call per batch) and a
+            generic one (python_baseline.py); compares the inference engine with onnxruntime at
+            batch 256; runs `up --autoscale` from 1/1/1/1 against the best replica configuration
+            on a longer stream (8-12 s), and on a stream in phases (fast long texts, a quiet
+            phase, fast wide records); measures latency with one record every 10 ms, time to
             first output, idle memory, and cost versus input size. Prints a table and writes
-            BENCHMARKS.md and docs/benchmark.svg to DIR (default: the repository). Run it from
-            the repository with a release build.
+            BENCHMARKS.md, docs/benchmark.svg and docs/autoscale.svg to DIR (default: the
+            repository). Run it from the repository with a release build.
 
               --workload W   tabular-mlp, tabular-trees, text-linear or all (default all)
               --records N    records per run (default: tabular-mlp 1000000, tabular-trees
