@@ -26,6 +26,13 @@ public final class Connection {
         self.fd = fd
         self.name = name
         self.decoder = decoder
+        // Room for a whole batch in the socket: with the default 208 KiB, a batch of wide
+        // records (256 × 1.6 KB) crosses in pieces, each waiting for the receiver to read the
+        // last, and the sender's loop wakes for every piece. Measured (1/1/1/1, release, AMD
+        // EPYC, 4 alternating pairs): 200k records of 1.6 KB in 0.9 s instead of 1.2 s; the
+        // bench workloads (0.1–0.9 KB records) unchanged or a little faster. Credits still
+        // bound what is in flight; the kernel only uses the room it needs.
+        _ = try? Sys.setSocketOption(fd, level: SOL_SOCKET, option: SO_SNDBUF, Int32(2 << 20), name: "SO_SNDBUF")
     }
 
     deinit { close() }
