@@ -18,14 +18,10 @@ be compared record by record. Prints "records seconds" on stdout.
 the bench shows both.
 """
 import multiprocessing as mp
-import operator
-import os
-import sys
-import threading
-import time
-import tomllib
 
-CHUNK = 1000
+import baseline_driver
+import operator
+
 
 
 def numeric_features(config):
@@ -180,74 +176,11 @@ def format_stage(config, inbox, outbox):
 
 
 def main():
-    config_path, input_path, output_path = sys.argv[1:4]
-    with open(config_path, "rb") as f:
-        config = tomllib.load(f)
-    model = config["model"]["path"]
-    if not os.path.isabs(model):
-        config["model"]["path"] = os.path.join(os.path.dirname(os.path.abspath(config_path)), model)
-    queues = [mp.Queue(maxsize=8) for _ in range(5)]
-    stages = [mp.Process(target=parse_stage, args=(config, queues[0], queues[1])),
-              mp.Process(target=feature_stage, args=(config, queues[1], queues[2])),
-              mp.Process(target=infer_stage, args=(config, queues[2], queues[3])),
-              mp.Process(target=format_stage, args=(config, queues[3], queues[4]))]
-    start = time.perf_counter()
-    for p in stages:
-        p.start()
-
-    def watch():
-        # A stage that dies would leave the others waiting on their queues forever.
-        while True:
-            for p in stages:
-                if p.exitcode not in (None, 0):
-                    print(f"vectorized baseline: stage {p.name} exited with {p.exitcode}", file=sys.stderr, flush=True)
-                    for q in stages:
-                        q.kill()
-                    os._exit(1)
-            time.sleep(0.5)
-
-    threading.Thread(target=watch, daemon=True).start()
-    records = 0
-    pending = {}
-    next_seq = 0
-
-    def drain(block):
-        nonlocal next_seq
-        while True:
-            try:
-                item = queues[4].get(block=block, timeout=None if block else 0)
-            except Exception:
-                return False
-            if item is None:
-                return True
-            pending[item[0]] = item[1]
-            while next_seq in pending:
-                out.write(pending.pop(next_seq))
-                next_seq += 1
-            block = False
-
-    with open(input_path, "rb") as src, open(output_path, "wb") as out:
-        seq = 0
-        chunk = []
-        while block := src.readlines(1 << 20):
-            for line in block:
-                if line.strip():
-                    chunk.append(line)
-                if len(chunk) == CHUNK:
-                    queues[0].put((seq, chunk))
-                    records += len(chunk)
-                    seq += 1
-                    chunk = []
-                    drain(False)
-        if chunk:
-            queues[0].put((seq, chunk))
-            records += len(chunk)
-        queues[0].put(None)
-        while not drain(True):
-            pass
-    for p in stages:
-        p.join()
-    print(records, time.perf_counter() - start)
+    baseline_driver.main("vectorized baseline", lambda config, q: [
+        mp.Process(target=parse_stage, args=(config, q[0], q[1])),
+        mp.Process(target=feature_stage, args=(config, q[1], q[2])),
+        mp.Process(target=infer_stage, args=(config, q[2], q[3])),
+        mp.Process(target=format_stage, args=(config, q[3], q[4]))])
 
 
 if __name__ == "__main__":
