@@ -74,6 +74,7 @@ struct PhasedStream {
 struct PhasedRun {
     struct PhaseResult {
         var name: String
+        var shape: PhasedStream.Shape
         var start: Double
         var end: Double
         var records: Int
@@ -257,7 +258,7 @@ final class PhaseFeeder: @unchecked Sendable {
                         try send()
                     }
                 }
-                results.append(.init(name: phase.name, start: begin - start, end: BenchRunner.now() - start, records: id - first))
+                results.append(.init(name: phase.name, shape: phase.shape, start: begin - start, end: BenchRunner.now() - start, records: id - first))
             }
         } catch {
             failure = "feeding the phases: \(error)"

@@ -158,7 +158,8 @@ public enum BenchCommand {
         let reference = probe.output
         for round in 0..<options.rounds {
             // Alternate: each round runs every configuration, starting one later than the last round.
-            let order = (0..<(candidates.count + 3)).map { ($0 + round) % (candidates.count + 3) }
+            let slots = candidates.count + 1 + result.baselines.count
+            let order = (0..<slots).map { ($0 + round) % slots }
             for k in order {
                 switch k {
                 case candidates.count:
@@ -166,27 +167,18 @@ public enum BenchCommand {
                     result.fused.append(fused.seconds)
                     result.fusedStageCPU.append(fused.stageCPU)
                     result.fusedCPU.append(fused.cpu)
-                case candidates.count + 1:
+                case candidates.count + 1 ..< slots:
                     guard python else { continue }
+                    let i = k - candidates.count - 1
+                    let script = result.baselines[i].script
                     let out = runner.work + "/python.out"
-                    if let seconds = runner.python(BenchFiles.pythonBaseline, config: configPath, input: data, output: out) {
-                        result.python.append(seconds)
-                        if result.pythonAgreement == nil, !reference.isEmpty,
-                           let theirs = try? Sys.readFile(out, limit: 1 << 40) {
-                            result.pythonAgreement = Agreement.compare(reference, theirs)
-                        }
+                    guard let seconds = runner.python(script, config: configPath, input: data, output: out) else {
+                        report.notes.append("\(workload.name): the \(result.baselines[i].name) Python baseline failed (see \(script))")
+                        continue
                     }
-                case candidates.count + 2:
-                    guard python else { continue }
-                    let out = runner.work + "/vectorized.out"
-                    if let seconds = runner.python(BenchFiles.vectorizedBaseline, config: configPath, input: data, output: out) {
-                        result.vectorized.append(seconds)
-                        if result.vectorizedAgreement == nil, !reference.isEmpty,
-                           let theirs = try? Sys.readFile(out, limit: 1 << 40) {
-                            result.vectorizedAgreement = Agreement.compare(reference, theirs)
-                        }
-                    } else {
-                        report.notes.append("\(workload.name): the vectorized Python baseline failed (see \(BenchFiles.vectorizedBaseline))")
+                    result.baselines[i].seconds.append(seconds)
+                    if result.baselines[i].agreement == nil, !reference.isEmpty, let theirs = try? Sys.readFile(out, limit: 1 << 40) {
+                        result.baselines[i].agreement = Agreement.compare(reference, theirs)
                     }
                 default:
                     let out = runner.work + "/processes.out"

@@ -46,8 +46,9 @@ extension BenchReport {
         let barHeight = 22, gap = 6, groupGap = 26, left = 230, width = 760
         var bars: [(group: String, label: String, value: Double, color: String)] = []
         for w in workloads {
-            if !w.python.isEmpty { bars.append((w.workload.name, "Python, generic", median(w.pythonRates), "#cfcfcf")) }
-            if !w.vectorized.isEmpty { bars.append((w.workload.name, "Python, vectorized", median(w.vectorizedRates), "#9e9e9e")) }
+            for b in w.baselines.reversed() where !b.seconds.isEmpty {
+                bars.append((w.workload.name, "Python, \(b.name)", median(w.rates(b)), b.headline ? "#9e9e9e" : "#cfcfcf"))
+            }
             if let best = w.best { bars.append((w.workload.name, "pipeline (" + (best.isEmpty ? "1/1/1/1" : best) + ")", median(w.rates(best)), "#1f77b4")) }
             bars.append((w.workload.name, "fused, one process", median(w.fusedRates), "#aec7e8"))
         }

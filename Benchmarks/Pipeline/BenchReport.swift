@@ -15,19 +15,16 @@ struct BenchReport {
         /// CPU seconds of each fused run, all of it (cutting the input included).
         var fusedCPU: [Double] = []
         var processes: [String: [BenchRunner.ProcessRun]] = [:]
-        /// The generic Python baseline (per-field lists) and the vectorized one (the headline).
-        var python: [Double] = []
-        var pythonAgreement: Agreement?
-        var vectorized: [Double] = []
-        var vectorizedAgreement: Agreement?
+        /// The Python baselines, the headline first: seconds per run, predictions compared once.
+        var baselines = [Baseline(name: "vectorized", script: BenchFiles.vectorizedBaseline, headline: true),
+                         Baseline(name: "generic", script: BenchFiles.pythonBaseline, headline: false)]
         /// `up --autoscale` from 1/1/1/1 against the best fixed configuration, on a longer stream.
         var autoscale: Autoscale?
         var autoscaleMismatch = false
 
         func rate(_ seconds: Double) -> Double { Double(records) / seconds }
         var fusedRates: [Double] { fused.map(rate) }
-        var pythonRates: [Double] { python.map(rate) }
-        var vectorizedRates: [Double] { vectorized.map(rate) }
+        func rates(_ b: Baseline) -> [Double] { b.seconds.map(rate) }
         func rates(_ key: String) -> [Double] { (processes[key] ?? []).map { rate($0.seconds) } }
         /// The replica configuration with the best median records/s.
         var best: String? { processes.keys.max { median(rates($0)) < median(rates($1)) } }
@@ -58,6 +55,15 @@ struct BenchReport {
         var ratio: Double { median(autoscaled.map(rate)) / median(fixed.map(rate)) }
         /// The median over rounds of each round's settled ratio.
         var steadyRatio: Double? { steadyFixed.isEmpty ? nil : median(zip(steadyScaled, steadyFixed).map { $0 / $1 }) }
+    }
+
+    /// One Python pipeline (`script`) the bench runs beside ours.
+    struct Baseline {
+        let name: String
+        let script: String
+        let headline: Bool
+        var seconds: [Double] = []
+        var agreement: Agreement?
     }
 
     struct Kernel {
@@ -159,11 +165,8 @@ struct BenchReport {
             rows.append([label.padding(24), spread(w.rates(key)).padding(32), cpu.map { format($0, 2) }.joined(separator: " "),
                          rss.map { format(Double($0) / 1_048_576, 0) }.joined(separator: "/")])
         }
-        if !w.vectorized.isEmpty {
-            rows.append(["python, vectorized".padding(24), spread(w.vectorizedRates).padding(32), "", ""])
-        }
-        if !w.python.isEmpty {
-            rows.append(["python, generic".padding(24), spread(w.pythonRates).padding(32), "", ""])
+        for b in w.baselines where !b.seconds.isEmpty {
+            rows.append(["python, \(b.name)".padding(24), spread(w.rates(b)).padding(32), "", ""])
         }
         return rows
     }
@@ -172,13 +175,9 @@ struct BenchReport {
         var lines: [String] = []
         guard let best = w.best else { return lines }
         let bestRate = median(w.rates(best))
-        if !w.vectorized.isEmpty {
-            let agree = w.vectorizedAgreement.map { "\($0.same)/\($0.total) same predictions" } ?? "predictions not compared"
-            lines.append("best / python, vectorized (the headline): \(format(bestRate / median(w.vectorizedRates), 2))× (\(agree))")
-        }
-        if !w.python.isEmpty {
-            let agree = w.pythonAgreement.map { "\($0.same)/\($0.total) same predictions" } ?? "predictions not compared"
-            lines.append("best / python, generic: \(format(bestRate / median(w.pythonRates), 2))× (\(agree))")
+        for b in w.baselines where !b.seconds.isEmpty {
+            let agree = b.agreement.map { "\($0.same)/\($0.total) same predictions" } ?? "predictions not compared"
+            lines.append("best / python, \(b.name)\(b.headline ? " (the headline)" : ""): \(format(bestRate / median(w.rates(b)), 2))× (\(agree))")
         }
         lines.append("scale-out efficiency: \(format(bestRate, 0)) of an ideal \(format(ideal(w), 0)) records/s = \(format(100 * bestRate / ideal(w), 1))% (ideal: \(machine.cores) cores ÷ \(format(w.fusedMicros.reduce(0, +), 2)) µs of stage CPU per record, fused)")
         if let hop = hopOverhead(w, "") {
@@ -349,7 +348,7 @@ extension BenchReport {
         var previousGrew = false
         for phase in p.phases {
             let changes = p.changes.filter { $0.t >= phase.start && $0.t < phase.end }
-            if phase.name.hasPrefix(PhasedStream.Shape.quiet.rawValue) {
+            if phase.shape == .quiet {
                 guard previousGrew else {
                     verdicts.append("\(phase.name): nothing to give back (no stage grew before it): NOT met")
                     continue
