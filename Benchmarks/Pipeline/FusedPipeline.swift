@@ -35,7 +35,11 @@ public struct FusedPipeline {
     /// Scores `input` (the whole stdin of a run); returns stdout's bytes and the rejected records.
     /// The input is fed to the splitter in 1 MiB reads and batch bodies are encoded from where
     /// they lie, as the source does with stdin.
-    public mutating func run(input: UnsafeRawBufferPointer, clock: () -> UInt64 = { 0 }) throws -> (output: [UInt8], rejects: [Reject]) {
+    ///
+    /// - Parameter observe: called with each stage's output frame (stage 0 ingest … 3 aggregate),
+    ///   valid only during the call.
+    public mutating func run(input: UnsafeRawBufferPointer, clock: () -> UInt64 = { 0 },
+                             observe: ((Int, Frame) throws -> Void)? = nil) throws -> (output: [UInt8], rejects: [Reject]) {
         let splitter = InputSplitter(format: config.input.format, batchRows: config.pipeline.batchRows,
                                      maxRecordBytes: config.input.maxLineBytes)
         var output: [UInt8] = []
@@ -78,6 +82,7 @@ public struct FusedPipeline {
                     }
                     stageNanos[stage] += clock() - started
                     frame = try Self.only(next)
+                    try observe?(stage, frame)
                 }
                 switch frame.header.kind {
                 case .output:

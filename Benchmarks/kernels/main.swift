@@ -100,6 +100,20 @@ if only == "all" || only == "mlp" {
         }
         print("  batch \(pad("\(batch)", 4)): \(pad(fmt(Double(batch) / seconds / 1e3, 0), 7))k rows/s  \(pad(fmt(flops / seconds / 1e9), 6)) GFLOP/s")
     }
+    // The same MLP with bfloat16 weights (half the bytes; widened to float as the kernel loads them).
+    let halves = layers.map { $0.converted(to: .bfloat16) }
+    let batch = 256
+    let input = randomArray(batch * 64)
+    var h1 = [Float](repeating: 0, count: batch * 256)
+    var h2 = h1
+    var out = [Float](repeating: 0, count: batch * 10)
+    let seconds = timePerCall(iterations: 40) {
+        gemm(m: batch, a: input, lda: 64, b: halves[0], bias: biases[0], activation: .relu, c: &h1, ldc: 256)
+        gemm(m: batch, a: h1, lda: 256, b: halves[1], bias: biases[1], activation: .relu, c: &h2, ldc: 256)
+        gemm(m: batch, a: h2, lda: 256, b: halves[2], bias: biases[2], activation: .identity, c: &out, ldc: 10)
+        softmaxRows(&out, rows: batch, cols: 10, ld: 10)
+    }
+    print("  batch  256, bfloat16 weights: \(pad(fmt(Double(batch) / seconds / 1e3, 0), 7))k rows/s")
 }
 
 if only == "all" || only == "elementwise" {

@@ -164,14 +164,15 @@ struct ConfigLoader {
 
     private func loadModel(_ top: TableReader) throws(ConfigError) -> ModelSpec {
         guard let model = try top.subtable("model", title: "[model]",
-                                           known: ["path", "input", "output"]) else {
+                                           known: ["path", "input", "output", "precision"]) else {
             throw ConfigError(.missingKey, file: file, position: .start,
                               message: "missing required table `[model]` (with `path`, the ONNX "
                                   + "file)")
         }
         let path = try model.require(model.text("path"), "path")
         return ModelSpec(path: ConfigPath.resolve(path, against: baseDirectory),
-                         input: try model.text("input"), output: try model.text("output"))
+                         input: try model.text("input"), output: try model.text("output"),
+                         precision: try model.choice("precision", ModelPrecision.self) ?? .float32)
     }
 
     /// Rejects the second occurrence of any string in `items`.

@@ -126,12 +126,27 @@ public struct ModelSpec: Sendable, Equatable {
     public var input: String?
     /// Graph output to read; nil = the first float tensor output.
     public var output: String?
+    /// How the model's linear layers compute; `.float32` (the default) runs the model as written.
+    public var precision: ModelPrecision
 
-    public init(path: String, input: String? = nil, output: String? = nil) {
+    public init(path: String, input: String? = nil, output: String? = nil, precision: ModelPrecision = .float32) {
         self.path = path
         self.input = input
         self.output = output
+        self.precision = precision
     }
+}
+
+/// `[model] precision`: what the linear layers of a float model are computed with.
+public enum ModelPrecision: String, Sendable, Equatable, CaseIterable {
+    /// As the model is written.
+    case float32
+    /// Weights quantized at load to int8 (symmetric, one scale per output column), each record's
+    /// activations to uint8 per layer; integer products, float results. Scores move slightly:
+    /// `pipeline check --data` states by how much before a rollout.
+    case int8
+    /// Weights kept in bfloat16 (half the memory), products and sums in float32.
+    case bf16
 }
 
 public enum OutputFormat: String, Sendable, Equatable, CaseIterable { case jsonl, csv }

@@ -44,21 +44,26 @@ private func gemmTiles(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedWeigh
     precondition(m >= 0, "gemm: negative m \(m)")
     precondition(m <= 1 || (lda >= k && ldc >= n), "gemm: lda \(lda) < k \(k) or ldc \(ldc) < n \(n)")
     if m == 0 || n == 0 { return }
-    b.withPanels { panels in
-        for panel in 0..<b.panelCount {
-            let column = panel * PackedWeights.panelWidth
-            var tile = GemmTile(k: k, a: a, lda: lda, panel: panels + column * k, bias: bias.map { $0 + column },
-                                activation: activation, c: c + column, ldc: ldc,
-                                columns: min(PackedWeights.panelWidth, n - column))
-            let wide = PackedWeights.width(ofPanel: panel, n: n) == PackedWeights.panelWidth
-            var row = 0
-            while row < m {
-                let rows = min(tileRows, m - row)
-                tile.a = a + row * lda
-                tile.c = c + row * ldc + column
+    // A WeightBuffer always has an address, even when empty (k = 0: no panel is read).
+    let panels = b.buffer.base
+    let bf16 = b.format == .bfloat16
+    for panel in 0..<b.panelCount {
+        let column = panel * PackedWeights.panelWidth
+        var tile = GemmTile(k: k, a: a, lda: lda, panel: panels + column * k * b.format.byteWidth,
+                            bias: bias.map { $0 + column }, activation: activation, c: c + column, ldc: ldc,
+                            columns: min(PackedWeights.panelWidth, n - column))
+        let wide = PackedWeights.width(ofPanel: panel, n: n) == PackedWeights.panelWidth
+        var row = 0
+        while row < m {
+            let rows = min(tileRows, m - row)
+            tile.a = a + row * lda
+            tile.c = c + row * ldc + column
+            if bf16 {
+                gemmTileBF16(rows: rows, wide: wide, tile)
+            } else {
                 gemmTile(rows: rows, wide: wide, tile)
-                row += rows
             }
+            row += rows
         }
     }
 }

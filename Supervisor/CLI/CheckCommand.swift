@@ -1,3 +1,5 @@
+import Bench
+import Config
 import Messages
 import PipelineSupervisor
 import ControlCore
@@ -6,7 +8,7 @@ import Runtime
 
 /// `pipeline check`.
 enum CheckCommand {
-    static func run(_ target: Target) throws(PipelineError) -> ExitCode {
+    static func run(_ target: Target, data: String? = nil) throws(PipelineError) -> ExitCode {
         let file = try ConfigFile.load(target.configPath)
         let report = try Preflight.check(file.config)
         let checked = try file.checked(against: report)
@@ -26,7 +28,55 @@ enum CheckCommand {
             let shown = labels.map { $0.isInteger ? $0.description : "\"\($0)\"" }.joined(separator: ", ")
             out += "labels: \(shown) (" + (file.config.output.labels == nil ? "the model's classes" : "output.labels") + ")\n"
         }
+        out += "precision: \(file.config.model.precision.rawValue)\n"
+        if let data {
+            out += try compare(checked, data: data)
+        }
         try? Sys.writeAll(1, out)
         return .ok
+    }
+
+    /// `--data`: the sample scored in float32 and the config's precision, compared.
+    static func compare(_ config: PipelineConfig, data path: String) throws(PipelineError) -> String {
+        let file: MappedFile?
+        do {
+            file = try Sys.mapFile(path)
+        } catch {
+            throw PipelineError(.usage, "--data \(path): \(error)")
+        }
+        guard let file else { throw PipelineError(.usage, "--data \(path): not a regular file") }
+        let agreement: PrecisionAgreement
+        do {
+            agreement = try PrecisionCheck.compare(config: config, data: file.bytes)
+        } catch {
+            throw PipelineError(.model, "--data \(path): \(error)")
+        }
+        let precision = config.model.precision
+        var out = "data: \(path): \(counted(agreement.records, "record")) scored"
+            + (agreement.rejected > 0 ? ", \(counted(agreement.rejected, "record")) rejected before the model" : "") + "\n"
+        guard agreement.records > 0 else {
+            throw PipelineError(.inputMismatch, "--data \(path): no record reached the model (\(counted(agreement.rejected, "record")) rejected)")
+        }
+        if precision == .float32 {
+            out += "  the model runs as written; set `[model] precision` to \"int8\" or \"bf16\" to measure what it costs\n"
+            return out
+        }
+        let share = 100 * Double(agreement.sameLabel) / Double(agreement.records)
+        out += "  \(precision.rawValue) vs float32: same label for \(agreement.sameLabel) of \(agreement.records) records"
+            + " (\(format(share, 2))%)\n"
+        out += "  score difference: largest \(format(Double(agreement.largestDifference), 6)), mean \(format(agreement.meanDifference, 6))\n"
+        return out
+    }
+
+    /// `value` with `decimals` digits after the point.
+    static func format(_ value: Double, _ decimals: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let whole = (value * scale).rounded()
+        var digits = String(Int64(whole.magnitude))
+        while digits.count <= decimals { digits = "0" + digits }
+        let point = digits.index(digits.endIndex, offsetBy: -decimals)
+        return (whole < 0 ? "-" : "") + digits[..<point] + (decimals > 0 ? "." + digits[point...] : "")
     }
 }

@@ -7,7 +7,8 @@ public enum Command: Equatable, Sendable {
     case logs(Target, LogsOptions)
     case ls(json: Bool)
     case down(Target)
-    case check(Target)
+    /// `check`; `data`: a sample of records to score in float32 and the config's precision.
+    case check(Target, data: String?)
     case bench(BenchOptions)
     case help(String)
     case version
@@ -323,10 +324,28 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
         }
         if !picked.isEmpty { options.workloads = picked }
         return .bench(options)
-    case "down", "check":
+    case "down":
         let target = try takeTarget(&rest, command: name)
         if let arg = rest.first { throw unexpected(arg, command: name) }
-        return name == "down" ? .down(target) : .check(target)
+        return .down(target)
+    case "check":
+        let target = try takeTarget(&rest, command: name)
+        var data: String?
+        var i = 0
+        while i < rest.count {
+            let arg = rest[i]
+            if arg == "--data" {
+                guard i + 1 < rest.count else { throw missingValue(arg, command: name) }
+                data = rest[i + 1]
+                i += 2
+            } else if arg.hasPrefix("--data=") {
+                data = String(arg.dropFirst("--data=".count))
+                i += 1
+            } else {
+                throw unexpected(arg, command: name)
+            }
+        }
+        return .check(target, data: data)
     default:
         throw unknownCommand(name)
     }

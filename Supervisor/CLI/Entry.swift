@@ -36,8 +36,8 @@ public enum PipelineMain {
                 return try LogsCommand.run(target, options).rawValue
             case .ls(let json):
                 return ListCommand.run(json: json).rawValue
-            case .check(let target):
-                return try CheckCommand.run(target).rawValue
+            case .check(let target, let data):
+                return try CheckCommand.run(target, data: data).rawValue
             case .bench(let options):
                 return try BenchCommand.run(options).rawValue
             }

@@ -42,12 +42,13 @@ public enum Preflight {
         do {
             if let cacheDirectory {
                 session = try InferenceSession(modelPath: config.model.path, input: config.model.input,
-                                               output: config.model.output, maxBatch: 1, cacheDirectory: cacheDirectory)
+                                               output: config.model.output, maxBatch: 1,
+                                               precision: config.model.linearPrecision, cacheDirectory: cacheDirectory)
                 model = session.model
             } else {
                 model = try OnnxModel.load(path: config.model.path)
                 session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
-                                               maxBatch: 1)
+                                               maxBatch: 1, precision: config.model.linearPrecision)
             }
         } catch {
             // The engine's errors name the file already; said once.

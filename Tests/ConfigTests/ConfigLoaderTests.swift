@@ -95,6 +95,16 @@ import Testing
         #expect(throws: ConfigError.self) { try PipelineConfig.parse(text: minimalSchema + "\n[autoscale]\ntarget = 1.5\n", path: "/p/pipeline.toml") }
     }
 
+    @Test func modelPrecisionDefaultsToFloat32AndNamesItsChoices() throws {
+        #expect(try parseConfig(minimalSchema).model.precision == .float32)
+        for precision in ModelPrecision.allCases {
+            let text = minimalSchema + "precision = \"\(precision.rawValue)\"\n"  // [model] is the last table
+            #expect(try parseConfig(text).model.precision == precision)
+        }
+        let bad = minimalSchema + "precision = \"int4\"\n"
+        #expect(configError(bad)?.message.contains("must be one of \"float32\", \"int8\", \"bf16\", found \"int4\"; did you mean `int8`?") == true)
+    }
+
     @Test func minimalFileGetsEveryDefault() throws {
         let config = try parseConfig(minimalSchema, path: "/home/u/fraud-demo/pipeline.toml")
         #expect(config.pipeline == PipelineSection(name: "fraud-demo"))

@@ -72,6 +72,29 @@ import Testing
         #expect(dir.cacheFiles.count == 1 && !dir.files.contains { $0.contains(".tmp.") }, "\(dir.files)")
     }
 
+    /// bfloat16 sessions share their half-size panels through a cache file of their own, with
+    /// the bits of a private bfloat16 session, and never pick up the float32 file.
+    @Test(arguments: Fixture.files.modelNames)
+    func bfloat16SessionsHaveACacheOfTheirOwn(name: String) throws {
+        let dir = Directory()
+        let path = try Fixture.path(name + ".onnx")
+        let input = try Fixture.tensors(name)[0]
+        var reference = try InferenceSession(model: try Fixture.model(name), maxBatch: 64, precision: .bf16)
+        let expected = try Fixture.run(&reference, input, rows: input.rows)
+        var float = try InferenceSession(modelPath: path, maxBatch: 64, cacheDirectory: dir.path)
+        let floatScores = try Fixture.run(&float, input, rows: input.rows)
+        for pass in ["builds", "maps"] {
+            var shared = try InferenceSession(modelPath: path, maxBatch: 64, precision: .bf16, cacheDirectory: dir.path)
+            #expect(shared.sharesWeights, "\(name): the bf16 session that \(pass) the cache keeps weights of its own")
+            #expect(Self.sameBits(try Fixture.run(&shared, input, rows: input.rows), expected), "\(name) (\(pass))")
+        }
+        let caches = dir.cacheFiles
+        #expect(caches.count == 2, "\(caches)")
+        if reference.plan.steps.contains(where: { if case .linear = $0.kind { true } else { false } }) {
+            #expect(!Self.sameBits(expected, floatScores), "\(name): bfloat16 weights changed nothing")
+        }
+    }
+
     /// A model whose initializers are large enough to stay views into the file, at offsets both
     /// aligned and not aligned for Float (the offset moves with the length of a name before it).
     static func largeModel(nameLength: Int) -> [UInt8] {

@@ -43,7 +43,7 @@ import TestSupport
     func borrowedPanelsGiveTheSameProducts(k: Int, n: Int) {
         var rng = SplitMix64(seed: UInt64(k * 100 + n))
         let packed = PackedWeights(rng.floats(k * n), k: k, n: n)
-        let shared = PackedWeights(k: k, n: n, panels: WeightArray(viewing: Self.borrowed(packed.panels.buffer))!)
+        let shared = PackedWeights(k: k, n: n, panels: WeightArray(viewing: Self.borrowed(packed.buffer))!)
         #expect(shared.unpacked() == packed.unpacked())
         let m = 13
         let a = rng.floats(m * k)

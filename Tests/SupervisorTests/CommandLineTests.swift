@@ -46,6 +46,15 @@ import PipelineSupervisor
         }
     }
 
+    @Test func checkTakesASample() throws {
+        #expect(try parseCommandLine(["check", "-f", "p.toml", "--data", "s.jsonl"]) == .check(Target(configPath: "p.toml", configGiven: true), data: "s.jsonl"))
+        #expect(try parseCommandLine(["check", "--data=s.csv"]) == .check(Target(), data: "s.csv"))
+        #expect(try parseCommandLine(["check"]) == .check(Target(), data: nil))
+        for bad in [["check", "--data"], ["check", "--dat", "x"], ["check", "extra"]] {
+            #expect(throws: PipelineError.self, "\(bad)") { try parseCommandLine(bad) }
+        }
+    }
+
     @Test func helpForEveryCommand() throws {
         for name in ["up", "scale", "ps", "ls", "logs", "down", "check"] {
             guard case .help(let text) = try parseCommandLine([name, "--help"]) else { Issue.record("no help for \(name)"); continue }

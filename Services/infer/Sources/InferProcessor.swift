@@ -17,12 +17,12 @@ public struct InferProcessor: StageProcessor {
         if let cacheDirectory {
             session = try InferenceSession(modelPath: config.model.path, input: config.model.input,
                                            output: config.model.output, maxBatch: config.pipeline.batchRows,
-                                           cacheDirectory: cacheDirectory)
+                                           precision: config.model.linearPrecision, cacheDirectory: cacheDirectory)
             session.prefaultWeights()
         } else {
             let model = try OnnxModel.load(path: config.model.path)
             session = try InferenceSession(model: model, input: config.model.input, output: config.model.output,
-                                           maxBatch: config.pipeline.batchRows)
+                                           maxBatch: config.pipeline.batchRows, precision: config.model.linearPrecision)
         }
     }
 
@@ -53,6 +53,17 @@ public struct InferProcessor: StageProcessor {
                                       columns: batch.columns.baseAddress ?? batch.rowStart.baseAddress!,
                                       values: batch.values.baseAddress ?? UnsafePointer(scores), output: scores)
             }
+        }
+    }
+}
+
+extension ModelSpec {
+    /// `precision` as the engine names it.
+    public var linearPrecision: LinearPrecision {
+        switch precision {
+        case .float32: .float32
+        case .int8: .int8
+        case .bf16: .bf16
         }
     }
 }

@@ -12,7 +12,7 @@ extension InferenceSession {
         var buffers: [WeightBuffer] = plan.sparseWeights.map { [$0.buffer] } ?? []
         for step in plan.steps {
             switch step.kind {
-            case .linear(let layer): buffers.append(layer.weights.panels.buffer)
+            case .linear(let layer): buffers.append(layer.weights.buffer)
             case .treeScores(let scores): buffers += scores.forest.flattened.buffers
             default: break
             }

@@ -1,3 +1,13 @@
+/// What a session's linear layers (Gemm, MatMul with constant weights) compute with.
+public enum LinearPrecision: String, Sendable, Equatable, CaseIterable {
+    /// As the model is written.
+    case float32
+    /// Weights quantized at load to int8, activations per record and layer to uint8.
+    case int8
+    /// Weights rounded to bfloat16 at load (half the memory); products and sums in float32.
+    case bf16
+}
+
 /// Runs one model on batches of rows: one session per replica (or per thread).
 ///
 /// Creating it plans the graph for one input and one output: unneeded nodes are dropped, linear
@@ -24,12 +34,15 @@ public struct InferenceSession: Sendable {
     ///     out as exact whole-number Floats.
     ///   - maxBatch: the most rows computed at once (> 0); buffers are sized for `chunkRows`
     ///     (<= maxBatch) rows, so memory stays bounded whatever `rows` a run gets.
+    ///   - precision: what the linear layers compute with (see `LinearPrecision`).
     /// - Throws: `ModelError` for an unknown name, an output that is not a float/int tensor (a
     ///   ZipMap output names the tensor to select instead), or an output that needs another input.
-    public init(model: OnnxModel, input: String? = nil, output: String? = nil, maxBatch: Int = 4096) throws(ModelError) {
+    public init(model: OnnxModel, input: String? = nil, output: String? = nil, maxBatch: Int = 4096,
+                precision: LinearPrecision = .float32) throws(ModelError) {
         guard maxBatch > 0 else { throw ModelError(.invalidArgument, "maxBatch must be positive, got \(maxBatch)") }
         do throws(ModelError) {
-            plan = try SessionPlanner.plan(model.graph, input: input, output: output, store: model.store)
+            plan = try SessionPlanner.plan(model.graph, input: input, output: output, store: model.store,
+                                           precision: precision)
         } catch {
             throw error.inFile(model.name)
         }
@@ -46,6 +59,7 @@ public struct InferenceSession: Sendable {
         }
         self.model = model
         self.maxBatch = maxBatch
+        self.precision = precision
         workspace = Workspace(slotWidths: plan.slotWidths, rows: chunkRows)
     }
 
@@ -69,6 +83,8 @@ public struct InferenceSession: Sendable {
     public var inputName: String { plan.inputName }
     /// The tensor this session reads.
     public var outputName: String { plan.outputName }
+    /// What the linear layers compute with.
+    public let precision: LinearPrecision
     /// The `maxBatch` the session was created with: the most rows computed at once.
     public let maxBatch: Int
     /// Rows per internal chunk: `maxBatch`, or fewer when a cache-sized chunk is smaller.

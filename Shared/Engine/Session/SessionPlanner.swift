@@ -4,7 +4,8 @@ import Kernels
 /// the output needs, resolves aliases, fuses linear layers with their bias and activation, runs
 /// elementwise steps in place where the input dies there, and assigns buffers by liveness.
 enum SessionPlanner {
-    static func plan(_ graph: LoadedGraph, input: String?, output: String?, store: WeightStore) throws(ModelError) -> SessionPlan {
+    static func plan(_ graph: LoadedGraph, input: String?, output: String?, store: WeightStore,
+                     precision: LinearPrecision = .float32) throws(ModelError) -> SessionPlan {
         let inputID = try selectInput(graph, input)
         let outputID = try selectOutput(graph, output)
         guard case .activation(let inShape) = graph.states[inputID],
@@ -26,6 +27,10 @@ enum SessionPlanner {
         }
         let outputRoot = root[outputID]
         nodes = LinearFusion.fuse(nodes, keeping: outputRoot, names: graph.names, store: store)
+        if precision == .int8 {
+            throw ModelError(.unsupported, "precision int8 is not available yet")
+        }
+        nodes = lowerPrecision(nodes, to: precision, names: graph.names, store: store)
 
         let buffers = BufferAssignment(nodes: nodes, valueCount: graph.names.count, input: inputID, output: outputRoot)
         let width = { (id: Int) -> Int in
@@ -52,6 +57,20 @@ enum SessionPlanner {
         return SessionPlan(steps: steps, slotWidths: buffers.slotWidths(width), inputName: graph.names[inputID],
                            outputName: graph.names[outputID], inputWidth: inShape.width, outputWidth: outShape.width,
                            sparseStep: sparse, sparseWeights: sparseWeights)
+    }
+
+    /// The fused linear layers in `precision` (their weights converted once, through the store).
+    private static func lowerPrecision(_ nodes: [LoweredNode], to precision: LinearPrecision, names: [String],
+                                       store: WeightStore) -> [LoweredNode] {
+        guard precision == .bf16 else { return nodes }
+        return nodes.map { node in
+            guard case .linear(var layer) = node.op else { return node }
+            let float = layer.weights
+            layer.weights = store.packed("bf16:\(names[node.output])", k: layer.k, n: layer.n, format: .bfloat16) { float }
+            var node = node
+            node.op = .linear(layer)
+            return node
+        }
     }
 
     private static func selectInput(_ graph: LoadedGraph, _ name: String?) throws(ModelError) -> Int {

@@ -68,15 +68,17 @@ public final class WeightStore: Sendable {
         if case .build = mode { false } else { true }
     }
 
-    func packed(_ key: String, k: Int, n: Int, _ build: () -> PackedWeights) -> PackedWeights {
-        let count = PackedWeights.panelFloatCount(k: k, n: n)
-        if let record = lookup(key), record.scalars == [Int64(k), Int64(n)], record.buffers.count == 1,
-           let panels = WeightArray<Float>(viewing: record.buffers[0]), panels.count == count,
-           UInt(bitPattern: panels.buffer.base) % 64 == 0 {
-            return PackedWeights(k: k, n: n, panels: panels)
+    /// - Parameter format: how the panels are stored; a float32 build is converted to it.
+    func packed(_ key: String, k: Int, n: Int, format: WeightFormat = .float32,
+                _ build: () -> PackedWeights) -> PackedWeights {
+        // Float32 records keep their old two scalars, so caches written before bfloat16 still match.
+        let scalars = [Int64(k), Int64(n)] + (format == .float32 ? [] : [Int64(format.rawValue)])
+        if let record = lookup(key), record.scalars == scalars, record.buffers.count == 1,
+           let weights = PackedWeights(k: k, n: n, format: format, buffer: record.buffers[0]) {
+            return weights
         }
-        let weights = build()
-        remember(key, Record(scalars: [Int64(k), Int64(n)], buffers: [weights.panels.buffer]))
+        let weights = build().converted(to: format)
+        remember(key, Record(scalars: scalars, buffers: [weights.buffer]))
         return weights
     }
 

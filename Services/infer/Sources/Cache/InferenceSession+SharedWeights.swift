@@ -24,19 +24,21 @@ extension InferenceSession {
     ///
     /// - Parameters:
     ///   - cacheDirectory: an existing directory owned by the user (the pipeline's run directory).
-    ///   - input, output, maxBatch: as for `init(model:input:output:maxBatch:)`.
+    ///   - input, output, maxBatch, precision: as for `init(model:input:output:maxBatch:precision:)`;
+    ///     each precision has a cache file of its own.
     /// - Throws: `ModelError`, as `OnnxModel.load(path:)` and `init(model:input:output:maxBatch:)` do.
     /// - Important: the model file must be replaced (renamed over), not rewritten in place, while
     ///   sessions use it.
     public init(modelPath: String, input: String? = nil, output: String? = nil, maxBatch: Int = 4096,
-                cacheDirectory: String) throws(ModelError) {
+                precision: LinearPrecision = .float32, cacheDirectory: String) throws(ModelError) {
         let file = try ModelFile.map(modelPath)
         let identity = file.identity
-        let key = Self.cacheKey(identity, input: input, output: output)
-        let path = cacheDirectory + "/" + Self.cacheFileName(modelPath: modelPath, input: input, output: output)
+        let key = Self.cacheKey(identity, input: input, output: output, precision: precision)
+        let path = cacheDirectory + "/" + Self.cacheFileName(modelPath: modelPath, input: input, output: output,
+                                                             precision: precision)
         let make = { (file: MappedFile, store: WeightStore) throws(ModelError) -> InferenceSession in
             let model = try OnnxModel.load(ModelBytes(borrowing: file.bytes, owner: file), name: modelPath, store: store)
-            return try InferenceSession(model: model, input: input, output: output, maxBatch: maxBatch)
+            return try InferenceSession(model: model, input: input, output: output, maxBatch: maxBatch, precision: precision)
         }
         if let cache = WeightCacheFile.open(path, key: key) {
             self = try make(file, WeightStore(.replay(cache.records)))
@@ -73,16 +75,21 @@ extension InferenceSession {
     /// and the session options. Cheap: no byte of the model is read. A content hash would
     /// read all 100 MB in every replica at every start, which is what the cache avoids; the
     /// identity changes whenever the file is replaced or written (see `FileIdentity`).
-    static func cacheKey(_ identity: FileIdentity, input: String?, output: String?) -> String {
+    static func cacheKey(_ identity: FileIdentity, input: String?, output: String?,
+                         precision: LinearPrecision = .float32) -> String {
         "pipeline weight cache v\(WeightCacheFile.version)\nmodel \(identity.text)\n"
             + "input \(input.map { "=\($0)" } ?? "default")\noutput \(output.map { "=\($0)" } ?? "default")\n"
+            + (precision == .float32 ? "" : "precision \(precision.rawValue)\n")
     }
 
     /// One file per model path and options (a new version of the model replaces it, so caches
     /// do not pile up): `infer-weights-<FNV-1a 64 of path and options>.cache`.
-    static func cacheFileName(modelPath: String, input: String?, output: String?) -> String {
+    static func cacheFileName(modelPath: String, input: String?, output: String?,
+                              precision: LinearPrecision = .float32) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(modelPath)\0\(input ?? "\u{1}")\0\(output ?? "\u{1}")".utf8 {
+        let options = "\(modelPath)\0\(input ?? "\u{1}")\0\(output ?? "\u{1}")"
+            + (precision == .float32 ? "" : "\0\(precision.rawValue)")
+        for byte in options.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         let hex = String(hash, radix: 16)
