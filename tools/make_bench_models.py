@@ -7,6 +7,9 @@ Swift product never needs Python. Deterministic: fixed seeds, re-running gives t
   tabular-trees.onnx  XGBoost, 100 trees of depth 6 on 32 features, binary (TreeEnsembleClassifier)
   text-linear.onnx    logistic regression on 2^18 hashed text columns + 8 one-hot columns:
                       MatMul + Add + Sigmoid, one output column (the probability)
+  tabular-mlp-int8.onnx  tabular-mlp.onnx quantized by onnxruntime's quantize_dynamic (int8
+                      weights, one scale per tensor; DynamicQuantizeLinear + MatMulInteger), as a
+                      user scaling down with onnxruntime's own tools would make it
   kernel-lr.onnx      scikit-learn LogisticRegression on 32 features (skl2onnx, no ZipMap), for
                       the kernel comparison with onnxruntime
 
@@ -55,6 +58,16 @@ def mlp():
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "tabular-mlp.onnx")
 
 
+def mlp_int8():
+    import tempfile
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "q.onnx")
+        quantize_dynamic(os.path.join(OUT, "tabular-mlp.onnx"), out, weight_type=QuantType.QInt8)
+        model = onnx.load(out)
+    save(model, "tabular-mlp-int8.onnx")
+
+
 def trees():
     import xgboost
     from onnxmltools import convert_xgboost
@@ -101,6 +114,7 @@ def kernel_lr():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     mlp()
+    mlp_int8()
     trees()
     text_linear()
     kernel_lr()

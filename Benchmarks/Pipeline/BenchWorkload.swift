@@ -8,12 +8,28 @@ public struct BenchWorkload: Sendable {
     let summary: String
     let model: String
     let defaultRecords: Int
+    /// The records and config this workload uses: its own name, or that of the workload whose
+    /// data it scores with another model (the same records, byte for byte).
+    let shape: String
 
-    public static let all = [tabularMLP, tabularTrees, textLinear]
+    init(name: String, summary: String, model: String, defaultRecords: Int, shape: String? = nil) {
+        self.name = name
+        self.summary = summary
+        self.model = model
+        self.defaultRecords = defaultRecords
+        self.shape = shape ?? name
+    }
+
+    public static let all = [tabularMLP, tabularMLPInt8, tabularTrees, textLinear]
 
     static let tabularMLP = BenchWorkload(
         name: "tabular-mlp", summary: "JSON lines, id + 64 numeric fields (~870 B); standardize; MLP 64→256→256→10, softmax",
         model: "tabular-mlp.onnx", defaultRecords: 1_000_000)
+    static let tabularMLPInt8 = BenchWorkload(
+        name: "tabular-mlp-int8",
+        summary: "tabular-mlp's records and MLP, quantized by onnxruntime's quantize_dynamic (int8 weights; "
+            + "activations quantized per layer: per record here, per batch in onnxruntime)",
+        model: "tabular-mlp-int8.onnx", defaultRecords: 1_000_000, shape: "tabular-mlp")
     static let tabularTrees = BenchWorkload(
         name: "tabular-trees", summary: "JSON lines, id + 32 numeric fields; XGBoost, 100 trees of depth 6",
         model: "tabular-trees.onnx", defaultRecords: 200_000)
@@ -32,7 +48,7 @@ public struct BenchWorkload: Sendable {
         func feature(_ body: String) { s += "\n[[feature]]\n" + body + "\n" }
         field("id", "int")
         var fields = ["label", "probabilities"]
-        switch name {
+        switch shape {
         case "tabular-mlp":
             for j in 0..<64 { field("f\(j)", "float") }
             for j in 0..<64 { feature("field = \"f\(j)\"\nkind = \"standardize\"\nmean = 50.0\nstd = 20.0") }
@@ -57,7 +73,7 @@ public struct BenchWorkload: Sendable {
     func writeData(to path: String, records: Int, firstID: Int = 0) throws {
         let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         defer { Sys.close(fd) }
-        var rng = BenchRandom(seed: 0x5EED_0000 &+ UInt64(name.utf8.count))
+        var rng = BenchRandom(seed: 0x5EED_0000 &+ UInt64(shape.utf8.count))
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         for i in 0..<records {
@@ -73,7 +89,7 @@ public struct BenchWorkload: Sendable {
     /// One record, as a JSON line.
     func record(_ id: Int, into out: inout [UInt8], _ rng: inout BenchRandom) {
         out += Array("{\"id\":\(id)".utf8)
-        switch name {
+        switch shape {
         case "tabular-mlp":
             for j in 0..<64 {
                 out += Array(",\"f\(j)\":".utf8)
