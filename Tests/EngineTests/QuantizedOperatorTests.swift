@@ -265,6 +265,28 @@ import TestSupport
         expectError(error, node: "qg", op: "com.microsoft.QGemm", "domain 'com.microsoft' is not implemented")
     }
 
+    /// int32_data widens int8 values; one outside -128...127 is a damaged file, not a weight.
+    @Test func int8ValuesOutOfRangeAreMalformed() {
+        let bad = Tensor(name: "w", dims: [2], dataType: 3, int32s: [7, 300])
+        let bytes = ModelBuilder.model(nodes: [Node(op: "Identity", inputs: ["x"], outputs: ["y"])], inputs: [("x", ["N", 5])],
+                                       outputs: ["y"], initializers: [bad])
+        let error = #expect(throws: ModelError.self) { try ModelBuilder.load(bytes) }
+        #expect(error?.kind == .malformed)
+        #expect(error?.description.contains("tensor 'w' holds 300 in int32_data, outside the range of int8") == true,
+                "\(String(describing: error))")
+    }
+
+    @Test func innerDimensionTooLargeForInt32Sums() {
+        let k = 65_793
+        let bytes = ModelBuilder.model(
+            nodes: [Node(op: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"], name: "dql"),
+                    Node(op: "MatMulInteger", inputs: ["xq", "w", "xz"], outputs: ["acc"], name: "mmi"),
+                    Node(op: "Cast", inputs: ["acc"], outputs: ["y"], name: "cast", attributes: [.int("to", 1)])],
+            inputs: [("x", ["N", k])], outputs: ["y"], initializers: [Self.int8("w", [Int64(k), 1], [Int8](repeating: 1, count: k))])
+        let error = #expect(throws: ModelError.self) { try ModelBuilder.load(bytes) }
+        expectError(error, node: "mmi", op: "MatMulInteger", "too large for exact Int32 sums")
+    }
+
     // MARK: - Weight cache
 
     /// The quantized weights are records of a weight cache: a replayed model asks for the same

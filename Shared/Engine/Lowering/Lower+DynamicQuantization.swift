@@ -98,6 +98,7 @@ extension GraphLowering {
             throw ctx.unsupported("B must be a constant 2-D int8 or uint8 matrix [K, n], got \(b.elementType.name) with dims \(b.dims)")
         }
         let (k, n) = (b.dims[0], b.dims[1])
+        try Self.checkInnerDimension(k, ctx)
         guard case .activation(let shape) = states[source], shape.dims == [k] else {
             throw ctx.error(.invalidGraph, "A has \(states[source].widthDescription) but B has K=\(k) rows")
         }
@@ -152,6 +153,15 @@ extension GraphLowering {
             try emit(.quantizedLinear(layer), inputs: [source], output: output, shape: ActivationShape(dims: [weights.n]), ctx)
         default:
             throw misuse(ctx, quantizedParts[a] != nil ? a : b)
+        }
+    }
+}
+
+extension GraphLowering {
+    /// Int32 sums of up to k products of 9-bit values are exact only for k < 65 793 (`QuantizedWeights`).
+    static func checkInnerDimension(_ k: Int, _ ctx: NodeContext) throws(ModelError) {
+        guard k < 65_793 else {
+            throw ctx.unsupported("an inner dimension of \(k) is too large for exact Int32 sums (at most 65792)")
         }
     }
 }

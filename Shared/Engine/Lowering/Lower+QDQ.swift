@@ -198,6 +198,7 @@ extension GraphLowering {
                 return false
             }
         }
+        try Self.checkInnerDimension(k, ctx)
         let output = try firstOutput(ctx)
         let zeroPoints = weights.zeroPoints.map { Int32($0) }
         let packed = store.quantized("quantized:\(output)", k: k, n: n) {
@@ -231,6 +232,7 @@ extension GraphLowering {
         }
         let n = b.dims[1]
         guard b.dims[0] == k else { throw ctx.error(.invalidGraph, "a has K=\(k) columns but b has \(counted(b.dims[0], "row"))") }
+        try Self.checkInnerDimension(k, ctx)
         func scalar(_ c: ConstantTensor, _ role: String) throws(ModelError) -> Float {
             guard c.count == 1, c.dims.count <= 1, let v = c.floats?.first else {
                 throw ctx.unsupported("\(role) must be a scalar (per-tensor), got dims \(c.dims)")
