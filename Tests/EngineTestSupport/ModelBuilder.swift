@@ -7,7 +7,8 @@ public enum Attr: Sendable {
     case ints(String, [Int64]), floats(String, [Float]), tensor(String, Tensor), strings(String, [String])
 }
 
-/// TensorProto contents; `dataType` 1 = float (float_data), 7 = int64 (int64_data), others raw.
+/// TensorProto contents; `dataType` 1 = float (float_data), 7 = int64 (int64_data), others raw
+/// (or `int32s`, the int32_data field that int8/uint8/int16/uint16/int32/bool values use).
 public struct Tensor: Sendable {
     public var name: String
     public var dims: [Int64]
@@ -15,21 +16,24 @@ public struct Tensor: Sendable {
     public var floats: [Float]
     public var ints: [Int64]
     public var raw: [UInt8]?
+    public var int32s: [Int64]
 
     public init(name: String = "", dims: [Int64], dataType: Int32 = 1, floats: [Float] = [], ints: [Int64] = [],
-                raw: [UInt8]? = nil) {
+                raw: [UInt8]? = nil, int32s: [Int64] = []) {
         self.name = name
         self.dims = dims
         self.dataType = dataType
         self.floats = floats
         self.ints = ints
         self.raw = raw
+        self.int32s = int32s
     }
 
     public func write(_ w: inout ProtoWriter) {
         w.packedInts(1, dims)
         w.int(2, Int64(dataType))
         if !floats.isEmpty { w.packedFloats(4, floats) }
+        if !int32s.isEmpty { w.packedInts(5, int32s) }
         if !ints.isEmpty { w.packedInts(7, ints) }
         if !name.isEmpty { w.string(8, name) }
         if let raw { w.data(9, raw) }

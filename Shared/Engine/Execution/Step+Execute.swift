@@ -71,6 +71,18 @@ extension Step {
             finalize.execute(rows: rows, x, scores: out, labels: nil)
         case .treeLabel(let finalize):
             finalize.execute(rows: rows, x, scores: nil, labels: out)
+        case .quantizedLinear(let layer):
+            // The planner gives every quantizedLinear step a scratch slot.
+            guard let scratch else { preconditionFailure("quantizedLinear step '\(nodeName)' has no scratch slot") }
+            layer.execute(m: inCount / layer.k, x, out, scratch: UnsafeMutableRawPointer(pointers[scratch]))
+        case .quantize(let p):
+            p.withRows { s, z in quantizeLinearValues(x, rows: rows, width: outputWidth, scales: s, zeroPoints: z, low: p.low, high: p.high, out) }
+        case .dequantize(let p):
+            p.withRows { s, z in dequantizeLinearValues(x, rows: rows, width: outputWidth, scales: s, zeroPoints: z, out) }
+        case .fakeQuantize(let p):
+            p.withRows { s, z in fakeQuantizeValues(x, rows: rows, width: outputWidth, scales: s, zeroPoints: z, low: p.low, high: p.high, out) }
+        case .quantizedSoftmax(let softmax):
+            softmax.apply(x, rows: outCount / softmax.cols, out)
         case .alias:
             copyInput(x, out, outCount)
         }

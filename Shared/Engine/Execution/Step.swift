@@ -18,16 +18,20 @@ struct Step: Sendable {
     var outputWidth: Int
     var nodeName: String
     var opType: String
+    /// The workspace slot a `quantizedLinear` step uses as scratch (its Int32 sums, row scales
+    /// and quantized input); nil for every other step.
+    var scratch: Int? = nil
 
     var isInPlace: Bool { inputs.first == output }
 
     /// Kinds that read each element before writing the same position, so they may run in place.
     static func canRunInPlace(_ op: LoweredOp) -> Bool {
         switch op {
-        case .activation, .truncate, .binaryConstant, .binary, .softmax, .softmaxZero, .normalize, .gather, .unary, .impute: true
+        case .activation, .truncate, .binaryConstant, .binary, .softmax, .softmaxZero, .normalize, .gather, .unary, .impute,
+             .quantize, .dequantize, .fakeQuantize, .quantizedSoftmax: true
         // In place shares one buffer, sized for the output: only when the raw scores are as wide.
         case .treeFinalize(let finalize): !finalize.dynamicPresence
-        case .linear, .alias, .argMax, .concat, .binaryScores, .classLabel, .selectColumns, .oneHot, .treeScores, .treeLabel: false
+        case .linear, .quantizedLinear, .alias, .argMax, .concat, .binaryScores, .classLabel, .selectColumns, .oneHot, .treeScores, .treeLabel: false
         }
     }
 }

@@ -15,6 +15,18 @@ struct GraphLowering {
     let bytes: ModelBytes
     /// Where packed weights and tree arrays come from (built here, or a weight cache).
     let store: WeightStore
+    /// Values inside a `quantize_dynamic` layer being matched (see `QuantizedPart`).
+    var quantizedParts: [Int: QuantizedPart] = [:]
+    /// Constants that a DequantizeLinear folded, with their integer form (QDQ weights and biases).
+    var quantizedConstants: [Int: QuantizedConstant] = [:]
+    /// QuantizeLinear outputs (whole-number activations): their float source and parameters.
+    var quantizedActivations: [Int: QuantizedActivation] = [:]
+    /// Outputs of a QuantizeLinear → DequantizeLinear pair: their float source and parameters,
+    /// so that a Gemm/MatMul reading one quantizes the source itself (QDQ fusion).
+    var fakeQuantized: [Int: QuantizedActivation] = [:]
+    /// Softmax outputs whose input is a uint8 Q→DQ pair: if a Q→DQ pair follows too, the four
+    /// become one `quantizedSoftmax` step (onnxruntime's QLinearSoftmax).
+    var quantizedSoftmaxInputs: [Int: (input: Int, parameters: QuantizationParameters, cols: Int)] = [:]
 
     init(defaultOpset: Int64, mlOpset: Int64, bytes: ModelBytes, store: WeightStore) {
         self.defaultOpset = defaultOpset
@@ -68,7 +80,7 @@ struct GraphLowering {
         // A node fed by an opaque value (string labels, a ZipMap) is opaque too: it is only an
         // error if a session needs it.
         for input in inputs {
-            guard let input, case .opaque(let opaque) = states[input] else { continue }
+            guard let input, quantizedParts[input] == nil, case .opaque(let opaque) = states[input] else { continue }
             let reason = "depends on '\(names[input])', which \(opaque.reason)"
             for output in node.outputs where !output.isEmpty {
                 define(output, .opaque(OpaqueValue(typeName: opaque.typeName, reason: reason)))
@@ -88,6 +100,9 @@ struct GraphLowering {
     }
 
     private mutating func dispatch(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {
+        if inputs.contains(where: { $0.map { quantizedParts[$0] != nil } ?? false }) {
+            return try lowerQuantizedPart(ctx, inputs)
+        }
         switch ctx.node.opType {
         case "Gemm": try lowerGemm(ctx, inputs)
         case "MatMul": try lowerMatMul(ctx, inputs)
@@ -123,6 +138,11 @@ struct GraphLowering {
         case "Erf": try lowerUnary(.erf, ctx, inputs)
         case "Gelu": try lowerGelu(ctx, inputs)
         case "BatchNormalization": try lowerBatchNormalization(ctx, inputs)
+        case "DynamicQuantizeLinear": try lowerDynamicQuantizeLinear(ctx, inputs)
+        case "MatMulInteger": try lowerMatMulInteger(ctx, inputs)
+        case "QuantizeLinear": try lowerQuantizeLinear(ctx, inputs)
+        case "DequantizeLinear": try lowerDequantizeLinear(ctx, inputs)
+        case "QLinearMatMul": try lowerQLinearMatMul(ctx, inputs)
         default:
             throw ModelError(.unsupported, "operator \(ctx.opType) is not supported; supported operators: \(OperatorSet.supportedList)")
         }

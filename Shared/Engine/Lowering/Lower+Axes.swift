@@ -14,7 +14,10 @@ extension GraphLowering {
             throw ctx.unsupported("softmax along axis \(axis) of [N, \(shape.dims)] is not supported; only the last axis is")
         }
         let cols = full[axis...].reduce(1, *)
-        try emit(.softmax(cols: cols, log: log), inputs: [x], output: try firstOutput(ctx), shape: shape, ctx)
+        let id = try emit(.softmax(cols: cols, log: log), inputs: [x], output: try firstOutput(ctx), shape: shape, ctx)
+        if !log, let input = fakeQuantized[x], input.parameters.low == 0, input.parameters.perTensor != nil {
+            quantizedSoftmaxInputs[id] = (input: x, parameters: input.parameters, cols: cols)
+        }
     }
 
     mutating func lowerArgMax(_ ctx: NodeContext, _ inputs: [Int?]) throws(ModelError) {

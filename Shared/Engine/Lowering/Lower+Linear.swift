@@ -43,6 +43,11 @@ extension GraphLowering {
         guard k == aShape.dims[0] else {
             throw ctx.error(.invalidGraph, "A has \(counted(aShape.dims[0], "column")) but B has K=\(k) (transB=\(transB))")
         }
+        if alpha == 1 && beta == 1,
+           try lowerQuantizedLinear(ctx, a: a, b: try required(ctx, inputs, 1, "B"), bias: optional(inputs, 2),
+                                    transposed: transB != 0, outputDims: { $0.dims == [k] ? [n] : nil }) {
+            return
+        }
         var bias: [Float]?
         if let c = optional(inputs, 2), beta != 0 {
             guard case .constant(let tensor) = states[c] else {
@@ -97,6 +102,11 @@ extension GraphLowering {
         }
         let n = b.dims.count == 2 ? b.dims[1] : 1
         let outDims = Array(aShape.dims.dropLast()) + (b.dims.count == 2 ? [n] : [])
+        if b.dims.count == 2,
+           try lowerQuantizedLinear(ctx, a: a, b: bID, bias: nil, transposed: false,
+                                    outputDims: { $0.dims.last == k ? outDims : nil }) {
+            return
+        }
         let output = try firstOutput(ctx)
         let layer = LinearLayer(weights: packedWeights(b, k: k, n: n, transposed: false, output: output), bias: nil,
                                 activation: .identity)

@@ -123,8 +123,39 @@ enum LoweredOp: Sendable {
     case treeScores(TreeScores)
     /// Base values and post_transform on raw tree scores.
     case treeFinalize(TreeFinalize)
+    /// A linear layer on integers (quantized models); runs in a scratch slot of the workspace.
+    case quantizedLinear(QuantizedLinearLayer)
+    /// QuantizeLinear: the quantized values as whole-number floats.
+    case quantize(QuantizationParameters)
+    /// DequantizeLinear of whole-number floats.
+    case dequantize(QuantizationParameters)
+    /// A QuantizeLinear → DequantizeLinear pair with the same parameters, in one pass.
+    case fakeQuantize(QuantizationParameters)
+    /// DequantizeLinear → Softmax → QuantizeLinear → DequantizeLinear (uint8), as onnxruntime's
+    /// QLinearSoftmax computes it.
+    case quantizedSoftmax(QuantizedSoftmax)
     /// The classifier label from raw tree scores.
     case treeLabel(TreeFinalize)
+}
+
+/// A QuantizeLinear / DequantizeLinear's scale and zero point for every position of one batch
+/// item (per-tensor parameters repeat one value; per-axis ones follow the axis), and the range
+/// of the quantized type.
+struct QuantizationParameters: Sendable, Equatable {
+    var scales: [Float]
+    var zeroPoints: [Float]
+    var low: Float
+    var high: Float
+
+    /// The one scale and zero point when every position has the same (per-tensor).
+    var perTensor: (scale: Float, zeroPoint: Int32)? {
+        guard let scale = scales.first, let zero = zeroPoints.first,
+              scales.allSatisfy({ $0 == scale }), zeroPoints.allSatisfy({ $0 == zero }) else { return nil }
+        return (scale, Int32(zero))
+    }
+
+    /// 128 for int8 (shifted into uint8 for `int8Gemm`), 0 for uint8.
+    var unsignedOffset: Int32 { low < 0 ? 128 : 0 }
 }
 
 struct LoweredNode: Sendable {

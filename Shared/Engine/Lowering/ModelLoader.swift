@@ -42,8 +42,14 @@ enum ModelLoader {
         let order = try TopologicalOrder.order(graph.nodes, available: Set(lowering.ids.keys))
         for index in order { try lowering.lower(graph.nodes[index]) }
 
-        for output in graph.outputs where lowering.ids[output.name] == nil {
-            throw ModelError(.invalidGraph, "graph output '\(output.name)' is not produced by any node")
+        for output in graph.outputs {
+            guard let id = lowering.ids[output.name] else {
+                throw ModelError(.invalidGraph, "graph output '\(output.name)' is not produced by any node")
+            }
+            if let part = lowering.quantizedParts[id] {
+                throw ModelError(.unsupported, "graph output '\(output.name)' is \(part.role), which exists only inside the "
+                    + "fused quantized layer \(QuantizedPart.chain)")
+            }
         }
         let declared = Dictionary(graph.inputs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         return LoadedGraph(

@@ -1,9 +1,9 @@
 /// The operators the engine implements, by domain, and the check that rejects the rest at load.
 enum OperatorSet {
     static let defaultDomainOps = [
-        "Add", "ArgMax", "BatchNormalization", "Cast", "Concat", "Constant", "Div", "Dropout", "Erf", "Flatten",
-        "Gather", "Gelu", "Gemm", "Identity", "LogSoftmax", "MatMul", "Mul", "Relu", "Reshape", "Sigmoid", "Softmax",
-        "Sub", "Tanh",
+        "Add", "ArgMax", "BatchNormalization", "Cast", "Concat", "Constant", "DequantizeLinear", "Div", "Dropout",
+        "DynamicQuantizeLinear", "Erf", "Flatten", "Gather", "Gelu", "Gemm", "Identity", "LogSoftmax", "MatMul",
+        "MatMulInteger", "Mul", "QLinearMatMul", "QuantizeLinear", "Relu", "Reshape", "Sigmoid", "Softmax", "Sub", "Tanh",
     ]
     static let mlDomainOps = [
         "ArrayFeatureExtractor", "Imputer", "LinearClassifier", "LinearRegressor", "Normalizer", "OneHotEncoder",

@@ -137,6 +137,19 @@ extension ConstantTensor {
             return .int64(proto.int64Data)
         case .int32, .int16, .int8, .uint16, .uint8, .bool:
             guard proto.int32Data.count == count else { throw sizeError(proto.int32Data.count, "int32_data") }
+            // int32_data carries the narrower types widened: each value must fit its type (raw
+            // data cannot hold anything else), or the quantized kernels' bounds would not hold.
+            let range: ClosedRange<Int32> = switch type {
+            case .int8: -128...127
+            case .uint8: 0...255
+            case .int16: -32768...32767
+            case .uint16: 0...65535
+            case .bool: 0...1
+            default: Int32.min...Int32.max
+            }
+            if let bad = proto.int32Data.first(where: { !range.contains($0) }) {
+                throw ModelError(.malformed, "\(label) holds \(bad) in int32_data, outside the range of \(type.name)")
+            }
             return .int64(proto.int32Data.map { Int64($0) })
         case .uint32, .uint64:
             guard proto.uint64Data.count == count else { throw sizeError(proto.uint64Data.count, "uint64_data") }

@@ -5,7 +5,11 @@ import Kernels
 extension InferenceSession {
     /// True when every weight array this session reads is borrowed from memory someone else
     /// owns, such as a mapped cache file (none is private to this process).
-    public var sharesWeights: Bool { weightBuffers.allSatisfy(\.isBorrowed) }
+    ///
+    /// Quantized layers' weights are always private for now (rebuilt from a cache's records).
+    public var sharesWeights: Bool {
+        weightBuffers.allSatisfy(\.isBorrowed) && !plan.steps.contains { if case .quantizedLinear = $0.kind { true } else { false } }
+    }
 
     /// The buffers holding the weights the plan reads.
     private var weightBuffers: [WeightBuffer] {

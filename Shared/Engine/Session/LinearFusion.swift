@@ -13,6 +13,10 @@ enum LinearFusion {
         for node in nodes { for input in node.inputs { readers[input, default: 0] += 1 } }
         var removed = Set<Int>()
         for index in nodes.indices where !removed.contains(index) {
+            if case .quantizedLinear = nodes[index].op {
+                fuseQuantized(&nodes, index, keeping: keeping, readers: readers, removed: &removed)
+                continue
+            }
             guard case .linear(var layer) = nodes[index].op else { continue }
             while layer.activation == .identity {
                 let value = nodes[index].output
@@ -51,6 +55,41 @@ enum LinearFusion {
             }
         }
         return nodes.indices.filter { !removed.contains($0) }.map { nodes[$0] }
+    }
+
+    /// A quantized layer takes, in onnxruntime's order: one bias (Add/Sub of a constant row) then
+    /// an activation, after the scaling; or, for a static layer without a float bias, the Q→DQ
+    /// pair on its output, which makes it requantize (onnxruntime's QGemm). A Mul is never folded
+    /// into the integer weights: it would change the rounding.
+    private static func fuseQuantized(_ nodes: inout [LoweredNode], _ index: Int, keeping: Int, readers: [Int: Int],
+                                      removed: inout Set<Int>) {
+        guard case .quantizedLinear(var layer) = nodes[index].op else { return }
+        while true {
+            let value = nodes[index].output
+            guard value != keeping, readers[value] == 1,
+                  let c = nodes.indices.first(where: { $0 > index && !removed.contains($0) && nodes[$0].inputs.contains(value) }),
+                  case .scaled(let bias, let activation) = layer.output, activation == .identity
+            else { return }
+            switch nodes[c].op {
+            case .binaryConstant(let kind, let row, let constantFirst)
+                where bias == nil && (kind == .add || (kind == .sub && !constantFirst)):
+                guard let add = periodicRow(row, period: layer.n) else { return }
+                // v - b and v + (-b) round alike.
+                layer.output = .scaled(bias: kind == .sub ? add.map { -$0 } : add, activation: .identity)
+            case .activation(let activation):
+                layer.output = .scaled(bias: bias, activation: activation)
+            case .fakeQuantize(let p):
+                guard bias == nil, case .quantize(let inputScale, _, _) = layer.input, let (scale, zero) = p.perTensor else { return }
+                // (a_scale · b_scale) / y_scale, as onnxruntime computes the multiplier.
+                layer.output = .requantized(multipliers: layer.weightScales.map { inputScale * $0 / scale }, zeroPoint: zero,
+                                            low: Int32(p.low), high: Int32(p.high), output: .dequantized(scale: scale))
+            default:
+                return
+            }
+            nodes[index].op = .quantizedLinear(layer)
+            nodes[index].output = nodes[c].output
+            removed.insert(c)
+        }
     }
 
     /// `(x · W + b) · s` as `x · (W s) + b s`, s one factor per output column.

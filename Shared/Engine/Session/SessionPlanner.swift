@@ -46,6 +46,16 @@ enum SessionPlanner {
             steps.append(Step(kind: .alias, inputs: [Step.inputSlot], output: Step.outputSlot,
                               inputWidth: inShape.width, outputWidth: outShape.width, nodeName: "", opType: "copy"))
         }
+        var slotWidths = buffers.slotWidths(width)
+        // One scratch slot, shared by every quantized step (steps run one at a time).
+        let scratchWidths = steps.map { step in
+            if case .quantizedLinear(let layer) = step.kind { (step.inputWidth / layer.k) * layer.scratchWordsPerRow } else { 0 }
+        }
+        if let scratchWidth = scratchWidths.max(), scratchWidth > 0 {
+            let slot = slotWidths.count
+            slotWidths.append(scratchWidth)
+            for index in steps.indices where scratchWidths[index] > 0 { steps[index].scratch = slot }
+        }
         let sparse = sparseStep(steps, inputWidth: inShape.width)
         // Shared sessions derive the sparse path's row-major weights now, so that they can be in the
         // weight cache too; private ones on the first sparse run (most never have one).
@@ -54,7 +64,7 @@ enum SessionPlanner {
             sparseWeights = store.floats("sparse:\(graph.names[nodes[sparse].output])",
                                          count: layer.k * layer.n) { layer.weights.unpacked() }
         }
-        return SessionPlan(steps: steps, slotWidths: buffers.slotWidths(width), inputName: graph.names[inputID],
+        return SessionPlan(steps: steps, slotWidths: slotWidths, inputName: graph.names[inputID],
                            outputName: graph.names[outputID], inputWidth: inShape.width, outputWidth: outShape.width,
                            sparseStep: sparse, sparseWeights: sparseWeights)
     }

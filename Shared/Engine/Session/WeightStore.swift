@@ -82,6 +82,25 @@ public final class WeightStore: Sendable {
         return weights
     }
 
+    /// Integer weights for `int8Gemm`, recorded as their k×n values minus zero points (Int16).
+    ///
+    /// On replay they are rebuilt from the stored values (with zero points 0, which gives the
+    /// same weights): the model's initializers are not read, but the packed copy is private
+    /// memory until `QuantizedWeights` can be made from stored buffers.
+    func quantized(_ key: String, k: Int, n: Int, _ build: () -> QuantizedWeights) -> QuantizedWeights {
+        if let record = lookup(key), record.scalars == [Int64(k), Int64(n)], record.buffers.count == 1,
+           let centered = WeightArray<Int16>(viewing: record.buffers[0]), centered.count == k * n {
+            let values = centered.withUnsafeBufferPointer { $0.map { Int32($0) } }
+            return QuantizedWeights(values, k: k, n: n, zeroPoints: [0])
+        }
+        let weights = build()
+        if case .record = mode {
+            let centered = WeightArray(weights.centeredValues().map { Int16(truncatingIfNeeded: $0) })
+            remember(key, Record(scalars: [Int64(k), Int64(n)], buffers: [centered.buffer]))
+        }
+        return weights
+    }
+
     func floats(_ key: String, count: Int, _ build: () -> [Float]) -> WeightArray<Float> {
         if let record = lookup(key), record.scalars == [Int64(count)], record.buffers.count == 1,
            let values = WeightArray<Float>(viewing: record.buffers[0]), values.count == count {
