@@ -26,7 +26,15 @@ let package = Package(
     targets: [
         // Pure modules: no Foundation, no syscalls.
         .target(name: "Messages", path: "Shared/Messages", swiftSettings: native),
-        .target(name: "Kernels", path: "Shared/Kernels", swiftSettings: native),
+        .target(name: "Kernels", dependencies: ["Int8VNNI", "Int8AVX2"], path: "Shared/Kernels", swiftSettings: native),
+        // The int8 GEMM's two SIMD paths, each a module with its own fixed target features (not
+        // the host's) so that both are built and tested on any x86-64 host; `Kernels` picks one at
+        // run time from /proc/cpuinfo. `-parse-stdlib` lets them call LLVM's x86 intrinsics through
+        // `Builtin` (Swift's SIMD types never lower to vpdpbusd or vpmaddwd).
+        .target(name: "Int8VNNI", path: "Shared/KernelsInt8/VNNI",
+                swiftSettings: [.unsafeFlags(["-parse-stdlib", "-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"])]),
+        .target(name: "Int8AVX2", path: "Shared/KernelsInt8/AVX2",
+                swiftSettings: [.unsafeFlags(["-parse-stdlib", "-Xcc", "-march=x86-64-v3"])]),
         .target(name: "Config", dependencies: ["Messages"], path: "Shared/Config", swiftSettings: native),
         // The supervisor's decisions (replicas, batches, the run's end) as pure values.
         .target(name: "ControlCore", dependencies: ["Config"], path: "Supervisor/Control", swiftSettings: native),

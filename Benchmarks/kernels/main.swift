@@ -185,3 +185,163 @@ if only == "all" || only == "scale" {
         print("  stride \(stride): scaleShift \(fmt(a / 4096 * 1e9, 3)) (reference \(fmt(b / 4096 * 1e9, 3))), scaleAdd \(fmt(c / 4096 * 1e9, 3)) (reference \(fmt(d / 4096 * 1e9, 3)))")
     }
 }
+
+if only == "int8" {
+    int8Benchmark()
+}
+
+/// The MLP 64→256→256→10 + softmax in int8 (per layer: per-row dynamic quantization, the int8
+/// GEMM with dequantization, bias and relu fused, as onnxruntime's `quantize_dynamic` model
+/// computes it) against our float32 `gemm` and onnxruntime's int8 and float32 models, one
+/// thread, three interleaved rounds.
+func int8Benchmark() {
+    print("CPU: \(cpuModel()); int8 path: \(Int8Kernel.best) (VNNI \(Int8Kernel.vnni.isSupported ? "used" : "not available"))")
+    let widths = [64, 256, 256, 10]
+    let floats = (0..<3).map { randomArray(widths[$0] * widths[$0 + 1]) }
+    let biases = (0..<3).map { randomArray(widths[$0 + 1]) }
+    let packed = (0..<3).map { PackedWeights(floats[$0], k: widths[$0], n: widths[$0 + 1]) }
+    // Symmetric per-tensor int8 weights, as quantize_dynamic(weight_type=QInt8) makes them.
+    let weightScales = floats.map { w in [w.map(\.magnitude).max()! / 127] }
+    func quantized(_ kernel: Int8Kernel) -> [QuantizedWeights] {
+        (0..<3).map { l in
+            let q = floats[l].map { Int32(($0 / weightScales[l][0]).rounded(.toNearestOrEven)) }
+            return QuantizedWeights(q, k: widths[l], n: widths[l + 1], zeroPoints: [0], kernel: kernel)
+        }
+    }
+    let kernels = Int8Kernel.allCases.filter { $0.isSupported && $0 != .scalar }
+    let layersByKernel = kernels.map(quantized)
+
+    let batch = 256
+    let input = randomArray(batch * 64)
+    var h1 = [Float](repeating: 0, count: batch * 256), h2 = h1
+    var out = [Float](repeating: 0, count: batch * 10)
+    var q = [UInt8](repeating: 0, count: batch * 256)
+    var sums = [Int32](repeating: 0, count: batch * 256)
+    var scales = [Float](repeating: 0, count: batch)
+    var zeros = [Int32](repeating: 0, count: batch)
+    let iterations = max(1, 2_000_000 / (batch * 170))
+
+    func floatForward() {
+        gemm(m: batch, a: input, lda: 64, b: packed[0], bias: biases[0], activation: .relu, c: &h1, ldc: 256)
+        gemm(m: batch, a: h1, lda: 256, b: packed[1], bias: biases[1], activation: .relu, c: &h2, ldc: 256)
+        gemm(m: batch, a: h2, lda: 256, b: packed[2], bias: biases[2], activation: .identity, c: &out, ldc: 10)
+        softmaxRows(&out, rows: batch, cols: 10, ld: 10)
+    }
+    /// One layer: quantize x's rows, then the fused int8 GEMM (or int8Gemm + dequantizeRows).
+    func layer(_ x: UnsafePointer<Float>, _ l: Int, _ w: QuantizedWeights, _ activation: Activation,
+               _ y: UnsafeMutablePointer<Float>, fused: Bool) {
+        let (k, n) = (widths[l], widths[l + 1])
+        quantizeRowsDynamic(x, rows: batch, cols: k, ldx: k, &q, ldq: k, scales: &scales, zeroPoints: &zeros)
+        if fused {
+            int8GemmDequantized(m: batch, a: q, lda: k, rowZeroPoints: zeros, rowScales: scales, b: w,
+                                columnScales: weightScales[l], columnScaleCount: 1, bias: biases[l],
+                                activation: activation, y, ldo: n)
+        } else {
+            int8Gemm(m: batch, a: q, lda: k, rowZeroPoints: zeros, b: w, c: &sums, ldc: n)
+            dequantizeRows(sums, rows: batch, cols: n, ldc: n, rowScales: scales, columnScales: weightScales[l],
+                           columnScaleCount: 1, bias: biases[l], activation: activation, y, ldo: n)
+        }
+    }
+    func int8Forward(_ layers: [QuantizedWeights], fused: Bool = true) {
+        layer(input, 0, layers[0], .relu, &h1, fused: fused)
+        layer(h1, 1, layers[1], .relu, &h2, fused: fused)
+        layer(h2, 2, layers[2], .identity, &out, fused: fused)
+        softmaxRows(&out, rows: batch, cols: 10, ld: 10)
+    }
+    func rowsPerSecond(_ body: () -> Void) -> Double {
+        Double(batch) / timePerCall(iterations: iterations, body)
+    }
+
+    // Per step, once (µs), on the best path: where the time goes.
+    let best = layersByKernel[0]
+    let steps: [(String, () -> Void)] = [
+        ("quantize 256×64", { quantizeRowsDynamic(input, rows: batch, cols: 64, ldx: 64, &q, ldq: 64, scales: &scales, zeroPoints: &zeros) }),
+        ("int8Gemm 256×64×256", { int8Gemm(m: batch, a: q, lda: 64, rowZeroPoints: zeros, b: best[0], c: &sums, ldc: 256) }),
+        ("quantize 256×256", { quantizeRowsDynamic(h1, rows: batch, cols: 256, ldx: 256, &q, ldq: 256, scales: &scales, zeroPoints: &zeros) }),
+        ("int8Gemm 256×256×256", { int8Gemm(m: batch, a: q, lda: 256, rowZeroPoints: zeros, b: best[1], c: &sums, ldc: 256) }),
+        ("int8GemmDequantized 256×256×256", {
+            int8GemmDequantized(m: batch, a: q, lda: 256, rowZeroPoints: zeros, rowScales: scales, b: best[1],
+                                columnScales: weightScales[1], columnScaleCount: 1, bias: biases[1], activation: .relu, &h2, ldo: 256) }),
+        ("dequantizeRows 256×256 + relu", {
+            dequantizeRows(sums, rows: batch, cols: 256, ldc: 256, rowScales: scales, columnScales: weightScales[1],
+                           columnScaleCount: 1, bias: biases[1], activation: .relu, &h2, ldo: 256) }),
+        ("int8Gemm 256×256×10", { int8Gemm(m: batch, a: q, lda: 256, rowZeroPoints: zeros, b: best[2], c: &sums, ldc: 10) }),
+        ("float gemm 256×256×256", { gemm(m: batch, a: h1, lda: 256, b: packed[1], bias: biases[1], activation: .relu, c: &h2, ldc: 256) }),
+    ]
+    print("batch 256, per step on the \(kernels[0]) path (us):")
+    for (name, body) in steps {
+        let seconds = timePerCall(iterations: iterations, body)
+        let macs = name.hasPrefix("int8Gemm") || name.hasPrefix("float") ? name.split(separator: " ").last!.split(separator: "×").reduce(1.0) { $0 * Double($1)! } : 0
+        print("  \(name): \(pad(fmt(seconds * 1e6), 7))" + (macs > 0 ? "  (\(fmt(macs / seconds / 1e9)) GMAC/s)" : ""))
+    }
+
+    let script = (getenv("KERNELS_BENCH_DIR").map { String(cString: $0) } ?? "Benchmarks/kernels") + "/ort_int8.py"
+    var results: [String: [Double]] = [:]
+    for round in 1...3 {
+        var line = "round \(round):"
+        func record(_ name: String, _ value: Double) {
+            results[name, default: []].append(value)
+            line += "  \(name) \(fmt(value / 1e3, 0))k"
+        }
+        record("float32", rowsPerSecond(floatForward))
+        for (kernel, layers) in zip(kernels, layersByKernel) {
+            record("int8-\(kernel)", rowsPerSecond { int8Forward(layers) })
+            record("int8-\(kernel)-unfused", rowsPerSecond { int8Forward(layers, fused: false) })
+        }
+        for (name, value) in runOnnxruntime(script: script, batch: batch) { record("ort-\(name)", value) }
+        print(line)
+    }
+    print("MLP 64→256→256→10 + softmax, batch 256, one thread: best of 3 rounds (range), rows/s")
+    for name in results.keys.sorted() {
+        let values = results[name]!
+        print("  \(name): \(pad(fmt(values.max()! / 1e3, 0), 6))k  (\(fmt(values.min()! / 1e3, 0))k–\(fmt(values.max()! / 1e3, 0))k)")
+    }
+    let ours = results["int8-\(kernels[0])"]?.max() ?? .nan
+    let float = results["float32"]!.max()!
+    let ortInt8 = results["ort-int8"]?.max() ?? .nan
+    let ortFloat = results["ort-float32"]?.max() ?? .nan
+    print("ratios (best/best): our int8 / our float32 = \(fmt(ours / float, 2)) (goal ≥ 1.8); " +
+          "our int8 / onnxruntime int8 = \(fmt(ours / ortInt8, 2)) (goal ≥ 1.0); our float32 / onnxruntime float32 = \(fmt(float / ortFloat, 2))")
+}
+
+/// onnxruntime's float32 and int8 rows/s from ort_int8.py, or nothing if it cannot run.
+func runOnnxruntime(script: String, batch: Int) -> [(String, Double)] {
+    guard let pipe = popen("python3 '\(script)' \(batch) 2", "r") else { return [] }
+    var results: [(String, Double)] = []
+    var line: UnsafeMutablePointer<CChar>? = nil
+    var capacity = 0
+    while getline(&line, &capacity, pipe) > 0 {
+        let words = String(cString: line!).split(separator: " ")
+        if words.count == 2, let value = Double(words[1].trimmingCharacters(in: "\n")) {
+            results.append((String(words[0]), value))
+        }
+    }
+    free(line)
+    if pclose(pipe) != 0 { print("  (onnxruntime did not run: \(script))") }
+    return results
+}
+
+/// /proc/cpuinfo's first "model name".
+func cpuModel() -> String {
+    guard let file = fopen("/proc/cpuinfo", "r") else { return "unknown" }
+    defer { fclose(file) }
+    var line: UnsafeMutablePointer<CChar>? = nil
+    var capacity = 0
+    defer { free(line) }
+    while getline(&line, &capacity, file) > 0 {
+        let text = String(cString: line!)
+        if text.hasPrefix("model name"), let colon = text.firstIndex(of: ":") {
+            return text[text.index(after: colon)...].trimmingCharacters(in: " \n\t")
+        }
+    }
+    return "unknown"
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let c = s.first, set.contains(c) { s.removeFirst() }
+        while let c = s.last, set.contains(c) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Builds the Kernels sources and main.swift into one optimized binary (as SwiftPM's release build
-# would: whole-module, -O, host CPU features) and runs it. Usage: Benchmarks/kernels/run.sh [gemm|mlp|elementwise]
+# Builds the Kernels sources and main.swift into one optimized binary (build.sh: as SwiftPM's
+# release build would: whole-module, -O, host CPU features; the int8 modules with their own
+# flags) and runs it. Usage: Benchmarks/kernels/run.sh [gemm|mlp|elementwise|sparse|scale|int8]
+# The int8 mode also runs onnxruntime (ort_int8.py) and needs python3 with onnxruntime.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
 out=${TMPDIR:-/tmp}/kernels-bench-$$
-swiftc -O -wmo -Xcc -march=native -module-name BenchKernels \
-    "$root"/Shared/Kernels/*.swift "$here/main.swift" -o "$out"
-"$out" "$@"
+"$here/build.sh" "$out"
+KERNELS_BENCH_DIR="$here" "$out" "$@"
 rm -f "$out"

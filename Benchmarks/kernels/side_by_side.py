@@ -13,9 +13,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 binary = "/tmp/kernels-bench-side-by-side"
-sources = [os.path.join(root, "Shared/Kernels", f) for f in sorted(os.listdir(os.path.join(root, "Shared/Kernels")))]
-subprocess.run(["swiftc", "-O", "-wmo", "-Xcc", "-march=native", "-module-name", "BenchKernels", *sources,
-                os.path.join(here, "main.swift"), "-o", binary], check=True)
+subprocess.run([os.path.join(here, "build.sh"), binary], check=True)
 env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 best = {}
