@@ -3,7 +3,7 @@ import Config
 import Foundation
 import Testing
 
-/// `[model] precision`: a model run in bfloat16 through the processes, and `check --data`
+/// `[model] precision`: a model run in bfloat16 or int8 through the processes, and `check --data`
 /// stating what it costs, checked against the outputs of real runs.
 @Suite struct PrecisionTests {
     static func config(precision: String) -> String {
@@ -20,13 +20,14 @@ import Testing
         }
     }
 
-    @Test func bfloat16RunsThroughTheProcessesAndCheckStatesItsCost() throws {
+    @Test(arguments: ["bf16", "int8"])
+    func precisionRunsThroughTheProcessesAndCheckStatesItsCost(precision: String) throws {
         let ws = Workspace()
         defer { ws.remove() }
         let input = Records.jsonl(2000, seed: 21)
         let data = ws.write("input.jsonl", input)
-        let halfText = Self.config(precision: "bf16") + "\n[stage.infer]\nreplicas = 2\n"
-        let half = ws.write("bf16.toml", halfText)
+        let halfText = Self.config(precision: precision) + "\n[stage.infer]\nreplicas = 2\n"
+        let half = ws.write("\(precision).toml", halfText)
         let float = ws.write("float.toml", Self.config(precision: "float32"))
 
         let h = try pipeline(["up", "-f", half, "--run-dir", ws.runDir], stdinFile: data)
@@ -37,11 +38,11 @@ import Testing
         var fused = try FusedPipeline(config: try PipelineConfig.parse(text: halfText, path: half))
         let (expected, _) = try Array(input.utf8).withUnsafeBytes { try fused.run(input: $0) }
         #expect(same(h.stdout, Data(expected)))
-        #expect(!same(h.stdout, f.stdout), "bfloat16 weights changed no score")
+        #expect(!same(h.stdout, f.stdout), "\(precision) changed no score")
 
         let check = try pipeline(["check", "-f", half, "--data", data])
         #expect(check.status == 0, "\(check.err)")
-        #expect(check.out.contains("precision: bf16\n"), "\(check.out)")
+        #expect(check.out.contains("precision: \(precision)\n"), "\(check.out)")
         #expect(check.out.contains("data: \(data): 2000 records scored\n"), "\(check.out)")
 
         // The figures, computed again from the two runs' outputs.
@@ -57,7 +58,7 @@ import Testing
             }
         }
         let mean = sum / 4000
-        #expect(check.out.contains("bf16 vs float32: same label for \(sameLabel) of 2000 records"), "\(check.out)")
+        #expect(check.out.contains("\(precision) vs float32: same label for \(sameLabel) of 2000 records"), "\(check.out)")
         let line = try #require(check.out.split(separator: "\n").first { $0.contains("score difference") })
         let numbers = line.split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Double($0) }
         try #require(numbers.count == 2, "\(line)")

@@ -1,6 +1,7 @@
 import Testing
 @testable import Engine
 import EngineTestSupport
+import Kernels
 import TestSupport
 
 /// The quantization operators on small models built here, against a scalar reference written
@@ -277,7 +278,7 @@ import TestSupport
     }
 
     @Test func innerDimensionTooLargeForInt32Sums() {
-        let k = 65_793
+        let k = QuantizedWeights.maxK + 1
         let bytes = ModelBuilder.model(
             nodes: [Node(op: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"], name: "dql"),
                     Node(op: "MatMulInteger", inputs: ["xq", "w", "xz"], outputs: ["acc"], name: "mmi"),

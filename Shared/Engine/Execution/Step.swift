@@ -48,6 +48,9 @@ struct SessionPlan: Sendable {
     /// The step that is the only reader of the input, when it is a linear layer over whole
     /// input rows: `runSparse` runs it as a sparse GEMM instead of densifying.
     var sparseStep: Int?
+    /// That layer in float32, as the sparse GEMM runs it (also when the dense step runs it in
+    /// int8: sparse rows are a handful of non-zeros the sparse kernel touches directly).
+    var sparseLayer: LinearLayer?
     /// That step's weights row-major k×n for `sparseGemm`, when derived at planning (shared
     /// sessions); otherwise `runSparse` derives them into the workspace on first use.
     var sparseWeights: WeightArray<Float>?

@@ -158,10 +158,10 @@ extension GraphLowering {
 }
 
 extension GraphLowering {
-    /// Int32 sums of up to k products of 9-bit values are exact only for k < 65 793 (`QuantizedWeights`).
+    /// Int32 sums of k products of 9-bit values are exact only up to `QuantizedWeights.maxK`.
     static func checkInnerDimension(_ k: Int, _ ctx: NodeContext) throws(ModelError) {
-        guard k < 65_793 else {
-            throw ctx.unsupported("an inner dimension of \(k) is too large for exact Int32 sums (at most 65792)")
+        guard k <= QuantizedWeights.maxK else {
+            throw ctx.unsupported("an inner dimension of \(k) is too large for exact Int32 sums (at most \(QuantizedWeights.maxK))")
         }
     }
 }

@@ -8,8 +8,7 @@ struct SparseChunk {
     var weights: UnsafePointer<Float>
 
     /// Runs the plan's first linear layer as sparse × dense.
-    func run(_ step: Step, rows: Int, _ pointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>) {
-        guard case .linear(let layer) = step.kind else { return }
+    func run(_ step: Step, layer: LinearLayer, rows: Int, _ pointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>) {
         let out = pointers[step.output]
         if let bias = layer.bias {
             bias.withUnsafeBufferPointer { b in
@@ -50,7 +49,7 @@ extension InferenceSession {
         }
         prepareWorkspace()
         let chunkRows = self.chunkRows
-        if let index = plan.sparseStep, case .linear(let layer) = plan.steps[index].kind {
+        if plan.sparseStep != nil, let layer = plan.sparseLayer {
             if plan.sparseWeights == nil && workspace.sparseWeights == nil {
                 workspace.sparseWeights = WeightArray(layer.weights.unpacked())
             }

@@ -8,7 +8,7 @@ extension InferenceSession {
     ///
     /// Quantized layers' weights are always private for now (rebuilt from a cache's records).
     public var sharesWeights: Bool {
-        weightBuffers.allSatisfy(\.isBorrowed) && !plan.steps.contains { if case .quantizedLinear = $0.kind { true } else { false } }
+        weightBuffers.allSatisfy(\.isBorrowed)
     }
 
     /// The buffers holding the weights the plan reads.
@@ -17,6 +17,7 @@ extension InferenceSession {
         for step in plan.steps {
             switch step.kind {
             case .linear(let layer): buffers.append(layer.weights.buffer)
+            case .quantizedLinear(let layer): buffers += layer.weights.buffers
             case .treeScores(let scores): buffers += scores.forest.flattened.buffers
             default: break
             }

@@ -120,8 +120,8 @@ public struct InferenceSession: Sendable {
         pointers[Step.inputSlot] = UnsafeMutablePointer(mutating: input)  // never written: see BufferAssignment
         pointers[Step.outputSlot] = output
         for index in plan.steps.indices {
-            if let sparse, index == plan.sparseStep {
-                sparse.run(plan.steps[index], rows: rows, pointers)
+            if let sparse, index == plan.sparseStep, let layer = plan.sparseLayer {
+                sparse.run(plan.steps[index], layer: layer, rows: rows, pointers)
             } else {
                 try plan.steps[index].execute(rows: rows, pointers)
             }

@@ -27,10 +27,6 @@ enum SessionPlanner {
         }
         let outputRoot = root[outputID]
         nodes = LinearFusion.fuse(nodes, keeping: outputRoot, names: graph.names, store: store)
-        if precision == .int8 {
-            throw ModelError(.unsupported, "precision int8 is not available yet")
-        }
-        nodes = lowerPrecision(nodes, to: precision, names: graph.names, store: store)
 
         let buffers = BufferAssignment(nodes: nodes, valueCount: graph.names.count, input: inputID, output: outputRoot)
         let width = { (id: Int) -> Int in
@@ -46,6 +42,14 @@ enum SessionPlanner {
             steps.append(Step(kind: .alias, inputs: [Step.inputSlot], output: Step.outputSlot,
                               inputWidth: inShape.width, outputWidth: outShape.width, nodeName: "", opType: "copy"))
         }
+        // The sparse path keeps the float32 layer; the dense steps take the session's precision.
+        let sparse = sparseStep(steps, inputWidth: inShape.width)
+        var sparseLayer: LinearLayer?
+        if let sparse, case .linear(let layer) = steps[sparse].kind { sparseLayer = layer }
+        for index in nodes.indices {
+            steps[index].kind = try lowerPrecision(steps[index].kind, to: precision, key: graph.names[nodes[index].output],
+                                                   store: store, step: steps[index])
+        }
         var slotWidths = buffers.slotWidths(width)
         // One scratch slot, shared by every quantized step (steps run one at a time).
         let scratchWidths = steps.map { step in
@@ -56,30 +60,65 @@ enum SessionPlanner {
             slotWidths.append(scratchWidth)
             for index in steps.indices where scratchWidths[index] > 0 { steps[index].scratch = slot }
         }
-        let sparse = sparseStep(steps, inputWidth: inShape.width)
         // Shared sessions derive the sparse path's row-major weights now, so that they can be in the
         // weight cache too; private ones on the first sparse run (most never have one).
         var sparseWeights: WeightArray<Float>?
-        if store.isShared, let sparse, case .linear(let layer) = steps[sparse].kind {
+        if store.isShared, let sparse, let layer = sparseLayer {
             sparseWeights = store.floats("sparse:\(graph.names[nodes[sparse].output])",
                                          count: layer.k * layer.n) { layer.weights.unpacked() }
         }
         return SessionPlan(steps: steps, slotWidths: slotWidths, inputName: graph.names[inputID],
                            outputName: graph.names[outputID], inputWidth: inShape.width, outputWidth: outShape.width,
-                           sparseStep: sparse, sparseWeights: sparseWeights)
+                           sparseStep: sparse, sparseLayer: sparseLayer, sparseWeights: sparseWeights)
     }
 
-    /// The fused linear layers in `precision` (their weights converted once, through the store).
-    private static func lowerPrecision(_ nodes: [LoweredNode], to precision: LinearPrecision, names: [String],
-                                       store: WeightStore) -> [LoweredNode] {
-        guard precision == .bf16 else { return nodes }
-        return nodes.map { node in
-            guard case .linear(var layer) = node.op else { return node }
-            let float = layer.weights
-            layer.weights = store.packed("bf16:\(names[node.output])", k: layer.k, n: layer.n, format: .bfloat16) { float }
-            var node = node
-            node.op = .linear(layer)
-            return node
+    /// A fused linear layer in `precision`, its weights converted once through the store:
+    /// - bf16: the panels rounded to bfloat16;
+    /// - int8: the weights quantized per output column, symmetric (scale = max |w| / 127, values
+    ///   rounded half to even into -127...127, zero point 0), each record's activations per row to
+    ///   uint8 as DynamicQuantizeLinear does; the bias and activation stay fused, in float.
+    private static func lowerPrecision(_ kind: LoweredOp, to precision: LinearPrecision, key: String,
+                                       store: WeightStore, step: Step) throws(ModelError) -> LoweredOp {
+        guard case .linear(var layer) = kind, precision != .float32 else { return kind }
+        let float = layer.weights
+        switch precision {
+        case .float32:
+            return kind
+        case .bf16:
+            layer.weights = store.packed("bf16:\(key)", k: layer.k, n: layer.n, format: .bfloat16) { float }
+            return .linear(layer)
+        case .int8:
+            let (k, n) = (layer.k, layer.n)
+            var scales = [Float](repeating: 1, count: n)
+            var bad: Float?
+            let w = float.unpacked()
+            for j in 0..<n {
+                var largest: Float = 0
+                for i in 0..<k {
+                    let x = w[i * n + j]
+                    if !x.isFinite { bad = x }
+                    largest = max(largest, x.magnitude)
+                }
+                if largest > 0 { scales[j] = largest / 127 }
+            }
+            if let bad {
+                throw ModelError(.unsupported, "precision int8: the weights hold \(bad), which has no int8 value",
+                                 node: step.nodeName, opType: step.opType)
+            }
+            guard k <= QuantizedWeights.maxK else {
+                throw ModelError(.unsupported, "precision int8: an inner dimension of \(k) is too large for exact Int32 sums "
+                                 + "(at most \(QuantizedWeights.maxK)); use float32 or bf16", node: step.nodeName, opType: step.opType)
+            }
+            let weights = store.quantized("int8:\(key)", k: k, n: n) {
+                let values = (0..<(k * n)).map { index in
+                    let q = (w[index] / scales[index % n]).rounded(.toNearestOrEven)
+                    return Int32(min(max(q, -127), 127))
+                }
+                return QuantizedWeights(values, k: k, n: n, zeroPoints: [0])
+            }
+            return .quantizedLinear(QuantizedLinearLayer(weights: weights, weightScales: scales, input: .dynamicRows,
+                                                         integerBias: nil,
+                                                         output: .scaled(bias: layer.bias, activation: layer.activation)))
         }
     }
 

@@ -87,18 +87,23 @@ public final class WeightStore: Sendable {
     /// On replay they are rebuilt from the stored values (with zero points 0, which gives the
     /// same weights): the model's initializers are not read, but the packed copy is private
     /// memory until `QuantizedWeights` can be made from stored buffers.
+    /// Packed int8 weights: stored as the kernel's own panels (and column offsets), so that
+    /// replicas map them; a record for another kernel (a cache written on another CPU) or one
+    /// that does not validate is rebuilt here.
     func quantized(_ key: String, k: Int, n: Int, _ build: () -> QuantizedWeights) -> QuantizedWeights {
-        if let record = lookup(key), record.scalars == [Int64(k), Int64(n)], record.buffers.count == 1,
-           let centered = WeightArray<Int16>(viewing: record.buffers[0]), centered.count == k * n {
-            let values = centered.withUnsafeBufferPointer { $0.map { Int32($0) } }
-            return QuantizedWeights(values, k: k, n: n, zeroPoints: [0])
+        if let record = lookup(key), record.scalars.count == 3, record.scalars[0] == Int64(k), record.scalars[1] == Int64(n),
+           let kernel = Int8Kernel.allCases.first(where: { Self.code($0) == record.scalars[2] }),
+           let weights = QuantizedWeights(k: k, n: n, kernel: kernel, buffers: record.buffers) {
+            return weights
         }
         let weights = build()
-        if case .record = mode {
-            let centered = WeightArray(weights.centeredValues().map { Int16(truncatingIfNeeded: $0) })
-            remember(key, Record(scalars: [Int64(k), Int64(n)], buffers: [centered.buffer]))
-        }
+        remember(key, Record(scalars: [Int64(k), Int64(n), Self.code(weights.kernel)], buffers: weights.buffers))
         return weights
+    }
+
+    /// A kernel's number in a record: its position in `Int8Kernel.allCases`.
+    private static func code(_ kernel: Int8Kernel) -> Int64 {
+        Int64(Int8Kernel.allCases.firstIndex(of: kernel)!)
     }
 
     func floats(_ key: String, count: Int, _ build: () -> [Float]) -> WeightArray<Float> {
