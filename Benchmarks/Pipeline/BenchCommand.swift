@@ -76,7 +76,9 @@ public enum BenchCommand {
         }
         if options.kernels {
             let seconds = options.smoke ? 0.2 : 1.0
-            for (name, model, goal) in [("MLP 64→256→256→10", "tabular-mlp.onnx", 1.0), ("trees 100×depth 6", "tabular-trees.onnx", 2.0),
+            for (name, model, goal) in [("MLP 64→256→256→10", "tabular-mlp.onnx", 1.0),
+                                        ("MLP int8 (quantize_dynamic)", "tabular-mlp-int8.onnx", 1.0),
+                                        ("trees 100×depth 6", "tabular-trees.onnx", 2.0),
                                         ("logistic regression, 32 features", "kernel-lr.onnx", 1.0)] {
                 let path = root + "/" + BenchFiles.models + "/" + model
                 var ours: [Double] = [], theirs: [Double] = []

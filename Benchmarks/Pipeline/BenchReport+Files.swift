@@ -14,6 +14,7 @@ extension BenchReport {
         }
         if !kernels.isEmpty {
             out += "\n## Kernels (one thread, batch 256, rows/s)\n\n" + table(kernelRows())
+            if let line = int8Line() { out += "\n- " + line + "\n" }
         }
         let phased = phasedLines()
         if !phased.isEmpty {

@@ -143,6 +143,7 @@ struct BenchReport {
         if !kernels.isEmpty {
             out += "\n== kernels: one thread, batch 256, rows/s (median)\n"
             for row in kernelRows() { out += "   " + row.joined(separator: "  ") + "\n" }
+            if let line = int8Line() { out += "   " + line + "\n" }
         }
         for line in phasedLines() { out += line + "\n" }
         for line in extraLines() { out += line + "\n" }
@@ -223,6 +224,15 @@ struct BenchReport {
                          k.maxDifference.map { "\($0)" } ?? "–"])
         }
         return rows
+    }
+
+    /// Our int8 MLP against our float32 MLP, both from the kernel rows.
+    func int8Line() -> String? {
+        guard let float = kernels.first(where: { $0.name.hasPrefix("MLP 64") }),
+              let int8 = kernels.first(where: { $0.name.hasPrefix("MLP int8") }),
+              !float.ours.isEmpty, !int8.ours.isEmpty else { return nil }
+        let ratio = median(int8.ours) / median(float.ours)
+        return "int8 MLP / float32 MLP (ours): \(format(ratio, 2))× (goal ≥ 1.8×: \(ratio >= 1.8 ? "met" : "NOT met"))"
     }
 
     func extraLines() -> [String] {

@@ -23,6 +23,17 @@ extension QuantizedLinearLayer {
             rowScales.update(repeating: 1, count: m)
             rowZeroPoints.update(repeating: zeroPoint + offset, count: m)
         }
+        if case .scaled(let bias, let activation) = output, integerBias == nil {
+            // Dequantized straight from the accumulators: the same bits as int8Gemm + dequantizeRows.
+            weightScales.withUnsafeBufferPointer { s in
+                bias.withOptionalPointer { b in
+                    int8GemmDequantized(m: m, a: q, lda: k, rowZeroPoints: rowZeroPoints, rowScales: rowScales, b: weights,
+                                        columnScales: s.baseAddress!, columnScaleCount: s.count, bias: b,
+                                        activation: activation, out, ldo: n)
+                }
+            }
+            return
+        }
         int8Gemm(m: m, a: q, lda: k, rowZeroPoints: rowZeroPoints, b: weights, c: sums, ldc: n)
         switch output {
         case .scaled(let bias, let activation):
@@ -66,5 +77,13 @@ extension QuantizationParameters {
     /// Calls `body` with the per-position scales and zero points.
     func withRows<R>(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
         scales.withUnsafeBufferPointer { s in zeroPoints.withUnsafeBufferPointer { z in body(s.baseAddress!, z.baseAddress!) } }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with the array's elements, or nil.
+    fileprivate func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
