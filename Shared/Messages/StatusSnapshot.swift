@@ -29,6 +29,8 @@ public struct StatusSnapshot: Sendable, Equatable {
 
     public var uptimeNanos: UInt64 = 0
     public var model = ""
+    /// `[model] precision`: "float32", "int8" or "bf16".
+    public var precision = "float32"
     /// `HOST:PORT` of the metrics endpoint, or empty.
     public var metricsAddress = ""
     public var recordsIn: UInt64 = 0
@@ -76,6 +78,7 @@ public struct StatusSnapshot: Sendable, Equatable {
             }
             out.append(autoscaleCores)
             out.append(string: autoscaleLast)
+            out.append(string: precision)
         }
     }
 
@@ -116,6 +119,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         }
         s.autoscaleCores = try r.readDouble("status.autoscaleCores")
         s.autoscaleLast = try r.string("status.autoscaleLast")
+        s.precision = try r.string("status.precision")
         return s
     }
 }

@@ -48,8 +48,10 @@ enum TopView {
             head = "pipeline " + cutLeft(printable(runDirectory), to: max(room, 12)) + "  "
         }
         head += up
-        let modelRoom = width - head.count - "  model ".count
-        if !s.model.isEmpty && modelRoom >= 12 { head += "  model " + cutLeft(printable(s.model), to: modelRoom) }
+        // A precision other than float32 is said after the model (it changes the scores).
+        let precision = s.precision == "float32" || s.precision.isEmpty ? "" : " (\(printable(s.precision)))"
+        let modelRoom = width - head.count - "  model ".count - precision.count
+        if !s.model.isEmpty && modelRoom >= 12 { head += "  model " + cutLeft(printable(s.model), to: modelRoom) + precision }
         out.append(head)
 
         var counts = "records read \(TopFormat.count(s.recordsIn))"

@@ -55,7 +55,7 @@ enum MetricsText {
                    })
         }
         metric("pipeline_model_info", "gauge", "The model being served (sha256 empty while it is computed).",
-               [(label(["path": s.model, "sha256": modelSHA256 ?? ""]), "1")])
+               [(label(["path": s.model, "sha256": modelSHA256 ?? "", "precision": s.precision]), "1")])
         metric("pipeline_build_info", "gauge", "The pipeline's version.", [(label(["version": pipelineVersion]), "1")])
         return out
     }

@@ -32,6 +32,7 @@ enum StatusTable {
                 .joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
+        out += "\nmodel: \(s.config.model.path) (precision \(s.config.model.precision.rawValue))"
         out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
         if let a = s.autoscaler {
@@ -82,6 +83,7 @@ enum StatusTable {
         }
         return "{\"replicas\":[" + items.joined(separator: ",") + "],\"stages\":[" + stages.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
             + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
+            + ",\"model\":{\"path\":\(RejectLine.quote(s.config.model.path)),\"precision\":\"\(s.config.model.precision.rawValue)\"}"
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
             + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "") + "}"
     }

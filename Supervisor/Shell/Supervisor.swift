@@ -47,6 +47,7 @@ public final class Supervisor {
         var s = metrics.snapshot(now: now, startedAt: startNanos, core: core, live: Array(processes.values), sink: sink,
                                  bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path,
                                  metricsAddress: metricsServer?.boundAddress ?? "")
+        s.precision = config.model.precision.rawValue
         if let scaler = autoscaler {
             s.autoscaleCores = scaler.settings.cores
             for i in s.stages.indices {
@@ -186,7 +187,8 @@ public final class Supervisor {
 
     /// Runs until the input is done and every replica has stopped; returns the exit code.
     public func run() -> ExitCode {
-        eventLog.started(config: configPath, model: config.model.path, metrics: metricsServer?.boundAddress,
+        eventLog.started(config: configPath, model: config.model.path, precision: config.model.precision.rawValue,
+                         metrics: metricsServer?.boundAddress,
                          replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }))
         var poll = PollSet()
         while true {

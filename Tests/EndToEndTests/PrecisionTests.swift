@@ -30,8 +30,12 @@ import Testing
         let half = ws.write("\(precision).toml", halfText)
         let float = ws.write("float.toml", Self.config(precision: "float32"))
 
-        let h = try pipeline(["up", "-f", half, "--run-dir", ws.runDir], stdinFile: data)
+        let events = ws.path + "/events.jsonl"
+        let h = try pipeline(["up", "-f", half, "--run-dir", ws.runDir, "--events", events], stdinFile: data)
         #expect(h.status == 0, "\(h.err)")
+        // The event log says what the scores were computed with.
+        let first = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.contains("\"event\":\"run_started\"") && first.contains("\"precision\":\"\(precision)\""), "\(first)")
         let f = try pipeline(["up", "-f", float, "--run-dir", ws.runDir], stdinFile: data)
         #expect(f.status == 0, "\(f.err)")
         // The processes (weights through the shared cache) compute what one process computes.

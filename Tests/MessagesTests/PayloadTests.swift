@@ -209,6 +209,7 @@ import TestSupport
         status.latency.observe(nanos: 3_000_000)
         status.autoscaleCores = 1.5
         status.autoscaleLast = "infer 1 -> 2 at 3.5 s: busy 133% of 1"
+        status.precision = "int8"
         for (i, name) in ["ingest", "infer"].enumerated() {
             var stage = StatusSnapshot.Stage(name: name)
             stage.ready = UInt32(i + 1); stage.desired = 2; stage.records = 11; stage.batches = 12; stage.busyNanos = 13

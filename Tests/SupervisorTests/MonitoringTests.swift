@@ -53,7 +53,7 @@ import Testing
             "pipeline_batches_in_flight 3", "# TYPE pipeline_source_wait_seconds histogram",
             "pipeline_source_wait_seconds_bucket{le=\"0.0025\"} 0", "pipeline_source_wait_seconds_bucket{le=\"0.005\"} 1",
             "pipeline_source_wait_seconds_count 1", "pipeline_replica_restarts_total{stage=\"infer\"} 1",
-            "pipeline_model_info{path=\"/m/\\\"demo\\\".onnx\",sha256=\"ab12\"} 1",
+            "pipeline_model_info{path=\"/m/\\\"demo\\\".onnx\",precision=\"float32\",sha256=\"ab12\"} 1",
             "pipeline_build_info{version=\"\(pipelineVersion)\"} 1",
         ] {
             #expect(lines.contains(expected), "missing: \(expected)")

@@ -83,6 +83,17 @@ import Testing
         #expect(!TopView.lines(Self.known, width: 80).contains { $0.hasPrefix("autoscale") }, "not autoscaled: no line")
     }
 
+    /// A precision other than float32 is said after the model, the model's path cut to make room.
+    @Test func aScaledDownModelSaysItsPrecision() {
+        var s = Self.known
+        s.precision = "int8"
+        let lines = TopView.lines(s, runDirectory: Self.runDirectory, width: 80, height: 24)
+        #expect(lines[0] == "pipeline /run/user/1000/pipeline/demo  up 2m05s  model ...odels/demo.onnx (int8)")
+        #expect(lines[0].count <= 80)
+        s.precision = "float32"
+        #expect(TopView.lines(s, runDirectory: Self.runDirectory, width: 80, height: 24)[0].hasSuffix("demo.onnx"))
+    }
+
     /// Four stages fit an 80x24 terminal: every line whole, in printable ASCII.
     @Test func fourStagesFitEightyByTwentyFour() {
         let lines = TopView.lines(Self.known, runDirectory: Self.runDirectory, width: 80, height: 24)
