@@ -16,7 +16,7 @@ import TestSupport
     static func outputs(_ lines: [[UInt8]], fields: [FieldSpec]) throws -> (fast: [UInt8], general: [UInt8]) {
         let body: [UInt8] = lines.flatMap { line -> [UInt8] in line + [0x0A] }
         let config = makeConfig(fields)
-        var fast = try IngestProcessor(config: config, fastPath: true)
+        var fast = try IngestProcessor(config: config, fastPath: true, backoff: 0)
         var general = try IngestProcessor(config: config, fastPath: false)
         return (try frame(&fast, body), try frame(&general, body))
     }
@@ -45,6 +45,11 @@ import TestSupport
     /// Whether the fast path alone takes `line` (padded, as a chunk body would be).
     static func taken(_ line: String, fields: [FieldSpec]) -> Bool {
         guard let fast = JSONFastPath(fields: fields) else { return false }
+        return taken(line, by: fast, fields: fields)
+    }
+
+    /// Whether `fast` takes `line` (its backoff state carries over from call to call).
+    static func taken(_ line: String, by fast: JSONFastPath, fields: [FieldSpec]) -> Bool {
         let storage = ColumnStorage(types: fields.map(\.type))
         storage.prepare(rows: 1)
         let required = UnsafeMutablePointer<Bool>.allocate(capacity: fields.count)
@@ -137,6 +142,22 @@ import TestSupport
         #expect(JSONFastPath(fields: [FieldSpec(name: String(repeating: "x", count: 30), type: .float)]) == nil)
         #expect(JSONFastPath(fields: [FieldSpec(name: "a,b", type: .float)]) == nil)
         #expect(JSONFastPath(fields: [FieldSpec(name: String(repeating: "x", count: 29), type: .float)]) != nil)
+    }
+
+    /// After a record that did not pay (not taken, or taken without a SIMD group), the next
+    /// `backoff` records go straight to the general path.
+    @Test func backsOffWhenItDoesNotPay() throws {
+        let fast = try #require(JSONFastPath(fields: Self.schema, backoff: 2))
+        let short = Self.line("1", (0..<12).map { "\($0).5" })
+        let long = Self.line("1", (0..<12).map { _ in "0.12345678901234567" })
+        let spaced = short.replacingOccurrences(of: ",", with: ", ")
+        #expect(Self.taken(short, by: fast, fields: Self.schema))
+        #expect(Self.taken(long, by: fast, fields: Self.schema), "taken, one field at a time")
+        #expect(!Self.taken(short, by: fast, fields: Self.schema) && !Self.taken(short, by: fast, fields: Self.schema))
+        #expect(Self.taken(short, by: fast, fields: Self.schema))
+        #expect(!Self.taken(spaced, by: fast, fields: Self.schema))
+        #expect(!Self.taken(short, by: fast, fields: Self.schema) && !Self.taken(short, by: fast, fields: Self.schema))
+        #expect(Self.taken(short, by: fast, fields: Self.schema))
     }
 
     /// Clean records, as machines write them: the fast path takes them, and the frames match.

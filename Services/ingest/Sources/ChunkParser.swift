@@ -25,14 +25,14 @@ final class ChunkParser {
     private var serial: UInt32 = 0
     private var header: CSVHeader?
 
-    init(input: InputSpec, fastPath: Bool = true) throws(IngestError) {
+    init(input: InputSpec, fastPath: Bool = true, backoff: Int = JSONFastPath.defaultBackoff) throws(IngestError) {
         guard !input.fields.isEmpty else { throw .emptySchema }
         self.input = input
         names = input.fields.map(\.name)
         table = try FieldTable(names: names)
         let count = input.fields.count
         storage = ColumnStorage(types: input.fields.map(\.type))
-        self.fastPath = fastPath && input.format == .jsonl ? JSONFastPath(fields: input.fields) : nil
+        self.fastPath = fastPath && input.format == .jsonl ? JSONFastPath(fields: input.fields, backoff: backoff) : nil
         types = .allocate(capacity: max(count, 1))
         types.initialize(from: input.fields.map(\.type), count: count)
         required = .allocate(capacity: max(count, 1))
@@ -48,7 +48,7 @@ final class ChunkParser {
 
     /// A parser for the same input, with buffers of its own.
     func copy() throws(IngestError) -> ChunkParser {
-        try ChunkParser(input: input, fastPath: fastPath != nil)
+        try ChunkParser(input: input, fastPath: fastPath != nil, backoff: fastPath?.backoffRecords ?? JSONFastPath.defaultBackoff)
     }
 
     deinit {

@@ -25,9 +25,10 @@ public struct IngestProcessor: StageProcessor {
     }
 
     /// A processor without the JSON fast path when `fastPath` is false: the general parser
-    /// alone, the reference the tests compare the fast path with.
-    init(config: PipelineConfig, fastPath: Bool) throws {
-        parser = try ChunkParser(input: config.input, fastPath: fastPath)
+    /// alone, the reference the tests compare the fast path with; `backoff` 0 makes the fast
+    /// path try every record (the tests' choice, for coverage).
+    init(config: PipelineConfig, fastPath: Bool, backoff: Int = JSONFastPath.defaultBackoff) throws {
+        parser = try ChunkParser(input: config.input, fastPath: fastPath, backoff: backoff)
     }
 
     /// Parses one `.rawChunk` frame and appends one frame with the same sequence number and flags:

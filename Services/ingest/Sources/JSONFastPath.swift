@@ -33,13 +33,22 @@ final class JSONFastPath {
     private let scratch: UnsafeMutablePointer<UInt8>
     /// 10^0...10^7, for the SIMD lanes' divisions.
     private let powers: UnsafeMutablePointer<UInt64>
+    /// Records to leave to the general path before trying again, after one that did not pay:
+    /// not taken (whitespace, other key orders: the comma scan was wasted) or taken without a
+    /// single SIMD group (long numbers: the scan cost more than it saved, measured 25% slower).
+    private let backoff: Int
+    var backoffRecords: Int { backoff }
+    private var skipping = 0
+
+    /// How many records `backoff` skips unless told otherwise.
+    static let defaultBackoff = 64
 
     /// Names longer than this (in UTF-8 bytes) make the schema take the general path.
     static let longestName = 29
 
     /// The fast path for `fields`, or nil when the schema is not one it serves: a field that is
     /// not a number, or a name that is long or holds what a JSON key would escape or a comma.
-    init?(fields: [FieldSpec]) {
+    init?(fields: [FieldSpec], backoff: Int = JSONFastPath.defaultBackoff) {
         guard !fields.isEmpty, fields.allSatisfy({ $0.type == .float || $0.type == .int }) else { return nil }
         let names = fields.map { Array($0.name.utf8) }
         guard names.allSatisfy({ name in
@@ -48,6 +57,7 @@ final class JSONFastPath {
         }) else { return nil }
         let n = fields.count
         count = n
+        self.backoff = backoff
         keyWords = names.map(\.count).max()! + 3 <= 16 ? 2 : 4
         patterns = .allocate(capacity: n * keyWords)
         masks = .allocate(capacity: n * keyWords)
@@ -87,34 +97,46 @@ final class JSONFastPath {
     }
 
     /// Parses the record `p[start..<end]` into `record` and marks every field, or returns false
-    /// having marked none (then the general path must parse it).
+    /// having marked none (then the general path must parse it); false at once while backing off.
     ///
     /// - Parameter limit: bytes before `p[limit]` are readable (the chunk body's end); the fast
     ///   path reads up to `8 × keyWords` bytes past the record, so the records closest to the
     ///   body's end take the general path.
     func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, limit: Int, into record: inout RecordAssembler) -> Bool {
+        if skipping > 0 {
+            skipping &-= 1
+            return false
+        }
         let n = count
         guard end &- start >= 2, end &+ 8 &* keyWords <= limit,
               p[start] == UInt8(ascii: "{"), p[end &- 1] == UInt8(ascii: "}") else { return false }
         let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch)
-        guard commas == n &- 1 else { return false }
+        guard commas == n &- 1 else {
+            skipping = backoff
+            return false
+        }
         bounds[0] = start
         bounds[n] = end &- 1
-        let done = keyWords == 2 ? fields(p, end, record.values, record.row, words: 2)
+        let groups = keyWords == 2 ? fields(p, end, record.values, record.row, words: 2)
             : fields(p, end, record.values, record.row, words: 4)
-        guard done else { return false }
+        guard groups >= 0 else {
+            skipping = backoff
+            return false
+        }
+        if groups == 0 { skipping = backoff }
         record.markAllValued()
         return true
     }
 
-    /// Checks and parses every field, given their bounds; false at the first that is not a key
-    /// and a number as expected. `words` is `keyWords`, a constant once inlined.
+    /// Checks and parses every field, given their bounds: the number of groups of eight parsed
+    /// in SIMD lanes, or -1 at the first field that is not a key and a number as expected.
+    /// `words` is `keyWords`, a constant once inlined.
     ///
     /// The pointers are copied to locals first: the stores into the columns could alias the
     /// object's properties as far as the compiler knows, which would reload them at every field.
     @inline(__always)
     private func fields(_ p: UnsafePointer<UInt8>, _ end: Int, _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>,
-                        _ row: Int, words: Int) -> Bool {
+                        _ row: Int, words: Int) -> Int {
         let n = count, bounds = bounds, patterns = patterns, masks = masks
         let keyLengths = keyLengths, isFloat = isFloat, groupStart = groupStart, powers = powers
         let offset = row &* 8
@@ -139,19 +161,22 @@ final class JSONFastPath {
             return true
         }
         var f = 0
+        var groups = 0
         while f < n {
             if groupStart[f] {
-                if !Self.eightFloats(p, f, n, bounds, keyLengths, masks, patterns, words: words, powers, values, offset) {
+                if Self.eightFloats(p, f, n, bounds, keyLengths, masks, patterns, words: words, powers, values, offset) {
+                    groups &+= 1
+                } else {
                     // Something unusual in the group: field by field, each as the general path would.
-                    for g in f..<f &+ 8 where !oneField(g) { return false }
+                    for g in f..<f &+ 8 where !oneField(g) { return -1 }
                 }
                 f &+= 8
             } else {
-                guard oneField(f) else { return false }
+                guard oneField(f) else { return -1 }
                 f &+= 1
             }
         }
-        return true
+        return groups
     }
 
     /// Float fields f..<f+8 at once, in SIMD lanes, when each is exactly `"name":` and a number
