@@ -61,7 +61,8 @@ struct RecordWriter {
             for column in passthrough {
                 bound += column.type == .string ? S.stringBound(column.string(row).count) : ByteCursor.maxDouble
             }
-            var c = out.reserve(bound)
+            // ShortestFloat stores whole words: room for its reach past the last float.
+            var c = out.reserve(bound + ShortestFloat.reach)
             for (i, column) in passthrough.enumerated() {
                 c.put(piece(plan.passthroughPrefix[i]))
                 value(S.self, column, row, &c)

@@ -15,6 +15,8 @@ final class ChunkParser {
     let names: [String]
     let table: FieldTable
     let storage: ColumnStorage
+    /// JSON lines of a numbers-only schema: the record parser's fast path.
+    private let fastPath: JSONFastPath?
     private let types: UnsafeMutablePointer<FieldType>
     private let required: UnsafeMutablePointer<Bool>
     private let stringFields: UnsafeMutableBufferPointer<Int>
@@ -23,13 +25,14 @@ final class ChunkParser {
     private var serial: UInt32 = 0
     private var header: CSVHeader?
 
-    init(input: InputSpec) throws(IngestError) {
+    init(input: InputSpec, fastPath: Bool = true, backoff: Int = JSONFastPath.defaultBackoff) throws(IngestError) {
         guard !input.fields.isEmpty else { throw .emptySchema }
         self.input = input
         names = input.fields.map(\.name)
         table = try FieldTable(names: names)
         let count = input.fields.count
         storage = ColumnStorage(types: input.fields.map(\.type))
+        self.fastPath = fastPath && input.format == .jsonl ? JSONFastPath(fields: input.fields, backoff: backoff) : nil
         types = .allocate(capacity: max(count, 1))
         types.initialize(from: input.fields.map(\.type), count: count)
         required = .allocate(capacity: max(count, 1))
@@ -41,6 +44,11 @@ final class ChunkParser {
         slotSerial.initialize(repeating: 0, count: max(count, 1))
         slotState = .allocate(capacity: max(count, 1))
         slotState.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// A parser for the same input, with buffers of its own.
+    func copy() throws(IngestError) -> ChunkParser {
+        try ChunkParser(input: input, fastPath: fastPath != nil, backoff: fastPath?.backoffRecords ?? JSONFastPath.defaultBackoff)
     }
 
     deinit {
@@ -64,7 +72,8 @@ final class ChunkParser {
         var found = 0
         switch input.format {
         case .jsonl:
-            found = run(JSONRecordParser(fields: table, types: types), chunk, expected, &record, &rejects, header: nil)
+            let parser = JSONRecordParser(fields: table, types: types, fast: fastPath, limit: chunk.body.count)
+            found = run(parser, chunk, expected, &record, &rejects, header: nil)
         case .csv:
             // Every chunk carries the header; it is mapped again only when it changes.
             let header: CSVHeader

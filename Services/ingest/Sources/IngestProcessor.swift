@@ -24,6 +24,13 @@ public struct IngestProcessor: StageProcessor {
         parser = try ChunkParser(input: config.input)
     }
 
+    /// A processor without the JSON fast path when `fastPath` is false: the general parser
+    /// alone, the reference the tests compare the fast path with; `backoff` 0 makes the fast
+    /// path try every record (the tests' choice, for coverage).
+    init(config: PipelineConfig, fastPath: Bool, backoff: Int = JSONFastPath.defaultBackoff) throws {
+        parser = try ChunkParser(input: config.input, fastPath: fastPath, backoff: backoff)
+    }
+
     /// Parses one `.rawChunk` frame and appends one frame with the same sequence number and flags:
     /// `.records` when at least one record was accepted, else `.errors`. Either envelope carries
     /// the chunk's position, its record count, and the chunk's rejects merged with ingest's,
@@ -33,7 +40,7 @@ public struct IngestProcessor: StageProcessor {
     ///   `IngestError.recordCountMismatch` when its body does not hold the records it claims.
     public mutating func process(_ frame: Frame, into out: FrameBuffer) throws {
         let chunk = try RawChunkView.decode(frame)
-        if !isKnownUniquelyReferenced(&parser) { parser = try ChunkParser(input: parser.input) }
+        if !isKnownUniquelyReferenced(&parser) { parser = try parser.copy() }
         let (rows, rejects) = try parser.parse(chunk, sequence: frame.header.sequence)
         var all = chunk.rejects
         all.append(contentsOf: rejects)

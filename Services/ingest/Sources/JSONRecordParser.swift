@@ -10,9 +10,13 @@ import Config
 struct JSONRecordParser: RecordParser {
     let fields: FieldTable
     let types: UnsafePointer<FieldType>
+    /// The schema's fast path, if it has one; it reads up to `limit`, the end of the chunk body.
+    let fast: JSONFastPath?
+    let limit: Int
 
     func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                into record: inout RecordAssembler) throws(RecordError) {
+        if let fast, fast.parse(p, start, end, limit: limit, into: &record) { return }
         var i = JSONSkipper.whitespace(p, start, end)
         guard i < end, p[i] == UInt8(ascii: "{") else { throw Self.notAnObject(p, i, end) }
         i = JSONSkipper.whitespace(p, i &+ 1, end)

@@ -102,6 +102,12 @@ struct RecordAssembler {
         mark(f, Self.value)
     }
 
+    /// Every field has its value: the JSON fast path (`JSONFastPath`) stored them all itself.
+    mutating func markAllValued() {
+        valued = fieldCount
+        wrongTyped = 0
+    }
+
     /// JSON null, or an empty CSV field of a number or bool.
     mutating func setNull(_ f: Int) {
         if builders[f].type == .string { builders[f].byteCount = Int(builders[f].offsets[row]) }

@@ -1,0 +1,331 @@
+import Config
+
+/// The JSON record parser's fast path, for schemas of numbers only and records written the way
+/// machines write them: `{"k0":n0,"k1":n1,…}`, every schema field once, in schema order, no
+/// whitespace. Such a record has exactly one comma fewer than the schema has fields, and the
+/// commas (found 64 bytes at a time, `StructuralScan`) give every field's end up front. The
+/// fields are then independent: eight float fields at a time are checked and parsed in SIMD
+/// lanes (`eightFloats`: their keys as masked 8-byte compares, their numbers from one 8-byte word
+/// each, eight exact divisions in one instruction); any other field, or a group with anything
+/// unusual in it, one at a time (`oneField`).
+///
+/// It either parses the whole record exactly as `JSONRecordParser`'s general path would (same
+/// values, from the same arithmetic, or through the same `NumberParsing` functions), or gives up
+/// having changed nothing the general path relies on: the values it stored are overwritten by
+/// the general path or dropped with the row, and no field is marked until it succeeds. Errors
+/// are therefore never its business: any record it does not take goes the general way.
+final class JSONFastPath {
+    let count: Int
+    /// 8-byte words compared per key: 2 (names up to 13 bytes) or 4 (up to 29). A fixed count,
+    /// known where the loop is compiled, so that the compare is straight-line code.
+    let keyWords: Int
+    /// `"name":` of every field as little-endian words, and masks for its bytes: word k of field
+    /// f at [k × count + f], so that eight fields' words are adjacent.
+    private let patterns: UnsafeMutablePointer<UInt64>
+    private let masks: UnsafeMutablePointer<UInt64>
+    /// Per field: the length of `"name":`.
+    private let keyLengths: UnsafeMutablePointer<Int>
+    private let isFloat: UnsafeMutablePointer<Bool>
+    /// Per field: fields f..<f+8 are all floats (a SIMD group may start there).
+    private let groupStart: UnsafeMutablePointer<Bool>
+    /// [0] the record's '{', then every field's end (its comma, the last one's '}').
+    private let bounds: UnsafeMutablePointer<Int>
+    private let scratch: UnsafeMutablePointer<UInt8>
+    /// 10^0...10^7, for the SIMD lanes' divisions.
+    private let powers: UnsafeMutablePointer<UInt64>
+    /// Records to leave to the general path before trying again, after one that did not pay:
+    /// not taken (whitespace, other key orders: the comma scan was wasted) or taken without a
+    /// single SIMD group (long numbers: the scan cost more than it saved, measured 25% slower).
+    private let backoff: Int
+    var backoffRecords: Int { backoff }
+    private var skipping = 0
+
+    /// How many records `backoff` skips unless told otherwise.
+    static let defaultBackoff = 64
+
+    /// Names longer than this (in UTF-8 bytes) make the schema take the general path.
+    static let longestName = 29
+
+    /// The fast path for `fields`, or nil when the schema is not one it serves: a field that is
+    /// not a number, or a name that is long or holds what a JSON key would escape or a comma.
+    init?(fields: [FieldSpec], backoff: Int = JSONFastPath.defaultBackoff) {
+        guard !fields.isEmpty, fields.allSatisfy({ $0.type == .float || $0.type == .int }) else { return nil }
+        let names = fields.map { Array($0.name.utf8) }
+        guard names.allSatisfy({ name in
+            name.count <= Self.longestName
+                && !name.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: ",") || $0 < 0x20 }
+        }) else { return nil }
+        let n = fields.count
+        count = n
+        self.backoff = backoff
+        keyWords = names.map(\.count).max()! + 3 <= 16 ? 2 : 4
+        patterns = .allocate(capacity: n * keyWords)
+        masks = .allocate(capacity: n * keyWords)
+        keyLengths = .allocate(capacity: n)
+        isFloat = .allocate(capacity: n)
+        groupStart = .allocate(capacity: n)
+        bounds = .allocate(capacity: n + 65)
+        scratch = .allocate(capacity: 64)
+        powers = .allocate(capacity: 8)
+        for (f, name) in names.enumerated() {
+            let key = [UInt8(ascii: "\"")] + name + [UInt8(ascii: "\""), UInt8(ascii: ":")]
+            keyLengths[f] = key.count
+            isFloat[f] = fields[f].type == .float
+            for w in 0..<keyWords {
+                var word: UInt64 = 0, mask: UInt64 = 0
+                for b in 0..<8 where w * 8 + b < key.count {
+                    word |= UInt64(key[w * 8 + b]) << UInt64(8 * b)
+                    mask |= 0xFF << UInt64(8 * b)
+                }
+                patterns[w * n + f] = word
+                masks[w * n + f] = mask
+            }
+        }
+        for f in 0..<n { groupStart[f] = f + 8 <= n && (f..<f + 8).allSatisfy { fields[$0].type == .float } }
+        for d in 0..<8 { powers[d] = NumberParsing.integerPowers[d] }
+    }
+
+    deinit {
+        patterns.deallocate()
+        masks.deallocate()
+        keyLengths.deallocate()
+        isFloat.deallocate()
+        groupStart.deallocate()
+        bounds.deallocate()
+        scratch.deallocate()
+        powers.deallocate()
+    }
+
+    /// Parses the record `p[start..<end]` into `record` and marks every field, or returns false
+    /// having marked none (then the general path must parse it); false at once while backing off.
+    ///
+    /// - Parameter limit: bytes before `p[limit]` are readable (the chunk body's end); the fast
+    ///   path reads up to `8 × keyWords` bytes past the record, so the records closest to the
+    ///   body's end take the general path.
+    func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, limit: Int, into record: inout RecordAssembler) -> Bool {
+        if skipping > 0 {
+            skipping &-= 1
+            return false
+        }
+        let n = count
+        guard end &- start >= 2, end &+ 8 &* keyWords <= limit,
+              p[start] == UInt8(ascii: "{"), p[end &- 1] == UInt8(ascii: "}") else { return false }
+        let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch)
+        guard commas == n &- 1 else {
+            skipping = backoff
+            return false
+        }
+        bounds[0] = start
+        bounds[n] = end &- 1
+        let groups = keyWords == 2 ? fields(p, end, record.values, record.row, words: 2)
+            : fields(p, end, record.values, record.row, words: 4)
+        guard groups >= 0 else {
+            skipping = backoff
+            return false
+        }
+        if groups == 0 { skipping = backoff }
+        record.markAllValued()
+        return true
+    }
+
+    /// Checks and parses every field, given their bounds: the number of groups of eight parsed
+    /// in SIMD lanes, or -1 at the first field that is not a key and a number as expected.
+    /// `words` is `keyWords`, a constant once inlined.
+    ///
+    /// The pointers are copied to locals first: the stores into the columns could alias the
+    /// object's properties as far as the compiler knows, which would reload them at every field.
+    @inline(__always)
+    private func fields(_ p: UnsafePointer<UInt8>, _ end: Int, _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>,
+                        _ row: Int, words: Int) -> Int {
+        let n = count, bounds = bounds, patterns = patterns, masks = masks
+        let keyLengths = keyLengths, isFloat = isFloat, groupStart = groupStart, powers = powers
+        let offset = row &* 8
+        @inline(__always) func oneField(_ f: Int) -> Bool {
+            let keyStart = bounds[f] &+ 1
+            let stop = bounds[f &+ 1]
+            let key = UnsafeRawPointer(p + keyStart)
+            var difference: UInt64 = 0
+            for k in 0..<words {
+                difference |= (key.loadUnaligned(fromByteOffset: 8 &* k, as: UInt64.self) & masks[k &* n &+ f])
+                    ^ patterns[k &* n &+ f]
+            }
+            guard difference == 0 else { return false }
+            let valueStart = keyStart &+ keyLengths[f]
+            if isFloat[f] {
+                guard let v = Self.double(p, valueStart, stop, end) else { return false }
+                values[f].storeBytes(of: v, toByteOffset: offset, as: Double.self)
+            } else {
+                guard let v = Self.int(p, valueStart, stop, end) else { return false }
+                values[f].storeBytes(of: v, toByteOffset: offset, as: Int64.self)
+            }
+            return true
+        }
+        var f = 0
+        var groups = 0
+        while f < n {
+            if groupStart[f] {
+                if Self.eightFloats(p, f, n, bounds, keyLengths, masks, patterns, words: words, powers, values, offset) {
+                    groups &+= 1
+                } else {
+                    // Something unusual in the group: field by field, each as the general path would.
+                    for g in f..<f &+ 8 where !oneField(g) { return -1 }
+                }
+                f &+= 8
+            } else {
+                guard oneField(f) else { return -1 }
+                f &+= 1
+            }
+        }
+        return groups
+    }
+
+    /// Float fields f..<f+8 at once, in SIMD lanes, when each is exactly `"name":` and a number
+    /// `-?digits(.digits)?` of at most 8 bytes after its sign, as JSON allows it (no leading
+    /// zero); else false, having stored nothing (`oneField` then decides each field).
+    ///
+    /// The lanes do what `double` does for one field, without a branch: the number's bytes at
+    /// the top of a word, a flag on every byte that is not a digit (only the '.' may have one),
+    /// the '.' dropped by moving the integer digits up a byte, the digits folded as
+    /// `NumberParsing.eightDigits` does, converted exactly and divided by 10^decimals (IEEE
+    /// division, lane by lane: the same correctly rounded result as one `/`). Every condition
+    /// sets bits in `bad` instead of branching.
+    @inline(__always)
+    private static func eightFloats(_ p: UnsafePointer<UInt8>, _ f: Int, _ n: Int, _ bounds: UnsafePointer<Int>,
+                                    _ keyLengths: UnsafePointer<Int>, _ masks: UnsafePointer<UInt64>,
+                                    _ patterns: UnsafePointer<UInt64>, words: Int, _ powers: UnsafePointer<UInt64>,
+                                    _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>, _ offset: Int) -> Bool {
+        typealias Lanes = SIMD8<UInt64>
+        @inline(__always) func lanes(_ pointer: UnsafeRawPointer) -> Lanes { pointer.loadUnaligned(as: Lanes.self) }
+        @inline(__always) func word(_ at: UInt64, _ plus: Int) -> UInt64 {
+            UnsafeRawPointer(p + (Int(truncatingIfNeeded: at) &+ plus)).loadUnaligned(as: UInt64.self)
+        }
+        let ends = lanes(bounds + (f &+ 1))
+        let keyStarts = lanes(bounds + f) &+ 1
+        let valueStarts = keyStarts &+ lanes(keyLengths + f)
+        var bad = Lanes()
+        for k in 0..<words {
+            var key = Lanes()
+            for i in 0..<8 { key[i] = word(keyStarts[i], 8 &* k) }
+            bad |= (key & lanes(masks + (k &* n &+ f))) ^ lanes(patterns + (k &* n &+ f))
+        }
+        var first = Lanes(), second = Lanes()
+        for i in 0..<8 {
+            first[i] = word(valueStarts[i], 0)
+            second[i] = word(valueStarts[i], 1)
+        }
+        // 1 in the lanes whose number starts with '-': their digits start one byte later.
+        let negative = (((first & 0xFF) ^ 0x2D) &- 1) &>> 63
+        let choose = 0 &- negative
+        let text = (second & choose) | (first & ~choose)
+        let length = ends &- valueStarts &- negative
+        bad |= (length &- 1) &>> 3  // not 1...8
+        let x = (text ^ 0x3030_3030_3030_3030) &<< ((64 &- 8 &* length) & 63)
+        let flags = ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+        bad |= flags & (flags &- 1)  // two bytes that are not digits
+        let isInteger = (flags &- 1) &>> 63  // 1: no flag at all
+        let point = flags &>> 7  // the low bit of the '.' byte (0 for an integer)
+        bad |= (x ^ 0x1E1E_1E1E_1E1E_1E1E) & (point &* 0xFF)  // the flagged byte must be '.'
+        let below = x & (point &- 1)
+        let above = x & ~((point &<< 8) &- 1)
+        let integerMask = 0 &- isInteger
+        let folded = (x & integerMask) | ((above | below &<< 8) & ~integerMask)
+        let decimals = (((point.leadingZeroBitCount &+ 1) &>> 3) &- 1) & ~integerMask
+        let hasPoint = isInteger ^ 1
+        // A '.' needs a digit on each side.
+        bad |= (((decimals &- 1) | (length &- decimals &- 2)) &>> 63) & hasPoint
+        // JSON: no leading zero before another integer digit.
+        let integerDigits = length &- decimals &- hasPoint
+        let firstDigit = (x &>> (((8 &- length) &* 8) & 63)) & 0xFF
+        bad |= ((firstDigit &- 1) &>> 63) & ((1 &- integerDigits) &>> 63)
+        // Folded by hand: SIMD's `==` is a loop over lanes that the compiler does not vectorize.
+        let low = bad.lowHalf | bad.highHalf
+        let quarter = low.lowHalf | low.highHalf
+        guard quarter[0] | quarter[1] == 0 else { return false }
+        var v = ((folded &* 10) &+ (folded &>> 8)) & 0x00FF_00FF_00FF_00FF
+        v = ((v &* 100) &+ (v &>> 16)) & 0x0000_FFFF_0000_FFFF
+        v = ((v &* 10_000) &+ (v &>> 32)) & 0xFFFF_FFFF
+        // Exact conversion of v < 2^52 without a conversion instruction: 2^52 + v as bits, minus
+        // 2^52 (the generic SIMD conversion initializer is not specialized here, and lane by
+        // lane it is eight scalar conversions).
+        @inline(__always) func exact(_ integers: Lanes) -> SIMD8<Double> {
+            unsafeBitCast(integers | 0x4330_0000_0000_0000, to: SIMD8<Double>.self) - 4_503_599_627_370_496
+        }
+        // 10^decimals gathered as integers and converted the same way: gathered as Doubles, the
+        // compiler folds them into eight scalar divisions.
+        var tens = Lanes()
+        for i in 0..<8 { tens[i] = powers[Int(truncatingIfNeeded: decimals[i])] }
+        let quotients = exact(v) / exact(tens)
+        let signed = unsafeBitCast(quotients, to: Lanes.self) | negative &<< 63
+        for i in 0..<8 { values[f &+ i].storeBytes(of: signed[i], toByteOffset: offset, as: UInt64.self) }
+        return true
+    }
+
+    /// The JSON number that is exactly `p[start..<stop]`, or nil (not one, or not a finite Double).
+    ///
+    /// `-?digits(.digits)?` of at most 8 bytes after the sign (real data's usual number): one
+    /// 8-byte load, its digits folded as `NumberParsing.shortNumber` does, and Clinger's exact
+    /// division, the general path's arithmetic for the same digits. Anything else goes through
+    /// the general path's own functions (`fastDouble`, then `scanJSON` and `double`).
+    @inline(__always)
+    static func double(_ p: UnsafePointer<UInt8>, _ start: Int, _ stop: Int, _ end: Int) -> Double? {
+        let negative = p[start] == UInt8(ascii: "-")
+        let digitsStart = start &+ (negative ? 1 : 0)
+        let length = stop &- digitsStart
+        if length >= 1 && length <= 8 {
+            // The number's bytes at the top of the word (the first one lowest), zeros below.
+            let word = UnsafeRawPointer(p + digitsStart).loadUnaligned(as: UInt64.self)
+            let x = (word ^ 0x3030_3030_3030_3030) << (64 &- 8 &* UInt64(length))
+            // A flag in every byte that is not a digit (see FastNumbers.swift).
+            let flags = ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+            let bottom = 8 &- length  // the byte holding the first character
+            if flags == 0 {
+                if length == 1 || p[digitsStart] != UInt8(ascii: "0") {
+                    let v = Double(NumberParsing.eightDigits(x))
+                    return Double(bitPattern: v.bitPattern | UInt64(negative ? 1 : 0) << 63)
+                }
+            } else if flags & (flags &- 1) == 0 {
+                let dot = flags.trailingZeroBitCount >> 3
+                let integerDigits = dot &- bottom
+                // One '.' with digits on both sides, and no leading zero before it.
+                if (x >> UInt64(dot &* 8)) & 0xFF == 0x1E && integerDigits >= 1 && dot <= 6
+                    && (integerDigits == 1 || p[digitsStart] != UInt8(ascii: "0")) {
+                    let below = x & ((1 << UInt64(dot &* 8)) &- 1)
+                    let above = x & ~((1 << UInt64(dot &* 8 &+ 8)) &- 1)
+                    let digits = NumberParsing.eightDigits(above | below << 8)
+                    let v = Double(digits) / NumberParsing.exactPowers[7 &- dot]
+                    return Double(bitPattern: v.bitPattern | UInt64(negative ? 1 : 0) << 63)
+                }
+            }
+        }
+        return generalDouble(p, start, stop, end)
+    }
+
+    /// `double` for numbers of other shapes: the general path's functions, which must end
+    /// exactly at `stop`.
+    @inline(never)
+    private static func generalDouble(_ p: UnsafePointer<UInt8>, _ start: Int, _ stop: Int, _ end: Int) -> Double? {
+        let c = p[start]
+        guard c == UInt8(ascii: "-") || NumberParsing.isDigit(c) else { return nil }
+        if let (next, v) = NumberParsing.fastDouble(p, start, end, json: true) {
+            return next == stop ? v : nil
+        }
+        var n = DecimalNumber()
+        guard let next = try? NumberParsing.scanJSON(p, start, end, into: &n), next == stop else { return nil }
+        return NumberParsing.double(n, p, start, next)
+    }
+
+    /// The JSON integer that is exactly `p[start..<stop]` as an Int64, or nil; through the
+    /// general path's functions.
+    @inline(__always)
+    static func int(_ p: UnsafePointer<UInt8>, _ start: Int, _ stop: Int, _ end: Int) -> Int64? {
+        let c = p[start]
+        guard c == UInt8(ascii: "-") || NumberParsing.isDigit(c) else { return nil }
+        if let (next, v) = NumberParsing.fastInt(p, start, end, json: true) {
+            return next == stop ? v : nil
+        }
+        var n = DecimalNumber()
+        guard let next = try? NumberParsing.scanJSON(p, start, end, into: &n), next == stop,
+              case .value(let v) = NumberParsing.integral(n) else { return nil }
+        return v
+    }
+}
