@@ -34,10 +34,10 @@ import TestSupport
     }
 
     @Test func specialValues() {
-        var values: [Float] = [0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1 / 3, 2 / 3, 0.5, 1e-4, 1e-5, 1e-45, 1e7, 1e8,
+        var values: [Float] = [0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1 / 3, 2 / 3, 0.5, 1e-4, 1e-5, Float(bitPattern: 1), 1e7, 1e8,
                                16_777_215, 16_777_216, 16_777_218, 33_554_430, 123_456_792, 8_388_608.5,
                                .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, .ulpOfOne,
-                               .pi, 9.999999e-5, 0.001, 100, 1e10, 1e-10, 1e38, 3.4e38, 1.17549435e-38]
+                               .pi, 9.999999e-5, 0.001, 100, 1e10, 1e-10, 1e38, 3.4e38, Float(bitPattern: 0x0080_0000)]
         for e in -149...127 {
             let p = Float(sign: .plus, exponent: e, significand: 1)
             values += [p, p.nextUp, p.nextDown]
