@@ -183,6 +183,10 @@ struct BenchReport {
         lines.append("scale-out efficiency: \(format(bestRate, 0)) of an ideal \(format(ideal(w), 0)) records/s = \(format(100 * bestRate / ideal(w), 1))% (ideal: \(machine.cores) cores ÷ \(format(w.fusedMicros.reduce(0, +), 2)) µs of stage CPU per record, fused)")
         if let hop = hopOverhead(w, "") {
             lines.append("per-hop overhead (1/1/1/1, 5 hops): \(format(hop, 2)) µs of CPU per record per hop")
+            let fused = median(w.fusedCPU) / Double(w.records) * 1e6
+            let extra = 100 * hop * 5 / fused
+            lines.append("processes (1/1/1/1) against the fused stages: \(format(fused + hop * 5, 2)) vs \(format(fused, 2)) µs of CPU "
+                         + "per record, \(format(extra, 0))% more (goal ≤ 25%: \(extra <= 25 ? "met" : "NOT met"))")
         }
         if let runs = w.processes[best], !runs.isEmpty {
             let system = StageKind.allCases.map { s in median(runs.map { $0.stageSystem[s] ?? 0 }) * 1e6 / Double(w.records) }
