@@ -13,7 +13,8 @@
 /// - zero point = round(clamp(0 − min / scale, 0, 255)), halves away from zero (std::round);
 /// - q = clamp(round(x / scale) + zero point, 0, 255), halves to even (nearbyint).
 ///
-/// NaNs are ignored by the range and quantize to 0; ±inf give a NaN scale (as in onnxruntime).
+/// NaNs are ignored by the range and quantize to 0; a row with +inf or -inf has an infinite
+/// scale and zero point 0, so all of it quantizes to 0 (onnxruntime's result is undefined there).
 ///
 /// - Parameters:
 ///   - x: `rows` rows of `cols` floats, `ldx` apart.

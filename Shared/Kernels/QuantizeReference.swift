@@ -48,10 +48,16 @@ public func dequantizeRowsReference(_ c: UnsafePointer<Int32>, rows: Int, cols: 
 }
 
 /// DynamicQuantizeLinear's scale and zero point for the range [low, high] (low <= 0 <= high).
+///
+/// A range with an infinity has an infinite scale; its zero point would be -(-inf / inf), NaN
+/// (onnxruntime leaves that case undefined): it is 0, so that every value of such a row
+/// quantizes to the zero point (finite x / inf is 0, ±inf / inf is NaN, which quantizes to 0)
+/// and the layer sees the row as zeros, as it does a row with +inf only.
 func dynamicScaleAndZeroPoint(low: Float, high: Float) -> (scale: Float, zeroPoint: Int32) {
     let scale: Float = high == low ? 1 : (high - low) / 255
-    let zero = Int32((0 - low / scale).clamped(0, 255).rounded(.toNearestOrAwayFromZero))
-    return (scale, zero)
+    let zero = 0 - low / scale
+    guard !zero.isNaN else { return (scale, 0) }
+    return (scale, Int32(zero.clamped(0, 255).rounded(.toNearestOrAwayFromZero)))
 }
 
 extension Float {

@@ -92,13 +92,16 @@ private func floatsAroundTies(scale: Float, zeroPoint: Int32, ulps: Int) -> [Flo
             zeros[p] = -0.0
             var minusZeros = [Float](repeating: -0.0, count: cols)
             minusZeros[p] = 0
-            // +inf only: a row with -inf traps in the definition itself (low / scale = -inf / inf
-            // is NaN, and Int32(NaN) traps in dynamicScaleAndZeroPoint).
             var infinite = base
             infinite[p] = .infinity
+            var minusInfinite = base
+            minusInfinite[p] = -.infinity
+            var bothInfinite = base
+            bothInfinite[p] = -.infinity
+            bothInfinite[(p + 1) % cols] = .infinity
             var allNaN = [Float](repeating: .nan, count: cols)
             allNaN[p] = 0.25
-            rows += [high, low, nan, positive, negative, zeros, minusZeros, infinite, allNaN]
+            rows += [high, low, nan, positive, negative, zeros, minusZeros, infinite, minusInfinite, bothInfinite, allNaN]
         }
         expectRowsMatch(rows)
     }
@@ -119,6 +122,16 @@ private func floatsAroundTies(scale: Float, zeroPoint: Int32, ulps: Int) -> [Flo
 
 /// Quantizes `rows` (equal lengths) with both versions, at strides with padding, and expects
 /// the same bytes, scales and zero points, and the padding untouched.
+/// Rows with an infinity quantize to their zero point 0 (the layer sees zeros) rather than trap.
+@Test func rowsWithAnInfinityQuantizeToZero() {
+    for row: [Float] in [[1, -.infinity, 2], [.infinity, -3, 0], [-.infinity, .infinity, 0.5], [.nan, -.infinity, 4]] {
+        var q = [UInt8](repeating: 7, count: 3)
+        var scale: [Float] = [0], zero: [Int32] = [-1]
+        quantizeRowsDynamic(row, rows: 1, cols: 3, ldx: 3, &q, ldq: 3, scales: &scale, zeroPoints: &zero)
+        #expect(q == [0, 0, 0] && zero == [0] && scale[0] == .infinity, "\(row): \(q) \(zero) \(scale)")
+    }
+}
+
 private func expectRowsMatch(_ rows: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) {
     guard let cols = rows.first?.count else { return }
     let ldx = cols + 5, ldq = cols + 3
