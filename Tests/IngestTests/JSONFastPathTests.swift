@@ -1,4 +1,5 @@
 import Config
+import Glibc
 import Messages
 import Testing
 @testable import IngestStage
@@ -65,6 +66,44 @@ import TestSupport
         let bytes = Array(line.utf8) + [UInt8](repeating: 0x0A, count: 64)
         return bytes.withUnsafeBufferPointer { b in
             fast.parse(b.baseAddress!, 0, line.utf8.count, limit: b.count, into: &record)
+        }
+    }
+
+    /// Records followed by the fewest bytes the fast path could once read past them, then an
+    /// inaccessible page: it must never read past `limit`, even for a record whose last field is
+    /// shorter than its key (a malformed record with the expected number of commas). Names of 13
+    /// bytes make 16-byte keys, the longest of two words; a read past the body faults the run.
+    @Test func neverReadsPastTheBody() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let memory = try #require(mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        try #require(memory != MAP_FAILED)
+        defer { munmap(memory, 2 * page) }
+        #expect(mprotect(memory + page, page, PROT_NONE) == 0)
+        // Sixteen floats: the last field is in a group of eight, read by the vector loads.
+        let names = (0..<16).map { "abcdefghijk" + ($0 < 10 ? "0" : "") + "\($0)" }
+        let fields = [FieldSpec(name: "id", type: .int)] + names.map { FieldSpec(name: $0, type: .float) }
+        let fast = try #require(JSONFastPath(fields: fields, backoff: 0))
+        let good = Self.line("1", (0..<16).map { _ in "1.5" }, names: names)
+        let short = String(Self.line("1", (0..<15).map { _ in "1" }, names: Array(names.prefix(15))).dropLast()) + ",7}"
+        for (record, padding) in [(short, 16), (short, 17), (short, 24), (good, 16), (good, 0)] {
+            let bytes = Array(record.utf8) + [UInt8](repeating: 0x0A, count: padding)
+            let start = page - bytes.count
+            let base = memory.assumingMemoryBound(to: UInt8.self)
+            for (i, b) in bytes.enumerated() { base[start + i] = b }
+            let storage = ColumnStorage(types: fields.map(\.type))
+            storage.prepare(rows: 1)
+            let required = UnsafeMutablePointer<Bool>.allocate(capacity: fields.count)
+            required.initialize(repeating: true, count: fields.count)
+            let serials = UnsafeMutablePointer<UInt32>.allocate(capacity: fields.count)
+            serials.initialize(repeating: 0, count: fields.count)
+            let states = UnsafeMutablePointer<UInt8>.allocate(capacity: fields.count)
+            states.initialize(repeating: 0, count: fields.count)
+            defer { required.deallocate(); serials.deallocate(); states.deallocate() }
+            var assembler = RecordAssembler(storage: storage, required: required, stringFields: UnsafeBufferPointer(start: nil, count: 0),
+                                            slotSerial: serials, slotState: states, serial: 0)
+            assembler.begin()
+            let taken = fast.parse(UnsafePointer(base + start), 0, record.utf8.count, limit: bytes.count, into: &assembler)
+            #expect(!taken || record == good, "\(record) + \(padding)")
         }
     }
 

@@ -100,15 +100,16 @@ final class JSONFastPath {
     /// having marked none (then the general path must parse it); false at once while backing off.
     ///
     /// - Parameter limit: bytes before `p[limit]` are readable (the chunk body's end); the fast
-    ///   path reads up to `8 × keyWords` bytes past the record, so the records closest to the
-    ///   body's end take the general path.
+    ///   path reads up to `8 × keyWords + 8` bytes past the record (a last field shorter than its
+    ///   key: its value's two word loads start a key's length after it), so the records closest
+    ///   to the body's end take the general path.
     func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, limit: Int, into record: inout RecordAssembler) -> Bool {
         if skipping > 0 {
             skipping &-= 1
             return false
         }
         let n = count
-        guard end &- start >= 2, end &+ 8 &* keyWords <= limit,
+        guard end &- start >= 2, end &+ 8 &* keyWords &+ 8 <= limit,
               p[start] == UInt8(ascii: "{"), p[end &- 1] == UInt8(ascii: "}") else { return false }
         let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch)
         guard commas == n &- 1 else {
