@@ -13,8 +13,9 @@
 /// - zero point = round(clamp(0 − min / scale, 0, 255)), halves away from zero (std::round);
 /// - q = clamp(round(x / scale) + zero point, 0, 255), halves to even (nearbyint).
 ///
-/// NaNs are ignored by the range and quantize to 0; a row with +inf or -inf has an infinite
-/// scale and zero point 0, so all of it quantizes to 0 (onnxruntime's result is undefined there).
+/// A row holding a NaN or an infinity (onnxruntime's result is undefined there) gets the scale NaN
+/// and zero point 0: its bytes are all 0 and everything computed from its scale is NaN, so the
+/// record's scores come out NaN, as they would in float32, rather than confidently wrong.
 ///
 /// - Parameters:
 ///   - x: `rows` rows of `cols` floats, `ldx` apart.
@@ -42,8 +43,8 @@ public func quantizeRowsDynamic(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
 /// `rowRange`.
 @inline(always)
 private func rowScaleAndZeroPoint(_ row: UnsafePointer<Float>, count: Int) -> (scale: Float, zeroPoint: Int32) {
-    let (low, high) = rowRange(row, count: count)
-    return dynamicScaleAndZeroPoint(low: low, high: high)
+    let (low, high, finite) = rowRange(row, count: count)
+    return finite ? dynamicScaleAndZeroPoint(low: low, high: high) : (.nan, 0)
 }
 
 /// ONNX QuantizeLinear to uint8: q = clamp(round(x / scale) + zeroPoint, 0, 255), halves to even;

@@ -9,11 +9,13 @@ public func quantizeRowsDynamicReference(_ x: UnsafePointer<Float>, rows: Int, c
         let row = x + i * ldx
         var low: Float = 0
         var high: Float = 0
+        var finite = true
         for j in 0..<cols {
             low = Swift.min(low, row[j])
             high = Swift.max(high, row[j])
+            finite = finite && row[j].isFinite
         }
-        let (scale, zero) = dynamicScaleAndZeroPoint(low: low, high: high)
+        let (scale, zero) = finite ? dynamicScaleAndZeroPoint(low: low, high: high) : (.nan, 0)
         scales[i] = scale
         zeroPoints[i] = zero
         quantizeLinearReference(row, count: cols, scale: scale, zeroPoint: zero, q + i * ldq)
@@ -49,10 +51,8 @@ public func dequantizeRowsReference(_ c: UnsafePointer<Int32>, rows: Int, cols: 
 
 /// DynamicQuantizeLinear's scale and zero point for the range [low, high] (low <= 0 <= high).
 ///
-/// A range with an infinity has an infinite scale; its zero point would be -(-inf / inf), NaN
-/// (onnxruntime leaves that case undefined): it is 0, so that every value of such a row
-/// quantizes to the zero point (finite x / inf is 0, ±inf / inf is NaN, which quantizes to 0)
-/// and the layer sees the row as zeros, as it does a row with +inf only.
+/// (Rows with a NaN or an infinity do not come here: see `quantizeRowsDynamic`. Should an infinite
+/// range come anyway, its zero point -(-inf / inf) is NaN, taken as 0 rather than trapping.)
 func dynamicScaleAndZeroPoint(low: Float, high: Float) -> (scale: Float, zeroPoint: Int32) {
     let scale: Float = high == low ? 1 : (high - low) / 255
     let zero = 0 - low / scale

@@ -1,7 +1,8 @@
 // The range [min(0, min x), max(0, max x)] of a row, as DynamicQuantizeLinear takes it.
 
 /// min(0, min x) and max(0, max x) over `count` floats with NaNs ignored, as the scalar twin's
-/// `Swift.min`/`Swift.max` fold (`quantizeRowsDynamicReference`) computes them.
+/// `Swift.min`/`Swift.max` fold (`quantizeRowsDynamicReference`) computes them; and whether every
+/// value is finite (a running sum of x · 0, which only a NaN or an infinity makes NaN).
 ///
 /// Lane by lane, `v < low ? v : low` and `v > high ? v : high`: `vminps` and `vmaxps`, which
 /// keep the accumulator when v is NaN. (Combining two vectors first, to halve the dependency
@@ -12,21 +13,23 @@
 /// `@inline(always)`: measured; as a call, and with `Vector.min()`/`max()` (which store the vector
 /// once per lane and test each lane for NaN), the range took about as long as the quantization.
 @inline(always)
-func rowRange(_ row: UnsafePointer<Float>, count: Int) -> (low: Float, high: Float) {
-    var low = Vector(), high = Vector()
+func rowRange(_ row: UnsafePointer<Float>, count: Int) -> (low: Float, high: Float, finite: Bool) {
+    var low = Vector(), high = Vector(), probe = Vector()
     var j = 0
     while j &+ lanes <= count {
         let v = loadVector(row + j)
         low = lesser(v, low)
         high = greater(v, high)
+        probe += v * 0
         j &+= lanes
     }
     if j < count {
         let v = loadPartialVector(row + j, count: count &- j, padding: 0)
         low = lesser(v, low)
         high = greater(v, high)
+        probe += v * 0
     }
-    return (minimumLane(low), maximumLane(high))
+    return (minimumLane(low), maximumLane(high), probe.sum() == 0)
 }
 
 // a < b ? a : b and a > b ? a : b, lane by lane. On SIMD16 only: written generically over SIMD,

@@ -37,7 +37,7 @@ import TestSupport
         var scales = [Float](repeating: 1, count: n)
         for j in 0..<n {
             let largest = (0..<k).map { w[$0 * n + j].magnitude }.max()!
-            if largest > 0 { scales[j] = largest / 127 }
+            if largest / 127 > 0 { scales[j] = largest / 127 }  // 0 or underflowing: 1
         }
         let q = (0..<(k * n)).map { Int32(min(max((w[$0] / scales[$0 % n]).rounded(.toNearestOrEven), -127), 127)) }
         var out: [Float] = []
@@ -61,6 +61,7 @@ import TestSupport
         var rng = SplitMix64(seed: seed)
         var w = Self.floats(&rng, Self.k * Self.n, in: -2...2)
         w[1] = 0; w[4] = 0; w[7] = 0; w[10] = 0; w[13] = 0; w[16] = 0  // a column of zeros (scale 1)
+        if seed == 2 { w[4] = .leastNonzeroMagnitude; w[13] = -2 * .leastNonzeroMagnitude }  // a column whose max / 127 underflows to 0 (scale 1)
         let bias = Self.floats(&rng, Self.n)
         let rows = 37
         var x = Self.floats(&rng, rows * Self.k, in: -5...5)
@@ -73,6 +74,22 @@ import TestSupport
         // And not the float32 result: the precision did something.
         let (float, _) = try Self.run(Self.gemm(weights: w, bias: bias), x, rows: rows, precision: .float32)
         #expect(float != got)
+    }
+
+    /// A record with a NaN or an infinity among a layer's inputs scores NaN (as float32 would),
+    /// and the other records of its batch are not affected.
+    @Test func int8RowsWithANaNOrAnInfinityScoreNaN() throws {
+        var rng = SplitMix64(seed: 4)
+        let w = Self.floats(&rng, Self.k * Self.n, in: -2...2), bias = Self.floats(&rng, Self.n)
+        var x = Self.floats(&rng, 4 * Self.k, in: -3...3)
+        x[Self.k + 2] = .nan
+        x[2 * Self.k] = -.infinity
+        let (got, _) = try Self.run(Self.gemm(weights: w, bias: bias), x, rows: 4, precision: .int8)
+        let expected = Self.reference(Array(x[0..<Self.k]) + Array(x[(3 * Self.k)...]), rows: 2, weights: w, bias: bias)
+        #expect(got[0..<Self.n].map(\.bitPattern) == expected[0..<Self.n].map(\.bitPattern))
+        #expect(got[(3 * Self.n)...].map(\.bitPattern) == expected[Self.n...].map(\.bitPattern))
+        let nans = got[Self.n..<(3 * Self.n)].allSatisfy { $0.isNaN }
+        #expect(nans, "\(got)")
     }
 
     @Test func int8RefusesWeightsWithoutAnInt8Value() throws {

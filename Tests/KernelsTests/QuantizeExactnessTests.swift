@@ -122,16 +122,6 @@ private func floatsAroundTies(scale: Float, zeroPoint: Int32, ulps: Int) -> [Flo
 
 /// Quantizes `rows` (equal lengths) with both versions, at strides with padding, and expects
 /// the same bytes, scales and zero points, and the padding untouched.
-/// Rows with an infinity quantize to their zero point 0 (the layer sees zeros) rather than trap.
-@Test func rowsWithAnInfinityQuantizeToZero() {
-    for row: [Float] in [[1, -.infinity, 2], [.infinity, -3, 0], [-.infinity, .infinity, 0.5], [.nan, -.infinity, 4]] {
-        var q = [UInt8](repeating: 7, count: 3)
-        var scale: [Float] = [0], zero: [Int32] = [-1]
-        quantizeRowsDynamic(row, rows: 1, cols: 3, ldx: 3, &q, ldq: 3, scales: &scale, zeroPoints: &zero)
-        #expect(q == [0, 0, 0] && zero == [0] && scale[0] == .infinity, "\(row): \(q) \(zero) \(scale)")
-    }
-}
-
 private func expectRowsMatch(_ rows: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) {
     guard let cols = rows.first?.count else { return }
     let ldx = cols + 5, ldq = cols + 3
@@ -148,4 +138,19 @@ private func expectRowsMatch(_ rows: [[Float]], sourceLocation: SourceLocation =
             || zeros[i] != zerosRef[i]
     }
     #expect(wrongRow == nil, "\(cols) columns, row \(wrongRow.map { rows[$0] } ?? [])", sourceLocation: sourceLocation)
+}
+
+/// Rows with a NaN or an infinity get the scale NaN (their scores come out NaN) and bytes 0,
+/// rather than trapping or scoring as if the value were not there; other rows are untouched.
+@Test func rowsWithANaNOrAnInfinityGetANaNScale() {
+    for row: [Float] in [[1, -.infinity, 2], [.infinity, -3, 0], [-.infinity, .infinity, 0.5], [.nan, -.infinity, 4],
+                         [.nan, 1, 2], [.nan, .nan, .nan], [Float](repeating: 1, count: 40) + [.nan]] {
+        let cols = row.count
+        var q = [UInt8](repeating: 7, count: 2 * cols)
+        var scale: [Float] = [0, 0], zero: [Int32] = [-1, -1]
+        let x = row + [Float](repeating: 2, count: cols)  // a finite row after it
+        quantizeRowsDynamic(x, rows: 2, cols: cols, ldx: cols, &q, ldq: cols, scales: &scale, zeroPoints: &zero)
+        #expect(q[0..<cols].allSatisfy { $0 == 0 } && zero[0] == 0 && scale[0].isNaN, "\(row): \(q) \(zero) \(scale)")
+        #expect(scale[1] == 2 / 255 && zero[1] == 0 && q[cols..<(2 * cols)].allSatisfy { $0 == 255 }, "\(row): the next row")
+    }
 }

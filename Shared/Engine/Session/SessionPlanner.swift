@@ -89,27 +89,19 @@ enum SessionPlanner {
             return .linear(layer)
         case .int8:
             let (k, n) = (layer.k, layer.n)
-            var scales = [Float](repeating: 1, count: n)
-            var bad: Float?
-            let w = float.unpacked()
-            for j in 0..<n {
-                var largest: Float = 0
-                for i in 0..<k {
-                    let x = w[i * n + j]
-                    if !x.isFinite { bad = x }
-                    largest = max(largest, x.magnitude)
-                }
-                if largest > 0 { scales[j] = largest / 127 }
-            }
-            if let bad {
-                throw ModelError(.unsupported, "precision int8: the weights hold \(bad), which has no int8 value",
-                                 node: step.nodeName, opType: step.opType)
-            }
             guard k <= QuantizedWeights.maxK else {
                 throw ModelError(.unsupported, "precision int8: an inner dimension of \(k) is too large for exact Int32 sums "
                                  + "(at most \(QuantizedWeights.maxK)); use float32 or bf16", node: step.nodeName, opType: step.opType)
             }
+            // The scales and the packed values are records of the store: a replica that maps a
+            // weight cache reads neither the float weights nor anything derived from them again.
+            let scales = store.floats("int8-scales:\(key)", count: n) { int8Scales(float.unpacked(), k: k, n: n) }.array
+            if let bad = scales.first(where: { !$0.isFinite }) {
+                throw ModelError(.unsupported, "precision int8: the weights hold \(bad), which has no int8 value",
+                                 node: step.nodeName, opType: step.opType)
+            }
             let weights = store.quantized("int8:\(key)", k: k, n: n) {
+                let w = float.unpacked()
                 let values = (0..<(k * n)).map { index in
                     let q = (w[index] / scales[index % n]).rounded(.toNearestOrEven)
                     return Int32(min(max(q, -127), 127))
@@ -119,6 +111,23 @@ enum SessionPlanner {
             return .quantizedLinear(QuantizedLinearLayer(weights: weights, weightScales: scales, input: .dynamicRows,
                                                          integerBias: nil,
                                                          output: .scaled(bias: layer.bias, activation: layer.activation)))
+        }
+    }
+
+    /// One symmetric int8 scale per column of the row-major k×n `w`: max |w| / 127, or 1 for a
+    /// column whose scale would be 0 (all zeros, or so tiny that the division underflows: its
+    /// values then all quantize to 0). A column holding an infinity or NaN gets that value, which
+    /// the caller refuses.
+    static func int8Scales(_ w: [Float], k: Int, n: Int) -> [Float] {
+        (0..<n).map { j in
+            var largest: Float = 0
+            for i in 0..<k {
+                let x = w[i * n + j]
+                if !x.isFinite { return x.isNaN ? x : .infinity }
+                largest = max(largest, x.magnitude)
+            }
+            let scale = largest / 127
+            return scale > 0 ? scale : 1
         }
     }
 
