@@ -309,7 +309,14 @@ import TestSupport
         let first = try Fixture.run(&a, input, rows: input.rows)
         let second = try Fixture.run(&b, input, rows: input.rows)
         #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
-        #expect(!b.sharesWeights)  // rebuilt from the records into private memory for now
+        // The replayed session reads the recorded buffers themselves (here the recorder's own
+        // memory, so not "borrowed"): the same panels, not a rebuilt copy.
+        if case .quantizedLinear(let layer) = b.plan.steps.first(where: { if case .quantizedLinear = $0.kind { true } else { false } })?.kind,
+           case .quantizedLinear(let original) = a.plan.steps.first(where: { if case .quantizedLinear = $0.kind { true } else { false } })?.kind {
+            #expect(layer.weights.buffers.map { $0.base } == original.weights.buffers.map { $0.base })
+        } else {
+            Issue.record("\(fixture): no quantized step")
+        }
     }
 }
 

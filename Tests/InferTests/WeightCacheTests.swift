@@ -72,26 +72,27 @@ import Testing
         #expect(dir.cacheFiles.count == 1 && !dir.files.contains { $0.contains(".tmp.") }, "\(dir.files)")
     }
 
-    /// bfloat16 sessions share their half-size panels through a cache file of their own, with
-    /// the bits of a private bfloat16 session, and never pick up the float32 file.
-    @Test(arguments: Fixture.files.modelNames)
-    func bfloat16SessionsHaveACacheOfTheirOwn(name: String) throws {
+    /// bfloat16 and int8 sessions share their panels (and int8 scales) through a cache file of
+    /// their own, with the bits of a private session of that precision, and never pick up the
+    /// float32 file.
+    @Test(arguments: Fixture.files.modelNames, [LinearPrecision.bf16, .int8])
+    func scaledDownSessionsHaveACacheOfTheirOwn(name: String, precision: LinearPrecision) throws {
         let dir = Directory()
         let path = try Fixture.path(name + ".onnx")
         let input = try Fixture.tensors(name)[0]
-        var reference = try InferenceSession(model: try Fixture.model(name), maxBatch: 64, precision: .bf16)
+        var reference = try InferenceSession(model: try Fixture.model(name), maxBatch: 64, precision: precision)
         let expected = try Fixture.run(&reference, input, rows: input.rows)
         var float = try InferenceSession(modelPath: path, maxBatch: 64, cacheDirectory: dir.path)
         let floatScores = try Fixture.run(&float, input, rows: input.rows)
         for pass in ["builds", "maps"] {
-            var shared = try InferenceSession(modelPath: path, maxBatch: 64, precision: .bf16, cacheDirectory: dir.path)
-            #expect(shared.sharesWeights, "\(name): the bf16 session that \(pass) the cache keeps weights of its own")
+            var shared = try InferenceSession(modelPath: path, maxBatch: 64, precision: precision, cacheDirectory: dir.path)
+            #expect(shared.sharesWeights, "\(name): the \(precision) session that \(pass) the cache keeps weights of its own")
             #expect(Self.sameBits(try Fixture.run(&shared, input, rows: input.rows), expected), "\(name) (\(pass))")
         }
         let caches = dir.cacheFiles
         #expect(caches.count == 2, "\(caches)")
-        if reference.plan.steps.contains(where: { if case .linear = $0.kind { true } else { false } }) {
-            #expect(!Self.sameBits(expected, floatScores), "\(name): bfloat16 weights changed nothing")
+        if float.plan.steps.contains(where: { if case .linear = $0.kind { true } else { false } }) {
+            #expect(!Self.sameBits(expected, floatScores), "\(name): \(precision) changed nothing")
         }
     }
 

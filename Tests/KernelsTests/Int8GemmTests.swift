@@ -146,7 +146,8 @@ func checkAllShapes(_ kernel: Int8Kernel) -> [String] {
     @Test("the largest magnitudes: a = 255 or 0 against B − z = ±255, summed over k", arguments: Int8Kernel.allCases)
     func extremes(kernel: Int8Kernel) throws {
         try skipUnlessSupported(kernel)
-        for k in [1, 3, 4, 5, 64, 67, 1000] {
+        // Up to the exact-sum limit itself: 255 · 255 · maxK still fits in Int32.
+        for k in [1, 3, 4, 5, 64, 67, 1000, QuantizedWeights.maxK] {
             let n = 33
             // uint8 weights: 255 with zero point 0 (+255) and 0 with zero point 255 (−255);
             // int8 weights: 127 − (−128) = +255 and −128 − 127 = −255.

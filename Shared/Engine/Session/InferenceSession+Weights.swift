@@ -4,9 +4,8 @@ import Kernels
 /// cache file shared by every process that maps it (see `WeightStore`).
 extension InferenceSession {
     /// True when every weight array this session reads is borrowed from memory someone else
-    /// owns, such as a mapped cache file (none is private to this process).
-    ///
-    /// Quantized layers' weights are always private for now (rebuilt from a cache's records).
+    /// owns, such as a mapped cache file (none is private to this process); int8 layers' packed
+    /// panels included.
     public var sharesWeights: Bool {
         weightBuffers.allSatisfy(\.isBorrowed)
     }

@@ -82,11 +82,6 @@ public final class WeightStore: Sendable {
         return weights
     }
 
-    /// Integer weights for `int8Gemm`, recorded as their k×n values minus zero points (Int16).
-    ///
-    /// On replay they are rebuilt from the stored values (with zero points 0, which gives the
-    /// same weights): the model's initializers are not read, but the packed copy is private
-    /// memory until `QuantizedWeights` can be made from stored buffers.
     /// Packed int8 weights: stored as the kernel's own panels (and column offsets), so that
     /// replicas map them; a record for another kernel (a cache written on another CPU) or one
     /// that does not validate is rebuilt here.
