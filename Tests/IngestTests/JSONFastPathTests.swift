@@ -51,6 +51,14 @@ import TestSupport
 
     /// Whether `fast` takes `line` (its backoff state carries over from call to call).
     static func taken(_ line: String, by fast: JSONFastPath, fields: [FieldSpec]) -> Bool {
+        let bytes = Array(line.utf8) + [UInt8](repeating: 0x0A, count: 64)
+        return bytes.withUnsafeBufferPointer { b in
+            parse(b.baseAddress!, count: line.utf8.count, limit: b.count, by: fast, fields: fields)
+        }
+    }
+
+    /// `fast.parse` of one record at `p` into a fresh one-row assembler for `fields`.
+    static func parse(_ p: UnsafePointer<UInt8>, count: Int, limit: Int, by fast: JSONFastPath, fields: [FieldSpec]) -> Bool {
         let storage = ColumnStorage(types: fields.map(\.type))
         storage.prepare(rows: 1)
         let required = UnsafeMutablePointer<Bool>.allocate(capacity: fields.count)
@@ -63,10 +71,7 @@ import TestSupport
         var record = RecordAssembler(storage: storage, required: required, stringFields: UnsafeBufferPointer(start: nil, count: 0),
                                      slotSerial: serials, slotState: states, serial: 0)
         record.begin()
-        let bytes = Array(line.utf8) + [UInt8](repeating: 0x0A, count: 64)
-        return bytes.withUnsafeBufferPointer { b in
-            fast.parse(b.baseAddress!, 0, line.utf8.count, limit: b.count, into: &record)
-        }
+        return fast.parse(p, 0, count, limit: limit, into: &record)
     }
 
     /// Records followed by the fewest bytes the fast path could once read past them, then an
@@ -90,19 +95,7 @@ import TestSupport
             let start = page - bytes.count
             let base = memory.assumingMemoryBound(to: UInt8.self)
             for (i, b) in bytes.enumerated() { base[start + i] = b }
-            let storage = ColumnStorage(types: fields.map(\.type))
-            storage.prepare(rows: 1)
-            let required = UnsafeMutablePointer<Bool>.allocate(capacity: fields.count)
-            required.initialize(repeating: true, count: fields.count)
-            let serials = UnsafeMutablePointer<UInt32>.allocate(capacity: fields.count)
-            serials.initialize(repeating: 0, count: fields.count)
-            let states = UnsafeMutablePointer<UInt8>.allocate(capacity: fields.count)
-            states.initialize(repeating: 0, count: fields.count)
-            defer { required.deallocate(); serials.deallocate(); states.deallocate() }
-            var assembler = RecordAssembler(storage: storage, required: required, stringFields: UnsafeBufferPointer(start: nil, count: 0),
-                                            slotSerial: serials, slotState: states, serial: 0)
-            assembler.begin()
-            let taken = fast.parse(UnsafePointer(base + start), 0, record.utf8.count, limit: bytes.count, into: &assembler)
+            let taken = Self.parse(UnsafePointer(base + start), count: record.utf8.count, limit: bytes.count, by: fast, fields: fields)
             #expect(!taken || record == good, "\(record) + \(padding)")
         }
     }
