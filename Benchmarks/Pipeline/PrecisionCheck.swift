@@ -85,3 +85,24 @@ public struct PrecisionAgreement: Sendable, Equatable {
         records += rows
     }
 }
+
+extension PrecisionAgreement {
+    /// What `pipeline check --data` prints of the comparison (a precision other than float32).
+    public func report(precision: String) -> String {
+        // Beyond what the fixed-point form holds (a regression's huge scores), or infinite: Swift's own form.
+        func shown(_ x: Double, _ decimals: Int) -> String { x.isFinite && x.magnitude < 1e12 ? format(x, decimals) : "\(x)" }
+        var out = ""
+        if columns > 1 {
+            let share = records == 0 ? 0 : 100 * Double(sameLabel) / Double(records)
+            out += "  \(precision) vs float32: same label for \(sameLabel) of \(records) records (\(shown(share, 2))%)\n"
+        } else {
+            out += "  \(precision) vs float32: one score per record (no label to compare)\n"
+        }
+        if largestDifference == 0 {
+            out += "  note: no score changed: the model has no layer \(precision) applies to (trees, or one linear "
+                + "layer over sparse input, which stays float32)\n"
+        }
+        out += "  score difference: largest \(shown(Double(largestDifference), 6)), mean \(shown(meanDifference, 6))\n"
+        return out
+    }
+}

@@ -61,31 +61,6 @@ enum CheckCommand {
             out += "  the model runs as written; set `[model] precision` to \"int8\" or \"bf16\" to measure what it costs\n"
             return out
         }
-        let share = 100 * Double(agreement.sameLabel) / Double(agreement.records)
-        if agreement.columns > 1 {
-            out += "  \(precision.rawValue) vs float32: same label for \(agreement.sameLabel) of \(agreement.records) records"
-                + " (\(format(share, 2))%)\n"
-        } else {
-            out += "  \(precision.rawValue) vs float32: one score per record (no label to compare)\n"
-        }
-        if agreement.largestDifference == 0 {
-            out += "  note: no score changed: the model has no layer \(precision.rawValue) applies to (trees, or one linear "
-                + "layer over sparse input, which stays float32)\n"
-        }
-        out += "  score difference: largest \(format(Double(agreement.largestDifference), 6)), mean \(format(agreement.meanDifference, 6))\n"
-        return out
-    }
-
-    /// `value` with `decimals` digits after the point.
-    static func format(_ value: Double, _ decimals: Int) -> String {
-        // Beyond what an Int64 holds with the decimals (a regression's huge scores): Swift's own form.
-        guard value.isFinite, value.magnitude < 1e12 else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let whole = (value * scale).rounded()
-        var digits = String(Int64(whole.magnitude))
-        while digits.count <= decimals { digits = "0" + digits }
-        let point = digits.index(digits.endIndex, offsetBy: -decimals)
-        return (whole < 0 ? "-" : "") + digits[..<point] + (decimals > 0 ? "." + digits[point...] : "")
+        return out + agreement.report(precision: precision.rawValue)
     }
 }

@@ -32,4 +32,15 @@ import Testing
         #expect(a.records == 4 && a.largestDifference == .infinity)
         #expect(PrecisionAgreement(columns: 3).meanDifference == 0)
     }
+
+    @Test func reportSaysWhatCheckPrints() {
+        let a = agreement([0.75, 0.25, 0.5, 0.25, 0.1, 0.9], [0.5, 0.5, 0.25, 0.5, 0.1, 0.9], columns: 2)
+        #expect(a.report(precision: "int8") == "  int8 vs float32: same label for 2 of 3 records (66.67%)\n"
+                + "  score difference: largest 0.250000, mean 0.166667\n")
+        let single = agreement([1, 5e20], [1, .infinity], columns: 1)
+        #expect(single.report(precision: "bf16") == "  bf16 vs float32: one score per record (no label to compare)\n"
+                + "  score difference: largest inf, mean inf\n")
+        let same = agreement([1, 2], [1, 2], columns: 2)
+        #expect(same.report(precision: "bf16").contains("note: no score changed"))
+    }
 }
