@@ -159,15 +159,27 @@ public struct Membership: Sendable, Equatable {
 /// downstream → upstream: `count` more data frames may be sent.
 public struct Credit: Sendable, Equatable {
     public var count: UInt32
-    public init(count: UInt32) { self.count = count }
+    /// How many frames this receiver has copied out of the sender's shared ring so far (all of
+    /// them, since the connection began): the sender may reuse their space.
+    public var released: UInt64
+    public init(count: UInt32, released: UInt64 = 0) {
+        self.count = count
+        self.released = released
+    }
 
     public func encode(into out: FrameBuffer) {
-        out.frame(FrameHeader(kind: .credit)) { out in out.append(count) }
+        out.frame(FrameHeader(kind: .credit)) { out in
+            out.append(count)
+            out.append(UInt32(0))
+            out.append(released)
+        }
     }
 
     public static func decode(_ frame: Frame) throws(FrameError) -> Credit {
         var r = try reader(frame, .credit)
-        return Credit(count: try r.read(UInt32.self, "credit.count"))
+        let count = try r.read(UInt32.self, "credit.count")
+        _ = try r.read(UInt32.self, "credit.reserved")
+        return Credit(count: count, released: try r.read(UInt64.self, "credit.released"))
     }
 }
 

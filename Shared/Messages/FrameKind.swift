@@ -39,6 +39,12 @@ public enum FrameKind: UInt8, Sendable, CaseIterable {
     case failure = 26
     /// supervisor → CLI client: counters and rates for `pipeline top` (`StatusSnapshot`).
     case status = 27
+    /// sender → receiver of a data connection, once, right after the hello, with a memory file
+    /// attached (SCM_RIGHTS): the ring that large frames travel through (`SharedRingOffer`).
+    case sharedRing = 28
+    /// sender → receiver of a data connection: "the next frame is in the ring, here"
+    /// (`SharedFrameRef`). The receiver copies it out and handles it as if it came inline.
+    case sharedFrame = 29
 
     /// True for the kinds that carry a batch of rows.
     public var isData: Bool { rawValue < 16 }

@@ -71,11 +71,13 @@ final class ByteQueue {
 extension ByteQueue {
     /// Reads what the descriptor has (up to `limit` bytes); returns bytes read, 0 at end of file,
     /// nil when nothing was available.
-    func fill(from fd: Int32, minimumSpace: Int, limit: Int) throws(SystemError) -> Int? {
+    /// Descriptors that come with the bytes (SCM_RIGHTS, on a Unix socket) are appended to
+    /// `descriptors`.
+    func fill(from fd: Int32, minimumSpace: Int, limit: Int, descriptors: inout [Int32]) throws(SystemError) -> Int? {
         var total = 0
         while total < limit {
             let space = writableSpace(minimum: minimumSpace)
-            guard let n = try Sys.read(fd, into: space.baseAddress!, count: space.count) else {
+            guard let n = try Sys.receive(fd, into: space.baseAddress!, count: space.count, descriptors: &descriptors) else {
                 return total > 0 ? total : nil
             }
             if n == 0 { return total > 0 ? total : 0 }

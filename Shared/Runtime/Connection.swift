@@ -19,6 +19,17 @@ public final class Connection {
     /// nil for connections this process made.
     public internal(set) var peerPID: pid_t?
 
+    /// Descriptors that came with received bytes (SCM_RIGHTS), not yet taken.
+    private var receivedDescriptors: [Int32] = []
+    /// Set on a data connection's receiving side: the peer may offer a ring of shared memory
+    /// and send frames through it (`SharedRingOffer`, `SharedFrameRef`).
+    public var acceptsSharedFrames = false
+    /// The sender's ring, once offered.
+    public private(set) var ring: SharedRingView?
+    /// Where a frame sent through the ring is copied to, and the reference it came as.
+    private var expansion: FrameBuffer?
+    private var expanded: (frame: Frame, referenceLength: Int)?
+
     /// Most bytes read in one `readAvailable` call, so one busy peer cannot starve the others.
     static let readBurst = 4 << 20
 
@@ -52,15 +63,55 @@ public final class Connection {
         if let header = try decoder.peekHeader(receive.unread) {
             need = max(need, header.frameLength - receive.unread.count)
         }
-        let n = try receive.fill(from: fd, minimumSpace: need, limit: Self.readBurst)
+        let n = try receive.fill(from: fd, minimumSpace: need, limit: Self.readBurst, descriptors: &receivedDescriptors)
+        if receivedDescriptors.count > Self.maxHeldDescriptors {
+            // Only a ring offer brings one; more is a peer's mistake, not worth a descriptor each.
+            for extra in receivedDescriptors[Self.maxHeldDescriptors...] { Sys.close(extra) }
+            receivedDescriptors.removeLast(receivedDescriptors.count - Self.maxHeldDescriptors)
+        }
         if n == 0 { peerClosed = true }
         return !peerClosed
     }
 
-    /// The next complete frame, in place, without consuming it.
+    static let maxHeldDescriptors = 2
+
+    /// The next complete frame, in place, without consuming it. A ring offer is taken here
+    /// (its memory mapped) and a frame sent through the ring is returned as its copy, so
+    /// callers see the frames the peer sent whichever way they came.
     /// - Important: the frame's payload is valid until `consume` or the next `readAvailable`.
     public func peekFrame() throws(FrameError) -> Frame? {
-        try decoder.decode(receive.unread)?.frame
+        while true {
+            if let expanded { return expanded.frame }
+            guard let (frame, length) = try decoder.decode(receive.unread) else { return nil }
+            switch frame.header.kind {
+            case .sharedRing:
+                guard acceptsSharedFrames, ring == nil else {
+                    throw .unexpected(kind: .sharedRing, context: ring == nil ? "on a connection that takes no ring" : "after a ring was offered")
+                }
+                let offer = try SharedRingOffer.decode(frame)
+                guard !receivedDescriptors.isEmpty else {
+                    throw .invalid(field: "ring", reason: "the offer came without a memory file")
+                }
+                ring = try SharedRingView(fd: receivedDescriptors.removeFirst(), offer: offer)
+                receive.consume(length)
+            case .sharedFrame:
+                guard let ring else { throw .unexpected(kind: .sharedFrame, context: "before a ring was offered") }
+                let copy = expansion ?? FrameBuffer(capacity: 256 << 10)
+                expansion = copy
+                try ring.copy(try SharedFrameRef.decode(frame), into: copy)
+                // Decoded and checked from this side's copy, like a frame read from the socket.
+                guard let (inner, innerLength) = try decoder.decode(copy.bytes), innerLength == copy.count else {
+                    throw .invalid(field: "shared.length", reason: "the ring's bytes are not one whole frame")
+                }
+                guard inner.header.kind.isData else {
+                    throw .unexpected(kind: inner.header.kind, context: "in a shared ring")
+                }
+                expanded = (inner, length)
+                return inner
+            default:
+                return frame
+            }
+        }
     }
 
     /// Blocks until a whole frame has arrived (flushing what is queued meanwhile) and returns
@@ -85,7 +136,7 @@ public final class Connection {
         var n = 0
         var rest = receive.unread
         while let header = try? decoder.peekHeader(rest), rest.count >= header.frameLength {
-            n += 1
+            if header.kind != .sharedRing { n += 1 }
             rest = UnsafeRawBufferPointer(rebasing: rest[header.frameLength...])
         }
         return n
@@ -93,7 +144,12 @@ public final class Connection {
 
     /// Drops the frame `peekFrame` returned.
     public func consume(_ frame: Frame) {
-        receive.consume(frame.header.frameLength)
+        if let expanded {
+            receive.consume(expanded.referenceLength)
+            self.expanded = nil
+        } else {
+            receive.consume(frame.header.frameLength)
+        }
     }
 
     /// Bytes received that do not yet form a whole frame (or wait to be consumed).
@@ -113,6 +169,14 @@ public final class Connection {
         guard !isClosed else { return }
         let written = outgoing.isEmpty ? try writeNow(buffer.bytes) : 0
         if written < buffer.count { outgoing.append(buffer, from: written) }
+    }
+
+    /// Sends `bytes` (whole frames) with `descriptor` attached, if nothing is queued and the
+    /// socket takes all of it at once; false otherwise (nothing was sent, or only part of it:
+    /// then the connection is no longer usable and is closed).
+    public func send(_ bytes: UnsafeRawBufferPointer, attaching descriptor: Int32) throws(SystemError) -> Bool {
+        guard !isClosed, outgoing.isEmpty else { return false }
+        return try Sys.send(fd, bytes, attaching: descriptor)
     }
 
     private func writeNow(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
@@ -147,6 +211,10 @@ public final class Connection {
         isClosed = true
         Sys.close(fd)
         outgoing.removeAll()
+        for descriptor in receivedDescriptors { Sys.close(descriptor) }
+        receivedDescriptors.removeAll()
+        expanded = nil
+        ring = nil
     }
 }
 

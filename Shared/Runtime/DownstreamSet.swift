@@ -12,6 +12,8 @@ public final class DownstreamSet {
         /// No longer a member: nothing new is sent; closed once flushed and the peer hangs up.
         public internal(set) var retired = false
         fileprivate var halfClosed = false
+        /// The ring of shared memory offered to the replica, if it could be made and sent.
+        public fileprivate(set) var ring: SharedRing?
 
         init(member: Membership.Member, connection: Connection) {
             self.member = member
@@ -29,14 +31,28 @@ public final class DownstreamSet {
     private let hello: Hello
     private let scratch = FrameBuffer(capacity: 4096)
     private var roundRobin = 0
+    /// Bytes of the ring each new link offers (0: none, everything over the socket).
+    public let ringSize: Int
+    /// Frames and bytes sent inline over the sockets (those sent through rings: `ring.sentFrames`).
+    public private(set) var inlineFrames: UInt64 = 0
+    public private(set) var inlineBytes: UInt64 = 0
+    /// Rings of links already closed, so the counters stay whole.
+    private var closedRingFrames: UInt64 = 0
+    private var closedRingBytes: UInt64 = 0
     /// Called when a link closes before it was retired (the replica died): frames sent on it
     /// that the sink has not committed are lost, and the source must replay them.
     public var onLinkLost: ((Link) -> Void)?
 
     /// - Parameter hello: what this side says on each new connection (purpose `.data`).
-    public init(hello: Hello) {
+    /// - Parameter ringBytes: the shared ring each link offers (default: `PIPELINE_SHARED_MEMORY_MB`).
+    public init(hello: Hello, ringBytes: Int? = nil) {
         self.hello = hello
+        ringSize = ringBytes ?? ((try? Tunables.fromEnvironment())?.sharedMemoryMiB ?? Tunables().sharedMemoryMiB) << 20
     }
+
+    /// Frames and bytes sent through shared rings, over every link this set has had.
+    public var sharedFrames: UInt64 { links.reduce(closedRingFrames) { $0 + ($1.ring?.sentFrames ?? 0) } }
+    public var sharedBytes: UInt64 { links.reduce(closedRingBytes) { $0 + ($1.ring?.sentBytes ?? 0) } }
 
     /// Makes the set match `membership`: connects to new members, retires missing ones.
     /// Older generations are ignored.
@@ -62,7 +78,9 @@ public final class DownstreamSet {
                 let fd = try UnixSocket.connect(path: member.path)
                 let connection = Connection(fd: fd, name: "\(member.node.name).\(member.replica)")
                 try connection.send(using: scratch) { hello.encode(into: $0) }
-                links.append(Link(member: member, connection: connection))
+                let link = Link(member: member, connection: connection)
+                link.ring = offerRing(on: connection)
+                links.append(link)
                 unreachable.remove(member)
             } catch {
                 // It died or is being replaced between the membership and now; the supervisor
@@ -71,6 +89,24 @@ public final class DownstreamSet {
                     Log.error("cannot connect to \(member.node.name).\(member.replica) at \(member.path): \(error)")
                 }
             }
+        }
+    }
+
+    /// Makes a ring and offers it on a new connection, right after the hello; nil (frames go
+    /// over the socket) when rings are off, or the ring cannot be made or sent.
+    private func offerRing(on connection: Connection) -> SharedRing? {
+        guard ringSize > 0 else { return nil }
+        do {
+            let ring = try SharedRing(size: ringSize)
+            defer { Sys.close(ring.fd) }  // the receiver holds its own once sent
+            scratch.removeAll()
+            SharedRingOffer(size: UInt64(ringSize)).encode(into: scratch)
+            let sent = try connection.send(scratch.bytes, attaching: ring.fd)
+            scratch.removeAll()
+            return sent ? ring : nil
+        } catch {
+            Log.error("no shared memory for \(connection.name) (frames go over the socket): \(error)")
+            return nil
         }
     }
 
@@ -107,11 +143,19 @@ public final class DownstreamSet {
     }
 
     /// Sends the data frame in `buffer` on `link` without copying it (see `Connection.send(frames:)`).
+    /// A frame of 16 KiB or more goes through the link's ring when it has room (the buffer is
+    /// then free again at once), with a reference to it on the socket.
     public func send(frame buffer: FrameBuffer, to link: Link) {
         precondition(link.credits >= 1, "sent without credit")
         link.credits -= 1
         do {
-            try link.connection.send(frames: buffer)
+            if buffer.count >= SharedRing.minimumFrame, let ring = link.ring, let ref = ring.place(buffer.bytes) {
+                try link.connection.send(using: scratch) { ref.encode(into: $0) }
+            } else {
+                inlineFrames += 1
+                inlineBytes += UInt64(buffer.count)
+                try link.connection.send(frames: buffer)
+            }
         } catch {
             lose(link, because: "\(error)")
         }
@@ -166,7 +210,15 @@ public final class DownstreamSet {
                 guard frame.header.kind == .credit else {
                     throw FrameError.unexpected(kind: frame.header.kind, context: "from a downstream replica")
                 }
-                link.credits += Int(try Credit.decode(frame).count)
+                let credit = try Credit.decode(frame)
+                link.credits += Int(credit.count)
+                if let ring = link.ring {
+                    guard ring.release(through: credit.released) else {
+                        throw FrameError.invalid(field: "credit.released", reason: "\(credit.released) frames released, \(ring.allocator.placed) sent through the ring")
+                    }
+                } else if credit.released != 0 {
+                    throw FrameError.invalid(field: "credit.released", reason: "frames released where no ring was offered")
+                }
                 link.connection.consume(frame)
             }
             if !open {
@@ -198,6 +250,10 @@ public final class DownstreamSet {
     }
 
     private func removeClosed() {
+        for link in links where link.connection.isClosed {
+            closedRingFrames += link.ring?.sentFrames ?? 0
+            closedRingBytes += link.ring?.sentBytes ?? 0
+        }
         links.removeAll { $0.connection.isClosed }
     }
 }

@@ -16,12 +16,17 @@ public struct Tunables: Equatable, Sendable {
     public var handshakeSeconds = 5.0
     /// `PIPELINE_CREDITS`: frames each receiver grants each sender.
     public var credits = 4
+    /// `PIPELINE_SHARED_MEMORY_MB`: the ring of shared memory each data connection's sender
+    /// offers (frames of 16 KiB and more travel through it); 0 sends everything over the socket.
+    public var sharedMemoryMiB = 16
 
     /// The longest any of the timeouts may be: a day.
     public static let maxSeconds = 86_400.0
     /// The most credits: each credit lets a sender put one more frame (up to 16 MiB of input) in
     /// a receiver's memory.
     public static let maxCredits = 64
+    /// The largest ring: 1 GiB.
+    public static let maxSharedMemoryMiB = 1024
 
     public init() {}
 
@@ -67,12 +72,20 @@ public struct Tunables: Equatable, Sendable {
             }
             t.credits = n
         }
+        if let text = environment["PIPELINE_SHARED_MEMORY_MB"] {
+            guard let n = Int(text), (0...maxSharedMemoryMiB).contains(n) else {
+                throw Problem(variable: "PIPELINE_SHARED_MEMORY_MB", value: text,
+                              expected: "a whole number of MiB from 0 (off) to \(maxSharedMemoryMiB) (default \(t.sharedMemoryMiB))")
+            }
+            t.sharedMemoryMiB = n
+        }
         return t
     }
 
     /// The variables `parse` reads.
     public static let variables = ["PIPELINE_HANG_SECONDS", "PIPELINE_START_SECONDS", "PIPELINE_STOP_SECONDS",
-                                   "PIPELINE_RESEND_SECONDS", "PIPELINE_HANDSHAKE_SECONDS", "PIPELINE_CREDITS"]
+                                   "PIPELINE_RESEND_SECONDS", "PIPELINE_HANDSHAKE_SECONDS", "PIPELINE_CREDITS",
+                                   "PIPELINE_SHARED_MEMORY_MB"]
 
     /// The settings in this process's environment.
     ///

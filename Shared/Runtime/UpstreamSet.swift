@@ -143,7 +143,8 @@ public final class UpstreamSet {
             if link.owedCredits > 0 && !link.connection.peerClosed {
                 let n = UInt32(link.owedCredits)
                 link.owedCredits = 0
-                do { try link.connection.send(using: scratch) { Credit(count: n).encode(into: $0) } } catch {
+                let released = link.connection.ring?.copied ?? 0
+                do { try link.connection.send(using: scratch) { Credit(count: n, released: released).encode(into: $0) } } catch {
                     drop(link, because: "\(error)")
                 }
             }
@@ -174,6 +175,7 @@ public final class UpstreamSet {
         // The pid is the kernel's: the stage and index are only what the peer says it is.
         connection.name = "\(hello.node.name).\(hello.replica) (pid \(connection.peerPID ?? 0))"
         let link = Link(connection: connection)
+        connection.acceptsSharedFrames = true
         links.append(link)
         do { try connection.send(using: scratch) { Credit(count: initialCredits).encode(into: $0) } } catch {
             drop(link, because: "\(error)")

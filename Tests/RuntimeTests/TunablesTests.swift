@@ -8,7 +8,7 @@ import Runtime
         let t = try Tunables.parse([:])
         #expect(t == Tunables())
         #expect(t.hangSeconds == 5 && t.startSeconds == 30 && t.stopSeconds == 10 && t.resendSeconds == 10)
-        #expect(t.handshakeSeconds == 5 && t.credits == 4)
+        #expect(t.handshakeSeconds == 5 && t.credits == 4 && t.sharedMemoryMiB == 16)
     }
 
     @Test func usableValuesAreTaken() throws {
@@ -30,6 +30,16 @@ import Runtime
     func unusableCreditsAreRefused(value: String) {
         let problem = #expect(throws: Tunables.Problem.self) { try Tunables.parse(["PIPELINE_CREDITS": value]) }
         #expect(problem == Tunables.Problem(variable: "PIPELINE_CREDITS", value: value, expected: "a whole number from 1 to 64 (default 4)"))
+    }
+
+    @Test func sharedMemoryTakesZeroToOneGiB() throws {
+        #expect(try Tunables.parse(["PIPELINE_SHARED_MEMORY_MB": "0"]).sharedMemoryMiB == 0)
+        #expect(try Tunables.parse(["PIPELINE_SHARED_MEMORY_MB": "1024"]).sharedMemoryMiB == 1024)
+        for value in ["-1", "1025", "1.5", "lots", ""] {
+            let problem = #expect(throws: Tunables.Problem.self) { try Tunables.parse(["PIPELINE_SHARED_MEMORY_MB": value]) }
+            #expect(problem == Tunables.Problem(variable: "PIPELINE_SHARED_MEMORY_MB", value: value,
+                                                expected: "a whole number of MiB from 0 (off) to 1024 (default 16)"))
+        }
     }
 
     @Test func everyVariableIsChecked() {

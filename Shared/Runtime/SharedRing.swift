@@ -1,0 +1,165 @@
+import Glibc
+import Messages
+
+/// Where frames go in a ring of `size` bytes, first in, first out: space is taken at `head`
+/// and given back oldest first, when the receiver says it has copied frames out. A frame never
+/// wraps around the end; when the start of the ring has room it is used first, so a steady
+/// stream keeps touching the same few pages rather than the whole ring. Pure: no memory.
+public struct RingAllocator: Equatable, Sendable {
+    public let size: Int
+    /// Byte ranges of the frames not yet released, oldest first.
+    public private(set) var entries: [Range<Int>] = []
+    private var first = 0
+    /// Frames placed since the start (the next frame's index).
+    public private(set) var placed: UInt64 = 0
+    /// Frames released since the start.
+    public private(set) var released: UInt64 = 0
+
+    public init(size: Int) { self.size = size }
+
+    /// Bytes held by frames not yet released (their ranges, not the gaps between them).
+    public var heldBytes: Int { entries[first...].reduce(0) { $0 + $1.count } }
+    public var isEmpty: Bool { first == entries.count }
+
+    /// Room for `length` bytes, aligned to 64: the offset, or nil when the ring has no room now.
+    public mutating func place(_ length: Int) -> Int? {
+        precondition(length > 0)
+        let length = (length + 63) & ~63
+        guard length <= size else { return nil }
+        let start: Int
+        if isEmpty {
+            start = 0
+        } else {
+            let oldest = entries[first].lowerBound
+            let head = entries[entries.count - 1].upperBound
+            if head > oldest {
+                // Used: [oldest, head). Free: [0, oldest) first, then [head, size).
+                if length <= oldest { start = 0 } else if length <= size - head { start = head } else { return nil }
+            } else {
+                // Wrapped: used [oldest, size) and [0, head). Free: [head, oldest).
+                guard length <= oldest - head else { return nil }
+                start = head
+            }
+        }
+        entries.append(start..<start + length)
+        placed += 1
+        return start
+    }
+
+    /// Gives back the space of every frame up to `count` placed (the receiver's running count
+    /// of frames copied out). Counts beyond what was placed, or going back, are refused.
+    /// - Returns: false when `count` is not possible (a peer's error).
+    public mutating func release(through count: UInt64) -> Bool {
+        guard count <= placed else { return false }
+        guard count > released else { return count == released }
+        let n = Int(count - released)
+        first += n
+        released = count
+        if first == entries.count {
+            entries.removeAll(keepingCapacity: true)
+            first = 0
+        } else if first >= 64 && first * 2 >= entries.count {
+            entries.removeFirst(first)
+            first = 0
+        }
+        return true
+    }
+}
+
+/// The sending side's ring: a sealed memory file mapped writable here and offered to the
+/// receiver, which can only map it read-only.
+public final class SharedRing {
+    public let fd: Int32
+    public let base: UnsafeMutableRawPointer
+    public private(set) var allocator: RingAllocator
+    /// Frames sent through the ring and their bytes (for the stage's counters).
+    public private(set) var sentFrames: UInt64 = 0
+    public private(set) var sentBytes: UInt64 = 0
+
+    /// Frames smaller than this go inline: for them a copy into the socket costs no more.
+    public static let minimumFrame = 16 << 10
+
+    /// A ring of `size` bytes. The file descriptor stays open until `offered` closes it.
+    public init(size: Int) throws(SystemError) {
+        let fd = try Sys.memoryFile(name: "pipeline-ring", size: size)
+        do {
+            base = try Sys.mapShared(fd, size: size, writable: true)
+            // After the writable mapping: it keeps working, and no new one can be made. No
+            // shrinking or growing: a reader's mapping stays valid whatever this side does.
+            try Sys.addSeals(fd, Sys.Seal.shrink | Sys.Seal.grow | Sys.Seal.futureWrite | Sys.Seal.seal)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        self.fd = fd
+        allocator = RingAllocator(size: size)
+    }
+
+    deinit { Sys.unmap(base, size: allocator.size) }
+
+    /// Copies `frame` (whole frames) into the ring; its reference, or nil when it does not fit now.
+    public func place(_ frame: UnsafeRawBufferPointer) -> SharedFrameRef? {
+        let index = allocator.placed
+        guard let offset = allocator.place(frame.count) else { return nil }
+        (base + offset).copyMemory(from: frame.baseAddress!, byteCount: frame.count)
+        sentFrames += 1
+        sentBytes += UInt64(frame.count)
+        return SharedFrameRef(offset: UInt64(offset), length: UInt64(frame.count), index: index)
+    }
+
+    /// The receiver has copied out `count` frames in all.
+    public func release(through count: UInt64) -> Bool { allocator.release(through: count) }
+}
+
+/// The receiving side's view of a sender's ring: mapped read-only after checking its seals.
+public final class SharedRingView {
+    public let base: UnsafeRawPointer
+    public let size: Int
+    /// Frames copied out so far (what credits report back as released).
+    public private(set) var copied: UInt64 = 0
+
+    /// Largest ring accepted: 1 GiB.
+    public static let maxSize = 1 << 30
+
+    /// Maps the memory file `fd` offered as `offer`; the descriptor is closed either way.
+    /// - Throws: `FrameError` when the file is not a sealed memory file of the offered size.
+    public init(fd: Int32, offer: SharedRingOffer) throws(FrameError) {
+        defer { Sys.close(fd) }
+        let size = Int(clamping: offer.size)
+        guard size >= 4096, size <= Self.maxSize else {
+            throw .invalid(field: "ring.size", reason: "\(offer.size) bytes, outside 4 KiB…1 GiB")
+        }
+        // Without these seals the sender could shrink the file under the mapping (SIGBUS here).
+        let required = Sys.Seal.shrink | Sys.Seal.seal
+        guard Sys.seals(fd) & required == required else {
+            throw .invalid(field: "ring", reason: "the memory file is not sealed against shrinking")
+        }
+        guard let status = try? Sys.fileStatus(fd), (status.st_mode & S_IFMT) == S_IFREG, Int(status.st_size) == size else {
+            throw .invalid(field: "ring", reason: "the memory file is not a regular file of \(size) bytes")
+        }
+        guard let address = try? Sys.mapShared(fd, size: size, writable: false) else {
+            throw .invalid(field: "ring", reason: "cannot map the memory file")
+        }
+        base = UnsafeRawPointer(address)
+        self.size = size
+    }
+
+    deinit { Sys.unmap(UnsafeMutableRawPointer(mutating: base), size: size) }
+
+    /// Copies the frame `ref` names into `buffer` (emptied first), after checking it lies in
+    /// the ring and is the next one expected. What it holds is then decoded and validated from
+    /// the copy, like any frame: the sender cannot change it after that.
+    public func copy(_ ref: SharedFrameRef, into buffer: FrameBuffer) throws(FrameError) {
+        guard ref.index == copied else {
+            throw .invalid(field: "shared.index", reason: "frame \(ref.index) where \(copied) was next")
+        }
+        guard ref.length >= UInt64(FrameHeader.size), ref.length % UInt64(FrameHeader.alignment) == 0,
+              ref.offset % UInt64(FrameHeader.alignment) == 0,
+              ref.offset <= UInt64(size), ref.length <= UInt64(size) - ref.offset else {
+            throw .invalid(field: "shared.offset", reason: "\(ref.length) bytes at \(ref.offset) are not a frame in a ring of \(size)")
+        }
+        buffer.removeAll()
+        buffer.append(bytes: UnsafeRawBufferPointer(start: base + Int(ref.offset), count: Int(ref.length)))
+        copied += 1
+    }
+}
