@@ -200,6 +200,8 @@ public struct Heartbeat: Sendable, Equatable {
     public var invalidFramePeer: Int32 = 0
     /// How long frames waited in this replica before their processing began.
     public var queue = Histogram()
+    /// What it sent downstream, through shared rings and over the sockets.
+    public var sent = TransportCounts()
 
     public init() {}
 
@@ -214,6 +216,7 @@ public struct Heartbeat: Sendable, Equatable {
             out.append(peakRSSBytes)
             out.append(invalidFramePeer)
             queue.encode(into: out)
+            sent.encode(into: out)
         }
     }
 
@@ -229,6 +232,7 @@ public struct Heartbeat: Sendable, Equatable {
         h.peakRSSBytes = try r.read(UInt64.self, "heartbeat.peakRSS")
         h.invalidFramePeer = try r.read(Int32.self, "heartbeat.invalidFramePeer")
         h.queue = try Histogram.decode(&r, "heartbeat.queue")
+        h.sent = try TransportCounts.decode(&r, "heartbeat.sent")
         return h
     }
 }

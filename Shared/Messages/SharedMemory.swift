@@ -45,3 +45,33 @@ public struct SharedFrameRef: Sendable, Equatable {
                               index: try r.read(UInt64.self, "shared.index"))
     }
 }
+
+/// What one sender put on its data connections, by the way it went: through shared rings or
+/// inline over the sockets (frames and bytes). Replicas report theirs in heartbeats.
+public struct TransportCounts: Sendable, Equatable {
+    public var sharedFrames: UInt64 = 0
+    public var sharedBytes: UInt64 = 0
+    public var inlineFrames: UInt64 = 0
+    public var inlineBytes: UInt64 = 0
+
+    public init(sharedFrames: UInt64 = 0, sharedBytes: UInt64 = 0, inlineFrames: UInt64 = 0, inlineBytes: UInt64 = 0) {
+        self.sharedFrames = sharedFrames
+        self.sharedBytes = sharedBytes
+        self.inlineFrames = inlineFrames
+        self.inlineBytes = inlineBytes
+    }
+
+    public static func + (a: TransportCounts, b: TransportCounts) -> TransportCounts {
+        TransportCounts(sharedFrames: a.sharedFrames + b.sharedFrames, sharedBytes: a.sharedBytes + b.sharedBytes,
+                        inlineFrames: a.inlineFrames + b.inlineFrames, inlineBytes: a.inlineBytes + b.inlineBytes)
+    }
+
+    public func encode(into out: FrameBuffer) {
+        for v in [sharedFrames, sharedBytes, inlineFrames, inlineBytes] { out.append(v) }
+    }
+
+    public static func decode(_ r: inout ByteReader, _ field: StaticString) throws(FrameError) -> TransportCounts {
+        TransportCounts(sharedFrames: try r.read(UInt64.self, field), sharedBytes: try r.read(UInt64.self, field),
+                        inlineFrames: try r.read(UInt64.self, field), inlineBytes: try r.read(UInt64.self, field))
+    }
+}

@@ -23,6 +23,8 @@ public struct StatusSnapshot: Sendable, Equatable {
         /// Autoscaler changes to more replicas and to fewer.
         public var scaledUp: UInt64 = 0
         public var scaledDown: UInt64 = 0
+        /// What its replicas sent to the next stage, through shared rings and over sockets.
+        public var sent = TransportCounts()
 
         public init(name: String) { self.name = name }
     }
@@ -50,6 +52,10 @@ public struct StatusSnapshot: Sendable, Equatable {
     /// "infer 1 -> 2 at 12.5 s: busy 133% of 1, batches wait 110.0 ms" (seconds of uptime) (empty before the first).
     public var autoscaleCores: Double = 0
     public var autoscaleLast = ""
+    /// `PIPELINE_SHARED_MEMORY_MB` (0: everything over the sockets), and what the supervisor's
+    /// source sent to ingest.
+    public var sharedMemoryMiB: UInt32 = 0
+    public var sourceSent = TransportCounts()
 
     public init() {}
 
@@ -75,10 +81,13 @@ public struct StatusSnapshot: Sendable, Equatable {
                 s.recentQueue.encode(into: out)
                 out.append(s.scaledUp)
                 out.append(s.scaledDown)
+                s.sent.encode(into: out)
             }
             out.append(autoscaleCores)
             out.append(string: autoscaleLast)
             out.append(string: precision)
+            out.append(sharedMemoryMiB)
+            sourceSent.encode(into: out)
         }
     }
 
@@ -115,11 +124,14 @@ public struct StatusSnapshot: Sendable, Equatable {
             stage.recentQueue = try Histogram.decode(&r, "status.stage.recentQueue")
             stage.scaledUp = try r.read(UInt64.self, "status.stage.scaledUp")
             stage.scaledDown = try r.read(UInt64.self, "status.stage.scaledDown")
+            stage.sent = try TransportCounts.decode(&r, "status.stage.sent")
             s.stages.append(stage)
         }
         s.autoscaleCores = try r.readDouble("status.autoscaleCores")
         s.autoscaleLast = try r.string("status.autoscaleLast")
         s.precision = try r.string("status.precision")
+        s.sharedMemoryMiB = try r.read(UInt32.self, "status.sharedMemory")
+        s.sourceSent = try TransportCounts.decode(&r, "status.sourceSent")
         return s
     }
 }

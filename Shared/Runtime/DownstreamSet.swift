@@ -50,9 +50,12 @@ public final class DownstreamSet {
         ringSize = ringBytes ?? ((try? Tunables.fromEnvironment())?.sharedMemoryMiB ?? Tunables().sharedMemoryMiB) << 20
     }
 
-    /// Frames and bytes sent through shared rings, over every link this set has had.
-    public var sharedFrames: UInt64 { links.reduce(closedRingFrames) { $0 + ($1.ring?.sentFrames ?? 0) } }
-    public var sharedBytes: UInt64 { links.reduce(closedRingBytes) { $0 + ($1.ring?.sentBytes ?? 0) } }
+    /// What this set sent, through shared rings and inline, over every link it has had.
+    public var sent: TransportCounts {
+        TransportCounts(sharedFrames: links.reduce(closedRingFrames) { $0 + ($1.ring?.sentFrames ?? 0) },
+                        sharedBytes: links.reduce(closedRingBytes) { $0 + ($1.ring?.sentBytes ?? 0) },
+                        inlineFrames: inlineFrames, inlineBytes: inlineBytes)
+    }
 
     /// Makes the set match `membership`: connects to new members, retires missing ones.
     /// Older generations are ignored.
@@ -96,6 +99,9 @@ public final class DownstreamSet {
     /// over the socket) when rings are off, or the ring cannot be made or sent.
     private func offerRing(on connection: Connection) -> SharedRing? {
         guard ringSize > 0 else { return nil }
+        // Under a file size limit (`ulimit -f`) below the ring's size, sizing the memory file
+        // would fail, and raise SIGXFSZ: the frames go over the socket, as `ps` shows.
+        guard Sys.fileSizeLimit().map({ $0 >= UInt64(ringSize) }) ?? true else { return nil }
         do {
             let ring = try SharedRing(size: ringSize)
             defer { Sys.close(ring.fd) }  // the receiver holds its own once sent
@@ -143,7 +149,7 @@ public final class DownstreamSet {
     }
 
     /// Sends the data frame in `buffer` on `link` without copying it (see `Connection.send(frames:)`).
-    /// A frame of 16 KiB or more goes through the link's ring when it has room (the buffer is
+    /// A frame of 4 KiB or more goes through the link's ring when it has room (the buffer is
     /// then free again at once), with a reference to it on the socket.
     public func send(frame buffer: FrameBuffer, to link: Link) {
         precondition(link.credits >= 1, "sent without credit")

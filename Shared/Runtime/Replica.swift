@@ -106,6 +106,7 @@ final class Replica {
     /// The last counters, so the supervisor's statistics include everything this replica did.
     private func sendFinalHeartbeat(downstream: DownstreamSet) {
         stats.downstream = UInt32(downstream.liveCount)
+        stats.sent = downstream.sent
         stats.rssBytes = Sys.residentBytes()
         stats.peakRSSBytes = Sys.peakResidentBytes()
         try? control.send(using: scratch) { stats.encode(into: $0) }
@@ -179,6 +180,7 @@ final class Replica {
             var invalid = upstream.takeInvalidPeer()
             if now >= nextBeat || invalid != nil {
                 stats.downstream = UInt32(downstream.liveCount)
+                stats.sent = downstream.sent
                 stats.rssBytes = Sys.residentBytes()
                 stats.peakRSSBytes = Sys.peakResidentBytes()
                 repeat {  // one heartbeat per peer to report

@@ -77,7 +77,7 @@ public final class SharedRing {
     public private(set) var sentBytes: UInt64 = 0
 
     /// Frames smaller than this go inline: for them a copy into the socket costs no more.
-    public static let minimumFrame = 16 << 10
+    public static let minimumFrame = 4 << 10
 
     /// A ring of `size` bytes. The file descriptor stays open until `offered` closes it.
     public init(size: Int) throws(SystemError) {

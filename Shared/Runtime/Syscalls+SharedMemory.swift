@@ -42,6 +42,15 @@ extension Sys {
         return fd
     }
 
+    /// The largest file this process may make (`ulimit -f`), or nil when unlimited.
+    ///
+    /// The corresponding C function is `getrlimit`, with `RLIMIT_FSIZE`.
+    public static func fileSizeLimit() -> UInt64? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        return UInt64(limit.rlim_cur)
+    }
+
     /// The corresponding C function is `fcntl`, with `F_ADD_SEALS`.
     public static func addSeals(_ fd: Int32, _ seals: Int32) throws(SystemError) {
         guard Glibc.fcntl(fd, addSealsCommand, seals) == 0 else { throw lastError("fcntl(F_ADD_SEALS)") }

@@ -17,7 +17,7 @@ public struct Tunables: Equatable, Sendable {
     /// `PIPELINE_CREDITS`: frames each receiver grants each sender.
     public var credits = 4
     /// `PIPELINE_SHARED_MEMORY_MB`: the ring of shared memory each data connection's sender
-    /// offers (frames of 16 KiB and more travel through it); 0 sends everything over the socket.
+    /// offers (frames of 4 KiB and more travel through it); 0 sends everything over the socket.
     public var sharedMemoryMiB = 16
 
     /// The longest any of the timeouts may be: a day.

@@ -36,9 +36,9 @@ final class EventLog {
     func record(_ event: RunEvent) { write(Self.fields(event)) }
 
     /// The run's first line: what runs.
-    func started(config: String, model: String, precision: String, metrics: String?, replicas: [StageKind: Int]) {
+    func started(config: String, model: String, precision: String, sharedMemoryMiB: Int, metrics: String?, replicas: [StageKind: Int]) {
         write([("event", .string("run_started")), ("config", .string(config)), ("model", .string(model)),
-               ("precision", .string(precision))]
+               ("precision", .string(precision)), ("shared_memory_mb", .int(sharedMemoryMiB))]
               + (metrics.map { [("metrics", .string("http://\($0)/metrics"))] } ?? [])
               + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))])
     }

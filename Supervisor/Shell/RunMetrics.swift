@@ -15,8 +15,10 @@ struct RunMetrics {
         var batches: UInt64 = 0
         var busyNanos: UInt64 = 0
         var queue = Histogram()
+        var sent = TransportCounts()
 
         mutating func add(_ beat: Heartbeat) {
+            sent = sent + beat.sent
             records += beat.rows
             batches += beat.batches
             busyNanos += beat.busyNanos
@@ -141,6 +143,7 @@ struct RunMetrics {
             row.restarts = UInt64(core.reconciler.restartsTotal[stage] ?? 0)
             row.residentBytes = live.filter { $0.id.stage == stage }.reduce(0) { $0 + $1.heartbeat.rssBytes }
             row.queue = t.queue
+            row.sent = t.sent
             if let then = base?.stages[stage], seconds > 0.5 {
                 row.recentRecordsPerSecond = Double(t.records - min(t.records, then.records)) / seconds
                 row.recentBusy = Double(t.busyNanos - min(t.busyNanos, then.busyNanos)) / 1e9 / seconds

@@ -33,6 +33,7 @@ enum StatusTable {
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
         out += "\nmodel: \(s.config.model.path) (precision \(s.config.model.precision.rawValue))"
+        out += "\n" + transportLine(s)
         out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
         if let a = s.autoscaler {
@@ -40,6 +41,28 @@ enum StatusTable {
             out += "\nautoscale: \(a.settings.cores) cores, \(counted(changes, "change")) so far"
         }
         return out
+    }
+
+    /// Senders in data-path order with what they sent: the source, then each stage.
+    static func senders(_ s: Supervisor) -> [(name: String, sent: TransportCounts)] {
+        let snapshot = s.snapshot()
+        return [("source", snapshot.sourceSent)] + snapshot.stages.map { ($0.name, $0.sent) }
+    }
+
+    /// "transport: shared memory, 16 MiB ring per connection; frames through it: source 3906 of
+    /// 3906, ingest …" (or the sockets only).
+    static func transportLine(_ s: Supervisor) -> String {
+        let counts = senders(s).map { "\($0.name) \($0.sent.sharedFrames) of \($0.sent.sharedFrames + $0.sent.inlineFrames)" }
+        guard s.sharedMemoryMiB > 0 else { return "transport: sockets only (PIPELINE_SHARED_MEMORY_MB=0)" }
+        return "transport: shared memory, \(s.sharedMemoryMiB) MiB ring per connection; frames through it: " + counts.joined(separator: ", ")
+    }
+
+    /// `{"shared_memory_mb":16,"sent":{"source":{"shared_frames":…},…}}` (`ps --json`, `--stats`).
+    static func transportJSON(_ s: Supervisor) -> String {
+        "{\"shared_memory_mb\":\(s.sharedMemoryMiB),\"sent\":{" + senders(s).map { name, c in
+            "\"\(name)\":{\"shared_frames\":\(c.sharedFrames),\"shared_bytes\":\(c.sharedBytes),"
+                + "\"socket_frames\":\(c.inlineFrames),\"socket_bytes\":\(c.inlineBytes)}"
+        }.joined(separator: ",") + "}}"
     }
 
     /// One line per stage: desired and running counts, recent restarts, a pending restart.
@@ -84,6 +107,7 @@ enum StatusTable {
         return "{\"replicas\":[" + items.joined(separator: ",") + "],\"stages\":[" + stages.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
             + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
             + ",\"model\":{\"path\":\(RejectLine.quote(s.config.model.path)),\"precision\":\"\(s.config.model.precision.rawValue)\"}"
+            + ",\"transport\":" + transportJSON(s)
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
             + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "") + "}"
     }
@@ -159,6 +183,7 @@ enum RunStatistics {
             + "\"wall_seconds\":\(seconds),\"resent_units\":\(s.core.ledger.resent),"
             // VmHWM, not ru_maxrss: a process started by posix_spawn inherits its parent's ru_maxrss.
             + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"system_seconds\":\(me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
-            + "\"stages\":{" + stages.joined(separator: ",") + "}}\n"
+            + "\"stages\":{" + stages.joined(separator: ",") + "},"
+            + "\"transport\":" + StatusTable.transportJSON(s) + "}\n"
     }
 }

@@ -24,6 +24,8 @@ public final class Supervisor {
     let environment: [String]
     /// Data frames each downstream grants each upstream connection (`PIPELINE_CREDITS`).
     let credits: UInt32
+    /// `PIPELINE_SHARED_MEMORY_MB`: each data connection's ring (0: everything over the sockets).
+    let sharedMemoryMiB: Int
     let heartbeatMillis: UInt32 = 250
 
     var core: Core
@@ -48,6 +50,8 @@ public final class Supervisor {
                                  bytesIn: source.bytesRead, inputSize: inputSize ?? 0, model: config.model.path,
                                  metricsAddress: metricsServer?.boundAddress ?? "")
         s.precision = config.model.precision.rawValue
+        s.sharedMemoryMiB = UInt32(sharedMemoryMiB)
+        s.sourceSent = source.downstream.sent
         if let scaler = autoscaler {
             s.autoscaleCores = scaler.settings.cores
             for i in s.stages.indices {
@@ -119,6 +123,7 @@ public final class Supervisor {
         let tunables = options.tunables
         func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1e9) }
         credits = UInt32(tunables.credits)
+        sharedMemoryMiB = tunables.sharedMemoryMiB
         var stages: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases {
             var spec = config.stage(stage)
@@ -163,7 +168,8 @@ public final class Supervisor {
         let format = config.output.format
         sink = Sink(upstream: sinkSet, wakeup: wakeup, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
                     countRecords: { OutputRecords.count(in: $0, format: format) })
-        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie))
+        let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie),
+                                       ringBytes: tunables.sharedMemoryMiB << 20)
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
                         maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
         // A link to ingest lost without its replica dying (it closed the connection) took the
@@ -188,7 +194,7 @@ public final class Supervisor {
     /// Runs until the input is done and every replica has stopped; returns the exit code.
     public func run() -> ExitCode {
         eventLog.started(config: configPath, model: config.model.path, precision: config.model.precision.rawValue,
-                         metrics: metricsServer?.boundAddress,
+                         sharedMemoryMiB: sharedMemoryMiB, metrics: metricsServer?.boundAddress,
                          replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }))
         var poll = PollSet()
         while true {
