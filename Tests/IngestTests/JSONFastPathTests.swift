@@ -18,7 +18,7 @@ import TestSupport
         let body: [UInt8] = lines.flatMap { line -> [UInt8] in line + [0x0A] }
         let config = makeConfig(fields)
         var fast = try IngestProcessor(config: config, fastPath: true, backoff: 0)
-        var general = try IngestProcessor(config: config, fastPath: false)
+        var general = try IngestProcessor(config: config, fastPath: false, backoff: 0)
         return (try frame(&fast, body), try frame(&general, body))
     }
 
