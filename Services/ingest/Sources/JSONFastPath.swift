@@ -16,7 +16,8 @@ import Config
 /// are therefore never its business: any record it does not take goes the general way.
 final class JSONFastPath {
     let count: Int
-    /// 8-byte words compared per key: 2 (names up to 13 bytes) or 4 (up to 29). A fixed count,
+    /// 8-byte words compared per key: 1 (names up to 4 bytes), 2 (up to 12) or 4 (up to 28): the
+    /// key `"name":` and the value's first byte (its sign, for `eightFloats`). A fixed count,
     /// known where the loop is compiled, so that the compare is straight-line code.
     let keyWords: Int
     /// `"name":` of every field as little-endian words, and masks for its bytes: word k of field
@@ -42,7 +43,7 @@ final class JSONFastPath {
     static let defaultBackoff = 64
 
     /// Names longer than this (in UTF-8 bytes) make the schema take the general path.
-    static let longestName = 29
+    static let longestName = 28
 
     /// The fast path for `fields`, or nil when the schema is not one it serves: a field that is
     /// not a number, or a name that is long or holds what a JSON key would escape or a comma.
@@ -56,7 +57,8 @@ final class JSONFastPath {
         let n = fields.count
         count = n
         self.backoff = backoff
-        keyWords = names.map(\.count).max()! + 3 <= 16 ? 2 : 4
+        let longest = names.map(\.count).max()! + 4  // quotes, colon, the value's first byte
+        keyWords = longest <= 8 ? 1 : longest <= 16 ? 2 : 4
         patterns = .allocate(capacity: n * keyWords)
         masks = .allocate(capacity: n * keyWords)
         keyLengths = .allocate(capacity: n)
@@ -93,6 +95,8 @@ final class JSONFastPath {
 
     /// Parses the record `p[start..<end]` into `record` and marks every field, or returns false
     /// having marked none (then the general path must parse it); false at once while backing off.
+    /// The record need not have been validated as UTF-8: it takes only records of ASCII bytes
+    /// (which the comma scan checks on the way), so a taken record is valid UTF-8.
     ///
     /// - Parameter limit: bytes before `p[limit]` are readable (the chunk body's end); the fast
     ///   path reads up to `8 × keyWords + 8` bytes past the record (a last field shorter than its
@@ -106,15 +110,20 @@ final class JSONFastPath {
         let n = count
         guard end &- start >= 2, end &+ 8 &* keyWords &+ 8 <= limit,
               p[start] == UInt8(ascii: "{"), p[end &- 1] == UInt8(ascii: "}") else { return false }
-        let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch)
-        guard commas == n &- 1 else {
+        var ascii = false
+        let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch,
+                                           ascii: &ascii)
+        guard commas == n &- 1, ascii else {
             skipping = backoff
             return false
         }
         bounds[0] = start
         bounds[n] = end &- 1
-        let groups = keyWords == 2 ? fields(p, end, record.values, record.row, words: 2)
-            : fields(p, end, record.values, record.row, words: 4)
+        let groups = switch keyWords {
+        case 1: fields(p, end, record.values, record.row, words: 1)
+        case 2: fields(p, end, record.values, record.row, words: 2)
+        default: fields(p, end, record.values, record.row, words: 4)
+        }
         guard groups >= 0 else {
             skipping = backoff
             return false
@@ -200,25 +209,27 @@ final class JSONFastPath {
         }
         let ends = lanes(bounds + (f &+ 1))
         let keyStarts = lanes(bounds + f) &+ 1
-        let valueStarts = keyStarts &+ lanes(keyLengths + f)
+        let keyLength = lanes(keyLengths + f)
+        let valueStarts = keyStarts &+ keyLength
         var bad = Lanes()
+        // The value's first byte, from the key's words (`keyWords` makes room for it).
+        var first = Lanes()
         for k in 0..<words {
             var key = Lanes()
             for i in 0..<8 { key[i] = word(keyStarts[i], 8 &* k) }
             bad |= (key & lanes(masks + (k &* n &+ f))) ^ lanes(patterns + (k &* n &+ f))
+            let here = 0 &- ((((keyLength &>> 3) ^ UInt64(k)) &- 1) &>> 63)  // in word k
+            first |= (key &>> ((keyLength &* 8) & 63)) & here
         }
-        // The word ending at the field's end (the number's last 8 bytes at most) and the one at
-        // its start (for the sign). A field ending before byte 8 of the body (only at its very
-        // start) would load before it: that lane loads at 0 instead, and is bad.
+        // The word ending at the field's end (the number's last 8 bytes at most). A field ending
+        // before byte 8 of the body (only at its very start) would load before it: that lane
+        // loads at 0 instead, and is bad.
         let last = ends &- 8
         let early = last &>> 63
         bad |= early
         let inside = last & (early &- 1)
-        var text = Lanes(), first = Lanes()
-        for i in 0..<8 {
-            text[i] = word(inside[i], 0)
-            first[i] = word(valueStarts[i], 0)
-        }
+        var text = Lanes()
+        for i in 0..<8 { text[i] = word(inside[i], 0) }
         // 1 in the lanes whose number starts with '-'.
         let negative = (((first & 0xFF) ^ 0x2D) &- 1) &>> 63
         let length = ends &- valueStarts &- negative  // digits and '.'
