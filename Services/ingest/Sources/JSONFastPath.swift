@@ -2,8 +2,10 @@ import Config
 
 /// The JSON record parser's fast path, for schemas of numbers only and records written the way
 /// machines write them: `{"k0":n0,"k1":n1,…}`, every schema field once, in schema order, no
-/// whitespace. Such a record has exactly one comma fewer than the schema has fields, and the
-/// commas (found 64 bytes at a time, `StructuralScan`) give every field's end up front. The
+/// whitespace, or exactly one space after each ',' and ':' (Python's `json.dumps`: the keys
+/// then come from `JSONFastPathKeys`' other table). Such a record has exactly one comma fewer
+/// than the schema has fields, and the commas (found 64 bytes at a time, `StructuralScan`) give
+/// every field's end up front. The
 /// fields are then independent: eight float fields at a time are checked and parsed in SIMD
 /// lanes (`eightFloats`: their keys as masked 8-byte compares, their numbers from one 8-byte word
 /// each, eight exact divisions in one instruction); any other field, or a group with anything
@@ -16,16 +18,12 @@ import Config
 /// are therefore never its business: any record it does not take goes the general way.
 final class JSONFastPath {
     let count: Int
-    /// 8-byte words compared per key: 1 (names up to 4 bytes), 2 (up to 12) or 4 (up to 28): the
-    /// key `"name":` and the value's first byte (its sign, for `eightFloats`). A fixed count,
-    /// known where the loop is compiled, so that the compare is straight-line code.
+    /// The keys of compact records, and of records with a space after each ',' and ':' (nil
+    /// for names over 26 bytes).
+    private let compact: JSONFastPathKeys
+    private let spaced: JSONFastPathKeys?
+    /// The most words either compares: the records closest to the body's end take the general path.
     let keyWords: Int
-    /// `"name":` of every field as little-endian words, and masks for its bytes: word k of field
-    /// f at [k × count + f], so that eight fields' words are adjacent.
-    private let patterns: UnsafeMutablePointer<UInt64>
-    private let masks: UnsafeMutablePointer<UInt64>
-    /// Per field: the length of `"name":`.
-    private let keyLengths: UnsafeMutablePointer<Int>
     private let isFloat: UnsafeMutablePointer<Bool>
     /// Per field: fields f..<f+8 are all floats (a SIMD group may start there).
     private let groupStart: UnsafeMutablePointer<Bool>
@@ -57,36 +55,20 @@ final class JSONFastPath {
         let n = fields.count
         count = n
         self.backoff = backoff
-        let longest = names.map(\.count).max()! + 4  // quotes, colon, the value's first byte
-        keyWords = longest <= 8 ? 1 : longest <= 16 ? 2 : 4
-        patterns = .allocate(capacity: n * keyWords)
-        masks = .allocate(capacity: n * keyWords)
-        keyLengths = .allocate(capacity: n)
+        compact = JSONFastPathKeys(names: names, spaced: false)!  // names of 28 bytes at most
+        spaced = JSONFastPathKeys(names: names, spaced: true)
+        keyWords = max(compact.words, spaced?.words ?? 0)
         isFloat = .allocate(capacity: n)
         groupStart = .allocate(capacity: n)
         bounds = .allocate(capacity: n + 65)
         scratch = .allocate(capacity: 64)
-        for (f, name) in names.enumerated() {
-            let key = [UInt8(ascii: "\"")] + name + [UInt8(ascii: "\""), UInt8(ascii: ":")]
-            keyLengths[f] = key.count
-            isFloat[f] = fields[f].type == .float
-            for w in 0..<keyWords {
-                var word: UInt64 = 0, mask: UInt64 = 0
-                for b in 0..<8 where w * 8 + b < key.count {
-                    word |= UInt64(key[w * 8 + b]) << UInt64(8 * b)
-                    mask |= 0xFF << UInt64(8 * b)
-                }
-                patterns[w * n + f] = word
-                masks[w * n + f] = mask
-            }
-        }
+        for f in 0..<n { isFloat[f] = fields[f].type == .float }
         for f in 0..<n { groupStart[f] = f + 8 <= n && (f..<f + 8).allSatisfy { fields[$0].type == .float } }
     }
 
     deinit {
-        patterns.deallocate()
-        masks.deallocate()
-        keyLengths.deallocate()
+        compact.deallocate()
+        spaced?.deallocate()
         isFloat.deallocate()
         groupStart.deallocate()
         bounds.deallocate()
@@ -119,10 +101,13 @@ final class JSONFastPath {
         }
         bounds[0] = start
         bounds[n] = end &- 1
-        let groups = switch keyWords {
-        case 1: fields(p, end, record.values, record.row, words: 1)
-        case 2: fields(p, end, record.values, record.row, words: 2)
-        default: fields(p, end, record.values, record.row, words: 4)
+        // json.dumps's form when the second key starts after a space (the keys' compares check
+        // the rest).
+        let keys = n > 1 && p[bounds[1] &+ 1] == UInt8(ascii: " ") ? spaced ?? compact : compact
+        let groups = switch keys.words {
+        case 1: fields(p, end, record.values, record.row, keys, words: 1)
+        case 2: fields(p, end, record.values, record.row, keys, words: 2)
+        default: fields(p, end, record.values, record.row, keys, words: 4)
         }
         guard groups >= 0 else {
             skipping = backoff
@@ -135,15 +120,15 @@ final class JSONFastPath {
 
     /// Checks and parses every field, given their bounds: the number of groups of eight parsed
     /// in SIMD lanes, or -1 at the first field that is not a key and a number as expected.
-    /// `words` is `keyWords`, a constant once inlined.
+    /// `words` is `keys.words`, a constant once inlined.
     ///
     /// The pointers are copied to locals first: the stores into the columns could alias the
     /// object's properties as far as the compiler knows, which would reload them at every field.
     @inline(__always)
     private func fields(_ p: UnsafePointer<UInt8>, _ end: Int, _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>,
-                        _ row: Int, words: Int) -> Int {
-        let n = count, bounds = bounds, patterns = patterns, masks = masks
-        let keyLengths = keyLengths, isFloat = isFloat, groupStart = groupStart
+                        _ row: Int, _ keys: JSONFastPathKeys, words: Int) -> Int {
+        let n = count, bounds = bounds, patterns = keys.patterns, masks = keys.masks
+        let keyLengths = keys.lengths, isFloat = isFloat, groupStart = groupStart
         let staging = UnsafeMutableRawPointer(scratch)
         let offset = row &* 8
         @inline(__always) func oneField(_ f: Int) -> Bool {
@@ -185,7 +170,7 @@ final class JSONFastPath {
         return groups
     }
 
-    /// Float fields f..<f+8 at once, in SIMD lanes, when each is exactly `"name":` and a number
+    /// Float fields f..<f+8 at once, in SIMD lanes, when each is exactly its key (`"name":`) and a number
     /// `-?digits(.digits)?` of at most 8 bytes after its sign, as JSON allows it (no leading
     /// zero); else false, having stored nothing (`oneField` then decides each field).
     ///
@@ -212,7 +197,7 @@ final class JSONFastPath {
         let keyLength = lanes(keyLengths + f)
         let valueStarts = keyStarts &+ keyLength
         var bad = Lanes()
-        // The value's first byte, from the key's words (`keyWords` makes room for it).
+        // The value's first byte, from the key's words (`JSONFastPathKeys` makes room for it).
         var first = Lanes()
         for k in 0..<words {
             var key = Lanes()
