@@ -3,12 +3,13 @@
 // Records like the pipeline's target load: an int id and 64 float fields, ~900 bytes per JSON
 // line. They are cut into chunks of 256 records (the default batch_rows), encoded as raw-chunk
 // frames up front; the timed loop is IngestProcessor.process over every frame, output included.
-// Times are thread CPU time, best of 10 rounds. The machine is shared and drifts, so JSON lines
-// are also parsed by a minimal hand-written C parser (baseline.c) in alternate rounds: the ratio
-// is the figure to compare across runs.
+// Times are thread CPU time, best of 10 rounds. The machine is shared and drifts, so the general
+// path alone (old: ingest before the JSON fast path) and the fast path (new) run in alternate
+// rounds, and JSON lines are also parsed by a minimal hand-written C parser (baseline.c): the
+// ratios are the figures to compare across runs.
 import Config
 import Glibc
-import IngestStage
+@_spi(Benchmarks) import IngestStage
 import Messages
 
 /// CPU time of this thread, in seconds: the machine is shared, so wall time would count the
@@ -42,12 +43,15 @@ func value(_ rng: inout SplitMix, shortest: Bool) -> String {
         : "\(Double(Int.random(in: -999_999...999_999, using: &rng)) / 10_000)"
 }
 
-func makeLines(csv: Bool, shortest: Bool) -> [[UInt8]] {
+/// The bench's JSON lines: `{"id":1,"f0":…}` compact, or with one space after each ':' and
+/// ',' as Python's `json.dumps` writes them (`spaced`).
+func makeLines(csv: Bool, shortest: Bool, spaced: Bool = false) -> [[UInt8]] {
     var rng = SplitMix(state: 1)
+    let colon = spaced ? ": " : ":", comma = spaced ? ", " : ","
     return (0..<records).map { id in
-        var line = csv ? "\(id)" : "{\"id\":\(id)"
+        var line = csv ? "\(id)" : "{\"id\"\(colon)\(id)"
         for f in 0..<floatFields {
-            line += csv ? ",\(value(&rng, shortest: shortest))" : ",\"f\(f)\":\(value(&rng, shortest: shortest))"
+            line += csv ? ",\(value(&rng, shortest: shortest))" : "\(comma)\"f\(f)\"\(colon)\(value(&rng, shortest: shortest))"
         }
         line += csv ? "\n" : "}\n"
         return Array(line.utf8)
@@ -75,36 +79,30 @@ func frames(_ lines: [[UInt8]], header: [UInt8]) -> [FrameBuffer] {
     return result
 }
 
-func measure(_ name: String, format: InputFormat, shortest: Bool = false) throws {
-    let lines = makeLines(csv: format == .csv, shortest: shortest)
-    let header = format == .csv ? Array((["id"] + (0..<floatFields).map { "f\($0)" }).joined(separator: ",").utf8) : []
-    let input = frames(lines, header: header)
-    let bytes = lines.reduce(0) { $0 + $1.count }
-    let fields = [FieldSpec(name: "id", type: .int)] + (0..<floatFields).map { FieldSpec(name: "f\($0)", type: .float) }
-    let config = PipelineConfig(pipeline: PipelineSection(name: "bench"), input: InputSpec(format: format, fields: fields),
-                                features: [], model: ModelSpec(path: "/dev/null"), output: OutputSpec(), stages: [:],
-                                baseDirectory: "/")
-    var processor = try IngestProcessor(config: config)
-    let out = FrameBuffer(capacity: 1 << 20)
-    let decoder = FrameDecoder()
-    let text = lines.flatMap { $0 }
-    var best = 1e9, bestC = 1e9
-    for _ in 0..<10 {
-        let start = cpuSeconds()
-        for frame in input {
-            guard let (f, _) = try decoder.decode(frame.bytes) else { fatalError("bad frame") }
-            out.removeAll()
-            try processor.process(f, into: out)
-        }
-        best = min(best, cpuSeconds() - start)
-        if format == .jsonl && !shortest {
-            bestC = min(bestC, text.withUnsafeBufferPointer { b in
-                b.withMemoryRebound(to: CChar.self) { c_baseline_parse($0.baseAddress!, $0.count) }
-            })
-        }
-    }
-    // Check that the batches came out whole (from the last round).
+/// `x` with `digits` decimals (no Foundation here).
+func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let n = Int((x * scale).rounded())
+    let fraction = String(n % Int(scale))
+    return "\(n / Int(scale)).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
+}
+
+/// Seconds of CPU time for one pass of `processor` over every frame, output included.
+func pass(_ processor: inout IngestProcessor, _ input: [FrameBuffer], _ decoder: FrameDecoder, _ out: FrameBuffer) throws -> Double {
+    let start = cpuSeconds()
     for frame in input {
+        guard let (f, _) = try decoder.decode(frame.bytes) else { fatalError("bad frame") }
+        out.removeAll()
+        try processor.process(f, into: out)
+    }
+    return cpuSeconds() - start
+}
+
+/// The output frames of one pass, checked to hold no rejects.
+func outputs(_ name: String, _ processor: inout IngestProcessor, _ input: [FrameBuffer], _ decoder: FrameDecoder) throws -> [[UInt8]] {
+    let out = FrameBuffer(capacity: 1 << 20)
+    return try input.map { frame in
         guard let (f, _) = try decoder.decode(frame.bytes) else { fatalError("bad frame") }
         out.removeAll()
         try processor.process(f, into: out)
@@ -113,12 +111,50 @@ func measure(_ name: String, format: InputFormat, shortest: Bool = false) throws
         if let reject = try batch.envelope.rejects().first {
             fatalError("\(name): line \(reject.line): \(reject.message): \(String(decoding: reject.input, as: UTF8.self))")
         }
+        return Array(out.bytes)
     }
-    print("\(name): \(records) records, \(bytes / records) B/record: \(Int(Double(records) / best / 1000))k records/s, "
-          + "\(Int(Double(bytes) / best / 1e6)) MB/s")
+}
+
+/// Times the fast path (new) and the general path alone (old, what ingest was before the fast
+/// path) in alternate rounds, and for the JSON lines of four decimals the C baseline too; best
+/// of 10 rounds each. Their output frames must be the same bytes.
+func measure(_ name: String, format: InputFormat, shortest: Bool = false, spaced: Bool = false) throws {
+    let lines = makeLines(csv: format == .csv, shortest: shortest, spaced: spaced)
+    let header = format == .csv ? Array((["id"] + (0..<floatFields).map { "f\($0)" }).joined(separator: ",").utf8) : []
+    let input = frames(lines, header: header)
+    let bytes = lines.reduce(0) { $0 + $1.count }
+    let fields = [FieldSpec(name: "id", type: .int)] + (0..<floatFields).map { FieldSpec(name: "f\($0)", type: .float) }
+    let config = PipelineConfig(pipeline: PipelineSection(name: "bench"), input: InputSpec(format: format, fields: fields),
+                                features: [], model: ModelSpec(path: "/dev/null"), output: OutputSpec(), stages: [:],
+                                baseDirectory: "/")
+    var new = try IngestProcessor(config: config)
+    var old = try IngestProcessor(config: config, fastPath: false)
+    let out = FrameBuffer(capacity: 1 << 20)
+    let decoder = FrameDecoder()
+    let text = lines.flatMap { $0 }
+    let withC = format == .jsonl && !shortest && !spaced  // the C parser knows no whitespace
+    var best = 1e9, bestOld = 1e9, bestC = 1e9
+    for _ in 0..<10 {
+        bestOld = min(bestOld, try pass(&old, input, decoder, out))
+        best = min(best, try pass(&new, input, decoder, out))
+        if withC {
+            bestC = min(bestC, text.withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { c_baseline_parse($0.baseAddress!, $0.count) }
+            })
+        }
+    }
+    guard try outputs(name, &new, input, decoder) == outputs(name, &old, input, decoder) else {
+        fatalError("\(name): the fast path's output differs from the general path's")
+    }
+    func rate(_ seconds: Double) -> String {
+        "\(Int(Double(records) / seconds / 1000))k records/s (\(fixed(seconds / Double(records) * 1e6, 3)) µs/record)"
+    }
+    print("\(name): \(records) records, \(bytes / records) B/record, \(Int(Double(bytes) / best / 1e6)) MB/s")
+    print("  old (general path): \(rate(bestOld))")
+    // CSV has no fast path: its two lines run the same code (how far apart they come out is the noise).
+    print("  new (fast path):    \(rate(best)); \(fixed(bestOld / best, 2))x old\(format == .csv ? " (the same code for CSV)" : "")")
     if bestC < 1e9 {
-        print("  C baseline on the same bytes: \(Int(Double(records) / bestC / 1000))k records/s; "
-              + "ingest runs at \(Int(100 * bestC / best))% of its speed")
+        print("  C baseline on the same bytes: \(rate(bestC)); ingest runs at \(Int(100 * bestC / best))% of its speed")
     }
 }
 
@@ -141,9 +177,11 @@ func measureEncode() {
     print("RecordBatchView.encode alone (65 columns x 256 rows): \(Int(Double(batches * batchRows) / best / 1000))k records/s")
 }
 
-// Optional first argument: which measurements to run (jsonl, csv, full, encode, all); default all.
+// Optional first argument: which measurements to run (jsonl, jsonl-spaced, csv, full, encode, all);
+// default all.
 let only = CommandLine.arguments.dropFirst().first.flatMap { $0 == "all" ? nil : $0 }
 if only == nil || only == "jsonl" { try measure("JSONL, 64 floats + id", format: .jsonl) }
+if only == nil || only == "jsonl-spaced" { try measure("JSONL spaced (json.dumps), 64 floats + id", format: .jsonl, spaced: true) }
 if only == nil || only == "csv" { try measure("CSV,   64 floats + id", format: .csv) }
 if only == nil || only == "full" {
     try measure("JSONL, 64 full-precision doubles + id", format: .jsonl, shortest: true)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the IngestStage library in release (as the pipeline does) and links this benchmark, and
 # the C baseline it runs side by side, to it.
-# Usage: Benchmarks/ingest/run.sh [jsonl|csv|full|encode|all] [records]
+# Usage: Benchmarks/ingest/run.sh [jsonl|jsonl-spaced|csv|full|encode|all] [records]
 set -e
 cd "$(dirname "$0")/../.."
 swift build -c release --target IngestStage

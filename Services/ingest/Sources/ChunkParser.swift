@@ -6,6 +6,18 @@ protocol RecordParser {
     /// Parses `p[start..<end]` (one record, line end excluded, valid UTF-8).
     /// - Throws: the record's first syntax or structure error; type problems go to `record`.
     func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into record: inout RecordAssembler) throws(RecordError)
+
+    /// Parses `p[start..<end]` (one record, line end excluded, not yet validated as UTF-8) when
+    /// it can prove that the record is valid UTF-8 and has no error at all, and returns true
+    /// with every field valued; else returns false having marked no field (then the record is
+    /// validated and goes to `parse`). The JSON fast path.
+    func parseUnvalidated(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into record: inout RecordAssembler) -> Bool
+}
+
+extension RecordParser {
+    func parseUnvalidated(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into record: inout RecordAssembler) -> Bool {
+        false
+    }
 }
 
 /// Turns the body of a raw chunk into typed columns and rejects. Owns every buffer that is reused
@@ -118,13 +130,16 @@ final class ChunkParser {
                     if end > pos && p[end - 1] == 0x0A { end -= 1 }
                     if end > pos && p[end - 1] == 0x0D && input.format == .csv { end -= 1 }
                     reject.record(start: pos, end: end, line: line)
+                    record.begin()
                     if let problem = header?.problem {
                         rejects.append(reject.make(problem.code, field: -1, problem.message))
+                    } else if parser.parseUnvalidated(p, pos, end, into: &record) {
+                        // Valid UTF-8 and every field valued: the verdict is `.accepted`.
+                        _ = record.finish()
                     } else if let bad = UTF8Validation.firstInvalid(p, pos, end) {
                         rejects.append(reject.make(RecordError(.invalidUTF8, at: bad,
                             "invalid UTF-8 (byte 0x\(hex(UInt32(p[bad]), digits: 2))); the input must be UTF-8")))
                     } else {
-                        record.begin()
                         do throws(RecordError) {
                             try parser.parse(p, pos, end, into: &record)
                             switch record.finish() {

@@ -25,10 +25,16 @@ public struct IngestProcessor: StageProcessor {
     }
 
     /// A processor without the JSON fast path when `fastPath` is false: the general parser
-    /// alone, the reference the tests compare the fast path with; `backoff` 0 makes the fast
-    /// path try every record (the tests' choice, for coverage).
-    init(config: PipelineConfig, fastPath: Bool, backoff: Int = JSONFastPath.defaultBackoff) throws {
+    /// alone, the reference the tests and Benchmarks/ingest compare the fast path with;
+    /// `backoff` 0 makes the fast path try every record (the tests' choice, for coverage).
+    init(config: PipelineConfig, fastPath: Bool, backoff: Int) throws {
         parser = try ChunkParser(input: config.input, fastPath: fastPath, backoff: backoff)
+    }
+
+    /// The same, for Benchmarks/ingest, which times the general path against the fast path.
+    @_spi(Benchmarks)
+    public init(config: PipelineConfig, fastPath: Bool) throws {
+        parser = try ChunkParser(input: config.input, fastPath: fastPath)
     }
 
     /// Parses one `.rawChunk` frame and appends one frame with the same sequence number and flags:

@@ -2,8 +2,10 @@ import Config
 
 /// The JSON record parser's fast path, for schemas of numbers only and records written the way
 /// machines write them: `{"k0":n0,"k1":n1,…}`, every schema field once, in schema order, no
-/// whitespace. Such a record has exactly one comma fewer than the schema has fields, and the
-/// commas (found 64 bytes at a time, `StructuralScan`) give every field's end up front. The
+/// whitespace, or exactly one space after each ',' and ':' (Python's `json.dumps`: the keys
+/// then come from `JSONFastPathKeys`' other table). Such a record has exactly one comma fewer
+/// than the schema has fields, and the commas (found 64 bytes at a time, `StructuralScan`) give
+/// every field's end up front. The
 /// fields are then independent: eight float fields at a time are checked and parsed in SIMD
 /// lanes (`eightFloats`: their keys as masked 8-byte compares, their numbers from one 8-byte word
 /// each, eight exact divisions in one instruction); any other field, or a group with anything
@@ -16,23 +18,18 @@ import Config
 /// are therefore never its business: any record it does not take goes the general way.
 final class JSONFastPath {
     let count: Int
-    /// 8-byte words compared per key: 2 (names up to 13 bytes) or 4 (up to 29). A fixed count,
-    /// known where the loop is compiled, so that the compare is straight-line code.
+    /// The keys of compact records, and of records with a space after each ',' and ':' (nil
+    /// for names over 26 bytes).
+    private let compact: JSONFastPathKeys
+    private let spaced: JSONFastPathKeys?
+    /// The most words either compares: the records closest to the body's end take the general path.
     let keyWords: Int
-    /// `"name":` of every field as little-endian words, and masks for its bytes: word k of field
-    /// f at [k × count + f], so that eight fields' words are adjacent.
-    private let patterns: UnsafeMutablePointer<UInt64>
-    private let masks: UnsafeMutablePointer<UInt64>
-    /// Per field: the length of `"name":`.
-    private let keyLengths: UnsafeMutablePointer<Int>
     private let isFloat: UnsafeMutablePointer<Bool>
     /// Per field: fields f..<f+8 are all floats (a SIMD group may start there).
     private let groupStart: UnsafeMutablePointer<Bool>
     /// [0] the record's '{', then every field's end (its comma, the last one's '}').
     private let bounds: UnsafeMutablePointer<Int>
     private let scratch: UnsafeMutablePointer<UInt8>
-    /// 10^0...10^7, for the SIMD lanes' divisions.
-    private let powers: UnsafeMutablePointer<UInt64>
     /// Records to leave to the general path before trying again, after one that did not pay:
     /// not taken (whitespace, other key orders: the comma scan was wasted) or taken without a
     /// single SIMD group (long numbers: the scan cost more than it saved, measured 25% slower).
@@ -44,7 +41,7 @@ final class JSONFastPath {
     static let defaultBackoff = 64
 
     /// Names longer than this (in UTF-8 bytes) make the schema take the general path.
-    static let longestName = 29
+    static let longestName = 28
 
     /// The fast path for `fields`, or nil when the schema is not one it serves: a field that is
     /// not a number, or a name that is long or holds what a JSON key would escape or a comma.
@@ -58,46 +55,30 @@ final class JSONFastPath {
         let n = fields.count
         count = n
         self.backoff = backoff
-        keyWords = names.map(\.count).max()! + 3 <= 16 ? 2 : 4
-        patterns = .allocate(capacity: n * keyWords)
-        masks = .allocate(capacity: n * keyWords)
-        keyLengths = .allocate(capacity: n)
+        compact = JSONFastPathKeys(names: names, spaced: false)!  // names of 28 bytes at most
+        spaced = JSONFastPathKeys(names: names, spaced: true)
+        keyWords = max(compact.words, spaced?.words ?? 0)
         isFloat = .allocate(capacity: n)
         groupStart = .allocate(capacity: n)
         bounds = .allocate(capacity: n + 65)
         scratch = .allocate(capacity: 64)
-        powers = .allocate(capacity: 8)
-        for (f, name) in names.enumerated() {
-            let key = [UInt8(ascii: "\"")] + name + [UInt8(ascii: "\""), UInt8(ascii: ":")]
-            keyLengths[f] = key.count
-            isFloat[f] = fields[f].type == .float
-            for w in 0..<keyWords {
-                var word: UInt64 = 0, mask: UInt64 = 0
-                for b in 0..<8 where w * 8 + b < key.count {
-                    word |= UInt64(key[w * 8 + b]) << UInt64(8 * b)
-                    mask |= 0xFF << UInt64(8 * b)
-                }
-                patterns[w * n + f] = word
-                masks[w * n + f] = mask
-            }
-        }
+        for f in 0..<n { isFloat[f] = fields[f].type == .float }
         for f in 0..<n { groupStart[f] = f + 8 <= n && (f..<f + 8).allSatisfy { fields[$0].type == .float } }
-        for d in 0..<8 { powers[d] = NumberParsing.integerPowers[d] }
     }
 
     deinit {
-        patterns.deallocate()
-        masks.deallocate()
-        keyLengths.deallocate()
+        compact.deallocate()
+        spaced?.deallocate()
         isFloat.deallocate()
         groupStart.deallocate()
         bounds.deallocate()
         scratch.deallocate()
-        powers.deallocate()
     }
 
     /// Parses the record `p[start..<end]` into `record` and marks every field, or returns false
     /// having marked none (then the general path must parse it); false at once while backing off.
+    /// The record need not have been validated as UTF-8: it takes only records of ASCII bytes
+    /// (which the comma scan checks on the way), so a taken record is valid UTF-8.
     ///
     /// - Parameter limit: bytes before `p[limit]` are readable (the chunk body's end); the fast
     ///   path reads up to `8 × keyWords + 8` bytes past the record (a last field shorter than its
@@ -111,15 +92,23 @@ final class JSONFastPath {
         let n = count
         guard end &- start >= 2, end &+ 8 &* keyWords &+ 8 <= limit,
               p[start] == UInt8(ascii: "{"), p[end &- 1] == UInt8(ascii: "}") else { return false }
-        let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch)
-        guard commas == n &- 1 else {
+        var ascii = false
+        let commas = StructuralScan.commas(p, start, end, limit: limit, most: n &- 1, positions: bounds + 1, scratch: scratch,
+                                           ascii: &ascii)
+        guard commas == n &- 1, ascii else {
             skipping = backoff
             return false
         }
         bounds[0] = start
         bounds[n] = end &- 1
-        let groups = keyWords == 2 ? fields(p, end, record.values, record.row, words: 2)
-            : fields(p, end, record.values, record.row, words: 4)
+        // json.dumps's form when the second key starts after a space (the keys' compares check
+        // the rest).
+        let keys = n > 1 && p[bounds[1] &+ 1] == UInt8(ascii: " ") ? spaced ?? compact : compact
+        let groups = switch keys.words {
+        case 1: fields(p, end, record.values, record.row, keys, words: 1)
+        case 2: fields(p, end, record.values, record.row, keys, words: 2)
+        default: fields(p, end, record.values, record.row, keys, words: 4)
+        }
         guard groups >= 0 else {
             skipping = backoff
             return false
@@ -131,15 +120,16 @@ final class JSONFastPath {
 
     /// Checks and parses every field, given their bounds: the number of groups of eight parsed
     /// in SIMD lanes, or -1 at the first field that is not a key and a number as expected.
-    /// `words` is `keyWords`, a constant once inlined.
+    /// `words` is `keys.words`, a constant once inlined.
     ///
     /// The pointers are copied to locals first: the stores into the columns could alias the
     /// object's properties as far as the compiler knows, which would reload them at every field.
     @inline(__always)
     private func fields(_ p: UnsafePointer<UInt8>, _ end: Int, _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>,
-                        _ row: Int, words: Int) -> Int {
-        let n = count, bounds = bounds, patterns = patterns, masks = masks
-        let keyLengths = keyLengths, isFloat = isFloat, groupStart = groupStart, powers = powers
+                        _ row: Int, _ keys: JSONFastPathKeys, words: Int) -> Int {
+        let n = count, bounds = bounds, patterns = keys.patterns, masks = keys.masks
+        let keyLengths = keys.lengths, isFloat = isFloat, groupStart = groupStart
+        let staging = UnsafeMutableRawPointer(scratch)
         let offset = row &* 8
         @inline(__always) func oneField(_ f: Int) -> Bool {
             let keyStart = bounds[f] &+ 1
@@ -165,7 +155,7 @@ final class JSONFastPath {
         var groups = 0
         while f < n {
             if groupStart[f] {
-                if Self.eightFloats(p, f, n, bounds, keyLengths, masks, patterns, words: words, powers, values, offset) {
+                if Self.eightFloats(p, f, n, bounds, keyLengths, masks, patterns, words: words, values, offset, staging) {
                     groups &+= 1
                 } else {
                     // Something unusual in the group: field by field, each as the general path would.
@@ -180,21 +170,23 @@ final class JSONFastPath {
         return groups
     }
 
-    /// Float fields f..<f+8 at once, in SIMD lanes, when each is exactly `"name":` and a number
+    /// Float fields f..<f+8 at once, in SIMD lanes, when each is exactly its key (`"name":`) and a number
     /// `-?digits(.digits)?` of at most 8 bytes after its sign, as JSON allows it (no leading
     /// zero); else false, having stored nothing (`oneField` then decides each field).
     ///
-    /// The lanes do what `double` does for one field, without a branch: the number's bytes at
-    /// the top of a word, a flag on every byte that is not a digit (only the '.' may have one),
-    /// the '.' dropped by moving the integer digits up a byte, the digits folded as
+    /// The lanes do what `double` does for one field, without a branch: the 8-byte word that
+    /// ends where the field ends (the number's digits at its top; what is below them masked
+    /// off), a flag on every byte that is not a digit (only the '.' may have one), the '.'
+    /// dropped by moving the integer digits up a byte, the digits folded as
     /// `NumberParsing.eightDigits` does, converted exactly and divided by 10^decimals (IEEE
     /// division, lane by lane: the same correctly rounded result as one `/`). Every condition
     /// sets bits in `bad` instead of branching.
     @inline(__always)
     private static func eightFloats(_ p: UnsafePointer<UInt8>, _ f: Int, _ n: Int, _ bounds: UnsafePointer<Int>,
                                     _ keyLengths: UnsafePointer<Int>, _ masks: UnsafePointer<UInt64>,
-                                    _ patterns: UnsafePointer<UInt64>, words: Int, _ powers: UnsafePointer<UInt64>,
-                                    _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>, _ offset: Int) -> Bool {
+                                    _ patterns: UnsafePointer<UInt64>, words: Int,
+                                    _ values: UnsafeMutablePointer<UnsafeMutableRawPointer>, _ offset: Int,
+                                    _ staging: UnsafeMutableRawPointer) -> Bool {
         typealias Lanes = SIMD8<UInt64>
         @inline(__always) func lanes(_ pointer: UnsafeRawPointer) -> Lanes { pointer.loadUnaligned(as: Lanes.self) }
         @inline(__always) func word(_ at: UInt64, _ plus: Int) -> UInt64 {
@@ -202,34 +194,42 @@ final class JSONFastPath {
         }
         let ends = lanes(bounds + (f &+ 1))
         let keyStarts = lanes(bounds + f) &+ 1
-        let valueStarts = keyStarts &+ lanes(keyLengths + f)
+        let keyLength = lanes(keyLengths + f)
+        let valueStarts = keyStarts &+ keyLength
         var bad = Lanes()
+        // The value's first byte, from the key's words (`JSONFastPathKeys` makes room for it).
+        var first = Lanes()
         for k in 0..<words {
             var key = Lanes()
             for i in 0..<8 { key[i] = word(keyStarts[i], 8 &* k) }
             bad |= (key & lanes(masks + (k &* n &+ f))) ^ lanes(patterns + (k &* n &+ f))
+            let here = 0 &- ((((keyLength &>> 3) ^ UInt64(k)) &- 1) &>> 63)  // in word k
+            first |= (key &>> ((keyLength &* 8) & 63)) & here
         }
-        var first = Lanes(), second = Lanes()
-        for i in 0..<8 {
-            first[i] = word(valueStarts[i], 0)
-            second[i] = word(valueStarts[i], 1)
-        }
-        // 1 in the lanes whose number starts with '-': their digits start one byte later.
+        // The word ending at the field's end (the number's last 8 bytes at most). A field ending
+        // before byte 8 of the body (only at its very start) would load before it: that lane
+        // loads at 0 instead, and is bad.
+        let last = ends &- 8
+        let early = last &>> 63
+        bad |= early
+        let inside = last & (early &- 1)
+        var text = Lanes()
+        for i in 0..<8 { text[i] = word(inside[i], 0) }
+        // 1 in the lanes whose number starts with '-'.
         let negative = (((first & 0xFF) ^ 0x2D) &- 1) &>> 63
-        let choose = 0 &- negative
-        let text = (second & choose) | (first & ~choose)
-        let length = ends &- valueStarts &- negative
+        let length = ends &- valueStarts &- negative  // digits and '.'
         bad |= (length &- 1) &>> 3  // not 1...8
-        let x = (text ^ 0x3030_3030_3030_3030) &<< ((64 &- 8 &* length) & 63)
+        // The digits at the top of the word, zeros below (what `double` shifts into place).
+        let x = (text ^ 0x3030_3030_3030_3030) & ~((Lanes(repeating: 1) &<< ((64 &- 8 &* length) & 63)) &- 1)
         let flags = ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
         bad |= flags & (flags &- 1)  // two bytes that are not digits
         let isInteger = (flags &- 1) &>> 63  // 1: no flag at all
         let point = flags &>> 7  // the low bit of the '.' byte (0 for an integer)
         bad |= (x ^ 0x1E1E_1E1E_1E1E_1E1E) & (point &* 0xFF)  // the flagged byte must be '.'
-        let below = x & (point &- 1)
+        let under = x & (point &- 1)
         let above = x & ~((point &<< 8) &- 1)
         let integerMask = 0 &- isInteger
-        let folded = (x & integerMask) | ((above | below &<< 8) & ~integerMask)
+        let folded = (x & integerMask) | ((above | under &<< 8) & ~integerMask)
         let decimals = (((point.leadingZeroBitCount &+ 1) &>> 3) &- 1) & ~integerMask
         let hasPoint = isInteger ^ 1
         // A '.' needs a digit on each side.
@@ -251,13 +251,20 @@ final class JSONFastPath {
         @inline(__always) func exact(_ integers: Lanes) -> SIMD8<Double> {
             unsafeBitCast(integers | 0x4330_0000_0000_0000, to: SIMD8<Double>.self) - 4_503_599_627_370_496
         }
-        // 10^decimals gathered as integers and converted the same way: gathered as Doubles, the
-        // compiler folds them into eight scalar divisions.
-        var tens = Lanes()
-        for i in 0..<8 { tens[i] = powers[Int(truncatingIfNeeded: decimals[i])] }
+        // 10^decimals (0...7) from the bits of decimals, in the lanes: a table lookup would be
+        // eight scalar loads.
+        let ten: Lanes = (decimals & 1) &* 9 &+ 1
+        let hundred: Lanes = ((decimals &>> 1) & 1) &* 99 &+ 1
+        let tenThousand: Lanes = ((decimals &>> 2) & 1) &* 9999 &+ 1
+        let tens = ten &* hundred &* tenThousand
         let quotients = exact(v) / exact(tens)
         let signed = unsafeBitCast(quotients, to: Lanes.self) | negative &<< 63
-        for i in 0..<8 { values[f &+ i].storeBytes(of: signed[i], toByteOffset: offset, as: UInt64.self) }
+        // Through memory: taken lane by lane from the register, the compiler splits the
+        // division into eight (4 pairs of lanes, measured ~3x slower than one 8-lane division).
+        staging.storeBytes(of: signed, as: Lanes.self)
+        for i in 0..<8 {
+            values[f &+ i].storeBytes(of: staging.load(fromByteOffset: 8 &* i, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+        }
         return true
     }
 

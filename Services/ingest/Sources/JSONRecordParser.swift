@@ -14,9 +14,13 @@ struct JSONRecordParser: RecordParser {
     let fast: JSONFastPath?
     let limit: Int
 
+    func parseUnvalidated(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, into record: inout RecordAssembler) -> Bool {
+        guard let fast else { return false }
+        return fast.parse(p, start, end, limit: limit, into: &record)
+    }
+
     func parse(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
                into record: inout RecordAssembler) throws(RecordError) {
-        if let fast, fast.parse(p, start, end, limit: limit, into: &record) { return }
         var i = JSONSkipper.whitespace(p, start, end)
         guard i < end, p[i] == UInt8(ascii: "{") else { throw Self.notAnObject(p, i, end) }
         i = JSONSkipper.whitespace(p, i &+ 1, end)
