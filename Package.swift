@@ -10,8 +10,9 @@ let native: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"])]
 
 // Dynamic exclusivity checks (swift_beginAccess on class properties and captured variables)
 // took ~16% of the featurize stage's time on text (perf: __tls_get_addr, AccessSet::insert,
-// SwiftTLSContext::get). Release builds of the stage libraries skip them; debug builds, which
-// run the tests, keep them.
+// SwiftTLSContext::get). Release builds of the stage libraries, and of the modules every batch
+// goes through on its way (Messages, Runtime, the source, the sink, the control core), skip
+// them; debug builds, which run the tests, keep them.
 let stage: [SwiftSetting] = native + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -25,7 +26,7 @@ let package = Package(
     ],
     targets: [
         // Pure modules: no Foundation, no syscalls.
-        .target(name: "Messages", path: "Shared/Messages", swiftSettings: native),
+        .target(name: "Messages", path: "Shared/Messages", swiftSettings: stage),
         .target(name: "Kernels", dependencies: ["Int8VNNI", "Int8AVX2"], path: "Shared/Kernels", swiftSettings: native),
         // The int8 GEMM's two SIMD paths, each a module with its own fixed target features (not
         // the host's) so that both are built and tested on any x86-64 host; `Kernels` picks one at
@@ -37,13 +38,13 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-parse-stdlib", "-Xcc", "-march=x86-64-v3"])]),
         .target(name: "Config", dependencies: ["Messages"], path: "Shared/Config", swiftSettings: native),
         // The supervisor's decisions (replicas, batches, the run's end) as pure values.
-        .target(name: "ControlCore", dependencies: ["Config"], path: "Supervisor/Control", swiftSettings: native),
+        .target(name: "ControlCore", dependencies: ["Config"], path: "Supervisor/Control", swiftSettings: stage),
         // The ONNX reader and execution engine: pure too (libm through Glibc, no syscalls). It reads
         // model bytes it is given; the infer stage maps the files. Built like the stage libraries:
         // it is what the infer stage spends its time in.
         .target(name: "Engine", dependencies: ["Kernels"], path: "Shared/Engine", swiftSettings: stage),
         // The only module that talks to the OS.
-        .target(name: "Runtime", dependencies: ["Messages"], path: "Shared/Runtime", swiftSettings: native),
+        .target(name: "Runtime", dependencies: ["Messages"], path: "Shared/Runtime", swiftSettings: stage),
 
         // Stage logic as libraries, so one process can run them all (tests, fused benchmark).
         .target(name: "IngestStage", dependencies: ["Messages", "Config"],
@@ -58,13 +59,13 @@ let package = Package(
         // `pipeline`: the data path's two ends, the shell that carries out the control core's
         // decisions, and the command line.
         .target(name: "PipelineSource", dependencies: ["Messages", "Config", "Runtime", "IngestStage", "ControlCore"],
-                path: "Supervisor/Source", swiftSettings: native),
+                path: "Supervisor/Source", swiftSettings: stage),
         .target(name: "PipelineSink", dependencies: ["Messages", "Runtime", "ControlCore"],
-                path: "Supervisor/Sink", swiftSettings: native),
+                path: "Supervisor/Sink", swiftSettings: stage),
         .target(name: "PipelineSupervisor",
                 dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink",
                                "Engine", "IngestStage", "InferStage", "FeaturizeStage", "AggregateStage"],
-                path: "Supervisor/Shell", swiftSettings: native),
+                path: "Supervisor/Shell", swiftSettings: stage),
         // `pipeline bench` and the four stages fused in one process (its baseline, and the
         // reference the end-to-end tests compare the processes with). Not the CLI: it dispatches here.
         .target(name: "Bench",
