@@ -1,13 +1,14 @@
 import Glibc
 import Messages
 
-/// Where frames go in a ring of `size` bytes, first in, first out: space is taken at `head`
-/// and given back oldest first, when the receiver says it has copied frames out. A frame never
-/// wraps around the end; when the start of the ring has room it is used first, so a steady
-/// stream keeps touching the same few pages rather than the whole ring. Pure: no memory.
+/// Where frames go in a ring of `size` bytes: each at the lowest offset where it fits between
+/// the frames not yet released (first fit), and given back oldest first, when the receiver says
+/// it has copied frames out. A frame never wraps around the end. Lowest-first keeps a steady
+/// stream on the same few pages rather than cycling through the whole ring (each page touched
+/// stays resident). Pure: no memory.
 public struct RingAllocator: Equatable, Sendable {
     public let size: Int
-    /// Byte ranges of the frames not yet released, oldest first.
+    /// Byte ranges of the frames not yet released, oldest first (from `first`).
     public private(set) var entries: [Range<Int>] = []
     private var first = 0
     /// Frames placed since the start (the next frame's index).
@@ -25,22 +26,13 @@ public struct RingAllocator: Equatable, Sendable {
     public mutating func place(_ length: Int) -> Int? {
         precondition(length > 0)
         let length = (length + 63) & ~63
-        guard length <= size else { return nil }
-        let start: Int
-        if isEmpty {
-            start = 0
-        } else {
-            let oldest = entries[first].lowerBound
-            let head = entries[entries.count - 1].upperBound
-            if head > oldest {
-                // Used: [oldest, head). Free: [0, oldest) first, then [head, size).
-                if length <= oldest { start = 0 } else if length <= size - head { start = head } else { return nil }
-            } else {
-                // Wrapped: used [oldest, size) and [0, head). Free: [head, oldest).
-                guard length <= oldest - head else { return nil }
-                start = head
-            }
+        // The gaps between the live frames, lowest first (a handful: as many as the credits).
+        var start = 0
+        for range in entries[first...].sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if start + length <= range.lowerBound { break }
+            start = max(start, range.upperBound)
         }
+        guard start + length <= size else { return nil }
         entries.append(start..<start + length)
         placed += 1
         return start

@@ -32,14 +32,38 @@ import Testing
         #expect(place(&ring, 64) == 960)
         #expect(place(&ring, 64) == nil)
         #expect(release(&ring, 1))
-        // Wrapped: used [512, 1024); the start has 512.
+        // Used [512, 1024); the start has 512.
         #expect(place(&ring, 576) == nil)
         #expect(place(&ring, 512) == 0)
         #expect(place(&ring, 64) == nil)
         #expect(release(&ring, 3))
-        // Used [960, 1024) and [0, 512): free [512, 960).
+        // Used [0, 512): free [512, 1024).
         #expect(place(&ring, 448) == 512)
         #expect(place(&ring, 1025) == nil)
+    }
+
+    @Test func aSteadyStreamNeverRunsOutAndKeepsToItsFirstPages() {
+        // Frames of 212 KiB, up to eight in flight (the credits), released in bursts as credits
+        // come back: a ring of 16 MiB must always have room, and use only the room of nine.
+        var ring = RingAllocator(size: 16 << 20)
+        let frame = 212 << 10
+        var highest = 0
+        var state: UInt64 = 7
+        for k in 0..<20_000 {
+            let inFlight = Int(ring.placed - ring.released)
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            if inFlight < 8 && (inFlight == 0 || state >> 62 != 0) {
+                guard let start = place(&ring, frame) else {
+                    Issue.record("no room for frame \(k) with \(inFlight) frames held")
+                    return
+                }
+                highest = max(highest, start + frame)
+            } else {
+                let burst = UInt64(Int(state >> 33) % inFlight + 1)
+                #expect(release(&ring, ring.released + burst))
+            }
+        }
+        #expect(highest <= 9 * frame)
     }
 
     @Test func wrongReleaseCountsAreRefused() {
