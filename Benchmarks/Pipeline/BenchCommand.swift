@@ -148,15 +148,16 @@ public enum BenchCommand {
         }
         let data = runner.work + "/\(workload.name).jsonl"
         try workload.writeData(to: data, records: records)
-        let input = try Sys.readFile(data, limit: 1 << 40)
-        var result = BenchReport.Workload(workload: workload, records: records, bytes: input.count)
+        let size = Int(try Sys.stat(data)?.st_size ?? 0)
+        var result = BenchReport.Workload(workload: workload, records: records, bytes: size)
 
         // A first fused run finds the stages that cost most; the replica configurations tried
         // give those stages a second replica.
-        let probe = try runner.fused(config: config, input: input)
+        let probe = try runner.fused(config: config, input: data)
         let ranked = StageKind.allCases.indices.sorted { probe.stageCPU[$0] > probe.stageCPU[$1] }.map { StageKind.allCases[$0] }
+        // The last: 1/1/1/1 with the shared-memory rings off, what they save side by side.
         let candidates: [[String]] = options.smoke ? [[]]
-            : [[], ["\(ranked[0].rawValue)=2"], ["\(ranked[0].rawValue)=2", "\(ranked[1].rawValue)=2"]]
+            : [[], ["\(ranked[0].rawValue)=2"], ["\(ranked[0].rawValue)=2", "\(ranked[1].rawValue)=2"], [BenchReport.socketsOnly]]
         let reference = probe.output
         for round in 0..<options.rounds {
             // Alternate: each round runs every configuration, starting one later than the last round.
@@ -165,10 +166,11 @@ public enum BenchCommand {
             for k in order {
                 switch k {
                 case candidates.count:
-                    let fused = try runner.fused(config: config, input: input)
+                    let fused = try runner.fused(config: config, input: data)
                     result.fused.append(fused.seconds)
                     result.fusedStageCPU.append(fused.stageCPU)
                     result.fusedCPU.append(fused.cpu)
+                    result.fusedIOCPU.append(fused.ioCPU)
                 case candidates.count + 1 ..< slots:
                     guard python else { continue }
                     let i = k - candidates.count - 1
@@ -184,7 +186,9 @@ public enum BenchCommand {
                     }
                 default:
                     let out = runner.work + "/processes.out"
-                    let run = try runner.processes(config: configPath, input: data, output: out, scales: candidates[k])
+                    let socketsOnly = candidates[k] == [BenchReport.socketsOnly]
+                    let run = try runner.processes(config: configPath, input: data, output: out, scales: socketsOnly ? [] : candidates[k],
+                                                   environment: socketsOnly ? ["PIPELINE_SHARED_MEMORY_MB": "0"] : [:])
                     result.processes[candidates[k].joined(separator: " "), default: []].append(run)
                     if !reference.isEmpty, round == 0, (try? Sys.readFile(out, limit: 1 << 40)) != reference {
                         report.mismatches.append("\(workload.name): processes \(candidates[k]) output DIFFERS from the fused run")

@@ -14,6 +14,9 @@ struct BenchReport {
         var fusedStageCPU: [[Double]] = []
         /// CPU seconds of each fused run, all of it (cutting the input included).
         var fusedCPU: [Double] = []
+        /// Of `fusedCPU`: reading the input file and writing the output file (what `up` does with
+        /// stdin and stdout).
+        var fusedIOCPU: [Double] = []
         var processes: [String: [BenchRunner.ProcessRun]] = [:]
         /// The Python baselines, the headline first: seconds per run, predictions compared once.
         var baselines = [Baseline(name: "vectorized", script: BenchFiles.vectorizedBaseline, headline: true),
@@ -27,7 +30,7 @@ struct BenchReport {
         func rates(_ b: Baseline) -> [Double] { b.seconds.map(rate) }
         func rates(_ key: String) -> [Double] { (processes[key] ?? []).map { rate($0.seconds) } }
         /// The replica configuration with the best median records/s.
-        var best: String? { processes.keys.max { median(rates($0)) < median(rates($1)) } }
+        var best: String? { processes.keys.filter { $0 != socketsOnly }.max { median(rates($0)) < median(rates($1)) } }
         /// CPU µs per record of each stage in the fused run (median over rounds), in stage order.
         var fusedMicros: [Double] {
             (0..<4).map { i in median(fusedStageCPU.map { $0[i] }) * 1e6 / Double(records) }
@@ -122,6 +125,9 @@ struct BenchReport {
     func ideal(_ w: Workload) -> Double { Double(machine.cores) / (w.fusedMicros.reduce(0, +) / 1e6) }
 
     /// Extra CPU per record per hop in the multi-process run, over the fused run's.
+    /// The key of the 1/1/1/1 run with the shared-memory rings off (`PIPELINE_SHARED_MEMORY_MB=0`).
+    static let socketsOnly = "sockets only"
+
     func hopOverhead(_ w: Workload, _ key: String) -> Double? {
         guard let runs = w.processes[key], !runs.isEmpty, !w.fused.isEmpty else { return nil }
         let processCPU = median(runs.map(\.totalCPU)) / Double(w.records)
@@ -157,12 +163,12 @@ struct BenchReport {
         let fm = w.fusedMicros
         rows.append(["fused, 1 process".padding(24), spread(w.fusedRates).padding(32),
                      fm.map { format($0, 2) }.joined(separator: " ") + " –", "–"])
-        for key in w.processes.keys.sorted() {
+        for key in w.processes.keys.sorted(by: { ($0 == Self.socketsOnly ? 1 : 0, $0) < ($1 == Self.socketsOnly ? 1 : 0, $1) }) {
             let runs = w.processes[key]!
             let cpu = StageKind.allCases.map { s in median(runs.map { $0.stageCPU[s] ?? 0 }) * 1e6 / Double(w.records) }
                 + [median(runs.map(\.supervisorCPU)) * 1e6 / Double(w.records)]
             let rss = StageKind.allCases.map { s in runs.map { $0.stageRSS[s] ?? 0 }.max() ?? 0 } + [runs.map(\.supervisorRSS).max() ?? 0]
-            let label = "processes " + (key.isEmpty ? "1/1/1/1" : key) + (key == w.best ? " *" : "")
+            let label = "processes " + (key.isEmpty ? "1/1/1/1" : key == Self.socketsOnly ? "1/1/1/1, sockets only" : key) + (key == w.best ? " *" : "")
             rows.append([label.padding(24), spread(w.rates(key)).padding(32), cpu.map { format($0, 2) }.joined(separator: " "),
                          rss.map { format(Double($0) / 1_048_576, 0) }.joined(separator: "/")])
         }
@@ -187,6 +193,18 @@ struct BenchReport {
             let extra = 100 * hop * 5 / fused
             lines.append("processes (1/1/1/1) against the fused stages: \(format(fused + hop * 5, 2)) vs \(format(fused, 2)) µs of CPU "
                          + "per record, \(format(extra, 0))% more (goal ≤ 25%: \(extra <= 25 ? "met" : "NOT met"))")
+            if !w.fusedIOCPU.isEmpty {
+                let io = median(w.fusedIOCPU) / Double(w.records) * 1e6
+                lines.append("of the fused run's \(format(fused, 2)) µs: \(format(io, 2)) reading the input file and writing the output file "
+                             + "(read(2), write(2)), as `up` does with stdin and stdout; without them, processes would be "
+                             + "\(format(100 * (hop * 5 + io) / (fused - io), 0))% more")
+            }
+            if let socketHop = hopOverhead(w, Self.socketsOnly) {
+                let withRings = fused + hop * 5, sockets = fused + socketHop * 5
+                lines.append("shared-memory rings (1/1/1/1): \(format(withRings, 2)) vs \(format(sockets, 2)) µs of CPU per record over the "
+                             + "sockets only (PIPELINE_SHARED_MEMORY_MB=0), \(format(100 * (sockets - withRings) / sockets, 1))% less; "
+                             + "\(format(100 * socketHop * 5 / fused, 0))% more than fused without them")
+            }
         }
         if let runs = w.processes[best], !runs.isEmpty {
             let system = StageKind.allCases.map { s in median(runs.map { $0.stageSystem[s] ?? 0 }) * 1e6 / Double(w.records) }

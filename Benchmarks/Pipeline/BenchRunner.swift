@@ -1,3 +1,4 @@
+import Glibc
 import PipelineSupervisor
 import Config
 import Engine
@@ -43,15 +44,17 @@ final class BenchRunner {
     /// Runs `pipeline up` on `input`; `scales` like ["infer=2"]; `options` more flags of `up`;
     /// `during` runs on its own thread while `up` does, with the path of `up`'s stderr; it must
     /// end by itself once `up` has.
+    /// `environment`: variables set for this run on top of the bench's own.
     func processes(config: String, input: String, output: String, scales: [String], options: [String] = [],
-                   during: ((String) -> Void)? = nil) throws -> ProcessRun {
+                   environment extra: [String: String] = [:], during: ((String) -> Void)? = nil) throws -> ProcessRun {
         let stats = work + "/stats.json"
         var args = [executable, "up", "-f", config, "--run-dir", work + "/run", "--stats", stats] + options
         for s in scales { args += ["--scale", s] }
         let errors = work + "/up.err"
         try? Sys.unlink(errors)
         let start = Self.now()
-        let pid = try Spawn.run(path: executable, arguments: args, environment: environment, stdin: .file(input),
+        let variables = environment.filter { entry in !extra.keys.contains { entry.hasPrefix($0 + "=") } } + extra.map { "\($0)=\($1)" }
+        let pid = try Spawn.run(path: executable, arguments: args, environment: variables, stdin: .file(input),
                                 stdout: .file(output), stderr: .file(errors))
         let helper = during.map { body in Sys.startThread { body(errors) } }
         let waited = Spawn.waitWithUsage(pid)
@@ -74,15 +77,37 @@ final class BenchRunner {
         return run
     }
 
-    /// The four stages in this process over the whole input: seconds, CPU seconds per stage and
-    /// in all (cutting the input into batches included), output.
-    func fused(config: PipelineConfig, input: [UInt8]) throws -> (seconds: Double, stageCPU: [Double], cpu: Double, output: [UInt8]) {
+    /// The four stages in this process over the input file `input`, read with read(2) in 1 MiB
+    /// pieces and the output written to a file with write(2) batch by batch, as `pipeline up`
+    /// reads stdin and writes stdout: seconds, CPU seconds per stage, in all (cutting the input
+    /// into batches and the I/O included) and in the I/O alone, and the output.
+    func fused(config: PipelineConfig, input: String) throws
+        -> (seconds: Double, stageCPU: [Double], cpu: Double, ioCPU: Double, output: [UInt8]) {
         var pipeline = try FusedPipeline(config: config)
+        let outputPath = work + "/fused.out"
+        let inputFD = try Sys.open(input, O_RDONLY)
+        defer { Sys.close(inputFD) }
+        let outputFD = try Sys.open(outputPath, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { Sys.close(outputFD) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { chunk.deallocate() }
+        var ioNanos: UInt64 = 0
         let start = Self.now()
         let cpuStart = Self.threadCPU()
-        let (output, _) = try input.withUnsafeBytes { try pipeline.run(input: $0, clock: Self.threadCPU) }
+        _ = try pipeline.run(read: {
+            let t = Self.threadCPU()
+            defer { ioNanos += Self.threadCPU() - t }
+            guard let n = try Sys.read(inputFD, into: chunk.baseAddress!, count: chunk.count), n > 0 else { return nil }
+            return UnsafeRawBufferPointer(rebasing: chunk[0..<n])
+        }, write: { bytes in
+            let t = Self.threadCPU()
+            defer { ioNanos += Self.threadCPU() - t }
+            try Sys.writeAll(outputFD, bytes)
+        }, clock: Self.threadCPU)
         let cpu = Double(Self.threadCPU() - cpuStart) / 1e9
-        return (Self.now() - start, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, output)
+        let seconds = Self.now() - start
+        let output = try Sys.readFile(outputPath, limit: 1 << 40)
+        return (seconds, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, Double(ioNanos) / 1e9, output)
     }
 
     /// The seconds of a Python baseline (`script`, relative to the root), or nil when Python

@@ -40,21 +40,32 @@ public struct FusedPipeline {
     ///   valid only during the call.
     public mutating func run(input: UnsafeRawBufferPointer, clock: () -> UInt64 = { 0 },
                              observe: ((Int, Frame) throws -> Void)? = nil) throws -> (output: [UInt8], rejects: [Reject]) {
+        var output: [UInt8] = []
+        var offset = 0
+        let rejects = try run(read: {
+            guard offset < input.count else { return nil }
+            let end = min(offset + (1 << 20), input.count)
+            defer { offset = end }
+            return UnsafeRawBufferPointer(rebasing: input[offset..<end])
+        }, write: { output += $0 }, clock: clock, observe: observe)
+        return (output, rejects)
+    }
+
+    /// Scores what `read` gives (the next bytes of the input, nil at its end), handing each
+    /// batch's output bytes (and the CSV header first) to `write`; returns the rejected records.
+    public mutating func run(read: () throws -> UnsafeRawBufferPointer?, write: (UnsafeRawBufferPointer) throws -> Void,
+                             clock: () -> UInt64 = { 0 }, observe: ((Int, Frame) throws -> Void)? = nil) throws -> [Reject] {
         let splitter = InputSplitter(format: config.input.format, batchRows: config.pipeline.batchRows,
                                      maxRecordBytes: config.input.maxLineBytes)
-        var output: [UInt8] = []
         if config.output.format == .csv {
-            output += Array(try AggregateProcessor.csvHeader(config: config, classes: infer.outputWidth).utf8)
+            try Array(try AggregateProcessor.csvHeader(config: config, classes: infer.outputWidth).utf8).withUnsafeBytes { try write($0) }
         }
         var rejects: [Reject] = []
         var sequence: UInt64 = 0
-        var offset = 0
         var ended = false
         while !ended {
-            if offset < input.count {
-                let end = min(offset + (1 << 20), input.count)
-                splitter.append(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
-                offset = end
+            if let bytes = try read() {
+                splitter.append(bytes)
             } else {
                 splitter.endOfInput()
                 ended = true
@@ -87,7 +98,7 @@ public struct FusedPipeline {
                 switch frame.header.kind {
                 case .output:
                     let out = try OutputBatchView.decode(frame)
-                    output += out.text
+                    try write(out.text)
                     rejects += try out.envelope.rejects()
                 case .errors:
                     rejects += try ErrorBatchView.decode(frame).envelope.rejects()
@@ -96,7 +107,7 @@ public struct FusedPipeline {
                 }
             }
         }
-        return (output, rejects)
+        return rejects
     }
 
     private static func only(_ buffer: FrameBuffer) throws -> Frame {
