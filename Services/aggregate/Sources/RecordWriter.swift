@@ -29,9 +29,19 @@ enum CSVSyntax: RecordSyntax {
     static var listEnd: StaticString? { nil }
 }
 
+/// How Float32 values are spelled: always `Float.description`'s text, by one of two writers.
+enum FloatWriter {
+    /// `ShortestFloat`, in place: what the stage uses.
+    case shortest
+    /// Swift's own formatter through `Float.write(to:)`, the stage's path before `ShortestFloat`:
+    /// the reference the stage benchmark compares against (same bytes, slower).
+    case swift
+}
+
 /// Writes the output records of one score batch: one line per row, in row order.
 struct RecordWriter {
     let plan: OutputPlan
+    var floats = FloatWriter.shortest
 
     /// - Parameters:
     ///   - scores: rows × cols model outputs.
@@ -40,14 +50,17 @@ struct RecordWriter {
     func write(scores: UnsafeBufferPointer<Float>, rows: Int, cols: Int, best: UnsafePointer<Int32>,
                passthrough: [ColumnView], into out: OutputBuffer) {
         plan.bytes.withUnsafeBytes { fixed in
-            switch plan.format {
-            case .jsonl: write(JSONSyntax.self, fixed, scores, rows, cols, best, passthrough, out)
-            case .csv: write(CSVSyntax.self, fixed, scores, rows, cols, best, passthrough, out)
+            // One specialization per combination: the choice is made once per batch.
+            switch (plan.format, floats) {
+            case (.jsonl, .shortest): write(JSONSyntax.self, ShortestText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.csv, .shortest): write(CSVSyntax.self, ShortestText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.jsonl, .swift): write(JSONSyntax.self, SwiftText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.csv, .swift): write(CSVSyntax.self, SwiftText.self, fixed, scores, rows, cols, best, passthrough, out)
             }
         }
     }
 
-    private func write<S: RecordSyntax>(_: S.Type, _ fixed: UnsafeRawBufferPointer, _ scores: UnsafeBufferPointer<Float>,
+    private func write<S: RecordSyntax, F: FloatText>(_: S.Type, _: F.Type, _ fixed: UnsafeRawBufferPointer, _ scores: UnsafeBufferPointer<Float>,
                                         _ rows: Int, _ cols: Int, _ best: UnsafePointer<Int32>,
                                         _ passthrough: [ColumnView], _ out: OutputBuffer) {
         // Every float field is at most maxFloat bytes plus a separator; probabilities count cols.
@@ -75,14 +88,14 @@ struct RecordWriter {
                     let i = Int(best[row])
                     if let labels = plan.labels { c.put(piece(labels[i])) } else { c.putDecimal(Int64(i)) }
                 case .score:
-                    float(S.self, values[Int(best[row])], &c)
+                    float(S.self, F.self, values[Int(best[row])], &c)
                 case .prediction:
-                    float(S.self, values[0], &c)
+                    float(S.self, F.self, values[0], &c)
                 case .probabilities:
                     if let start = S.listStart { c.put(start) }
                     for j in 0..<cols {
                         if j > 0 { c.put(UInt8(ascii: ",")) }
-                        float(S.self, values[j], &c)
+                        float(S.self, F.self, values[j], &c)
                     }
                     if let end = S.listEnd { c.put(end) }
                 }
@@ -93,8 +106,8 @@ struct RecordWriter {
     }
 
     @inline(__always)
-    private func float<S: RecordSyntax>(_: S.Type, _ x: Float, _ c: inout ByteCursor) {
-        if x.isFinite { c.putShortest(x) } else { S.missing(&c) }
+    private func float<S: RecordSyntax, F: FloatText>(_: S.Type, _: F.Type, _ x: Float, _ c: inout ByteCursor) {
+        if x.isFinite { F.put(x, &c) } else { S.missing(&c) }
     }
 
     /// A passthrough value: ints in decimal, floats shortest (non-finite as missing), strings
@@ -114,4 +127,18 @@ struct RecordWriter {
         case .bool: c.put(column.bool(row) ? "true" : "false")
         }
     }
+}
+
+/// A writer of finite Float32 values in `Float.description`'s text (see `FloatWriter`).
+protocol FloatText {
+    static func put(_ x: Float, _ c: inout ByteCursor)
+}
+
+enum ShortestText: FloatText {
+    @inline(__always)
+    static func put(_ x: Float, _ c: inout ByteCursor) { c.putShortest(x) }
+}
+
+enum SwiftText: FloatText {
+    static func put(_ x: Float, _ c: inout ByteCursor) { x.write(to: &c) }
 }
