@@ -89,21 +89,9 @@ struct ByteCursor {
     /// An integer in decimal; at most `maxDecimal` bytes.
     @inline(__always)
     mutating func putDecimal(_ value: Int64) {
-        if value < 0 { put(UInt8(ascii: "-")) }
-        var x = value.magnitude
-        var length = 1
-        var scale: UInt64 = 10
-        while length < 20 && x >= scale {
-            length += 1
-            scale = scale &* 10
-        }
-        var i = length
-        repeat {
-            i -= 1
-            position[i] = UInt8(ascii: "0") + UInt8(x % 10)
-            x /= 10
-        } while i > 0
-        position += length
+        position[0] = UInt8(ascii: "-")  // kept only for a negative value
+        position += value < 0 ? 1 : 0
+        position += DecimalDigits.write(value.magnitude, to: position)
     }
 
     /// A finite Float32 in Swift's shortest round-trip text (`Float.description`: "0.93",

@@ -98,8 +98,7 @@ enum ShortestFloat {
         }
         let (decimalDigits, exponent) = decimal(magnitude: magnitude)
         // At most 9 digits: the first one of nine, then eight in one word ("00001234" for 1234).
-        let high = decimalDigits / 100_000_000
-        let eight = asciiDigits(decimalDigits % 100_000_000)
+        let (high, eight) = DecimalDigits.nine(decimalDigits)
         let padding = (eight ^ 0x3030_3030_3030_3030).trailingZeroBitCount >> 3  // leading zeros of `eight`
         let zeros = (eight ^ 0x3030_3030_3030_3030).leadingZeroBitCount >> 3  // trailing zeros of the value
         // The digits from the first significant one, as bytes in memory order; selected with a
@@ -148,20 +147,6 @@ enum ShortestFloat {
     @inline(__always)
     private static func store<T: FixedWidthInteger>(_ x: T, at p: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(p).storeBytes(of: x.littleEndian, as: T.self)
-    }
-
-    /// The eight decimal digits of `x` < 10^8 as ASCII, first digit in the lowest byte, zeros
-    /// in front. Without a loop: 4 + 4 digits in two 32-bit lanes, then 2 + 2 in 16-bit lanes,
-    /// then 1 + 1 in bytes, each split a multiply-and-shift division valid for its range
-    /// (⌊y·10486 / 2^20⌋ = ⌊y / 100⌋ for y < 10^4, ⌊y·103 / 2^10⌋ = ⌊y / 10⌋ for y < 100).
-    @inline(__always)
-    static func asciiDigits(_ x: UInt64) -> UInt64 {
-        var v = x / 10_000 | (x % 10_000) << 32
-        let hundreds = ((v &* 10_486) >> 20) & 0x0000_007F_0000_007F
-        v = hundreds | (v &- hundreds &* 100) << 16
-        let tens = ((v &* 103) >> 10) & 0x000F_000F_000F_000F
-        v = tens | (v &- tens &* 10) << 8
-        return v | 0x3030_3030_3030_3030
     }
 
     /// 10^e rounded up to 64 significant bits, for e = -31...45: ⌊10^e · 2^(63 − ⌊log2 10^e⌋)⌋ + 1
