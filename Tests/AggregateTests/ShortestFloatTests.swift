@@ -19,15 +19,40 @@ import TestSupport
         }
     }
 
-    /// Compares the bit patterns `bits` (NaNs and infinities skipped); returns the mismatches.
+    /// The texts of `values` from digits computed for all of them together (`FloatDigits`, as
+    /// the record writer does), non-finite values as "-".
+    static func batchTexts(_ values: [Float]) -> [String] {
+        let digits = FloatDigits(capacity: 8)
+        values.withUnsafeBufferPointer { digits.compute($0) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            values.indices.map { i in
+                guard values[i].isFinite else { return "-" }
+                let n = ShortestFloat.write(values[i], head: digits.heads[i], eight: digits.eights[i], to: buffer.baseAddress!)
+                precondition(n <= ByteCursor.maxFloat)
+                return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<n]), as: UTF8.self)
+            }
+        }
+    }
+
+    /// Compares the bit patterns `bits` (NaNs and infinities skipped), each written alone and in
+    /// a batch (SIMD lanes, in every lane position and in a batch's tail); returns the mismatches.
     static func mismatches<S: Sequence>(_ bits: S) -> [String] where S.Element == UInt32 {
         var found: [String] = []
-        for b in bits {
-            let x = Float(bitPattern: b)
+        let values = bits.map { Float(bitPattern: $0) }
+        // Batches of 1 to 17 values: every tail length, every lane.
+        var batched: [String] = []
+        var start = 0, size = 1
+        while start < values.count {
+            let end = min(start + size, values.count)
+            batched += batchTexts(Array(values[start..<end]))
+            start = end
+            size = size % 17 + 1
+        }
+        for (x, batchText) in zip(values, batched) {
             guard x.isFinite else { continue }
             let ours = text(x), reference = x.description
-            if ours != reference && found.count < 10 {
-                found.append("0x\(String(b, radix: 16)): \(ours) instead of \(reference)")
+            if (ours != reference || batchText != reference) && found.count < 10 {
+                found.append("0x\(String(x.bitPattern, radix: 16)): \(ours) (batch \(batchText)) instead of \(reference)")
             }
         }
         return found

@@ -57,7 +57,7 @@ struct ByteCursor {
 
     init(_ position: UnsafeMutablePointer<UInt8>) { self.position = position }
 
-    /// Most bytes written by `putDecimal`, `putShortest(Float)` ("-1.17549435e-38") and
+    /// Most bytes written by `putDecimal`, `ShortestFloat.write` ("-1.17549435e-38") and
     /// `putShortest(Double)` ("-2.2250738585072014e-308").
     static let maxDecimal = 20, maxFloat = 15, maxDouble = 24
 
@@ -92,19 +92,6 @@ struct ByteCursor {
         position[0] = UInt8(ascii: "-")  // kept only for a negative value
         position += value < 0 ? 1 : 0
         position += DecimalDigits.write(value.magnitude, to: position)
-    }
-
-    /// A finite Float32 in Swift's shortest round-trip text (`Float.description`: "0.93",
-    /// "1e-05", "16777216.0", "-0.0"), which is valid JSON; at most `maxFloat` bytes.
-    ///
-    /// `ShortestFloat`, byte for byte what Swift's own formatter writes (checked on all 2^32
-    /// bit patterns), but written in place with whole-word stores.
-    /// - Important: it stores up to `ShortestFloat.reach` bytes from the cursor (the text, then
-    ///   garbage that what follows overwrites): reserve that much room beyond the text's bound.
-    @inline(__always)
-    mutating func putShortest(_ value: Float) {
-        precondition(value.isFinite)
-        position += ShortestFloat.write(value, to: position)
     }
 
     /// A finite Float64 in Swift's shortest round-trip text (`Double.description`); at most

@@ -42,6 +42,8 @@ enum FloatWriter {
 struct RecordWriter {
     let plan: OutputPlan
     var floats = FloatWriter.shortest
+    /// The current batch's float digits (`FloatWriter.shortest`).
+    let digits = FloatDigits()
 
     /// - Parameters:
     ///   - scores: rows × cols model outputs.
@@ -66,6 +68,8 @@ struct RecordWriter {
         // Every float field is at most maxFloat bytes plus a separator; probabilities count cols.
         let floats = plan.fields.reduce(0) { $0 + ($1 == .probabilities ? cols : $1 == .label ? 0 : 1) }
         let rowBound = plan.fixedLength + floats * (ByteCursor.maxFloat + 1)
+        F.prepare(scores, digits)
+        let d = FloatDigitsView(digits)
         @inline(__always) func piece(_ range: Range<Int>) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(rebasing: fixed[range])
         }
@@ -80,7 +84,8 @@ struct RecordWriter {
                 c.put(piece(plan.passthroughPrefix[i]))
                 value(S.self, column, row, &c)
             }
-            let values = scores.baseAddress! + row * cols
+            let first = row * cols
+            let values = scores.baseAddress! + first
             for (k, field) in plan.fields.enumerated() {
                 c.put(piece(plan.fieldPrefix[k]))
                 switch field {
@@ -88,14 +93,15 @@ struct RecordWriter {
                     let i = Int(best[row])
                     if let labels = plan.labels { c.put(piece(labels[i])) } else { c.putDecimal(Int64(i)) }
                 case .score:
-                    float(S.self, F.self, values[Int(best[row])], &c)
+                    let j = Int(best[row])
+                    float(S.self, F.self, values[j], first + j, d, &c)
                 case .prediction:
-                    float(S.self, F.self, values[0], &c)
+                    float(S.self, F.self, values[0], first, d, &c)
                 case .probabilities:
                     if let start = S.listStart { c.put(start) }
                     for j in 0..<cols {
                         if j > 0 { c.put(UInt8(ascii: ",")) }
-                        float(S.self, F.self, values[j], &c)
+                        float(S.self, F.self, values[j], first + j, d, &c)
                     }
                     if let end = S.listEnd { c.put(end) }
                 }
@@ -106,8 +112,9 @@ struct RecordWriter {
     }
 
     @inline(__always)
-    private func float<S: RecordSyntax, F: FloatText>(_: S.Type, _: F.Type, _ x: Float, _ c: inout ByteCursor) {
-        if x.isFinite { F.put(x, &c) } else { S.missing(&c) }
+    private func float<S: RecordSyntax, F: FloatText>(_: S.Type, _: F.Type, _ x: Float, _ i: Int, _ d: FloatDigitsView,
+                                                      _ c: inout ByteCursor) {
+        if x.isFinite { F.put(x, i, d, &c) } else { S.missing(&c) }
     }
 
     /// A passthrough value: ints in decimal, floats shortest (non-finite as missing), strings
@@ -131,14 +138,36 @@ struct RecordWriter {
 
 /// A writer of finite Float32 values in `Float.description`'s text (see `FloatWriter`).
 protocol FloatText {
-    static func put(_ x: Float, _ c: inout ByteCursor)
+    /// Called with each batch's values before any is written.
+    static func prepare(_ values: UnsafeBufferPointer<Float>, _ digits: FloatDigits)
+    /// Writes `x`, the batch's value `i`.
+    static func put(_ x: Float, _ i: Int, _ d: FloatDigitsView, _ c: inout ByteCursor)
 }
 
+/// `ShortestFloat`, from the digits `FloatDigits` computed for the whole batch.
 enum ShortestText: FloatText {
+    static func prepare(_ values: UnsafeBufferPointer<Float>, _ digits: FloatDigits) { digits.compute(values) }
+
     @inline(__always)
-    static func put(_ x: Float, _ c: inout ByteCursor) { c.putShortest(x) }
+    static func put(_ x: Float, _ i: Int, _ d: FloatDigitsView, _ c: inout ByteCursor) {
+        c.position += ShortestFloat.write(x, head: d.heads[i], eight: d.eights[i], to: c.position)
+    }
 }
 
+/// Swift's formatter, as the stage wrote floats before `ShortestFloat`.
 enum SwiftText: FloatText {
-    static func put(_ x: Float, _ c: inout ByteCursor) { x.write(to: &c) }
+    static func prepare(_ values: UnsafeBufferPointer<Float>, _ digits: FloatDigits) {}
+
+    static func put(_ x: Float, _ i: Int, _ d: FloatDigitsView, _ c: inout ByteCursor) { x.write(to: &c) }
+}
+
+/// `FloatDigits`' two arrays, as plain pointers for the loops (no class property loads).
+struct FloatDigitsView {
+    let eights: UnsafePointer<UInt64>
+    let heads: UnsafePointer<UInt64>
+
+    init(_ digits: FloatDigits) {
+        eights = UnsafePointer(digits.eights)
+        heads = UnsafePointer(digits.heads)
+    }
 }

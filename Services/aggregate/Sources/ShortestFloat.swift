@@ -87,6 +87,25 @@ enum ShortestFloat {
     /// most `maxLength`), having stored up to `reach` bytes from `p`.
     @inline(__always)
     static func write(_ value: Float, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        write(value, to: p) { magnitude in
+            let (digits, exponent) = decimal(magnitude: magnitude)
+            let (first, eight) = DecimalDigits.nine(digits)
+            return (first, eight, exponent)
+        }
+    }
+
+    /// `write`, with the digits computed beforehand by `FloatDigits` (`head` and `eight`).
+    @inline(__always)
+    static func write(_ value: Float, head: UInt64, eight: UInt64, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        write(value, to: p) { _ in (head & 0xFF, eight, Int(Int64(bitPattern: head) &>> 8)) }
+    }
+
+    /// Writes `value` given its digits: `digits(magnitude)` returns the first of nine digits
+    /// (a number), the other eight in ASCII (the second in the lowest byte) and the exponent of
+    /// the last one, for a finite, nonzero magnitude (the bits without the sign).
+    @inline(__always)
+    private static func write(_ value: Float, to p: UnsafeMutablePointer<UInt8>,
+                              digits: (UInt32) -> (first: UInt64, eight: UInt64, exponent: Int)) -> Int {
         let bits = value.bitPattern
         let magnitude = bits & 0x7FFF_FFFF
         let sign = Int(bits >> 31)
@@ -96,9 +115,8 @@ enum ShortestFloat {
             store(UInt32(0x30_2E30), at: q)  // "0.0"
             return sign &+ 3
         }
-        let (decimalDigits, exponent) = decimal(magnitude: magnitude)
         // At most 9 digits: the first one of nine, then eight in one word ("00001234" for 1234).
-        let (high, eight) = DecimalDigits.nine(decimalDigits)
+        let (high, eight, exponent) = digits(magnitude)
         let padding = (eight ^ 0x3030_3030_3030_3030).trailingZeroBitCount >> 3  // leading zeros of `eight`
         let zeros = (eight ^ 0x3030_3030_3030_3030).leadingZeroBitCount >> 3  // trailing zeros of the value
         // The digits from the first significant one, as bytes in memory order; selected with a
@@ -145,7 +163,7 @@ enum ShortestFloat {
     }
 
     @inline(__always)
-    private static func store<T: FixedWidthInteger>(_ x: T, at p: UnsafeMutablePointer<UInt8>) {
+    static func store<T: FixedWidthInteger>(_ x: T, at p: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(p).storeBytes(of: x.littleEndian, as: T.self)
     }
 
