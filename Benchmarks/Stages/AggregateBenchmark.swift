@@ -5,9 +5,9 @@ import Messages
 import Testing
 
 /// Throughput of the stage on its own, decode and encode included, against the same stage
-/// spelling its floats with Swift's formatter (`FloatWriter.swift`: `Float.write(to:)`, the
-/// `Float.description` text, as the stage did before `ShortestFloat`): same batches, same bytes,
-/// rounds alternated so that both see the same machine.
+/// spelling its floats with Swift's formatter (`FloatWriter` `.swift`: `Float.write(to:)`, the
+/// `Float.description` text, as the stage wrote floats before `ShortestFloat`): same batches,
+/// same bytes, rounds alternated so that both see the same machine.
 /// Opt-in (it measures, it does not assert a time; CPU time of the thread, as the machine is
 /// shared), one test at a time:
 /// `PIPELINE_BENCH=1 swift test -c release --no-parallel --filter AggregateBenchmark`.

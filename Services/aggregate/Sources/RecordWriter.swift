@@ -70,28 +70,26 @@ struct RecordWriter {
         let rowBound = plan.fixedLength + floats * (ByteCursor.maxFloat + 1)
         F.prepare(scores, digits)
         let d = FloatDigitsView(digits)
-        @inline(__always) func piece(_ range: Range<Int>) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: fixed[range])
-        }
+        let pieces = fixed.baseAddress!
         for row in 0..<rows {
             var bound = rowBound
             for column in passthrough {
                 bound += column.type == .string ? S.stringBound(column.string(row).count) : ByteCursor.maxDouble
             }
-            // ShortestFloat stores whole words: room for its reach past the last float.
+            // ShortestFloat and putPiece store whole words: room for their reach past the text.
             var c = out.reserve(bound + ShortestFloat.reach)
             for (i, column) in passthrough.enumerated() {
-                c.put(piece(plan.passthroughPrefix[i]))
+                c.putPiece(pieces, plan.passthroughPrefix[i])
                 value(S.self, column, row, &c)
             }
             let first = row * cols
             let values = scores.baseAddress! + first
             for (k, field) in plan.fields.enumerated() {
-                c.put(piece(plan.fieldPrefix[k]))
+                c.putPiece(pieces, plan.fieldPrefix[k])
                 switch field {
                 case .label:
                     let i = Int(best[row])
-                    if let labels = plan.labels { c.put(piece(labels[i])) } else { c.putDecimal(Int64(i)) }
+                    if let labels = plan.labels { c.putPiece(pieces, labels[i]) } else { c.putDecimal(Int64(i)) }
                 case .score:
                     let j = Int(best[row])
                     float(S.self, F.self, values[j], first + j, d, &c)
@@ -106,7 +104,7 @@ struct RecordWriter {
                     if let end = S.listEnd { c.put(end) }
                 }
             }
-            c.put(piece(plan.recordEnd))
+            c.putPiece(pieces, plan.recordEnd)
             out.commit(c)
         }
     }
