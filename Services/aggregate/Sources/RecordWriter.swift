@@ -31,7 +31,7 @@ enum CSVSyntax: RecordSyntax {
 
 /// How Float32 values are spelled: always `Float.description`'s text, by one of two writers.
 enum FloatWriter {
-    /// `ShortestFloat`, in place: what the stage uses.
+    /// `ShortestFloat`: what the stage uses.
     case shortest
     /// Swift's own formatter through `Float.write(to:)`, the stage's path before `ShortestFloat`:
     /// the reference the stage benchmark compares against (same bytes, slower).
@@ -52,12 +52,17 @@ struct RecordWriter {
     func write(scores: UnsafeBufferPointer<Float>, rows: Int, cols: Int, best: UnsafePointer<Int32>,
                passthrough: [ColumnView], into out: OutputBuffer) {
         plan.bytes.withUnsafeBytes { fixed in
-            // One specialization per combination: the choice is made once per batch.
-            switch (plan.format, floats) {
-            case (.jsonl, .shortest): write(JSONSyntax.self, ShortestText.self, fixed, scores, rows, cols, best, passthrough, out)
-            case (.csv, .shortest): write(CSVSyntax.self, ShortestText.self, fixed, scores, rows, cols, best, passthrough, out)
-            case (.jsonl, .swift): write(JSONSyntax.self, SwiftText.self, fixed, scores, rows, cols, best, passthrough, out)
-            case (.csv, .swift): write(CSVSyntax.self, SwiftText.self, fixed, scores, rows, cols, best, passthrough, out)
+            // One specialization per combination: the choice is made once per batch. The digits of
+            // every value in SIMD lanes cost about a third of one value's alone (measured), so
+            // they pay when a record writes at least a third of its row.
+            let batch = 3 * floatsPerRow(cols) >= cols
+            switch (plan.format, floats, batch) {
+            case (.jsonl, .shortest, true): write(JSONSyntax.self, ShortestText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.csv, .shortest, true): write(CSVSyntax.self, ShortestText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.jsonl, .shortest, false): write(JSONSyntax.self, ShortestAloneText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.csv, .shortest, false): write(CSVSyntax.self, ShortestAloneText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.jsonl, .swift, _): write(JSONSyntax.self, SwiftText.self, fixed, scores, rows, cols, best, passthrough, out)
+            case (.csv, .swift, _): write(CSVSyntax.self, SwiftText.self, fixed, scores, rows, cols, best, passthrough, out)
             }
         }
     }
@@ -65,9 +70,8 @@ struct RecordWriter {
     private func write<S: RecordSyntax, F: FloatText>(_: S.Type, _: F.Type, _ fixed: UnsafeRawBufferPointer, _ scores: UnsafeBufferPointer<Float>,
                                         _ rows: Int, _ cols: Int, _ best: UnsafePointer<Int32>,
                                         _ passthrough: [ColumnView], _ out: OutputBuffer) {
-        // Every float field is at most maxFloat bytes plus a separator; probabilities count cols.
-        let floats = plan.fields.reduce(0) { $0 + ($1 == .probabilities ? cols : $1 == .label ? 0 : 1) }
-        let rowBound = plan.fixedLength + floats * (ByteCursor.maxFloat + 1)
+        // Every float field is at most maxFloat bytes plus a separator.
+        let rowBound = plan.fixedLength + floatsPerRow(cols) * (ByteCursor.maxFloat + 1)
         F.prepare(scores, digits)
         let d = FloatDigitsView(digits)
         let pieces = fixed.baseAddress!
@@ -107,6 +111,11 @@ struct RecordWriter {
             c.putPiece(pieces, plan.recordEnd)
             out.commit(c)
         }
+    }
+
+    /// The floats of a record: `probabilities` counts `cols`.
+    private func floatsPerRow(_ cols: Int) -> Int {
+        plan.fields.reduce(0) { $0 + ($1 == .probabilities ? cols : $1 == .label ? 0 : 1) }
     }
 
     @inline(__always)
@@ -149,6 +158,16 @@ enum ShortestText: FloatText {
     @inline(__always)
     static func put(_ x: Float, _ i: Int, _ d: FloatDigitsView, _ c: inout ByteCursor) {
         c.position += ShortestFloat.write(x, head: d.heads[i], eight: d.eights[i], to: c.position)
+    }
+}
+
+/// `ShortestFloat`, each value alone: for records that write few of their row's values.
+enum ShortestAloneText: FloatText {
+    static func prepare(_ values: UnsafeBufferPointer<Float>, _ digits: FloatDigits) {}
+
+    @inline(__always)
+    static func put(_ x: Float, _ i: Int, _ d: FloatDigitsView, _ c: inout ByteCursor) {
+        c.position += ShortestFloat.write(x, to: c.position)
     }
 }
 

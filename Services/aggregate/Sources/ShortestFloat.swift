@@ -18,7 +18,8 @@
 /// bits kept as a sticky bit (round to odd), which keeps every comparison with a multiple of 4
 /// exact. Float32 has 2^32 values: the whole range was checked against `Float.description`
 /// (Tests/AggregateTests/ShortestFloatTests.swift says how), so that the proof does not rest on
-/// the bounds alone.
+/// the bounds alone. The record writer takes the digits from `FloatDigits`, which computes the
+/// same steps for a whole batch in SIMD lanes (also checked on the whole range).
 enum ShortestFloat {
     /// The digits and decimal exponent (value = digits × 10^exponent) of a finite, nonzero
     /// magnitude given by its bits (sign bit clear). Trailing zeros are not removed.
