@@ -6,9 +6,12 @@ import TestSupport
 /// wrote before it, through `Float.write(to:)`): same bytes for every value tried.
 ///
 /// The whole Float32 range (2^32 bit patterns) was compared the same way once, with a release
-/// build (about 7 minutes on one core), all equal: see the commit that added this file. Here: the
-/// special values, a million random bit patterns, and every value of a few binades, so that the
-/// suite stays fast.
+/// build (about 7 minutes on one core), all equal: see the commit that added this file. Again when
+/// the writer began taking the digits from `FloatDigits` (SIMD lanes): every bit pattern, written
+/// alone and from the batch's digits (chunks of 65536), against `Float.description`: 0 mismatches
+/// of 4,278,190,080 finite values (683 s on a shared machine; see that commit). Here: the special
+/// values, a million random bit patterns, and every value of a few binades, both ways, so that
+/// the suite stays fast.
 @Suite struct ShortestFloatTests {
     /// The formatter's text for `x`.
     static func text(_ x: Float) -> String {
