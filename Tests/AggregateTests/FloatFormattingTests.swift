@@ -60,6 +60,21 @@ import Testing
         try Self.check((0..<200_000).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.next())) })
     }
 
+    /// A record that writes few of its row's values (here the first of ten) takes each value alone,
+    /// not the batch's SIMD digits: same text.
+    @Test func fewValuesOfWideRows() throws {
+        var random = SplitMix(seed: 11)
+        let cols = 10, rows = 20_000
+        let values = (0..<rows * cols).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.next())) }
+        var p = try AggregateProcessor(config: makeConfig(format: .csv, outputFields: [.prediction]))
+        let lines = try aggregate(&p, values, rows: rows, cols: cols).lines
+        try #require(lines.count == rows)
+        for row in 0..<rows {
+            let x = values[row * cols]
+            #expect(lines[row] == (x.isFinite ? x.description : ""), "bits 0x\(String(x.bitPattern, radix: 16))")
+        }
+    }
+
     /// Probabilities: uniform in [0, 1], and near the ends.
     @Test func randomProbabilities() throws {
         var random = SplitMix(seed: 7)

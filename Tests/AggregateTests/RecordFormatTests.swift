@@ -20,6 +20,25 @@ import Testing
         #expect(out.text.hasSuffix("}\n"))
     }
 
+    /// The writer copies fixed pieces (keys, labels) in 32-byte blocks: pieces of every length
+    /// around 32 and 64 bytes come out whole, and what each block writes past a piece is overwritten.
+    @Test func longKeysAndLabels() throws {
+        for length in [0, 1, 30, 31, 32, 33, 63, 64, 65, 100] {
+            let key = "k" + String(repeating: "e", count: length)
+            let labels = (0..<3).map { ClassLabel.string(String(repeating: "\($0)", count: length + 1)) }
+            var json = try AggregateProcessor(config: makeConfig(fields: [FieldSpec(name: key, type: .int)], passthrough: [key],
+                                                                 labels: labels, outputFields: [.label, .score]))
+            let out = try aggregate(&json, [0.1, 0.7, 0.2, 0.5, 0.25, 0.25], rows: 2, cols: 3,
+                                    passthrough: [Column(.int([1, 22]))])
+            let one = String(repeating: "1", count: length + 1), zero = String(repeating: "0", count: length + 1)
+            #expect(out.lines == [#"{"\#(key)":1,"label":"\#(one)","score":0.7}"#,
+                                  #"{"\#(key)":22,"label":"\#(zero)","score":0.5}"#])
+            var csv = try AggregateProcessor(config: makeConfig(format: .csv, labels: labels, outputFields: [.label, .score]))
+            let csvOut = try aggregate(&csv, [0.1, 0.7, 0.2, 0.5, 0.25, 0.25], rows: 2, cols: 3)
+            #expect(csvOut.lines == ["\(one),0.7", "\(zero),0.5"])
+        }
+    }
+
     @Test func jsonlClassifierWithoutLabelsPrintsTheIndex() throws {
         var p = try AggregateProcessor(config: makeConfig(outputFields: [.score, .label]))
         let out = try aggregate(&p, [0.1, 0.2, 0.7, 0.3, 0.3, 0.3], rows: 2, cols: 3)

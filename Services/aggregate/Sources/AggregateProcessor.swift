@@ -25,7 +25,7 @@ public struct AggregateProcessor: StageProcessor {
     public static let inputKind: FrameKind = .scores
 
     private let plan: OutputPlan
-    private let writer: RecordWriter
+    private var writer: RecordWriter
     private let text = OutputBuffer()
     private var best: [Int32] = []
 
@@ -35,6 +35,12 @@ public struct AggregateProcessor: StageProcessor {
     public init(config: PipelineConfig) throws(AggregateError) {
         plan = try OutputPlan(config: config)
         writer = RecordWriter(plan: plan)
+    }
+
+    /// The same, spelling floats with `floats` (the stage benchmark's reference path).
+    init(config: PipelineConfig, floats: FloatWriter) throws(AggregateError) {
+        try self.init(config: config)
+        writer.floats = floats
     }
 
     /// The CSV header line (newline included) that the sink writes once before the records.

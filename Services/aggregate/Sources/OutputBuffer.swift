@@ -57,7 +57,7 @@ struct ByteCursor {
 
     init(_ position: UnsafeMutablePointer<UInt8>) { self.position = position }
 
-    /// Most bytes written by `putDecimal`, `putShortest(Float)` ("-1.17549435e-38") and
+    /// Most bytes written by `putDecimal`, `ShortestFloat.write` ("-1.17549435e-38") and
     /// `putShortest(Double)` ("-2.2250738585072014e-308").
     static let maxDecimal = 20, maxFloat = 15, maxDouble = 24
 
@@ -81,6 +81,22 @@ struct ByteCursor {
         position += n
     }
 
+    /// The fixed piece `range` of `OutputPlan.bytes` (at `pieces`), in whole 32-byte blocks: one
+    /// vector copy for most pieces, where a byte loop or memmove cost more (measured with perf).
+    /// - Important: reads up to 31 bytes past the piece (the plan's padding) and stores up to 31
+    ///   bytes past the text, garbage that what follows overwrites: within `ShortestFloat.reach`.
+    @inline(__always)
+    mutating func putPiece(_ pieces: UnsafeRawPointer, _ range: Range<Int>) {
+        let source = pieces + range.lowerBound
+        var i = 0
+        repeat {
+            let block = source.loadUnaligned(fromByteOffset: i, as: SIMD32<UInt8>.self)
+            UnsafeMutableRawPointer(position + i).storeBytes(of: block, as: SIMD32<UInt8>.self)
+            i &+= 32
+        } while i < range.count
+        position += range.count
+    }
+
     @inline(__always)
     mutating func put(_ text: StaticString) {
         put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
@@ -89,34 +105,9 @@ struct ByteCursor {
     /// An integer in decimal; at most `maxDecimal` bytes.
     @inline(__always)
     mutating func putDecimal(_ value: Int64) {
-        if value < 0 { put(UInt8(ascii: "-")) }
-        var x = value.magnitude
-        var length = 1
-        var scale: UInt64 = 10
-        while length < 20 && x >= scale {
-            length += 1
-            scale = scale &* 10
-        }
-        var i = length
-        repeat {
-            i -= 1
-            position[i] = UInt8(ascii: "0") + UInt8(x % 10)
-            x /= 10
-        } while i > 0
-        position += length
-    }
-
-    /// A finite Float32 in Swift's shortest round-trip text (`Float.description`: "0.93",
-    /// "1e-05", "16777216.0", "-0.0"), which is valid JSON; at most `maxFloat` bytes.
-    ///
-    /// `ShortestFloat`, byte for byte what Swift's own formatter writes (checked on all 2^32
-    /// bit patterns), but written in place with whole-word stores.
-    /// - Important: it stores up to `ShortestFloat.reach` bytes from the cursor (the text, then
-    ///   garbage that what follows overwrites): reserve that much room beyond the text's bound.
-    @inline(__always)
-    mutating func putShortest(_ value: Float) {
-        precondition(value.isFinite)
-        position += ShortestFloat.write(value, to: position)
+        position[0] = UInt8(ascii: "-")  // kept only for a negative value
+        position += value < 0 ? 1 : 0
+        position += DecimalDigits.write(value.magnitude, to: position)
     }
 
     /// A finite Float64 in Swift's shortest round-trip text (`Double.description`); at most

@@ -11,8 +11,10 @@ struct OutputPlan {
     let fields: [OutputField]
     /// The passthrough columns' types, in `[output] passthrough` order (the schema's types).
     let passthroughTypes: [ColumnType]
-    /// Every fixed piece, back to back.
+    /// Every fixed piece, back to back, then `padding` zero bytes: the writer copies pieces in
+    /// whole 32-byte blocks (`ByteCursor.putBlocks`).
     let bytes: [UInt8]
+    static let padding = 32
     /// Before each passthrough value: `{"id":` / `,"amount":` (JSON), `` / `,` (CSV).
     let passthroughPrefix: [Range<Int>]
     /// Before each of `fields`, likewise.
@@ -68,7 +70,7 @@ struct OutputPlan {
         // Prefixes, the record end, the longest label (or an index) and list brackets.
         fixedLength = prefixes.reduce(0) { $0 + $1.count } + recordEnd.count
             + max(labels?.map(\.count).max() ?? 0, 20) + 2
-        self.bytes = bytes
+        self.bytes = bytes + Array(repeating: 0, count: Self.padding)
     }
 
     /// The CSV header line, newline included: passthrough names, then `label`, `score`,

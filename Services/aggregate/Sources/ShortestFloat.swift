@@ -18,7 +18,8 @@
 /// bits kept as a sticky bit (round to odd), which keeps every comparison with a multiple of 4
 /// exact. Float32 has 2^32 values: the whole range was checked against `Float.description`
 /// (Tests/AggregateTests/ShortestFloatTests.swift says how), so that the proof does not rest on
-/// the bounds alone.
+/// the bounds alone. The record writer takes the digits from `FloatDigits`, which computes the
+/// same steps for a whole batch in SIMD lanes (also checked on the whole range).
 enum ShortestFloat {
     /// The digits and decimal exponent (value = digits × 10^exponent) of a finite, nonzero
     /// magnitude given by its bits (sign bit clear). Trailing zeros are not removed.
@@ -87,6 +88,25 @@ enum ShortestFloat {
     /// most `maxLength`), having stored up to `reach` bytes from `p`.
     @inline(__always)
     static func write(_ value: Float, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        write(value, to: p) { magnitude in
+            let (digits, exponent) = decimal(magnitude: magnitude)
+            let (first, eight) = DecimalDigits.nine(digits)
+            return (first, eight, exponent)
+        }
+    }
+
+    /// `write`, with the digits computed beforehand by `FloatDigits` (`head` and `eight`).
+    @inline(__always)
+    static func write(_ value: Float, head: UInt64, eight: UInt64, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        write(value, to: p) { _ in (head & 0xFF, eight, Int(Int64(bitPattern: head) &>> 8)) }
+    }
+
+    /// Writes `value` given its digits: `digits(magnitude)` returns the first of nine digits
+    /// (a number), the other eight in ASCII (the second in the lowest byte) and the exponent of
+    /// the last one, for a finite, nonzero magnitude (the bits without the sign).
+    @inline(__always)
+    private static func write(_ value: Float, to p: UnsafeMutablePointer<UInt8>,
+                              digits: (UInt32) -> (first: UInt64, eight: UInt64, exponent: Int)) -> Int {
         let bits = value.bitPattern
         let magnitude = bits & 0x7FFF_FFFF
         let sign = Int(bits >> 31)
@@ -96,10 +116,8 @@ enum ShortestFloat {
             store(UInt32(0x30_2E30), at: q)  // "0.0"
             return sign &+ 3
         }
-        let (decimalDigits, exponent) = decimal(magnitude: magnitude)
         // At most 9 digits: the first one of nine, then eight in one word ("00001234" for 1234).
-        let high = decimalDigits / 100_000_000
-        let eight = asciiDigits(decimalDigits % 100_000_000)
+        let (high, eight, exponent) = digits(magnitude)
         let padding = (eight ^ 0x3030_3030_3030_3030).trailingZeroBitCount >> 3  // leading zeros of `eight`
         let zeros = (eight ^ 0x3030_3030_3030_3030).leadingZeroBitCount >> 3  // trailing zeros of the value
         // The digits from the first significant one, as bytes in memory order; selected with a
@@ -146,22 +164,8 @@ enum ShortestFloat {
     }
 
     @inline(__always)
-    private static func store<T: FixedWidthInteger>(_ x: T, at p: UnsafeMutablePointer<UInt8>) {
+    static func store<T: FixedWidthInteger>(_ x: T, at p: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(p).storeBytes(of: x.littleEndian, as: T.self)
-    }
-
-    /// The eight decimal digits of `x` < 10^8 as ASCII, first digit in the lowest byte, zeros
-    /// in front. Without a loop: 4 + 4 digits in two 32-bit lanes, then 2 + 2 in 16-bit lanes,
-    /// then 1 + 1 in bytes, each split a multiply-and-shift division valid for its range
-    /// (⌊y·10486 / 2^20⌋ = ⌊y / 100⌋ for y < 10^4, ⌊y·103 / 2^10⌋ = ⌊y / 10⌋ for y < 100).
-    @inline(__always)
-    static func asciiDigits(_ x: UInt64) -> UInt64 {
-        var v = x / 10_000 | (x % 10_000) << 32
-        let hundreds = ((v &* 10_486) >> 20) & 0x0000_007F_0000_007F
-        v = hundreds | (v &- hundreds &* 100) << 16
-        let tens = ((v &* 103) >> 10) & 0x000F_000F_000F_000F
-        v = tens | (v &- tens &* 10) << 8
-        return v | 0x3030_3030_3030_3030
     }
 
     /// 10^e rounded up to 64 significant bits, for e = -31...45: ⌊10^e · 2^(63 − ⌊log2 10^e⌋)⌋ + 1
