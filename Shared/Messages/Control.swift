@@ -162,15 +162,19 @@ public struct Credit: Sendable, Equatable {
     /// How many frames this receiver has copied out of the sender's shared ring so far (all of
     /// them, since the connection began): the sender may reuse their space.
     public var released: UInt64
-    public init(count: UInt32, released: UInt64 = 0) {
+    /// The receiver took the ring the sender offered: frames may now go through it.
+    public var ringTaken: Bool
+
+    public init(count: UInt32, released: UInt64 = 0, ringTaken: Bool = false) {
         self.count = count
         self.released = released
+        self.ringTaken = ringTaken
     }
 
     public func encode(into out: FrameBuffer) {
         out.frame(FrameHeader(kind: .credit)) { out in
             out.append(count)
-            out.append(UInt32(0))
+            out.append(UInt32(ringTaken ? 1 : 0))
             out.append(released)
         }
     }
@@ -178,8 +182,9 @@ public struct Credit: Sendable, Equatable {
     public static func decode(_ frame: Frame) throws(FrameError) -> Credit {
         var r = try reader(frame, .credit)
         let count = try r.read(UInt32.self, "credit.count")
-        _ = try r.read(UInt32.self, "credit.reserved")
-        return Credit(count: count, released: try r.read(UInt64.self, "credit.released"))
+        let flags = try r.read(UInt32.self, "credit.flags")
+        guard flags <= 1 else { throw .invalid(field: "credit.flags", reason: "unknown flags \(flags)") }
+        return Credit(count: count, released: try r.read(UInt64.self, "credit.released"), ringTaken: flags == 1)
     }
 }
 

@@ -73,11 +73,13 @@ extension ByteQueue {
     /// nil when nothing was available.
     /// Descriptors that come with the bytes (SCM_RIGHTS, on a Unix socket) are appended to
     /// `descriptors`.
-    func fill(from fd: Int32, minimumSpace: Int, limit: Int, descriptors: inout [Int32]) throws(SystemError) -> Int? {
+    func fill(from fd: Int32, minimumSpace: Int, limit: Int, descriptors: inout [Int32],
+              lostDescriptors: inout Bool) throws(SystemError) -> Int? {
         var total = 0
         while total < limit {
             let space = writableSpace(minimum: minimumSpace)
-            guard let n = try Sys.receive(fd, into: space.baseAddress!, count: space.count, descriptors: &descriptors) else {
+            guard let n = try Sys.receive(fd, into: space.baseAddress!, count: space.count, descriptors: &descriptors,
+                                          lostDescriptors: &lostDescriptors) else {
                 return total > 0 ? total : nil
             }
             if n == 0 { return total > 0 ? total : 0 }

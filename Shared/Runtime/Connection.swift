@@ -21,10 +21,12 @@ public final class Connection {
 
     /// Descriptors that came with received bytes (SCM_RIGHTS), not yet taken.
     private var receivedDescriptors: [Int32] = []
+    /// The kernel dropped a descriptor sent here (this process had no room for it).
+    private var lostDescriptors = false
     /// Set on a data connection's receiving side: the peer may offer a ring of shared memory
     /// and send frames through it (`SharedRingOffer`, `SharedFrameRef`).
     public var acceptsSharedFrames = false
-    /// The sender's ring, once offered.
+    /// The sender's ring, once offered and taken (credits then say so, and the sender uses it).
     public private(set) var ring: SharedRingView?
     /// Where a frame sent through the ring is copied to, and the reference it came as.
     private var expansion: FrameBuffer?
@@ -63,7 +65,8 @@ public final class Connection {
         if let header = try decoder.peekHeader(receive.unread) {
             need = max(need, header.frameLength - receive.unread.count)
         }
-        let n = try receive.fill(from: fd, minimumSpace: need, limit: Self.readBurst, descriptors: &receivedDescriptors)
+        let n = try receive.fill(from: fd, minimumSpace: need, limit: Self.readBurst, descriptors: &receivedDescriptors,
+                                     lostDescriptors: &lostDescriptors)
         if receivedDescriptors.count > Self.maxHeldDescriptors {
             // Only a ring offer brings one; more is a peer's mistake, not worth a descriptor each.
             for extra in receivedDescriptors[Self.maxHeldDescriptors...] { Sys.close(extra) }
@@ -74,6 +77,8 @@ public final class Connection {
     }
 
     static let maxHeldDescriptors = 2
+    /// The largest copy buffer kept for frames read from a ring (a frame larger gets its own).
+    static let keptExpansion = 4 << 20
 
     /// The next complete frame, in place, without consuming it. A ring offer is taken here
     /// (its memory mapped) and a frame sent through the ring is returned as its copy, so
@@ -89,22 +94,23 @@ public final class Connection {
                     throw .unexpected(kind: .sharedRing, context: ring == nil ? "on a connection that takes no ring" : "after a ring was offered")
                 }
                 let offer = try SharedRingOffer.decode(frame)
-                guard !receivedDescriptors.isEmpty else {
-                    throw .invalid(field: "ring", reason: "the offer came without a memory file")
+                if receivedDescriptors.isEmpty {
+                    // Ours to answer for when the kernel dropped it (no descriptor free here):
+                    // the ring is declined, unacknowledged, and the frames come inline.
+                    guard lostDescriptors else { throw .invalid(field: "ring", reason: "the offer came without a memory file") }
+                    Log.error("\(name) offered shared memory, but its memory file could not be received here (out of descriptors): frames come over the socket")
+                } else {
+                    ring = try SharedRingView(fd: receivedDescriptors.removeFirst(), offer: offer)
                 }
-                ring = try SharedRingView(fd: receivedDescriptors.removeFirst(), offer: offer)
                 receive.consume(length)
             case .sharedFrame:
-                guard let ring else { throw .unexpected(kind: .sharedFrame, context: "before a ring was offered") }
+                guard let ring else { throw .unexpected(kind: .sharedFrame, context: "before a ring was offered and taken") }
                 let copy = expansion ?? FrameBuffer(capacity: 256 << 10)
                 expansion = copy
-                try ring.copy(try SharedFrameRef.decode(frame), into: copy)
+                try ring.copy(try SharedFrameRef.decode(frame), into: copy, decoder: decoder)
                 // Decoded and checked from this side's copy, like a frame read from the socket.
                 guard let (inner, innerLength) = try decoder.decode(copy.bytes), innerLength == copy.count else {
                     throw .invalid(field: "shared.length", reason: "the ring's bytes are not one whole frame")
-                }
-                guard inner.header.kind.isData else {
-                    throw .unexpected(kind: inner.header.kind, context: "in a shared ring")
                 }
                 expanded = (inner, length)
                 return inner
@@ -147,6 +153,8 @@ public final class Connection {
         if let expanded {
             receive.consume(expanded.referenceLength)
             self.expanded = nil
+            // After an unusually large frame, its copy's memory goes back.
+            if let copy = expansion, copy.capacity > Self.keptExpansion { expansion = nil }
         } else {
             receive.consume(frame.header.frameLength)
         }
@@ -172,11 +180,13 @@ public final class Connection {
     }
 
     /// Sends `bytes` (whole frames) with `descriptor` attached, if nothing is queued and the
-    /// socket takes all of it at once; false otherwise (nothing was sent, or only part of it:
-    /// then the connection is no longer usable and is closed).
+    /// socket takes all of it at once; false when nothing was sent. If only part of it went, the
+    /// stream is out of step: the connection is closed (and false returned).
     public func send(_ bytes: UnsafeRawBufferPointer, attaching descriptor: Int32) throws(SystemError) -> Bool {
         guard !isClosed, outgoing.isEmpty else { return false }
-        return try Sys.send(fd, bytes, attaching: descriptor)
+        guard let n = try Sys.send(fd, bytes, attaching: descriptor), n > 0 else { return false }
+        if n < bytes.count { close() }
+        return n == bytes.count
     }
 
     private func writeNow(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {

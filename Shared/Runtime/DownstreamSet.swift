@@ -14,6 +14,8 @@ public final class DownstreamSet {
         fileprivate var halfClosed = false
         /// The ring of shared memory offered to the replica, if it could be made and sent.
         public fileprivate(set) var ring: SharedRing?
+        /// The replica took the ring (said so in a credit): frames may go through it.
+        public fileprivate(set) var ringTaken = false
 
         init(member: Membership.Member, connection: Connection) {
             self.member = member
@@ -36,6 +38,8 @@ public final class DownstreamSet {
     /// Frames and bytes sent inline over the sockets (those sent through rings: `ring.sentFrames`).
     public private(set) var inlineFrames: UInt64 = 0
     public private(set) var inlineBytes: UInt64 = 0
+    /// Set when this kernel cannot seal a ring (before Linux 5.1): no more are tried.
+    private var ringsUnavailable = false
     /// Rings of links already closed, so the counters stay whole.
     private var closedRingFrames: UInt64 = 0
     private var closedRingBytes: UInt64 = 0
@@ -98,21 +102,31 @@ public final class DownstreamSet {
     /// Makes a ring and offers it on a new connection, right after the hello; nil (frames go
     /// over the socket) when rings are off, or the ring cannot be made or sent.
     private func offerRing(on connection: Connection) -> SharedRing? {
-        guard ringSize > 0 else { return nil }
+        guard ringSize > 0, !ringsUnavailable else { return nil }
         // Under a file size limit (`ulimit -f`) below the ring's size, sizing the memory file
         // would fail, and raise SIGXFSZ: the frames go over the socket, as `ps` shows.
         guard Sys.fileSizeLimit().map({ $0 >= UInt64(ringSize) }) ?? true else { return nil }
+        let ring: SharedRing
         do {
-            let ring = try SharedRing(size: ringSize)
-            defer { Sys.close(ring.fd) }  // the receiver holds its own once sent
-            scratch.removeAll()
-            SharedRingOffer(size: UInt64(ringSize)).encode(into: scratch)
-            let sent = try connection.send(scratch.bytes, attaching: ring.fd)
-            scratch.removeAll()
-            return sent ? ring : nil
+            ring = try SharedRing(size: ringSize)
         } catch {
-            Log.error("no shared memory for \(connection.name) (frames go over the socket): \(error)")
+            if error.errno == EINVAL || error.errno == ENOSYS {
+                ringsUnavailable = true
+                Log.error("no shared memory rings on this kernel (\(error)): frames go over the sockets")
+            } else {
+                Log.error("no shared memory for \(connection.name) (frames go over the socket): \(error)")
+            }
             return nil
+        }
+        // The receiver holds its own descriptor once it is sent.
+        defer { ring.closeFile() }
+        scratch.removeAll()
+        SharedRingOffer(size: UInt64(ringSize)).encode(into: scratch)
+        defer { scratch.removeAll() }
+        do {
+            return try connection.send(scratch.bytes, attaching: ring.fd) ? ring : nil
+        } catch {
+            return nil  // the connection's error shows at its next read or write
         }
     }
 
@@ -155,7 +169,7 @@ public final class DownstreamSet {
         precondition(link.credits >= 1, "sent without credit")
         link.credits -= 1
         do {
-            if buffer.count >= SharedRing.minimumFrame, let ring = link.ring, let ref = ring.place(buffer.bytes) {
+            if buffer.count >= SharedRing.minimumFrame, link.ringTaken, let ring = link.ring, let ref = ring.place(buffer.bytes) {
                 try link.connection.send(using: scratch) { ref.encode(into: $0) }
             } else {
                 inlineFrames += 1
@@ -219,11 +233,12 @@ public final class DownstreamSet {
                 let credit = try Credit.decode(frame)
                 link.credits += Int(credit.count)
                 if let ring = link.ring {
+                    if credit.ringTaken { link.ringTaken = true }
                     guard ring.release(through: credit.released) else {
                         throw FrameError.invalid(field: "credit.released", reason: "\(credit.released) frames released, \(ring.allocator.placed) sent through the ring")
                     }
-                } else if credit.released != 0 {
-                    throw FrameError.invalid(field: "credit.released", reason: "frames released where no ring was offered")
+                } else if credit.released != 0 || credit.ringTaken {
+                    throw FrameError.invalid(field: "credit", reason: "a ring taken or released where none was offered")
                 }
                 link.connection.consume(frame)
             }

@@ -61,7 +61,8 @@ public struct RingAllocator: Equatable, Sendable {
 /// The sending side's ring: a sealed memory file mapped writable here and offered to the
 /// receiver, which can only map it read-only.
 public final class SharedRing {
-    public let fd: Int32
+    /// The memory file, open until `closeFile` (after it was offered: the receiver has its own).
+    public private(set) var fd: Int32
     public let base: UnsafeMutableRawPointer
     public private(set) var allocator: RingAllocator
     /// Frames sent through the ring and their bytes (for the stage's counters).
@@ -71,23 +72,43 @@ public final class SharedRing {
     /// Frames smaller than this go inline: for them a copy into the socket costs no more.
     public static let minimumFrame = 4 << 10
 
-    /// A ring of `size` bytes. The file descriptor stays open until `offered` closes it.
+    /// A ring of `size` bytes.
+    /// - Throws: `SystemError`; EINVAL from `fcntl(F_ADD_SEALS)` means a kernel without
+    ///   `F_SEAL_FUTURE_WRITE` (before Linux 5.1).
     public init(size: Int) throws(SystemError) {
         let fd = try Sys.memoryFile(name: "pipeline-ring", size: size)
+        let base: UnsafeMutableRawPointer
         do {
             base = try Sys.mapShared(fd, size: size, writable: true)
-            // After the writable mapping: it keeps working, and no new one can be made. No
-            // shrinking or growing: a reader's mapping stays valid whatever this side does.
-            try Sys.addSeals(fd, Sys.Seal.shrink | Sys.Seal.grow | Sys.Seal.futureWrite | Sys.Seal.seal)
         } catch {
             Sys.close(fd)
             throw error
         }
+        do {
+            // After the writable mapping: it keeps working, and no new one can be made (nor a
+            // write(2), nor a hole punched). No shrinking or growing.
+            try Sys.addSeals(fd, Sys.Seal.shrink | Sys.Seal.grow | Sys.Seal.futureWrite | Sys.Seal.seal)
+        } catch {
+            Sys.unmap(base, size: size)
+            Sys.close(fd)
+            throw error
+        }
         self.fd = fd
+        self.base = base
         allocator = RingAllocator(size: size)
     }
 
-    deinit { Sys.unmap(base, size: allocator.size) }
+    deinit {
+        closeFile()
+        Sys.unmap(base, size: allocator.size)
+    }
+
+    /// Closes the memory file (the mapping stays).
+    public func closeFile() {
+        guard fd >= 0 else { return }
+        Sys.close(fd)
+        fd = -1
+    }
 
     /// Copies `frame` (whole frames) into the ring; its reference, or nil when it does not fit now.
     public func place(_ frame: UnsafeRawBufferPointer) -> SharedFrameRef? {
@@ -103,45 +124,48 @@ public final class SharedRing {
     public func release(through count: UInt64) -> Bool { allocator.release(through: count) }
 }
 
-/// The receiving side's view of a sender's ring: mapped read-only after checking its seals.
+/// The receiving side of a sender's ring: the memory file, checked, from which frames are read
+/// with pread(2) into this side's own buffer. Nothing is mapped: a file the sender shrank, or a
+/// page it never wrote, gives a short read or zeros, never a SIGBUS, and what is read is private.
 public final class SharedRingView {
-    public let base: UnsafeRawPointer
+    private let fd: Int32
     public let size: Int
-    /// Frames copied out so far (what credits report back as released).
+    /// Frames read out so far (what credits report back as released).
     public private(set) var copied: UInt64 = 0
 
     /// Largest ring accepted: 1 GiB.
     public static let maxSize = 1 << 30
 
-    /// Maps the memory file `fd` offered as `offer`; the descriptor is closed either way.
-    /// - Throws: `FrameError` when the file is not a sealed memory file of the offered size.
+    /// Takes the memory file `fd` offered as `offer` (closed here if refused).
+    /// - Throws: `FrameError` when it is not a sealed memory file of the offered size.
     public init(fd: Int32, offer: SharedRingOffer) throws(FrameError) {
-        defer { Sys.close(fd) }
+        var keep = false
+        defer { if !keep { Sys.close(fd) } }
         let size = Int(clamping: offer.size)
         guard size >= 4096, size <= Self.maxSize else {
             throw .invalid(field: "ring.size", reason: "\(offer.size) bytes, outside 4 KiB…1 GiB")
         }
-        // Without these seals the sender could shrink the file under the mapping (SIGBUS here).
-        let required = Sys.Seal.shrink | Sys.Seal.seal
+        // A memory file (pipes, sockets and files have no seals) whose size is fixed, and which
+        // nobody can write but through the mapping the sender made before sealing it.
+        let required = Sys.Seal.shrink | Sys.Seal.grow | Sys.Seal.futureWrite | Sys.Seal.seal
         guard Sys.seals(fd) & required == required else {
-            throw .invalid(field: "ring", reason: "the memory file is not sealed against shrinking")
+            throw .invalid(field: "ring", reason: "the descriptor is not a memory file sealed against resizing and new writers")
         }
         guard let status = try? Sys.fileStatus(fd), (status.st_mode & S_IFMT) == S_IFREG, Int(status.st_size) == size else {
             throw .invalid(field: "ring", reason: "the memory file is not a regular file of \(size) bytes")
         }
-        guard let address = try? Sys.mapShared(fd, size: size, writable: false) else {
-            throw .invalid(field: "ring", reason: "cannot map the memory file")
-        }
-        base = UnsafeRawPointer(address)
+        self.fd = fd
         self.size = size
+        keep = true
     }
 
-    deinit { Sys.unmap(UnsafeMutableRawPointer(mutating: base), size: size) }
+    deinit { Sys.close(fd) }
 
-    /// Copies the frame `ref` names into `buffer` (emptied first), after checking it lies in
-    /// the ring and is the next one expected. What it holds is then decoded and validated from
-    /// the copy, like any frame: the sender cannot change it after that.
-    public func copy(_ ref: SharedFrameRef, into buffer: FrameBuffer) throws(FrameError) {
+    /// Reads the frame `ref` names into `buffer` (emptied first), after checking it lies in the
+    /// ring, is the next one expected, and that its header (read first, checked by `decoder`:
+    /// the frame limit included) says a data frame of exactly that length. What it holds is then
+    /// decoded and validated from the copy, like any frame: the sender cannot change it after.
+    public func copy(_ ref: SharedFrameRef, into buffer: FrameBuffer, decoder: FrameDecoder) throws(FrameError) {
         guard ref.index == copied else {
             throw .invalid(field: "shared.index", reason: "frame \(ref.index) where \(copied) was next")
         }
@@ -150,8 +174,29 @@ public final class SharedRingView {
               ref.offset <= UInt64(size), ref.length <= UInt64(size) - ref.offset else {
             throw .invalid(field: "shared.offset", reason: "\(ref.length) bytes at \(ref.offset) are not a frame in a ring of \(size)")
         }
+        let length = Int(ref.length), offset = Int(ref.offset)
         buffer.removeAll()
-        buffer.append(bytes: UnsafeRawBufferPointer(start: base + Int(ref.offset), count: Int(ref.length)))
+        // The header alone first: a frame over the limit is refused before the buffer grows.
+        let start = buffer.appendUninitialized(UInt8.self, count: FrameHeader.size)
+        try read(into: buffer.base + start, count: FrameHeader.size, at: offset)
+        guard let header = try decoder.peekHeader(buffer.bytes), header.frameLength == length else {
+            throw .invalid(field: "shared.length", reason: "the ring's bytes at \(offset) are not one frame of \(length) bytes")
+        }
+        guard header.kind.isData else { throw .unexpected(kind: header.kind, context: "in a shared ring") }
+        let rest = buffer.appendUninitialized(UInt8.self, count: length - FrameHeader.size)
+        try read(into: buffer.base + rest, count: length - FrameHeader.size, at: offset + FrameHeader.size)
         copied += 1
+    }
+
+    private func read(into p: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(FrameError) {
+        var done = 0
+        while done < count {
+            let n = pread(fd, p + done, count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw .invalid(field: "shared.offset", reason: "the ring could not be read at \(offset + done) (\(n < 0 ? String(cString: strerror(errno)) : "end of file"))")
+            }
+            done += n
+        }
     }
 }

@@ -63,7 +63,7 @@ extension Sys {
         max(Glibc.fcntl(fd, getSealsCommand), 0)
     }
 
-    /// Maps `size` bytes of `fd` shared, readable and, if `writable`, writable.
+    /// Maps `size` bytes of `fd` shared, readable and writable.
     ///
     /// The corresponding C function is `mmap`.
     public static func mapShared(_ fd: Int32, size: Int, writable: Bool) throws(SystemError) -> UnsafeMutableRawPointer {
@@ -78,12 +78,11 @@ extension Sys {
         _ = munmap(address, size)
     }
 
-    /// Sends `bytes` with `descriptor` attached (SCM_RIGHTS), in one call; true when all of it
-    /// went (false when the socket would block or took only part: then nothing is attached for
-    /// sure and the caller should not rely on it).
+    /// Sends `bytes` with `descriptor` attached (SCM_RIGHTS), in one call. Returns the bytes
+    /// sent (the descriptor went with the first), nil when the socket would block.
     ///
     /// The corresponding C function is `sendmsg`, with `MSG_NOSIGNAL`.
-    public static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, attaching descriptor: Int32) throws(SystemError) -> Bool {
+    public static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, attaching descriptor: Int32) throws(SystemError) -> Int? {
         let controlSize = 16 + 8  // cmsghdr, one descriptor, padded to 8
         let control = UnsafeMutableRawPointer.allocate(byteCount: controlSize, alignment: 8)
         defer { control.deallocate() }
@@ -93,7 +92,7 @@ extension Sys {
         control.storeBytes(of: Int32(SCM_RIGHTS), toByteOffset: 12, as: Int32.self)
         control.storeBytes(of: descriptor, toByteOffset: 16, as: Int32.self)
         var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-        return try withUnsafeMutablePointer(to: &vector) { (vector) throws(SystemError) -> Bool in
+        return try withUnsafeMutablePointer(to: &vector) { (vector) throws(SystemError) -> Int? in
             var message = msghdr()
             message.msg_iov = vector
             message.msg_iovlen = 1
@@ -101,21 +100,22 @@ extension Sys {
             message.msg_controllen = controlSize
             while true {
                 let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-                if n >= 0 { return n == bytes.count }
+                if n >= 0 { return n }
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return false }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
                 throw lastError("sendmsg")
             }
         }
     }
 
     /// Reads from a socket like `read`, and appends any descriptors that came with the bytes
-    /// (SCM_RIGHTS; close-on-exec) to `descriptors`. Returns bytes read, 0 at end of file, nil
-    /// when nothing was available.
+    /// (SCM_RIGHTS; close-on-exec) to `descriptors`; sets `lostDescriptors` when the kernel
+    /// dropped some (MSG_CTRUNC: this process is out of descriptors, or too many came). Returns
+    /// bytes read, 0 at end of file, nil when nothing was available.
     ///
     /// The corresponding C function is `recvmsg`, with `MSG_CMSG_CLOEXEC`.
     public static func receive(_ fd: Int32, into p: UnsafeMutableRawPointer, count: Int,
-                               descriptors: inout [Int32]) throws(SystemError) -> Int? {
+                               descriptors: inout [Int32], lostDescriptors: inout Bool) throws(SystemError) -> Int? {
         let controlSize = 64  // room for a few descriptors; more are closed by the kernel (MSG_CTRUNC)
         let control = UnsafeMutableRawPointer.allocate(byteCount: controlSize, alignment: 8)
         defer { control.deallocate() }
@@ -130,6 +130,7 @@ extension Sys {
                 let n = recvmsg(fd, &message, receiveCloseOnExec)
                 if n >= 0 {
                     collectDescriptors(control, length: Int(message.msg_controllen), into: &descriptors)
+                    if message.msg_flags & Int32(MSG_CTRUNC) != 0 { lostDescriptors = true }
                     return n
                 }
                 if errno == EINTR { continue }

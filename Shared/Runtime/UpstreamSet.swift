@@ -139,18 +139,31 @@ public final class UpstreamSet {
     /// Sends owed credits; closes links whose peer has finished and whose frames are all consumed.
     public func settle() {
         for link in links where !link.connection.isClosed {
-            let drained = link.connection.peerClosed && link.connection.bufferedInputBytes == 0
+            var drained = false, cutShort = false
+            if link.connection.peerClosed {
+                // Peeking first takes a ring offer still unread, so that it is not taken for a
+                // frame cut short; a frame that fails validation is the peer's fault.
+                do {
+                    if try link.connection.peekFrame() == nil {
+                        drained = link.connection.bufferedInputBytes == 0
+                        cutShort = !drained
+                    }
+                } catch {
+                    reject(link, because: error)
+                    continue
+                }
+            }
             if link.owedCredits > 0 && !link.connection.peerClosed {
-                let n = UInt32(link.owedCredits)
+                let credit = Credit(count: UInt32(link.owedCredits), released: link.connection.ring?.copied ?? 0,
+                                    ringTaken: link.connection.ring != nil)
                 link.owedCredits = 0
-                let released = link.connection.ring?.copied ?? 0
-                do { try link.connection.send(using: scratch) { Credit(count: n, released: released).encode(into: $0) } } catch {
+                do { try link.connection.send(using: scratch) { credit.encode(into: $0) } } catch {
                     drop(link, because: "\(error)")
                 }
             }
             if drained {
                 link.connection.close()
-            } else if link.connection.peerClosed, (try? link.connection.peekFrame()) == nil {
+            } else if cutShort {
                 drop(link, because: "closed in the middle of a frame")
             }
         }

@@ -18,10 +18,13 @@ import Testing
 
     /// Each sender's frames through the ring and over the socket, from a `--stats` file.
     func sent(_ statsPath: String) throws -> [String: (shared: Int, socket: Int)] {
-        let stats = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statsPath))) as? [String: Any])
-        let transport = try #require(stats["transport"] as? [String: Any])
+        let transport = try #require(try stats(statsPath)["transport"] as? [String: Any])
         let sent = try #require(transport["sent"] as? [String: [String: Int]])
         return sent.mapValues { ($0["shared_frames"] ?? -1, $0["socket_frames"] ?? -1) }
+    }
+
+    func stats(_ path: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 
     @Test func killNineOfEveryStageWithFramesInTheRingsLosesNothing() throws {
@@ -38,6 +41,23 @@ import Testing
         let socketOnly = try sent(refStats)
         #expect(Set(socketOnly.keys) == ["source", "ingest", "featurize", "infer", "aggregate"])
         #expect(socketOnly.values.allSatisfy { $0.shared == 0 && $0.socket > 0 }, "\(socketOnly)")
+
+        // With the rings and no fault: the same bytes, nothing sent twice, and the frames through
+        // the rings but those sent before the receiver said it took its ring (at most the 4
+        // credits each stage grants; the sink grants `window`) and a batch cut short under 4 KiB.
+        // (That the rings get their space back is SharedRingLinkTests': 16 MiB outlasts this run.)
+        let cleanStats = ws.path + "/clean-stats.json"
+        let clean = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir + "-clean", "--stats", cleanStats],
+                                 stdinFile: ws.path + "/input.jsonl")
+        #expect(clean.status == 0, "\(clean.err)")
+        #expect(same(clean.stdout, reference.stdout))
+        #expect(try stats(cleanStats)["resent_units"] as? Int == 0)
+        let ringed = try sent(cleanStats)
+        for sender in ["source", "ingest", "featurize", "infer"] {
+            let (shared, socket) = ringed[sender] ?? (0, 99)
+            #expect(shared >= 2 * socket && socket <= 8, "\(sender): \(ringed)")
+        }
+        #expect((ringed["aggregate"]?.shared ?? 0) > 0, "\(ringed)")
 
         // With rings (the default), a replica of each stage killed in turn mid-stream.
         let stats = ws.path + "/stats.json"

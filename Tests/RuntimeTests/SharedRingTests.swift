@@ -150,7 +150,7 @@ import Testing
         let (a, b) = try pair()
         let ring = try SharedRing(size: 1 << 20)
         try offer(ring, on: a)
-        Sys.close(ring.fd)
+        ring.closeFile()
         let scratch = FrameBuffer()
         var sent: [[UInt8]] = []
         for k in 0..<5 {
@@ -177,7 +177,7 @@ import Testing
 
     @Test func theReceiverCannotWriteTheRing() throws {
         let ring = try SharedRing(size: 1 << 16)
-        defer { Sys.close(ring.fd) }
+        defer { ring.closeFile() }
         // Sealed after the sender's own mapping: no new writable mapping, for anyone.
         #expect(mmap(nil, 1 << 16, PROT_READ | PROT_WRITE, MAP_SHARED, ring.fd, 0) == MAP_FAILED)
         #expect(errno == EPERM)
@@ -206,14 +206,41 @@ import Testing
         SharedRingOffer(size: 1 << 20).encode(into: out)
         #expect(try a.send(out.bytes, attaching: fd))
         let error = #expect(throws: FrameError.self) { _ = try nextFrame(b) }
-        #expect("\(error!)".contains("not sealed against shrinking"))
+        #expect("\(error!)".contains("not a memory file sealed against resizing and new writers"))
+    }
+
+    @Test func aPipeIsNoRing() throws {
+        let (a, b) = try pair()
+        let pipe = try Sys.pipe()
+        defer { Sys.close(pipe.read); Sys.close(pipe.write) }
+        let out = FrameBuffer()
+        SharedRingOffer(size: 1 << 20).encode(into: out)
+        #expect(try a.send(out.bytes, attaching: pipe.read))
+        #expect(throws: FrameError.self) { _ = try nextFrame(b) }
+    }
+
+    @Test func aFrameOverTheLimitIsRefusedFromItsHeaderBeforeItIsCopied() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        for fd in fds { try Sys.setNonBlocking(fd) }
+        let a = Connection(fd: fds[0], name: "a")
+        let b = Connection(fd: fds[1], name: "b", decoder: FrameDecoder(maxPayload: 4096))
+        b.acceptsSharedFrames = true
+        let ring = try SharedRing(size: 1 << 20)
+        try offer(ring, on: a)
+        let frame = dataFrame(900_000, fill: 1, sequence: 0)
+        let ref = try #require(ring.place(frame.bytes))
+        try a.send(using: FrameBuffer()) { ref.encode(into: $0) }
+        let error = #expect(throws: FrameError.self) { _ = try nextFrame(b) }
+        #expect("\(error!)".contains("exceeds the limit of 4096"), "\(error!)")
+        #expect(b.ring?.copied == 0)
     }
 
     @Test func anOfferOfTheWrongSizeIsRefused() throws {
         let (a, b) = try pair()
         let ring = try SharedRing(size: 1 << 16)
         try offer(ring, on: a, size: 1 << 20)
-        Sys.close(ring.fd)
+        ring.closeFile()
         let error = #expect(throws: FrameError.self) { _ = try nextFrame(b) }
         #expect("\(error!)".contains("not a regular file of 1048576 bytes"))
     }
@@ -223,7 +250,7 @@ import Testing
         b.acceptsSharedFrames = false
         let ring = try SharedRing(size: 1 << 16)
         try offer(ring, on: a)
-        Sys.close(ring.fd)
+        ring.closeFile()
         #expect(throws: FrameError.self) { _ = try nextFrame(b) }
     }
 
@@ -239,7 +266,7 @@ import Testing
         let (a, b) = try pair()
         let ring = try SharedRing(size: 1 << 16)
         try offer(ring, on: a)
-        Sys.close(ring.fd)
+        ring.closeFile()
         try a.send(using: FrameBuffer()) { ref.encode(into: $0) }
         #expect(throws: FrameError.self) { _ = try nextFrame(b) }
     }
@@ -248,7 +275,7 @@ import Testing
         let (a, b) = try pair()
         let ring = try SharedRing(size: 1 << 16)
         try offer(ring, on: a)
-        Sys.close(ring.fd)
+        ring.closeFile()
         let frame = FrameBuffer()
         SharedFrameRef(offset: 0, length: 64, index: 0).encode(into: frame)  // a reference in the ring
         let ref = try #require(ring.place(frame.bytes))
@@ -261,5 +288,70 @@ import Testing
         let (a, b) = try pair()
         try a.send(using: FrameBuffer()) { SharedFrameRef(offset: 0, length: 64, index: 0).encode(into: $0) }
         #expect(throws: FrameError.self) { _ = try nextFrame(b) }
+    }
+}
+
+/// A sender's `DownstreamSet` and a receiver's `UpstreamSet` over a real socket, as the replicas
+/// use them: the ring taken, a thousand frames through it in order and intact, and its space
+/// given back by the credits (a ring that never got space back would fill and send inline).
+@Suite struct SharedRingLinkTests {
+    /// Sends `total` frames of 8–8.06 KB from a sender with a ring of `ringBytes` to a receiver
+    /// granting 4 credits; checks each frame's sequence and bytes; returns the sender.
+    func run(total: Int, ringBytes: Int) throws -> DownstreamSet {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let receiver = try UpstreamSet(path: "\(dir.path)/r.sock", cookie: "c", expected: .featurize, initialCredits: 4)
+        let sender = DownstreamSet(hello: Hello(purpose: .data, node: .featurize, replica: 1, pid: getpid(), cookie: "c"),
+                                   ringBytes: ringBytes)
+        sender.apply(Membership(generation: 1, members: [.init(node: .infer, replica: 1, path: receiver.path)]))
+        var sent = 0, received = 0
+        func pump() throws {
+            var poll = PollSet()
+            let receiverSlots = receiver.register(in: &poll)
+            let senderSlots = sender.register(in: &poll)
+            try poll.wait(timeoutMillis: 20)
+            receiver.handle(poll, slots: receiverSlots)
+            sender.handle(poll, slots: senderSlots)
+            while let (link, frame) = receiver.next() {
+                let n = 8000 + Int(frame.header.sequence) % 64
+                let fill = UInt8(truncatingIfNeeded: frame.header.sequence)
+                #expect(frame.header.sequence == UInt64(received))
+                #expect(frame.payload.count >= n && frame.payload.prefix(n).allSatisfy { $0 == fill })
+                received += 1
+                receiver.consumed(frame, from: link)
+            }
+            receiver.settle()
+        }
+        for _ in 0..<20_000 where received < total {
+            while sent < total, let link = sender.pick() {
+                let frame = FrameBuffer()
+                frame.frame(FrameHeader(kind: .records, rowCount: 1, sequence: UInt64(sent))) { out in
+                    out.append(bytes: [UInt8](repeating: UInt8(truncatingIfNeeded: sent), count: 8000 + sent % 64))
+                }
+                sender.send(frame: frame, to: link)
+                sent += 1
+            }
+            try pump()
+        }
+        #expect(received == total)
+        // The last credits bring the last releases.
+        for _ in 0..<200 where !(sender.links.first?.ring?.allocator.isEmpty ?? true) { try pump() }
+        return sender
+    }
+
+    @Test func creditsGiveTheRingsSpaceBack() throws {
+        let sender = try run(total: 1000, ringBytes: 64 << 10)
+        let link = try #require(sender.links.first)
+        #expect(link.ringTaken)
+        #expect(link.ring?.allocator.isEmpty == true, "every frame released")
+        // Only the frames sent before the receiver said it took the ring went inline.
+        #expect(sender.sent.sharedFrames >= 992 && sender.sent.inlineFrames <= 8, "\(sender.sent)")
+    }
+
+    @Test func aRingTooSmallForTheCreditsMixesBothWaysInOrder() throws {
+        // Room for two frames, four credits: some frames go inline, in their place.
+        let sender = try run(total: 400, ringBytes: 16_448)
+        #expect(sender.sent.sharedFrames > 50 && sender.sent.inlineFrames > 50, "\(sender.sent)")
+        #expect(sender.links.first?.ring?.allocator.isEmpty == true)
     }
 }

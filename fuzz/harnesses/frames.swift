@@ -164,6 +164,9 @@ func handle(_ frame: Frame, sink: inout BatchSummary) throws(FrameError) {
     case .failure: controlRoundTrip(try Failure.decode(frame), Failure.decode) { $0.encode(into: $1) }
     case .request: controlRoundTrip(try Request.decode(frame), Request.decode) { $0.encode(into: $1) }
     case .reply: controlRoundTrip(try Reply.decode(frame), Reply.decode) { $0.encode(into: $1) }
+    case .status: controlRoundTrip(try StatusSnapshot.decode(frame), StatusSnapshot.decode) { $0.encode(into: $1) }
+    case .sharedRing: controlRoundTrip(try SharedRingOffer.decode(frame), SharedRingOffer.decode) { $0.encode(into: $1) }
+    case .sharedFrame: controlRoundTrip(try SharedFrameRef.decode(frame), SharedFrameRef.decode) { $0.encode(into: $1) }
     case .ready, .drain, .shutdown:
         break  // no payload to decode
     }
