@@ -91,13 +91,8 @@ extension Sys {
         control.storeBytes(of: SOL_SOCKET, toByteOffset: 8, as: Int32.self)
         control.storeBytes(of: Int32(SCM_RIGHTS), toByteOffset: 12, as: Int32.self)
         control.storeBytes(of: descriptor, toByteOffset: 16, as: Int32.self)
-        var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-        return try withUnsafeMutablePointer(to: &vector) { (vector) throws(SystemError) -> Int? in
-            var message = msghdr()
-            message.msg_iov = vector
-            message.msg_iovlen = 1
-            message.msg_control = control
-            message.msg_controllen = controlSize
+        return try withMessage(UnsafeMutableRawPointer(mutating: bytes.baseAddress), count: bytes.count,
+                               control: control, controlSize: controlSize) { (message) throws(SystemError) -> Int? in
             while true {
                 let n = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
                 if n >= 0 { return n }
@@ -119,13 +114,7 @@ extension Sys {
         let controlSize = 64  // room for a few descriptors; more are closed by the kernel (MSG_CTRUNC)
         let control = UnsafeMutableRawPointer.allocate(byteCount: controlSize, alignment: 8)
         defer { control.deallocate() }
-        var vector = iovec(iov_base: p, iov_len: count)
-        let received: Int? = try withUnsafeMutablePointer(to: &vector) { (vector) throws(SystemError) -> Int? in
-            var message = msghdr()
-            message.msg_iov = vector
-            message.msg_iovlen = 1
-            message.msg_control = control
-            message.msg_controllen = controlSize
+        return try withMessage(p, count: count, control: control, controlSize: controlSize) { (message) throws(SystemError) -> Int? in
             while true {
                 let n = recvmsg(fd, &message, receiveCloseOnExec)
                 if n >= 0 {
@@ -138,7 +127,21 @@ extension Sys {
                 throw lastError("recvmsg")
             }
         }
-        return received
+    }
+
+    /// A message header for one buffer of `count` bytes at `p` and a control buffer, for
+    /// sendmsg and recvmsg.
+    private static func withMessage(_ p: UnsafeMutableRawPointer?, count: Int, control: UnsafeMutableRawPointer, controlSize: Int,
+                                    _ body: (inout msghdr) throws(SystemError) -> Int?) throws(SystemError) -> Int? {
+        var vector = iovec(iov_base: p, iov_len: count)
+        return try withUnsafeMutablePointer(to: &vector) { (vector) throws(SystemError) -> Int? in
+            var message = msghdr()
+            message.msg_iov = vector
+            message.msg_iovlen = 1
+            message.msg_control = control
+            message.msg_controllen = controlSize
+            return try body(&message)
+        }
     }
 
     /// The SCM_RIGHTS descriptors in a control buffer of `length` bytes (walked as CMSG_NXTHDR does).

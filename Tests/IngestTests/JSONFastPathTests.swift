@@ -289,15 +289,7 @@ import TestSupport
             var lines: [[UInt8]] = []
             for id in 0..<60 {
                 var record = Array(Self.line("\(id)", (0..<12).map { _ in Self.plainValue(&rng) }).utf8)
-                for _ in 0..<Int(rng.next() % 4) {
-                    let at = Int(rng.next() % UInt64(record.count))
-                    let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
-                    switch rng.next() % 3 {
-                    case 0: record.replaceSubrange(at..<at + 1, with: piece)
-                    case 1: record.insert(contentsOf: piece, at: at)
-                    default: record.remove(at: at)
-                    }
-                }
+                Self.mutate(&record, times: Int(rng.next() % 4), with: pieces, &rng)
                 lines.append(record)
             }
             let (fast, general) = try Self.outputs(lines, fields: Self.schema)
@@ -402,15 +394,7 @@ import TestSupport
                 if rng.next() % 2 == 0 { text = Self.spaced(text) }
                 var record = Array(text.utf8)
                 if rng.next() % 3 == 0 {
-                    for _ in 0..<Int(1 + rng.next() % 3) {
-                        let at = Int(rng.next() % UInt64(record.count))
-                        let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
-                        switch rng.next() % 3 {
-                        case 0: record.replaceSubrange(at..<at + 1, with: piece)
-                        case 1: record.insert(contentsOf: piece, at: at)
-                        default: record.remove(at: at)
-                        }
-                    }
+                    Self.mutate(&record, times: Int(1 + rng.next() % 3), with: pieces, &rng)
                     record.removeAll { $0 == 0x0A }
                 }
                 lines.append(record)
@@ -430,6 +414,19 @@ import TestSupport
                 #expect(u == v, "round \(round): \(u.message) / \(v.message)")
             }
             #expect(Self.firstDifference(fast, general) == nil, "round \(round)")
+        }
+    }
+
+    /// Replaces, inserts or removes a random piece at a random place of `record`, `times` times.
+    static func mutate(_ record: inout [UInt8], times: Int, with pieces: [[UInt8]], _ rng: inout SplitMix64) {
+        for _ in 0..<times {
+            let at = Int(rng.next() % UInt64(record.count))
+            let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
+            switch rng.next() % 3 {
+            case 0: record.replaceSubrange(at..<at + 1, with: piece)
+            case 1: record.insert(contentsOf: piece, at: at)
+            default: record.remove(at: at)
+            }
         }
     }
 }
