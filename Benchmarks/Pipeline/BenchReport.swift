@@ -201,8 +201,9 @@ struct BenchReport {
             }
             if let socketHop = hopOverhead(w, Self.socketsOnly) {
                 let withRings = fused + hop * 5, sockets = fused + socketHop * 5
+                let saved = 100 * (sockets - withRings) / sockets
                 lines.append("shared-memory rings (1/1/1/1): \(format(withRings, 2)) vs \(format(sockets, 2)) µs of CPU per record over the "
-                             + "sockets only (PIPELINE_SHARED_MEMORY_MB=0), \(format(100 * (sockets - withRings) / sockets, 1))% less; "
+                             + "sockets only (PIPELINE_SHARED_MEMORY_MB=0), \(format(abs(saved), 1))% \(saved >= 0 ? "less" : "more"); "
                              + "\(format(100 * socketHop * 5 / fused, 0))% more than fused without them")
             }
         }
