@@ -119,7 +119,7 @@ let package = Package(
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
                     dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore",
-                                   "Config", "Messages", "EngineTestSupport"],
+                                   "Config", "Messages", "Runtime", "EngineTestSupport"],
                     swiftSettings: native),
     ]
 )
