@@ -161,7 +161,10 @@ public enum BenchCommand {
         let reference = probe.output
         for round in 0..<options.rounds {
             // Alternate: each round runs every configuration, starting one later than the last round.
-            let slots = candidates.count + 1 + result.baselines.count
+            // After the fused run: two fused runs at once (both cores busy, as the processes keep
+            // them), a measure of what the machine charges for that (not in a smoke run).
+            let sideBySide = options.smoke ? 0 : 1
+            let slots = candidates.count + 1 + sideBySide + result.baselines.count
             let order = (0..<slots).map { ($0 + round) % slots }
             for k in order {
                 switch k {
@@ -171,9 +174,11 @@ public enum BenchCommand {
                     result.fusedStageCPU.append(fused.stageCPU)
                     result.fusedCPU.append(fused.cpu)
                     result.fusedIOCPU.append(fused.ioCPU)
-                case candidates.count + 1 ..< slots:
+                case candidates.count + 1 where sideBySide == 1:
+                    result.fusedSideBySideCPU += try runner.fusedSideBySide(config: config, input: data)
+                case candidates.count + 1 + sideBySide ..< slots:
                     guard python else { continue }
-                    let i = k - candidates.count - 1
+                    let i = k - candidates.count - 1 - sideBySide
                     let script = result.baselines[i].script
                     let out = runner.work + "/python.out"
                     guard let seconds = runner.python(script, config: configPath, input: data, output: out) else {

@@ -17,6 +17,8 @@ struct BenchReport {
         /// Of `fusedCPU`: reading the input file and writing the output file (what `up` does with
         /// stdin and stdout).
         var fusedIOCPU: [Double] = []
+        /// CPU seconds of fused runs made two at a time (both cores busy).
+        var fusedSideBySideCPU: [Double] = []
         var processes: [String: [BenchRunner.ProcessRun]] = [:]
         /// The Python baselines, the headline first: seconds per run, predictions compared once.
         var baselines = [Baseline(name: "vectorized", script: BenchFiles.vectorizedBaseline, headline: true),
@@ -198,6 +200,14 @@ struct BenchReport {
                 lines.append("of the fused run's \(format(fused, 2)) µs: \(format(io, 2)) reading the input file and writing the output file "
                              + "(read(2), write(2)), as `up` does with stdin and stdout; without them, processes would be "
                              + "\(format(100 * (hop * 5 + io) / (fused - io), 0))% more")
+            }
+            if !w.fusedSideBySideCPU.isEmpty {
+                let both = median(w.fusedSideBySideCPU) / Double(w.records) * 1e6
+                let processes = fused + hop * 5
+                let tax = 100 * (both - fused) / fused
+                lines.append("fused runs two at a time (both cores busy, as the processes keep them): \(format(both, 2)) µs of CPU per record, "
+                             + "\(format(abs(tax), 0))% \(tax >= 0 ? "more" : "less") than alone; the processes are "
+                             + "\(format(100 * (processes - both) / both, 0))% more than that")
             }
             if let socketHop = hopOverhead(w, Self.socketsOnly) {
                 let withRings = fused + hop * 5, sockets = fused + socketHop * 5

@@ -81,10 +81,10 @@ final class BenchRunner {
     /// pieces and the output written to a file with write(2) batch by batch, as `pipeline up`
     /// reads stdin and writes stdout: seconds, CPU seconds per stage, in all (cutting the input
     /// into batches and the I/O included) and in the I/O alone, and the output.
-    func fused(config: PipelineConfig, input: String) throws
+    func fused(config: PipelineConfig, input: String, outputName: String = "fused.out") throws
         -> (seconds: Double, stageCPU: [Double], cpu: Double, ioCPU: Double, output: [UInt8]) {
         var pipeline = try FusedPipeline(config: config)
-        let outputPath = work + "/fused.out"
+        let outputPath = work + "/" + outputName
         let inputFD = try Sys.open(input, O_RDONLY)
         defer { Sys.close(inputFD) }
         let outputFD = try Sys.open(outputPath, O_WRONLY | O_CREAT | O_TRUNC)
@@ -108,6 +108,27 @@ final class BenchRunner {
         let seconds = Self.now() - start
         let output = try Sys.readFile(outputPath, limit: 1 << 40)
         return (seconds, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, Double(ioNanos) / 1e9, output)
+    }
+
+    /// Two fused runs at once, on two threads (every core of a 2-core machine busy, as the
+    /// processes keep them): the CPU per record of each, in all. What the machine charges for
+    /// running two things at once (shared caches, memory, the hypervisor), which a fused run
+    /// alone never pays and the processes always do.
+    func fusedSideBySide(config: PipelineConfig, input: String) throws -> [Double] {
+        nonisolated(unsafe) var results: [Double?] = [nil, nil]
+        nonisolated(unsafe) var failure: (any Error)?
+        let threads = (0..<2).map { k in
+            Sys.startThread {
+                do {
+                    results[k] = try self.fused(config: config, input: input, outputName: "fused-\(k).out").cpu
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        for thread in threads { Sys.joinThread(thread) }
+        if let failure { throw failure }
+        return results.compactMap { $0 }
     }
 
     /// The seconds of a Python baseline (`script`, relative to the root), or nil when Python
