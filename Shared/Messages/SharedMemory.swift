@@ -1,7 +1,7 @@
 /// sender → receiver, once per data connection, right after the hello: the sender's ring of
-/// shared memory, attached to this frame as a file descriptor (SCM_RIGHTS). The receiver maps
-/// it read-only; the sender has sealed it so that it cannot shrink (no SIGBUS for the reader)
-/// and so that nobody else can map it writable.
+/// shared memory, attached to this frame as a file descriptor (SCM_RIGHTS). The sender has
+/// sealed it (no resizing, no writer but its own mapping); the receiver checks the seals and
+/// reads frames out of it with pread(2), and says in its credits that it took it.
 public struct SharedRingOffer: Sendable, Equatable {
     /// Bytes in the ring (the memory file's size).
     public var size: UInt64

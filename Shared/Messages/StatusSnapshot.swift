@@ -59,6 +59,12 @@ public struct StatusSnapshot: Sendable, Equatable {
 
     public init() {}
 
+    /// Every sender of the data path in order, with what it sent: the source (to ingest), then
+    /// each stage (aggregate's to the sink).
+    public var senders: [(name: String, sent: TransportCounts)] {
+        [("source", sourceSent)] + stages.map { ($0.name, $0.sent) }
+    }
+
     public func encode(into out: FrameBuffer) {
         out.frame(FrameHeader(kind: .status)) { out in
             out.append(uptimeNanos)

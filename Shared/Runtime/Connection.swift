@@ -81,7 +81,7 @@ public final class Connection {
     static let keptExpansion = 4 << 20
 
     /// The next complete frame, in place, without consuming it. A ring offer is taken here
-    /// (its memory mapped) and a frame sent through the ring is returned as its copy, so
+    /// (its memory file checked and kept) and a frame sent through the ring is returned as its copy, so
     /// callers see the frames the peer sent whichever way they came.
     /// - Important: the frame's payload is valid until `consume` or the next `readAvailable`.
     public func peekFrame() throws(FrameError) -> Frame? {

@@ -59,7 +59,7 @@ public struct RingAllocator: Equatable, Sendable {
 }
 
 /// The sending side's ring: a sealed memory file mapped writable here and offered to the
-/// receiver, which can only map it read-only.
+/// receiver, which reads frames out of it and cannot write it.
 public final class SharedRing {
     /// The memory file, open until `closeFile` (after it was offered: the receiver has its own).
     public private(set) var fd: Int32
@@ -79,7 +79,7 @@ public final class SharedRing {
         let fd = try Sys.memoryFile(name: "pipeline-ring", size: size)
         let base: UnsafeMutableRawPointer
         do {
-            base = try Sys.mapShared(fd, size: size, writable: true)
+            base = try Sys.mapShared(fd, size: size)
         } catch {
             Sys.close(fd)
             throw error

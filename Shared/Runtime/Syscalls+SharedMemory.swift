@@ -66,9 +66,8 @@ extension Sys {
     /// Maps `size` bytes of `fd` shared, readable and writable.
     ///
     /// The corresponding C function is `mmap`.
-    public static func mapShared(_ fd: Int32, size: Int, writable: Bool) throws(SystemError) -> UnsafeMutableRawPointer {
-        let protection = writable ? PROT_READ | PROT_WRITE : PROT_READ
-        let address = mmap(nil, size, protection, MAP_SHARED, fd, 0)
+    public static func mapShared(_ fd: Int32, size: Int) throws(SystemError) -> UnsafeMutableRawPointer {
+        let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let address, address != MAP_FAILED else { throw lastError("mmap") }
         return address
     }

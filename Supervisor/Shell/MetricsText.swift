@@ -54,18 +54,16 @@ enum MetricsText {
                         (label(["stage": st.name, "direction": "down"]), "\(st.scaledDown)")]
                    })
         }
-        // In data-path order: the source sends to ingest, …, aggregate to the sink.
-        let senders = [("source", s.sourceSent)] + s.stages.map { ($0.name, $0.sent) }
         metric("pipeline_shared_memory_ring_bytes", "gauge",
                "The shared-memory ring each data connection's sender offers (PIPELINE_SHARED_MEMORY_MB; 0: sockets only).",
                [("", "\(UInt64(s.sharedMemoryMiB) << 20)")])
         metric("pipeline_sent_frames_total", "counter",
                "Data frames each sender (the source, then each stage to the next) put on its connections, by the way they went.",
-               senders.flatMap { name, c in
+               s.senders.flatMap { name, c in
                    [(label(["from": name, "via": "shared_memory"]), "\(c.sharedFrames)"), (label(["from": name, "via": "socket"]), "\(c.inlineFrames)")]
                })
         metric("pipeline_sent_bytes_total", "counter", "Bytes of the data frames counted by pipeline_sent_frames_total.",
-               senders.flatMap { name, c in
+               s.senders.flatMap { name, c in
                    [(label(["from": name, "via": "shared_memory"]), "\(c.sharedBytes)"), (label(["from": name, "via": "socket"]), "\(c.inlineBytes)")]
                })
         metric("pipeline_model_info", "gauge", "The model being served (sha256 empty while it is computed).",

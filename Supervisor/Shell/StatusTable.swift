@@ -43,23 +43,17 @@ enum StatusTable {
         return out
     }
 
-    /// Senders in data-path order with what they sent: the source, then each stage.
-    static func senders(_ s: Supervisor) -> [(name: String, sent: TransportCounts)] {
-        let snapshot = s.snapshot()
-        return [("source", snapshot.sourceSent)] + snapshot.stages.map { ($0.name, $0.sent) }
-    }
-
     /// "transport: shared memory, 16 MiB ring per connection; frames through it: source 3906 of
     /// 3906, ingest …" (or the sockets only).
     static func transportLine(_ s: Supervisor) -> String {
-        let counts = senders(s).map { "\($0.name) \($0.sent.sharedFrames) of \($0.sent.sharedFrames + $0.sent.inlineFrames)" }
         guard s.sharedMemoryMiB > 0 else { return "transport: sockets only (PIPELINE_SHARED_MEMORY_MB=0)" }
+        let counts = s.snapshot().senders.map { "\($0.name) \($0.sent.sharedFrames) of \($0.sent.sharedFrames + $0.sent.inlineFrames)" }
         return "transport: shared memory, \(s.sharedMemoryMiB) MiB ring per connection; frames through it: " + counts.joined(separator: ", ")
     }
 
     /// `{"shared_memory_mb":16,"sent":{"source":{"shared_frames":…},…}}` (`ps --json`, `--stats`).
     static func transportJSON(_ s: Supervisor) -> String {
-        "{\"shared_memory_mb\":\(s.sharedMemoryMiB),\"sent\":{" + senders(s).map { name, c in
+        "{\"shared_memory_mb\":\(s.sharedMemoryMiB),\"sent\":{" + s.snapshot().senders.map { name, c in
             "\"\(name)\":{\"shared_frames\":\(c.sharedFrames),\"shared_bytes\":\(c.sharedBytes),"
                 + "\"socket_frames\":\(c.inlineFrames),\"socket_bytes\":\(c.inlineBytes)}"
         }.joined(separator: ",") + "}}"

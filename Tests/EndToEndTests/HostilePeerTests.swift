@@ -78,38 +78,19 @@ import Testing
     /// replica's pid, then sends a frame that fails validation: the kernel's pid (SO_PEERCRED)
     /// decides, so the named replica is not blamed, and nothing is killed for the frame.
     @Test func aHelloNamingAnotherReplicasPidGetsNobodyKilled() throws {
-        let ws = Workspace()
-        defer { ws.remove() }
-        let faults = FaultTests()
-        let cfg = ws.write("pipeline.toml", faults.config())
-        let first = Records.jsonl(300, seed: 71), second = Records.jsonl(300, seed: 72, firstID: 301)
-        let expected = try faults.reference(ws, cfg, first + second)
-        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
-        defer { kill(run.pid, SIGKILL) }
-        run.write(first)
-        #expect(run.waitForLines(300) == 300)
-        let victims = replicaPids(ws.runDir, "featurize")
-        let victim = try #require(victims.first)
-        let cookie = try String(contentsOfFile: ws.runDir + "/cookie", encoding: .utf8)
-
-        // As featurize.1, with featurize.1's pid; then as itself. Both connections end closed.
-        for pid in [victim, getpid()] {
-            let fd = try #require(connectBlocking(ws.runDir + "/infer.1.sock"))
-            defer { close(fd) }
-            sendAll(fd, hello(.data, .featurize, replica: 1, pid: pid, cookie: cookie) + garbledFrame())
-            #expect(waitForClose(fd), "infer.1 closed the connection claiming pid \(pid)")
+        var victim: Int32 = 0
+        let logs = try streamAroundAnAttack(seed: 71) { runDir, cookie in
+            victim = try #require(replicaPids(runDir, "featurize").first)
+            // As featurize.1, with featurize.1's pid; then as itself. Both connections end closed.
+            for pid in [victim, getpid()] {
+                let fd = try #require(connectBlocking(runDir + "/infer.1.sock"))
+                defer { close(fd) }
+                sendAll(fd, hello(.data, .featurize, replica: 1, pid: pid, cookie: cookie) + garbledFrame())
+                #expect(waitForClose(fd), "infer.1 closed the connection claiming pid \(pid)")
+            }
         }
-        run.write(second)
-        #expect(run.waitForLines(600) == 600)
-        #expect(replicaPids(ws.runDir, "featurize") == victims, "featurize.1 kept its pid \(victim)")
-        let result = run.finish()
-        #expect(result.status == 0, "\(result.err)")
-        #expect(same(result.stdout, expected.stdout), "byte-identical to the fault-free run")
-        #expect(runSummary(result.err) == runSummary(expected.err))
-        #expect(!result.err.contains("killing it") && !result.err.contains("restarting it"), "\(result.err)")
-        let logs = try pipeline(["logs", "infer", "--run-dir", ws.runDir])
-        #expect(logs.out.contains("claims pid \(victim)"), "infer.1 says why it refused the hello: \(logs.out)")
-        #expect(logs.out.contains("bad frame magic"), "and why it closed the connection of the process that was itself")
+        #expect(logs.contains("claims pid \(victim)"), "infer.1 says why it refused the hello: \(logs)")
+        #expect(logs.contains("bad frame magic"), "and why it closed the connection of the process that was itself")
     }
 
     /// A process holding the cookie says hello on the control socket as a starting replica,
@@ -273,4 +254,33 @@ func cpuSeconds(_ pid: Int32) -> Double {
     let fields = text[text.index(after: close)...].split(separator: " ")
     guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// Streams 300 records, lets `attack` (given the run directory and the run's cookie) do its
+/// worst to a running pipeline, then streams 300 more, and checks what every such test must:
+/// the output and summary byte-identical to a fault-free run, featurize's replicas still the
+/// same processes, nobody killed or restarted. Returns infer's log, for what it refused.
+func streamAroundAnAttack(seed: UInt64, _ attack: (_ runDir: String, _ cookie: String) throws -> Void) throws -> String {
+    let ws = Workspace()
+    defer { ws.remove() }
+    let faults = FaultTests()
+    let cfg = ws.write("pipeline.toml", faults.config())
+    let first = Records.jsonl(300, seed: seed), second = Records.jsonl(300, seed: seed + 1, firstID: 301)
+    let expected = try faults.reference(ws, cfg, first + second)
+    let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
+    defer { kill(run.pid, SIGKILL) }
+    run.write(first)
+    #expect(run.waitForLines(300) == 300)
+    let victims = replicaPids(ws.runDir, "featurize")
+    let cookie = try String(contentsOfFile: ws.runDir + "/cookie", encoding: .utf8)
+    try attack(ws.runDir, cookie)
+    run.write(second)
+    #expect(run.waitForLines(600) == 600)
+    #expect(replicaPids(ws.runDir, "featurize") == victims, "featurize kept its replicas \(victims)")
+    let result = run.finish()
+    #expect(result.status == 0, "\(result.err)")
+    #expect(same(result.stdout, expected.stdout), "byte-identical to the fault-free run")
+    #expect(runSummary(result.err) == runSummary(expected.err))
+    #expect(!result.err.contains("killing it") && !result.err.contains("restarting it"), "\(result.err)")
+    return try pipeline(["logs", "infer", "--run-dir", ws.runDir]).out
 }

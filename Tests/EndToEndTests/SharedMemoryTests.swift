@@ -137,50 +137,29 @@ import Testing
     /// ring with a reference past its end. Each closes only that connection; the process that
     /// connected is not one of the run's, so nobody is killed, and the output is unchanged.
     @Test func aHostileRingClosesOnlyThatConnectionAndGetsNobodyKilled() throws {
-        let ws = Workspace()
-        defer { ws.remove() }
-        let faults = FaultTests()
-        let cfg = ws.write("pipeline.toml", faults.config())
-        let first = Records.jsonl(300, seed: 81), second = Records.jsonl(300, seed: 82, firstID: 301)
-        let expected = try faults.reference(ws, cfg, first + second)
-        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir])
-        defer { kill(run.pid, SIGKILL) }
-        run.write(first)
-        #expect(run.waitForLines(300) == 300)
-        let victims = replicaPids(ws.runDir, "featurize")
-        let victim = try #require(victims.first)
-        let cookie = try String(contentsOfFile: ws.runDir + "/cookie", encoding: .utf8)
-
-        func offer(_ descriptor: Int32, size: Int, then more: [UInt8] = []) throws {
-            let fd = try #require(connectBlocking(ws.runDir + "/infer.1.sock"))
-            defer { close(fd) }
-            sendAll(fd, hello(.data, .featurize, replica: 1, pid: getpid(), cookie: cookie))
-            let out = FrameBuffer()
-            SharedRingOffer(size: UInt64(size)).encode(into: out)
-            #expect(try Sys.send(fd, out.bytes, attaching: descriptor) == out.count)
-            sendAll(fd, more)
-            #expect(waitForClose(fd), "infer.1 closed the connection")
+        let logs = try streamAroundAnAttack(seed: 81) { runDir, cookie in
+            func offer(_ descriptor: Int32, size: Int, then more: [UInt8] = []) throws {
+                let fd = try #require(connectBlocking(runDir + "/infer.1.sock"))
+                defer { close(fd) }
+                sendAll(fd, hello(.data, .featurize, replica: 1, pid: getpid(), cookie: cookie))
+                let out = FrameBuffer()
+                SharedRingOffer(size: UInt64(size)).encode(into: out)
+                #expect(try Sys.send(fd, out.bytes, attaching: descriptor) == out.count)
+                sendAll(fd, more)
+                #expect(waitForClose(fd), "infer.1 closed the connection")
+            }
+            let pipe = try Sys.pipe()
+            try offer(pipe.read, size: 1 << 20)
+            Sys.close(pipe.read)
+            Sys.close(pipe.write)
+            let unsealed = try Sys.memoryFile(name: "unsealed", size: 1 << 20)
+            try offer(unsealed, size: 1 << 20)
+            Sys.close(unsealed)
+            let ring = try SharedRing(size: 1 << 16)
+            let reference = FrameBuffer()
+            SharedFrameRef(offset: 1 << 16, length: 4096, index: 0).encode(into: reference)
+            try offer(ring.fd, size: 1 << 16, then: Array(reference.bytes))
         }
-        let pipe = try Sys.pipe()
-        try offer(pipe.read, size: 1 << 20)
-        Sys.close(pipe.read)
-        Sys.close(pipe.write)
-        let unsealed = try Sys.memoryFile(name: "unsealed", size: 1 << 20)
-        try offer(unsealed, size: 1 << 20)
-        Sys.close(unsealed)
-        let ring = try SharedRing(size: 1 << 16)
-        let reference = FrameBuffer()
-        SharedFrameRef(offset: 1 << 16, length: 4096, index: 0).encode(into: reference)
-        try offer(ring.fd, size: 1 << 16, then: Array(reference.bytes))
-
-        run.write(second)
-        #expect(run.waitForLines(600) == 600)
-        #expect(replicaPids(ws.runDir, "featurize") == victims, "featurize.1 kept its pid \(victim)")
-        let result = run.finish()
-        #expect(result.status == 0, "\(result.err)")
-        #expect(same(result.stdout, expected.stdout), "byte-identical to the fault-free run")
-        #expect(!result.err.contains("killing it") && !result.err.contains("restarting it"), "\(result.err)")
-        let logs = try pipeline(["logs", "infer", "--run-dir", ws.runDir]).out
         #expect(logs.components(separatedBy: "not a memory file sealed against resizing and new writers").count == 3, "\(logs)")
         #expect(logs.contains("are not a frame in a ring of 65536"), "\(logs)")
     }
