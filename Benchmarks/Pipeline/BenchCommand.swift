@@ -153,7 +153,7 @@ public enum BenchCommand {
 
         // A first fused run finds the stages that cost most; the replica configurations tried
         // give those stages a second replica.
-        let probe = try runner.fused(config: config, input: data)
+        let probe = try runner.fused(config: config, input: data, keepOutput: true)
         let ranked = StageKind.allCases.indices.sorted { probe.stageCPU[$0] > probe.stageCPU[$1] }.map { StageKind.allCases[$0] }
         // The last: 1/1/1/1 with the shared-memory rings off, what they save side by side.
         let candidates: [[String]] = options.smoke ? [[]]

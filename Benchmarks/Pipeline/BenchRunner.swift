@@ -80,8 +80,9 @@ final class BenchRunner {
     /// The four stages in this process over the input file `input`, read with read(2) in 1 MiB
     /// pieces and the output written to a file with write(2) batch by batch, as `pipeline up`
     /// reads stdin and writes stdout: seconds, CPU seconds per stage, in all (cutting the input
-    /// into batches and the I/O included) and in the I/O alone, and the output.
-    func fused(config: PipelineConfig, input: String, outputName: String = "fused.out") throws
+    /// into batches and the I/O included) and in the I/O alone, and, with `keepOutput`, the
+    /// output (read back afterwards; empty otherwise).
+    func fused(config: PipelineConfig, input: String, outputName: String = "fused.out", keepOutput: Bool = false) throws
         -> (seconds: Double, stageCPU: [Double], cpu: Double, ioCPU: Double, output: [UInt8]) {
         var pipeline = try FusedPipeline(config: config)
         let outputPath = work + "/" + outputName
@@ -106,7 +107,7 @@ final class BenchRunner {
         }, clock: Self.threadCPU)
         let cpu = Double(Self.threadCPU() - cpuStart) / 1e9
         let seconds = Self.now() - start
-        let output = try Sys.readFile(outputPath, limit: 1 << 40)
+        let output = keepOutput ? try Sys.readFile(outputPath, limit: 1 << 40) : []
         return (seconds, pipeline.stageNanos.map { Double($0) / 1e9 }, cpu, Double(ioNanos) / 1e9, output)
     }
 
