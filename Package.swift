@@ -108,7 +108,7 @@ let package = Package(
                     swiftSettings: native),
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config", "TestSupport"],
                     swiftSettings: native),
-        .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config", "Messages", "TestSupport"], swiftSettings: native),
         .testTarget(name: "SupervisorTests", dependencies: ["PipelineCLI", "PipelineSupervisor", "PipelineSource", "PipelineSink",
                                                     "Bench", "ControlCore", "Config", "Messages", "Runtime"],
                     swiftSettings: native),

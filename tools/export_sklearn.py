@@ -29,7 +29,11 @@ Library:
 
 Command line (a pickled pipeline):
     python3 tools/export_sklearn.py model.pkl --out-dir out --columns text:string,amount:float
-    [--pipeline PATH | --no-check] [--verbose]
+    [--pipeline PATH | --no-check] [--verbose] [--profile-data train.csv|train.jsonl [--profile-bins 10]]
+
+With training data (profile_data=DataFrame, --profile-data FILE), it also writes the drift
+reference profile OUT_DIR/reference.json (the format `pipeline profile` writes: binned input
+fields and predictions) and a `[drift] reference = "reference.json"` table in pipeline.toml.
 
 Translated (inside the ColumnTransformer, alone or as a Pipeline of SimpleImputer then one of
 them): StandardScaler, MinMaxScaler, SimpleImputer, FunctionTransformer(np.log1p) and
@@ -623,6 +627,12 @@ def translate(model, columns=None, notes=None):
     column order, features a list of Feature in model-input order. Guesses it had to make (column
     names) are appended to `notes`.
     """
+    fields, features, estimator, _ = _translate(model, columns, notes)
+    return fields, features, estimator
+
+
+def _translate(model, columns=None, notes=None):
+    """translate(), and X's column names in order (a lone text vectorizer's: its one field)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     notes = [] if notes is None else notes
@@ -649,7 +659,7 @@ def translate(model, columns=None, notes=None):
     expected = getattr(estimator, "n_features_in_", width)
     if width != expected:
         raise ExportError("the features make %d columns but the estimator takes %d" % (width, expected))
-    return _fields(features, names, types), features, estimator
+    return _fields(features, names, types), features, estimator, names
 
 
 def _fields(features, names, types):
@@ -767,10 +777,233 @@ def _engine_check(binary, config_path, staging, estimator):
 
 
 # ---------------------------------------------------------------------------------------------
+# The drift reference profile: OUT_DIR/reference.json (the format of `pipeline profile`), from the
+# training data, for `[drift] reference`.
+
+PROFILE_TOP_VALUES = 20
+TEXT_KINDS = ("text_hash", "tfidf")
+
+
+def _is_missing(v):
+    """An absent value: None, NaN, pandas' NA or NaT."""
+    if v is None:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isnan(v))
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+def _numeric_profile(x, bins):
+    """edges, counts and missing of float64 values x (NaN: missing): the edges are the quantiles
+    j/bins, j = 1..bins-1, taken as actual values (np.quantile method="lower"), finite, strictly
+    increasing (duplicates dropped); a value goes to the bin np.searchsorted(edges, v, side="right")."""
+    x = np.asarray(x, dtype=np.float64)
+    nan = np.isnan(x)
+    present = x[~nan]
+    edges = np.empty(0)
+    if present.size and bins > 1:
+        q = np.array([j / bins for j in range(1, bins)], dtype=np.float64)
+        edges = np.quantile(present, q, method="lower")
+        edges = np.unique(edges[np.isfinite(edges)])   # sorted, each once
+    counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
+    return edges, counts, int(nan.sum())
+
+
+def _edges_json(edges, integral):
+    """Edges as JSON numbers: integers for int fields and byte lengths (as the spec shows them)."""
+    return [int(e) if integral and float(e).is_integer() else float(e) for e in edges]
+
+
+def _categorical_profile(texts, top=PROFILE_TOP_VALUES, values=None):
+    """values, counts, other and missing of a list of texts (None: missing): the `top` most
+    frequent values, ties broken by the value, unless `values` fixes them."""
+    counts = {}
+    missing = 0
+    for t in texts:
+        if t is None:
+            missing += 1
+        else:
+            counts[t] = counts.get(t, 0) + 1
+    if values is None:
+        values = [v for v, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    kept = [counts.get(v, 0) for v in values]
+    other = sum(counts.values()) - sum(kept)
+    return list(values), kept, other, missing
+
+
+def _column(data, name):
+    try:
+        column = data[name]
+    except (KeyError, IndexError, TypeError):
+        raise ExportError("the profile data has no column %r: it needs a column for every input field the "
+                          "features read" % name) from None
+    return list(column.tolist() if hasattr(column, "tolist") else column)
+
+
+def _texts(values, field_type, name):
+    """The categorical text of each value: bool fields "false"/"true", others as strings."""
+    out = []
+    for v in values:
+        if _is_missing(v):
+            out.append(None)
+        elif field_type == "bool":
+            if isinstance(v, str) and v in ("false", "true"):
+                out.append(v)
+            elif isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, np.integer, float, np.floating))
+                                                     and v in (0, 1)):
+                out.append("true" if v else "false")
+            else:
+                raise ExportError("profile data, column %r (a bool field): %r is not a boolean" % (name, v))
+        elif isinstance(v, (bool, np.bool_)):
+            out.append("true" if v else "false")
+        elif isinstance(v, (int, np.integer)):
+            out.append(str(int(v)))
+        else:
+            out.append(str(v))
+    return out
+
+
+def _field_profile(name, field_type, values, text, bins):
+    if text:
+        lengths = [np.nan if _is_missing(v) else float(len(str(v).encode("utf-8"))) for v in values]
+        edges, counts, missing = _numeric_profile(lengths, bins)
+        return {"name": name, "type": field_type, "kind": "text_length", "edges": _edges_json(edges, True),
+                "counts": [int(c) for c in counts], "missing": missing}
+    if field_type in ("float", "int"):
+        try:
+            x = np.array([np.nan if _is_missing(v) else float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise ExportError("profile data, column %r (a %s field): %s" % (name, field_type, e)) from None
+        edges, counts, missing = _numeric_profile(x, bins)
+        return {"name": name, "type": field_type, "kind": "numeric",
+                "edges": _edges_json(edges, field_type == "int"), "counts": [int(c) for c in counts],
+                "missing": missing}
+    kept, counts, other, missing = _categorical_profile(_texts(values, field_type, name))
+    return {"name": name, "type": field_type, "kind": "categorical", "values": kept, "counts": counts,
+            "other": other, "missing": missing}
+
+
+def _model_input(model, data, names):
+    """X for the model's predict/predict_proba, from the profile data: the DataFrame's columns when
+    the model was fitted on a DataFrame, a list of texts for a lone text vectorizer, else the
+    columns as an array in X's order."""
+    from sklearn.pipeline import Pipeline
+    first = model.steps[0][1] if isinstance(model, Pipeline) else model
+    fitted = getattr(first, "feature_names_in_", None)
+    if fitted is not None and hasattr(data, "columns"):
+        return data[[str(c) for c in fitted]]
+    from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+    if isinstance(first, (CountVectorizer, HashingVectorizer)):
+        return _column(data, names[0])
+    columns = [_column(data, n) for n in names]
+    try:
+        return np.array(columns, dtype=np.float64).T
+    except (TypeError, ValueError):
+        array = np.empty((len(columns[0]) if columns else 0, len(columns)), dtype=object)
+        for j, c in enumerate(columns):
+            array[:, j] = [None if _is_missing(v) else v for v in c]
+        return array
+
+
+def _prediction_profile(model, estimator, X, bins, notes):
+    """The `predictions` of the profile: label (classifiers: classes_[argmax] as text, every class
+    in class order) and score (the largest probability as float32 widened to float64; regressors:
+    the prediction)."""
+    if hasattr(estimator, "classes_"):
+        if not hasattr(model, "predict_proba"):
+            notes.append("the profile has no predictions: %s has no predict_proba" % _type_name(estimator))
+            return None
+        proba = np.asarray(model.predict_proba(X), dtype=np.float64).astype(np.float32)
+        index = np.argmax(proba, axis=1)
+        score = proba[np.arange(len(proba)), index].astype(np.float64)
+        labels = [str(c) for c in class_labels(estimator.classes_)]
+        counts = np.bincount(index, minlength=len(labels))
+        label = {"name": "label", "kind": "categorical", "values": labels, "counts": [int(c) for c in counts],
+                 "other": 0, "missing": 0}
+    else:
+        prediction = np.asarray(model.predict(X), dtype=np.float64)
+        if prediction.ndim > 1:
+            prediction = prediction.reshape(len(prediction), -1)[:, 0]
+        score = prediction.astype(np.float32).astype(np.float64)
+        label = None
+    edges, counts, missing = _numeric_profile(score, bins)
+    score = {"name": "score", "kind": "numeric", "edges": _edges_json(edges, False),
+             "counts": [int(c) for c in counts], "missing": missing}
+    return [label, score] if label else [score]
+
+
+def read_profile_data(path, fields):
+    """A .csv (header line first) or .jsonl file of training records as a pandas DataFrame: string
+    fields stay strings, an empty CSV cell or an absent/null JSON value is missing."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ExportError("reading --profile-data needs pandas (pip install pandas)") from None
+    lower = path.lower()
+    try:
+        if lower.endswith(".csv"):
+            strings = {n: str for n, kind, _ in fields if kind == "string"}
+            return pd.read_csv(path, dtype=strings, keep_default_na=False, na_values=[""])
+        if lower.endswith((".jsonl", ".ndjson", ".json")):
+            import json
+            with open(path, "r", encoding="utf-8") as f:
+                records = [json.loads(line) for line in f if line.strip()]
+            return pd.DataFrame.from_records(records)
+    except (OSError, ValueError) as e:
+        raise ExportError("cannot read the profile data %s: %s" % (path, e)) from None
+    raise ExportError("--profile-data %s: expected a .csv or .jsonl file" % path)
+
+
+def make_profile(model, data, fields, features, estimator, names, bins=10, notes=None):
+    """The drift reference profile (a dict, the spec's reference.json) of the training data
+    `data` (a DataFrame with a column per input field): every field the features read, and the
+    model's predictions on the same data."""
+    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool) or bins < 1:
+        raise ExportError("profile_bins=%r: need an integer >= 1" % (bins,))
+    notes = [] if notes is None else notes
+    text_fields = {f.field for f in features if f.kind in TEXT_KINDS}
+    columns = {n: _column(data, n) for n, _, _ in fields}
+    records = len(next(iter(columns.values()))) if columns else len(data)
+    if records == 0:
+        raise ExportError("the profile data has no records")
+    profile = {"profile": "pipeline drift reference", "version": 1, "records": records, "fields": []}
+    for name, kind, _ in fields:
+        profile["fields"].append(_field_profile(name, kind, columns[name], name in text_fields, bins))
+    try:
+        X = _model_input(model, data, names)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # "X has feature names, but … was fitted without"
+            predictions = _prediction_profile(model, estimator, X, bins, notes)
+    except ExportError:
+        raise
+    except Exception as e:
+        raise ExportError("the model cannot predict on the profile data: %s: %s" % (type(e).__name__, e)) from None
+    if predictions:
+        profile["predictions"] = predictions
+    return profile
+
+
+def profile_json(profile):
+    """The profile as text: one field per line, as readable as it is diffable."""
+    import json
+    head = {k: v for k, v in profile.items() if k not in ("fields", "predictions")}
+    lines = ["{" + json.dumps(head)[1:-1] + ","]
+    groups = [("fields", profile["fields"])] + ([("predictions", profile["predictions"])]
+                                               if profile.get("predictions") else [])
+    for g, (key, items) in enumerate(groups):
+        lines.append('  "%s": [' % key)
+        for i, item in enumerate(items):
+            lines.append("    " + json.dumps(item, ensure_ascii=False) + ("," if i < len(items) - 1 else ""))
+        lines.append("  ]" + ("," if g < len(groups) - 1 else ""))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing it out
 
 def _config_text(model, fields, features, estimator, output_name, out_dir, name, passthrough, input_format,
-                 output_format, model_file, config_file, notes):
+                 output_format, model_file, config_file, notes, reference_file=None):
     width = sum(f.width for f in features)
     known = {n for n, _, _ in fields}
     lines = ["# Exported from scikit-learn by tools/export_sklearn.py: %s" % _describe(model),
@@ -806,12 +1039,14 @@ def _config_text(model, fields, features, estimator, output_name, out_dir, name,
         lines.append('fields = ["label", "score", "probabilities"]')
     else:
         lines.append('fields = ["prediction"]')
+    if reference_file:
+        lines += ["", "[drift]", "reference = %s" % toml_string(reference_file)]
     return "\n".join(lines) + "\n"
 
 
 def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, input_format="jsonl",
            output_format="jsonl", model_file="model.onnx", config_file="pipeline.toml", check=True,
-           pipeline_binary=None):
+           pipeline_binary=None, profile_data=None, profile_bins=10, reference_file="reference.json"):
     """Writes OUT_DIR/pipeline.toml and OUT_DIR/model.onnx for a fitted model, once the engine
     (`pipeline check`) has accepted them.
 
@@ -832,18 +1067,35 @@ def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, inp
         input_format, output_format: "jsonl" or "csv".
         check: run `pipeline check` on the files first and write nothing if it fails.
         pipeline_binary: the `pipeline` to check with (default: see find_pipeline).
-    Returns: a dict with the paths written, the model-input width, the feature list, the notes
-        (names it had to choose) and the binary that checked the files (None without check).
+        profile_data: optional training data, a DataFrame with a column per input field (or the
+            path of a .csv or .jsonl file of them): writes OUT_DIR/reference.json, the drift
+            reference profile (`pipeline profile`'s format), and `[drift] reference` in the config.
+            Numeric fields: edges at the quantiles j/profile_bins (j = 1..profile_bins-1) taken as
+            data values (np.quantile method="lower"), duplicates dropped; string and bool fields: the
+            20 most frequent values (ties by value), other, missing; text fields: the same as numeric
+            over the UTF-8 byte length; predictions: the label (classes_[argmax], as text) and the
+            score (the largest probability as float32) of predict_proba on the same data
+            (regressors: the score, the prediction).
+        profile_bins: how many quantile bins numeric fields get (default 10).
+        reference_file: the profile's name inside out_dir (default reference.json).
+    Returns: a dict with the paths written (reference: None without profile_data), the
+        model-input width, the feature list, the notes (names it had to choose) and the binary
+        that checked the files (None without check).
     Raises: ExportError naming the transformer or estimator that cannot be translated or converted,
         or the operator the engine does not run. Its message is a few lines; a converter failure
         keeps skl2onnx's whole traceback in its `details`.
     """
     notes = []
-    fields, features, estimator = translate(pipeline, columns, notes)
+    fields, features, estimator, names = _translate(pipeline, columns, notes)
     width = sum(f.width for f in features)
-    for f in (model_file, config_file):
+    profile = None
+    if profile_data is not None:
+        if isinstance(profile_data, (str, os.PathLike)):
+            profile_data = read_profile_data(os.fspath(profile_data), fields)
+        profile = make_profile(pipeline, profile_data, fields, features, estimator, names, profile_bins, notes)
+    for f in (model_file, config_file) + ((reference_file,) if profile else ()):
         if os.path.isabs(f) or os.path.normpath(f).startswith(".."):
-            raise ExportError("%r: model_file and config_file are paths inside out_dir" % f)
+            raise ExportError("%r: model_file, config_file and reference_file are paths inside out_dir" % f)
     binary = find_pipeline(pipeline_binary) if check else None
     # Everything is made in a scratch directory and moved to out_dir once checked, so that a model
     # the engine refuses leaves nothing behind.
@@ -854,19 +1106,29 @@ def export(pipeline, columns=None, out_dir=".", name=None, passthrough=None, inp
             os.makedirs(os.path.dirname(f), exist_ok=True)
         output_name = _to_onnx(estimator, width, staged_model)
         text = _config_text(pipeline, fields, features, estimator, output_name, out_dir, name,
-                            dict(passthrough or {}), input_format, output_format, model_file, config_file, notes)
+                            dict(passthrough or {}), input_format, output_format, model_file, config_file, notes,
+                            reference_file if profile else None)
         with open(staged_config, "w", encoding="utf-8") as out:
             out.write(text)
+        moves = [(staged_model, os.path.join(out_dir, model_file)), (staged_config, os.path.join(out_dir, config_file))]
+        reference_path = None
+        if profile:
+            staged_reference = os.path.join(staging, reference_file)
+            os.makedirs(os.path.dirname(staged_reference), exist_ok=True)
+            with open(staged_reference, "w", encoding="utf-8") as out:
+                out.write(profile_json(profile))
+            reference_path = os.path.join(out_dir, reference_file)
+            moves.append((staged_reference, reference_path))
         if binary:
             _engine_check(binary, staged_config, staging, estimator)
-        model_path, config_path = os.path.join(out_dir, model_file), os.path.join(out_dir, config_file)
-        for staged, final in ((staged_model, model_path), (staged_config, config_path)):
+        model_path, config_path = moves[0][1], moves[1][1]
+        for staged, final in moves:
             os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
             shutil.move(staged, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {"config": config_path, "model": model_path, "width": width, "features": features, "notes": notes,
-            "checked_with": binary}
+    return {"config": config_path, "model": model_path, "reference": reference_path, "width": width,
+            "features": features, "notes": notes, "checked_with": binary}
 
 
 def _parse_columns(text):
@@ -895,6 +1157,11 @@ def main(argv=None):
                                                       "`pipeline` on PATH, else the repository's newer of "
                                                       ".build/release/pipeline and .build/debug/pipeline)")
     p.add_argument("--no-check", action="store_true", help="write the files without `pipeline check`")
+    p.add_argument("--profile-data", metavar="FILE", help="training records (.csv with a header, or .jsonl): also "
+                                                          "write the drift reference profile OUT_DIR/reference.json "
+                                                          "and `[drift] reference` in pipeline.toml")
+    p.add_argument("--profile-bins", type=int, default=10, metavar="N",
+                   help="quantile bins of the profile's numeric fields (default 10)")
     p.add_argument("--verbose", action="store_true", help="on a converter failure, print its whole traceback")
     args = p.parse_args(argv)
     try:
@@ -916,7 +1183,8 @@ def main(argv=None):
     try:
         result = export(pipeline, columns=_parse_columns(args.columns), out_dir=args.out_dir, name=args.name,
                         passthrough=passthrough, input_format=args.format, check=not args.no_check,
-                        pipeline_binary=args.pipeline)
+                        pipeline_binary=args.pipeline, profile_data=args.profile_data,
+                        profile_bins=args.profile_bins)
     except ExportError as e:
         print("export_sklearn: error: %s" % e, file=sys.stderr)
         if args.verbose and e.details:
@@ -926,9 +1194,9 @@ def main(argv=None):
         print("export_sklearn: note: %s" % note, file=sys.stderr)
     checked = ("checked by %s check" % result["checked_with"]) if result["checked_with"] else "not checked (--no-check)"
     count = len(result["features"])
-    print("wrote %s and %s (%d model-input columns, %d feature%s; %s)" %
-          (result["config"], result["model"], result["width"], count, "" if count == 1 else "s", checked),
-          file=sys.stderr)
+    print("wrote %s%s and %s (%d model-input columns, %d feature%s; %s)" %
+          (result["config"], ", " + result["reference"] if result["reference"] else "", result["model"],
+           result["width"], count, "" if count == 1 else "s", checked), file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,9 @@ public struct FusedPipeline {
     private let config: PipelineConfig
     private let buffers = (0..<5).map { _ in FrameBuffer(capacity: 1 << 20) }
 
+    /// The output's class labels: the config's, else the model's (nil: none).
+    public var classLabels: [ClassLabel]? { config.output.labels }
+
     /// CPU time spent in each stage, in nanoseconds (ingest, featurize, infer, aggregate).
     public private(set) var stageNanos: [UInt64] = [0, 0, 0, 0]
 

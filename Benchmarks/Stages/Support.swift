@@ -28,7 +28,7 @@ func scoreFrame(_ scores: [Float], rows: Int, cols: Int, passthrough: [Column] =
     guard let (carrierFrame, _) = try FrameDecoder().decode(carrier.bytes) else { throw BenchmarkFailure("carrier") }
     let envelope = try ErrorBatchView.decode(carrierFrame).envelope
     let out = FrameBuffer()
-    ScoreBatchView.encode(into: out, sequence: 5, envelope: envelope, rows: rows, cols: cols, stats: FeatureStats()) { p in
+    ScoreBatchView.encode(into: out, sequence: 5, envelope: envelope, rows: rows, cols: cols, drift: DriftCounts()) { p in
         for (i, x) in scores.enumerated() { p[i] = x }
     }
     return out

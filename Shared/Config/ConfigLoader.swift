@@ -48,7 +48,7 @@ struct ConfigLoader {
     }
 
     func load(_ root: TOMLTable) throws(ConfigError) -> PipelineConfig {
-        let sections = ["pipeline", "input", "feature", "model", "output", "stage", "metrics", "autoscale"]
+        let sections = ["pipeline", "input", "feature", "model", "output", "stage", "metrics", "autoscale", "drift"]
         let top = try TableReader(root, path: "", title: "", file: file, known: sections)
         let pipeline = try loadPipeline(top)
         let input = try loadInput(top)
@@ -60,7 +60,38 @@ struct ConfigLoader {
         var config = PipelineConfig(pipeline: pipeline, input: input, features: features, model: model,
                                     output: output, stages: stages, baseDirectory: baseDirectory, metrics: metrics)
         config.autoscale = try loadAutoscale(top)
+        config.drift = try loadDrift(top)
         return config
+    }
+
+    // MARK: [drift]
+
+    private func loadDrift(_ top: TableReader) throws(ConfigError) -> DriftSpec? {
+        guard let table = try top.subtable("drift", title: "[drift]",
+                                           known: ["reference", "window", "psi_warn", "psi_alert", "js_warn", "js_alert"]) else { return nil }
+        let reference = try table.require(table.text("reference"), "reference")
+        var spec = DriftSpec(reference: ConfigPath.resolve(reference, against: baseDirectory))
+        spec.window = try table.integer("window", in: 100...100_000_000) ?? spec.window
+        func threshold(_ key: String, _ range: ClosedRange<Double>, _ fallback: Double) throws(ConfigError) -> Double {
+            guard let x = try table.number(key) else { return fallback }
+            guard range.contains(x) else {
+                throw table.invalid(table.keyPath(key), "must be from \(range.lowerBound) to \(range.upperBound), found \(x)",
+                                    at: table.value(key)!.position)
+            }
+            return x
+        }
+        spec.psiWarn = try threshold("psi_warn", 0.001...100, spec.psiWarn)
+        spec.psiAlert = try threshold("psi_alert", 0.001...100, spec.psiAlert)
+        spec.jsWarn = try threshold("js_warn", 0.001...1, spec.jsWarn)
+        spec.jsAlert = try threshold("js_alert", 0.001...1, spec.jsAlert)
+        for (warn, alert) in [("psi_warn", "psi_alert"), ("js_warn", "js_alert")] {
+            let w = warn == "psi_warn" ? spec.psiWarn : spec.jsWarn, a = warn == "psi_warn" ? spec.psiAlert : spec.jsAlert
+            if w > a {
+                throw table.invalid(table.keyPath(warn), "(\(w)) must not be above `\(alert)` (\(a))",
+                                    at: (table.value(warn) ?? table.value(alert))!.position)
+            }
+        }
+        return spec
     }
 
     // MARK: [autoscale]

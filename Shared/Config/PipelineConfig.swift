@@ -19,6 +19,11 @@ public struct PipelineConfig: Sendable, Equatable {
     public var metrics: MetricsSpec
     /// `[autoscale]`, or nil when the replica counts stay as set.
     public var autoscale: AutoscaleSpec?
+    /// `[drift]`, or nil when the run watches no drift.
+    public var drift: DriftSpec?
+    /// What the stages count for the drift watch: the bins of `drift.reference`, read by the
+    /// supervisor (the config file only names it) and handed to every replica with its config.
+    public var driftPlan: DriftPlan?
 
     public init(pipeline: PipelineSection, input: InputSpec, features: [FeatureSpec], model: ModelSpec,
                 output: OutputSpec, stages: [StageKind: StageSpec], baseDirectory: String, metrics: MetricsSpec = MetricsSpec()) {
@@ -206,6 +211,22 @@ public struct AutoscaleSpec: Sendable, Equatable {
     public var scaleDownAfterSeconds: Double = 30
 
     public init() {}
+}
+
+/// `[drift]`: watch the stream against a reference profile of the training data.
+public struct DriftSpec: Sendable, Equatable {
+    /// Absolute path of the reference profile (`pipeline profile` writes it).
+    public var reference: String
+    /// Accepted records per window (at least; a window ends at a batch boundary).
+    public var window: Int = 10_000
+    /// PSI at or above which a numeric field (or text length, or the score) is reported.
+    public var psiWarn: Double = 0.1
+    public var psiAlert: Double = 0.2
+    /// Jensen-Shannon distance (base 2) at or above which a categorical field (or the label) is reported.
+    public var jsWarn: Double = 0.05
+    public var jsAlert: Double = 0.08
+
+    public init(reference: String) { self.reference = reference }
 }
 
 /// `[metrics]`

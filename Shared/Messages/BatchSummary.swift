@@ -11,8 +11,8 @@ public struct BatchSummary: Sendable, Equatable {
     public var scoreHistogram: [UInt64] = Array(repeating: 0, count: BatchSummary.histogramBins)
     public var scoreSum: Double = 0
     public var scoreSumSquares: Double = 0
-    /// Sums of the first dense feature columns, for drift.
-    public var features = FeatureStats()
+    /// The drift watch's slot counts (see `DriftPlan`); empty when the run watches no drift.
+    public var drift: [UInt64] = []
 
     public init() {}
 
@@ -26,15 +26,8 @@ public struct BatchSummary: Sendable, Equatable {
         for (i, c) in other.scoreHistogram.enumerated() where i < scoreHistogram.count { scoreHistogram[i] += c }
         scoreSum += other.scoreSum
         scoreSumSquares += other.scoreSumSquares
-        if features.count < other.features.count {
-            let extra = other.features.count - features.count
-            features.sums += Array(repeating: 0, count: extra)
-            features.sumSquares += Array(repeating: 0, count: extra)
-        }
-        for i in 0..<other.features.count {
-            features.sums[i] += other.features.sums[i]
-            features.sumSquares[i] += other.features.sumSquares[i]
-        }
+        if drift.count < other.drift.count { drift += Array(repeating: 0, count: other.drift.count - drift.count) }
+        for (i, c) in other.drift.enumerated() { drift[i] += c }
     }
 
     /// Counts one score into the histogram and sums.
@@ -57,7 +50,8 @@ public struct BatchSummary: Sendable, Equatable {
         for c in scoreHistogram { out.append(c) }
         out.append(scoreSum)
         out.append(scoreSumSquares)
-        features.encode(into: out)
+        out.append(UInt32(drift.count))
+        for c in drift { out.append(c) }
     }
 
     static func decode(_ r: inout ByteReader) throws(FrameError) -> BatchSummary {
@@ -72,7 +66,10 @@ public struct BatchSummary: Sendable, Equatable {
         for i in 0..<bins { s.scoreHistogram[i] = try r.read(UInt64.self, "summary.histogram") }
         s.scoreSum = try r.readDouble("summary.scoreSum")
         s.scoreSumSquares = try r.readDouble("summary.scoreSumSquares")
-        s.features = try FeatureStats.decode(&r)
+        let slots = try r.readCount("summary.drift", elementSize: 8)
+        guard slots <= DriftCounts.maxSlots else { throw .invalid(field: "summary.drift", reason: "\(slots) slots > \(DriftCounts.maxSlots)") }
+        s.drift.reserveCapacity(slots)
+        for _ in 0..<slots { s.drift.append(try r.read(UInt64.self, "summary.drift")) }
         return s
     }
 }
@@ -108,7 +105,8 @@ public struct OutputBatchView {
         // then add up any number of summaries without overflowing.
         let rows = UInt64(frame.header.rowCount)
         guard summary.rows == rows, summary.labelCounts.allSatisfy({ $0 <= rows }), summary.scoreHistogram.allSatisfy({ $0 <= rows }),
-              summary.labelCounts.reduce(0, +) <= rows, summary.scoreHistogram.reduce(0, +) <= rows else {
+              summary.labelCounts.reduce(0, +) <= rows, summary.scoreHistogram.reduce(0, +) <= rows,
+              summary.drift.allSatisfy({ $0 <= rows }) else {
             throw .invalid(field: "output.summary", reason: "its counts do not fit the batch's \(counted(rows, "row"))")
         }
         return OutputBatchView(envelope: envelope, summary: summary, text: text)

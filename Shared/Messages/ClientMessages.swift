@@ -9,6 +9,8 @@ public struct Request: Sendable, Equatable {
         case down = 3
         /// A `StatusSnapshot` (`pipeline top`).
         case status = 4
+        /// The drift watch's last windows (`pipeline drift`).
+        case drift = 5
     }
 
     public var operation: Operation

@@ -68,9 +68,11 @@ public struct ConfigMessage: Sendable, Equatable {
     /// loaded the model: the config's `labels`, else the model's own classes. Empty: none (the
     /// output writes class indices).
     public var classLabels: [ClassLabel]
+    /// What the drift watch counts (the `[drift]` reference's bins), nil when it is off.
+    public var drift: DriftPlan?
 
     public init(configPath: String, configText: String, listenPath: String, statePath: String = "", credits: UInt32,
-                heartbeatMillis: UInt32, classLabels: [ClassLabel] = []) {
+                heartbeatMillis: UInt32, classLabels: [ClassLabel] = [], drift: DriftPlan? = nil) {
         self.configPath = configPath
         self.configText = configText
         self.listenPath = listenPath
@@ -78,6 +80,7 @@ public struct ConfigMessage: Sendable, Equatable {
         self.credits = credits
         self.heartbeatMillis = heartbeatMillis
         self.classLabels = classLabels
+        self.drift = drift
     }
 
     public func encode(into out: FrameBuffer) {
@@ -90,6 +93,8 @@ public struct ConfigMessage: Sendable, Equatable {
             out.append(heartbeatMillis)
             out.append(UInt32(classLabels.count))
             for label in classLabels { label.encode(into: out) }
+            out.append(UInt8(drift == nil ? 0 : 1))
+            drift?.encode(into: out)
         }
     }
 
@@ -102,6 +107,7 @@ public struct ConfigMessage: Sendable, Equatable {
         // Each label takes at least 5 bytes (a tag and an empty string's length).
         let count = try r.readCount("config.labels", elementSize: 5)
         for _ in 0..<count { message.classLabels.append(try ClassLabel.decode(&r)) }
+        if try r.read(UInt8.self, "config.hasDrift") != 0 { message.drift = try DriftPlan.decode(&r) }
         return message
     }
 }

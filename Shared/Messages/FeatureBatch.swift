@@ -1,39 +1,3 @@
-/// Per-column sums of a batch's features, carried to the sink for drift monitoring.
-///
-/// Only the first `FeatureStats.maxColumns` dense columns are summed (hashed text is not).
-public struct FeatureStats: Sendable, Equatable {
-    public static let maxColumns = 256
-    public var sums: [Double]
-    public var sumSquares: [Double]
-
-    public init(sums: [Double] = [], sumSquares: [Double] = []) {
-        precondition(sums.count == sumSquares.count)
-        self.sums = sums
-        self.sumSquares = sumSquares
-    }
-
-    public var count: Int { sums.count }
-
-    func encode(into out: FrameBuffer) {
-        out.append(UInt32(sums.count))
-        out.pad(to: 8)
-        for s in sums { out.append(s) }
-        for s in sumSquares { out.append(s) }
-    }
-
-    static func decode(_ r: inout ByteReader) throws(FrameError) -> FeatureStats {
-        let n = try r.readCount("stats.count", elementSize: 16)
-        guard n <= maxColumns else { throw .invalid(field: "stats.count", reason: "\(n) > \(maxColumns)") }
-        try r.skip(to: 8)
-        var sums = [Double](), squares = [Double]()
-        sums.reserveCapacity(n)
-        squares.reserveCapacity(n)
-        for _ in 0..<n { sums.append(try r.readDouble("stats.sums")) }
-        for _ in 0..<n { squares.append(try r.readDouble("stats.sumSquares")) }
-        return FeatureStats(sums: sums, sumSquares: squares)
-    }
-}
-
 /// How a feature matrix is stored.
 public enum FeatureLayout: UInt8, Sendable {
     /// rows × dims Float32, row-major.
@@ -45,14 +9,14 @@ public enum FeatureLayout: UInt8, Sendable {
 /// featurize → infer: the model input for a batch, read in place by the kernels.
 ///
 /// Wire layout: the envelope (with passthrough columns), u32 rows, u32 dims, u8 layout, 3 × u8 0,
-/// u32 nnz, stats, then 64-byte aligned: dense rows×dims f32, or CSR values nnz f32, rowStart
+/// u32 nnz, the drift counts, then 64-byte aligned: dense rows×dims f32, or CSR values nnz f32, rowStart
 /// (rows+1) u32, columns nnz u32.
 public struct FeatureBatchView {
     public let envelope: EnvelopeView
     public let rows: Int
     public let dims: Int
     public let layout: FeatureLayout
-    public let stats: FeatureStats
+    public let drift: DriftCounts
     /// Dense: rows × dims. CSR: the nnz non-zero values.
     public let values: UnsafeBufferPointer<Float>
     /// CSR only: rows + 1 offsets into `values`/`columns`.
@@ -63,11 +27,11 @@ public struct FeatureBatchView {
     /// Writes a dense batch.
     public static func encodeDense(into out: FrameBuffer, sequence: UInt64, envelope: EnvelopeView,
                                    passthrough: [ColumnView], rows: Int, dims: Int,
-                                   values: UnsafeBufferPointer<Float>, stats: FeatureStats, flags: FrameFlags = []) {
+                                   values: UnsafeBufferPointer<Float>, drift: DriftCounts, flags: FrameFlags = []) {
         precondition(values.count == rows * dims)
         out.frame(FrameHeader(kind: .features, flags: flags, rowCount: UInt32(rows), sequence: sequence)) { out in
             envelope.encode(into: out, passthrough: passthrough)
-            writeShape(out, rows: rows, dims: dims, layout: .dense, nnz: rows * dims, stats: stats)
+            writeShape(out, rows: rows, dims: dims, layout: .dense, nnz: rows * dims, drift: drift)
             out.pad(to: FrameHeader.alignment)
             out.append(bytes: UnsafeRawBufferPointer(values))
         }
@@ -77,12 +41,12 @@ public struct FeatureBatchView {
     public static func encodeCSR(into out: FrameBuffer, sequence: UInt64, envelope: EnvelopeView,
                                  passthrough: [ColumnView], rows: Int, dims: Int,
                                  values: UnsafeBufferPointer<Float>, rowStart: UnsafeBufferPointer<UInt32>,
-                                 columns: UnsafeBufferPointer<UInt32>, stats: FeatureStats, flags: FrameFlags = []) {
+                                 columns: UnsafeBufferPointer<UInt32>, drift: DriftCounts, flags: FrameFlags = []) {
         precondition(rowStart.count == rows + 1 && values.count == columns.count
                      && Int(rowStart[rows]) == values.count)
         out.frame(FrameHeader(kind: .features, flags: flags, rowCount: UInt32(rows), sequence: sequence)) { out in
             envelope.encode(into: out, passthrough: passthrough)
-            writeShape(out, rows: rows, dims: dims, layout: .csr, nnz: values.count, stats: stats)
+            writeShape(out, rows: rows, dims: dims, layout: .csr, nnz: values.count, drift: drift)
             out.pad(to: FrameHeader.alignment)
             out.append(bytes: UnsafeRawBufferPointer(values))
             out.pad(to: FrameHeader.alignment)
@@ -93,14 +57,14 @@ public struct FeatureBatchView {
     }
 
     private static func writeShape(_ out: FrameBuffer, rows: Int, dims: Int, layout: FeatureLayout, nnz: Int,
-                                   stats: FeatureStats) {
+                                   drift: DriftCounts) {
         out.append(UInt32(rows))
         out.append(UInt32(dims))
         out.append(layout.rawValue)
         out.append(UInt8(0))
         out.append(UInt16(0))
         out.append(UInt32(nnz))
-        stats.encode(into: out)
+        drift.encode(into: out)
     }
 
     public static func decode(_ frame: Frame) throws(FrameError) -> FeatureBatchView {
@@ -115,7 +79,7 @@ public struct FeatureBatchView {
         _ = try r.read(UInt8.self, "features.reserved")
         _ = try r.read(UInt16.self, "features.reserved")
         let nnz = Int(try r.read(UInt32.self, "features.nnz"))
-        let stats = try FeatureStats.decode(&r)
+        let drift = try DriftCounts.decode(&r)
         guard rows == Int(frame.header.rowCount), rows + envelope.rejectCount == Int(envelope.recordCount) else {
             throw .invalid(field: "features.rows", reason: "row count disagrees with the header or envelope")
         }
@@ -130,7 +94,7 @@ public struct FeatureBatchView {
                 throw .truncated(field: "features.values")
             }
             let values = try r.array(Float.self, count: rows * dims, alignment: FrameHeader.alignment, "features.values")
-            return FeatureBatchView(envelope: envelope, rows: rows, dims: dims, layout: layout, stats: stats,
+            return FeatureBatchView(envelope: envelope, rows: rows, dims: dims, layout: layout, drift: drift,
                                     values: values, rowStart: empty32, columns: empty32)
         case .csr:
             let values = try r.array(Float.self, count: nnz, alignment: FrameHeader.alignment, "features.values")
@@ -147,7 +111,7 @@ public struct FeatureBatchView {
             for c in columns where Int(c) >= dims {
                 throw .invalid(field: "features.columns", reason: "column \(c) outside \(dims) dims")
             }
-            return FeatureBatchView(envelope: envelope, rows: rows, dims: dims, layout: layout, stats: stats,
+            return FeatureBatchView(envelope: envelope, rows: rows, dims: dims, layout: layout, drift: drift,
                                     values: values, rowStart: rowStart, columns: columns)
         }
     }

@@ -1,23 +1,23 @@
 /// infer → aggregate: the model's selected float output, one row per accepted record.
 ///
-/// Wire layout: the envelope (with passthrough), u32 rows, u32 cols, the feature stats, then
+/// Wire layout: the envelope (with passthrough), u32 rows, u32 cols, the drift counts, then
 /// 64-byte aligned rows×cols f32.
 public struct ScoreBatchView {
     public let envelope: EnvelopeView
     public let rows: Int
     public let cols: Int
-    public let stats: FeatureStats
+    public let drift: DriftCounts
     public let values: UnsafeBufferPointer<Float>
 
     /// Writes the header and envelope, then reserves rows×cols floats that `fill` writes in place.
     public static func encode(into out: FrameBuffer, sequence: UInt64, envelope: EnvelopeView, rows: Int, cols: Int,
-                              stats: FeatureStats, flags: FrameFlags = [],
+                              drift: DriftCounts, flags: FrameFlags = [],
                               fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows {
         try out.frame(FrameHeader(kind: .scores, flags: flags, rowCount: UInt32(rows), sequence: sequence)) { out in
             envelope.encode(into: out)
             out.append(UInt32(rows))
             out.append(UInt32(cols))
-            stats.encode(into: out)
+            drift.encode(into: out)
             let offset = out.appendUninitialized(Float.self, count: rows * cols, alignment: FrameHeader.alignment)
             try fill(out.pointer(at: offset, as: Float.self))
         }
@@ -29,7 +29,7 @@ public struct ScoreBatchView {
         let envelope = try EnvelopeView.decode(&r)
         let rows = Int(try r.read(UInt32.self, "scores.rows"))
         let cols = Int(try r.read(UInt32.self, "scores.cols"))
-        let stats = try FeatureStats.decode(&r)
+        let drift = try DriftCounts.decode(&r)
         guard rows == Int(frame.header.rowCount), rows + envelope.rejectCount == Int(envelope.recordCount) else {
             throw .invalid(field: "scores.rows", reason: "row count disagrees with the header or envelope")
         }
@@ -38,6 +38,6 @@ public struct ScoreBatchView {
         }
         guard cols == 0 || rows <= r.remaining / 4 / cols else { throw .truncated(field: "scores.values") }
         let values = try r.array(Float.self, count: rows * cols, alignment: FrameHeader.alignment, "scores.values")
-        return ScoreBatchView(envelope: envelope, rows: rows, cols: cols, stats: stats, values: values)
+        return ScoreBatchView(envelope: envelope, rows: rows, cols: cols, drift: drift, values: values)
     }
 }

@@ -29,6 +29,11 @@ enum CheckCommand {
             out += "labels: \(shown) (" + (file.config.output.labels == nil ? "the model's classes" : "output.labels") + ")\n"
         }
         out += "precision: \(file.config.model.precision.rawValue)\n"
+        if let spec = checked.drift, let profile = try DriftReference.load(checked, outputWidth: report.outputWidth) {
+            let watched = profile.fields.map(\.bins.name) + profile.predictions.map { "prediction." + $0.bins.name }
+            out += "drift: reference \(spec.reference) (\(counted(Int(profile.records), "record"))), window \(spec.window) records; "
+                + "watching " + watched.joined(separator: ", ") + "\n"
+        }
         if let data {
             out += try compare(checked, data: data)
         }

@@ -9,11 +9,29 @@ public enum Command: Equatable, Sendable {
     case down(Target)
     /// `check`; `data`: a sample of records to score in float32 and the config's precision.
     case check(Target, data: String?)
+    /// `profile`: a drift reference profile of training records.
+    case profile(ProfileOptions)
+    /// `drift`: the last drift windows of a running pipeline.
+    case drift(Target, json: Bool)
     case bench(BenchOptions)
     case help(String)
     case version
 
     public static func == (a: Command, b: Command) -> Bool { "\(a)" == "\(b)" }
+}
+
+/// `pipeline profile`'s options.
+public struct ProfileOptions: Equatable, Sendable {
+    public var target = Target()
+    /// `--input FILE` (default stdin).
+    public var inputPath: String?
+    /// `--output FILE` (default stdout).
+    public var outputPath: String?
+    public var bins = 10
+    public var top = 20
+    /// `--fields a,b`: the fields to profile (default: those a `[[feature]]` reads).
+    public var fields: [String]?
+    public var predictions = true
 }
 
 /// A stage name as typed (validated into `StageKind` where used).
@@ -328,6 +346,43 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
         let target = try takeTarget(&rest, command: name)
         if let arg = rest.first { throw unexpected(arg, command: name) }
         return .down(target)
+    case "profile":
+        var options = ProfileOptions(target: try takeTarget(&rest, command: name))
+        while !rest.isEmpty {
+            let arg = rest.removeFirst()
+            func value() throws(PipelineError) -> String {
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                return rest.removeFirst()
+            }
+            func number(_ range: ClosedRange<Int>) throws(PipelineError) -> Int {
+                let text = try value()
+                guard let n = Int(text), range.contains(n) else {
+                    throw PipelineError(.usage, "\(name): \(arg) takes a whole number from \(range.lowerBound) to \(range.upperBound), not `\(text)`")
+                }
+                return n
+            }
+            switch arg {
+            case "--input": options.inputPath = try value()
+            case "--output", "-o": options.outputPath = try value()
+            case "--bins": options.bins = try number(2...100)
+            case "--top": options.top = try number(1...1000)
+            case "--fields":
+                let names = try value().split(separator: ",", omittingEmptySubsequences: true).map(String.init)
+                guard !names.isEmpty else { throw PipelineError(.usage, "\(name): --fields takes field names separated by commas") }
+                options.fields = names
+            case "--no-predictions": options.predictions = false
+            default: throw unexpected(arg, command: name)
+            }
+        }
+        return .profile(options)
+    case "drift":
+        let target = try takeTarget(&rest, command: name)
+        var json = false
+        for arg in rest {
+            guard arg == "--json" else { throw unexpected(arg, command: name) }
+            json = true
+        }
+        return .drift(target, json: json)
     case "check":
         let target = try takeTarget(&rest, command: name)
         var data: String?
@@ -427,7 +482,7 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, top, logs, down, check, bench (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, top, logs, down, check, profile, drift, bench (see `pipeline --help`)")
 }
 
 private func missingValue(_ option: String, command: String) -> PipelineError {

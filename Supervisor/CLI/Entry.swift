@@ -38,6 +38,10 @@ public enum PipelineMain {
                 return ListCommand.run(json: json).rawValue
             case .check(let target, let data):
                 return try CheckCommand.run(target, data: data).rawValue
+            case .profile(let options):
+                return try ProfileCommand.run(options).rawValue
+            case .drift(let target, let json):
+                return try ClientCommands.request(target, Request(operation: .drift, json: json)).rawValue
             case .bench(let options):
                 return try BenchCommand.run(options).rawValue
             }

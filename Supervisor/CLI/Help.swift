@@ -15,6 +15,8 @@ enum Help {
           logs     show the replicas' logs and the supervisor's events, by time (-f follows)
           down     drain and stop a running pipeline
           check    validate a config file and its model without starting anything
+          profile  write a drift reference profile of training records (for [drift])
+          drift    a running pipeline's drift windows: each watched field against the reference
           bench    measure throughput, kernels, latency and footprint; write BENCHMARKS.md
 
         common options:
@@ -195,6 +197,33 @@ enum Help {
                               print how often the label is the same and the largest and mean
                               score difference: the accuracy cost of int8 or bf16, measured
                               before a rollout.
+            """,
+        "profile": """
+            usage: pipeline profile [-f FILE] [--input FILE] [--output FILE] [--bins N] [--top N]
+                                    [--fields a,b] [--no-predictions] < training.jsonl > reference.json
+
+            Runs training records through ingest, featurize and infer as `up` does, and writes
+            the reference profile `[drift] reference` names: per input field, the share of
+            records in each bin (numbers: bins at the training values' quantiles, plus missing;
+            strings: the most frequent values, other, missing; bools; text fields: their length
+            in bytes), and the same for the model's predicted label and score. The records are
+            read twice (a pipe is kept in a temporary file in $TMPDIR); memory stays bounded
+            (quantiles from a sample of 100,000 values per field). See README, "Watching for drift".
+
+              --input FILE    read the records from FILE (default stdin)
+              --output FILE   write the profile to FILE (default stdout)
+              --bins N        bins per numeric field (default 10; 2 to 100)
+              --top N         values kept per string field (default 20; the rest are "other")
+              --fields a,b    the input fields to profile (default: every field a [[feature]] reads)
+              --no-predictions  profile the input fields only
+            """,
+        "drift": """
+            usage: pipeline drift [-f FILE | --run-dir DIR] [--json]
+
+            Prints a running pipeline's drift watch ([drift] in its config): the last windows
+            (fields down, windows across: PSI for numbers, text length and the score, Jensen-
+            Shannon distance for strings, bools and the label, with their warn and alert
+            levels), and which fields drifted so far. --json prints every kept window.
             """,
     ]
 }

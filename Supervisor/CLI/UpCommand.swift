@@ -56,6 +56,8 @@ enum UpCommand {
         let report = try Preflight.check(config, cacheDirectory: runDir.path)
         // The model's classes, when the config leaves them to it.
         config.output = try file.checked(against: report).output
+        let driftProfile = try DriftReference.load(config, outputWidth: report.outputWidth)
+        config.driftPlan = driftProfile?.plan
 
         let cookie: String
         do {
@@ -112,7 +114,7 @@ enum UpCommand {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
                                         options: options.run(tunables), binaries: binaries, cookie: cookie, signalFD: signalFD,
                                         errorsFD: errorsFD, csvHeader: try report.csvHeader(config),
-                                        metricsServer: metricsServer)
+                                        metricsServer: metricsServer, driftProfile: driftProfile)
         } catch let e as UnixSocket.PathTooLong {
             throw PipelineError(.environment, e.description)
         } catch {

@@ -96,10 +96,14 @@ extension BatchLedger {
     /// Commits, in sequence order, every batch whose output is complete.
     mutating func commitReady(into out: inout [Action]) {
         while let pieces = held.removeValue(forKey: nextCommit) {
-            if let b = index(nextCommit) { lastCommittedLine = batches[b].lastLine }
+            var lines = lastCommittedLine + 1...lastCommittedLine + 1
+            if let b = index(nextCommit) {
+                lines = batches[b].firstLine...max(batches[b].firstLine, batches[b].lastLine)
+                lastCommittedLine = batches[b].lastLine
+            }
             recordsCommitted += pieces.reduce(0) { $0 + $1.records }
             rejectedCommitted += pieces.reduce(0) { $0 + $1.rejected }
-            out.append(.write(nextCommit, pieces))
+            out.append(.write(nextCommit, pieces, lines: lines))
             nextCommit += 1
         }
     }

@@ -6,6 +6,12 @@ public protocol BatchOutput: Sendable {
     var records: Int { get }
     /// Of those, records rejected (error entries).
     var rejected: Int { get }
+    /// The drift watch's slot counts of its accepted rows (`DriftPlan`); empty: none.
+    var driftCounts: [UInt64] { get }
+}
+
+extension BatchOutput {
+    public var driftCounts: [UInt64] { [] }
 }
 
 /// The data path's bookkeeping, as a value: which batches the source has read and the sink has
@@ -87,8 +93,9 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         case poison(UInt64, part: Int?, line: UInt64, byteOffset: UInt64, crashes: Int, stage: StageKind, termination: Termination)
         /// A whole batch crashed replicas again and is being split into `records` records.
         case isolating(UInt64, records: Int)
-        /// Write batch `sequence`'s output: its pieces in record order.
-        case write(UInt64, [Output])
+        /// Write batch `sequence`'s output: its pieces in record order. `lines`: the batch's
+        /// first and last input lines.
+        case write(UInt64, [Output], lines: ClosedRange<UInt64>)
         case log(LogLevel, String)
         /// A line for the event log.
         case event(RunEvent)

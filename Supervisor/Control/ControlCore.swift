@@ -22,6 +22,8 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         public var failWhenEverythingRejected = false
         /// The config's `[input] format`, for that message.
         public var inputFormat = InputFormat.jsonl
+        /// The drift watch (`[drift]`), nil when off.
+        public var drift: DriftWatch?
 
         public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
             self.reconciler = reconciler
@@ -80,7 +82,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case send(UInt64, unit: Int, replay: Bool)
         case split(UInt64)
         case poison(UInt64, part: Int?, line: UInt64, byteOffset: UInt64, crashes: Int, stage: StageKind, termination: Termination)
-        case write(UInt64, [Output])
+        case write(UInt64, [Output], lines: ClosedRange<UInt64>)
         // The run.
         /// Stop reading stdin; cut what was read, then report `.inputEnded`.
         case stopReading
@@ -116,11 +118,14 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     public private(set) var failedStreams: [(stream: Stream, message: String)] = []
     private var interrupts = 0
     private var waits: [ScaleWait] = []
+    /// The drift watch, fed with every committed batch in order.
+    public private(set) var drift: DriftWatch?
 
     public init(settings: Settings) {
         self.settings = settings
         reconciler = Reconciler(settings: settings.reconciler)
         ledger = BatchLedger(settings: settings.ledger)
+        drift = settings.drift
     }
 
     /// True once every replica has exited after the end was decided: the loop can return.
@@ -253,9 +258,10 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             case .poison(let sequence, let part, let line, let byteOffset, let crashes, let stage, let termination):
                 out.append(.poison(sequence, part: part, line: line, byteOffset: byteOffset, crashes: crashes, stage: stage, termination: termination))
             case .isolating: break
-            case .write(let sequence, let pieces):
-                out.append(.write(sequence, pieces))
+            case .write(let sequence, let pieces, let lines):
+                out.append(.write(sequence, pieces, lines: lines))
                 committed = true
+                watchDrift(pieces, lines: lines, into: &out)
             case .log(let level, let message): out.append(.log(level, message))
             case .event(let e): out.append(.event(e))
             }
@@ -264,6 +270,42 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         if committed && limit >= 0 && ledger.rejectedCommitted > limit {
             fail(.inputErrors, "stopped: \(counted(ledger.rejectedCommitted, "record")) rejected, more than input.max_errors = \(limit); last committed input line \(ledger.lastCommittedLine)",
                  now: now, into: &out)
+        }
+    }
+
+    // MARK: Drift
+
+    private mutating func watchDrift(_ pieces: [Output], lines: ClosedRange<UInt64>, into out: inout [Action]) {
+        // Once the end is decided the last window is closed: a batch committed after a failure
+        // (its output already on its way) is written but not watched.
+        guard drift != nil, !stopping else { return }
+        let records = pieces.reduce(0) { $0 + $1.records }
+        let rows = pieces.reduce(0) { $0 + $1.records - $1.rejected }
+        var counts = pieces.first?.driftCounts ?? []
+        for p in pieces.dropFirst() {
+            let c = p.driftCounts
+            // A part with no rows (all rejected) carries no counts.
+            if c.isEmpty { continue }
+            if counts.isEmpty { counts = c } else if c.count == counts.count { for i in counts.indices { counts[i] += c[i] } }
+        }
+        if let window = drift!.add(firstLine: lines.lowerBound, lastLine: lines.upperBound, records: records, rows: rows, counts: counts) {
+            report(window, into: &out)
+        }
+    }
+
+    /// Closes the drift watch's last window (the run is ending).
+    private mutating func finishDrift(into out: inout [Action]) {
+        guard drift != nil, let window = drift!.finish() else { return }
+        report(window, into: &out)
+    }
+
+    private func report(_ window: DriftWatch.Window, into out: inout [Action]) {
+        out.append(.event(.driftWindow(window)))
+        for r in window.drifted {
+            out.append(.event(.drift(window: window.index, firstLine: window.firstLine, lastLine: window.lastLine, r)))
+            out.append(.log(r.level == .alert ? .error : .info,
+                            "drift \(r.level.rawValue): \(r.field) \(r.statistic.rawValue) \(DriftWatch.format(r.value)) in lines "
+                            + "\(window.firstLine)–\(window.lastLine) (window \(window.index), \(counted(Int(window.records), "record")))"))
         }
     }
 
@@ -279,6 +321,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     private mutating func stop(_ code: ExitCode, reason: String, now: UInt64, into out: inout [Action]) {
         guard !stopping else { return }
         if exitCode == .ok { exitCode = code }
+        finishDrift(into: &out)
         out.append(.event(.runStopping(code: exitCode, reason: reason)))
         stopReading(into: &out)
         stopping = true

@@ -42,6 +42,10 @@ public enum RunEvent: Sendable, Equatable {
     case outputFailed(stream: String, message: String)
     /// The end of the run was decided: `code` is the exit code it will have (so far).
     case runStopping(code: ExitCode, reason: String)
+    /// A drift window closed: every watched field's figure.
+    case driftWindow(DriftWatch.Window)
+    /// A field of a closed window at `warn` or `alert`.
+    case drift(window: Int, firstLine: UInt64, lastLine: UInt64, DriftWatch.Result)
 }
 
 /// A stage and the replica count asked for it (`pipeline scale infer=4`).

@@ -36,11 +36,13 @@ final class EventLog {
     func record(_ event: RunEvent) { write(Self.fields(event)) }
 
     /// The run's first line: what runs.
-    func started(config: String, model: String, precision: String, sharedMemoryMiB: Int, metrics: String?, replicas: [StageKind: Int]) {
+    func started(config: String, model: String, precision: String, sharedMemoryMiB: Int, metrics: String?, replicas: [StageKind: Int],
+                 drift: DriftSpec? = nil) {
         write([("event", .string("run_started")), ("config", .string(config)), ("model", .string(model)),
                ("precision", .string(precision)), ("shared_memory_mb", .int(sharedMemoryMiB))]
               + (metrics.map { [("metrics", .string("http://\($0)/metrics"))] } ?? [])
-              + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))])
+              + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))]
+              + (drift.map { [("drift", .object([("reference", .string($0.reference)), ("window", .int($0.window))]))] } ?? []))
     }
 
     /// The run's last line: how it ended and what it did.
@@ -134,6 +136,18 @@ final class EventLog {
             return [("event", .string("output_failed")), ("stream", .string(stream)), ("message", .string(message))]
         case .runStopping(let code, let reason):
             return [("event", .string("run_stopping")), ("exit_code", .int(Int(code.rawValue))), ("reason", .string(reason))]
+        case .driftWindow(let w):
+            return [("event", .string("drift_window")), ("window", .int(w.index)), ("first_line", .int(Int(w.firstLine))),
+                    ("last_line", .int(Int(w.lastLine))), ("records", .int(Int(w.records))), ("input_records", .int(Int(w.inputRecords)))]
+                + (w.partial ? [("partial", .bool(true))] : [])
+                + [("fields", .array(w.results.map { r in
+                    .object([("field", .string(r.field)), ("statistic", .string(r.statistic.rawValue)), ("value", .number(r.value)),
+                             ("level", .string(r.level.rawValue))])
+                }))]
+        case .drift(let window, let first, let last, let r):
+            return [("event", .string("drift")), ("window", .int(window)), ("first_line", .int(Int(first))), ("last_line", .int(Int(last))),
+                    ("field", .string(r.field)), ("statistic", .string(r.statistic.rawValue)), ("value", .number(r.value)),
+                    ("level", .string(r.level.rawValue))]
         }
     }
 }
@@ -145,7 +159,10 @@ enum JSONValue {
     case bool(Bool)
     /// Nanoseconds, written as seconds with millisecond precision.
     case seconds(UInt64)
+    /// A finite number, shortest round-trip (non-finite: null).
+    case number(Double)
     case object([(String, JSONValue)])
+    case array([JSONValue])
 
     var text: String {
         switch self {
@@ -153,7 +170,9 @@ enum JSONValue {
         case .int(let i): "\(i)"
         case .bool(let b): b ? "true" : "false"
         case .seconds(let n): "\(n / 1_000_000_000).\(String(1000 + (n / 1_000_000) % 1000).dropFirst())"
+        case .number(let x): x.isFinite ? "\(x)" : "null"
         case .object(let fields): "{" + fields.map { RejectLine.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        case .array(let items): "[" + items.map(\.text).joined(separator: ",") + "]"
         }
     }
 }

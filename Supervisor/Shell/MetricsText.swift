@@ -1,4 +1,5 @@
 import Config
+import ControlCore
 import Messages
 
 /// The pipeline's version, as `--version` prints it and `pipeline_build_info` exports it.
@@ -11,7 +12,7 @@ enum MetricsText {
 
     /// What `/metrics` serves, from a snapshot and the counts it does not carry.
     static func render(_ s: StatusSnapshot, rejectedByCode: [RejectCode: Int], batchRecords: RunMetrics.SizeHistogram,
-                       sourceWait: Histogram = Histogram(), modelSHA256: String?) -> String {
+                       sourceWait: Histogram = Histogram(), modelSHA256: String?, drift: DriftWatch? = nil) -> String {
         var out = ""
         out.reserveCapacity(16 << 10)
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
@@ -66,6 +67,20 @@ enum MetricsText {
                s.senders.flatMap { name, c in
                    [(label(["from": name, "via": "shared_memory"]), "\(c.sharedBytes)"), (label(["from": name, "via": "socket"]), "\(c.inlineBytes)")]
                })
+        if let drift {
+            metric("pipeline_drift_windows_total", "counter", "Drift windows closed (`[drift] window` accepted records each).",
+                   [("", "\(drift.closed)")])
+            metric("pipeline_drift_window_records", "gauge", "Accepted records counted in the open drift window.", [("", "\(drift.records)")])
+            if let last = drift.windows.last {
+                metric("pipeline_drift", "gauge",
+                       "Each watched field's drift in the last closed window: PSI (numeric, text length, score) or Jensen-Shannon distance (categorical, label).",
+                       last.results.map { (label(["field": $0.field, "statistic": $0.statistic.rawValue]), "\($0.value)") })
+                metric("pipeline_drift_level", "gauge", "Each watched field's level in the last closed window: 0 ok, 1 warn, 2 alert.",
+                       last.results.map { (label(["field": $0.field]), $0.level == .ok ? "0" : $0.level == .warn ? "1" : "2") })
+                metric("pipeline_drift_window_last_line", "gauge", "The last input line of the last closed drift window.",
+                       [("", "\(last.lastLine)")])
+            }
+        }
         metric("pipeline_model_info", "gauge", "The model being served (sha256 empty while it is computed).",
                [(label(["path": s.model, "sha256": modelSHA256 ?? "", "precision": s.precision]), "1")])
         metric("pipeline_build_info", "gauge", "The pipeline's version.", [(label(["version": pipelineVersion]), "1")])

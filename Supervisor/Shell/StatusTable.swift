@@ -40,6 +40,7 @@ enum StatusTable {
             let changes = a.grown.values.reduce(0, +) + a.shrunk.values.reduce(0, +)
             out += "\nautoscale: \(a.settings.cores) cores, \(counted(changes, "change")) so far"
         }
+        if let drift = s.core.drift { out += "\n" + DriftTable.statusLine(drift) }
         return out
     }
 
@@ -103,7 +104,8 @@ enum StatusTable {
             + ",\"model\":{\"path\":\(RejectLine.quote(s.config.model.path)),\"precision\":\"\(s.config.model.precision.rawValue)\"}"
             + ",\"transport\":" + transportJSON(s)
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
-            + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "") + "}"
+            + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "")
+            + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "") + "}"
     }
 
     /// One decimal place.
@@ -178,6 +180,7 @@ enum RunStatistics {
             // VmHWM, not ru_maxrss: a process started by posix_spawn inherits its parent's ru_maxrss.
             + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"system_seconds\":\(me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
             + "\"stages\":{" + stages.joined(separator: ",") + "},"
-            + "\"transport\":" + StatusTable.transportJSON(s) + "}\n"
+            + "\"transport\":" + StatusTable.transportJSON(s)
+            + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "") + "}\n"
     }
 }

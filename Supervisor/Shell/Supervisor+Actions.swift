@@ -20,7 +20,7 @@ extension Supervisor {
                 try c.send(using: scratch) {
                     ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
                                   statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis,
-                                  classLabels: config.output.labels ?? []).encode(into: $0)
+                                  classLabels: config.output.labels ?? [], drift: config.driftPlan).encode(into: $0)
                 }
             } catch {
                 Log.error("control connection of \(id): \(error)")
@@ -62,7 +62,7 @@ extension Supervisor {
                                 message: "this record crashed \(stage.rawValue) replicas \(counted(crashes, "time")) (last one \(termination)); skipped",
                                 input: source.recordText(sequence, unit: part ?? 0))
             dispatch(.batch(.received(sequence, part: part, Sink.Piece(rejects: [reject]))))
-        case .write(let sequence, let pieces):
+        case .write(let sequence, let pieces, _):
             sink.write(sequence, pieces)
         case .stopReading:
             source.stopReading()

@@ -132,6 +132,18 @@ extension Supervisor {
                     }
                     let text = request.json ? StatusTable.json(self) : StatusTable.text(self)
                     try c.send(using: scratch) { Reply(status: 0, text: text).encode(into: $0) }
+                case .drift:
+                    guard c.queuedOutputBytes < 1 << 20 else {
+                        throw FrameError.invalid(field: "request", reason: "the client does not read its replies")
+                    }
+                    let reply: Reply
+                    if let drift = core.drift {
+                        reply = Reply(status: 0, text: request.json ? DriftTable.json(drift) : DriftTable.text(drift))
+                    } else {
+                        reply = Reply(status: UInt8(ExitCode.usage.rawValue),
+                                      text: "this pipeline watches no drift: its config has no [drift] table (see README, \"Watching for drift\")")
+                    }
+                    try c.send(using: scratch) { reply.encode(into: $0) }
                 case .scale:
                     var targets: [Core.Target] = []
                     for (node, count) in request.scales {

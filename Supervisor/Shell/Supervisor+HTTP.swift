@@ -25,7 +25,7 @@ extension Supervisor {
         switch request.path {
         case "/metrics":
             let text = MetricsText.render(snapshot(), rejectedByCode: sink.rejectedByCode, batchRecords: metrics.batchRecords,
-                                          sourceWait: metrics.admission, modelSHA256: modelDigest?.result)
+                                          sourceWait: metrics.admission, modelSHA256: modelDigest?.result, drift: core.drift)
             return HTTPResponse(status: 200, contentType: MetricsText.contentType, body: text)
         case "/healthz":
             let health = Health.check(snapshot())

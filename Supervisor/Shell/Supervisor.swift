@@ -107,7 +107,7 @@ public final class Supervisor {
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
                 binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
-                metricsServer: HTTPServer? = nil) throws {
+                metricsServer: HTTPServer? = nil, driftProfile: DriftProfile? = nil) throws {
         self.config = config
         self.configPath = configPath
         self.configText = configText
@@ -139,6 +139,7 @@ public final class Supervisor {
         var settings = Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors)
         settings.failWhenEverythingRejected = !config.input.maxErrorsSet
         settings.inputFormat = config.input.format
+        if let driftProfile, let spec = config.drift { settings.drift = DriftWatch(profile: driftProfile, spec: spec) }
         core = Core(settings: settings)
 
         environment = Spawn.currentEnvironment().filter { !$0.hasPrefix("PIPELINE_COOKIE=") } + ["PIPELINE_COOKIE=\(cookie)"]
@@ -171,7 +172,8 @@ public final class Supervisor {
         let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie),
                                        ringBytes: tunables.sharedMemoryMiB << 20)
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
-                        maxRecordBytes: config.input.maxLineBytes, downstream: downstream)
+                        maxRecordBytes: config.input.maxLineBytes, downstream: downstream,
+                        boundaryRecords: driftProfile == nil ? 0 : config.drift?.window ?? 0)
         // A link to ingest lost without its replica dying (it closed the connection) took the
         // batches it held along.
         downstream.onLinkLost = { [unowned self] _ in self.dispatch(.linkLost) }
@@ -195,7 +197,8 @@ public final class Supervisor {
     public func run() -> ExitCode {
         eventLog.started(config: configPath, model: config.model.path, precision: config.model.precision.rawValue,
                          sharedMemoryMiB: sharedMemoryMiB, metrics: metricsServer?.boundAddress,
-                         replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }))
+                         replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }),
+                         drift: core.drift?.spec)
         var poll = PollSet()
         while true {
             let now = Sys.monotonicNanos()
@@ -396,6 +399,7 @@ public final class Supervisor {
         let seconds = Double(Sys.monotonicNanos() - startNanos) / 1e9
         Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds,
                                  labels: config.output.labels))
+        if let drift = core.drift { Log.info(DriftTable.summary(drift)) }
         reportLostRejects()
         if let statsPath {
             do {

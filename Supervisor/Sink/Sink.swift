@@ -19,6 +19,7 @@ public final class Sink {
         /// Input records covered.
         public var records: Int
         public var rejected: Int { rejects.count }
+        public var driftCounts: [UInt64] { summary?.drift ?? [] }
 
         public init(text: [UInt8], rejects: [Reject], summary: BatchSummary?, rows: Int, records: Int) {
             self.text = text

@@ -51,6 +51,12 @@ public final class InputSplitter {
     /// Skipping a line over the limit that was blank when it reached the limit: not a record if
     /// it ends blank; a too-long record (this reject) if anything else comes before its end.
     private var skippingBlank: Reject?
+    /// Batches never span a multiple of this many records (0: no such boundary): the drift
+    /// watch's windows are then whole batches of exactly that many input records, wherever
+    /// linger or the byte limit cut the batches in between.
+    public var boundaryRecords = 0
+    /// Records (rejects included) in the batches cut so far.
+    public private(set) var recordsCut = 0
     /// Batches cut and not yet taken: their bodies are `buffer[start..<end]` (kept until taken).
     private var ready: [(batch: CutBatch, start: Int, end: Int)] = []
 
@@ -198,7 +204,9 @@ public final class InputSplitter {
         batchRecords += 1
         recordStart = end
         recordStartLine = line
-        if batchRecords + rejects.count >= batchRows || recordStart - batchStart >= Self.maxBatchBytes {
+        let total = batchRecords + rejects.count
+        if total >= batchRows || recordStart - batchStart >= Self.maxBatchBytes
+            || (boundaryRecords > 0 && (recordsCut + total) % boundaryRecords == 0) {
             cut(flushPartial: true)
         }
     }
@@ -243,6 +251,7 @@ public final class InputSplitter {
                                byteOffset: min(bufferOffset + UInt64(batchStart), first?.byteOffset ?? .max),
                                recordCount: total, rejects: rejects, body: [], lastLine: max(lastLine, rejects.last?.line ?? 0)),
                       batchStart, recordStart))
+        recordsCut += total
         rejects = []
         batchRecords = 0
         batchStart = recordStart

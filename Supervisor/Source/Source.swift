@@ -29,8 +29,12 @@ public final class Source {
     /// The last read returned less than asked for: no more input is ready right now.
     private var inputIdle = false
 
-    public init(format: InputFormat, batchRows: Int, lingerMillis: Int, maxRecordBytes: Int, downstream: DownstreamSet) {
+    /// - Parameter boundaryRecords: no batch spans a multiple of this many records (0: none; the
+    ///   drift watch's window).
+    public init(format: InputFormat, batchRows: Int, lingerMillis: Int, maxRecordBytes: Int, downstream: DownstreamSet,
+                boundaryRecords: Int = 0) {
         splitter = InputSplitter(format: format, batchRows: batchRows, maxRecordBytes: maxRecordBytes)
+        splitter.boundaryRecords = boundaryRecords
         self.downstream = downstream
         lingerNanos = UInt64(lingerMillis) * 1_000_000
         readBuffer = .allocate(byteCount: readSize, alignment: 64)

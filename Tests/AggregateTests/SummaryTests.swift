@@ -7,11 +7,10 @@ import Testing
 @Suite struct SummaryTests {
     @Test func classifierCountsAndHistogram() throws {
         var p = try AggregateProcessor(config: makeConfig(labels: ["a", "b", "c"]))
-        let stats = FeatureStats(sums: [1, 2], sumSquares: [3, 4])
         let out = try aggregate(&p, [0.1, 0.2, 0.7,
                                      0.9, 0.05, 0.05,
                                      0.2, 0.5, 0.3,
-                                     0.0, 0.0, 1.0], rows: 4, cols: 3, stats: stats)
+                                     0.0, 0.0, 1.0], rows: 4, cols: 3)
         let s = out.summary
         #expect(s.rows == 4)
         #expect(s.labelCounts == [1, 1, 2])
@@ -22,7 +21,27 @@ import Testing
         #expect(s.scoreHistogram == histogram)
         let scores: [Float] = [0.7, 0.9, 0.5, 1.0]
         #expect(s.scoreSum == scores.reduce(0) { $0 + Double($1) })
-        #expect(s.features == stats)
+        #expect(s.drift.isEmpty, "no drift plan, no drift counts")
+    }
+
+    /// With a drift plan, the input fields' counts (from featurize) come first, then the
+    /// predicted label's slot (by the label's text: "c" is in the plan, "b" is other) and the
+    /// score's bin (edges 0.6 and 0.8; a NaN score is missing).
+    @Test func driftCountsFollowTheInputFieldsCounts() throws {
+        var config = makeConfig(labels: ["a", "b", "c"])
+        config.driftPlan = DriftPlan(fields: [DriftPlan.Field(name: "x", kind: .numeric, edges: [1])],
+                                     predictions: [DriftPlan.Field(name: "label", kind: .categorical, values: ["c", "a"]),
+                                                   DriftPlan.Field(name: "score", kind: .numeric, edges: [0.6, 0.8])])
+        var p = try AggregateProcessor(config: config)
+        let out = try aggregate(&p, [0.1, 0.2, 0.7,
+                                     0.9, 0.05, 0.05,
+                                     0.2, 0.5, 0.3,
+                                     .nan, .nan, .nan], rows: 4, cols: 3, drift: DriftCounts([1, 2, 1]))
+        // label: c (row 0), a (row 1), b → other (row 2), row 3 (all NaN: argmax 0) a; score: 0.7, 0.9, 0.5, NaN.
+        #expect(out.summary.drift == [1, 2, 1,  1, 2, 1, 0,  1, 1, 1, 1])
+        // Counts from upstream of another size: the batch is left uncounted rather than misread.
+        let wrong = try aggregate(&p, [0.1, 0.2, 0.7], rows: 1, cols: 3, drift: DriftCounts([1]))
+        #expect(wrong.summary.drift.isEmpty)
     }
 
     @Test func classifierWithoutLabelsCountsEveryColumn() throws {

@@ -30,7 +30,7 @@ struct Output {
 }
 
 /// A score batch frame of `scores` (rows × cols) with `passthrough` columns in its envelope.
-func scoreFrame(_ scores: [Float], rows: Int, cols: Int, passthrough: [Column] = [], stats: FeatureStats = FeatureStats(),
+func scoreFrame(_ scores: [Float], rows: Int, cols: Int, passthrough: [Column] = [], drift: DriftCounts = DriftCounts(),
                 rejects: [Reject] = [], sequence: UInt64 = 5, flags: FrameFlags = []) throws -> FrameBuffer {
     precondition(scores.count == rows * cols)
     // The envelope view is taken from an error batch that carries the same envelope.
@@ -41,7 +41,7 @@ func scoreFrame(_ scores: [Float], rows: Int, cols: Int, passthrough: [Column] =
     guard let (carrierFrame, _) = try FrameDecoder().decode(carrier.bytes) else { throw TestFailure("carrier") }
     let envelope = try ErrorBatchView.decode(carrierFrame).envelope
     let out = FrameBuffer()
-    ScoreBatchView.encode(into: out, sequence: sequence, envelope: envelope, rows: rows, cols: cols, stats: stats,
+    ScoreBatchView.encode(into: out, sequence: sequence, envelope: envelope, rows: rows, cols: cols, drift: drift,
                           flags: flags) { p in
         for (i, x) in scores.enumerated() { p[i] = x }
     }
@@ -50,9 +50,9 @@ func scoreFrame(_ scores: [Float], rows: Int, cols: Int, passthrough: [Column] =
 
 /// Runs `processor` on one score batch and decodes its output batch.
 func aggregate(_ processor: inout AggregateProcessor, _ scores: [Float], rows: Int, cols: Int,
-               passthrough: [Column] = [], stats: FeatureStats = FeatureStats(), rejects: [Reject] = [],
+               passthrough: [Column] = [], drift: DriftCounts = DriftCounts(), rejects: [Reject] = [],
                sequence: UInt64 = 5, flags: FrameFlags = []) throws -> Output {
-    let input = try scoreFrame(scores, rows: rows, cols: cols, passthrough: passthrough, stats: stats,
+    let input = try scoreFrame(scores, rows: rows, cols: cols, passthrough: passthrough, drift: drift,
                                rejects: rejects, sequence: sequence, flags: flags)
     guard let (frame, _) = try FrameDecoder().decode(input.bytes) else { throw TestFailure("no input frame") }
     let output = FrameBuffer()

@@ -69,7 +69,7 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
               "unknown table `[pipelne]`; did you mean `[pipeline]`?"),
         .init("pipeline = 5", 1, 12, .typeMismatch, "`pipeline` must be a table, found an integer"),
         .init("name = \"x\"", 1, 1, .unknownKey,
-              "unknown key `name` (expected one of: pipeline, input, feature, model, output, stage, metrics, autoscale)"),
+              "unknown key `name` (expected one of: pipeline, input, feature, model, output, stage, metrics, autoscale, drift)"),
         .init("[autoscale]\ntarget = 0", 2, 10, .invalidValue, "`autoscale.target` must be from 0.1 to 0.95, found 0.0"),
         .init("[autoscale]\ntargets = 0.5", 2, 1, .unknownKey, "unknown key `autoscale.targets`; did you mean `target`?"),
         .init("[input]\nformat = \"json\"", 2, 10, .invalidValue,

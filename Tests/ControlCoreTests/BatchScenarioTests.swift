@@ -108,7 +108,7 @@ import Testing
         #expect(ledger.covers(0, offset: 2, count: 1))
         _ = ledger.handle(.received(0, part: 0, Out(lines: [1])), now: 0)
         let written = ledger.handle(.received(0, part: 1, Out(lines: [2])), now: 0)
-        guard case .write(0, let pieces)? = written.first else {
+        guard case .write(0, let pieces, _)? = written.first else {
             Issue.record("the batch is complete: \(written)")
             return
         }

@@ -37,7 +37,8 @@ import Testing
             for stage in StageKind.allCases { stages[stage] = StageSpec(replicas: 1, maxRestarts: Int.random(in: 1...4, using: &rng), restartWindowSeconds: 30) }
         }
         let maxErrors = mayFail && Bool.random(using: &rng) ? Int.random(in: 0...2, using: &rng) : -1
-        var world = World(stages: stages, window: window, maxErrors: maxErrors)
+        let driftWindow = Int.random(in: 1...12, using: &rng)
+        var world = World(stages: stages, window: window, maxErrors: maxErrors, drift: Out.driftWatch(window: driftWindow))
         let totalRecords = Int.random(in: 0...60, using: &rng)
         // About one record in twelve crashes the replicas of some stage.
         var cutRecords = 0
@@ -192,6 +193,19 @@ import Testing
         guard stoppedEarly || cut.count == totalRecords else { return "read \(cut.count) of \(totalRecords) records" }
         let poisoned = cut.filter { world.poison[$0] != nil }
         guard world.rejectedLines == poisoned else { return "rejected \(world.rejectedLines), poison records \(poisoned)" }
+        // The drift windows are those of the batches as cut, fed once each in order, whatever
+        // was lost, replayed, duplicated or crashed on the way.
+        var reference = Out.driftWatch(window: driftWindow)
+        var expected: [DriftWatch.Window] = []
+        for sequence in world.batchLines.keys.sorted() {
+            let lines = world.batchLines[sequence]!
+            let out = Out(lines: lines, rejectedLines: lines.filter { world.poison[$0] != nil })
+            if let w = reference.add(firstLine: lines[0], lastLine: lines.last!, records: out.records, rows: out.records - out.rejected,
+                                     counts: out.driftCounts) { expected.append(w) }
+        }
+        if let w = reference.finish() { expected.append(w) }
+        let reported = world.events.compactMap { e -> DriftWatch.Window? in if case .driftWindow(let w) = e { w } else { nil } }
+        guard reported == expected else { return "drift windows \(reported), expected \(expected)" }
         return nil
     }
 }

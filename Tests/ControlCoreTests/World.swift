@@ -1,5 +1,6 @@
 import Config
 @testable import ControlCore
+import Messages
 import TestSupport
 
 /// What the simulated sink receives: the input lines of the records covered, and which of them
@@ -9,6 +10,20 @@ struct Out: BatchOutput, Equatable {
     var rejectedLines: [UInt64] = []
     var records: Int { lines.count }
     var rejected: Int { rejectedLines.count }
+    /// One watched field of three slots: each accepted line counts in slot line % 3.
+    var driftCounts: [UInt64] {
+        var c: [UInt64] = [0, 0, 0]
+        for line in lines where !rejectedLines.contains(line) { c[Int(line % 3)] += 1 }
+        return c
+    }
+
+    /// A drift watch over `driftCounts`, with windows of `window` records.
+    static func driftWatch(window: Int) -> DriftWatch {
+        var spec = DriftSpec(reference: "/ref.json")
+        spec.window = window
+        let field = DriftProfile.Field(bins: DriftPlan.Field(name: "f", kind: .categorical, values: ["a"]), type: .string, counts: [5, 3, 2])
+        return DriftWatch(profile: DriftProfile(records: 10, fields: [field], predictions: []), spec: spec)
+    }
 }
 
 typealias Core = ControlCore<Out>
@@ -55,13 +70,15 @@ struct World {
     /// Set when an invariant broke, with the step.
     var violations: [String] = []
 
-    init(stages: [StageKind: StageSpec] = [:], window: Int = 8, maxErrors: Int = -1, hangNanos: UInt64 = 5_000_000_000) {
+    init(stages: [StageKind: StageSpec] = [:], window: Int = 8, maxErrors: Int = -1, hangNanos: UInt64 = 5_000_000_000,
+         drift: DriftWatch? = nil) {
         var specs: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases { specs[stage] = stages[stage] ?? StageSpec(replicas: 1, maxRestarts: 1000, restartWindowSeconds: 30) }
         var reconciler = Reconciler.Settings(stages: specs)
         reconciler.hangNanos = hangNanos
         var settings = Core.Settings(reconciler: reconciler, ledger: Ledger.Settings(window: window), maxErrors: maxErrors)
         settings.scaleTimeoutNanos = 60_000_000_000
+        settings.drift = drift
         core = Core(settings: settings)
     }
 
@@ -209,7 +226,7 @@ struct World {
             return [.batch(.split(sequence, records: lines.map { SplitRecord(firstLine: $0, byteOffset: $0 * 10) }, refused: nil))]
         case .poison(let sequence, let part, let line, _, _, _, _):
             return [.batch(.received(sequence, part: part, Out(lines: [line], rejectedLines: [line])))]
-        case .write(let sequence, let pieces):
+        case .write(let sequence, let pieces, _):
             if let last = written.last?.sequence, sequence != last + 1 {
                 violations.append("batch \(sequence) written after \(last)")
             } else if written.isEmpty && sequence != 0 {

@@ -34,7 +34,7 @@ import TestSupport
         let f = try featurize(&p, [Column(.float(amounts.enumerated().map { missing[$0.0] ? .nan : $0.1 }), missing: missing),
                                    stringColumn(texts, missing: missing), stringColumn(countries)])
         #expect(f.layout == .csr && f.dims == width && f.rows == rows)
-        #expect(f.stats.count == 0, "no drift stats for CSR batches")
+        #expect(f.drift.counts.isEmpty, "no drift plan, no drift counts")
         // A dense 300 × 1M matrix would be 1.2 GB; the frame holds only the non-zeros.
         #expect(f.frameBytes < 64 << 10, "frame is \(f.frameBytes) bytes")
         #expect(f.values.count <= rows * 4)

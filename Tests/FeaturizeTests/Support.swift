@@ -19,7 +19,7 @@ struct Features {
     var layout: FeatureLayout
     var rows: Int
     var dims: Int
-    var stats: FeatureStats
+    var drift: DriftCounts
     /// Dense: rows × dims. CSR: the non-zeros.
     var values: [Float]
     var rowStart: [UInt32]
@@ -69,7 +69,7 @@ func featurize(_ processor: inout FeaturizeProcessor, _ columns: [Column], seque
     }
     let f = try FeatureBatchView.decode(outFrame)
     return Features(header: outFrame.header, frameBytes: consumed, layout: f.layout, rows: f.rows, dims: f.dims,
-                    stats: f.stats, values: Array(f.values), rowStart: Array(f.rowStart), columns: Array(f.columns),
+                    drift: f.drift, values: Array(f.values), rowStart: Array(f.rowStart), columns: Array(f.columns),
                     passthrough: f.envelope.passthrough.map { $0.toColumn() }, firstLine: f.envelope.firstLine,
                     recordCount: f.envelope.recordCount, rejects: try f.envelope.rejects())
 }

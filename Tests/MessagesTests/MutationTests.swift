@@ -17,7 +17,7 @@ import TestSupport
         let values: [Float] = [1, 2, 3, 4]
         values.withUnsafeBufferPointer {
             FeatureBatchView.encodeDense(into: features, sequence: 1, envelope: batch.envelope, passthrough: [batch.columns[1]],
-                                         rows: 2, dims: 2, values: $0, stats: FeatureStats(sums: [1], sumSquares: [1]))
+                                         rows: 2, dims: 2, values: $0, drift: DriftCounts([1, 1]))
         }
         result.append(features)
         let membership = FrameBuffer()

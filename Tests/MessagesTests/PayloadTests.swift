@@ -71,19 +71,19 @@ import TestSupport
         dense.withUnsafeBufferPointer { v in
             FeatureBatchView.encodeDense(into: out, sequence: 8, envelope: batch.envelope,
                                          passthrough: [batch.columns[1], batch.columns[2]], rows: 3, dims: 2,
-                                         values: v, stats: FeatureStats(sums: [9, 12], sumSquares: [35, 56]))
+                                         values: v, drift: DriftCounts([9, 12, 3]))
         }
         let f = try FeatureBatchView.decode(try onlyFrame(out))
         #expect(f.layout == .dense && f.rows == 3 && f.dims == 2 && Array(f.values) == dense)
         #expect(Int(bitPattern: f.values.baseAddress!) % 64 == 0)
-        #expect(f.stats.sums == [9, 12])
+        #expect(f.drift.counts == [9, 12, 3])
         #expect(f.envelope.passthrough.map { $0.toColumn() } == [records()[1], records()[2]])
 
         let csrOut = FrameBuffer()
         let values: [Float] = [0.5, -1, 2], rowStart: [UInt32] = [0, 1, 1, 3], columns: [UInt32] = [4, 0, 1023]
         values.withUnsafeBufferPointer { v in rowStart.withUnsafeBufferPointer { s in columns.withUnsafeBufferPointer { c in
             FeatureBatchView.encodeCSR(into: csrOut, sequence: 8, envelope: batch.envelope, passthrough: [], rows: 3,
-                                       dims: 1024, values: v, rowStart: s, columns: c, stats: FeatureStats())
+                                       dims: 1024, values: v, rowStart: s, columns: c, drift: DriftCounts())
         } } }
         let s = try FeatureBatchView.decode(try onlyFrame(csrOut))
         #expect(s.layout == .csr && Array(s.values) == values && Array(s.rowStart) == rowStart && Array(s.columns) == columns)
@@ -98,7 +98,7 @@ import TestSupport
         let values: [Float] = [1], rowStart: [UInt32] = [0, 1], columns: [UInt32] = [16]
         values.withUnsafeBufferPointer { v in rowStart.withUnsafeBufferPointer { s in columns.withUnsafeBufferPointer { c in
             FeatureBatchView.encodeCSR(into: out, sequence: 1, envelope: batch.envelope, passthrough: [], rows: 1,
-                                       dims: 16, values: v, rowStart: s, columns: c, stats: FeatureStats())
+                                       dims: 16, values: v, rowStart: s, columns: c, drift: DriftCounts())
         } } }
         #expect(throws: FrameError.invalid(field: "features.columns", reason: "column 16 outside 16 dims")) {
             try FeatureBatchView.decode(try onlyFrame(out))
@@ -113,12 +113,12 @@ import TestSupport
         let batch = try RecordBatchView.decode(try onlyFrame(recordsOut))
         let out = FrameBuffer()
         ScoreBatchView.encode(into: out, sequence: 4, envelope: batch.envelope, rows: 3, cols: 2,
-                              stats: FeatureStats(sums: [1], sumSquares: [1])) { p in
+                              drift: DriftCounts([1])) { p in
             for i in 0..<6 { p[i] = Float(i) / 10 }
         }
         let scores = try ScoreBatchView.decode(try onlyFrame(out))
         #expect(Array(scores.values) == (0..<6).map { Float($0) / 10 })
-        #expect(scores.stats.sums == [1])
+        #expect(scores.drift.counts == [1])
 
         var summary = BatchSummary()
         summary.rows = 3
@@ -150,10 +150,51 @@ import TestSupport
         var a = BatchSummary(), b = BatchSummary()
         a.rows = 2; a.labelCounts = [2]
         b.rows = 3; b.labelCounts = [1, 2]
-        b.features = FeatureStats(sums: [1, 2], sumSquares: [3, 4])
+        b.drift = [1, 2, 0]
         a.merge(b)
         a.merge(b)
-        #expect(a.rows == 8 && a.labelCounts == [4, 4] && a.features.sums == [2, 4] && a.features.sumSquares == [6, 8])
+        #expect(a.rows == 8 && a.labelCounts == [4, 4] && a.drift == [2, 4, 0])
+    }
+
+    /// The drift plan travels with the config; its edges must increase; a summary's drift
+    /// counts cannot exceed the batch's rows (the sink adds them up).
+    @Test func driftPlanAndCountsAreChecked() throws {
+        let plan = DriftPlan(fields: [DriftPlan.Field(name: "amount", kind: .numeric, edges: [1, 2.5]),
+                                      DriftPlan.Field(name: "country", kind: .categorical, values: ["US", "é"])],
+                             predictions: [DriftPlan.Field(name: "score", kind: .numeric, edges: [0.5])])
+        let out = FrameBuffer()
+        ConfigMessage(configPath: "/a.toml", configText: "", listenPath: "", credits: 1, heartbeatMillis: 1, drift: plan).encode(into: out)
+        #expect(try ConfigMessage.decode(try onlyFrame(out)).drift == plan)
+        #expect(plan.slotCount == 4 + 4 + 3 && plan.inputSlotCount == 8)
+
+        var bad = plan
+        bad.fields[0].edges = [2, 1]
+        let badOut = FrameBuffer()
+        ConfigMessage(configPath: "/a.toml", configText: "", listenPath: "", credits: 1, heartbeatMillis: 1, drift: bad).encode(into: badOut)
+        #expect(throws: FrameError.invalid(field: "drift.edges", reason: "edges of amount are not increasing")) {
+            try ConfigMessage.decode(try onlyFrame(badOut))
+        }
+
+        var summary = BatchSummary()
+        summary.rows = 2
+        summary.drift = [2, 3]
+        let text = Array("a\nb\n".utf8)
+        let records = FrameBuffer()
+        RecordBatchView.encode(into: records, sequence: 1, envelope: Envelope(firstLine: 1, byteOffset: 0, recordCount: 2),
+                               columns: [Column(.int([1, 2]))])
+        let envelope = try RecordBatchView.decode(try onlyFrame(records)).envelope
+        let output = FrameBuffer()
+        text.withUnsafeBytes { OutputBatchView.encode(into: output, sequence: 1, envelope: envelope, rows: 2, summary: summary, text: $0) }
+        #expect(throws: FrameError.self) { try OutputBatchView.decode(try onlyFrame(output)) }
+    }
+
+    /// A numeric slot is the number of edges at or below the value (numpy's
+    /// searchsorted(side="right")); NaN is missing.
+    @Test func numericSlots() {
+        let f = DriftPlan.Field(name: "x", kind: .numeric, edges: [-1, 0, 2.5, 7])
+        let cases: [(Double, Int)] = [(-.infinity, 0), (-2, 0), (-1, 1), (-0.5, 1), (0, 2), (2.4999, 2), (2.5, 3), (7, 4), (1e300, 4), (.infinity, 4), (.nan, 5)]
+        for (x, slot) in cases { #expect(f.slot(of: x) == slot, "\(x)") }
+        #expect(DriftPlan.Field(name: "y", kind: .numeric).slot(of: 3) == 0)
     }
 
     /// A class label with an unknown tag, or more labels than the bytes can hold, is refused.

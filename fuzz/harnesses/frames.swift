@@ -96,7 +96,7 @@ func handle(_ frame: Frame, sink: inout BatchSummary) throws(FrameError) {
     case .features:
         let v = try FeatureBatchView.decode(frame)
         _ = try touch(v.envelope)
-        touch(v.stats)
+        touch(v.drift)
         consume(UInt64(v.rows) &+ UInt64(v.dims) &+ UInt64(v.layout.rawValue))
         for x in v.values { consume(x) }
         for x in v.rowStart { consume(UInt64(x)) }
@@ -117,23 +117,23 @@ func handle(_ frame: Frame, sink: inout BatchSummary) throws(FrameError) {
             case .dense:
                 FeatureBatchView.encodeDense(into: out, sequence: h.sequence, envelope: v.envelope,
                                              passthrough: v.envelope.passthrough, rows: v.rows, dims: v.dims,
-                                             values: v.values, stats: v.stats, flags: h.flags)
+                                             values: v.values, drift: v.drift, flags: h.flags)
             case .csr:
                 FeatureBatchView.encodeCSR(into: out, sequence: h.sequence, envelope: v.envelope,
                                            passthrough: v.envelope.passthrough, rows: v.rows, dims: v.dims,
                                            values: v.values, rowStart: v.rowStart, columns: v.columns,
-                                           stats: v.stats, flags: h.flags)
+                                           drift: v.drift, flags: h.flags)
             }
         }
     case .scores:
         let v = try ScoreBatchView.decode(frame)
         _ = try touch(v.envelope)
-        touch(v.stats)
+        touch(v.drift)
         guard v.values.count == v.rows * v.cols else { violated("scores: \(v.values.count) values for \(v.rows)x\(v.cols)") }
         for x in v.values { consume(x) }
         roundTrip(v, of: frame, ScoreBatchView.decode) { v, out in
             ScoreBatchView.encode(into: out, sequence: h.sequence, envelope: v.envelope, rows: v.rows, cols: v.cols,
-                                  stats: v.stats, flags: h.flags) { p in
+                                  drift: v.drift, flags: h.flags) { p in
                 if let base = v.values.baseAddress { p.update(from: base, count: v.values.count) }
             }
         }
@@ -219,10 +219,9 @@ func touch(_ c: ColumnView) {
     guard owned.count == c.count else { violated("toColumn made \(owned.count) rows of \(c.count)") }
 }
 
-func touch(_ s: FeatureStats) {
-    guard s.sums.count == s.sumSquares.count else { violated("stats: sums and squares differ in count") }
-    for x in s.sums { consume(x) }
-    for x in s.sumSquares { consume(x) }
+func touch(_ d: DriftCounts) {
+    guard d.counts.count <= DriftCounts.maxSlots else { violated("drift: \(d.counts.count) slots") }
+    for c in d.counts { consume(UInt64(c)) }
 }
 
 func touch(_ s: BatchSummary) {
@@ -231,7 +230,8 @@ func touch(_ s: BatchSummary) {
     for c in s.scoreHistogram { consume(c) }
     consume(s.scoreSum)
     consume(s.scoreSumSquares)
-    touch(s.features)
+    guard s.drift.allSatisfy({ $0 <= s.rows }) else { violated("summary: a drift count above the rows") }
+    for c in s.drift { consume(c) }
 }
 
 // MARK: Round trips

@@ -83,12 +83,12 @@ struct MakeSeeds {
         let source = FrameBuffer(capacity: 256)
         RecordBatchView.encode(into: source, sequence: 2, envelope: envelope, columns: columns)
         let batch = try! RecordBatchView.decode(try! FrameDecoder().decode(source.bytes)!.frame)
-        let stats = FeatureStats(sums: [1.5, -2], sumSquares: [3, 4])
+        let drift = DriftCounts([1, 2, 0, 3])
         let dense: [Float] = [0.1, -1, 0, 1, 2, 3.5, .nan, 1e-8, 7]
         dense.withUnsafeBufferPointer { v in
             add("features-dense") {
                 FeatureBatchView.encodeDense(into: $0, sequence: 2, envelope: batch.envelope,
-                                             passthrough: batch.envelope.passthrough, rows: 3, dims: 3, values: v, stats: stats)
+                                             passthrough: batch.envelope.passthrough, rows: 3, dims: 3, values: v, drift: drift)
             }
         }
         let values: [Float] = [1, -1, 0.5, 2]
@@ -100,13 +100,13 @@ struct MakeSeeds {
                     add("features-csr") {
                         FeatureBatchView.encodeCSR(into: $0, sequence: 2, envelope: batch.envelope,
                                                    passthrough: batch.envelope.passthrough, rows: 3, dims: 8, values: v,
-                                                   rowStart: s, columns: c, stats: FeatureStats())
+                                                   rowStart: s, columns: c, drift: DriftCounts())
                     }
                 }
             }
         }
         add("scores") {
-            ScoreBatchView.encode(into: $0, sequence: 2, envelope: batch.envelope, rows: 3, cols: 2, stats: stats) { p in
+            ScoreBatchView.encode(into: $0, sequence: 2, envelope: batch.envelope, rows: 3, cols: 2, drift: drift) { p in
                 for (i, x) in [Float(0.9), 0.1, 0.3, 0.7, 0.5, 0.5].enumerated() { p[i] = x }
             }
         }
@@ -114,7 +114,7 @@ struct MakeSeeds {
         summary.rows = 3
         summary.labelCounts = [2, 1]
         for s: Float in [0.9, 0.7, 0.5] { summary.add(score: s) }
-        summary.features = stats
+        summary.drift = [1, 0, 3]
         let text = Array("{\"id\":1,\"label\":\"legit\",\"score\":0.9}\n{\"id\":2,\"label\":\"fraud\",\"score\":0.7}\n".utf8)
         text.withUnsafeBytes { t in
             add("output") {

@@ -28,6 +28,11 @@ public struct AggregateProcessor: StageProcessor {
     private var writer: RecordWriter
     private let text = OutputBuffer()
     private var best: [Int32] = []
+    /// The drift plan's predictions (`label`, `score`), when the run watches drift.
+    private let drift: DriftPlan?
+    private let labelNames: [String]?
+    /// Per class, its slot in the plan's `label` field (built for the width the batches have).
+    private var labelSlots: [Int] = []
 
     /// Compiles the `[output]` section.
     ///
@@ -35,6 +40,8 @@ public struct AggregateProcessor: StageProcessor {
     public init(config: PipelineConfig) throws(AggregateError) {
         plan = try OutputPlan(config: config)
         writer = RecordWriter(plan: plan)
+        drift = config.driftPlan
+        labelNames = config.output.labels?.map(\.description)
     }
 
     /// The same, spelling floats with `floats` (the stage benchmark's reference path).
@@ -71,9 +78,15 @@ public struct AggregateProcessor: StageProcessor {
         if best.count < rows { best = Array(repeating: 0, count: rows) }
         var summary = BatchSummary()
         summary.rows = UInt64(rows)
-        summary.features = batch.stats
         let classifier = plan.labels != nil || cols > 1
         if classifier { summary.labelCounts = Array(repeating: 0, count: cols) }
+        if let drift, labelSlots.count != cols, let label = drift.predictions.first(where: { $0.kind == .categorical }) {
+            labelSlots = (0..<cols).map { i in
+                let name = labelNames.map { i < $0.count ? $0[i] : String(i) } ?? String(i)
+                return label.values.firstIndex { $0.utf8.elementsEqual(name.utf8) } ?? label.otherSlot
+            }
+        }
+        let drift = self.drift, labelSlots = self.labelSlots
         best.withUnsafeMutableBufferPointer { best in
             if rows > 0 { argmaxRows(batch.values.baseAddress!, rows: rows, cols: cols, ld: cols, into: best.baseAddress!) }
             for row in 0..<rows {
@@ -84,9 +97,32 @@ public struct AggregateProcessor: StageProcessor {
             text.removeAll()
             writer.write(scores: batch.values, rows: rows, cols: cols, best: best.baseAddress!,
                          passthrough: batch.envelope.passthrough, into: text)
+            if let drift {
+                summary.drift = Self.countDrift(drift, batch: batch, best: best, labelSlots: labelSlots, classifier: classifier)
+            }
         }
         OutputBatchView.encode(into: out, sequence: frame.header.sequence, envelope: batch.envelope, rows: rows,
                                summary: summary, text: text.bytes, flags: frame.header.flags)
+    }
+
+    /// The batch's drift counts: the input fields' (from featurize), then the predictions'.
+    /// Counts of the wrong size from upstream leave the batch uncounted (empty), which the
+    /// supervisor's watch reports, rather than counts that would mean something else.
+    private static func countDrift(_ drift: DriftPlan, batch: ScoreBatchView, best: UnsafeMutableBufferPointer<Int32>,
+                                   labelSlots: [Int], classifier: Bool) -> [UInt64] {
+        guard batch.drift.counts.count == drift.inputSlotCount else { return [] }
+        var counts = batch.drift.counts.map(UInt64.init)
+        let rows = batch.rows, cols = batch.cols
+        for field in drift.predictions {
+            let base = counts.count
+            counts += Array(repeating: 0, count: field.slotCount)
+            if field.kind == .categorical {
+                for row in 0..<rows { counts[base + (classifier ? labelSlots[Int(best[row])] : field.missingSlot)] += 1 }
+            } else {
+                for row in 0..<rows { counts[base + field.slot(of: Double(batch.values[row * cols + Int(best[row])]))] += 1 }
+            }
+        }
+        return counts
     }
 
     private func checkPassthrough(_ columns: [ColumnView]) throws(FrameError) {

@@ -1,6 +1,6 @@
 import Messages
 
-/// Writes a batch's features as a dense rows × width Float32 matrix, and their drift statistics.
+/// Writes a batch's features as a dense rows × width Float32 matrix.
 ///
 /// Owns its buffers and reuses them for every batch.
 final class DenseFeatures {
@@ -8,8 +8,6 @@ final class DenseFeatures {
     private let doubles = ScratchBuffer<Double>(capacity: 4096)
     private let bins = ScratchBuffer<Float>(capacity: 4096)
     private let text = TextScratch()
-    /// Reused: its arrays are overwritten in place, so a batch does not allocate them again.
-    private(set) var stats = FeatureStats()
 
     /// The matrix written by the last `build`.
     private(set) var values = UnsafeBufferPointer<Float>(start: nil, count: 0)
@@ -54,40 +52,5 @@ final class DenseFeatures {
             }
         }
         values = matrix.buffer(total)
-        computeStats(rows: rows, width: width)
-    }
-
-    /// Sums and sums of squares of the first `FeatureStats.maxColumns` columns, in Double.
-    ///
-    /// Non-finite values (a missing input is NaN) are left out rather than turning the column's
-    /// sums into NaN for the rest of the run; the sums are then over the finite values only.
-    private func computeStats(rows: Int, width: Int) {
-        let k = min(width, FeatureStats.maxColumns)
-        if stats.count != k {
-            stats = FeatureStats(sums: Array(repeating: 0, count: k), sumSquares: Array(repeating: 0, count: k))
-        }
-        // Moved out so each array is uniquely referenced and updated in place.
-        var sums = stats.sums, squares = stats.sumSquares
-        stats = FeatureStats()
-        sums.withUnsafeMutableBufferPointer { sums in
-            squares.withUnsafeMutableBufferPointer { squares in
-                for j in 0..<k {
-                    sums[j] = 0
-                    squares[j] = 0
-                }
-                let m = matrix.pointer
-                for row in 0..<rows {
-                    let r = m + row * width
-                    for j in 0..<k {
-                        // A select rather than a branch, so the loop vectorizes.
-                        let x = r[j]
-                        let v = x.isFinite ? Double(x) : 0
-                        sums[j] += v
-                        squares[j] += v * v
-                    }
-                }
-            }
-        }
-        stats = FeatureStats(sums: sums, sumSquares: squares)
     }
 }

@@ -15,6 +15,8 @@ public enum FeaturizeError: Error, Equatable, Sendable, CustomStringConvertible 
     case tooWide(width: Int, limit: Int)
     /// An `[output] passthrough` name is not in the schema.
     case unknownPassthrough(field: String)
+    /// The drift watch's plan names a field the schema lacks, or counts it in a way its type cannot be.
+    case driftField(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum FeaturizeError: Error, Equatable, Sendable, CustomStringConvertible 
             "the features produce \(width) columns; at most \(limit) are supported"
         case .unknownPassthrough(let field):
             "[output] passthrough names \"\(field)\", which is not in [[input.field]]"
+        case .driftField(let field, let reason):
+            "the drift reference's field \"\(field)\" \(reason)"
         }
     }
 }

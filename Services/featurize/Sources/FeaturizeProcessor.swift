@@ -24,9 +24,9 @@ import Messages
 /// `bucketize` sets no column), all zeros for `onehot`, nothing for `hash` and an empty
 /// document for the text kinds; a feature's `fill` replaces it (and NaN) first.
 ///
-/// Rows of at most `maxDenseWidth` columns are sent dense, with `FeatureStats` of their first 256
-/// columns; wider rows are sent as CSR without stats, and never materialized densely.
-/// Buffers are reused from batch to batch.
+/// Rows of at most `maxDenseWidth` columns are sent dense; wider rows are sent as CSR, and never
+/// materialized densely. With a drift plan (`config.driftPlan`), each batch also carries its
+/// input fields' drift counts (`DriftCounter`). Buffers are reused from batch to batch.
 public struct FeaturizeProcessor: StageProcessor {
     /// Featurize consumes record batches.
     public static let inputKind: FrameKind = .records
@@ -38,6 +38,9 @@ public struct FeaturizeProcessor: StageProcessor {
     private let sparse = SparseFeatures()
     /// Reused list of the batch's passthrough columns (emptied after each batch: they point into it).
     private var passthrough: [ColumnView] = []
+    private let drift: DriftCounter?
+    /// Reused drift counts.
+    private var driftCounts = DriftCounts()
 
     /// Compiles and checks the features of `config` against its schema.
     ///
@@ -46,6 +49,7 @@ public struct FeaturizeProcessor: StageProcessor {
     public init(config: PipelineConfig) throws(FeaturizeError) {
         plan = try FeaturePlan(config: config)
         passthrough.reserveCapacity(plan.passthrough.count)
+        drift = try config.driftPlan.map { (p: DriftPlan) throws(FeaturizeError) in try DriftCounter(plan: p, schema: config.input) }
     }
 
     /// The model input width `config` produces: the sum of its features' widths.
@@ -69,18 +73,26 @@ public struct FeaturizeProcessor: StageProcessor {
         let header = frame.header
         defer { passthrough.removeAll(keepingCapacity: true) }
         for column in plan.passthrough { passthrough.append(batch.columns[column]) }
+        if let drift {
+            // Reset in place: the array keeps its storage from batch to batch.
+            if driftCounts.counts.count != drift.slotCount { driftCounts.counts = Array(repeating: 0, count: drift.slotCount) }
+            driftCounts.counts.withUnsafeMutableBufferPointer { counts in
+                counts.update(repeating: 0)
+                drift.count(batch.columns, rows: batch.rows, into: counts)
+            }
+        }
 
         if plan.isDense {
             dense.build(plan, columns: batch.columns, rows: batch.rows)
             FeatureBatchView.encodeDense(into: out, sequence: header.sequence, envelope: batch.envelope,
                                          passthrough: passthrough, rows: batch.rows, dims: plan.width,
-                                         values: dense.values, stats: dense.stats, flags: header.flags)
+                                         values: dense.values, drift: driftCounts, flags: header.flags)
         } else {
             sparse.build(plan, columns: batch.columns, rows: batch.rows)
             FeatureBatchView.encodeCSR(into: out, sequence: header.sequence, envelope: batch.envelope,
                                        passthrough: passthrough, rows: batch.rows, dims: plan.width,
                                        values: sparse.values, rowStart: sparse.rowStart, columns: sparse.columns,
-                                       stats: FeatureStats(), flags: header.flags)
+                                       drift: driftCounts, flags: header.flags)
         }
     }
 

@@ -41,7 +41,7 @@ public struct InferProcessor: StageProcessor {
         }
         let rows = batch.rows
         try ScoreBatchView.encode(into: out, sequence: frame.header.sequence, envelope: batch.envelope, rows: rows,
-                                  cols: session.outputWidth, stats: batch.stats, flags: frame.header.flags) { scores in
+                                  cols: session.outputWidth, drift: batch.drift, flags: frame.header.flags) { scores in
             guard rows > 0 else { return }
             switch batch.layout {
             case .dense:

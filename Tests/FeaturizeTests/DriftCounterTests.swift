@@ -1,0 +1,59 @@
+import Config
+import FeaturizeStage
+import Messages
+import Testing
+import TestSupport
+
+/// With a drift plan, every feature batch carries its input fields' slot counts.
+@Suite struct DriftCounterTests {
+    static let fields = [FieldSpec(name: "a", type: .float, required: false), FieldSpec(name: "n", type: .int),
+                         FieldSpec(name: "c", type: .string, required: false), FieldSpec(name: "b", type: .bool),
+                         FieldSpec(name: "t", type: .string)]
+
+    static func config(_ plan: DriftPlan) -> PipelineConfig {
+        var c = makeConfig(fields: fields, features: [FeatureSpec(field: "a", kind: .identity)])
+        c.driftPlan = plan
+        return c
+    }
+
+    static let columns = [
+        Column(.float([0.5, 1, 2, .nan, 3]), missing: [false, false, false, false, true]),
+        Column(.int([-1, 0, 10, 11, 12])),
+        Column(.string(offsets: [0, 2, 4, 4, 5, 5], bytes: Array("USDEXZ".utf8.prefix(5))), missing: [false, false, false, false, true]),
+        Column(.bool([true, false, true, true, false])),
+        Column(.string(offsets: [0, 0, 3, 13, 14, 20], bytes: Array("abcdefghijklmnopqrst".utf8))),
+    ]
+
+    @Test func eachKindCountsOneSlotPerRow() throws {
+        let plan = DriftPlan(fields: [
+            DriftPlan.Field(name: "a", kind: .numeric, edges: [1, 2]),          // 0.5 → 0; 1 → 1 (edge: upper bin); 2 → 2; NaN, missing → missing
+            DriftPlan.Field(name: "n", kind: .numeric, edges: [0, 10.5]),       // -1 → 0; 0 → 1; 10 → 1; 11, 12 → 2
+            DriftPlan.Field(name: "c", kind: .categorical, values: ["DE", "US"]), // US, DE, "" (other), X (other), missing
+            DriftPlan.Field(name: "b", kind: .categorical, values: ["true"]),  // true ×3; false → other ×2
+            DriftPlan.Field(name: "t", kind: .textLength, edges: [1, 10]),      // lengths 0, 3, 10, 1, 6
+        ], predictions: [DriftPlan.Field(name: "score", kind: .numeric, edges: [0.5])])
+        var p = try FeaturizeProcessor(config: Self.config(plan))
+        let f = try featurize(&p, Self.columns)
+        #expect(f.drift.counts == [1, 1, 1, 2,   1, 2, 2, 0,   1, 1, 2, 1,   3, 2, 0,   1, 3, 1, 0])
+        #expect(f.drift.counts.count == plan.inputSlotCount, "the predictions' slots are aggregate's")
+        // Per batch: the next batch's counts start from zero.
+        let again = try featurize(&p, Self.columns)
+        #expect(again.drift.counts == f.drift.counts)
+    }
+
+    @Test func withoutAPlanNoCounts() throws {
+        var p = try FeaturizeProcessor(config: makeConfig(fields: Self.fields, features: [FeatureSpec(field: "a", kind: .identity)]))
+        #expect(try featurize(&p, Self.columns).drift.counts.isEmpty)
+    }
+
+    @Test func aPlanThatDoesNotFitTheSchemaIsRefused() throws {
+        let unknown = DriftPlan(fields: [DriftPlan.Field(name: "zz", kind: .numeric)], predictions: [])
+        #expect(throws: FeaturizeError.driftField(field: "zz", reason: "is not in [[input.field]]")) {
+            try FeaturizeProcessor(config: Self.config(unknown))
+        }
+        let wrongKind = DriftPlan(fields: [DriftPlan.Field(name: "c", kind: .numeric)], predictions: [])
+        #expect(throws: FeaturizeError.driftField(field: "c", reason: "is string: it cannot be counted as numeric")) {
+            try FeaturizeProcessor(config: Self.config(wrongKind))
+        }
+    }
+}
