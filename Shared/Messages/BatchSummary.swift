@@ -27,7 +27,11 @@ public struct BatchSummary: Sendable, Equatable {
         scoreSum += other.scoreSum
         scoreSumSquares += other.scoreSumSquares
         if drift.count < other.drift.count { drift += Array(repeating: 0, count: other.drift.count - drift.count) }
-        for (i, c) in other.drift.enumerated() { drift[i] += c }
+        drift.withUnsafeMutableBufferPointer { mine in
+            other.drift.withUnsafeBufferPointer { theirs in
+                for i in theirs.indices { mine[i] &+= theirs[i] }
+            }
+        }
     }
 
     /// Counts one score into the histogram and sums.
@@ -51,7 +55,9 @@ public struct BatchSummary: Sendable, Equatable {
         out.append(scoreSum)
         out.append(scoreSumSquares)
         out.append(UInt32(drift.count))
-        for c in drift { out.append(c) }
+        // Whole: it is the wire form on a little-endian host (a plan watching 64 fields has ~700 slots).
+        out.pad(to: 8)
+        drift.withUnsafeBytes { out.append(bytes: $0) }
     }
 
     static func decode(_ r: inout ByteReader) throws(FrameError) -> BatchSummary {
@@ -68,8 +74,8 @@ public struct BatchSummary: Sendable, Equatable {
         s.scoreSumSquares = try r.readDouble("summary.scoreSumSquares")
         let slots = try r.readCount("summary.drift", elementSize: 8)
         guard slots <= DriftCounts.maxSlots else { throw .invalid(field: "summary.drift", reason: "\(slots) slots > \(DriftCounts.maxSlots)") }
-        s.drift.reserveCapacity(slots)
-        for _ in 0..<slots { s.drift.append(try r.read(UInt64.self, "summary.drift")) }
+        try r.skip(to: 8)
+        s.drift = Array(try r.array(UInt64.self, count: slots, alignment: 8, "summary.drift"))
         return s
     }
 }

@@ -134,6 +134,16 @@ public struct ColumnView {
         return rows * size
     }
 
+    /// A float column's values in place: `count` little-endian Float64 values, 8-byte aligned
+    /// in the frame (read them with `loadUnaligned`); a missing value's slot holds NaN. nil
+    /// for the other types.
+    @inlinable
+    public var floatValues: UnsafeRawPointer? { type == .float ? data.baseAddress : nil }
+
+    /// Whether the column carries missing flags (an optional field: some row may be missing).
+    @inlinable
+    public var hasMissingFlags: Bool { missingFlags != nil }
+
     @inlinable
     public func isMissing(_ row: Int) -> Bool {
         guard let m = missingFlags else { return false }

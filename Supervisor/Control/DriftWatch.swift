@@ -107,7 +107,11 @@ public struct DriftWatch: Sendable {
         inputRecords += UInt64(input)
         if rows > 0 {
             if batch.count == slotCount {
-                for i in 0..<slotCount { counts[i] += batch[i] }
+                counts.withUnsafeMutableBufferPointer { mine in
+                    batch.withUnsafeBufferPointer { theirs in
+                        for i in theirs.indices { mine[i] &+= theirs[i] }
+                    }
+                }
                 records += UInt64(rows)
             } else {
                 uncounted += UInt64(rows)

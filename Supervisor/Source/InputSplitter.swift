@@ -54,7 +54,11 @@ public final class InputSplitter {
     /// Batches never span a multiple of this many records (0: no such boundary): the drift
     /// watch's windows are then whole batches of exactly that many input records, wherever
     /// linger or the byte limit cut the batches in between.
-    public var boundaryRecords = 0
+    public var boundaryRecords = 0 {
+        didSet { nextBoundary = boundaryRecords > 0 ? (recordsCut / boundaryRecords + 1) * boundaryRecords : .max }
+    }
+    /// The next multiple of `boundaryRecords` (a compare per record, not a division).
+    private var nextBoundary = Int.max
     /// Records (rejects included) in the batches cut so far.
     public private(set) var recordsCut = 0
     /// Batches cut and not yet taken: their bodies are `buffer[start..<end]` (kept until taken).
@@ -206,7 +210,7 @@ public final class InputSplitter {
         recordStartLine = line
         let total = batchRecords + rejects.count
         if total >= batchRows || recordStart - batchStart >= Self.maxBatchBytes
-            || (boundaryRecords > 0 && (recordsCut + total) % boundaryRecords == 0) {
+            || recordsCut + total == nextBoundary {
             cut(flushPartial: true)
         }
     }
@@ -252,6 +256,7 @@ public final class InputSplitter {
                                recordCount: total, rejects: rejects, body: [], lastLine: max(lastLine, rejects.last?.line ?? 0)),
                       batchStart, recordStart))
         recordsCut += total
+        if recordsCut >= nextBoundary { nextBoundary += boundaryRecords * ((recordsCut - nextBoundary) / boundaryRecords + 1) }
         rejects = []
         batchRecords = 0
         batchStart = recordStart

@@ -37,6 +37,39 @@ import Testing
         return (cuts, s.header.map { String(decoding: $0, as: UTF8.self) }, peak)
     }
 
+    /// With a boundary (the drift watch's window), no batch spans a multiple of it, whether
+    /// batches are cut full, partial (linger: a flush after any read) or by a too-long record.
+    @Test func batchesNeverSpanABoundary() {
+        var state: UInt64 = 3
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        for _ in 0..<40 {
+            let boundary = 1 + next(9), batchRows = 1 + next(7)
+            let s = InputSplitter(format: .jsonl, batchRows: batchRows, maxRecordBytes: 24)
+            s.boundaryRecords = boundary
+            var records = 0
+            var starts: [Int] = []
+            func take(_ flush: Bool) {
+                while let b = s.nextBatch(flushPartial: flush) {
+                    starts.append(records)
+                    records += b.recordCount
+                    #expect(records / boundary == starts.last! / boundary || records % boundary == 0,
+                            "a batch of records \(starts.last!)..<\(records) spans a multiple of \(boundary)")
+                }
+            }
+            for i in 0..<200 {
+                let line = next(15) == 0 ? "{\"a\":\"" + String(repeating: "x", count: 40) + "\"}\n" : next(10) == 0 ? "\n" : "{\"a\":\(i)}\n"
+                Array(line.utf8).withUnsafeBytes { s.append($0) }
+                take(next(4) == 0)
+            }
+            s.endOfInput()
+            take(true)
+            #expect(records == s.recordsCut)
+        }
+    }
+
     @Test func jsonLinesInBatchesWithLinesAndOffsets() {
         let input = (1...7).map { "{\"i\":\($0)}\n" }.joined()
         let (cuts, _, _) = split(input)

@@ -33,6 +33,8 @@ public struct AggregateProcessor: StageProcessor {
     private let labelNames: [String]?
     /// Per class, its slot in the plan's `label` field (built for the width the batches have).
     private var labelSlots: [Int] = []
+    /// Each row's score as a Double, for the drift watch's bins (reused).
+    private var scoreScratch: [Double] = []
 
     /// Compiles the `[output]` section.
     ///
@@ -87,6 +89,10 @@ public struct AggregateProcessor: StageProcessor {
             }
         }
         let drift = self.drift, labelSlots = self.labelSlots
+        // Moved out and back, so that it stays uniquely referenced (no copy per batch).
+        var scratch = self.scoreScratch
+        self.scoreScratch = []
+        defer { self.scoreScratch = scratch }
         best.withUnsafeMutableBufferPointer { best in
             if rows > 0 { argmaxRows(batch.values.baseAddress!, rows: rows, cols: cols, ld: cols, into: best.baseAddress!) }
             for row in 0..<rows {
@@ -98,7 +104,11 @@ public struct AggregateProcessor: StageProcessor {
             writer.write(scores: batch.values, rows: rows, cols: cols, best: best.baseAddress!,
                          passthrough: batch.envelope.passthrough, into: text)
             if let drift {
-                summary.drift = Self.countDrift(drift, batch: batch, best: best, labelSlots: labelSlots, classifier: classifier)
+                if scratch.count < rows { scratch = Array(repeating: 0, count: rows) }
+                summary.drift = scratch.withUnsafeMutableBufferPointer { scores in
+                    Self.countDrift(drift, batch: batch, best: best, labelSlots: labelSlots, labelCounts: summary.labelCounts,
+                                    classifier: classifier, scores: scores.baseAddress!)
+                }
             }
         }
         OutputBatchView.encode(into: out, sequence: frame.header.sequence, envelope: batch.envelope, rows: rows,
@@ -108,18 +118,38 @@ public struct AggregateProcessor: StageProcessor {
     /// The batch's drift counts: the input fields' (from featurize), then the predictions'.
     /// Counts of the wrong size from upstream leave the batch uncounted (empty), which the
     /// supervisor's watch reports, rather than counts that would mean something else.
+    /// The label's slots come from the label counts; the scores are gathered and binned
+    /// edge by edge (`DriftPlan.Field.bin`), not one by one.
     private static func countDrift(_ drift: DriftPlan, batch: ScoreBatchView, best: UnsafeMutableBufferPointer<Int32>,
-                                   labelSlots: [Int], classifier: Bool) -> [UInt64] {
+                                   labelSlots: [Int], labelCounts: [UInt64], classifier: Bool,
+                                   scores: UnsafeMutablePointer<Double>) -> [UInt64] {
         guard batch.drift.counts.count == drift.inputSlotCount else { return [] }
-        var counts = batch.drift.counts.map(UInt64.init)
         let rows = batch.rows, cols = batch.cols
-        for field in drift.predictions {
-            let base = counts.count
-            counts += Array(repeating: 0, count: field.slotCount)
-            if field.kind == .categorical {
-                for row in 0..<rows { counts[base + (classifier ? labelSlots[Int(best[row])] : field.missingSlot)] += 1 }
-            } else {
-                for row in 0..<rows { counts[base + field.slot(of: Double(batch.values[row * cols + Int(best[row])]))] += 1 }
+        var counts = [UInt64](repeating: 0, count: drift.slotCount)
+        counts.withUnsafeMutableBufferPointer { counts in
+            batch.drift.counts.withUnsafeBufferPointer { input in
+                for i in input.indices { counts[i] = UInt64(input[i]) }
+            }
+            var base = drift.inputSlotCount
+            for field in drift.predictions {
+                if field.kind == .categorical {
+                    if classifier {
+                        for (i, n) in labelCounts.enumerated() { counts[base + labelSlots[i]] += n }
+                    } else {
+                        counts[base + field.missingSlot] += UInt64(rows)
+                    }
+                } else {
+                    for row in 0..<rows { scores[row] = Double(batch.values[row * cols + Int(best[row])]) }
+                    var bins = [UInt32](repeating: 0, count: field.slotCount)
+                    field.edges.withUnsafeBufferPointer { edges in
+                        bins.withUnsafeMutableBufferPointer { bins in
+                            DriftPlan.Field.bin(UnsafeRawPointer(scores), rows: rows, edges: edges, into: bins.baseAddress!,
+                                                missingSlot: field.missingSlot)
+                        }
+                    }
+                    for (i, n) in bins.enumerated() { counts[base + i] += UInt64(n) }
+                }
+                base += field.slotCount
             }
         }
         return counts
