@@ -934,7 +934,9 @@ def _prediction_profile(model, estimator, X, bins, notes):
 
 def read_profile_data(path, fields):
     """A .csv (header line first) or .jsonl file of training records as a pandas DataFrame: string
-    fields stay strings, an empty CSV cell or an absent/null JSON value is missing."""
+    fields stay strings, an empty CSV cell of a number or bool field or an absent/null JSON value is
+    missing; an empty CSV cell of a string field is the empty string, as the pipeline's CSV ingest
+    reads it."""
     try:
         import pandas as pd
     except ImportError:
@@ -943,7 +945,8 @@ def read_profile_data(path, fields):
     try:
         if lower.endswith(".csv"):
             strings = {n: str for n, kind, _ in fields if kind == "string"}
-            return pd.read_csv(path, dtype=strings, keep_default_na=False, na_values=[""])
+            others = {n: [""] for n, kind, _ in fields if kind != "string"}
+            return pd.read_csv(path, dtype=strings, keep_default_na=False, na_values=others)
         if lower.endswith((".jsonl", ".ndjson", ".json")):
             import json
             with open(path, "r", encoding="utf-8") as f:

@@ -44,7 +44,8 @@ public struct DriftProfiler {
         var column: Int
         var kind: DriftPlan.Kind
         var sample = Reservoir()
-        var strings: [String: UInt64] = [:]
+        /// Values by their bytes (live counting matches bytes: "é" and "e\u{301}" are two values).
+        var strings: [[UInt8]: UInt64] = [:]
         var overflow = false
     }
 
@@ -116,7 +117,8 @@ public struct DriftProfiler {
     /// Profiles the records `read` gives, twice: `read(pass)` starts pass 0 or 1 over the same
     /// records and is then called for each next piece (nil at the end).
     /// - Returns: the profile, and the records rejected on the way.
-    public func run(read: (Int) throws -> UnsafeRawBufferPointer?) throws -> (DriftProfile, rejected: Int) {
+    public func run(read: (Int) throws -> UnsafeRawBufferPointer?) throws -> (DriftProfile, rejected: Int, warnings: [String]) {
+        var warnings: [String] = []
         var collectors = profiledFields.map { Collector(spec: $0.spec, column: $0.column, kind: $0.kind) }
         var score = Reservoir()
         var classes = 0
@@ -141,7 +143,7 @@ public struct DriftProfiler {
                         case (.categorical, .bool):
                             break  // its values are "false" and "true"
                         case (.categorical, _):
-                            let s = String(decoding: c.string(row), as: UTF8.self)
+                            let s = Array(c.string(row))
                             if collectors[k].strings[s] != nil || collectors[k].strings.count < options.maxDistinct {
                                 collectors[k].strings[s, default: 0] += 1
                             } else {
@@ -157,11 +159,12 @@ public struct DriftProfiler {
                 classifier = labels != nil || scores.cols > 1
                 for row in 0..<scores.rows {
                     let values = scores.values[(row * scores.cols)..<((row + 1) * scores.cols)]
-                    // The score of the predicted class: the first largest value, as aggregate picks it.
+                    // The score of the predicted class: the first largest value, as aggregate picks
+                    // it; a row with a NaN has a NaN score there (missing), so none here.
+                    guard !values.contains(where: \.isNaN) else { continue }
                     var best = values.startIndex
                     for i in values.indices where values[i] > values[best] { best = i }
-                    let x = Double(values[best])
-                    if !x.isNaN { score.add(x, capacity: options.sampleSize) }
+                    score.add(Double(values[best]), capacity: options.sampleSize)
                 }
             default:
                 break
@@ -175,8 +178,12 @@ public struct DriftProfiler {
             switch (c.kind, c.spec.type) {
             case (.categorical, .bool): f.values = ["false", "true"]
             case (.categorical, _):
-                f.values = c.strings.sorted { $0.value != $1.value ? $0.value > $1.value : Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-                    .prefix(options.top).map(\.key)
+                f.values = c.strings.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
+                    .prefix(options.top).map { String(decoding: $0.key, as: UTF8.self) }
+                if c.overflow {
+                    warnings.append("\(c.spec.name) has more than \(options.maxDistinct) distinct values: its top values were chosen "
+                                    + "among the first \(options.maxDistinct) seen (the counts are exact)")
+                }
             default: f.edges = c.sample.edges(bins: options.bins)
             }
             fields.append(f)
@@ -211,6 +218,6 @@ public struct DriftProfiler {
         }
         let profileFields = zip(fields, types).map { take($0, type: $1) }
         let profilePredictions = predictions.map { take($0, type: nil) }
-        return (DriftProfile(records: records, fields: profileFields, predictions: profilePredictions), rejected)
+        return (DriftProfile(records: records, fields: profileFields, predictions: profilePredictions), rejected, warnings)
     }
 }

@@ -52,7 +52,7 @@ public struct DriftProfile: Sendable, Equatable {
         do { document = try JSONDocument.parse(bytes) } catch { throw Problem(message: "\(file):\(error): not a JSON profile") }
         func fail(_ at: String, _ what: String) -> Problem { Problem(message: "\(file): \(at): \(what)") }
         guard case .object(let top) = document else { throw fail("the document", "must be an object, found \(document.typeName)") }
-        for (key, _) in top where !["profile", "version", "records", "bins", "fields", "predictions"].contains(key) {
+        for (key, _) in top where !["profile", "version", "records", "fields", "predictions"].contains(key) {
             throw fail(key, "unknown key (a profile has profile, version, records, fields, predictions)")
         }
         guard document["profile"] == .string(formatName) else {

@@ -217,7 +217,7 @@ public struct AutoscaleSpec: Sendable, Equatable {
 public struct DriftSpec: Sendable, Equatable {
     /// Absolute path of the reference profile (`pipeline profile` writes it).
     public var reference: String
-    /// Accepted records per window (at least; a window ends at a batch boundary).
+    /// Input records per window (rejected ones included; the source cuts batches at its multiples).
     public var window: Int = 10_000
     /// PSI at or above which a numeric field (or text length, or the score) is reported.
     public var psiWarn: Double = 0.1

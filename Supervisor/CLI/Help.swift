@@ -200,9 +200,9 @@ enum Help {
             """,
         "profile": """
             usage: pipeline profile [-f FILE] [--input FILE] [--output FILE] [--bins N] [--top N]
-                                    [--fields a,b] [--no-predictions] < training.jsonl > reference.json
+                                    [--fields a,b] [--no-predictions]
 
-            Runs training records through ingest, featurize and infer as `up` does, and writes
+            `pipeline profile < training.jsonl > reference.json` runs training records through ingest, featurize and infer as `up` does, and writes
             the reference profile `[drift] reference` names: per input field, the share of
             records in each bin (numbers: bins at the training values' quantiles, plus missing;
             strings: the most frequent values, other, missing; bools; text fields: their length
@@ -218,7 +218,7 @@ enum Help {
               --no-predictions  profile the input fields only
             """,
         "drift": """
-            usage: pipeline drift [-f FILE | --run-dir DIR] [--json]
+            usage: pipeline drift [-f FILE] [--run-dir DIR] [--json]
 
             Prints a running pipeline's drift watch ([drift] in its config): the last windows
             (fields down, windows across: PSI for numbers, text length and the score, Jensen-

@@ -42,9 +42,9 @@ enum ProfileCommand {
         defer { if input != 0 { Sys.close(input) } }
         let records = try Records(fd: input, name: options.inputPath ?? "stdin")
         defer { records.close() }
-        let profile: DriftProfile, rejected: Int
+        let profile: DriftProfile, rejected: Int, warnings: [String]
         do {
-            (profile, rejected) = try profiler.run(read: records.read)
+            (profile, rejected, warnings) = try profiler.run(read: records.read)
         } catch let e as DriftProfiler.Failure {
             throw PipelineError(.inputMismatch, "profile: \(e)")
         } catch let e as PipelineError {
@@ -62,6 +62,7 @@ enum ProfileCommand {
         } catch {
             throw PipelineError(.io, "profile: cannot write \(options.outputPath ?? "stdout"): \(error.reason)")
         }
+        for w in warnings { try? Sys.writeAll(2, "pipeline: warning: \(w)\n") }
         let seconds = Double(Sys.monotonicNanos() - started) / 1e9
         let watched = profile.fields.map(\.bins.name) + profile.predictions.map { "prediction." + $0.bins.name }
         Log.prefix = "pipeline"

@@ -281,12 +281,16 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         guard drift != nil, !stopping else { return }
         let records = pieces.reduce(0) { $0 + $1.records }
         let rows = pieces.reduce(0) { $0 + $1.records - $1.rejected }
-        var counts = pieces.first?.driftCounts ?? []
-        for p in pieces.dropFirst() {
+        // The parts with rows must all carry counts of one shape; otherwise the whole batch is
+        // uncounted (the watch reports it), rather than a window whose counts miss some rows.
+        var counts: [UInt64] = []
+        for (n, p) in pieces.filter({ $0.records > $0.rejected }).enumerated() {
             let c = p.driftCounts
-            // A part with no rows (all rejected) carries no counts.
-            if c.isEmpty { continue }
-            if counts.isEmpty { counts = c } else if c.count == counts.count { for i in counts.indices { counts[i] += c[i] } }
+            guard !c.isEmpty, n == 0 || c.count == counts.count else {
+                counts = []
+                break
+            }
+            if n == 0 { counts = c } else { for i in counts.indices { counts[i] += c[i] } }
         }
         if let window = drift!.add(firstLine: lines.lowerBound, lastLine: lines.upperBound, records: records, rows: rows, counts: counts) {
             report(window, into: &out)

@@ -10,9 +10,10 @@ import Messages
 /// A window is `window` input records: the source never cuts a batch across a multiple of it
 /// (`InputSplitter.boundaryRecords`), so a window is whole batches, the same records whatever
 /// linger, the replica counts or replays did. Only accepted records are counted in it (rejected
-/// ones have no values). The last window closes at the end of the run; one of fewer than half a
-/// window's records is reported as partial and raises no level (its figures are mostly noise:
-/// see `expectedPSI`).
+/// ones have no values). The last window closes at the end of the run. A window holding fewer
+/// than half `window` accepted records (the run's last, or one whose records were mostly
+/// rejected) is reported as partial and raises no level: its figures are mostly noise (see
+/// `expectedPSI`), and a window of no accepted record has none.
 public struct DriftWatch: Sendable {
     public enum Statistic: String, Sendable { case psi, js }
     public enum Level: String, Sendable, Comparable {
@@ -38,7 +39,7 @@ public struct DriftWatch: Sendable {
         public var records: UInt64
         /// Input records it spans, rejected ones included (`window`, but for the last).
         public var inputRecords: UInt64
-        /// Fewer than half a window (the run's last): levels stay `ok`.
+        /// Fewer than half `window` accepted records: levels stay `ok`.
         public var partial: Bool
         public var results: [Result]
 
@@ -46,8 +47,8 @@ public struct DriftWatch: Sendable {
         public var drifted: [Result] { results.filter { $0.level > .ok } }
     }
 
-    /// Share floor for PSI: an empty bin counts as 0.01% of the records, on either side (the
-    /// usual convention; Evidently's `psi` does the same).
+    /// Share floor for PSI: every share below 0.01% counts as 0.01%, on either side (the usual
+    /// convention; Evidently's `psi` replaces only empty shares, see tools/drift_evidently.py).
     public static let psiFloor = 0.0001
     /// Windows kept for `pipeline drift`.
     public static let keptWindows = 32
@@ -118,17 +119,18 @@ public struct DriftWatch: Sendable {
             }
         }
         // At a multiple of `window` input records (batches stop there).
-        return inputBefore + inputRecords >= UInt64(closed + 1) * UInt64(spec.window) ? close(partial: false) : nil
+        return inputBefore + inputRecords >= UInt64(closed + 1) * UInt64(spec.window) ? close() : nil
     }
 
     /// Closes the open window at the end of the run (nil when it is empty).
     public mutating func finish() -> Window? {
         guard inputRecords > 0 else { return nil }
-        return close(partial: inputRecords * 2 < UInt64(spec.window))
+        return close()
     }
 
-    private mutating func close(partial: Bool) -> Window {
+    private mutating func close() -> Window {
         closed += 1
+        let partial = records * 2 < UInt64(spec.window)
         var results: [Result] = []
         for entry in layout {
             let window = Array(counts[entry.offset..<(entry.offset + entry.field.slotCount)])

@@ -68,7 +68,7 @@ enum MetricsText {
                    [(label(["from": name, "via": "shared_memory"]), "\(c.sharedBytes)"), (label(["from": name, "via": "socket"]), "\(c.inlineBytes)")]
                })
         if let drift {
-            metric("pipeline_drift_windows_total", "counter", "Drift windows closed (`[drift] window` accepted records each).",
+            metric("pipeline_drift_windows_total", "counter", "Drift windows closed (`[drift] window` input records each).",
                    [("", "\(drift.closed)")])
             metric("pipeline_drift_window_records", "gauge", "Accepted records counted in the open drift window.", [("", "\(drift.records)")])
             if let last = drift.windows.last {

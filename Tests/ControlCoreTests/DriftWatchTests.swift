@@ -64,6 +64,16 @@ import Testing
         #expect(w.finish() == nil && w.closed == 2)
     }
 
+    /// A full window whose records were mostly rejected raises no level: too few values to judge.
+    @Test func aMostlyRejectedWindowIsPartial() {
+        var w = Self.watch(window: 100)
+        let closed = w.add(firstLine: 1, lastLine: 100, records: 100, rows: 40, counts: [40, 0, 0, 0,  40, 0, 0, 0,  40, 0, 0])!
+        #expect(closed.partial && closed.records == 40 && closed.inputRecords == 100)
+        #expect(closed.results[0].value > 0.2 && closed.drifted.isEmpty)
+        let none = w.add(firstLine: 101, lastLine: 200, records: 100, rows: 0, counts: [])!
+        #expect(none.partial && none.records == 0 && none.results.allSatisfy { $0.value == 0 && $0.level == .ok })
+    }
+
     @Test func levelsFollowTheThresholds() {
         var w = Self.watch(window: 10)
         // amount all in the first bin (PSI ≫ 0.2); country as the reference; score shifted a little.

@@ -30,8 +30,8 @@ import Testing
         return out
     }
 
-    static func config(window: Int = 10_000, replicas: String = "") -> String {
-        Records.config(batchRows: 256, window: 16) + "\n[drift]\nreference = \"reference.json\"\nwindow = \(window)\n" + replicas
+    static func config(window: Int = 10_000, replicas: String = "", format: String = "jsonl") -> String {
+        Records.config(format: format, batchRows: 256, window: 16) + "\n[drift]\nreference = \"reference.json\"\nwindow = \(window)\n" + replicas
     }
 
     /// The event log's drift events, without their time.
@@ -220,6 +220,46 @@ import Testing
         #expect(run.waitForLines(10) == 10)
         let none = try pipeline(["drift", "--run-dir", ws.runDir])
         #expect(none.status == 2 && none.err.contains("this pipeline watches no drift"), "\(none.err)")
+    }
+
+    /// Rejected records take their place in the windows (of input records) but are not counted;
+    /// CSV input is windowed by records too (its header is not one).
+    @Test func rejectedRecordsAndCSVKeepTheWindows() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let training = ws.write("training.jsonl", Self.records(3_000, seed: 13))
+        let cfg = ws.write("pipeline.toml", Self.config(window: 1_000))
+        #expect(try pipeline(["profile", "-f", cfg, "--output", ws.path + "/reference.json"], stdinFile: training).status == 0)
+        // Every 7th line is not JSON: rejected at ingest.
+        let lines = Self.records(2_500, seed: 14).split(separator: "\n").enumerated().map { $0.0 % 7 == 6 ? "not json" : String($0.1) }
+        let input = ws.write("stream.jsonl", lines.joined(separator: "\n") + "\n")
+        let events = ws.path + "/events.jsonl"
+        let run = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--events", events, "--errors", ws.path + "/errors.jsonl"], stdinFile: input)
+        #expect(run.status == 0, "\(run.err)")
+        let windows = try Self.driftEvents(events).filter { $0["event"] as? String == "drift_window" }
+        func accepted(_ first: Int, _ last: Int) -> Int { (first...last).filter { ($0 - 1) % 7 != 6 }.count }
+        #expect(windows.map { "\($0["first_line"]!)-\($0["last_line"]!):\($0["records"]!)/\($0["input_records"]!)" }
+                == ["1-1000:\(accepted(1, 1000))/1000", "1001-2000:\(accepted(1001, 2000))/1000", "2001-2500:\(accepted(2001, 2500))/500"])
+
+        // The same records as CSV: windows by records, the header outside them.
+        let csvConfig = ws.write("csv.toml", Self.config(window: 1_000, format: "csv"))
+        var csv = "id,amount,hour,country,is_new_customer\n"
+        for line in Self.records(2_500, seed: 14).split(separator: "\n") {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            csv += "\(o["id"]!),\(o["amount"]!),\(o["hour"]!),\(o["country"]!),\((o["is_new_customer"] as? Bool) == true ? "true" : "false")\n"
+        }
+        let csvInput = ws.write("stream.csv", csv)
+        let csvEvents = ws.path + "/csv-events.jsonl"
+        let csvRun = try pipeline(["up", "-f", csvConfig, "--run-dir", ws.runDir, "--events", csvEvents], stdinFile: csvInput)
+        #expect(csvRun.status == 0, "\(csvRun.err)")
+        let csvWindows = try Self.driftEvents(csvEvents).filter { $0["event"] as? String == "drift_window" }
+        #expect(csvWindows.map { "\($0["first_line"]!)-\($0["last_line"]!):\($0["records"]!)" } == ["2-1001:1000", "1002-2001:1000", "2002-2501:500"])
+        // Same records, same figures, whatever the input format.
+        let jsonlRun = try pipeline(["up", "-f", cfg, "--run-dir", ws.runDir, "--events", ws.path + "/clean-events.jsonl"],
+                                    stdinFile: ws.write("clean.jsonl", Self.records(2_500, seed: 14)))
+        #expect(jsonlRun.status == 0)
+        let clean = try Self.driftEvents(ws.path + "/clean-events.jsonl").filter { $0["event"] as? String == "drift_window" }
+        #expect(NSArray(array: clean.map { $0["fields"]! }).isEqual(to: csvWindows.map { $0["fields"]! }))
     }
 
     /// A profile read from a pipe (read twice through a temporary file) equals one read from a file.

@@ -19,7 +19,8 @@ import Messages
 /// RFC 4180; lines end in `\n`. The CSV header is not part of any batch: see `csvHeader`.
 ///
 /// The summary counts rows, the argmax per class (when `labels` is given or the output has more
-/// than one column), the score histogram, and carries the batch's feature stats on.
+/// than one column), the score histogram, and, with a drift plan, the batch's drift counts: the
+/// input fields' from featurize, then the predicted label's and score's.
 public struct AggregateProcessor: StageProcessor {
     /// Aggregate consumes score batches.
     public static let inputKind: FrameKind = .scores
