@@ -172,26 +172,7 @@ public struct DriftProfile: Sendable, Equatable {
 
     /// The profile as JSON: one field per line, numbers shortest round-trip.
     public func json() -> String {
-        func quoted(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 {
-                        let hex = String(u.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(u)
-                    }
-                }
-            }
-            return out + "\""
-        }
+        let quoted = JSONText.quote
         func number(_ x: Double) -> String {
             // Integral edges (int fields, lengths) as integers; others shortest round-trip.
             if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
