@@ -125,6 +125,10 @@ on = [(float(row[1]), float(row[2])) for row in rows if row[0] == "on"]
 print("  median throughput on/off: %.3f; median CPU per record on/off: %.3f" % (
     statistics.median(x[0] for x in on) / statistics.median(x[0] for x in off),
     statistics.median(x[1] for x in on) / statistics.median(x[1] for x in off)))
+# Each "on" run beside the "off" run just before it: the machine's load drifts slowly, so
+# neighbours share it; the median of those ratios is the steadier figure.
+print("  median of paired ratios (each on run / the off run before it): throughput %.3f, CPU per record %.3f" % (
+    statistics.median(b[0] / a[0] for a, b in zip(off, on)), statistics.median(b[1] / a[1] for a, b in zip(off, on))))
 PY
 }
 cost "the demo records ($RECORDS)" "$WORK/same.jsonl" "$WORK/plain.toml" "$WORK/drift.toml"
