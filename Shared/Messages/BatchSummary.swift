@@ -16,8 +16,9 @@ public struct BatchSummary: Sendable, Equatable {
 
     public init() {}
 
-    /// Adds `other` into this summary.
-    public mutating func merge(_ other: BatchSummary) {
+    /// Adds `other` into this summary; `drift`: its drift counts too (the sink's run-wide
+    /// summary leaves them to the drift watch, which adds them up by window).
+    public mutating func merge(_ other: BatchSummary, drift includeDrift: Bool = true) {
         rows += other.rows
         if labelCounts.count < other.labelCounts.count {
             labelCounts += Array(repeating: 0, count: other.labelCounts.count - labelCounts.count)
@@ -26,6 +27,7 @@ public struct BatchSummary: Sendable, Equatable {
         for (i, c) in other.scoreHistogram.enumerated() where i < scoreHistogram.count { scoreHistogram[i] += c }
         scoreSum += other.scoreSum
         scoreSumSquares += other.scoreSumSquares
+        guard includeDrift else { return }
         if drift.count < other.drift.count { drift += Array(repeating: 0, count: other.drift.count - drift.count) }
         drift.withUnsafeMutableBufferPointer { mine in
             other.drift.withUnsafeBufferPointer { theirs in
@@ -55,9 +57,11 @@ public struct BatchSummary: Sendable, Equatable {
         out.append(scoreSum)
         out.append(scoreSumSquares)
         out.append(UInt32(drift.count))
-        // Whole: it is the wire form on a little-endian host (a plan watching 64 fields has ~700 slots).
-        out.pad(to: 8)
-        drift.withUnsafeBytes { out.append(bytes: $0) }
+        // As u32 (a batch's counts are at most its rows): the sink reads every output frame, and
+        // a plan watching 64 fields has ~700 slots.
+        let offset = out.appendUninitialized(UInt32.self, count: drift.count, alignment: 4)
+        let p = out.pointer(at: offset, as: UInt32.self)
+        for (i, c) in drift.enumerated() { p[i] = UInt32(truncatingIfNeeded: c).littleEndian }
     }
 
     static func decode(_ r: inout ByteReader) throws(FrameError) -> BatchSummary {
@@ -72,10 +76,9 @@ public struct BatchSummary: Sendable, Equatable {
         for i in 0..<bins { s.scoreHistogram[i] = try r.read(UInt64.self, "summary.histogram") }
         s.scoreSum = try r.readDouble("summary.scoreSum")
         s.scoreSumSquares = try r.readDouble("summary.scoreSumSquares")
-        let slots = try r.readCount("summary.drift", elementSize: 8)
+        let slots = try r.readCount("summary.drift", elementSize: 4)
         guard slots <= DriftCounts.maxSlots else { throw .invalid(field: "summary.drift", reason: "\(slots) slots > \(DriftCounts.maxSlots)") }
-        try r.skip(to: 8)
-        s.drift = Array(try r.array(UInt64.self, count: slots, alignment: 8, "summary.drift"))
+        s.drift = try r.array(UInt32.self, count: slots, alignment: 4, "summary.drift").map { UInt64(UInt32(littleEndian: $0)) }
         return s
     }
 }

@@ -149,15 +149,20 @@ extension DriftPlan.Field {
     /// (eight values per instruction with AVX-512); NaN compares false everywhere and is what
     /// the non-NaN count leaves out. (Swift's SIMD comparisons of floating-point vectors compiled
     /// to a loop over the lanes here, and placing each value costs a dependent store: perf.)
+    /// - Parameter mayHoldNaN: false when no value can be NaN (a float column read from JSON or
+    ///   CSV without missing values: neither spells NaN), which saves the pass that counts them.
     public static func bin(_ values: UnsafeRawPointer, rows: Int, edges: UnsafeBufferPointer<Double>,
-                    into counts: UnsafeMutablePointer<UInt32>, missingSlot: Int) {
+                           into counts: UnsafeMutablePointer<UInt32>, missingSlot: Int, mayHoldNaN: Bool = true) {
         // Wrapping arithmetic only: a trapping `row * 8` keeps LLVM from vectorizing the loops.
-        var numbers = 0
+        var numbers = rows
         var row = 0
-        while row < rows {
-            let x = values.loadUnaligned(fromByteOffset: row &<< 3, as: Double.self)
-            numbers &+= x == x ? 1 : 0
-            row &+= 1
+        if mayHoldNaN {
+            numbers = 0
+            while row < rows {
+                let x = values.loadUnaligned(fromByteOffset: row &<< 3, as: Double.self)
+                numbers &+= x == x ? 1 : 0
+                row &+= 1
+            }
         }
         var below = numbers  // values at or above the previous edge (all numbers before the first)
         var j = 0

@@ -207,7 +207,7 @@ public final class Sink {
             } else if q.fd == outputFD {
                 rows += q.rows
                 bytesWritten += UInt64(q.text.count)
-                if let s = q.summary { summary.merge(s) }
+                if let s = q.summary { summary.merge(s, drift: false) }
             } else {
                 countRejects(q.codes[...])
             }

@@ -36,6 +36,8 @@ public struct AggregateProcessor: StageProcessor {
     private var labelSlots: [Int] = []
     /// Each row's score as a Double, for the drift watch's bins (reused).
     private var scoreScratch: [Double] = []
+    /// The batch's drift counts, reused: the summary holds them only until the frame is written.
+    private var driftBuffer: [UInt64] = []
 
     /// Compiles the `[output]` section.
     ///
@@ -91,9 +93,13 @@ public struct AggregateProcessor: StageProcessor {
         }
         let drift = self.drift, labelSlots = self.labelSlots
         // Moved out and back, so that it stays uniquely referenced (no copy per batch).
-        var scratch = self.scoreScratch
+        var scratch = self.scoreScratch, counts = self.driftBuffer
         self.scoreScratch = []
-        defer { self.scoreScratch = scratch }
+        self.driftBuffer = []
+        defer {
+            self.scoreScratch = scratch
+            self.driftBuffer = counts
+        }
         best.withUnsafeMutableBufferPointer { best in
             if rows > 0 { argmaxRows(batch.values.baseAddress!, rows: rows, cols: cols, ld: cols, into: best.baseAddress!) }
             for row in 0..<rows {
@@ -106,10 +112,11 @@ public struct AggregateProcessor: StageProcessor {
                          passthrough: batch.envelope.passthrough, into: text)
             if let drift {
                 if scratch.count < rows { scratch = Array(repeating: 0, count: rows) }
-                summary.drift = scratch.withUnsafeMutableBufferPointer { scores in
+                let counted = scratch.withUnsafeMutableBufferPointer { scores in
                     Self.countDrift(drift, batch: batch, best: best, labelSlots: labelSlots, labelCounts: summary.labelCounts,
-                                    classifier: classifier, scores: scores.baseAddress!)
+                                    classifier: classifier, scores: scores.baseAddress!, into: &counts)
                 }
+                if counted { summary.drift = counts }
             }
         }
         OutputBatchView.encode(into: out, sequence: frame.header.sequence, envelope: batch.envelope, rows: rows,
@@ -123,11 +130,12 @@ public struct AggregateProcessor: StageProcessor {
     /// edge by edge (`DriftPlan.Field.bin`), not one by one.
     private static func countDrift(_ drift: DriftPlan, batch: ScoreBatchView, best: UnsafeMutableBufferPointer<Int32>,
                                    labelSlots: [Int], labelCounts: [UInt64], classifier: Bool,
-                                   scores: UnsafeMutablePointer<Double>) -> [UInt64] {
-        guard batch.drift.counts.count == drift.inputSlotCount else { return [] }
+                                   scores: UnsafeMutablePointer<Double>, into counts: inout [UInt64]) -> Bool {
+        guard batch.drift.counts.count == drift.inputSlotCount else { return false }
         let rows = batch.rows, cols = batch.cols
-        var counts = [UInt64](repeating: 0, count: drift.slotCount)
+        if counts.count != drift.slotCount { counts = Array(repeating: 0, count: drift.slotCount) }
         counts.withUnsafeMutableBufferPointer { counts in
+            counts.update(repeating: 0)
             batch.drift.counts.withUnsafeBufferPointer { input in
                 for i in input.indices { counts[i] = UInt64(input[i]) }
             }
@@ -141,19 +149,19 @@ public struct AggregateProcessor: StageProcessor {
                     }
                 } else {
                     for row in 0..<rows { scores[row] = Double(batch.values[row * cols + Int(best[row])]) }
-                    var bins = [UInt32](repeating: 0, count: field.slotCount)
-                    field.edges.withUnsafeBufferPointer { edges in
-                        bins.withUnsafeMutableBufferPointer { bins in
+                    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: field.slotCount) { bins in
+                        bins.initialize(repeating: 0)
+                        field.edges.withUnsafeBufferPointer { edges in
                             DriftPlan.Field.bin(UnsafeRawPointer(scores), rows: rows, edges: edges, into: bins.baseAddress!,
                                                 missingSlot: field.missingSlot)
                         }
+                        for (i, n) in bins.enumerated() { counts[base + i] += UInt64(n) }
                     }
-                    for (i, n) in bins.enumerated() { counts[base + i] += UInt64(n) }
                 }
                 base += field.slotCount
             }
         }
-        return counts
+        return true
     }
 
     private func checkPassthrough(_ columns: [ColumnView]) throws(FrameError) {

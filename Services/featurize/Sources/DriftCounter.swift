@@ -70,17 +70,20 @@ struct DriftCounter {
             case .number:
                 e.field.edges.withUnsafeBufferPointer { edges in
                     if let values = c.floatValues, !c.hasMissingFlags {
-                        // Read in place: no value is missing (NaN, which JSON cannot spell, is the missing slot).
-                        DriftPlan.Field.bin(values, rows: rows, edges: edges, into: base, missingSlot: missing)
+                        // Read in place: no value is missing, and ingest never makes a NaN (neither JSON
+                        // nor CSV spells one).
+                        DriftPlan.Field.bin(values, rows: rows, edges: edges, into: base, missingSlot: missing, mayHoldNaN: false)
                     } else {
                         for row in 0..<rows { scratch.pointer[row] = c.isMissing(row) ? .nan : c.double(row) }
-                        DriftPlan.Field.bin(UnsafeRawPointer(scratch.pointer), rows: rows, edges: edges, into: base, missingSlot: missing)
+                        DriftPlan.Field.bin(UnsafeRawPointer(scratch.pointer), rows: rows, edges: edges, into: base, missingSlot: missing,
+                                            mayHoldNaN: c.hasMissingFlags || c.type == .float)
                     }
                 }
             case .textLength:
                 for row in 0..<rows { scratch.pointer[row] = c.isMissing(row) ? .nan : Double(c.string(row).count) }
                 e.field.edges.withUnsafeBufferPointer { edges in
-                    DriftPlan.Field.bin(UnsafeRawPointer(scratch.pointer), rows: rows, edges: edges, into: base, missingSlot: missing)
+                    DriftPlan.Field.bin(UnsafeRawPointer(scratch.pointer), rows: rows, edges: edges, into: base, missingSlot: missing,
+                                        mayHoldNaN: c.hasMissingFlags)
                 }
             case .string(let table):
                 let other = e.field.otherSlot
