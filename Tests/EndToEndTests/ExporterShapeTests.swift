@@ -61,6 +61,50 @@ struct ExporterShapeTests {
         print("\(shape.name): \(count) records, max |probability difference| \(worst)")
     }
 
+    /// `--profile-data` writes the drift reference from the training records; `pipeline profile`
+    /// makes the same bins and counts from them through the stages (the score's edges aside:
+    /// scikit-learn's float64 probabilities against the model's float32), and `up` over those
+    /// same records, in one window, finds no drift at all. Integer classes (labels "0", "1") and
+    /// a text field (its length) included.
+    @Test(.timeLimit(.minutes(10)), arguments: ["int-classes", "hashing"])
+    func exportedProfileIsThePipelinesProfile(_ name: String) throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let dir = try train(name, ws)
+        let records = dir + "/records.jsonl"
+        let export = try exporter([dir + "/model.pkl", "--out-dir", dir, "--passthrough", "id:int", "--profile-data", records])
+        try #require(export.status == 0, "export_sklearn.py: \(export.err)")
+        let count = try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n").count
+        let toml = dir + "/pipeline.toml"
+        let text = try String(contentsOfFile: toml, encoding: .utf8)
+        try #require(text.hasSuffix("[drift]\nreference = \"reference.json\"\n"), "\(text)")
+        try (text + "window = \(count)\n").write(toFile: toml, atomically: true, encoding: .utf8)
+
+        let ours = try pipeline(["profile", "-f", toml], stdinFile: records)
+        try #require(ours.status == 0, "\(ours.err)")
+        func load(_ data: Data) throws -> [String: Any] { try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]) }
+        let exported = try load(Data(contentsOf: URL(fileURLWithPath: dir + "/reference.json"))), profiled = try load(ours.stdout)
+        #expect(exported["records"] as? Int == count && profiled["records"] as? Int == count)
+        let a = try #require(exported["fields"] as? [[String: Any]]), b = try #require(profiled["fields"] as? [[String: Any]])
+        #expect(NSArray(array: a).isEqual(to: b), "exported \(a)\nprofiled \(b)")
+        if name == "hashing" { #expect(a.first?["kind"] as? String == "text_length") }
+        let labels = { (p: [String: Any]) in (p["predictions"] as? [[String: Any]])?.first { $0["name"] as? String == "label" } }
+        #expect(labels(exported)?["values"] as? [String] == (name == "int-classes" ? ["0", "1"] : ["high", "low", "mid"]))
+        #expect(labels(exported)?["counts"] as? [Int] == labels(profiled)?["counts"] as? [Int])
+
+        let events = ws.path + "/events.jsonl"
+        let run = try pipeline(["up", "-f", toml, "--run-dir", ws.runDir, "--events", events], stdinFile: records)
+        try #require(run.status == 0, "\(run.err)")
+        let window = try #require(try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["event"] as? String == "drift_window" })
+        #expect(window["records"] as? Int == count && window["partial"] == nil)
+        for f in try #require(window["fields"] as? [[String: Any]]) where !(f["field"] as! String).hasPrefix("prediction.") {
+            #expect(f["value"] as? Double == 0, "the training records against their own profile: \(f)")
+        }
+        #expect(!run.err.contains("drift alert"), "\(run.err)")
+    }
+
     /// skl2onnx converts an SVC and a KNeighborsClassifier, but into operators infer does not run:
     /// the exporter's `pipeline check` refuses them, naming the operator, and writes nothing;
     /// --no-check writes them anyway, and `pipeline check` then names the same operator.
