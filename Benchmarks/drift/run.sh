@@ -8,6 +8,9 @@
 #  3. every window's figures recomputed by numpy (tools/drift_check.py, 1e-6);
 #  4. cost: `up` with and without [drift], alternating ROUNDS times, on the demo records and on
 #     the bench's tabular-mlp records (64 numeric fields watched): CPU per record and throughput.
+#     With perf installed (and allowed to sample every CPU), each process's CPU is also measured
+#     from `perf record -a` samples, as a share of infer's (whose work drift does not change):
+#     steadier than --stats on a shared machine, where the untouched stages move ±5%.
 # Usage: Benchmarks/drift/run.sh [RECORDS [ROUNDS [cost]]]   (default 1000000 3; cost: part 4 only)
 #        Benchmarks/drift/run.sh --smoke                     (20,000 records, one round: CI)
 set -euo pipefail
@@ -131,6 +134,41 @@ print("  median of paired ratios (each on run / the off run before it): throughp
     statistics.median(b[0] / a[0] for a, b in zip(off, on)), statistics.median(b[1] / a[1] for a, b in zip(off, on))))
 PY
 }
+perfshares() {  # perfshares DATA PLAIN_CONFIG DRIFT_CONFIG: per-process CPU from perf samples, over infer's
+    perf record -q -a -o "$WORK/probe.data" -- true > /dev/null 2>&1 || { echo "  (perf cannot sample every CPU here: skipped)"; return 0; }
+    : > "$WORK/shares.txt"
+    for _ in $(seq 1 "$ROUNDS"); do
+        for mode in off on; do
+            cfg=$2; [ $mode = on ] && cfg=$3
+            perf record -q -a -o "$WORK/perf.data" -- "$PIPELINE" up -f "$cfg" --run-dir "$WORK/run" --stats "$WORK/stats.json" \
+                < "$1" > /dev/null 2> "$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+            python3 - "$WORK/stats.json" "$mode" >> "$WORK/shares.txt" <<PY
+import json, subprocess, sys
+report = subprocess.run(["perf", "report", "-i", "$WORK/perf.data", "--sort", "comm", "--stdio"], capture_output=True, text=True).stdout
+share = {}
+for line in report.splitlines():
+    parts = line.split()
+    if len(parts) == 2 and parts[0].endswith("%"): share[parts[1]] = float(parts[0][:-1])
+d = json.load(open(sys.argv[1])); infer = d["stages"]["infer"]["cpu_seconds"] / d["records_read"] * 1e6
+print(sys.argv[2], infer, *(share.get(c, 0) / share["infer"] for c in ("ingest", "featurize", "aggregate", "pipeline")))
+PY
+        done
+    done
+    python3 - "$WORK/shares.txt" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+names = ["ingest", "featurize", "aggregate", "supervisor"]
+infer = statistics.median(float(r[1]) for r in rows)
+off = [[float(x) for x in r[2:]] for r in rows if r[0] == "off"]
+on = [[float(x) for x in r[2:]] for r in rows if r[0] == "on"]
+deltas = [statistics.median(b[i] - a[i] for a, b in zip(off, on)) * infer for i in range(4)]
+total = infer * (1 + sum(statistics.median(a[i] for a in off) for i in range(4)))
+print("  perf samples (each process over infer, paired, × infer's %.3f µs): " % infer
+      + ", ".join("%s %+.3f" % (n, d) for n, d in zip(names, deltas))
+      + " µs/record; drift on adds %.1f%% of %.2f µs" % (100 * sum(deltas) / total, total))
+PY
+}
+
 cost "the demo records ($RECORDS)" "$WORK/same.jsonl" "$WORK/plain.toml" "$WORK/drift.toml"
 
 "$PIPELINE" bench --workload tabular-mlp --records "$RECORDS" --write-data "$WORK/mlp" > /dev/null 2>&1
@@ -139,3 +177,4 @@ head -n 100000 "$WORK/mlp/tabular-mlp.jsonl" > "$WORK/mlp/training.jsonl"
 cp "$WORK/mlp/tabular-mlp.toml" "$WORK/mlp/drift.toml"
 printf '\n[drift]\nreference = "reference.json"\nwindow = 10000\n' >> "$WORK/mlp/drift.toml"
 cost "tabular-mlp ($RECORDS records, 64 fields watched)" "$WORK/mlp/tabular-mlp.jsonl" "$WORK/mlp/tabular-mlp.toml" "$WORK/mlp/drift.toml"
+perfshares "$WORK/mlp/tabular-mlp.jsonl" "$WORK/mlp/tabular-mlp.toml" "$WORK/mlp/drift.toml"
