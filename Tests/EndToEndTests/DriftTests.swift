@@ -96,6 +96,13 @@ import Testing
         #expect(inputFields(3, "alert") == ["country"] && inputFields(3, "warn").isEmpty, "\(alerts)")
         #expect(run.err.contains("drift alert: amount psi"), "\(run.err)")
         #expect(run.err.contains("[pipeline] drift: amount (alert, "), "the run's summary names the fields: \(run.err)")
+        // `check` says what is watched; the event log's first line names the reference.
+        let check = try pipeline(["check", "-f", cfg])
+        #expect(check.out.contains("drift: reference \(ws.path)/reference.json (20000 records), window 10000 records; watching amount, hour, "
+                                   + "country, is_new_customer, prediction.label, prediction.score"), "\(check.out)")
+        let first = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n")[0]
+        #expect(first.contains("\"event\":\"run_started\"") && first.contains("\"drift\":{\"reference\":\"\(ws.path)/reference.json\",\"window\":10000}"),
+                "\(first)")
         let statistics = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any])
         let drift = try #require(statistics["drift"] as? [String: Any])
         #expect(drift["windows_closed"] as? Int == 3)
@@ -273,5 +280,10 @@ import Testing
         #expect(fromFile.status == 0 && piped.status == 0, "\(piped.err)")
         #expect(!fromFile.stdout.isEmpty && same(fromFile.stdout, piped.stdout))
         #expect(String(decoding: fromFile.stdout, as: UTF8.self).contains("\"edges\": [") )
+        // --fields and --no-predictions: only what was asked for.
+        let some = try pipeline(["profile", "-f", cfg, "--fields", "hour,country", "--no-predictions"], stdinFile: training)
+        let object = try #require(try JSONSerialization.jsonObject(with: some.stdout) as? [String: Any])
+        #expect((object["fields"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["hour", "country"])
+        #expect(object["predictions"] == nil && some.err.contains("profiled 3000 records") && some.err.contains(": hour, country\n"), "\(some.err)")
     }
 }
