@@ -12,8 +12,6 @@ public struct DriftCounts: Sendable, Equatable {
 
     public init(_ counts: [UInt32] = []) { self.counts = counts }
 
-    public var isEmpty: Bool { counts.isEmpty }
-
     /// Wire layout: (padding to 4) u32 n, n × u32, padding to 8.
     func encode(into out: FrameBuffer) {
         out.pad(to: 4)

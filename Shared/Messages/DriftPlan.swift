@@ -78,15 +78,6 @@ public struct DriftPlan: Sendable, Equatable {
     public var predictionSlotCount: Int { predictions.reduce(0) { $0 + $1.slotCount } }
     public var slotCount: Int { inputSlotCount + predictionSlotCount }
 
-    /// Fields, then predictions, with the offset of each one's first slot.
-    public var layout: [(field: Field, isPrediction: Bool, offset: Int)] {
-        var out: [(Field, Bool, Int)] = []
-        var offset = 0
-        for f in fields { out.append((f, false, offset)); offset += f.slotCount }
-        for f in predictions { out.append((f, true, offset)); offset += f.slotCount }
-        return out
-    }
-
     /// Wire layout: u32 fields, u32 predictions, then each field: string name, u8 kind, u32 n,
     /// n × f64 edges or n strings.
     public func encode(into out: FrameBuffer) {

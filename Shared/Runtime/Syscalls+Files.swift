@@ -37,6 +37,29 @@ extension Sys {
         return UInt64(st.st_size)
     }
 
+    /// Moves `fd`'s file offset (`whence`: SEEK_SET, SEEK_CUR, SEEK_END); returns the new offset.
+    ///
+    /// The corresponding C function is `lseek`.
+    @discardableResult
+    public static func seek(_ fd: Int32, _ offset: Int64, _ whence: Int32) throws(SystemError) -> Int64 {
+        let at = Glibc.lseek(fd, off_t(offset), whence)
+        guard at >= 0 else { throw lastError("lseek") }
+        return Int64(at)
+    }
+
+    /// A new file in `directory`, open for reading and writing, already unlinked: it disappears
+    /// with its last descriptor, whatever ends the process.
+    ///
+    /// The corresponding C function is `mkstemp` (then `unlink`).
+    public static func anonymousFile(in directory: String) throws(SystemError) -> Int32 {
+        var template = Array((directory + "/pipeline-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { Glibc.mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw lastError("mkstemp", context: directory) }
+        _ = template.withUnsafeBufferPointer { Glibc.unlink($0.baseAddress!) }
+        try? setCloseOnExec(fd)
+        return fd
+    }
+
     /// The corresponding C function is `isatty`: true when `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { Glibc.isatty(fd) == 1 }
 

@@ -83,26 +83,22 @@ enum ProfileCommand {
         let name: String
         /// Where a pipe's bytes are kept for the second pass (-1: the input itself is seekable).
         private var spool: Int32 = -1
-        private var start: off_t = 0
+        private var start: Int64 = 0
         private var pass = -1
         private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
 
         init(fd: Int32, name: String) throws(PipelineError) {
             self.fd = fd
             self.name = name
-            var st = stat()
-            let seekable = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-            if seekable {
-                start = lseek(fd, 0, SEEK_CUR)
+            if Sys.regularFileSize(fd) != nil, let at = try? Sys.seek(fd, 0, SEEK_CUR) {
+                start = at
             } else {
                 let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-                var template = Array((dir + "/pipeline-profile-XXXXXX").utf8CString)
-                let made = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-                guard made >= 0 else {
-                    throw PipelineError(.environment, "profile: cannot make a temporary file in \(dir) to read \(name) twice: \(String(cString: strerror(errno)))")
+                do {
+                    spool = try Sys.anonymousFile(in: dir)
+                } catch {
+                    throw PipelineError(.environment, "profile: cannot make a temporary file in \(dir) to read \(name) twice: \(error.reason)")
                 }
-                template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-                spool = made
             }
         }
 
@@ -116,9 +112,10 @@ enum ProfileCommand {
             if pass != self.pass {
                 self.pass = pass
                 if pass == 1 {
-                    let source = spool >= 0 ? spool : fd
-                    guard lseek(source, spool >= 0 ? 0 : start, SEEK_SET) >= 0 else {
-                        throw PipelineError(.io, "profile: cannot read \(name) again: \(String(cString: strerror(errno)))")
+                    do {
+                        try Sys.seek(spool >= 0 ? spool : fd, spool >= 0 ? 0 : start, SEEK_SET)
+                    } catch {
+                        throw PipelineError(.io, "profile: cannot read \(name) again: \(error.reason)")
                     }
                 }
             }
