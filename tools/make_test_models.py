@@ -6,7 +6,8 @@ Run from the repository root (needs numpy, onnx, onnxruntime, scikit-learn, skl2
 tree and PyTorch fixtures xgboost, lightgbm, onnxmltools, torch and onnxscript; without torch the
 committed torch_* fixtures are kept):
 
-    python3 tools/make_test_models.py
+    python3 tools/make_test_models.py              # everything below
+    python3 tools/make_test_models.py demo_v2      # only the named ones: demo, demo_v2, examples
 
 Versions used for the committed files: onnx 1.23, onnxruntime 1.32, scikit-learn 1.9, skl2onnx 1.20,
 xgboost 3.2, lightgbm 4.7, onnxmltools 1.16, torch 2.15.
@@ -68,6 +69,9 @@ It writes, deterministically (fixed seeds; re-running gives the same files):
   Tests/EngineTests/Fixtures/cycle.onnx            two nodes feeding each other
   Tests/EngineTests/Fixtures/external_data.onnx    an initializer with data_location=EXTERNAL
   models/demo.onnx              the default pipeline's fraud MLP (see make_demo)
+  models/demo_v2.onnx           the same model "retrained" (24 hidden units, another sample with more
+                                fraud; about 4% of the example records' labels differ): a candidate
+                                version for shadow comparisons (see make_demo_v2)
   examples/transactions.jsonl   1000 demo records (id, amount, hour, country, is_new_customer)
   examples/transactions.csv     the same records as CSV
 
@@ -815,14 +819,15 @@ AMOUNT_MEAN, AMOUNT_STD = 52.0, 30.0
 HOUR_MEAN, HOUR_STD = 11.5, 6.9
 
 
-def demo_records(rng, n):
-    """Synthetic transactions; fraud is likelier for large amounts, night hours, new customers, FR."""
+def demo_records(rng, n, base_logit=-4.5):
+    """Synthetic transactions; fraud is likelier for large amounts, night hours, new customers, FR.
+    `base_logit` sets how common fraud is overall (-4.5: the demo's training data)."""
     amount = rng.gamma(shape=3.0, scale=AMOUNT_MEAN / 3.0, size=n).round(2)
     hour = rng.integers(0, 24, size=n)
     country = rng.choice(COUNTRIES + ["IT"], p=[0.45, 0.2, 0.15, 0.15, 0.05], size=n)
     new = rng.random(n) < 0.3
     night = (hour < 6) | (hour >= 23)
-    logit = -4.5 + 0.05 * (amount - AMOUNT_MEAN) + 2.5 * night + 1.8 * new + 1.0 * (country == "FR")
+    logit = base_logit + 0.05 * (amount - AMOUNT_MEAN) + 2.5 * night + 1.8 * new + 1.0 * (country == "FR")
     fraud = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
     return amount, hour, country, new, fraud
 
@@ -831,6 +836,35 @@ def demo_features(amount, hour, country, new):
     onehot = np.stack([(country == c) for c in COUNTRIES], axis=1).astype(np.float32)
     return np.column_stack([(amount - AMOUNT_MEAN) / AMOUNT_STD, (hour - HOUR_MEAN) / HOUR_STD,
                             onehot, new.astype(np.float32)]).astype(np.float32)
+
+
+def demo_model(mlp, features, doc):
+    """The demo graph of a fitted one-hidden-layer MLPClassifier (relu, one logistic output unit):
+    Gemm(transB=1) 7->hidden + Relu + Gemm hidden->2 + Softmax -> 'probabilities' [N, 2]
+    (legit, fraud), and ArgMax -> 'label' [N] (int64); the logistic unit is rewritten exactly as
+    a 2-way softmax over the logits [0, z]. Checked against mlp.predict_proba on `features`."""
+    w1, w2 = mlp.coefs_
+    b1, b2 = mlp.intercepts_
+    hidden = w1.shape[1]
+    fc2_weight = np.vstack([np.zeros((1, hidden)), w2.T]).astype(np.float32)  # [2, hidden]: class 0 logit is 0
+    fc2_bias = np.array([0.0, b2[0]], dtype=np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["features", "fc1.weight", "fc1.bias"], ["/fc1/Gemm_output_0"], name="/fc1/Gemm", transB=1),
+        helper.make_node("Relu", ["/fc1/Gemm_output_0"], ["/relu/Relu_output_0"], name="/relu/Relu"),
+        helper.make_node("Gemm", ["/relu/Relu_output_0", "fc2.weight", "fc2.bias"], ["logits"], name="/fc2/Gemm", transB=1),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], name="/softmax/Softmax", axis=1),
+        helper.make_node("ArgMax", ["probabilities"], ["label"], name="/argmax/ArgMax", axis=1, keepdims=0),
+    ]
+    m = model(nodes, [vi("features", TensorProto.FLOAT, ["batch", 7])],
+              [vi("probabilities", TensorProto.FLOAT, ["batch", 2]), vi("label", TensorProto.INT64, ["batch"])],
+              [init("fc1.weight", w1.T.astype(np.float32)), init("fc1.bias", b1.astype(np.float32)),
+               init("fc2.weight", fc2_weight), init("fc2.bias", fc2_bias)], producer="make_test_models")
+    m.doc_string = doc
+    onnx.checker.check_model(m)
+    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    probs = session.run(["probabilities"], {"features": features[:2000]})[0]
+    assert np.allclose(probs, mlp.predict_proba(features[:2000]), atol=1e-5), "softmax rewrite differs from sklearn"
+    return m
 
 
 def make_demo():
@@ -846,29 +880,31 @@ def make_demo():
     features = demo_features(amount, hour, country, new)
     mlp = MLPClassifier(hidden_layer_sizes=(16,), activation="relu", max_iter=300, random_state=0)
     mlp.fit(features, fraud.astype(np.int64))
-    w1, w2 = mlp.coefs_
-    b1, b2 = mlp.intercepts_
-    fc2_weight = np.vstack([np.zeros((1, 16)), w2.T]).astype(np.float32)  # [2, 16]: class 0 logit is 0
-    fc2_bias = np.array([0.0, b2[0]], dtype=np.float32)
-    nodes = [
-        helper.make_node("Gemm", ["features", "fc1.weight", "fc1.bias"], ["/fc1/Gemm_output_0"], name="/fc1/Gemm", transB=1),
-        helper.make_node("Relu", ["/fc1/Gemm_output_0"], ["/relu/Relu_output_0"], name="/relu/Relu"),
-        helper.make_node("Gemm", ["/relu/Relu_output_0", "fc2.weight", "fc2.bias"], ["logits"], name="/fc2/Gemm", transB=1),
-        helper.make_node("Softmax", ["logits"], ["probabilities"], name="/softmax/Softmax", axis=1),
-        helper.make_node("ArgMax", ["probabilities"], ["label"], name="/argmax/ArgMax", axis=1, keepdims=0),
-    ]
-    m = model(nodes, [vi("features", TensorProto.FLOAT, ["batch", 7])],
-              [vi("probabilities", TensorProto.FLOAT, ["batch", 2]), vi("label", TensorProto.INT64, ["batch"])],
-              [init("fc1.weight", w1.T.astype(np.float32)), init("fc1.bias", b1.astype(np.float32)),
-               init("fc2.weight", fc2_weight), init("fc2.bias", fc2_bias)], producer="make_test_models")
-    m.doc_string = make_demo.__doc__
-    onnx.checker.check_model(m)
-    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
-    probs = session.run(["probabilities"], {"features": features[:2000]})[0]
-    assert np.allclose(probs, mlp.predict_proba(features[:2000]), atol=1e-5), "softmax rewrite differs from sklearn"
+    m = demo_model(mlp, features, make_demo.__doc__)
     with open(os.path.join(ROOT, "models", "demo.onnx"), "wb") as f:
         f.write(m.SerializeToString())
     print("demo.onnx: train accuracy %.3f, fraud rate %.3f" % (mlp.score(features, fraud), fraud.mean()))
+
+
+def make_demo_v2():
+    """models/demo_v2.onnx: the demo model "retrained" on a newer sample, for shadow comparisons.
+    Same input 'features' [N, 7], outputs 'probabilities' [N, 2] (legit, fraud) and 'label' [N]
+    (int64), opset and graph as models/demo.onnx, but 24 hidden units (Gemm 7->24 + Relu + Gemm
+    24->2 + Softmax, ArgMax), trained on another 20000 records (seed 2027) in which fraud is more
+    common (base logit -4.0 instead of -4.5; fraud rate about 17% instead of 14%). On
+    examples/transactions.jsonl it predicts "fraud" more often than demo.onnx: about 4% of the
+    labels differ."""
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(2027)
+    amount, hour, country, new, fraud = demo_records(rng, 20000, base_logit=-4.0)
+    features = demo_features(amount, hour, country, new)
+    mlp = MLPClassifier(hidden_layer_sizes=(24,), activation="relu", max_iter=300, random_state=1)
+    mlp.fit(features, fraud.astype(np.int64))
+    m = demo_model(mlp, features, make_demo_v2.__doc__)
+    with open(os.path.join(ROOT, "models", "demo_v2.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    print("demo_v2.onnx: train accuracy %.3f, fraud rate %.3f" % (mlp.score(features, fraud), fraud.mean()))
 
 
 def make_examples():
@@ -891,9 +927,23 @@ def make_examples():
         f.write("\n".join(csv) + "\n")
 
 
-def main():
+# What `make_test_models.py NAME …` makes on its own (no name: everything, as in main).
+TARGETS = {"demo": make_demo, "demo_v2": make_demo_v2, "examples": make_examples}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     for d in [FIXTURES, os.path.join(ROOT, "models"), os.path.join(ROOT, "examples")]:
         os.makedirs(d, exist_ok=True)
+    if argv:
+        unknown = [name for name in argv if name not in TARGETS]
+        if unknown:
+            print("make_test_models.py: unknown target %s; known: %s (no argument: everything)"
+                  % (", ".join(map(repr, unknown)), ", ".join(TARGETS)), file=sys.stderr)
+            return 2
+        for name in argv:
+            TARGETS[name]()
+        return 0
     rng = np.random.default_rng(12345)
     make_mlps(rng)
     make_axes(rng)
@@ -906,6 +956,7 @@ def main():
     make_tree_ops(np.random.default_rng(103))
     make_torch(np.random.default_rng(104))
     make_demo()
+    make_demo_v2()
     make_examples()
     return 0
 

@@ -195,15 +195,23 @@ struct ConfigLoader {
 
     private func loadModel(_ top: TableReader) throws(ConfigError) -> ModelSpec {
         guard let model = try top.subtable("model", title: "[model]",
-                                           known: ["path", "input", "output", "precision"]) else {
+                                           known: ["path", "input", "output", "precision", "version"]) else {
             throw ConfigError(.missingKey, file: file, position: .start,
                               message: "missing required table `[model]` (with `path`, the ONNX "
                                   + "file)")
         }
         let path = try model.require(model.text("path"), "path")
-        return ModelSpec(path: ConfigPath.resolve(path, against: baseDirectory),
-                         input: try model.text("input"), output: try model.text("output"),
-                         precision: try model.choice("precision", ModelPrecision.self) ?? .float32)
+        var spec = ModelSpec(path: ConfigPath.resolve(path, against: baseDirectory),
+                             input: try model.text("input"), output: try model.text("output"),
+                             precision: try model.choice("precision", ModelPrecision.self) ?? .float32)
+        if let (version, value) = try model.typed("version", "a string", \.string) {
+            guard ModelSpec.isValidVersion(version) else {
+                throw model.invalid(model.keyPath("version"), "must be 1 to 64 letters, digits, '.', '_' or '-', found \"\(version)\"",
+                                    at: value.position)
+            }
+            spec.version = version
+        }
+        return spec
     }
 
     /// Rejects the second occurrence of any string in `items`.

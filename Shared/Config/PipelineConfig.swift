@@ -39,6 +39,16 @@ public struct PipelineConfig: Sendable, Equatable {
 
     /// Settings of one stage, defaults filled in.
     public func stage(_ kind: StageKind) -> StageSpec { stages[kind] ?? StageSpec() }
+
+    /// This run's config with the model part (`[[feature]]`, `[model]`, `[output]`) of `other`:
+    /// what a rolled-out version runs with (the run keeps its own input, stages and the rest).
+    public func withModelPart(of other: PipelineConfig) -> PipelineConfig {
+        var c = self
+        c.features = other.features
+        c.model = other.model
+        c.output = other.output
+        return c
+    }
 }
 
 /// The four processing stages. Their order is the data path's, `NodeKind.dataPath`.
@@ -133,6 +143,16 @@ public struct ModelSpec: Sendable, Equatable {
     public var output: String?
     /// How the model's linear layers compute; `.float32` (the default) runs the model as written.
     public var precision: ModelPrecision
+    /// What outputs and reports call this model (`[model] version`); nil: the supervisor names it
+    /// by the model file's sha256 prefix. In a replica, the name it was given.
+    public var version: String?
+
+    /// A version name: 1 to 64 ASCII letters, digits, '.', '_' or '-'.
+    public static func isValidVersion(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+    }
 
     public init(path: String, input: String? = nil, output: String? = nil, precision: ModelPrecision = .float32) {
         self.path = path
@@ -159,6 +179,8 @@ public enum OutputFormat: String, Sendable, Equatable, CaseIterable { case jsonl
 /// The fields an output record can carry after its passthrough fields.
 public enum OutputField: String, Sendable, Equatable, CaseIterable {
     case label, score, probabilities, prediction
+    /// The id of the model version that scored the record (see "Rolling out a new model").
+    case modelVersion = "model_version"
 }
 
 /// `[output]`
@@ -236,4 +258,50 @@ public struct MetricsSpec: Sendable, Equatable {
     public var listen: String?
 
     public init(listen: String? = nil) { self.listen = listen }
+}
+
+extension PipelineConfig {
+    /// What a featurize, infer or aggregate replica runs: the run's config with the model part
+    /// of `version` (its `[[feature]]`, `[model]`, `[output]`), the labels and the version's id
+    /// as the supervisor settled them.
+    public static func forReplica(_ message: ConfigMessage, version: ModelVersion?) throws(ConfigError) -> PipelineConfig {
+        var config = try parse(text: message.configText, path: message.configPath)
+        guard let version else {
+            if !message.classLabels.isEmpty { config.output.labels = message.classLabels }
+            return config
+        }
+        if version.configPath != message.configPath || version.configText != message.configText {
+            config = config.withModelPart(of: try parse(text: version.configText, path: version.configPath))
+        }
+        if !version.modelPath.isEmpty { config.model.path = version.modelPath }
+        if !version.classLabels.isEmpty { config.output.labels = version.classLabels }
+        config.model.version = version.id
+        return config
+    }
+}
+
+extension InputSpec {
+    /// The first way `new` differs from this `[input]` section, said for a user; nil when they
+    /// read records the same way.
+    public func difference(to new: InputSpec) -> String? {
+        if format != new.format {
+            return "[input] format is \"\(new.format.rawValue)\" in the new config, \"\(format.rawValue)\" in the running one"
+        }
+        let old = fields.map(\.name), changed = new.fields.map(\.name)
+        if old != changed {
+            return "the [[input.field]] names differ: the running config reads " + old.joined(separator: ", ")
+                + "; the new one " + changed.joined(separator: ", ")
+        }
+        for (a, b) in zip(fields, new.fields) where a != b {
+            if a.type != b.type { return "input field `\(a.name)` is \(b.type.rawValue) in the new config, \(a.type.rawValue) in the running one" }
+            return "input field `\(a.name)` has required = \(b.required) in the new config, \(a.required) in the running one"
+        }
+        if maxErrors != new.maxErrors || maxErrorsSet != new.maxErrorsSet {
+            return "[input] max_errors is \(new.maxErrorsSet ? String(new.maxErrors) : "unset") in the new config, \(maxErrorsSet ? String(maxErrors) : "unset") in the running one"
+        }
+        if maxLineBytes != new.maxLineBytes {
+            return "[input] max_line_bytes is \(new.maxLineBytes) in the new config, \(maxLineBytes) in the running one"
+        }
+        return nil
+    }
 }

@@ -66,7 +66,7 @@ struct TableReader {
     func value(_ key: String) -> TOMLValue? { table[key] }
 
     /// The value of `key` and its conversion, or a type mismatch naming `expected`.
-    private func typed<T>(_ key: String, _ expected: String, _ convert: (TOMLValue) -> T?)
+    func typed<T>(_ key: String, _ expected: String, _ convert: (TOMLValue) -> T?)
         throws(ConfigError) -> (T, TOMLValue)?
     {
         guard let value = table[key] else { return nil }

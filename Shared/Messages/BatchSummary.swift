@@ -13,6 +13,8 @@ public struct BatchSummary: Sendable, Equatable {
     public var scoreSumSquares: Double = 0
     /// The drift watch's slot counts (see `DriftPlan`); empty when the run watches no drift.
     public var drift: [UInt64] = []
+    /// How the shadow version's results compare with these (`rollout --shadow`); nil: no shadow.
+    public var shadow: ShadowStats?
 
     public init() {}
 
@@ -27,6 +29,10 @@ public struct BatchSummary: Sendable, Equatable {
         for (i, c) in other.scoreHistogram.enumerated() where i < scoreHistogram.count { scoreHistogram[i] += c }
         scoreSum += other.scoreSum
         scoreSumSquares += other.scoreSumSquares
+        if let theirs = other.shadow {
+            if shadow == nil { shadow = ShadowStats() }
+            shadow!.merge(theirs)
+        }
         guard includeDrift else { return }
         if drift.count < other.drift.count { drift += Array(repeating: 0, count: other.drift.count - drift.count) }
         drift.withUnsafeMutableBufferPointer { mine in
@@ -62,6 +68,9 @@ public struct BatchSummary: Sendable, Equatable {
         let offset = out.appendUninitialized(UInt32.self, count: drift.count, alignment: 4)
         let p = out.pointer(at: offset, as: UInt32.self)
         for (i, c) in drift.enumerated() { p[i] = UInt32(truncatingIfNeeded: c).littleEndian }
+        out.pad(to: 8)
+        out.append(UInt64(shadow == nil ? 0 : 1))
+        shadow?.encode(into: out)
     }
 
     static func decode(_ r: inout ByteReader) throws(FrameError) -> BatchSummary {
@@ -79,6 +88,12 @@ public struct BatchSummary: Sendable, Equatable {
         let slots = try r.readCount("summary.drift", elementSize: 4)
         guard slots <= DriftCounts.maxSlots else { throw .invalid(field: "summary.drift", reason: "\(slots) slots > \(DriftCounts.maxSlots)") }
         s.drift = try r.array(UInt32.self, count: slots, alignment: 4, "summary.drift").map { UInt64(UInt32(littleEndian: $0)) }
+        try r.skip(to: 8)
+        switch try r.read(UInt64.self, "summary.hasShadow") {
+        case 0: break
+        case 1: s.shadow = try ShadowStats.decode(&r)
+        default: throw .invalid(field: "summary.hasShadow", reason: "not 0 or 1")
+        }
         return s
     }
 }
@@ -115,7 +130,7 @@ public struct OutputBatchView {
         let rows = UInt64(frame.header.rowCount)
         guard summary.rows == rows, summary.labelCounts.allSatisfy({ $0 <= rows }), summary.scoreHistogram.allSatisfy({ $0 <= rows }),
               summary.labelCounts.reduce(0, +) <= rows, summary.scoreHistogram.reduce(0, +) <= rows,
-              summary.drift.allSatisfy({ $0 <= rows }) else {
+              summary.drift.allSatisfy({ $0 <= rows }), (summary.shadow?.rows ?? 0) <= rows else {
             throw .invalid(field: "output.summary", reason: "its counts do not fit the batch's \(counted(rows, "row"))")
         }
         return OutputBatchView(envelope: envelope, summary: summary, text: text)

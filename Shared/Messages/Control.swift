@@ -70,6 +70,9 @@ public struct ConfigMessage: Sendable, Equatable {
     public var classLabels: [ClassLabel]
     /// What the drift watch counts (the `[drift]` reference's bins), nil when it is off.
     public var drift: DriftPlan?
+    /// The live model versions (featurize, infer and aggregate build each one): at least the
+    /// run's own; the first is the version batches are scored by unless they say otherwise.
+    public var versions = VersionSet(generation: 0, versions: [])
 
     public init(configPath: String, configText: String, listenPath: String, statePath: String = "", credits: UInt32,
                 heartbeatMillis: UInt32, classLabels: [ClassLabel] = [], drift: DriftPlan? = nil) {
@@ -95,6 +98,7 @@ public struct ConfigMessage: Sendable, Equatable {
             for label in classLabels { label.encode(into: out) }
             out.append(UInt8(drift == nil ? 0 : 1))
             drift?.encode(into: out)
+            versions.encodeBody(into: out)
         }
     }
 
@@ -108,6 +112,7 @@ public struct ConfigMessage: Sendable, Equatable {
         let count = try r.readCount("config.labels", elementSize: 5)
         for _ in 0..<count { message.classLabels.append(try ClassLabel.decode(&r)) }
         if try r.read(UInt8.self, "config.hasDrift") != 0 { message.drift = try DriftPlan.decode(&r) }
+        message.versions = try VersionSet.decodeBody(&r)
         return message
     }
 }

@@ -9,7 +9,7 @@
 ///     12     4    row count
 ///     16     8    batch sequence number
 ///     24     4    payload length (bytes after the header, padding included)
-///     28     4    reserved, zero
+///     28     4    model slots (`ModelSlots`: which versions score the batch)
 ///
 /// A whole frame (header + payload) is a multiple of 64 bytes, so that every frame in a stream
 /// starts 64-byte aligned when the receive buffer does, and float matrices placed at 64-byte
@@ -26,6 +26,8 @@ public struct FrameHeader: Equatable, Sendable {
     public var rowCount: UInt32
     public var sequence: UInt64
     public var payloadLength: UInt32
+    /// Which model versions score the batch (data frames; zero elsewhere).
+    public var model = ModelSlots()
 
     public init(kind: FrameKind, flags: FrameFlags = [], stream: UInt32 = 0, rowCount: UInt32 = 0,
                 sequence: UInt64 = 0, payloadLength: UInt32 = 0) {
@@ -50,14 +52,20 @@ public struct FrameHeader: Equatable, Sendable {
         p.storeBytes(of: rowCount.littleEndian, toByteOffset: 12, as: UInt32.self)
         p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
         p.storeBytes(of: payloadLength.littleEndian, toByteOffset: 24, as: UInt32.self)
-        p.storeBytes(of: UInt32(0), toByteOffset: 28, as: UInt32.self)
+        p.storeBytes(of: model.rawValue.littleEndian, toByteOffset: 28, as: UInt32.self)
     }
 
-    /// Overwrites the stream id and flags of the frame header at `p` (a host carrying a batch's
-    /// identity from the frame it received to the frame it sends on).
-    public static func restamp(_ p: UnsafeMutableRawPointer, stream: UInt32, flags: FrameFlags) {
+    /// Overwrites the stream id, flags and model slots of the frame header at `p` (a host
+    /// carrying a batch's identity from the frame it received to the frame it sends on).
+    public static func restamp(_ p: UnsafeMutableRawPointer, stream: UInt32, flags: FrameFlags, model: ModelSlots) {
         p.storeBytes(of: flags.rawValue, toByteOffset: 7, as: UInt8.self)
         p.storeBytes(of: stream.littleEndian, toByteOffset: 8, as: UInt32.self)
+        p.storeBytes(of: model.rawValue.littleEndian, toByteOffset: 28, as: UInt32.self)
+    }
+
+    /// Overwrites the model slots of the frame header at `p` (a batch rolled back to another version).
+    public static func restamp(_ p: UnsafeMutableRawPointer, model: ModelSlots) {
+        p.storeBytes(of: model.rawValue.littleEndian, toByteOffset: 28, as: UInt32.self)
     }
 
     /// Reads and validates a header from the first 32 bytes of `bytes`.
@@ -74,12 +82,14 @@ public struct FrameHeader: Equatable, Sendable {
         let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt32.self)))
         guard length <= maxPayload else { throw .tooLarge(length: length, limit: maxPayload) }
         guard (size + length) % alignment == 0 else { throw .misaligned(length: size + length) }
-        return FrameHeader(
+        var h = FrameHeader(
             kind: kind,
             flags: FrameFlags(rawValue: bytes[7]),
             stream: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
             rowCount: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
             sequence: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
             payloadLength: UInt32(length))
+        h.model = ModelSlots(rawValue: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt32.self)))
+        return h
     }
 }

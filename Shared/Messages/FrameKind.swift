@@ -45,6 +45,10 @@ public enum FrameKind: UInt8, Sendable, CaseIterable {
     /// sender → receiver of a data connection: "the next frame is in the ring, here"
     /// (`SharedFrameRef`). The receiver copies it out and handles it as if it came inline.
     case sharedFrame = 29
+    /// supervisor → featurize, infer and aggregate replicas: the live model versions (`VersionSet`).
+    case versions = 30
+    /// replica → supervisor: the versions of a `VersionSet` are built, or which failed (`VersionsAck`).
+    case versionsAck = 31
 
     /// True for the kinds that carry a batch of rows.
     public var isData: Bool { rawValue < 16 }

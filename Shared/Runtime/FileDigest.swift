@@ -81,7 +81,7 @@ public final class FileDigest: @unchecked Sendable {
     }
 
     /// Reads and hashes the file at `path` on the calling thread.
-    static func hexDigest(of path: String) throws(SystemError) -> String {
+    public static func hexDigest(of path: String) throws(SystemError) -> String {
         // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just after);
         // the flag changes nothing for a regular file.
         let fd = try Sys.open(path, O_RDONLY | O_NONBLOCK)

@@ -14,6 +14,10 @@ final class Replica {
     var stats = Heartbeat()
     var draining = false
     var heartbeatNanos: UInt64 = 250_000_000
+    /// Ingest's processor (every model version shares it).
+    var shared: (any StageProcessor)?
+    /// Featurize's, infer's and aggregate's: one per live model version.
+    let versions = StageVersions()
 
     init(node: NodeKind, options: ReplicaOptions) throws {
         self.node = node
@@ -25,10 +29,14 @@ final class Replica {
         }
     }
 
-    func run(makeProcessor: (ConfigMessage) throws -> any StageProcessor) -> ReplicaHost.Exit {
+    /// Builds a stage processor from the run's config and, for featurize, infer and aggregate,
+    /// one model version (nil for ingest, which every version shares).
+    typealias MakeProcessor = (ConfigMessage, ModelVersion?) throws -> any StageProcessor
+
+    func run(makeProcessor: @escaping MakeProcessor) -> ReplicaHost.Exit {
         let config: ConfigMessage
-        var processor: any StageProcessor
         let upstream: UpstreamSet
+        var startFailures: [VersionsAck.Failure] = []
         do {
             guard let frame = try control.awaitFrame() else {
                 Log.error("the supervisor closed the control connection before sending a config")
@@ -42,7 +50,19 @@ final class Replica {
             return .startFailed
         }
         do {
-            processor = try makeProcessor(config)
+            if node == .ingest {
+                shared = try makeProcessor(config, nil)
+            } else {
+                // The first version is the one batches go to by default: without it the replica
+                // cannot start. Another that fails is reported after ready, and the run goes on.
+                guard let first = config.versions.versions.first else {
+                    throw FrameError.invalid(field: "config.versions", reason: "no model version")
+                }
+                versions.make = { [config] version in try makeProcessor(config, version) }
+                versions.generation = config.versions.generation
+                versions.boxes[first.slot] = ProcessorBox(try makeProcessor(config, first))
+                startFailures = versions.build(config.versions.versions.dropFirst())
+            }
             let upstreamNode = node.upstream!
             upstream = try UpstreamSet(path: config.listenPath, cookie: options.cookie, expected: upstreamNode,
                                        initialCredits: config.credits)
@@ -62,9 +82,13 @@ final class Replica {
         }
         do {
             try control.send(using: scratch) { $0.frame(.ready) }
-            Log.info("ready (pid \(getpid())), listening at \(config.listenPath)")
+            if !startFailures.isEmpty {
+                try control.send(using: scratch) { VersionsAck(generation: versions.generation, failures: startFailures).encode(into: $0) }
+            }
+            Log.info("ready (pid \(getpid())), listening at \(config.listenPath)"
+                     + (node == .ingest ? "" : "; model versions " + config.versions.versions.map { "\($0.id) (slot \($0.slot))" }.joined(separator: ", ")))
             let state = config.statePath.isEmpty ? nil : try StatePage(path: config.statePath)
-            let exit = try loop(processor: &processor, upstream: upstream, downstream: downstream, state: state)
+            let exit = try loop(upstream: upstream, downstream: downstream, state: state)
             Log.info("stopped after \(counted(stats.batches, "batch")), \(counted(stats.rows, "row"))\(draining ? " (drained)" : "")")
             return exit
         } catch {
@@ -80,6 +104,14 @@ final class Replica {
         while let frame = try control.peekFrame() {
             switch frame.header.kind {
             case .membership: downstream.apply(try Membership.decode(frame))
+            case .versions:
+                let set = try VersionSet.decode(frame)
+                if node != .ingest, set.generation > versions.generation {
+                    let failures = versions.replace(with: set)
+                    Log.info("model versions now " + set.versions.map { "\($0.id) (slot \($0.slot))" }.joined(separator: ", ")
+                             + failures.map { "; \($0.slot) failed: \($0.message)" }.joined())
+                    try control.send(using: scratch) { VersionsAck(generation: set.generation, failures: failures).encode(into: $0) }
+                }
             case .drain: draining = true
             case .shutdown:
                 control.consume(frame)
@@ -119,9 +151,8 @@ final class Replica {
         }
     }
 
-    private func loop(processor: inout any StageProcessor, upstream: UpstreamSet, downstream: DownstreamSet,
-                      state: StatePage?) throws -> ReplicaHost.Exit {
-        let inputKind = type(of: processor).inputKind
+    private func loop(upstream: UpstreamSet, downstream: DownstreamSet, state: StatePage?) throws -> ReplicaHost.Exit {
+        let inputKind = node.inputKind
         let crashOn = FaultInjection.crashMarker(for: node)
         var garbleFile = FaultInjection.garbleFile(for: node)
         let outputLimit = FaultInjection.outputLimit(for: node) ?? FrameDecoder.defaultMaxPayload
@@ -143,7 +174,11 @@ final class Replica {
                         output.append(bytes: UnsafeRawBufferPointer(start: frame.payload.baseAddress! - FrameHeader.size,
                                                                     count: frame.header.frameLength))
                     } else if frame.header.kind == inputKind {
-                        try processor.process(frame, into: output)
+                        if node == .ingest {
+                            try shared!.process(frame, into: output)
+                        } else {
+                            try versions.process(frame, into: output)
+                        }
                     } else {
                         throw FrameError.unexpected(kind: frame.header.kind, context: "at \(node.name), which takes \(inputKind)")
                     }
@@ -161,7 +196,7 @@ final class Replica {
                 }
                 state?.end()
                 // The batch keeps its identity (part offset, replay and part flags) stage to stage.
-                FrameHeader.restamp(output.base, stream: frame.header.stream, flags: frame.header.flags)
+                FrameHeader.restamp(output.base, stream: frame.header.stream, flags: frame.header.flags, model: frame.header.model)
                 if let path = garbleFile, FaultInjection.claim(path) {
                     output.base.storeBytes(of: 0x58, toByteOffset: 0, as: UInt8.self)  // breaks the magic
                     garbleFile = nil
@@ -218,6 +253,79 @@ final class Replica {
             upstream.handle(poll, slots: upstreamSlots)
             downstream.handle(poll, slots: downstreamSlots)
             stats.queued = upstream.hasQueuedFrames ? 1 : 0
+        }
+    }
+}
+
+/// A processor, boxed so that two versions' can be used at once (a shadowed batch).
+final class ProcessorBox {
+    var processor: any StageProcessor
+    init(_ processor: any StageProcessor) { self.processor = processor }
+}
+
+/// The live model versions of a featurize, infer or aggregate replica, by slot: each batch is
+/// processed by the version its header names (`ModelSlots`), and a shadowed batch by both.
+final class StageVersions {
+    var boxes: [UInt16: ProcessorBox] = [:]
+    var generation: UInt64 = 0
+    var make: ((ModelVersion) throws -> any StageProcessor)?
+    private let shadowScratch = FrameBuffer(capacity: 1 << 20)
+
+    /// Builds `list`'s versions; returns the ones that failed.
+    func build(_ list: some Sequence<ModelVersion>) -> [VersionsAck.Failure] {
+        var failures: [VersionsAck.Failure] = []
+        for v in list where boxes[v.slot] == nil {
+            do {
+                boxes[v.slot] = ProcessorBox(try make!(v))
+            } catch {
+                Log.error("model version \(v.id) (slot \(v.slot)) cannot run here: \(error)")
+                failures.append(.init(slot: v.slot, message: "\(error)"))
+            }
+        }
+        return failures
+    }
+
+    /// Keeps exactly the versions of `set` (building the new ones); returns the ones that failed.
+    func replace(with set: VersionSet) -> [VersionsAck.Failure] {
+        generation = set.generation
+        let live = Set(set.versions.map(\.slot))
+        for slot in boxes.keys where !live.contains(slot) { boxes[slot] = nil }
+        return build(set.versions)
+    }
+
+    func process(_ frame: Frame, into out: FrameBuffer) throws {
+        let slots = frame.header.model
+        guard let primary = boxes[slots.primary] else { throw VersionError.notLive(slots.primary, live: boxes.keys.sorted()) }
+        guard let s = slots.shadow else {
+            try primary.processor.process(frame, into: out)
+            return
+        }
+        guard s != slots.primary, let shadow = boxes[s] else { throw VersionError.notLive(s, live: boxes.keys.sorted()) }
+        try primary.processor.process(frame, shadow: &shadow.processor, scratch: shadowScratch, into: out)
+    }
+}
+
+/// A batch names a model version this replica does not hold (it failed to load here).
+enum VersionError: Error, CustomStringConvertible {
+    case notLive(UInt16, live: [UInt16])
+
+    var description: String {
+        switch self {
+        case .notLive(let slot, let live):
+            "a batch is for model version slot \(slot), which this replica does not hold (it holds \(live.map(String.init).joined(separator: ", ")))"
+        }
+    }
+}
+
+extension NodeKind {
+    /// The data frames a stage takes in.
+    var inputKind: FrameKind {
+        switch self {
+        case .ingest: .rawChunk
+        case .featurize: .records
+        case .infer: .features
+        case .aggregate: .scores
+        default: preconditionFailure("\(name) is not a stage")
         }
     }
 }

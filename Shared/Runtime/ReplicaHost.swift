@@ -21,8 +21,9 @@ public enum ReplicaHost {
     }
 
     /// Runs a replica of `node`; never returns.
-    /// - Parameter makeProcessor: builds the stage from the config the supervisor sends.
-    public static func main(node: NodeKind, makeProcessor: (ConfigMessage) throws -> any StageProcessor) -> Never {
+    /// - Parameter makeProcessor: builds the stage from the config the supervisor sends and, for
+    ///   featurize, infer and aggregate, one of its live model versions (nil for ingest).
+    public static func main(node: NodeKind, makeProcessor: @escaping (ConfigMessage, ModelVersion?) throws -> any StageProcessor) -> Never {
         Sys.ignoreSignal(SIGPIPE)
         // Ctrl-C reaches the whole foreground process group; the supervisor decides how we stop.
         Sys.ignoreSignal(SIGINT)

@@ -42,6 +42,8 @@ public enum PipelineMain {
                 return try ProfileCommand.run(options).rawValue
             case .drift(let target, let json):
                 return try ClientCommands.request(target, Request(operation: .drift, json: json)).rawValue
+            case .rollout(let target, let rollout):
+                return try ClientCommands.request(target, Request(operation: .rollout, rollout: rollout)).rawValue
             case .bench(let options):
                 return try BenchCommand.run(options).rawValue
             }

@@ -17,6 +17,7 @@ enum Help {
           check    validate a config file and its model without starting anything
           profile  write a drift reference profile of training records (for [drift])
           drift    a running pipeline's drift windows: each watched field against the reference
+          rollout  swap a running pipeline's model at an exact input line; canary, shadow, roll back
           bench    measure throughput, kernels, latency and footprint; write BENCHMARKS.md
 
         common options:
@@ -224,6 +225,31 @@ enum Help {
             (fields down, windows across: PSI for numbers, text length and the score, Jensen-
             Shannon distance for strings, bools and the label, with their warn and alert
             levels), and which fields drifted so far. --json prints every kept window.
+            """,
+        "rollout": """
+            usage: pipeline rollout [-f FILE] [--run-dir DIR] NEW_CONFIG_OR_MODEL [--canary P | --shadow]
+                   pipeline rollout [-f FILE] [--run-dir DIR] --promote | --abort
+
+            Rolls a new model version into a running pipeline without stopping it. NEW is a
+            config (.toml: its [[feature]], [model] and [output] are used; its [input] must be the
+            running config's) or an ONNX model (the running config with only [model] path
+            changed). It is checked as `pipeline check` does before anything changes; a bad one
+            is refused and the stream goes on untouched.
+
+            Without an option: cut-over. Every record before input line N is scored by the old
+            version, every record from N on by the new one; it waits for the switch and prints N.
+            --canary P   the new version scores P % of the batches (chosen by batch number, so a
+                         replay scores a batch with the same version) until --promote or --abort.
+            --shadow     the new version scores every batch too; its results are compared with
+                         the live version's (label disagreement, largest probability difference:
+                         `pipeline ps`, /metrics, events) and not written.
+            --promote    the canary's or shadow's version scores every record from the next batch on.
+            --abort      back to the live version alone from the next batch.
+
+            A version is named by [model] version, else by its file's sha256 prefix; the output
+            field "model_version" writes it. If replicas crash on the new version's batches more
+            than restart.max times, or cannot load it, the pipeline rolls back to the previous
+            version at a batch boundary, says so, and goes on. See README, "Rolling out a new model".
             """,
     ]
 }

@@ -60,6 +60,11 @@ extension BatchLedger {
 
     /// Holds what the sink received, unless it already has it (a replay's duplicate).
     mutating func receive(_ sequence: UInt64, part: Int?, _ output: Output, into out: inout [Action]) {
+        // Scored by versions the batch no longer has (it was rolled back since): stale.
+        if let model = output.modelSlots, let b = index(sequence), batches[b].model != model {
+            duplicates += 1
+            return
+        }
         guard let part else {
             if covers(sequence, offset: 0, count: output.records) {
                 duplicates += 1

@@ -1,4 +1,5 @@
 import Config
+import Messages
 
 /// What the sink received for a batch or a part of one; the ledger only needs its counts.
 public protocol BatchOutput: Sendable {
@@ -8,10 +9,17 @@ public protocol BatchOutput: Sendable {
     var rejected: Int { get }
     /// The drift watch's slot counts of its accepted rows (`DriftPlan`); empty: none.
     var driftCounts: [UInt64] { get }
+    /// The model versions that scored it, as its frame says; nil: not from the stages (a
+    /// record the source or the supervisor settled), which any version's batch takes.
+    var modelSlots: ModelSlots? { get }
+    /// How its shadow version's results compared with its own; nil: no shadow.
+    var shadow: ShadowStats? { get }
 }
 
 extension BatchOutput {
     public var driftCounts: [UInt64] { [] }
+    public var modelSlots: ModelSlots? { nil }
+    public var shadow: ShadowStats? { nil }
 }
 
 /// The data path's bookkeeping, as a value: which batches the source has read and the sink has
@@ -57,6 +65,8 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         public let lastLine: UInt64
         public let records: Int
         public internal(set) var units: [Unit]
+        /// The model versions that score it; changed only by a rollback (`retag`).
+        public internal(set) var model: ModelSlots
     }
 
     public enum Event: Sendable {
@@ -112,6 +122,8 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
     public private(set) var recordsRead = 0
     /// Units sent again (replays and deadlines).
     public private(set) var resent = 0
+    /// The last input line of the batches cut so far (0: none).
+    public private(set) var lastCutLine: UInt64 = 0
 
     // The sink's side.
     /// The next batch to commit; every lower one is committed.
@@ -161,9 +173,10 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
             precondition(hasRoom, "a batch was cut while the window was full or the input finished")
             let unit = Unit(offset: 0, count: cut.records, firstLine: cut.firstLine, byteOffset: cut.byteOffset, isPart: false)
             batches.append(Batch(sequence: nextSequence, firstLine: cut.firstLine, lastLine: cut.lastLine,
-                                 records: cut.records, units: [unit]))
+                                 records: cut.records, units: [unit], model: cut.model))
             toSend.append((nextSequence, 0))
             recordsRead += cut.records
+            lastCutLine = max(lastCutLine, cut.lastLine)
             nextSequence += 1
         case .inputEnded:
             inputDone = true
@@ -203,6 +216,31 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
             batches[b].units[u].lastSent = now
             sent += 1
         }
+    }
+
+    /// Gives the uncommitted batches whose versions `include` picks the versions `model`
+    /// instead (a rollback): what the sink received of them is forgotten, and every unit sent is
+    /// queued to be sent again. Returns their sequence numbers, for the source to restamp.
+    public mutating func retag(where include: (ModelSlots) -> Bool, to model: ModelSlots) -> [UInt64] {
+        var changed: [UInt64] = []
+        for b in batches.indices where batches[b].sequence >= nextCommit && include(batches[b].model) {
+            let sequence = batches[b].sequence
+            batches[b].model = model
+            held[sequence] = nil
+            parts[sequence] = nil
+            changed.append(sequence)
+        }
+        let retagged = Set(changed)
+        var queued = Set(toSend.map { Pair($0.sequence, $0.unit) })
+        var again: [(sequence: UInt64, unit: Int)] = []
+        for batch in batches where retagged.contains(batch.sequence) {
+            for (u, unit) in batch.units.enumerated() where unit.sends > 0 && !unit.settled && queued.insert(Pair(batch.sequence, u)).inserted {
+                again.append((batch.sequence, u))
+            }
+        }
+        resent += again.count
+        toSend = again + toSend
+        return changed
     }
 
     /// Queues again the sent units that `include` picks and the sink does not have.

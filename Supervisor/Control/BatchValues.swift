@@ -1,3 +1,4 @@
+import Messages
 /// Values the data path's two ends and the ledger exchange.
 
 /// A batch the source has just cut from its input.
@@ -6,12 +7,15 @@ public struct BatchCut: Sendable, Equatable {
     public var lastLine: UInt64
     public var records: Int
     public var byteOffset: UInt64
+    /// The model versions that score it (stamped in its frame when it was cut).
+    public var model: ModelSlots
 
-    public init(firstLine: UInt64, lastLine: UInt64, records: Int, byteOffset: UInt64) {
+    public init(firstLine: UInt64, lastLine: UInt64, records: Int, byteOffset: UInt64, model: ModelSlots = ModelSlots()) {
         self.firstLine = firstLine
         self.lastLine = lastLine
         self.records = records
         self.byteOffset = byteOffset
+        self.model = model
     }
 }
 

@@ -24,6 +24,8 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         public var inputFormat = InputFormat.jsonl
         /// The drift watch (`[drift]`), nil when off.
         public var drift: DriftWatch?
+        /// The model version the run starts with (slot 0).
+        public var initialVersion = Rollout.Version(slot: 0, id: "")
 
         public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
             self.reconciler = reconciler
@@ -67,6 +69,10 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case outputFailed(Stream, closed: Bool, message: String)
         /// The run cannot go on (reading stdin failed, an internal error).
         case fail(ExitCode, String)
+        /// `pipeline rollout` from client `client`.
+        case rollout(client: Int, RolloutCommand)
+        /// The replica running as `pid` holds the versions of `generation`, except `failures`.
+        case versionsAck(pid: Int32, generation: UInt64, failures: [VersionsAck.Failure])
     }
 
     public enum Action: Sendable {
@@ -95,6 +101,12 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case log(LogLevel, String, logOf: ReplicaID? = nil)
         /// A line for the event log.
         case event(RunEvent)
+        // Model versions.
+        /// Send the live versions (`rollout.live`, generation `generation`) to every configured
+        /// featurize, infer and aggregate replica.
+        case versions(generation: UInt64)
+        /// Restamp the kept frames of these batches with `ModelSlots` (a rollback).
+        case retag([UInt64], ModelSlots)
     }
 
     private struct ScaleWait: Sendable {
@@ -106,7 +118,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
 
     public let settings: Settings
     public private(set) var reconciler: Reconciler
-    public private(set) var ledger: BatchLedger<Output>
+    public internal(set) var ledger: BatchLedger<Output>
     public private(set) var exitCode = ExitCode.ok
     /// The end was decided: replicas are told to exit; nothing more is read or started.
     public private(set) var stopping = false
@@ -120,12 +132,17 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     private var waits: [ScaleWait] = []
     /// The drift watch, fed with every committed batch in order.
     public private(set) var drift: DriftWatch?
+    /// The model versions and the rollout between them.
+    public internal(set) var rollout: Rollout
+    /// The shadow's rows at its last `shadow` event.
+    var shadowReportedRows: UInt64 = 0
 
     public init(settings: Settings) {
         self.settings = settings
         reconciler = Reconciler(settings: settings.reconciler)
         ledger = BatchLedger(settings: settings.ledger)
         drift = settings.drift
+        rollout = Rollout(initial: settings.initialVersion)
     }
 
     /// True once every replica has exited after the end was decided: the loop can return.
@@ -142,6 +159,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         case .tick:
             process(reconciler.handle(.tick, now: now), now: now, into: &out)
             if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
+            if !stopping { checkLoad(now: now, into: &out) }
         case .replica(let event):
             switch event {
             case .tick, .crashCounted, .scale, .stop, .force:
@@ -180,6 +198,10 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             outputFailed(stream, closed: closed, message: message, now: now, into: &out)
         case .fail(let code, let message):
             fail(code, message, now: now, into: &out)
+        case .rollout(let client, let command):
+            rollout(client: client, command, now: now, into: &out)
+        case .versionsAck(let pid, let generation, let failures):
+            if !stopping { versionsAcked(pid: pid, generation: generation, failures: failures, now: now, into: &out) }
         }
         if !stopping && ledger.isFinished {
             if settings.failWhenEverythingRejected && ledger.recordsRead > 0 && ledger.rejectedCommitted >= ledger.recordsRead {
@@ -204,14 +226,23 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             switch action {
             case .spawn(let id): out.append(.spawn(id))
             case .signal(let pid, let signal): out.append(.signal(pid: pid, signal))
-            case .configure(let id): out.append(.configure(id))
+            case .configure(let id):
+                rollout.configured(id)
+                out.append(.configure(id))
             case .shutdown(let id): out.append(.shutdown(id))
             case .drain(let id): out.append(.drain(id))
             case .membership(let m, let recipient): out.append(.membership(m, to: recipient))
             case .refuse(let pid, let reason): out.append(.refuse(pid: pid, reason: reason))
             case .log(let level, let message): out.append(.log(level, message))
-            case .event(let e): out.append(.event(e))
+            case .event(let e):
+                out.append(.event(e))
+                if case .replicaExited(let id, _, _, _) = e {
+                    rollout.forget(id)
+                    if !stopping { checkLoad(now: now, into: &out) }
+                }
             case .startFailed(let id, let termination, let message):
+                // A model version just rolled in may be what keeps it from starting: back to the one before.
+                if !stopping && versionStartFailure(id, message: "\(termination): \(message ?? "no message")", into: &out) { break }
                 // It could not start (bad model, bad config): restarting will not help.
                 fail(.stageFailed, "\(id) failed to start (\(termination)): \(message ?? "no message")", logOf: id, now: now, into: &out)
             case .lostWhileDraining(let id, let pid, let termination):
@@ -222,7 +253,11 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
                 var counts = true
                 // Only a death the replica brought on itself (a crash, an abort, a hang we ended)
                 // can be the batch's fault; a kill from outside (kill -9, the OOM killer) never is.
-                if blameable, let work {
+                if blameable, let work, !stopping, versionCrash(id, work: work, termination: termination, into: &out) {
+                    // The version's fault, not the batch's: it is counted against the version (and
+                    // rolls it back past the limit), not against the stage's restart limit.
+                    counts = false
+                } else if blameable, let work {
                     let verdict = ledger.handle(.crashed(work, stage: id.stage, termination: termination), now: now)
                     counts = !verdict.contains { if case .isolating = $0 { true } else if case .poison = $0 { true } else { false } }
                     batches(verdict, now: now, into: &out)
@@ -261,6 +296,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             case .write(let sequence, let pieces, let lines):
                 out.append(.write(sequence, pieces, lines: lines))
                 committed = true
+                versionCommitted(sequence, pieces, into: &out)
                 watchDrift(pieces, lines: lines, into: &out)
             case .log(let level, let message): out.append(.log(level, message))
             case .event(let e): out.append(.event(e))

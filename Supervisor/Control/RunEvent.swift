@@ -1,4 +1,5 @@
 import Config
+import Messages
 
 /// A decision of the control core, or something it acted on, as a line of the event log
 /// (`--events FILE`, and `pipeline logs events`): what happened to which replica, batch or
@@ -46,6 +47,11 @@ public enum RunEvent: Sendable, Equatable {
     case driftWindow(DriftWatch.Window)
     /// A field of a closed window at `warn` or `alert`.
     case drift(window: Int, firstLine: UInt64, lastLine: UInt64, DriftWatch.Result)
+    /// A step of a model rollout.
+    case rollout(RolloutStep)
+    /// A shadow version's figures against the primary's, over its committed batches so far
+    /// (`final`: the shadow ended).
+    case shadow(version: String, against: String, ShadowStats, final: Bool)
 }
 
 /// A stage and the replica count asked for it (`pipeline scale infer=4`).

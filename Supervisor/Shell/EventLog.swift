@@ -148,6 +148,19 @@ final class EventLog {
             return [("event", .string("drift")), ("window", .int(window)), ("first_line", .int(Int(first))), ("last_line", .int(Int(last))),
                     ("field", .string(r.field)), ("statistic", .string(r.statistic.rawValue)), ("value", .number(r.value)),
                     ("level", .string(r.level.rawValue))]
+        case .rollout(let r):
+            var fields: [(String, JSONValue)] = [("event", .string("rollout")), ("step", .string(r.step)), ("version", .string(r.version))]
+            if let other = r.other { fields.append(("other", .string(other))) }
+            if let mode = r.mode { fields.append(("mode", .string(mode))) }
+            if let line = r.line { fields.append(("line", .int(Int(line)))) }
+            if let message = r.message { fields.append(("message", .string(message))) }
+            return fields
+        case .shadow(let version, let against, let stats, let final):
+            return [("event", .string("shadow")), ("version", .string(version)), ("against", .string(against)),
+                    ("records", .int(Int(stats.rows))), ("label_disagreements", .int(Int(stats.labelDisagreements))),
+                    ("disagreement_share", .number(stats.disagreementShare)),
+                    ("max_probability_difference", .number(Double(stats.maxDifference))),
+                    ("mean_max_probability_difference", .number(stats.meanRowMaximum)), ("final", .bool(final))]
         }
     }
 }

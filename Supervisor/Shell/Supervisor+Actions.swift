@@ -18,9 +18,11 @@ extension Supervisor {
             guard let r = processes[id], let c = r.control else { return }
             do {
                 try c.send(using: scratch) {
-                    ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
-                                  statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis,
-                                  classLabels: config.output.labels ?? [], drift: config.driftPlan).encode(into: $0)
+                    var message = ConfigMessage(configPath: configPath, configText: configText, listenPath: r.socketPath,
+                                                statePath: r.statePath, credits: credits, heartbeatMillis: heartbeatMillis,
+                                                classLabels: config.output.labels ?? [], drift: config.driftPlan)
+                    message.versions = versionSet()
+                    message.encode(into: $0)
                 }
             } catch {
                 Log.error("control connection of \(id): \(error)")
@@ -77,6 +79,10 @@ extension Supervisor {
             session.waitingForScale = false
         case .event(let event):
             eventLog.record(event)
+        case .versions:
+            sendVersions()
+        case .retag(let sequences, let model):
+            for sequence in sequences { source.retag(sequence, model: model) }
         case .log(let level, let message, let logOf):
             let tail = logOf.map { LogTail.excerpt(runDir.logPath(node: $0.stage.rawValue, replica: $0.index)) } ?? ""
             switch level {

@@ -79,6 +79,9 @@ extension Supervisor {
                     if beat.invalidFramePeer != 0 { dispatch(.replica(.invalidFrame(fromPid: beat.invalidFramePeer, receiver: r.id.description))) }
                 case .failure:
                     dispatch(.replica(.failureReported(pid: r.pid, message: try Failure.decode(frame).message)))
+                case .versionsAck:
+                    let ack = try VersionsAck.decode(frame)
+                    dispatch(.versionsAck(pid: r.pid, generation: ack.generation, failures: ack.failures))
                 default:
                     throw FrameError.unexpected(kind: frame.header.kind, context: "from replica \(r.id)")
                 }
@@ -169,6 +172,11 @@ extension Supervisor {
                 case .down:
                     client.waitingForDown = true
                     dispatch(.down)
+                case .rollout:
+                    guard let rollout = request.rollout else {
+                        throw FrameError.invalid(field: "request.rollout", reason: "missing")
+                    }
+                    handleRollout(client, rollout)
                 case .status:
                     guard c.queuedOutputBytes < 1 << 20 else {
                         throw FrameError.invalid(field: "request", reason: "the client does not read its replies")

@@ -104,6 +104,10 @@ public final class Supervisor {
     let modelDigest: FileDigest?
     /// Called once, the first time every stage has a ready replica (`up -d` returns then).
     public var onReady: (() -> Void)?
+    /// The model versions the replicas may be asked to hold, by slot (the live ones, and one being checked).
+    var versionConfigs: [UInt16: ModelVersion] = [:]
+    /// The CSV header the output starts with (a rollout must keep it).
+    let csvHeader: String?
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
                 binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
@@ -139,6 +143,11 @@ public final class Supervisor {
         var settings = Core.Settings(reconciler: replicas, ledger: batches, maxErrors: config.input.maxErrors)
         settings.failWhenEverythingRejected = !config.input.maxErrorsSet
         settings.inputFormat = config.input.format
+        let versionID = try Self.versionID(of: config)
+        settings.initialVersion = Rollout.Version(slot: 0, id: versionID)
+        versionConfigs[0] = ModelVersion(slot: 0, id: versionID, configPath: configPath, configText: configText,
+                                         classLabels: config.output.labels ?? [])
+        self.csvHeader = csvHeader
         if let driftProfile, let spec = config.drift { settings.drift = DriftWatch(profile: driftProfile, spec: spec) }
         core = Core(settings: settings)
 
@@ -288,7 +297,8 @@ public final class Supervisor {
 
     /// Cuts batches while the window has room; reports the end of the input once all is cut.
     private func cutBatches(now: UInt64) {
-        while core.ledger.hasRoom && !core.stopping, let cut = source.cut(sequence: core.ledger.nextSequence, now: now) {
+        while core.ledger.hasRoom && !core.stopping,
+              let cut = source.cut(sequence: core.ledger.nextSequence, model: core.rollout.slots(for: core.ledger.nextSequence), now: now) {
             // Its own time, not the step's: the credit wait and the latency start at the cut.
             metrics.cut(core.ledger.nextSequence, records: cut.records, now: Sys.monotonicNanos())
             dispatch(.batch(.cut(cut)))

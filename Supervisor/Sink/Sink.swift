@@ -20,6 +20,9 @@ public final class Sink {
         public var records: Int
         public var rejected: Int { rejects.count }
         public var driftCounts: [UInt64] { summary?.drift ?? [] }
+        /// The model versions that scored it (its frame's header); nil for pieces the supervisor made.
+        public var modelSlots: ModelSlots?
+        public var shadow: ShadowStats? { summary?.shadow }
 
         public init(text: [UInt8], rejects: [Reject], summary: BatchSummary?, rows: Int, records: Int) {
             self.text = text
@@ -105,7 +108,7 @@ public final class Sink {
     public func receive(_ received: (UInt64, Int?, Piece) -> Void) {
         while let (link, frame) = upstream.next() {
             do {
-                let piece: Piece
+                var piece: Piece
                 switch frame.header.kind {
                 case .output:
                     let out = try OutputBatchView.decode(frame)
@@ -117,6 +120,7 @@ public final class Sink {
                 default:
                     throw FrameError.unexpected(kind: frame.header.kind, context: "at the sink")
                 }
+                piece.modelSlots = frame.header.model
                 let part = frame.header.flags.contains(.part) ? Int(frame.header.stream) : nil
                 upstream.consumed(frame, from: link)
                 received(frame.header.sequence, part, piece)

@@ -69,9 +69,10 @@ public final class Source {
     public var lingerDeadline: UInt64? { partialSince.map { $0 + lingerNanos } }
 
     /// Cuts the next batch, if one is ready: full, or partial when nothing more is coming now
-    /// (input idle or ended) or its linger has passed. Its frame is kept under `sequence`.
+    /// (input idle or ended) or its linger has passed. Its frame is kept under `sequence`,
+    /// stamped with the model versions `model` that score it (replays keep them).
     /// - Returns: the batch's place in the input, for the ledger.
-    public func cut(sequence: UInt64, now: UInt64) -> BatchCut? {
+    public func cut(sequence: UInt64, model: ModelSlots = ModelSlots(), now: UInt64) -> BatchCut? {
         let flushPartial = !reading || inputIdle || lingerDeadline.map { now >= $0 } == true
         let header = splitter.header ?? []
         // The body is encoded straight from the splitter's buffer into the frame kept for re-sends.
@@ -81,9 +82,10 @@ public final class Source {
                 RawChunkView.encode(into: frame, sequence: sequence, firstLine: cut.firstLine, byteOffset: cut.byteOffset,
                                     recordCount: cut.recordCount, rejects: cut.rejects, headerLine: h, body: body)
             }
+            FrameHeader.restamp(frame.base, model: model)
             frames[sequence] = [frame]
             return BatchCut(firstLine: cut.firstLine, lastLine: cut.lastLine, records: cut.recordCount,
-                                               byteOffset: cut.byteOffset)
+                            byteOffset: cut.byteOffset, model: model)
         }
         partialSince = splitter.hasPartialBatch ? (partialSince ?? now) : nil
         return cut
@@ -116,6 +118,11 @@ public final class Source {
         return FrameBuffer(capacity: capacity)
     }
 
+    /// Gives the kept frames of batch `sequence` the model versions `model` (a rollback).
+    public func retag(_ sequence: UInt64, model: ModelSlots) {
+        for frame in frames[sequence] ?? [] { FrameHeader.restamp(frame.base, model: model) }
+    }
+
     /// Forgets the frames of every batch up to and including `sequence`: its output is written.
     public func written(through sequence: UInt64) {
         for s in frames.keys where s <= sequence {
@@ -130,6 +137,7 @@ public final class Source {
     public func split(_ sequence: UInt64) -> (records: [SplitRecord], refused: [Reject])? {
         guard let units = frames[sequence], units.count == 1,
               let (refused, records) = withRecords(of: units[0], { chunk, records in (chunk.rejects, records) }) else { return nil }
+        let model = ModelSlots(rawValue: UInt32(littleEndian: units[0].base.load(fromByteOffset: 28, as: UInt32.self)))
         var parts: [FrameBuffer] = []
         var found: [SplitRecord] = []
         for record in records {
@@ -141,7 +149,7 @@ public final class Source {
                 }
             }
             // The part's first record within the batch travels in the header's stream id.
-            FrameHeader.restamp(part.base, stream: UInt32(parts.count), flags: .part)
+            FrameHeader.restamp(part.base, stream: UInt32(parts.count), flags: .part, model: model)
             parts.append(part)
             found.append(.init(firstLine: record.firstLine, byteOffset: record.byteOffset))
         }

@@ -32,6 +32,10 @@ public struct AggregateProcessor: StageProcessor {
     /// The drift plan's predictions (`label`, `score`), when the run watches drift.
     private let drift: DriftPlan?
     private let labelNames: [String]?
+    /// The classes (`[output] labels`, or the model's), to compare with a shadow version's.
+    private let classes: [ClassLabel]?
+    /// The shadow version's argmax per row (reused).
+    private var shadowBest: [Int32] = []
     /// Per class, its slot in the plan's `label` field (built for the width the batches have).
     private var labelSlots: [Int] = []
     /// Each row's score as a Double, for the drift watch's bins (reused).
@@ -47,6 +51,7 @@ public struct AggregateProcessor: StageProcessor {
         writer = RecordWriter(plan: plan)
         drift = config.driftPlan
         labelNames = config.output.labels?.map(\.description)
+        classes = config.output.labels
     }
 
     /// The same, spelling floats with `floats` (the stage benchmark's reference path).
@@ -72,7 +77,69 @@ public struct AggregateProcessor: StageProcessor {
     ///   match `[output] passthrough`; `AggregateError` when the model's width does not fit the
     ///   labels (or is zero), which is a configuration fault, not bad input.
     public mutating func process(_ frame: Frame, into out: FrameBuffer) throws {
+        try write(frame, try ScoreBatchView.decode(frame), shadow: nil, into: out)
+    }
+
+    /// A batch a shadow version scored too: this version's output, with the comparison of the
+    /// two in its summary (`ShadowStats`). The shadow's scores ride behind the frame (`ShadowFrame`).
+    public mutating func process(_ frame: Frame, shadow: inout any StageProcessor, scratch: FrameBuffer, into out: FrameBuffer) throws {
+        guard let other = shadow as? AggregateProcessor else { preconditionFailure("a shadow aggregate processor of another kind") }
+        guard let inner = try ShadowFrame.inner(of: frame) else {
+            throw FrameError.invalid(field: "scores.shadow", reason: "no shadow scores behind a shadowed batch")
+        }
         let batch = try ScoreBatchView.decode(frame)
+        let theirs = try ScoreBatchView.decode(inner)
+        guard theirs.rows == batch.rows else {
+            throw FrameError.invalid(field: "scores.shadow", reason: "\(theirs.rows) shadow rows for \(batch.rows)")
+        }
+        let stats = compare(batch, with: theirs, classes: other.classes)
+        try write(frame, batch, shadow: stats, into: out)
+    }
+
+    /// How `theirs` (the shadow version's scores, with its `classes`) differs from `batch`: rows
+    /// whose labels differ (argmax, first maximum, as the output writes it) and the largest
+    /// probability differences over the classes both have (matched by class; by column without
+    /// classes on either side).
+    mutating func compare(_ batch: ScoreBatchView, with theirs: ScoreBatchView, classes theirClasses: [ClassLabel]?) -> ShadowStats {
+        let rows = batch.rows
+        var stats = ShadowStats()
+        stats.rows = UInt64(rows)
+        guard rows > 0, batch.cols > 0, theirs.cols > 0 else { return stats }
+        if best.count < rows { best = Array(repeating: 0, count: rows) }
+        if shadowBest.count < rows { shadowBest = Array(repeating: 0, count: rows) }
+        let mine = classes ?? (0..<batch.cols).map { ClassLabel.int(Int64($0)) }
+        let their = theirClasses ?? (0..<theirs.cols).map { ClassLabel.int(Int64($0)) }
+        // Column pairs (mine, theirs) of the classes both versions have.
+        var pairs: [(Int, Int)] = []
+        if classes == nil && theirClasses == nil {
+            pairs = (0..<min(batch.cols, theirs.cols)).map { ($0, $0) }
+        } else {
+            for (i, label) in mine.enumerated() where i < batch.cols {
+                if let j = their.firstIndex(of: label), j < theirs.cols { pairs.append((i, j)) }
+            }
+        }
+        best.withUnsafeMutableBufferPointer { a in
+            shadowBest.withUnsafeMutableBufferPointer { b in
+                argmaxRows(batch.values.baseAddress!, rows: rows, cols: batch.cols, ld: batch.cols, into: a.baseAddress!)
+                argmaxRows(theirs.values.baseAddress!, rows: rows, cols: theirs.cols, ld: theirs.cols, into: b.baseAddress!)
+                for row in 0..<rows {
+                    let i = Int(a[row]), j = Int(b[row])
+                    let same = i < mine.count && j < their.count ? mine[i] == their[j] : i == j
+                    if !same { stats.labelDisagreements += 1 }
+                    var largest: Float = 0
+                    for (x, y) in pairs {
+                        let d = abs(batch.values[row * batch.cols + x] - theirs.values[row * theirs.cols + y])
+                        if d > largest || d.isNaN { largest = d }
+                    }
+                    if largest > stats.maxDifference || largest.isNaN { stats.maxDifference = largest }
+                    stats.sumOfRowMaxima += Double(largest)
+                }
+            }
+        }
+        return stats
+    }
+
+    private mutating func write(_ frame: Frame, _ batch: ScoreBatchView, shadow: ShadowStats?, into out: FrameBuffer) throws {
         let rows = batch.rows, cols = batch.cols
         try checkPassthrough(batch.envelope.passthrough)
         if rows > 0 && cols == 0 { throw AggregateError.noScores }
@@ -83,6 +150,7 @@ public struct AggregateProcessor: StageProcessor {
         if best.count < rows { best = Array(repeating: 0, count: rows) }
         var summary = BatchSummary()
         summary.rows = UInt64(rows)
+        summary.shadow = shadow
         let classifier = plan.labels != nil || cols > 1
         if classifier { summary.labelCounts = Array(repeating: 0, count: cols) }
         if let drift, labelSlots.count != cols, let label = drift.predictions.first(where: { $0.kind == .categorical }) {

@@ -24,6 +24,8 @@ struct OutputPlan {
     /// Each label as the format writes it: an integer in decimal (a JSON number), a string
     /// quoted and escaped; nil when `labels` is not given.
     let labels: [Range<Int>]?
+    /// The model version's id as the format writes it (a JSON string; a CSV field).
+    let version: Range<Int>
     /// The most bytes the pieces of one record other than passthrough values and floats take.
     let fixedLength: Int
 
@@ -67,9 +69,10 @@ struct OutputPlan {
                 }
             }
         }
-        // Prefixes, the record end, the longest label (or an index) and list brackets.
+        version = piece(escaped(config.model.version ?? "", json: output.format == .jsonl))
+        // Prefixes, the record end, the longest label (or an index), list brackets, the version.
         fixedLength = prefixes.reduce(0) { $0 + $1.count } + recordEnd.count
-            + max(labels?.map(\.count).max() ?? 0, 20) + 2
+            + max(labels?.map(\.count).max() ?? 0, 20) + 2 + version.count
         self.bytes = bytes + Array(repeating: 0, count: Self.padding)
     }
 
@@ -79,7 +82,7 @@ struct OutputPlan {
         var names = output.passthrough
         for field in output.fields {
             switch field {
-            case .label, .score, .prediction:
+            case .label, .score, .prediction, .modelVersion:
                 names.append(field.rawValue)
             case .probabilities:
                 if let labels = output.labels {

@@ -106,6 +106,8 @@ struct RecordWriter {
                         float(S.self, F.self, values[j], first + j, d, &c)
                     }
                     if let end = S.listEnd { c.put(end) }
+                case .modelVersion:
+                    c.putPiece(pieces, plan.version)
                 }
             }
             c.putPiece(pieces, plan.recordEnd)
@@ -115,7 +117,7 @@ struct RecordWriter {
 
     /// The floats of a record: `probabilities` counts `cols`.
     private func floatsPerRow(_ cols: Int) -> Int {
-        plan.fields.reduce(0) { $0 + ($1 == .probabilities ? cols : $1 == .label ? 0 : 1) }
+        plan.fields.reduce(0) { $0 + ($1 == .probabilities ? cols : $1 == .label || $1 == .modelVersion ? 0 : 1) }
     }
 
     @inline(__always)

@@ -1,0 +1,230 @@
+import Config
+import Messages
+
+/// The model versions of a run and the rollout between them, as a value: which version scores
+/// each batch (decided from its sequence number alone, so a replayed batch gets the same one),
+/// which versions the replicas must hold, and what a rollout is waiting for. `ControlCore`
+/// drives it with the replicas' answers, the commits and the crashes, and carries out its steps.
+public struct Rollout: Sendable {
+    /// One version of the model part of the config, in the replicas' slot `slot`.
+    public struct Version: Sendable, Equatable, CustomStringConvertible {
+        public let slot: UInt16
+        public let id: String
+        public init(slot: UInt16, id: String) {
+            self.slot = slot
+            self.id = id
+        }
+        public var description: String { id }
+    }
+
+    /// How a new version is rolled in.
+    public enum Mode: Sendable, Equatable {
+        /// Every batch from the switch on.
+        case cutover
+        /// `basisPoints` / 100 % of the batches from the switch on.
+        case canary(basisPoints: Int)
+        /// Every batch too, its results compared and not written.
+        case shadow
+
+        public var name: String {
+            switch self {
+            case .cutover: "cutover"
+            case .canary: "canary"
+            case .shadow: "shadow"
+            }
+        }
+    }
+
+    public enum Phase: Sendable, Equatable {
+        /// Every batch goes to `primary`.
+        case steady
+        /// The replicas are loading `version`; batches still go to `primary`.
+        case loading(Version, Mode, client: Int, generation: UInt64, deadline: UInt64)
+        /// From batch `from` on, the canary share goes to `version`.
+        case canary(Version, basisPoints: Int, from: UInt64)
+        /// From batch `from` on, `version` scores every batch as a shadow.
+        case shadow(Version, from: UInt64)
+    }
+
+    /// The version batches go to (outside a canary's share).
+    public private(set) var primary: Version
+    /// The version `primary` replaced, kept loaded so that a rollback needs no loading.
+    public private(set) var previous: Version?
+    public private(set) var phase: Phase = .steady
+    /// Versions no new batch goes to, held until every batch of theirs up to `through` is committed.
+    public private(set) var retiring: [(version: Version, through: UInt64)] = []
+    /// The version rolled in last, watched for crashes until the next rollout; and the crashes
+    /// of replicas processing its batches so far.
+    public private(set) var watched: Version?
+    public private(set) var crashes = 0
+    /// Increases with every change of the live set (`VersionSet.generation`).
+    public private(set) var generation: UInt64 = 1
+    /// The slot the next version gets.
+    public private(set) var nextSlot: UInt16 = 1
+    /// The config generation each replica was started with.
+    var configured: [ReplicaID: UInt64] = [:]
+    /// The last generation each replica confirmed.
+    var acked: [ReplicaID: UInt64] = [:]
+    /// Committed records per version id (exactly once: counted at commit).
+    public private(set) var recordsByVersion: [String: Int] = [:]
+    /// The current (or last) shadow's figures, from committed batches only.
+    public private(set) var shadowStats: ShadowStats?
+    public private(set) var shadowVersion: Version?
+    /// The last steps, for `ps`.
+    public private(set) var history: [String] = []
+
+    public init(initial: Version) {
+        primary = initial
+        nextSlot = initial.slot &+ 1
+    }
+
+    // MARK: Queries
+
+    /// The versions the replicas hold: the primary first.
+    public var live: [Version] {
+        var out = [primary]
+        func add(_ v: Version?) { if let v, !out.contains(v) { out.append(v) } }
+        add(candidate)
+        add(previous)
+        for r in retiring { add(r.version) }
+        return out
+    }
+
+    /// The version being loaded, canaried or shadowed.
+    public var candidate: Version? {
+        switch phase {
+        case .steady: nil
+        case .loading(let v, _, _, _, _), .canary(let v, _, _), .shadow(let v, _): v
+        }
+    }
+
+    /// The versions that score batch `sequence` when it is cut now.
+    public func slots(for sequence: UInt64) -> ModelSlots {
+        switch phase {
+        case .steady, .loading: return ModelSlots(primary: primary.slot)
+        case .canary(let v, let bp, let from):
+            return ModelSlots(primary: Self.inCanary(sequence &- from, basisPoints: bp) ? v.slot : primary.slot)
+        case .shadow(let v, _): return ModelSlots(primary: primary.slot, shadow: v.slot)
+        }
+    }
+
+    /// Whether the `k`-th batch since a canary began goes to the canary: exactly
+    /// ⌊(k+1)·p⌋ − ⌊k·p⌋ (p = basisPoints / 10 000), so that every run of n consecutive batches
+    /// holds ⌊n·p⌋ or ⌈n·p⌉ of them, whatever the replays.
+    public static func inCanary(_ k: UInt64, basisPoints: Int) -> Bool {
+        let p = UInt64(max(0, min(basisPoints, 10_000)))
+        let (a, o1) = (k &+ 1).multipliedReportingOverflow(by: p)
+        let (b, o2) = k.multipliedReportingOverflow(by: p)
+        guard !o1 && !o2 else { return false }
+        return a / 10_000 > b / 10_000
+    }
+
+    /// The version with this slot, if live.
+    public func version(slot: UInt16) -> Version? { live.first { $0.slot == slot } }
+
+    // MARK: Steps (called by ControlCore)
+
+    mutating func record(_ step: String) {
+        history.append(step)
+        if history.count > 8 { history.removeFirst(history.count - 8) }
+    }
+
+    /// Starts loading `version`; returns the new generation.
+    mutating func load(_ version: Version, mode: Mode, client: Int, deadline: UInt64) -> UInt64 {
+        nextSlot = version.slot == ModelSlots.maxSlot ? 1 : version.slot + 1
+        generation += 1
+        phase = .loading(version, mode, client: client, generation: generation, deadline: deadline)
+        return generation
+    }
+
+    /// Every replica holds the loaded version: batches from `from` on follow `mode`.
+    mutating func switchOver(from: UInt64) {
+        guard case .loading(let v, let mode, _, _, _) = phase else { return }
+        watched = v
+        crashes = 0
+        switch mode {
+        case .cutover: makePrimary(v, lastOld: from &- 1)
+        case .canary(let bp): phase = .canary(v, basisPoints: bp, from: from)
+        case .shadow:
+            phase = .shadow(v, from: from)
+            shadowVersion = v
+            shadowStats = ShadowStats()
+        }
+    }
+
+    /// `v` scores every batch from `lastOld + 1` on.
+    mutating func makePrimary(_ v: Version, lastOld: UInt64) {
+        if let p = previous, p != primary, p != v { retiring.append((p, lastOld)) }
+        if primary != v { previous = primary }
+        primary = v
+        phase = .steady
+        generation += 1
+    }
+
+    /// Ends the canary or shadow (or a load): no new batch goes to the candidate. Its batches up
+    /// to `lastSent` keep it until committed.
+    mutating func dropCandidate(lastSent: UInt64?) {
+        if let v = candidate, v != primary, v != previous {
+            if let lastSent { retiring.append((v, lastSent)) }
+        }
+        if watched == candidate { watched = nil }
+        phase = .steady
+        generation += 1
+    }
+
+    /// Rolls back from `bad` to the previous version (or, while it is a candidate, to the primary).
+    mutating func rollBack(_ bad: Version) -> Version {
+        let target: Version
+        if bad == primary, let p = previous {
+            target = p
+            primary = p
+            previous = nil
+        } else {
+            target = primary
+        }
+        retiring.removeAll { $0.version == bad }
+        if candidate == bad { phase = .steady }
+        watched = nil
+        crashes = 0
+        generation += 1
+        return target
+    }
+
+    mutating func countCrash() -> Int {
+        crashes += 1
+        return crashes
+    }
+
+    /// Forgets retiring versions whose batches are all committed (below `nextCommit`); true
+    /// when the live set changed.
+    mutating func retireCommitted(nextCommit: UInt64) -> Bool {
+        let before = retiring.count
+        retiring.removeAll { $0.through < nextCommit }
+        guard retiring.count != before else { return false }
+        generation += 1
+        return true
+    }
+
+    mutating func committed(records: Int, slot: UInt16, shadow: ShadowStats?) {
+        if let v = version(slot: slot) { recordsByVersion[v.id, default: 0] += records }
+        if let shadow, shadowStats != nil { shadowStats!.merge(shadow) }
+    }
+
+    mutating func configured(_ id: ReplicaID) { configured[id] = generation }
+
+    /// True once replica `id` has been sent its config (so it can take a `VersionSet`).
+    public func isConfigured(_ id: ReplicaID) -> Bool { configured[id] != nil }
+
+    mutating func acked(_ id: ReplicaID, generation g: UInt64) { acked[id] = max(acked[id] ?? 0, g) }
+
+    /// True when replica `id` holds the versions of generation `g` (or will: it is not configured yet).
+    func holds(_ id: ReplicaID, generation g: UInt64) -> Bool {
+        guard let c = configured[id] else { return true }
+        return c >= g || (acked[id] ?? 0) >= g
+    }
+
+    mutating func forget(_ id: ReplicaID) {
+        configured[id] = nil
+        acked[id] = nil
+    }
+}
