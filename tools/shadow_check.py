@@ -152,6 +152,25 @@ def version_from(config, config_path, schema, model_path=None):
                    model.get("precision", "float32"), labels)
 
 
+def new_version_from(config, config_path, schema, new):
+    """The version `--new` names, and the config it comes from: a path ending in .onnx is the
+    old config with only its `[model] path` replaced (the config returned is the old one), else
+    another config read with the old config's schema."""
+    if new.lower().endswith(".onnx"):
+        return version_from(config, config_path, schema, model_path=new), config
+    new_config = load_toml(new)
+    return version_from(new_config, new, schema), new_config
+
+
+def open_models(versions, tool):
+    """Loads each version's model (a note on stderr for a precision that is not emulated)."""
+    for version in versions:
+        if version.precision not in (None, "float32"):
+            print("%s: note: %s: [model] precision %r is not emulated; onnxruntime computes in float32"
+                  % (tool, version.description, version.precision), file=sys.stderr)
+        open_model(version)
+
+
 # ---------------------------------------------------------------------------------------------
 # Features: each turns one field's column of values into model-input columns (float64)
 
@@ -309,13 +328,14 @@ def parse_record(line, schema):
     return "ok", values
 
 
-def read_chunks(path, schema, skip_lines, counts):
-    """Yields lists of accepted records (dicts) from line skip_lines+1 on; counts skipped ones."""
+def read_numbered_chunks(path, schema, skip_lines, counts):
+    """Yields (line numbers, accepted records) pairs, lists of equal length, from line
+    skip_lines+1 on; counts the skipped records in `counts`."""
     try:
         f = open(path, "rb")
     except OSError as e:
         raise UsageError("cannot read %s: %s" % (path, e.strerror or e)) from None
-    chunk = []
+    numbers, chunk = [], []
     with f:
         for number, line in enumerate(f, start=1):
             if number <= skip_lines:
@@ -325,14 +345,26 @@ def read_chunks(path, schema, skip_lines, counts):
                 continue
             status, value = parse_record(line, schema)
             if status == "ok":
+                numbers.append(number)
                 chunk.append(value)
                 if len(chunk) == CHUNK_RECORDS:
-                    yield chunk
-                    chunk = []
+                    yield numbers, chunk
+                    numbers, chunk = [], []
             else:
                 counts["skipped_missing_field" if status == "missing" else "skipped_invalid"] += 1
     if chunk:
+        yield numbers, chunk
+
+
+def read_chunks(path, schema, skip_lines, counts):
+    """Yields lists of accepted records (dicts) from line skip_lines+1 on; counts skipped ones."""
+    for _, chunk in read_numbered_chunks(path, schema, skip_lines, counts):
         yield chunk
+
+
+def columns_of(records, schema):
+    """A chunk of records as columns: field -> [value or None]."""
+    return {name: [r[name] for r in records] for name, _, _ in schema}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,7 +498,7 @@ def compare(old, new, schema, input_path, skip_lines):
     counts = {"skipped_missing_field": 0, "skipped_invalid": 0}
     result = Comparison()
     for chunk in read_chunks(input_path, schema, skip_lines, counts):
-        columns = {name: [r[name] for r in chunk] for name, _, _ in schema}
+        columns = columns_of(chunk, schema)
         p_old = probabilities(old, model_input(old, columns))
         p_new = probabilities(new, model_input(new, columns))
         result.add(old, new, p_old, p_new)
@@ -512,15 +544,8 @@ def main(argv=None):
         config = load_toml(args.config)
         schema = load_schema(config, args.config)
         old = version_from(config, args.config, schema)
-        if args.new.lower().endswith(".onnx"):
-            new = version_from(config, args.config, schema, model_path=args.new)
-        else:
-            new = version_from(load_toml(args.new), args.new, schema)
-        for version in (old, new):
-            if version.precision not in (None, "float32"):
-                print("shadow_check: note: %s: [model] precision %r is not emulated; onnxruntime computes in float32"
-                      % (version.description, version.precision), file=sys.stderr)
-            open_model(version)
+        new, _ = new_version_from(config, args.config, schema, args.new)
+        open_models((old, new), "shadow_check")
         figures = compare(old, new, schema, args.input, args.skip_lines)
     except UsageError as e:
         print("shadow_check: error: %s" % e, file=sys.stderr)

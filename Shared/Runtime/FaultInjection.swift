@@ -31,6 +31,18 @@ enum FaultInjection {
         setting("PIPELINE_TEST_HOLD_READY", for: node) == "\(replica)"
     }
 
+    /// `PIPELINE_TEST_CRASH_VERSION=<stage>:<version id>` makes replicas abort when they are
+    /// about to process a batch that version scores: a new model that crashes (the rollback tests).
+    static func crashVersion(for node: Messages.NodeKind) -> String? {
+        setting("PIPELINE_TEST_CRASH_VERSION", for: node)
+    }
+
+    /// `PIPELINE_TEST_FAIL_VERSION=<stage>:<version id>` makes replicas fail to build that model
+    /// version (it passed the supervisor's checks; here it cannot run): the refused-load tests.
+    static func failVersion(for node: Messages.NodeKind) -> String? {
+        setting("PIPELINE_TEST_FAIL_VERSION", for: node)
+    }
+
     /// The non-empty value after `<stage>:` in the environment variable `name`, in debug builds.
     private static func setting(_ name: String, for node: Messages.NodeKind) -> String? {
         #if DEBUG

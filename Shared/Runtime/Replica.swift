@@ -58,9 +58,14 @@ final class Replica {
                 guard let first = config.versions.versions.first else {
                     throw FrameError.invalid(field: "config.versions", reason: "no model version")
                 }
-                versions.make = { [config] version in try makeProcessor(config, version) }
+                let failVersion = FaultInjection.failVersion(for: node)
+                versions.make = { [config] version in
+                    if version.id == failVersion { throw VersionError.testFailure(version.id) }
+                    return try makeProcessor(config, version)
+                }
+                versions.crashVersion = FaultInjection.crashVersion(for: node)
                 versions.generation = config.versions.generation
-                versions.boxes[first.slot] = ProcessorBox(try makeProcessor(config, first))
+                versions.boxes[first.slot] = ProcessorBox(try versions.make!(first), id: first.id)
                 startFailures = versions.build(config.versions.versions.dropFirst())
             }
             let upstreamNode = node.upstream!
@@ -176,8 +181,12 @@ final class Replica {
                     } else if frame.header.kind == inputKind {
                         if node == .ingest {
                             try shared!.process(frame, into: output)
-                        } else {
-                            try versions.process(frame, into: output)
+                        } else if !(try versions.process(frame, into: output)) {
+                            // For a version no longer live (rolled back while the frame was on its
+                            // way): the supervisor sends the batch again with the version it has now.
+                            state?.end()
+                            upstream.consumed(frame, from: link)
+                            continue
                         }
                     } else {
                         throw FrameError.unexpected(kind: frame.header.kind, context: "at \(node.name), which takes \(inputKind)")
@@ -260,15 +269,23 @@ final class Replica {
 /// A processor, boxed so that two versions' can be used at once (a shadowed batch).
 final class ProcessorBox {
     var processor: any StageProcessor
-    init(_ processor: any StageProcessor) { self.processor = processor }
+    let id: String
+    init(_ processor: any StageProcessor, id: String) {
+        self.processor = processor
+        self.id = id
+    }
 }
 
 /// The live model versions of a featurize, infer or aggregate replica, by slot: each batch is
 /// processed by the version its header names (`ModelSlots`), and a shadowed batch by both.
 final class StageVersions {
     var boxes: [UInt16: ProcessorBox] = [:]
+    /// Slots this replica held and was told to drop: a frame naming one is stale.
+    var retired: Set<UInt16> = []
     var generation: UInt64 = 0
     var make: ((ModelVersion) throws -> any StageProcessor)?
+    /// `PIPELINE_TEST_CRASH_VERSION` (debug builds): abort on a batch of this version.
+    var crashVersion: String?
     private let shadowScratch = FrameBuffer(capacity: 1 << 20)
 
     /// Builds `list`'s versions; returns the ones that failed.
@@ -276,7 +293,7 @@ final class StageVersions {
         var failures: [VersionsAck.Failure] = []
         for v in list where boxes[v.slot] == nil {
             do {
-                boxes[v.slot] = ProcessorBox(try make!(v))
+                boxes[v.slot] = ProcessorBox(try make!(v), id: v.id)
             } catch {
                 Log.error("model version \(v.id) (slot \(v.slot)) cannot run here: \(error)")
                 failures.append(.init(slot: v.slot, message: "\(error)"))
@@ -289,30 +306,48 @@ final class StageVersions {
     func replace(with set: VersionSet) -> [VersionsAck.Failure] {
         generation = set.generation
         let live = Set(set.versions.map(\.slot))
-        for slot in boxes.keys where !live.contains(slot) { boxes[slot] = nil }
+        for slot in boxes.keys where !live.contains(slot) {
+            boxes[slot] = nil
+            retired.insert(slot)
+        }
         return build(set.versions)
     }
 
-    func process(_ frame: Frame, into out: FrameBuffer) throws {
+    /// Processes `frame` with the versions it names; false (nothing written) when this replica
+    /// does not hold one of them: it was rolled back (or refused) while the frame was on its way,
+    /// and the supervisor sends the batch again with the version it has now.
+    func process(_ frame: Frame, into out: FrameBuffer) throws -> Bool {
         let slots = frame.header.model
-        guard let primary = boxes[slots.primary] else { throw VersionError.notLive(slots.primary, live: boxes.keys.sorted()) }
+        guard let primary = boxes[slots.primary], slots.shadow.map({ boxes[$0] != nil && $0 != slots.primary }) != false else {
+            let held = boxes.keys.sorted().map(String.init).joined(separator: ", ")
+            if retired.contains(slots.primary) || slots.shadow.map(retired.contains) == true {
+                Log.info("dropped batch \(frame.header.sequence): it names model version slot \(slots), no longer live here")
+            } else {
+                Log.error("dropped batch \(frame.header.sequence): it names model version slot \(slots), which this replica does not hold (it holds \(held))")
+            }
+            return false
+        }
+        if let crashVersion, primary.id == crashVersion || slots.shadow.flatMap({ boxes[$0]?.id }) == crashVersion {
+            Log.error("crashing on a batch of model version \(crashVersion) (PIPELINE_TEST_CRASH_VERSION)")
+            abort()
+        }
         guard let s = slots.shadow else {
             try primary.processor.process(frame, into: out)
-            return
+            return true
         }
-        guard s != slots.primary, let shadow = boxes[s] else { throw VersionError.notLive(s, live: boxes.keys.sorted()) }
+        let shadow = boxes[s]!
         try primary.processor.process(frame, shadow: &shadow.processor, scratch: shadowScratch, into: out)
+        return true
     }
 }
 
-/// A batch names a model version this replica does not hold (it failed to load here).
+/// A model version made to fail in a test build.
 enum VersionError: Error, CustomStringConvertible {
-    case notLive(UInt16, live: [UInt16])
+    case testFailure(String)
 
     var description: String {
         switch self {
-        case .notLive(let slot, let live):
-            "a batch is for model version slot \(slot), which this replica does not hold (it holds \(live.map(String.init).joined(separator: ", ")))"
+        case .testFailure(let id): "model version \(id) made to fail (PIPELINE_TEST_FAIL_VERSION)"
         }
     }
 }

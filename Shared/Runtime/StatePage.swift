@@ -5,7 +5,7 @@ import Messages
 /// shared mapping: a plain store per batch, no system call) and the supervisor (reading, after
 /// the replica died) can see. It lets the supervisor blame a crash on the batch that caused it.
 ///
-/// Layout: u64 sequence, u32 stream, u8 flags, u8 busy (1 while processing).
+/// Layout: u64 sequence, u32 stream, u8 flags, u8 busy (1 while processing), u16 0, u32 model slots.
 public final class StatePage {
     public static let size = 64
     private let base: UnsafeMutableRawPointer
@@ -28,6 +28,7 @@ public final class StatePage {
         base.storeBytes(of: header.sequence, toByteOffset: 0, as: UInt64.self)
         base.storeBytes(of: header.stream, toByteOffset: 8, as: UInt32.self)
         base.storeBytes(of: header.flags.rawValue, toByteOffset: 12, as: UInt8.self)
+        base.storeBytes(of: header.model.rawValue, toByteOffset: 16, as: UInt32.self)
         base.storeBytes(of: UInt8(1), toByteOffset: 13, as: UInt8.self)
     }
 
@@ -42,11 +43,14 @@ public final class StatePage {
         public var sequence: UInt64
         public var stream: UInt32
         public var flags: FrameFlags
+        /// The model versions the frame named.
+        public var model: ModelSlots
 
-        public init(sequence: UInt64, stream: UInt32, flags: FrameFlags) {
+        public init(sequence: UInt64, stream: UInt32, flags: FrameFlags, model: ModelSlots = ModelSlots()) {
             self.sequence = sequence
             self.stream = stream
             self.flags = flags
+            self.model = model
         }
     }
 
@@ -59,11 +63,12 @@ public final class StatePage {
 
     /// The frame the replica was processing when it stopped, or nil if it was idle.
     public static func read(path: String) -> Work? {
-        guard let bytes = try? Sys.readFile(path, limit: size), bytes.count >= 14, bytes[13] == 1 else { return nil }
+        guard let bytes = try? Sys.readFile(path, limit: size), bytes.count >= 20, bytes[13] == 1 else { return nil }
         return bytes.withUnsafeBytes { raw in
             Work(sequence: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
                  stream: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self),
-                 flags: FrameFlags(rawValue: raw[12]))
+                 flags: FrameFlags(rawValue: raw[12]),
+                 model: ModelSlots(rawValue: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
         }
     }
 }

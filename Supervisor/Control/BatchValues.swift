@@ -35,9 +35,12 @@ public struct ReplicaWork: Sendable, Equatable {
     public var sequence: UInt64
     /// The unit's first record when it is a part of a split batch; nil for a whole batch.
     public var part: Int?
+    /// The model versions its frame named (a rollback may have given the batch others since).
+    public var model: ModelSlots?
 
-    public init(sequence: UInt64, part: Int?) {
+    public init(sequence: UInt64, part: Int?, model: ModelSlots? = nil) {
         self.sequence = sequence
         self.part = part
+        self.model = model
     }
 }

@@ -174,7 +174,12 @@ extension ControlCore {
     /// A replica crashed on a batch of the watched version: counted against it, not the batch.
     /// - Returns: true when the crash was the version's (the batch is not blamed).
     mutating func versionCrash(_ id: ReplicaID, work: ReplicaWork, termination: Termination, into out: inout [Action]) -> Bool {
-        guard let w = rollout.watched, let batch = ledger.batch(work.sequence), batch.model.includes(w.slot) else { return false }
+        // A frame still naming a version already rolled back (it was in flight): that version's doing.
+        if let model = work.model, rollout.failedSlots.contains(model.primary) || model.shadow.map(rollout.failedSlots.contains) == true {
+            out.append(.log(.info, "\(id) \(termination) on a batch of a model version already rolled back; the batch goes on with the version it has now"))
+            return true
+        }
+        guard let w = rollout.watched, let batch = ledger.batch(work.sequence), (work.model ?? batch.model).includes(w.slot) else { return false }
         let n = rollout.countCrash()
         let limit = settings.reconciler.spec(id.stage).maxRestarts
         out.append(.log(.error, "\(id) \(termination) on a batch of model version \(w.id): crash \(n) of the version (more than \(limit), restart.max, rolls it back)"))

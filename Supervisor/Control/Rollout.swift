@@ -72,6 +72,23 @@ public struct Rollout: Sendable {
     public private(set) var shadowVersion: Version?
     /// The last steps, for `ps`.
     public private(set) var history: [String] = []
+    /// Rollbacks so far.
+    public private(set) var rollbacks = 0
+    /// Slots of versions rolled back or refused: a crash on a frame that still names one is
+    /// theirs, not its batch's.
+    public private(set) var failedSlots: Set<UInt16> = []
+
+    /// What `version` is to the run now: primary, canary, shadow, loading, previous or retiring.
+    public func role(of version: Version) -> String {
+        if version == primary { return "primary" }
+        switch phase {
+        case .loading(let v, _, _, _, _) where v == version: return "loading"
+        case .canary(let v, _, _) where v == version: return "canary"
+        case .shadow(let v, _) where v == version: return "shadow"
+        default: break
+        }
+        return version == previous ? "previous" : "retiring"
+    }
 
     public init(initial: Version) {
         primary = initial
@@ -164,6 +181,7 @@ public struct Rollout: Sendable {
     /// Ends the canary or shadow (or a load): no new batch goes to the candidate. Its batches up
     /// to `lastSent` keep it until committed.
     mutating func dropCandidate(lastSent: UInt64?) {
+        if lastSent == nil, let v = candidate { failedSlots.insert(v.slot) }
         if let v = candidate, v != primary, v != previous {
             if let lastSent { retiring.append((v, lastSent)) }
         }
@@ -184,6 +202,8 @@ public struct Rollout: Sendable {
         }
         retiring.removeAll { $0.version == bad }
         if candidate == bad { phase = .steady }
+        rollbacks += 1
+        failedSlots.insert(bad.slot)
         watched = nil
         crashes = 0
         generation += 1

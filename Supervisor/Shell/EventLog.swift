@@ -36,10 +36,10 @@ final class EventLog {
     func record(_ event: RunEvent) { write(Self.fields(event)) }
 
     /// The run's first line: what runs.
-    func started(config: String, model: String, precision: String, sharedMemoryMiB: Int, metrics: String?, replicas: [StageKind: Int],
-                 drift: DriftSpec? = nil) {
+    func started(config: String, model: String, modelVersion: String, precision: String, sharedMemoryMiB: Int, metrics: String?,
+                 replicas: [StageKind: Int], drift: DriftSpec? = nil) {
         write([("event", .string("run_started")), ("config", .string(config)), ("model", .string(model)),
-               ("precision", .string(precision)), ("shared_memory_mb", .int(sharedMemoryMiB))]
+               ("model_version", .string(modelVersion)), ("precision", .string(precision)), ("shared_memory_mb", .int(sharedMemoryMiB))]
               + (metrics.map { [("metrics", .string("http://\($0)/metrics"))] } ?? [])
               + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))]
               + (drift.map { [("drift", .object([("reference", .string($0.reference)), ("window", .int($0.window))]))] } ?? []))

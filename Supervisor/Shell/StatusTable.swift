@@ -41,6 +41,7 @@ enum StatusTable {
             out += "\nautoscale: \(a.settings.cores) cores, \(counted(changes, "change")) so far"
         }
         if let drift = s.core.drift { out += "\n" + DriftTable.statusLine(drift) }
+        out += "\n" + RolloutTable.statusLine(s.core.rollout)
         return out
     }
 
@@ -105,7 +106,8 @@ enum StatusTable {
             + ",\"transport\":" + transportJSON(s)
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
             + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "")
-            + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "") + "}"
+            + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "")
+            + ",\"models\":" + RolloutTable.json(s.core.rollout) + "}"
     }
 
     /// One decimal place.
@@ -181,6 +183,7 @@ enum RunStatistics {
             + "\"supervisor\":{\"cpu_seconds\":\(me.userSeconds + me.systemSeconds),\"system_seconds\":\(me.systemSeconds),\"max_rss_bytes\":\(Sys.peakResidentBytes())},"
             + "\"stages\":{" + stages.joined(separator: ",") + "},"
             + "\"transport\":" + StatusTable.transportJSON(s)
-            + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "") + "}\n"
+            + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "")
+            + ",\"models\":" + RolloutTable.json(s.core.rollout) + "}\n"
     }
 }

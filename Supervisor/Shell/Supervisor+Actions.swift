@@ -154,6 +154,6 @@ extension Termination {
 extension ReplicaWork {
     /// What a replica's state page says it was processing.
     init(_ work: StatePage.Work) {
-        self.init(sequence: work.sequence, part: work.flags.contains(.part) ? Int(work.stream) : nil)
+        self.init(sequence: work.sequence, part: work.flags.contains(.part) ? Int(work.stream) : nil, model: work.model)
     }
 }

@@ -204,7 +204,7 @@ public final class Supervisor {
 
     /// Runs until the input is done and every replica has stopped; returns the exit code.
     public func run() -> ExitCode {
-        eventLog.started(config: configPath, model: config.model.path, precision: config.model.precision.rawValue,
+        eventLog.started(config: configPath, model: config.model.path, modelVersion: core.rollout.primary.id, precision: config.model.precision.rawValue,
                          sharedMemoryMiB: sharedMemoryMiB, metrics: metricsServer?.boundAddress,
                          replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }),
                          drift: core.drift?.spec)
