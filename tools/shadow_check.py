@@ -49,6 +49,9 @@ The figures (`--json` prints them as one JSON object, otherwise a summary):
 
 Exit status: 0 when the figures were computed; 2 for a bad command line or an unusable config,
 model or input file (one line on stderr: `shadow_check: error: ...`).
+
+tools/rollout_check.py imports this module (version_from, new_version_from, open_models,
+read_numbered_chunks, columns_of, model_input, probabilities, class_labels).
 """
 import argparse
 import json

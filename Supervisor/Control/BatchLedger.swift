@@ -226,8 +226,10 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
         for b in batches.indices where batches[b].sequence >= nextCommit && include(batches[b].model) {
             let sequence = batches[b].sequence
             batches[b].model = model
-            held[sequence] = nil
-            parts[sequence] = nil
+            // The stages' outputs go; what the supervisor settled itself (refused and poison
+            // records) stays, as those units are never sent again.
+            if held[sequence]?.contains(where: { $0.modelSlots != nil }) == true { held[sequence] = nil }
+            parts[sequence] = parts[sequence]?.filter { $0.value.modelSlots == nil }
             changed.append(sequence)
         }
         let retagged = Set(changed)

@@ -174,6 +174,8 @@ extension ControlCore {
     /// A replica crashed on a batch of the watched version: counted against it, not the batch.
     /// - Returns: true when the crash was the version's (the batch is not blamed).
     mutating func versionCrash(_ id: ReplicaID, work: ReplicaWork, termination: Termination, into out: inout [Action]) -> Bool {
+        // Ingest is the same for every version.
+        guard Self.versionedStages.contains(id.stage) else { return false }
         // A frame still naming a version already rolled back (it was in flight): that version's doing.
         if let model = work.model, rollout.failedSlots.contains(model.primary) || model.shadow.map(rollout.failedSlots.contains) == true {
             out.append(.log(.info, "\(id) \(termination) on a batch of a model version already rolled back; the batch goes on with the version it has now"))
@@ -181,7 +183,7 @@ extension ControlCore {
         }
         guard let w = rollout.watched, let batch = ledger.batch(work.sequence), (work.model ?? batch.model).includes(w.slot) else { return false }
         let n = rollout.countCrash()
-        let limit = settings.reconciler.spec(id.stage).maxRestarts
+        let limit = settings.versionCrashLimit ?? settings.reconciler.spec(id.stage).maxRestarts
         out.append(.log(.error, "\(id) \(termination) on a batch of model version \(w.id): crash \(n) of the version (more than \(limit), restart.max, rolls it back)"))
         if n > limit {
             rollBack(w, reason: "\(id.stage.rawValue) replicas crashed \(counted(n, "time")) on its batches (restart.max \(limit))", into: &out)
@@ -210,7 +212,7 @@ extension ControlCore {
             shadowReportedRows = stats.rows
             out.append(.event(.shadow(version: rollout.shadowVersion!.id, against: rollout.primary.id, stats, final: false)))
         }
-        if rollout.retireCommitted(nextCommit: ledger.nextCommit) { out.append(.versions(generation: rollout.generation)) }
+        if rollout.retireCommitted(nextCommit: sequence + 1) { out.append(.versions(generation: rollout.generation)) }
     }
 
     /// The shadow's figures so far, as an event, when a shadow ends.

@@ -26,6 +26,9 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         public var drift: DriftWatch?
         /// The model version the run starts with (slot 0).
         public var initialVersion = Rollout.Version(slot: 0, id: "")
+        /// Crashes on a new version's batches past which it is rolled back; nil: the crashing
+        /// stage's `restart.max`.
+        public var versionCrashLimit: Int?
 
         public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
             self.reconciler = reconciler
@@ -362,6 +365,9 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         guard !stopping else { return }
         if exitCode == .ok { exitCode = code }
         finishDrift(into: &out)
+        if case .loading(let v, _, let client, _, _) = rollout.phase {
+            out.append(.reply(client: client, status: .notRunning, text: "the pipeline stopped before version \(v.id) was rolled out", withStatus: false))
+        }
         out.append(.event(.runStopping(code: exitCode, reason: reason)))
         stopReading(into: &out)
         stopping = true

@@ -70,6 +70,9 @@ public struct Rollout: Sendable {
     /// The current (or last) shadow's figures, from committed batches only.
     public private(set) var shadowStats: ShadowStats?
     public private(set) var shadowVersion: Version?
+    /// Every version's id by slot, since the run began (a batch may be committed after its
+    /// version has retired).
+    private var names: [UInt16: String] = [:]
     /// The last steps, for `ps`.
     public private(set) var history: [String] = []
     /// Rollbacks so far.
@@ -93,6 +96,7 @@ public struct Rollout: Sendable {
     public init(initial: Version) {
         primary = initial
         nextSlot = initial.slot &+ 1
+        names[initial.slot] = initial.id
     }
 
     // MARK: Queries
@@ -149,6 +153,7 @@ public struct Rollout: Sendable {
     /// Starts loading `version`; returns the new generation.
     mutating func load(_ version: Version, mode: Mode, client: Int, deadline: UInt64) -> UInt64 {
         nextSlot = version.slot == ModelSlots.maxSlot ? 1 : version.slot + 1
+        names[version.slot] = version.id
         generation += 1
         phase = .loading(version, mode, client: client, generation: generation, deadline: deadline)
         return generation
@@ -226,7 +231,7 @@ public struct Rollout: Sendable {
     }
 
     mutating func committed(records: Int, slot: UInt16, shadow: ShadowStats?) {
-        if let v = version(slot: slot) { recordsByVersion[v.id, default: 0] += records }
+        if let id = names[slot] { recordsByVersion[id, default: 0] += records }
         if let shadow, shadowStats != nil { shadowStats!.merge(shadow) }
     }
 

@@ -209,7 +209,7 @@ struct ValidationCase: CustomTestStringConvertible, Sendable {
         .init("[output]\nlabels = [1, 0, 1]", 2, 17, .invalidValue,
               "`output.labels[2]` repeats 1 (first at 2:11): two classes would have one name"),
         .init("[output]\nfields = [\"label\", \"scores\"]", 2, 20, .invalidValue,
-              "`output.fields[1]` must be one of \"label\", \"score\", \"probabilities\", \"prediction\", "
+              "`output.fields[1]` must be one of \"label\", \"score\", \"probabilities\", \"prediction\", \"model_version\", "
                   + "found \"scores\"; did you mean `score`?"),
         .init("[output]\nfields = [\"label\", \"label\"]", 2, 20, .invalidValue,
               "`output.fields[1]` repeats \"label\" (first at 2:11)"),

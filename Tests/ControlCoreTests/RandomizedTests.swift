@@ -1,4 +1,5 @@
 import Config
+import Messages
 import Testing
 @testable import ControlCore
 
@@ -65,7 +66,7 @@ import Testing
         /// Delivers in-flight piece `i`, or, when it holds a poison record, crashes a ready
         /// replica of that stage on it (the piece is lost with it).
         func deliverOrCrash(_ i: Int) {
-            let (sequence, unit) = world.inFlight[i]
+            let (sequence, unit, _) = world.inFlight[i]
             guard let stage = world.poisonStage(sequence, unit: unit) else {
                 world.deliver(i)
                 return
@@ -78,6 +79,39 @@ import Testing
         }
         func loseSome() {
             world.inFlight.removeAll { _ in Bool.random(using: &rng) }
+        }
+        // Model rollouts at any moment: begun, confirmed (or refused) by replicas, promoted,
+        // aborted, and crashes on the new version's batches that roll it back.
+        var rolloutClients = 0
+        func ack(_ pid: Int32, fail: Bool) {
+            let r = world.core.rollout
+            let failures = fail ? [r.candidate ?? r.watched].compactMap { $0 }.map { VersionsAck.Failure(slot: $0.slot, message: "cannot load") } : []
+            world.send(.versionsAck(pid: pid, generation: r.generation, failures: failures))
+        }
+        func rolloutStep() {
+            switch Int.random(in: 0..<7, using: &rng) {
+            case 0:
+                rolloutClients += 1
+                let slot = world.core.rollout.nextSlot
+                let mode: Rollout.Mode = [.cutover, .canary(basisPoints: Int.random(in: 1...9999, using: &rng)), .shadow].randomElement(using: &rng)!
+                world.send(.rollout(client: 10_000 + rolloutClients, .begin(Rollout.Version(slot: slot, id: "v\(slot)"), mode)))
+            case 1:
+                rolloutClients += 1
+                world.send(.rollout(client: 10_000 + rolloutClients, Bool.random(using: &rng) ? .promote : .abort))
+            case 2, 3, 4:
+                if let pid = pick(livePids()) { ack(pid, fail: Int.random(in: 0..<10, using: &rng) == 0) }
+            default:
+                // A crash of the new version's own, on one of its batches.
+                guard let w = world.core.rollout.watched,
+                      let piece = pick(world.inFlight.filter { $0.model.includes(w.slot) }),
+                      let stage = [StageKind.featurize, .infer, .aggregate].randomElement(using: &rng),
+                      let pid = pick(world.ready(stage)), let b = world.core.ledger.batch(piece.sequence) else { return }
+                let u = b.units[piece.unit]
+                world.inFlight.removeAll { $0.sequence == piece.sequence && $0.unit == piece.unit }
+                world.die(pid, .signaled(6, selfInflicted: true, name: "Aborted"),
+                          work: ReplicaWork(sequence: piece.sequence, part: u.isPart ? u.offset : nil, model: piece.model),
+                          jitter: Double.random(in: 0...1, using: &rng))
+            }
         }
 
         // The chaotic phase.
@@ -98,8 +132,8 @@ import Testing
                 if !world.inFlight.isEmpty { world.inFlight.remove(at: Int.random(in: 0..<world.inFlight.count, using: &rng)) }
             case 59..<62:
                 // A copy arrives (the original stays in flight): a replay's duplicate.
-                if let (sequence, unit) = pick(world.inFlight), world.poisonStage(sequence, unit: unit) == nil {
-                    world.inFlight.append((sequence, unit))
+                if let (sequence, unit, model) = pick(world.inFlight), world.poisonStage(sequence, unit: unit) == nil {
+                    world.inFlight.append((sequence, unit, model))
                     world.deliver(world.inFlight.count - 1)
                 }
             case 62..<66:
@@ -148,6 +182,7 @@ import Testing
                     world.send(.down)
                 }
             }
+            if Int.random(in: 0..<6, using: &rng) == 0 { rolloutStep() }
             if !world.violations.isEmpty { return "step \(steps): \(world.violations.joined(separator: "; "))" }
         }
 
@@ -157,6 +192,7 @@ import Testing
             endInputIfDone()
             world.startAll()
             world.reap(jitter: 0.5)
+            for pid in livePids() { ack(pid, fail: false) }
             world.send(.batch(.sendable(8)))
             while !world.inFlight.isEmpty {
                 let before = world.inFlight.count
@@ -170,11 +206,16 @@ import Testing
             if !world.violations.isEmpty { return "calm phase: \(world.violations.joined(separator: "; "))" }
         }
         guard world.core.isDone else {
-            return "the run did not end: \(world.core.ledger.batches.count) batches held, \(world.core.ledger.queued) queued, \(world.inFlight.count) in flight, replicas \(world.core.reconciler.replicas.filter(\.isAlive).map { "\($0.id):\($0.state)" })"
+            return "the run did not end: \(world.core.ledger.batches.count) batches held, \(world.core.ledger.queued) queued, \(world.inFlight.count) in flight, replicas \(world.core.reconciler.replicas.filter(\.isAlive).map { "\($0.id):\($0.state)" }), stopping \(world.core.stopping), rollout \(world.core.rollout.phase), batches \(world.core.ledger.batches.map { "\($0.sequence):\($0.model):\($0.units.map { "\($0.sends)/\($0.settled)" })" }), next commit \(world.core.ledger.nextCommit); log \(world.log.suffix(4)); rollout events \(world.events.filter { if case .rollout = $0 { true } else { false } })"
         }
         // Every `pipeline scale` got exactly one answer.
-        let answered = world.replies.map(\.client).sorted()
+        let answered = world.replies.map(\.client).filter { $0 < 10_000 }.sorted()
         guard answered == Array(0..<client).map({ $0 + 1 }) else { return "scale replies to clients \(answered), \(client) asked" }
+        // Every `pipeline rollout` got exactly one answer too.
+        let rolloutAnswers = world.replies.map(\.client).filter { $0 >= 10_000 }.sorted()
+        guard rolloutAnswers == Array(0..<rolloutClients).map({ 10_001 + $0 }) else {
+            return "rollout replies to clients \(rolloutAnswers), \(rolloutClients) asked"
+        }
         let cut = world.batchLines.keys.sorted().flatMap { world.batchLines[$0]! }
         guard world.core.exitCode == .ok else {
             // A failed run: only the limits it was given may fail it (.environment: spawns failing
@@ -190,6 +231,11 @@ import Testing
             return nil
         }
         guard world.writtenLines == cut else { return "written \(world.writtenLines), read \(cut)" }
+        // Each record written counts once, for the version that scored it.
+        let scored = world.core.rollout.recordsByVersion.values.reduce(0, +)
+        guard scored == cut.count - world.rejectedLines.count else {
+            return "records by version \(world.core.rollout.recordsByVersion), \(cut.count - world.rejectedLines.count) written"
+        }
         guard stoppedEarly || cut.count == totalRecords else { return "read \(cut.count) of \(totalRecords) records" }
         let poisoned = cut.filter { world.poison[$0] != nil }
         guard world.rejectedLines == poisoned else { return "rejected \(world.rejectedLines), poison records \(poisoned)" }

@@ -8,6 +8,11 @@ import TestSupport
 struct Out: BatchOutput, Equatable {
     var lines: [UInt64]
     var rejectedLines: [UInt64] = []
+    /// The model versions the piece's frame named (nil: made by the supervisor).
+    var model: ModelSlots?
+    var shadowFigures: ShadowStats?
+    var modelSlots: ModelSlots? { model }
+    var shadow: ShadowStats? { shadowFigures }
     var records: Int { lines.count }
     var rejected: Int { rejectedLines.count }
     /// One watched field of three slots: each accepted line counts in slot line % 3.
@@ -54,7 +59,12 @@ struct World {
     var poison: [UInt64: StageKind] = [:]
 
     /// Pieces sent to ingest and not yet at the sink.
-    var inFlight: [(sequence: UInt64, unit: Int)] = []
+    var inFlight: [(sequence: UInt64, unit: Int, model: ModelSlots)] = []
+    /// The versions sent to the replicas (generations), and the batches a rollback restamped.
+    var versionsSent: [UInt64] = []
+    var retagged: [(sequences: [UInt64], model: ModelSlots)] = []
+    /// Each shadowed piece delivered carries these figures.
+    var shadowPerPiece: ShadowStats?
     /// Batches handed to the writer, in order, and how far it has written.
     var written: [(sequence: UInt64, pieces: [Out])] = []
     var writtenThrough: UInt64?
@@ -71,7 +81,7 @@ struct World {
     var violations: [String] = []
 
     init(stages: [StageKind: StageSpec] = [:], window: Int = 8, maxErrors: Int = -1, hangNanos: UInt64 = 5_000_000_000,
-         drift: DriftWatch? = nil) {
+         drift: DriftWatch? = nil, versionCrashLimit: Int? = 3) {
         var specs: [StageKind: StageSpec] = [:]
         for stage in StageKind.allCases { specs[stage] = stages[stage] ?? StageSpec(replicas: 1, maxRestarts: 1000, restartWindowSeconds: 30) }
         var reconciler = Reconciler.Settings(stages: specs)
@@ -79,6 +89,9 @@ struct World {
         var settings = Core.Settings(reconciler: reconciler, ledger: Ledger.Settings(window: window), maxErrors: maxErrors)
         settings.scaleTimeoutNanos = 60_000_000_000
         settings.drift = drift
+        // Poison records crash replicas whatever the version: during a rollout they count against
+        // the new version (which is then rolled back) before they can be isolated.
+        settings.versionCrashLimit = versionCrashLimit
         core = Core(settings: settings)
     }
 
@@ -148,7 +161,8 @@ struct World {
             nextLine += nextLine % 3 == 0 ? 2 : 1
         }
         batchLines[sequence] = lines
-        send(.batch(.cut(BatchCut(firstLine: lines[0], lastLine: lines.last!, records: records, byteOffset: lines[0] * 10))))
+        send(.batch(.cut(BatchCut(firstLine: lines[0], lastLine: lines.last!, records: records, byteOffset: lines[0] * 10,
+                                  model: core.rollout.slots(for: sequence)))))
         return sequence
     }
 
@@ -166,10 +180,11 @@ struct World {
 
     /// Delivers in-flight piece `i` to the sink, as the last stage's output.
     mutating func deliver(_ i: Int) {
-        let (sequence, unit) = inFlight.remove(at: i)
+        let (sequence, unit, model) = inFlight.remove(at: i)
         guard let b = core.ledger.batch(sequence), let lines = lines(sequence, unit: unit) else { return }
         let u = b.units[unit]
-        send(.batch(.received(sequence, part: u.isPart ? u.offset : nil, Out(lines: lines))))
+        send(.batch(.received(sequence, part: u.isPart ? u.offset : nil,
+                              Out(lines: lines, model: model, shadowFigures: model.shadow == nil ? nil : shadowPerPiece))))
     }
 
     /// The writer finishes everything handed to it.
@@ -220,7 +235,11 @@ struct World {
         case .refuse(let pid, let reason):
             log.append("refused \(pid): \(reason)")
         case .send(let sequence, let unit, _):
-            inFlight.append((sequence, unit))
+            inFlight.append((sequence, unit, core.ledger.batch(sequence)?.model ?? ModelSlots()))
+        case .versions(let generation):
+            versionsSent.append(generation)
+        case .retag(let sequences, let model):
+            retagged.append((sequences, model))
         case .split(let sequence):
             guard let lines = batchLines[sequence] else { return [] }
             return [.batch(.split(sequence, records: lines.map { SplitRecord(firstLine: $0, byteOffset: $0 * 10) }, refused: nil))]
@@ -233,6 +252,9 @@ struct World {
                 violations.append("the first batch written is \(sequence)")
             }
             let lines = pieces.flatMap(\.lines)
+            if let model = core.ledger.batch(sequence)?.model, let stale = pieces.first(where: { $0.model != nil && $0.model != model }) {
+                violations.append("batch \(sequence) written with output of versions \(stale.model!), its versions are \(model)")
+            }
             if lines != batchLines[sequence] {
                 violations.append("batch \(sequence) written with lines \(lines), cut with \(batchLines[sequence] ?? [])")
             }
