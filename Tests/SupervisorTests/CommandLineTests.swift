@@ -208,3 +208,33 @@ import PipelineSupervisor
         #expect(unknown?.message.contains("ps, ls, top, logs") == true)
     }
 }
+
+@Suite struct RolloutCommandLineTests {
+    @Test func rolloutForms() throws {
+        guard case .rollout(let t, let r) = try parseCommandLine(["rollout", "-f", "p.toml", "models/v2.onnx"]) else { Issue.record("not rollout"); return }
+        #expect(t.configPath == "p.toml" && r.mode == .cutover && r.path.hasSuffix("/models/v2.onnx") && r.path.hasPrefix("/"))
+        guard case .rollout(_, let c) = try parseCommandLine(["rollout", "new.toml", "--canary", "12.5"]) else { Issue.record("not rollout"); return }
+        #expect(c.mode == .canary && c.percent == 12.5)
+        guard case .rollout(_, let c2) = try parseCommandLine(["rollout", "--canary=10%", "new.toml"]) else { Issue.record("not rollout"); return }
+        #expect(c2.mode == .canary && c2.percent == 10)
+        guard case .rollout(_, let s) = try parseCommandLine(["rollout", "q.onnx", "--shadow"]) else { Issue.record("not rollout"); return }
+        #expect(s.mode == .shadow)
+        guard case .rollout(_, let p) = try parseCommandLine(["rollout", "--promote"]) else { Issue.record("not rollout"); return }
+        #expect(p.mode == .promote && p.path.isEmpty)
+        guard case .rollout(_, let a) = try parseCommandLine(["rollout", "--abort"]) else { Issue.record("not rollout"); return }
+        #expect(a.mode == .abort)
+    }
+
+    @Test func badRolloutsAreUsageErrors() {
+        for args in [["rollout"], ["rollout", "--canary", "0", "a.onnx"], ["rollout", "--canary", "100", "a.onnx"], ["rollout", "--canary", "x", "a.onnx"],
+                     ["rollout", "--canary", "1.234", "a.onnx"], ["rollout", "--promote", "a.onnx"], ["rollout", "--shadow", "--canary", "5", "a.onnx"],
+                     ["rollout", "a.onnx", "b.onnx"], ["rollout", "--canary"], ["rollout", "--bogus"]] {
+            do {
+                _ = try parseCommandLine(args)
+                Issue.record("accepted \(args)")
+            } catch {
+                #expect(error.code == .usage && error.message.hasPrefix("pipeline rollout"), "\(args): \(error.message)")
+            }
+        }
+    }
+}
