@@ -227,8 +227,8 @@ enum Help {
             levels), and which fields drifted so far. --json prints every kept window.
             """,
         "rollout": """
-            usage: pipeline rollout [-f FILE] [--run-dir DIR] NEW_CONFIG_OR_MODEL [--canary P | --shadow]
-                   pipeline rollout [-f FILE] [--run-dir DIR] --promote | --abort
+            usage: pipeline rollout [-f FILE] [--run-dir DIR]
+                                    (NEW_CONFIG_OR_MODEL [--canary P | --shadow] | --promote | --abort)
 
             Rolls a new model version into a running pipeline without stopping it. NEW is a
             config (.toml: its [[feature]], [model] and [output] are used; its [input] must be the
