@@ -36,59 +36,88 @@ extension Supervisor {
         }
     }
 
-    /// A `pipeline rollout` request: checked here (it loads, its widths and labels fit, the input
-    /// is read the same way) before the core starts anything; refused with the stream untouched.
+    /// A `pipeline rollout` request: the new version is checked (it loads, its widths and labels
+    /// fit, the input is read the same way) and its weights prepared on a thread of its own — a
+    /// large model takes seconds, and the stream, the heartbeats and the other clients go on —
+    /// before the core starts anything (`finishVersionCheck`). Refused, the stream is untouched.
     func handleRollout(_ client: ClientSession, _ request: Request.Rollout) {
         client.waitingForScale = true
+        let mode: Rollout.Mode
         switch request.mode {
         case .promote: return dispatch(.rollout(client: client.id, .promote))
         case .abort: return dispatch(.rollout(client: client.id, .abort))
-        case .cutover, .canary, .shadow: break
-        }
-        let mode: Rollout.Mode
-        switch request.mode {
         case .canary: mode = .canary(basisPoints: Int((request.percent * 100).rounded()))
         case .shadow: mode = .shadow
-        default: mode = .cutover
+        case .cutover: mode = .cutover
         }
-        do {
-            let version = try prepareVersion(path: request.path, slot: core.rollout.nextSlot)
-            if core.rollout.phase == .steady && version.id != core.rollout.primary.id {
+        guard versionCheck == nil else {
+            return refuseRollout(client.id, path: request.path, mode: mode,
+                                 PipelineError(.usage, "another rollout is being checked; try again once it is answered"))
+        }
+        let input = VersionCheckInput(config: config, configPath: configPath, configText: configText, runDirectory: runDir.path,
+                                      csvHeader: csvHeader, primaryID: core.rollout.primary.id, slot: core.rollout.nextSlot)
+        let path = request.path
+        Log.info("rollout: checking \(path)")
+        versionCheck = (client.id, mode, path, BackgroundTask(wakeup: wakeup) {
+            Result { () throws(PipelineError) in try Supervisor.prepareVersion(path: path, input) }
+        })
+    }
+
+    /// Hands a checked version to the core, or refuses it, once its check is done.
+    func finishVersionCheck() {
+        guard let check = versionCheck, let result = check.task.result else { return }
+        versionCheck = nil
+        switch result {
+        case .success(let version):
+            if core.rollout.phase == .steady && version.id != core.rollout.primary.id && version.slot == core.rollout.nextSlot {
                 versionConfigs[version.slot] = version
             }
-            dispatch(.rollout(client: client.id, .begin(Rollout.Version(slot: version.slot, id: version.id), mode)))
-        } catch {
-            Log.error("rollout refused: \(error.message)")
-            eventLog.record(.rollout(RolloutStep(step: "refused", version: request.path, other: core.rollout.primary.id, mode: mode.name,
-                                                 message: error.message)))
-            let reply = Reply(status: UInt8(error.code.rawValue),
-                              text: "rollout refused: \(error.message); the stream goes on untouched with \(core.rollout.primary.id)")
-            try? client.connection.send(using: scratch) { reply.encode(into: $0) }
-            client.waitingForScale = false
+            dispatch(.rollout(client: check.client, .begin(Rollout.Version(slot: version.slot, id: version.id), check.mode)))
+        case .failure(let error):
+            refuseRollout(check.client, path: check.path, mode: check.mode, error)
         }
+    }
+
+    private func refuseRollout(_ client: Int, path: String, mode: Rollout.Mode, _ error: PipelineError) {
+        Log.error("rollout refused: \(error.message)")
+        eventLog.record(.rollout(RolloutStep(step: "refused", version: path, other: core.rollout.primary.id, mode: mode.name,
+                                             message: error.message)))
+        perform(.reply(client: client, status: error.code,
+                       text: "rollout refused: \(error.message); the stream goes on untouched with \(core.rollout.primary.id)", withStatus: false))
+    }
+
+    /// What checking a version reads of the running pipeline, copied for the checking thread.
+    struct VersionCheckInput: Sendable {
+        var config: PipelineConfig
+        var configPath: String
+        var configText: String
+        var runDirectory: String
+        var csvHeader: String?
+        var primaryID: String
+        var slot: UInt16
     }
 
     /// The version `path` names (a config, or an ONNX model that takes the running config's
     /// place), checked as `pipeline check` checks a config, its weights prepared in the run directory.
-    private func prepareVersion(path: String, slot: UInt16) throws(PipelineError) -> ModelVersion {
+    static func prepareVersion(path: String, _ run: VersionCheckInput) throws(PipelineError) -> ModelVersion {
         let isModel = !path.hasSuffix(".toml")
         var versionConfig: PipelineConfig
-        var configPath = self.configPath, configText = self.configText, modelPath = ""
+        var configPath = run.configPath, configText = run.configText, modelPath = ""
         if isModel {
-            versionConfig = config
+            versionConfig = run.config
             versionConfig.model.path = path
             versionConfig.model.version = nil
             modelPath = path
         } else {
             let file = try ConfigFile.load(path)
-            if let difference = config.input.difference(to: file.config.input) {
+            if let difference = run.config.input.difference(to: file.config.input) {
                 throw PipelineError(.config, "\(path): its [input] must be the running config's: \(difference)")
             }
-            versionConfig = config.withModelPart(of: file.config)
+            versionConfig = run.config.withModelPart(of: file.config)
             configPath = file.path
             configText = file.text
         }
-        let report = try Preflight.check(versionConfig, cacheDirectory: runDir.path)
+        let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
         // The labels, as `up` settles them: the config's, else the model's classes.
         let labels: [ClassLabel]
         do {
@@ -98,16 +127,16 @@ extension Supervisor {
         } catch {
             throw PipelineError(.config, error.description)
         }
-        if let running = csvHeader {
+        if let running = run.csvHeader {
             let new = try report.csvHeader(versionConfig)
             if running != new {
                 throw PipelineError(.config, "the CSV output's columns would change (\(running.dropLast()) → \((new ?? "").dropLast())): a rollout keeps them")
             }
         }
-        let id = try Self.versionID(of: versionConfig)
-        guard id != core.rollout.primary.id else {
+        let id = try versionID(of: versionConfig)
+        guard id != run.primaryID else {
             throw PipelineError(.usage, "version \(id) is already the live version")
         }
-        return ModelVersion(slot: slot, id: id, configPath: configPath, configText: configText, classLabels: labels, modelPath: modelPath)
+        return ModelVersion(slot: run.slot, id: id, configPath: configPath, configText: configText, classLabels: labels, modelPath: modelPath)
     }
 }

@@ -108,6 +108,8 @@ public final class Supervisor {
     var versionConfigs: [UInt16: ModelVersion] = [:]
     /// The CSV header the output starts with (a rollout must keep it).
     let csvHeader: String?
+    /// A `pipeline rollout` whose version is being checked on its own thread.
+    var versionCheck: (client: Int, mode: Rollout.Mode, path: String, task: BackgroundTask<Result<ModelVersion, PipelineError>>)?
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
                 binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
@@ -283,6 +285,7 @@ public final class Supervisor {
         for failure in eventLog.failures() {
             dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
         }
+        finishVersionCheck()
         if !digestChecked, let digest = modelDigest, digest.isDone {
             digestChecked = true
             if let error = digest.error { Log.error("cannot hash \(digest.path) for pipeline_model_info (its sha256 stays empty): \(error)") }

@@ -44,6 +44,37 @@ import Testing
         #expect(four.pss < modelBytes * 3 / 2, "4 replicas' PSS \(mb(four.pss)) for a \(mb(modelBytes)) model")
     }
 
+    /// During a rollout each infer replica holds two versions: still one copy of each version's
+    /// weights on the machine, however many replicas (shadow mode, so that both score batches).
+    @Test func twoVersionsOnTwoReplicasHoldEachVersionOnce() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        // 7 → 1024 → 2048 → 2048 → 2: 6.3 M float32 weights, 25.2 MB each.
+        let layers = [7, 1024, 2048, 2048, 2]
+        let first = ws.path + "/v1.onnx", second = ws.path + "/v2.onnx"
+        let bytes = try BigModel.write(layers: layers, seed: 11, to: first) + BigModel.write(layers: layers, seed: 12, to: second)
+        let cfg = ws.write("pipeline.toml", Records.config(batchRows: 1, window: 16)
+            .replacingOccurrences(of: "path = \"\(Paths.demoModel)\"", with: "path = \"\(first)\""))
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir, "--scale", "infer=2"],
+                              environment: ["PIPELINE_HANG_SECONDS": "120"])
+        #expect(waitUntil(seconds: 120) { replicaPids(ws.runDir, "infer").count == 2 && isReady(ws, 2) })
+        let reply = try pipeline(["rollout", "--run-dir", ws.runDir, second, "--shadow"])
+        #expect(reply.status == 0, "\(reply.err)")
+        run.write(Records.jsonl(4, seed: 5))
+        #expect(run.waitForLines(4, seconds: 120) == 4, "\(run.stderrText)")
+        let memory = replicaPids(ws.runDir, "infer").map { Self.rollup($0) }
+        let caches = ((try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []).filter { $0.hasSuffix(".cache") }
+        run.closeInput()
+        #expect(run.finish(seconds: 60).status == 0)
+        let mb = { (b: Int) in String(format: "%.1f MB", Double(b) / 1e6) }
+        let pss = memory.reduce(0) { $0 + $1.pss }
+        print("two versions: models \(mb(bytes)) in all; infer=2: PSS \(mb(pss)), per replica RSS \(memory.map { mb($0.rss) })")
+        #expect(caches.count == 2, "one weight cache per version: \(caches)")
+        #expect(memory.count == 2)
+        for m in memory { #expect(m.rss > bytes * 9 / 10, "each replica holds both versions: \(mb(m.rss))") }
+        #expect(pss < bytes * 3 / 2, "2 replicas × 2 versions: PSS \(mb(pss)) for \(mb(bytes)) of models")
+    }
+
     struct Measured {
         var output: String
         /// Sums over the infer replicas.
