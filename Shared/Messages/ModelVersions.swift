@@ -48,14 +48,19 @@ public struct ModelVersion: Sendable, Equatable {
     /// The model file in place of the config's `[model] path` (a rollout of a model file
     /// alone); empty: the config's.
     public var modelPath: String
+    /// The model file's identity when the supervisor checked it (`FileIdentity.text`): a replica
+    /// refuses to build the version from a file that has changed since. Empty: not checked.
+    public var modelIdentity: String
 
-    public init(slot: UInt16, id: String, configPath: String, configText: String, classLabels: [ClassLabel], modelPath: String = "") {
+    public init(slot: UInt16, id: String, configPath: String, configText: String, classLabels: [ClassLabel], modelPath: String = "",
+                modelIdentity: String = "") {
         self.slot = slot
         self.id = id
         self.configPath = configPath
         self.configText = configText
         self.classLabels = classLabels
         self.modelPath = modelPath
+        self.modelIdentity = modelIdentity
     }
 
     func encode(into out: FrameBuffer) {
@@ -66,6 +71,7 @@ public struct ModelVersion: Sendable, Equatable {
         out.append(UInt32(classLabels.count))
         for label in classLabels { label.encode(into: out) }
         out.append(string: modelPath)
+        out.append(string: modelIdentity)
     }
 
     static func decode(_ r: inout ByteReader) throws(FrameError) -> ModelVersion {
@@ -76,6 +82,7 @@ public struct ModelVersion: Sendable, Equatable {
         let count = try r.readCount("version.labels", elementSize: 5)
         for _ in 0..<count { v.classLabels.append(try ClassLabel.decode(&r)) }
         v.modelPath = try r.string("version.modelPath")
+        v.modelIdentity = try r.string("version.modelIdentity")
         return v
     }
 }
@@ -110,7 +117,7 @@ public struct VersionSet: Sendable, Equatable {
 
     static func decodeBody(_ r: inout ByteReader) throws(FrameError) -> VersionSet {
         let generation = try r.read(UInt64.self, "versions.generation")
-        let count = try r.readCount("versions.count", elementSize: 22)
+        let count = try r.readCount("versions.count", elementSize: 26)
         var versions: [ModelVersion] = []
         for _ in 0..<count {
             let v = try ModelVersion.decode(&r)

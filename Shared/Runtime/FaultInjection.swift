@@ -37,8 +37,9 @@ enum FaultInjection {
         setting("PIPELINE_TEST_CRASH_VERSION", for: node)
     }
 
-    /// `PIPELINE_TEST_FAIL_VERSION=<stage>:<version id>` makes replicas fail to build that model
-    /// version (it passed the supervisor's checks; here it cannot run): the refused-load tests.
+    /// `PIPELINE_TEST_FAIL_VERSION=<stage>:<version id>[@start]` makes replicas fail to build that
+    /// model version (it passed the supervisor's checks; here it cannot run): the refused-load
+    /// tests; with `@start`, only while a replica starts (a replica that fails to start).
     static func failVersion(for node: Messages.NodeKind) -> String? {
         setting("PIPELINE_TEST_FAIL_VERSION", for: node)
     }

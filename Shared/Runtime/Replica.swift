@@ -58,15 +58,23 @@ final class Replica {
                 guard let first = config.versions.versions.first else {
                     throw FrameError.invalid(field: "config.versions", reason: "no model version")
                 }
-                let failVersion = FaultInjection.failVersion(for: node)
-                versions.make = { [config] version in
-                    if version.id == failVersion { throw VersionError.testFailure(version.id) }
-                    return try makeProcessor(config, version)
+                // PIPELINE_TEST_FAIL_VERSION=<stage>:<id>[@start] (debug builds): that version
+                // cannot be built here (with @start: only while the replica starts).
+                let failSpec = FaultInjection.failVersion(for: node)
+                let atStartOnly = failSpec?.hasSuffix("@start") == true
+                let failID = atStartOnly ? String(failSpec!.dropLast("@start".count)) : failSpec
+                let build: (ModelVersion) throws -> any StageProcessor = { [config] version in try makeProcessor(config, version) }
+                versions.make = { version in
+                    if version.id == failID { throw VersionError.testFailure(version.id) }
+                    return try build(version)
                 }
                 versions.crashVersion = FaultInjection.crashVersion(for: node)
                 versions.generation = config.versions.generation
                 versions.boxes[first.slot] = ProcessorBox(try versions.make!(first), id: first.id)
                 startFailures = versions.build(config.versions.versions.dropFirst())
+                if atStartOnly {
+                    versions.make = { version in try build(version) }
+                }
             }
             let upstreamNode = node.upstream!
             upstream = try UpstreamSet(path: config.listenPath, cookie: options.cookie, expected: upstreamNode,

@@ -14,6 +14,9 @@ public struct Tunables: Equatable, Sendable {
     public var resendSeconds = 10.0
     /// `PIPELINE_HANDSHAKE_SECONDS`: a connection must say hello within this (replicas inherit it).
     public var handshakeSeconds = 5.0
+    /// `PIPELINE_ROLLOUT_WATCH_SECONDS`: how long after its switch a rolled-out model version
+    /// is watched for crashes (and rolled back past the restart limit).
+    public var rolloutWatchSeconds = 600.0
     /// `PIPELINE_CREDITS`: frames each receiver grants each sender.
     public var credits = 4
     /// `PIPELINE_SHARED_MEMORY_MB`: the ring of shared memory each data connection's sender
@@ -65,6 +68,7 @@ public struct Tunables: Equatable, Sendable {
         try seconds("PIPELINE_STOP_SECONDS", &t.stopSeconds)
         try seconds("PIPELINE_RESEND_SECONDS", &t.resendSeconds)
         try seconds("PIPELINE_HANDSHAKE_SECONDS", &t.handshakeSeconds)
+        try seconds("PIPELINE_ROLLOUT_WATCH_SECONDS", &t.rolloutWatchSeconds)
         if let text = environment["PIPELINE_CREDITS"] {
             guard let n = Int(text), (1...maxCredits).contains(n) else {
                 throw Problem(variable: "PIPELINE_CREDITS", value: text,
@@ -84,7 +88,7 @@ public struct Tunables: Equatable, Sendable {
 
     /// The variables `parse` reads.
     public static let variables = ["PIPELINE_HANG_SECONDS", "PIPELINE_START_SECONDS", "PIPELINE_STOP_SECONDS",
-                                   "PIPELINE_RESEND_SECONDS", "PIPELINE_HANDSHAKE_SECONDS", "PIPELINE_CREDITS",
+                                   "PIPELINE_RESEND_SECONDS", "PIPELINE_HANDSHAKE_SECONDS", "PIPELINE_ROLLOUT_WATCH_SECONDS", "PIPELINE_CREDITS",
                                    "PIPELINE_SHARED_MEMORY_MB"]
 
     /// The settings in this process's environment.

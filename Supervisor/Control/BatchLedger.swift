@@ -227,8 +227,18 @@ public struct BatchLedger<Output: BatchOutput>: Sendable {
             let sequence = batches[b].sequence
             batches[b].model = model
             // The stages' outputs go; what the supervisor settled itself (refused and poison
-            // records) stays, as those units are never sent again.
-            if held[sequence]?.contains(where: { $0.modelSlots != nil }) == true { held[sequence] = nil }
+            // records) stays, as those units are never sent again. A complete split batch goes
+            // back to its parts, keeping those.
+            if let pieces = held[sequence], pieces.contains(where: { $0.modelSlots != nil }) {
+                held[sequence] = nil
+                if batches[b].units.first?.isPart == true {
+                    var at = 0
+                    for piece in pieces {
+                        if piece.modelSlots == nil { parts[sequence, default: [:]][at] = piece }
+                        at += piece.records
+                    }
+                }
+            }
             parts[sequence] = parts[sequence]?.filter { $0.value.modelSlots == nil }
             changed.append(sequence)
         }

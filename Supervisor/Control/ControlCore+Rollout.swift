@@ -21,14 +21,18 @@ public struct RolloutStep: Sendable, Equatable {
     public var mode: String?
     /// The first input line the step applies to.
     public var line: UInt64?
+    /// The file `pipeline rollout` was given (a step before the version has an id).
+    public var path: String?
     public var message: String?
 
-    public init(step: String, version: String, other: String? = nil, mode: String? = nil, line: UInt64? = nil, message: String? = nil) {
+    public init(step: String, version: String, other: String? = nil, mode: String? = nil, line: UInt64? = nil, path: String? = nil,
+                message: String? = nil) {
         self.step = step
         self.version = version
         self.other = other
         self.mode = mode
         self.line = line
+        self.path = path
         self.message = message
     }
 }
@@ -81,10 +85,11 @@ extension ControlCore {
                 if case .loading(_, _, let waiting, _, _) = rollout.phase {
                     out.append(.reply(client: waiting, status: .stageFailed, text: "rollout of \(v.id) aborted by `pipeline rollout --abort`", withStatus: false))
                 }
-                let line = nextLine
                 endShadowReport(into: &out)
-                rollout.dropCandidate(lastSent: ledger.nextSequence == 0 ? nil : ledger.nextSequence - 1)
-                rollout.record("aborted \(v.id) at line \(line)")
+                rollout.dropCandidate()
+                // Its batches not yet written go to the live version too: nothing is left for it.
+                let line = retag(away: v, into: &out)
+                rollout.record("aborted \(v.id) from line \(line)")
                 out.append(.versions(generation: rollout.generation))
                 out.append(.event(.rollout(RolloutStep(step: "aborted", version: v.id, other: rollout.primary.id, line: line))))
                 out.append(.log(.info, "rollout: version \(v.id) aborted: \(rollout.primary.id) scores every record from input line \(line) on"))
@@ -121,7 +126,7 @@ extension ControlCore {
             .filter { $0.isAlive && $0.state != .stopping && !rollout.holds($0.id, generation: generation) }
         if waiting.isEmpty {
             let from = ledger.nextSequence, line = nextLine, old = rollout.primary
-            rollout.switchOver(from: from)
+            rollout.switchOver(from: from, watchUntil: now + settings.watchNanos)
             if case .cutover = mode { out.append(.versions(generation: rollout.generation)) }
             let text: String
             switch mode {
@@ -142,9 +147,18 @@ extension ControlCore {
         }
     }
 
+    /// Gives the uncommitted batches that `v` scores the primary's slot alone; they are sent
+    /// again. Returns the first input line from which every record is the primary's.
+    private mutating func retag(away v: Rollout.Version, into out: inout [Action]) -> UInt64 {
+        let slots = ModelSlots(primary: rollout.primary.slot)
+        let retagged = ledger.retag(where: { $0.includes(v.slot) }, to: slots)
+        if !retagged.isEmpty { out.append(.retag(retagged, slots)) }
+        return retagged.first.flatMap { ledger.batch($0)?.firstLine } ?? nextLine
+    }
+
     /// The new version could not be loaded: nothing switched.
     private mutating func failLoad(_ v: Rollout.Version, client: Int, message: String, into out: inout [Action]) {
-        rollout.dropCandidate(lastSent: nil)
+        rollout.dropCandidate()
         rollout.record("load of \(v.id) failed")
         out.append(.versions(generation: rollout.generation))
         out.append(.event(.rollout(RolloutStep(step: "load_failed", version: v.id, other: rollout.primary.id, message: message))))
@@ -155,16 +169,15 @@ extension ControlCore {
 
     /// Returns to the version before `bad`: its uncommitted batches are scored again by it.
     mutating func rollBack(_ bad: Rollout.Version, reason: String, into out: inout [Action]) {
-        if case .loading(_, _, let client, _, _) = rollout.phase {
+        if case .loading(let loading, _, let client, _, _) = rollout.phase, loading == bad {
             return failLoad(bad, client: client, message: reason, into: &out)
         }
         endShadowReport(into: &out)
         let target = rollout.rollBack(bad)
-        let slots = ModelSlots(primary: target.slot)
-        let retagged = ledger.retag(where: { $0.includes(bad.slot) }, to: slots)
+        let retagged = ledger.retag(where: { $0.includes(bad.slot) }, to: ModelSlots(primary: target.slot))
         let line = retagged.first.flatMap { ledger.batch($0)?.firstLine } ?? nextLine
         rollout.record("rolled back \(bad.id) → \(target.id) from line \(line)")
-        if !retagged.isEmpty { out.append(.retag(retagged, slots)) }
+        if !retagged.isEmpty { out.append(.retag(retagged, ModelSlots(primary: target.slot))) }
         out.append(.versions(generation: rollout.generation))
         out.append(.event(.rollout(RolloutStep(step: "rolled_back", version: bad.id, other: target.id, line: line, message: reason))))
         out.append(.log(.error, "rollout: rolled back from \(bad.id) to \(target.id) (\(reason)): every record from input line \(line) on is scored by \(target.id)"
@@ -173,7 +186,7 @@ extension ControlCore {
 
     /// A replica crashed on a batch of the watched version: counted against it, not the batch.
     /// - Returns: true when the crash was the version's (the batch is not blamed).
-    mutating func versionCrash(_ id: ReplicaID, work: ReplicaWork, termination: Termination, into out: inout [Action]) -> Bool {
+    mutating func versionCrash(_ id: ReplicaID, work: ReplicaWork, termination: Termination, now: UInt64, into out: inout [Action]) -> Bool {
         // Ingest is the same for every version.
         guard Self.versionedStages.contains(id.stage) else { return false }
         // A frame still naming a version already rolled back (it was in flight): that version's doing.
@@ -182,11 +195,12 @@ extension ControlCore {
             return true
         }
         guard let w = rollout.watched, let batch = ledger.batch(work.sequence), (work.model ?? batch.model).includes(w.slot) else { return false }
-        let n = rollout.countCrash()
-        let limit = settings.versionCrashLimit ?? settings.reconciler.spec(id.stage).maxRestarts
-        out.append(.log(.error, "\(id) \(termination) on a batch of model version \(w.id): crash \(n) of the version (more than \(limit), restart.max, rolls it back)"))
+        let spec = settings.reconciler.spec(id.stage)
+        let n = rollout.countCrash(now: now, window: UInt64(spec.restartWindowSeconds * 1e9))
+        let limit = settings.versionCrashLimit ?? spec.maxRestarts
+        out.append(.log(.error, "\(id) \(termination) on a batch of model version \(w.id): crash \(n) of the version within \(spec.restartWindowSeconds) s (more than \(limit), restart.max, rolls it back)"))
         if n > limit {
-            rollBack(w, reason: "\(id.stage.rawValue) replicas crashed \(counted(n, "time")) on its batches (restart.max \(limit))", into: &out)
+            rollBack(w, reason: "\(id.stage.rawValue) replicas crashed \(counted(n, "time")) on its batches within \(spec.restartWindowSeconds) s (restart.max \(limit))", into: &out)
         }
         return true
     }
@@ -194,7 +208,7 @@ extension ControlCore {
     /// A replica of a versioned stage failed to start while a version is watched: roll it back
     /// (a second failure, with the version gone, fails the run as usual).
     mutating func versionStartFailure(_ id: ReplicaID, message: String, into out: inout [Action]) -> Bool {
-        guard Self.versionedStages.contains(id.stage), let w = rollout.watched ?? rollout.candidate else { return false }
+        guard Self.versionedStages.contains(id.stage), let w = rollout.candidate ?? rollout.watched else { return false }
         rollBack(w, reason: "\(id) failed to start: \(message)", into: &out)
         return true
     }
@@ -215,8 +229,8 @@ extension ControlCore {
         if rollout.retireCommitted(nextCommit: sequence + 1) { out.append(.versions(generation: rollout.generation)) }
     }
 
-    /// The shadow's figures so far, as an event, when a shadow ends.
-    private mutating func endShadowReport(into out: inout [Action]) {
+    /// The shadow's figures so far, as an event, when a shadow ends (or the run does).
+    mutating func endShadowReport(into out: inout [Action]) {
         guard case .shadow(let v, _) = rollout.phase, let stats = rollout.shadowStats else { return }
         out.append(.event(.shadow(version: v.id, against: rollout.primary.id, stats, final: true)))
         out.append(.log(.info, "shadow \(v.id) against \(rollout.primary.id): " + Self.describe(stats)))
@@ -233,8 +247,9 @@ extension ControlCore {
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }
 
-    static func percent(_ basisPoints: Int) -> String {
-        basisPoints % 100 == 0 ? "\(basisPoints / 100)" : "\(basisPoints / 100).\(basisPoints % 100 < 10 ? "0" : "")\(basisPoints % 100)"
+    /// "10", "12.5", "0.25": a canary's share as it was given.
+    public static func percent(_ basisPoints: Int) -> String {
+        basisPoints % 100 == 0 ? "\(basisPoints / 100)" : "\(Double(basisPoints) / 100)"
     }
 
     func describe(_ phase: Rollout.Phase) -> String {

@@ -27,8 +27,11 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         /// The model version the run starts with (slot 0).
         public var initialVersion = Rollout.Version(slot: 0, id: "")
         /// Crashes on a new version's batches past which it is rolled back; nil: the crashing
-        /// stage's `restart.max`.
+        /// stage's `restart.max` (within its `within_s`, as the restart limit counts).
         public var versionCrashLimit: Int?
+        /// How long after its switch a new version is watched for crashes
+        /// (`PIPELINE_ROLLOUT_WATCH_SECONDS`, default 600).
+        public var watchNanos: UInt64 = 600_000_000_000
 
         public init(reconciler: Reconciler.Settings, ledger: BatchLedger<Output>.Settings, maxErrors: Int = -1) {
             self.reconciler = reconciler
@@ -163,6 +166,10 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
             process(reconciler.handle(.tick, now: now), now: now, into: &out)
             if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
             if !stopping { checkLoad(now: now, into: &out) }
+            if !stopping, let v = rollout.endWatch(now: now) {
+                out.append(.log(.info, "rollout: version \(v.id) has run \(seconds(settings.watchNanos)) without crashing past the limit: no longer watched"))
+                out.append(.event(.rollout(RolloutStep(step: "watch_ended", version: v.id))))
+            }
         case .replica(let event):
             switch event {
             case .tick, .crashCounted, .scale, .stop, .force:
@@ -256,7 +263,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
                 var counts = true
                 // Only a death the replica brought on itself (a crash, an abort, a hang we ended)
                 // can be the batch's fault; a kill from outside (kill -9, the OOM killer) never is.
-                if blameable, let work, !stopping, versionCrash(id, work: work, termination: termination, into: &out) {
+                if blameable, let work, !stopping, versionCrash(id, work: work, termination: termination, now: now, into: &out) {
                     // The version's fault, not the batch's: it is counted against the version (and
                     // rolls it back past the limit), not against the stage's restart limit.
                     counts = false
@@ -365,6 +372,7 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         guard !stopping else { return }
         if exitCode == .ok { exitCode = code }
         finishDrift(into: &out)
+        endShadowReport(into: &out)
         if case .loading(let v, _, let client, _, _) = rollout.phase {
             out.append(.reply(client: client, status: .notRunning, text: "the pipeline stopped before version \(v.id) was rolled out", withStatus: false))
         }

@@ -53,10 +53,12 @@ public struct Rollout: Sendable {
     public private(set) var phase: Phase = .steady
     /// Versions no new batch goes to, held until every batch of theirs up to `through` is committed.
     public private(set) var retiring: [(version: Version, through: UInt64)] = []
-    /// The version rolled in last, watched for crashes until the next rollout; and the crashes
-    /// of replicas processing its batches so far.
+    /// The version rolled in last, watched for crashes until `watchedUntil` (or the next
+    /// rollout); and when replicas crashed on its batches (within the crashing stage's restart window).
     public private(set) var watched: Version?
-    public private(set) var crashes = 0
+    public private(set) var watchedUntil: UInt64 = 0
+    var crashTimes: [UInt64] = []
+    public var crashes: Int { crashTimes.count }
     /// Increases with every change of the live set (`VersionSet.generation`).
     public private(set) var generation: UInt64 = 1
     /// The slot the next version gets.
@@ -77,8 +79,8 @@ public struct Rollout: Sendable {
     public private(set) var history: [String] = []
     /// Rollbacks so far.
     public private(set) var rollbacks = 0
-    /// Slots of versions rolled back or refused: a crash on a frame that still names one is
-    /// theirs, not its batch's.
+    /// Slots of versions rolled back, aborted or refused: a crash on a frame that still names
+    /// one is theirs, not its batch's.
     public private(set) var failedSlots: Set<UInt16> = []
 
     /// What `version` is to the run now: primary, canary, shadow, loading, previous or retiring.
@@ -150,8 +152,11 @@ public struct Rollout: Sendable {
         if history.count > 8 { history.removeFirst(history.count - 8) }
     }
 
-    /// Starts loading `version`; returns the new generation.
+    /// Starts loading `version`; returns the new generation. The version rolled in before is
+    /// accepted: no longer watched.
     mutating func load(_ version: Version, mode: Mode, client: Int, deadline: UInt64) -> UInt64 {
+        watched = nil
+        crashTimes = []
         nextSlot = version.slot == ModelSlots.maxSlot ? 1 : version.slot + 1
         names[version.slot] = version.id
         generation += 1
@@ -159,11 +164,13 @@ public struct Rollout: Sendable {
         return generation
     }
 
-    /// Every replica holds the loaded version: batches from `from` on follow `mode`.
-    mutating func switchOver(from: UInt64) {
+    /// Every replica holds the loaded version: batches from `from` on follow `mode`; it is
+    /// watched for crashes until `watchUntil`.
+    mutating func switchOver(from: UInt64, watchUntil: UInt64) {
         guard case .loading(let v, let mode, _, _, _) = phase else { return }
         watched = v
-        crashes = 0
+        watchedUntil = watchUntil
+        crashTimes = []
         switch mode {
         case .cutover: makePrimary(v, lastOld: from &- 1)
         case .canary(let bp): phase = .canary(v, basisPoints: bp, from: from)
@@ -183,13 +190,10 @@ public struct Rollout: Sendable {
         generation += 1
     }
 
-    /// Ends the canary or shadow (or a load): no new batch goes to the candidate. Its batches up
-    /// to `lastSent` keep it until committed.
-    mutating func dropCandidate(lastSent: UInt64?) {
-        if lastSent == nil, let v = candidate { failedSlots.insert(v.slot) }
-        if let v = candidate, v != primary, v != previous {
-            if let lastSent { retiring.append((v, lastSent)) }
-        }
+    /// Ends the canary or shadow (or a load): the candidate is dropped from the replicas at once
+    /// (its uncommitted batches are given the primary's slot by the caller).
+    mutating func dropCandidate() {
+        if let v = candidate { failedSlots.insert(v.slot) }
         if watched == candidate { watched = nil }
         phase = .steady
         generation += 1
@@ -210,14 +214,25 @@ public struct Rollout: Sendable {
         rollbacks += 1
         failedSlots.insert(bad.slot)
         watched = nil
-        crashes = 0
+        crashTimes = []
         generation += 1
         return target
     }
 
-    mutating func countCrash() -> Int {
-        crashes += 1
-        return crashes
+    /// Counts a crash at `now` on the watched version's batches; returns the crashes within
+    /// the last `window` nanoseconds.
+    mutating func countCrash(now: UInt64, window: UInt64) -> Int {
+        crashTimes.removeAll { $0 + window < now }
+        crashTimes.append(now)
+        return crashTimes.count
+    }
+
+    /// Ends the watch once its time is over.
+    mutating func endWatch(now: UInt64) -> Version? {
+        guard let w = watched, now >= watchedUntil else { return nil }
+        watched = nil
+        crashTimes = []
+        return w
     }
 
     /// Forgets retiring versions whose batches are all committed (below `nextCommit`); true
@@ -232,7 +247,8 @@ public struct Rollout: Sendable {
 
     mutating func committed(records: Int, slot: UInt16, shadow: ShadowStats?) {
         if let id = names[slot] { recordsByVersion[id, default: 0] += records }
-        if let shadow, shadowStats != nil { shadowStats!.merge(shadow) }
+        // The figures are the shadow's while it runs: what is committed after it ended is not added.
+        if let shadow, shadowStats != nil, case .shadow = phase { shadowStats!.merge(shadow) }
     }
 
     mutating func configured(_ id: ReplicaID) { configured[id] = generation }

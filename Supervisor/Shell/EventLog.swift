@@ -153,6 +153,7 @@ final class EventLog {
             if let other = r.other { fields.append(("other", .string(other))) }
             if let mode = r.mode { fields.append(("mode", .string(mode))) }
             if let line = r.line { fields.append(("line", .int(Int(line)))) }
+            if let path = r.path { fields.append(("path", .string(path))) }
             if let message = r.message { fields.append(("message", .string(message))) }
             return fields
         case .shadow(let version, let against, let stats, let final):

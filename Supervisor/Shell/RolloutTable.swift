@@ -22,9 +22,7 @@ enum RolloutTable {
         return out
     }
 
-    static func percent(_ basisPoints: Int) -> String {
-        basisPoints % 100 == 0 ? "\(basisPoints / 100)" : "\(Double(basisPoints) / 100)"
-    }
+    static func percent(_ basisPoints: Int) -> String { ControlCore<Sink.Piece>.percent(basisPoints) }
 
     static func json(_ r: Rollout) -> String {
         var phase: String
@@ -48,6 +46,9 @@ enum RolloutTable {
 
     private static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
+    /// A sample value as Prometheus writes one (NaN, +Inf, -Inf included).
+    private static func sample(_ x: Double) -> String { x.isNaN ? "NaN" : x.isInfinite ? (x > 0 ? "+Inf" : "-Inf") : "\(x)" }
+
     /// The `/metrics` families.
     static func metrics(_ r: Rollout) -> String {
         var out = ""
@@ -66,9 +67,9 @@ enum RolloutTable {
             family("pipeline_shadow_label_disagreements_total", "counter", "Of those, records whose label differs from the primary's.",
                    [(l, "\(s.labelDisagreements)")])
             family("pipeline_shadow_max_probability_difference", "gauge", "The largest probability difference between the shadow and the primary.",
-                   [(l, number(Double(s.maxDifference)))])
+                   [(l, sample(Double(s.maxDifference)))])
             family("pipeline_shadow_mean_max_probability_difference", "gauge", "The mean over records of each record's largest probability difference.",
-                   [(l, number(s.meanRowMaximum))])
+                   [(l, sample(s.meanRowMaximum))])
         }
         return out
     }

@@ -45,7 +45,13 @@ extension Supervisor {
         let mode: Rollout.Mode
         switch request.mode {
         case .promote: return dispatch(.rollout(client: client.id, .promote))
-        case .abort: return dispatch(.rollout(client: client.id, .abort))
+        case .abort:
+            // A version still being checked: it will not be rolled out.
+            if let check = versionCheck, !check.cancelled {
+                versionCheck!.cancelled = true
+                return perform(.reply(client: client.id, status: .ok, text: "aborted the rollout of \(check.path) (it was being checked)", withStatus: false))
+            }
+            return dispatch(.rollout(client: client.id, .abort))
         case .canary: mode = .canary(basisPoints: Int((request.percent * 100).rounded()))
         case .shadow: mode = .shadow
         case .cutover: mode = .cutover
@@ -54,19 +60,36 @@ extension Supervisor {
             return refuseRollout(client.id, path: request.path, mode: mode,
                                  PipelineError(.usage, "another rollout is being checked; try again once it is answered"))
         }
+        let live = core.rollout.live.compactMap { versionConfigs[$0.slot] }
         let input = VersionCheckInput(config: config, configPath: configPath, configText: configText, runDirectory: runDir.path,
-                                      csvHeader: csvHeader, primaryID: core.rollout.primary.id, slot: core.rollout.nextSlot)
+                                      csvHeader: csvHeader, live: live, slot: core.rollout.nextSlot)
         let path = request.path
         Log.info("rollout: checking \(path)")
-        versionCheck = (client.id, mode, path, BackgroundTask(wakeup: wakeup) {
+        versionCheck = VersionCheck(client: client.id, mode: mode, path: path, task: BackgroundTask(wakeup: wakeup) {
             Result { () throws(PipelineError) in try Supervisor.prepareVersion(path: path, input) }
         })
+    }
+
+    /// A `pipeline rollout` whose version is being checked on its own thread.
+    struct VersionCheck {
+        var client: Int
+        var mode: Rollout.Mode
+        var path: String
+        var task: BackgroundTask<Result<ModelVersion, PipelineError>>
+        /// `--abort` came meanwhile: the version is not rolled out whatever the check finds.
+        var cancelled = false
     }
 
     /// Hands a checked version to the core, or refuses it, once its check is done.
     func finishVersionCheck() {
         guard let check = versionCheck, let result = check.task.result else { return }
         versionCheck = nil
+        if check.cancelled {
+            eventLog.record(.rollout(RolloutStep(step: "aborted", version: "", other: core.rollout.primary.id, path: check.path,
+                                                 message: "aborted while it was being checked")))
+            return perform(.reply(client: check.client, status: .stageFailed,
+                                  text: "rollout of \(check.path) aborted by `pipeline rollout --abort` while it was being checked", withStatus: false))
+        }
         switch result {
         case .success(let version):
             if core.rollout.phase == .steady && version.id != core.rollout.primary.id && version.slot == core.rollout.nextSlot {
@@ -80,8 +103,8 @@ extension Supervisor {
 
     private func refuseRollout(_ client: Int, path: String, mode: Rollout.Mode, _ error: PipelineError) {
         Log.error("rollout refused: \(error.message)")
-        eventLog.record(.rollout(RolloutStep(step: "refused", version: path, other: core.rollout.primary.id, mode: mode.name,
-                                             message: error.message)))
+        eventLog.record(.rollout(RolloutStep(step: "refused", version: "", other: core.rollout.primary.id, mode: mode.name,
+                                             path: path, message: error.message)))
         perform(.reply(client: client, status: error.code,
                        text: "rollout refused: \(error.message); the stream goes on untouched with \(core.rollout.primary.id)", withStatus: false))
     }
@@ -93,8 +116,14 @@ extension Supervisor {
         var configText: String
         var runDirectory: String
         var csvHeader: String?
-        var primaryID: String
+        /// The live versions, the primary first.
+        var live: [ModelVersion]
         var slot: UInt16
+    }
+
+    /// What makes a version besides its model file: what a rollout of the same file may change.
+    static func modelPart(_ c: PipelineConfig) -> String {
+        "\(c.features)|\(c.model.input ?? "")|\(c.model.output ?? "")|\(c.model.precision)|\(c.output)"
     }
 
     /// The version `path` names (a config, or an ONNX model that takes the running config's
@@ -117,6 +146,19 @@ extension Supervisor {
             configPath = file.path
             configText = file.text
         }
+        if versionConfig.output.format != run.config.output.format {
+            throw PipelineError(.config, "[output] format is \"\(versionConfig.output.format.rawValue)\" in the new config, \"\(run.config.output.format.rawValue)\" in the running one: a rollout keeps it")
+        }
+        // A live version's file, changed in place: replicas starting later would load the new
+        // model under the old version's name.
+        let identity = FileIdentity.current(versionConfig.model.path)?.text ?? ""
+        for v in run.live {
+            let livePath = v.modelPath.isEmpty ? ((try? PipelineConfig.parse(text: v.configText, path: v.configPath))?.model.path ?? "") : v.modelPath
+            if livePath == versionConfig.model.path && !v.modelIdentity.isEmpty && v.modelIdentity != identity {
+                throw PipelineError(.config, "\(livePath) is the file version \(v.id) runs from, and it has changed since: "
+                                    + "put the new model under a new path (replicas started later would load it as \(v.id))")
+            }
+        }
         let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
         // The labels, as `up` settles them: the config's, else the model's classes.
         let labels: [ClassLabel]
@@ -133,10 +175,35 @@ extension Supervisor {
                 throw PipelineError(.config, "the CSV output's columns would change (\(running.dropLast()) → \((new ?? "").dropLast())): a rollout keeps them")
             }
         }
-        let id = try versionID(of: versionConfig)
-        guard id != run.primaryID else {
+        var id = try versionID(of: versionConfig)
+        let part = modelPart(versionConfig)
+        let primary = run.live[0]
+        if id == primary.id, let running = try? primary.runningConfig(over: run), modelPart(running) == part {
             throw PipelineError(.usage, "version \(id) is already the live version")
         }
-        return ModelVersion(slot: run.slot, id: id, configPath: configPath, configText: configText, classLabels: labels, modelPath: modelPath)
+        // The same file with other features, output or precision (an int8 shadow of the live
+        // model): another version, named after its file and what differs.
+        if versionConfig.model.version == nil, run.live.contains(where: { $0.id == id }) {
+            id += "-" + String(SHA256.hex(SHA256.hash(Array(part.utf8))).prefix(6))
+        }
+        guard !run.live.contains(where: { $0.id == id }) else {
+            throw PipelineError(.usage, "version \(id) is already live (\(id == primary.id ? "the primary" : "loaded for a rollback or a canary"))")
+        }
+        return ModelVersion(slot: run.slot, id: id, configPath: configPath, configText: configText, classLabels: labels, modelPath: modelPath,
+                            modelIdentity: identity)
+    }
+}
+
+extension ModelVersion {
+    /// The config this version runs with over the running one (as a replica builds it).
+    func runningConfig(over run: Supervisor.VersionCheckInput) throws -> PipelineConfig {
+        var c = run.config
+        if configPath != run.configPath || configText != run.configText {
+            c = c.withModelPart(of: try PipelineConfig.parse(text: configText, path: configPath))
+        }
+        if !modelPath.isEmpty { c.model.path = modelPath }
+        if !classLabels.isEmpty { c.output.labels = classLabels }
+        c.model.version = nil
+        return c
     }
 }

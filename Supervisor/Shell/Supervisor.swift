@@ -109,7 +109,7 @@ public final class Supervisor {
     /// The CSV header the output starts with (a rollout must keep it).
     let csvHeader: String?
     /// A `pipeline rollout` whose version is being checked on its own thread.
-    var versionCheck: (client: Int, mode: Rollout.Mode, path: String, task: BackgroundTask<Result<ModelVersion, PipelineError>>)?
+    var versionCheck: VersionCheck?
 
     public init(config: PipelineConfig, configPath: String, configText: String, runDir: RunDirectory, options: RunOptions,
                 binaries: StageBinaries, cookie: String, signalFD: Int32, errorsFD: Int32, csvHeader: String?,
@@ -147,8 +147,10 @@ public final class Supervisor {
         settings.inputFormat = config.input.format
         let versionID = try Self.versionID(of: config)
         settings.initialVersion = Rollout.Version(slot: 0, id: versionID)
+        settings.watchNanos = nanos(tunables.rolloutWatchSeconds)
         versionConfigs[0] = ModelVersion(slot: 0, id: versionID, configPath: configPath, configText: configText,
-                                         classLabels: config.output.labels ?? [])
+                                         classLabels: config.output.labels ?? [],
+                                         modelIdentity: FileIdentity.current(config.model.path)?.text ?? "")
         self.csvHeader = csvHeader
         if let driftProfile, let spec = config.drift { settings.drift = DriftWatch(profile: driftProfile, spec: spec) }
         core = Core(settings: settings)
@@ -413,6 +415,9 @@ public final class Supervisor {
         Log.info(RunSummary.line(sink: sink, recordsRead: core.ledger.recordsRead, seconds: seconds,
                                  labels: config.output.labels))
         if let drift = core.drift { Log.info(DriftTable.summary(drift)) }
+        if let stats = core.rollout.shadowStats, let v = core.rollout.shadowVersion, core.rollout.candidate == v {
+            Log.info("shadow \(v.id) against \(core.rollout.primary.id) (still running at the end): " + Core.describe(stats))
+        }
         reportLostRejects()
         if let statsPath {
             do {

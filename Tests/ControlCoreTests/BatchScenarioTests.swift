@@ -1,4 +1,5 @@
 import Config
+import Messages
 import Testing
 @testable import ControlCore
 
@@ -222,5 +223,53 @@ import Testing
         #expect(w.events.contains(.runStopping(code: .ok, reason: "every batch read is written")))
         w.send(.scale(client: 4, [.init(.infer, 3)]))
         #expect(w.replies.last?.text == "the pipeline is stopping" && w.replies.last?.status == .notRunning)
+    }
+
+    /// A rollback gives a batch other versions: the stages' outputs of it are forgotten, but the
+    /// records the supervisor settled itself (a poison record) stay, or the batch could never be
+    /// complete again — here a split batch complete at the sink, held behind an earlier one.
+    @Test func aRetagKeepsWhatTheSupervisorSettled() {
+        var w = running()
+        w.cut(1)                 // batch 0: line 1, held back below
+        w.poison[3] = .ingest
+        w.cut(3)                 // batch 1: lines 2, 3 (poison), 5
+        w.send(.batch(.sendable(8)))
+        w.inFlight.removeAll { $0.sequence == 0 }
+        func crashOn(_ sequence: UInt64, part: Int?) {
+            guard let pid = w.ready(.ingest).first else { Issue.record("no ingest replica"); return }
+            w.die(pid, .signaled(11, selfInflicted: true, name: "Segmentation fault"), work: ReplicaWork(sequence: sequence, part: part))
+            w.tick(2_000_000_000)
+            w.startAll()
+            w.send(.batch(.sendable(8)))
+        }
+        // Batch 1 crashes ingest twice (split), then its poison record twice (settled).
+        for _ in 0..<2 {
+            w.inFlight.removeAll { $0.sequence == 1 }
+            crashOn(1, part: nil)
+        }
+        for _ in 0..<2 {
+            let world = w
+            w.inFlight.removeAll { $0.sequence == 1 && world.poisonStage(1, unit: $0.unit) != nil }
+            crashOn(1, part: 1)
+        }
+        while let i = w.inFlight.firstIndex(where: { $0.sequence == 1 }) { w.deliver(i) }
+        w.inFlight.removeAll { $0.sequence == 0 }
+        #expect(w.core.ledger.batch(1)?.units.count == 3 && w.core.ledger.batch(1)?.units[1].settled == true)
+        #expect(w.written.isEmpty, "batch 1 is complete but waits for batch 0")
+        // A rollback retags both.
+        var core = w.core
+        #expect(core.ledger.retag(where: { _ in true }, to: ModelSlots(primary: 7)) == [0, 1])
+        w.core = core
+        w.tick(11_000_000_000)   // past the re-send deadline: the units sent are queued again
+        w.send(.batch(.sendable(8)))
+        while !w.inFlight.isEmpty {
+            let (sequence, unit, _) = w.inFlight.removeFirst()
+            guard let b = w.core.ledger.batch(sequence), let lines = w.lines(sequence, unit: unit) else { continue }
+            let u = b.units[unit]
+            w.send(.batch(.received(sequence, part: u.isPart ? u.offset : nil, Out(lines: lines, model: ModelSlots(primary: 7)))))
+        }
+        #expect(w.writtenLines == [1, 2, 3, 5], "\(w.writtenLines)")
+        #expect(w.rejectedLines == [3])
+        #expect(w.violations.isEmpty, "\(w.violations)")
     }
 }

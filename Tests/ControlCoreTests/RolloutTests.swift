@@ -96,7 +96,51 @@ import Testing
         ackAll(&w)
         w.send(.rollout(client: 4, .begin(Rollout.Version(slot: 2, id: "c"), .cutover)))
         #expect(w.replies.last?.status == .usage && w.replies.last?.text.contains("already in progress") == true)
-        w.send(.rollout(client: 5, .begin(Rollout.Version(slot: 2, id: ""), .cutover)))
+    }
+
+    @Test func aNewRolloutEndsTheWatchOfTheLastOneAndTheWatchEndsInTime() {
+        var w = running([.infer: StageSpec(replicas: 1, maxRestarts: 1, restartWindowSeconds: 30)])
+        w.send(.rollout(client: 1, .begin(Self.b, .cutover)))
+        ackAll(&w)
+        #expect(w.core.rollout.watched == Self.b)
+        // A rollout of c begins: b is accepted, and a crash on b's batch while c loads is the batch's.
+        w.send(.rollout(client: 2, .begin(Rollout.Version(slot: 2, id: "c"), .cutover)))
+        #expect(w.core.rollout.watched == nil)
+        w.cut(2)
+        w.send(.batch(.sendable(8)))
+        let pid = w.ready(.infer)[0]
+        w.die(pid, .signaled(6, selfInflicted: true, name: "Aborted"), work: ReplicaWork(sequence: 0, part: nil, model: ModelSlots(primary: 1)))
+        #expect(w.core.ledger.batch(0)?.units[0].crashes == 1, "blamed on the batch")
+        #expect(w.replies.count == 1, "c's client is not answered by b's crash")
+        w.tick(2_000_000_000)
+        w.startAll()
+        ackAll(&w)
+        #expect(w.core.rollout.primary.id == "c" && w.core.rollout.watched?.id == "c")
+        // Past the watch (600 s), c's crashes are ordinary crashes again.
+        w.tick(601_000_000_000)
+        #expect(w.core.rollout.watched == nil)
+        #expect(w.events.contains { if case .rollout(let s) = $0 { s.step == "watch_ended" && s.version == "c" } else { false } })
+    }
+
+    @Test func anAbortedCanaryLeavesNothingForItsVersion() {
+        var w = running()
+        w.send(.rollout(client: 1, .begin(Self.b, .canary(basisPoints: 5000))))
+        ackAll(&w)
+        for _ in 0..<4 { w.cut(1) }
+        #expect([1, 3].allSatisfy { w.core.ledger.batch(UInt64($0))?.model.primary == 1 })
+        w.send(.batch(.sendable(8)))
+        w.deliver(0)
+        w.send(.rollout(client: 2, .abort))
+        // Batches 1–3 are not written yet: all the live version's now, b's copies in flight stale.
+        #expect(w.retagged.last?.sequences == [1, 3] && w.retagged.last?.model == ModelSlots(primary: 0))
+        #expect(w.replies.last?.text == "aborted b: every record from input line 2 on is scored by ", "\(w.replies.last?.text ?? "")")
+        #expect(w.core.rollout.failedSlots.contains(1), "a crash on one of b's frames still in flight is b's")
+        #expect(w.core.rollout.live.map(\.slot) == [0], "b is dropped from the replicas at once")
+        w.send(.batch(.sendable(8)))
+        while !w.inFlight.isEmpty { w.deliver(0) }
+        #expect(w.written.allSatisfy { $0.pieces.allSatisfy { $0.model == nil || $0.model == ModelSlots(primary: 0) || $0.model == ModelSlots(primary: 1) } })
+        #expect(w.written.map(\.sequence) == [0, 1, 2, 3] && w.written.dropFirst().allSatisfy { $0.pieces.allSatisfy { $0.model == ModelSlots(primary: 0) } })
+        #expect(w.violations.isEmpty, "\(w.violations)")
     }
 
     @Test func aCanaryThenPromoteThenTheOldVersionRetiresOnceItsBatchesAreIn() {
@@ -167,6 +211,7 @@ import Testing
         for round in 0..<2 {
             guard let pid = w.ready(.infer).first else { Issue.record("no infer replica in round \(round)"); return }
             w.die(pid, .signaled(6, selfInflicted: true, name: "Aborted"), work: ReplicaWork(sequence: 1, part: nil, model: ModelSlots(primary: 1)))
+            #expect(w.core.ledger.batch(1)?.units[0].crashes == 0, "the version's crash, not the batch's")
             w.tick(2_000_000_000)
             w.startAll()
         }
