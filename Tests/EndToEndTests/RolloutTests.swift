@@ -330,6 +330,33 @@ import Testing
         #expect(steps == ["loading", "switched", "rolled_back"], "\(steps)")
     }
 
+    /// The live model with `precision = "int8"`, shadowed: the same file, so the same sha prefix,
+    /// with a suffix for what differs; its figures are int8's cost on live records.
+    @Test func anInt8ShadowOfTheLiveModelIsAVersionOfItsOwn() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let unnamed = Self.config().replacingOccurrences(of: "\nversion = \"v1\"", with: "")
+        let a = ws.write("a.toml", unnamed)
+        let q = ws.write("q.toml", unnamed.replacingOccurrences(of: "[model]\n", with: "[model]\nprecision = \"int8\"\n"))
+        let same = ws.write("same.toml", unnamed)
+        let records = Self.lines(Records.jsonl(1_000, seed: 12))
+        var replies: [Finished] = []
+        let result = try Self.run(ws, config: a, records: records, at: 0) { run in
+            replies.append(try pipeline(["rollout", "--run-dir", ws.runDir, same, "--shadow"]))
+            replies.append(try pipeline(["rollout", "--run-dir", ws.runDir, q, "--shadow"]))
+            Self.feed(run, Array(records))
+            #expect(run.waitForLines(1_000) == 1_000)
+            replies.append(try pipeline(["rollout", "--run-dir", ws.runDir, "--abort"]))
+        }
+        #expect(result.status == 0, "\(result.err)")
+        #expect(replies[0].status == 2 && replies[0].err.contains("version aadff3884d0b is already the live version"), "\(replies[0].err)")
+        #expect(replies[1].status == 0 && replies[1].out.contains(/^shadow aadff3884d0b-[0-9a-f]{6} started at input line 1:/), "\(replies[1].out)")
+        let shadow = try #require(try Self.events(ws, "shadow").last)
+        #expect(shadow["records"] as? Int == 1_000)
+        let largest = try #require(shadow["max_probability_difference"] as? Double)
+        #expect(largest > 0 && largest < 0.05, "int8 moves the probabilities a little: \(largest)")
+    }
+
     @Test func aVersionTheReplicasCannotLoadIsRefused() throws {
         let ws = Workspace()
         defer { ws.remove() }
