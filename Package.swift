@@ -73,7 +73,7 @@ let package = Package(
                                "Engine", "IngestStage", "FeaturizeStage", "InferStage", "AggregateStage"],
                 path: "Benchmarks/Pipeline", swiftSettings: native),
         .target(name: "PipelineCLI",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSink", "PipelineSupervisor", "Engine", "Bench"],
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink", "PipelineSupervisor", "Engine", "Bench"],
                 path: "Supervisor/CLI", swiftSettings: native),
 
         // The executables: a few lines each.

@@ -47,6 +47,18 @@ extension Sys {
         return Int64(at)
     }
 
+    /// Reads up to `count` bytes at file offset `offset`, leaving `fd`'s position alone; 0 at the
+    /// end of the file.
+    ///
+    /// The corresponding C function is `pread`.
+    public static func readAt(_ fd: Int32, into p: UnsafeMutableRawPointer, count: Int, offset: UInt64) throws(SystemError) -> Int {
+        while true {
+            let n = Glibc.pread(fd, p, count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { throw lastError("pread") }
+        }
+    }
+
     /// A new file in `directory`, open for reading and writing, already unlinked: it disappears
     /// with its last descriptor, whatever ends the process.
     ///

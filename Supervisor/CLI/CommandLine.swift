@@ -1,4 +1,5 @@
 import Messages
+import PipelineSource
 /// The parsed `pipeline` command line.
 public enum Command: Equatable, Sendable {
     case up(UpOptions)
@@ -70,6 +71,8 @@ public struct UpOptions: Equatable, Sendable {
     public var metricsAddress: String?
     /// `--input FILE`: the records are read from FILE instead of stdin.
     public var inputPath: String?
+    /// `--split I/N` (with `--input`): score only the I-th of N parts of the file.
+    public var split: InputSplit?
     /// `--output FILE`: the scored records go to FILE (created or truncated) instead of stdout.
     public var outputPath: String?
     /// `-d`, `--detach`: run in the background; return once every stage is ready.
@@ -204,6 +207,13 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             case "--input":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.inputPath = rest.removeFirst()
+            case "--split":
+                guard !rest.isEmpty else { throw missingValue(arg, command: name) }
+                let text = rest.removeFirst()
+                guard let split = InputSplit(text) else {
+                    throw PipelineError(.usage, "pipeline up: --split takes I/N with 0 ≤ I < N (N at most 100000), e.g. --split 0/3; got `\(text)`")
+                }
+                options.split = split
             case "--output":
                 guard !rest.isEmpty else { throw missingValue(arg, command: name) }
                 options.outputPath = rest.removeFirst()
@@ -217,6 +227,9 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
                 options.progress = .off
             default: throw unexpected(arg, command: name)
             }
+        }
+        if options.split != nil && options.inputPath == nil {
+            throw PipelineError(.usage, "pipeline up: --split needs --input FILE (a split is a byte range of a file)")
         }
         if options.detach && (options.inputPath == nil || options.outputPath == nil) {
             throw PipelineError(.usage, "pipeline up -d: a detached run needs --input FILE and --output FILE "

@@ -69,8 +69,8 @@ enum Help {
         "up": """
             usage: pipeline up [-f FILE] [--run-dir DIR] [--scale STAGE=N ...] [--errors FILE]
                                [--stats FILE] [--events FILE] [--metrics HOST:PORT]
-                               [--progress | --quiet] [--input FILE] [--output FILE] [-d]
-                               [--autoscale]
+                               [--progress | --quiet] [--input FILE [--split I/N]]
+                               [--output FILE] [-d] [--autoscale]
 
             Starts the ingest, featurize, infer and aggregate replicas, reads records from stdin
             (JSON lines or CSV, as the config says), writes one scored record per accepted input
@@ -79,6 +79,11 @@ enum Help {
 
               --input FILE         read the records from FILE instead of stdin (a FIFO is
                                    read once a writer opens it, until the last one closes it)
+              --split I/N          with --input (a regular file): score only the I-th of N byte
+                                   ranges of it (0 ≤ I < N), cut where records start; the N
+                                   outputs concatenated are one run's over the whole file, and
+                                   rejected records keep the whole file's line numbers (for
+                                   Kubernetes Indexed Jobs: --split $(JOB_COMPLETION_INDEX)/N)
               --output FILE        write the scored records to FILE (created, or truncated)
                                    instead of stdout
               -d, --detach         run in the background (needs --input and --output): return

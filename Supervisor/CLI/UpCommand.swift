@@ -2,6 +2,7 @@ import ControlCore
 import Config
 import Glibc
 import Messages
+import PipelineSource
 import PipelineSupervisor
 import Runtime
 
@@ -27,6 +28,8 @@ enum UpCommand {
         }
         let binaries = try StageBinaries()
         if let path = options.inputPath { try redirectInput(path) }
+        var split: (split: InputSplit, range: InputSplit.Range)?
+        if let s = options.split, let path = options.inputPath { split = (s, try findSplit(s, of: path, format: config.input.format)) }
 
         let runDir = RunDirectory(path: options.target.runDirectory.map(ConfigFile.absolutePath)
                                   ?? RunDirectory.defaultPath(name: config.pipeline.name))
@@ -109,10 +112,12 @@ enum UpCommand {
             }
             Log.info("metrics on http://\(metricsServer!.boundAddress)/metrics (health: /healthz)")
         }
+        var runOptions = options.run(tunables)
+        runOptions.split = split
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(config: config, configPath: file.path, configText: file.text, runDir: runDir,
-                                        options: options.run(tunables), binaries: binaries, cookie: cookie, signalFD: signalFD,
+                                        options: runOptions, binaries: binaries, cookie: cookie, signalFD: signalFD,
                                         errorsFD: errorsFD, csvHeader: try report.csvHeader(config),
                                         metricsServer: metricsServer, driftProfile: driftProfile)
         } catch let e as UnixSocket.PathTooLong {
@@ -142,6 +147,20 @@ enum UpCommand {
             try Sys.duplicate(fd, onto: 0)
         } catch {
             throw PipelineError(.io, "cannot use --input \(path): \(error.reason)")
+        }
+    }
+
+    /// Where split `split` of the `--input` file (now stdin) lies; stdin is moved to its start.
+    static func findSplit(_ split: InputSplit, of path: String, format: InputFormat) throws(PipelineError) -> InputSplit.Range {
+        guard let size = Sys.regularFileSize(0) else {
+            throw PipelineError(.usage, "pipeline up: --split needs --input to be a regular file (a byte range of it is read); \(path) is not")
+        }
+        do {
+            let range = try split.range(in: 0, size: size, format: format)
+            try Sys.seek(0, Int64(range.start), SEEK_SET)
+            return range
+        } catch {
+            throw PipelineError(.io, "cannot read --input \(path) to find split \(split): \(error.reason)")
         }
     }
 

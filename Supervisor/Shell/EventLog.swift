@@ -37,12 +37,15 @@ final class EventLog {
 
     /// The run's first line: what runs.
     func started(config: String, model: String, modelVersion: String, precision: String, sharedMemoryMiB: Int, metrics: String?,
-                 replicas: [StageKind: Int], drift: DriftSpec? = nil) {
+                 replicas: [StageKind: Int], drift: DriftSpec? = nil,
+                 split: (index: Int, count: Int, start: UInt64, end: UInt64, firstLine: UInt64)? = nil) {
         write([("event", .string("run_started")), ("config", .string(config)), ("model", .string(model)),
                ("model_version", .string(modelVersion)), ("precision", .string(precision)), ("shared_memory_mb", .int(sharedMemoryMiB))]
               + (metrics.map { [("metrics", .string("http://\($0)/metrics"))] } ?? [])
               + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))]
-              + (drift.map { [("drift", .object([("reference", .string($0.reference)), ("window", .int($0.window))]))] } ?? []))
+              + (drift.map { [("drift", .object([("reference", .string($0.reference)), ("window", .int($0.window))]))] } ?? [])
+              + (split.map { [("split", .object([("index", .int($0.index)), ("count", .int($0.count)), ("start", .int(Int($0.start))),
+                                                  ("end", .int(Int($0.end))), ("first_line", .int(Int($0.firstLine)))]))] } ?? []))
     }
 
     /// The run's last line: how it ended and what it did.

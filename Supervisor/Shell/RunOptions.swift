@@ -1,8 +1,9 @@
+import PipelineSource
 import Runtime
 
 /// How `pipeline up` was asked to run, beyond the config: the command line's overrides and the
 /// places its outputs go.
-public struct RunOptions: Sendable {
+public struct RunOptions: @unchecked Sendable {
     /// Replica counts given on the command line (`--scale infer=3`), over the config's.
     public var scales: [String: Int] = [:]
     /// How messages name the errors stream: "stderr" or the `--errors` path.
@@ -19,6 +20,8 @@ public struct RunOptions: Sendable {
     public var autoscale = false
     /// The `PIPELINE_*` environment variables' settings, checked.
     public var tunables = Tunables()
+    /// `--split I/N`: which part of the `--input` file this run scores, and where it lies.
+    public var split: (split: InputSplit, range: InputSplit.Range)?
 
     public init() {}
 }

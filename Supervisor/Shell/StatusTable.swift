@@ -42,6 +42,9 @@ enum StatusTable {
         }
         if let drift = s.core.drift { out += "\n" + DriftTable.statusLine(drift) }
         out += "\n" + RolloutTable.statusLine(s.core.rollout)
+        if let (split, r) = s.split {
+            out += "\ninput: split \(split) of \(s.inputName): bytes \(r.start)–\(r.end), from line \(r.firstLine)"
+        }
         return out
     }
 

@@ -87,8 +87,10 @@ public final class Supervisor {
     let inputName: String
     /// What the run counts, for `/metrics`, `top` and progress.
     var metrics = RunMetrics()
-    /// The size of stdin when it is a regular file.
-    let inputSize = Sys.regularFileSize(0)
+    /// The size of stdin when it is a regular file (of the split, with `--split`).
+    let inputSize: UInt64?
+    /// `--split I/N`: the part of the input file this run scores.
+    let split: (split: InputSplit, range: InputSplit.Range)?
     /// Whether the progress line is shown, and when it is redrawn next.
     let showsProgress: Bool
     private var nextProgress: UInt64 = 0
@@ -123,6 +125,8 @@ public final class Supervisor {
         self.signalFD = signalFD
         errorsName = options.errorsName
         inputName = options.inputName
+        split = options.split
+        inputSize = options.split.map { $0.range.end - $0.range.start } ?? Sys.regularFileSize(0)
         // Not when stdout is the same screen: the records would scroll through the line.
         showsProgress = options.progress == .on || (options.progress == .auto && Sys.isTerminal(2) && !Sys.isTerminal(1))
         statsPath = options.statsPath
@@ -180,13 +184,15 @@ public final class Supervisor {
                                 wakeup: wakeup, startNanos: startNanos)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
-        sink = Sink(upstream: sinkSet, wakeup: wakeup, outputFD: 1, errorsFD: errorsFD, preamble: csvHeader,
+        // Split I > 0 of a file: the CSV header is split 0's to write (the parts concatenate to one output).
+        let splitIndex = options.split?.split.index ?? 0
+        sink = Sink(upstream: sinkSet, wakeup: wakeup, outputFD: 1, errorsFD: errorsFD, preamble: splitIndex == 0 ? csvHeader : nil,
                     countRecords: { OutputRecords.count(in: $0, format: format) })
         let downstream = DownstreamSet(hello: Hello(purpose: .data, node: .source, replica: 0, pid: Sys.processID(), cookie: cookie),
                                        ringBytes: tunables.sharedMemoryMiB << 20)
         source = Source(format: config.input.format, batchRows: config.pipeline.batchRows, lingerMillis: config.pipeline.lingerMs,
                         maxRecordBytes: config.input.maxLineBytes, downstream: downstream,
-                        boundaryRecords: driftProfile == nil ? 0 : config.drift?.window ?? 0)
+                        boundaryRecords: driftProfile == nil ? 0 : config.drift?.window ?? 0, split: options.split?.range)
         // A link to ingest lost without its replica dying (it closed the connection) took the
         // batches it held along.
         downstream.onLinkLost = { [unowned self] _ in self.dispatch(.linkLost) }
@@ -211,7 +217,11 @@ public final class Supervisor {
         eventLog.started(config: configPath, model: config.model.path, modelVersion: core.rollout.primary.id, precision: config.model.precision.rawValue,
                          sharedMemoryMiB: sharedMemoryMiB, metrics: metricsServer?.boundAddress,
                          replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }),
-                         drift: core.drift?.spec)
+                         drift: core.drift?.spec,
+                         split: split.map { (index: $0.split.index, count: $0.split.count, start: $0.range.start, end: $0.range.end, firstLine: $0.range.firstLine) })
+        if let (s, r) = split {
+            Log.info("split \(s) of \(inputName): bytes \(r.start)–\(r.end) (\(r.end - r.start) bytes), from input line \(r.firstLine)")
+        }
         var poll = PollSet()
         while true {
             let now = Sys.monotonicNanos()

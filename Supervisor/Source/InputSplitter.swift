@@ -64,15 +64,24 @@ public final class InputSplitter {
     /// Batches cut and not yet taken: their bodies are `buffer[start..<end]` (kept until taken).
     private var ready: [(batch: CutBatch, start: Int, end: Int)] = []
 
-    /// - Parameter header: the CSV header when it is already known (re-splitting a batch body).
-    public init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil) {
+    /// - Parameters:
+    ///   - header: the CSV header when it is already known (re-splitting a batch body, or a
+    ///     split of a file after its first).
+    ///   - offset: the input offset of the first byte appended (a split of a file starts within it).
+    ///   - line: the 1-based input line of that byte.
+    public init(format: InputFormat, batchRows: Int, maxRecordBytes: Int, header: [UInt8]? = nil, offset: UInt64 = 0, line: UInt64 = 1) {
         self.format = format
         self.batchRows = batchRows
         self.maxRecordBytes = maxRecordBytes
         self.header = header
         self.records = RecordSplitter(format: format)
-        // Re-splitting a batch body (header given): it starts with a record, never with a mark.
-        byteOrderMarkChecked = header != nil
+        bufferOffset = offset
+        self.line = line
+        batchFirstLine = line
+        recordStartLine = line
+        // Re-splitting a batch body (header given), or a split of a file after its start: it
+        // starts with a record, never with a mark.
+        byteOrderMarkChecked = header != nil || offset > 0
     }
 
     /// Bytes held that are not yet in a cut batch.

@@ -24,6 +24,8 @@ public final class Source {
     /// Stdin is still read (false at its end, or once reading was stopped).
     public private(set) var reading = true
     public private(set) var bytesRead: UInt64 = 0
+    /// Bytes left to read of a split (nil: read to the end of stdin).
+    private var remaining: UInt64?
     /// When the oldest record not yet in a batch arrived (for linger).
     private var partialSince: UInt64?
     /// The last read returned less than asked for: no more input is ready right now.
@@ -31,9 +33,13 @@ public final class Source {
 
     /// - Parameter boundaryRecords: no batch spans a multiple of this many records (0: none; the
     ///   drift watch's window).
+    /// - Parameter split: the part of the input to read (`--split`): stdin is positioned at its
+    ///   start, and reading stops at its end.
     public init(format: InputFormat, batchRows: Int, lingerMillis: Int, maxRecordBytes: Int, downstream: DownstreamSet,
-                boundaryRecords: Int = 0) {
-        splitter = InputSplitter(format: format, batchRows: batchRows, maxRecordBytes: maxRecordBytes)
+                boundaryRecords: Int = 0, split: InputSplit.Range? = nil) {
+        splitter = InputSplitter(format: format, batchRows: batchRows, maxRecordBytes: maxRecordBytes, header: split?.header,
+                                 offset: split?.start ?? 0, line: split?.firstLine ?? 1)
+        remaining = split.map { $0.end - $0.start }
         splitter.boundaryRecords = boundaryRecords
         self.downstream = downstream
         lingerNanos = UInt64(lingerMillis) * 1_000_000
@@ -47,14 +53,23 @@ public final class Source {
 
     /// Reads once from `fd` (it was reported readable). Batches are cut by `cut`.
     public func readInput(fd: Int32) throws(SystemError) {
-        guard reading, let n = try Sys.read(fd, into: readBuffer.baseAddress!, count: readSize) else { return }
+        guard reading else { return }
+        let want = remaining.map { Int(min(UInt64(readSize), $0)) } ?? readSize
+        guard want > 0 else {
+            // The split's end: what follows belongs to the next split.
+            reading = false
+            splitter.endOfInput()
+            return
+        }
+        guard let n = try Sys.read(fd, into: readBuffer.baseAddress!, count: want) else { return }
+        if let r = remaining { remaining = r - UInt64(n) }
         if n == 0 {
             reading = false
             splitter.endOfInput()
             return
         }
         bytesRead += UInt64(n)
-        inputIdle = n < readSize
+        inputIdle = n < want && remaining != 0
         splitter.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
     }
 
