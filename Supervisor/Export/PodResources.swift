@@ -43,7 +43,7 @@ public struct PodResources: Sendable, Equatable {
             // more than the maximums.
             let low = stages.reduce(0) { $0 + max(1, $1.minReplicas ?? 1) }
             let high = stages.reduce(0) { $0 + max(max(1, $1.minReplicas ?? 1), $1.maxReplicas ?? 64) }
-            let reach = Int((cores / autoscale.target).rounded(.up)) + stages.count
+            let reach = Int((cores / autoscale.target - 1e-9).rounded(.up)) + stages.count
             replicas = min(high, max(start, low, reach))
             millicores = Int((cores * 1000).rounded(.up))
             cpuReason = "cpu: [autoscale] cores \(decimal(millicores))"
