@@ -122,7 +122,7 @@ let package = Package(
                     path: "Benchmarks/Stages", swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore",
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore", "ClusterExport",
                                    "Config", "Messages", "Runtime", "EngineTestSupport"],
                     swiftSettings: native),
     ]
