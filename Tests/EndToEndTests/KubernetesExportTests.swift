@@ -242,3 +242,17 @@ import Testing
         #expect(processes(mentioning: never).isEmpty, "the source was left running")
     }
 }
+
+extension KubernetesExportTests {
+    /// README "Running on a cluster": the first example says what the command says.
+    @Test func theReadmeExampleIsWhatExportSays() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let sample = ReadmeTests.block(after: "and says on stderr what it wrote and how it sized the pods:")
+        #expect(sample.first == "$ pipeline export kubernetes --splits 4 --out k8s/", "\(sample)")
+        let r = try pipeline(["export", "kubernetes", "--splits", "4", "--out", ws.path + "/k8s/"], directory: Paths.root)
+        #expect(r.status == 0)
+        #expect(r.err == sample.dropFirst().joined(separator: "\n").replacingOccurrences(of: "k8s/", with: ws.path + "/k8s/") + "\n",
+                "\(r.err)")
+    }
+}
