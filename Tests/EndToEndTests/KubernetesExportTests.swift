@@ -256,3 +256,39 @@ extension KubernetesExportTests {
                 "\(r.err)")
     }
 }
+
+extension KubernetesExportTests {
+    /// A config with `[drift]`: its reference travels in the ConfigMap, where the pod's config
+    /// now points; a reference that does not fit the config is refused as `up` would refuse it.
+    @Test func theDriftReferenceTravelsWithTheConfig() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let base = try String(contentsOfFile: Self.config, encoding: .utf8)
+            .replacingOccurrences(of: "\"../models/demo.onnx\"", with: "\"\(Paths.demoModel)\"")
+        let plain = ws.write("plain.toml", base)
+        let profiled = try pipeline(["profile", "-f", plain, "--output", ws.path + "/reference.json"],
+                                    stdinFile: Paths.root + "/examples/transactions.jsonl")
+        #expect(profiled.status == 0, "\(profiled.err)")
+        let cfg = ws.write("drift.toml", base + "\n[drift]\nreference = \"reference.json\"\nwindow = 500\n")
+        let out = ws.path + "/k8s"
+        let r = try pipeline(["export", "kubernetes", "-f", cfg, "--out", out])
+        #expect(r.status == 0, "\(r.err)")
+        let configMap = try String(contentsOfFile: out + "/configmap.yaml", encoding: .utf8)
+        #expect(configMap.contains("    reference = \"/etc/pipeline/demo/drift-reference.json\"\n"))
+        #expect(configMap.contains("  drift-reference.json: "))
+        if let checked = try Self.validate([out + "/configmap.yaml", out + "/job.yaml"]) {
+            #expect(checked.status == 0, "\(checked.out)\(checked.err)")
+        }
+        // The ConfigMap's copy is the file, byte for byte (read back when PyYAML is there).
+        let script = "import sys, yaml\nsys.stdout.write(yaml.safe_load(open(sys.argv[1]))['data']['drift-reference.json'])"
+        let read = try Running("/usr/bin/env", ["python3", "-c", script, out + "/configmap.yaml"], stdinFile: "/dev/null").finish()
+        if read.status == 0 {
+            #expect(read.stdout == (try Data(contentsOf: URL(fileURLWithPath: ws.path + "/reference.json"))))
+        }
+
+        _ = ws.write("reference.json", "{\"profile\": \"something else\"}\n")
+        let refused = try pipeline(["export", "kubernetes", "-f", cfg, "--out", out])
+        #expect(refused.status == 3, "\(refused.err)")
+        #expect(refused.err.hasPrefix("pipeline: error: [drift] reference "), "\(refused.err)")
+    }
+}
