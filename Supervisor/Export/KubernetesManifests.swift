@@ -75,7 +75,8 @@ public struct KubernetesExport: Sendable, Equatable {
         var up = [layout.pipeline, "up", "-f", layout.configFile(runName), "--run-dir", layout.runDirectory(runName),
                   "--metrics", "0.0.0.0:\(options.metricsPort)", "--quiet"]
         if options.stream {
-            let script = StreamScript.text(up: up, io: layout.runRoot + "/io")
+            // A name no run directory can have (run names do not start with a dot).
+            let script = StreamScript.text(up: up, io: layout.runRoot + "/.stream")
             let statefulSet = Manifest(fileName: "statefulset.yaml", kind: "StatefulSet", name: name, document: .map([
                 ("apiVersion", .string("apps/v1")),
                 ("kind", .string("StatefulSet")),

@@ -1,3 +1,5 @@
+import Config
+
 /// What `pipeline export kubernetes` is asked for: the workload (an Indexed Job over an input
 /// file, or a StatefulSet over a stream), where the model lives, the pods' size and image.
 /// Every optional has a default derived from the config (see `KubernetesOptions.resolved`).
@@ -82,7 +84,7 @@ public struct KubernetesOptions: Sendable, Equatable {
         }
         for (flag, path) in [("--model-path", modelPath), ("--input", inputPath), ("--parts", partsDirectory)] {
             guard let path else { continue }
-            guard path.hasPrefix("/"), Self.normalized(path) == path, path != "/" else {
+            guard path.hasPrefix("/"), ConfigPath.normalize(path) == path, path != "/" else {
                 throw usage("\(flag) takes an absolute path inside the container, such as /data/input.jsonl, not `\(path)`")
             }
         }
@@ -103,16 +105,6 @@ public struct KubernetesOptions: Sendable, Equatable {
     public static let modelMount = "/models"
     /// Where a Job mounts its data claim.
     public static let dataMount = "/data"
-
-    /// `path` with `.`, `..` and repeated `/` taken out (no file system).
-    static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
-        }
-        return "/" + parts.joined(separator: "/")
-    }
 
     /// A DNS-1035 label short enough for a StatefulSet's or a Job's pods (52 characters leave
     /// room for the suffixes Kubernetes adds).
