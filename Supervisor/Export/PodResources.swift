@@ -6,8 +6,6 @@ public struct PodResources: Sendable, Equatable {
     /// CPU, in thousandths of a core.
     public var millicores: Int
     public var memoryMiB: Int
-    /// The memory-backed run directory's size limit: the weight cache and the logs.
-    public var runDirectoryMiB: Int
     /// The replica processes the memory is sized for.
     public var replicas: Int
     /// How the figures were reached, one line (the workload's `pipeline/sizing` annotation).
@@ -71,8 +69,7 @@ public struct PodResources: Sendable, Equatable {
             memory = mib
             memoryReason = "memory: --memory"
         }
-        return PodResources(millicores: millicores, memoryMiB: memory, runDirectoryMiB: cacheMiB + runDirectoryLogsMiB,
-                            replicas: replicas, sizing: "\(cpuReason) = \(quantity(cpu: millicores)); \(memoryReason) = \(memory)Mi")
+        return PodResources(millicores: millicores, memoryMiB: memory, replicas: replicas, sizing: "\(cpuReason) = \(quantity(cpu: millicores)); \(memoryReason) = \(memory)Mi")
     }
 
     /// A CPU quantity: whole cores as `2`, else thousandths as `1250m`.

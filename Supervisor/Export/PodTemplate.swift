@@ -121,9 +121,10 @@ struct PodTemplate {
                 ("volumes", .list(
                     [.map([("name", .string("config")), ("configMap", .map([("name", .string(configMapName))]))]),
                      // A memory-backed emptyDir is a tmpfs whose root is mode 1777 (sticky, as
-                     // /tmp), which the run directory's safety check accepts above it.
+                     // /tmp), which the run directory's safety check accepts above it. Its pages
+                     // are the pod's memory: bounded by it, not by a second, smaller limit.
                      .map([("name", .string("run")), ("emptyDir", .map([("medium", .string("Memory")),
-                                                                        ("sizeLimit", .string("\(resources.runDirectoryMiB)Mi"))]))])]
+                                                                        ("sizeLimit", .string("\(resources.memoryMiB)Mi"))]))])]
                     + volumes.map { v in
                         .map([("name", .string(v.name)),
                               ("persistentVolumeClaim", .map([("claimName", .string(v.claim))] + (v.readOnly ? [("readOnly", .bool(true))] : [])))])

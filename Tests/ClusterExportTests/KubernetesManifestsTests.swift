@@ -170,11 +170,10 @@ import Testing
         #expect(r.millicores == 5 * 1000 + 250)
         #expect(r.replicas == 5)
         #expect(r.memoryMiB == 48 + 5 * 16 + 3 + 16)
-        #expect(r.runDirectoryMiB == 3 + 16)
         #expect(r.sizing == "cpu: 5 replicas + 0.25 supervisor = 5250m; memory: 48 supervisor + 5 replicas × 16 + 3 weight cache + 16 logs MiB = 147Mi")
         let job = try Self.make(try Self.source()).manifests[1].document.text
         #expect(job.contains("cpu: \"5250m\"\n              memory: \"147Mi\""))
-        #expect(job.contains("sizeLimit: \"19Mi\""))
+        #expect(job.contains("sizeLimit: \"147Mi\""))
         // A cache of one byte is a MiB.
         #expect(try Self.make(try Self.source(cacheBytes: 1)).resources.memoryMiB == 48 + 80 + 1 + 16)
 
