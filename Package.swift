@@ -72,8 +72,11 @@ let package = Package(
                 dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSupervisor",
                                "Engine", "IngestStage", "FeaturizeStage", "InferStage", "AggregateStage"],
                 path: "Benchmarks/Pipeline", swiftSettings: native),
+        // `pipeline export kubernetes`: manifests as a pure function of the config and the options.
+        .target(name: "ClusterExport", dependencies: ["Config"], path: "Supervisor/Export", swiftSettings: native),
         .target(name: "PipelineCLI",
-                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink", "PipelineSupervisor", "Engine", "Bench"],
+                dependencies: ["Messages", "Config", "ControlCore", "Runtime", "PipelineSource", "PipelineSink", "PipelineSupervisor", "Engine", "Bench",
+                               "ClusterExport"],
                 path: "Supervisor/CLI", swiftSettings: native),
 
         // The executables: a few lines each.
@@ -108,6 +111,7 @@ let package = Package(
                     swiftSettings: native),
         .testTarget(name: "AggregateTests", dependencies: ["AggregateStage", "Messages", "Config", "TestSupport"],
                     swiftSettings: native),
+        .testTarget(name: "ClusterExportTests", dependencies: ["ClusterExport", "Config"], swiftSettings: native),
         .testTarget(name: "ControlCoreTests", dependencies: ["ControlCore", "Config", "Messages", "TestSupport"], swiftSettings: native),
         .testTarget(name: "SupervisorTests", dependencies: ["PipelineCLI", "PipelineSupervisor", "PipelineSource", "PipelineSink",
                                                     "Bench", "ControlCore", "Config", "Messages", "Runtime"],
@@ -118,7 +122,7 @@ let package = Package(
                     path: "Benchmarks/Stages", swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore",
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore", "ClusterExport",
                                    "Config", "Messages", "Runtime", "EngineTestSupport"],
                     swiftSettings: native),
     ]

@@ -18,6 +18,8 @@ public enum Command: Equatable, Sendable {
     /// `rollout`: a model rollout step on a running pipeline.
     case rollout(Target, Request.Rollout)
     case bench(BenchOptions)
+    /// `export kubernetes`: manifests from the config.
+    case export(ExportOptions)
     case help(String)
     case version
 
@@ -448,6 +450,9 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
             json = true
         }
         return .drift(target, json: json)
+    case "export":
+        let target = try takeTarget(&rest, command: name)
+        return try parseExport(rest, target: target)
     case "check":
         let target = try takeTarget(&rest, command: name)
         var data: String?
@@ -547,10 +552,10 @@ func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
 }
 
 private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, top, logs, down, check, profile, drift, rollout, bench (see `pipeline --help`)")
+    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, top, logs, down, check, profile, drift, rollout, export, bench (see `pipeline --help`)")
 }
 
-private func missingValue(_ option: String, command: String) -> PipelineError {
+func missingValue(_ option: String, command: String) -> PipelineError {
     PipelineError(.usage, "pipeline \(command): \(option) needs a value")
 }
 

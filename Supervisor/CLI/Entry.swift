@@ -44,6 +44,8 @@ public enum PipelineMain {
                 return try ClientCommands.request(target, Request(operation: .drift, json: json)).rawValue
             case .rollout(let target, let rollout):
                 return try ClientCommands.request(target, Request(operation: .rollout, rollout: rollout)).rawValue
+            case .export(let options):
+                return try ExportCommand.run(options).rawValue
             case .bench(let options):
                 return try BenchCommand.run(options).rawValue
             }

@@ -18,6 +18,7 @@ enum Help {
           profile  write a drift reference profile of training records (for [drift])
           drift    a running pipeline's drift windows: each watched field against the reference
           rollout  swap a running pipeline's model at an exact input line; canary, shadow, roll back
+          export   write Kubernetes manifests from the config (export kubernetes)
           bench    measure throughput, kernels, latency and footprint; write BENCHMARKS.md
 
         common options:
@@ -230,6 +231,69 @@ enum Help {
             (fields down, windows across: PSI for numbers, text length and the score, Jensen-
             Shannon distance for strings, bools and the label, with their warn and alert
             levels), and which fields drifted so far. --json prints every kept window.
+            """,
+        "export": """
+            usage: pipeline export kubernetes [-f FILE] [--out DIR] [--image IMAGE] [--name NAME]
+                                              [--splits N] [--input PATH] [--parts DIR] [--data-claim CLAIM]
+                                              [--stream --source CMD --sink CMD [--replicas N]]
+                                              [--model image|volume] [--model-path PATH] [--model-claim CLAIM]
+                                              [--cpu CORES | --extra-cpu CORES] [--memory SIZE | --extra-memory SIZE]
+                                              [--metrics-port PORT] [--uid UID]
+
+            Writes Kubernetes manifests that run the config's pipeline: a ConfigMap holding the
+            config as the pods read it (`[model] path` and `[drift] reference` rewritten to where
+            they are in the pod; the reference itself in the ConfigMap too), and either an Indexed
+            Job whose N pods each run `pipeline up --input PATH --split I/N` over one part of an
+            input file and write part I to a volume, or (--stream) a StatefulSet whose pods each
+            run a source command into `pipeline up` and its output into a sink command, with a
+            headless Service. The config and its model are checked as `pipeline check` does, and
+            the model's weight cache is built once in a temporary directory to size the memory.
+            Pods run as a non-root user with a read-only root file system, no privilege
+            escalation and no capabilities; the run directory is a memory-backed emptyDir; probes
+            on /healthz and Prometheus scrape annotations on the metrics port. See README,
+            "Running on a cluster".
+
+              --out DIR          one file per object in DIR (made if missing): configmap.yaml,
+                                 and job.yaml or service.yaml and statefulset.yaml (an earlier
+                                 export's other files are removed); default: one multi-document
+                                 YAML on stdout
+              --image IMAGE      the container image, with `pipeline` on its PATH
+                                 (default pipeline:VERSION)
+              --name NAME        the objects' name (default: the config's [pipeline] name)
+
+            A Job over a file (the default):
+              --splits N         N pods (completions), pod I scoring the I-th of N parts
+                                 (default 1)
+              --input PATH       the input file in the pod (default /data/input.FORMAT)
+              --parts DIR        where pod I writes part-I.FORMAT, part-I.errors.jsonl,
+                                 part-I.stats.json and part-I.events.jsonl; it must exist
+                                 (default /data/parts)
+              --data-claim CLAIM the PersistentVolumeClaim mounted at /data (default NAME-data)
+
+            A StatefulSet over a stream:
+              --stream           pods that run --source | pipeline up | --sink
+              --source CMD       shell command writing records to stdout; $POD_INDEX is the
+                                 pod's ordinal (a partition, say)
+              --sink CMD         shell command reading the scored records on stdin
+              --replicas N       pods (default 1)
+
+            Where the model lives:
+              --model image      in the image, at --model-path (the default)
+              --model volume     on a PersistentVolumeClaim mounted read-only at /models
+              --model-path PATH  the model file in the pod (default /models/FILE, FILE the
+                                 name of the config's model file)
+              --model-claim CLAIM  the claim (default NAME-model)
+
+            Each pod's size (requests = limits), computed from the replica counts, or [autoscale]
+            cores, and the measured memory figures (README); or set:
+              --cpu CORES        each pod's CPU (2, 0.5 or 500m); with [autoscale] and no
+                                 `cores` in it, also the autoscaler's budget
+              --extra-cpu CORES  added to the computed CPU (the stream's commands)
+              --memory SIZE      each pod's memory (512Mi, 2Gi)
+              --extra-memory SIZE  added to the computed memory (the stream's commands)
+              --metrics-port PORT  the port /metrics and /healthz are served on in the pod
+                                 (default 9464)
+              --uid UID          the user and group the pods run as (default 65532)
             """,
         "rollout": """
             usage: pipeline rollout [-f FILE] [--run-dir DIR]

@@ -57,7 +57,7 @@ import Testing
             }
         }
         let listed = Set(ordered.map(\.0))
-        #expect(listed == ["up", "scale", "ps", "ls", "top", "logs", "down", "check", "profile", "drift", "rollout", "bench"], "\(listed.sorted())")
+        #expect(listed == ["up", "scale", "ps", "ls", "top", "logs", "down", "check", "profile", "drift", "rollout", "export", "bench"], "\(listed.sorted())")
         for (command, readmeUsage) in ordered {
             let help = try pipeline([command, "--help"])
             let usage = help.out.components(separatedBy: "\n\n")[0]

@@ -238,3 +238,40 @@ import PipelineSupervisor
         }
     }
 }
+
+@Suite struct ExportCommandLineTests {
+    @Test func exportKubernetesTakesItsOptions() throws {
+        let command = try parseCommandLine(["export", "-f", "p.toml", "kubernetes", "--splits=8", "--out", "k8s", "--image", "r/p:1",
+                                            "--model", "volume", "--model-claim", "models", "--cpu", "1500m", "--memory", "2Gi",
+                                            "--metrics-port", "9100", "--uid", "1000", "--input", "/data/tx.csv", "--parts=/data/out"])
+        guard case .export(let o) = command else { Issue.record("not export"); return }
+        #expect(o.target.configPath == "p.toml" && o.outDirectory == "k8s")
+        let k = o.kubernetes
+        #expect(k.splits == 8 && k.image == "r/p:1" && k.model == .volume && k.modelClaim == "models")
+        #expect(k.cpu == 1.5 && k.memoryMiB == 2048 && k.metricsPort == 9100 && k.uid == 1000)
+        #expect(k.inputPath == "/data/tx.csv" && k.partsDirectory == "/data/out" && !k.stream)
+
+        guard case .export(let s) = try parseCommandLine(["export", "kubernetes", "--stream", "--source", "cat in", "--sink", "cat > out",
+                                                          "--replicas", "3", "--extra-cpu", "0.5", "--extra-memory", "256Mi"])
+        else { Issue.record("not export"); return }
+        #expect(s.kubernetes.stream && s.kubernetes.source == "cat in" && s.kubernetes.sink == "cat > out" && s.kubernetes.replicas == 3)
+        #expect(s.kubernetes.extraCPU == 0.5 && s.kubernetes.extraMemoryMiB == 256 && s.outDirectory == nil)
+
+        guard case .help(let help) = try parseCommandLine(["export", "kubernetes", "--help"]) else { Issue.record("no help"); return }
+        #expect(help.hasPrefix("usage: pipeline export kubernetes [-f FILE]"))
+    }
+
+    @Test func badExportsAreUsageErrors() {
+        for args in [["export"], ["export", "--out", "x"], ["export", "compose"], ["export", "kubernetes", "--splits"],
+                     ["export", "kubernetes", "--splits", "x"], ["export", "kubernetes", "--cpu", "lots"], ["export", "kubernetes", "--memory", "512"],
+                     ["export", "kubernetes", "--model", "s3"], ["export", "kubernetes", "--sink", "cat"], ["export", "kubernetes", "--stream"],
+                     ["export", "kubernetes", "--replicas", "2"], ["export", "kubernetes", "--input", "in.jsonl"], ["export", "kubernetes", "extra"]] {
+            do {
+                _ = try parseCommandLine(args)
+                Issue.record("accepted \(args)")
+            } catch {
+                #expect(error.code == .usage && error.message.hasPrefix("pipeline export"), "\(args): \(error.message)")
+            }
+        }
+    }
+}
