@@ -189,6 +189,70 @@ import Testing
         return (unescape(script).replacingOccurrences(of: "--metrics 0.0.0.0:9464", with: "--metrics 127.0.0.1:0"), environment)
     }
 
+    /// The Indexed Job's pods, run here one after the other as the Job controller would run
+    /// them (index I in `JOB_COMPLETION_INDEX`; pod 1 killed with -9 once it has written
+    /// something, then retried): the parts, concatenated in index order, are one run's output
+    /// over the whole input, rejected records included.
+    @Test func theJobsPodsRunHereMakeOneRunsOutput() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        var lines = Records.jsonl(6_000, seed: 31).split(separator: "\n").map(String.init)
+        for i in stride(from: 100, to: lines.count, by: 777) { lines[i] = "{\"id\":\(i)}" }
+        let input = ws.write("input.jsonl", lines.joined(separator: "\n") + "\n")
+        let parts = ws.path + "/parts"
+        try FileManager.default.createDirectory(atPath: parts, withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: Self.config, encoding: .utf8)
+        var options = KubernetesOptions()
+        options.splits = 3
+        options.inputPath = input
+        options.partsDirectory = parts
+        options.modelPath = Paths.demoModel
+        var layout = PodLayout()
+        layout.configRoot = ws.path + "/etc"
+        layout.runRoot = ws.path + "/run"
+        layout.pipeline = Paths.pipeline
+        let source = ExportSource(config: try PipelineConfig.parse(text: text, path: Self.config), configText: text, configPath: Self.config,
+                                  cacheBytes: 0, version: "test")
+        let export = try KubernetesExport.make(source, options, layout: layout)
+        let configDirectory = layout.configDirectory(source.config.pipeline.name)
+        try FileManager.default.createDirectory(atPath: configDirectory, withIntermediateDirectories: true)
+        guard case .map(let data)? = export.manifests[0].document["data"] else { throw CocoaError(.fileReadCorruptFile) }
+        for (key, value) in data {
+            guard case .string(let content) = value else { continue }
+            try content.write(toFile: configDirectory + "/" + key, atomically: true, encoding: .utf8)
+        }
+        let job = export.manifests[1].document
+        guard case .list(let containers)? = job["spec"]?["template"]?["spec"]?["containers"],
+              case .list(let command)? = containers.first?["command"] else { throw CocoaError(.fileReadCorruptFile) }
+        let words = command.compactMap { value -> String? in if case .string(let s) = value { Self.unescape(s) } else { nil } }
+        var outputs = Data(), errors = Data()
+        for index in 0..<3 {
+            // Each pod has its own run directory (its own emptyDir); metrics on a free loopback port.
+            let runRoot = ws.path + "/run-\(index)"
+            try FileManager.default.createDirectory(atPath: runRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o1777])
+            let argv = words.map { $0.replacingOccurrences(of: "$(JOB_COMPLETION_INDEX)", with: "\(index)")
+                .replacingOccurrences(of: layout.runRoot, with: runRoot).replacingOccurrences(of: "0.0.0.0:9464", with: "127.0.0.1:0") }
+            #expect(argv.first == Paths.pipeline && argv.contains("--split") && argv.contains("\(index)/3"), "\(argv)")
+            let part = parts + "/part-\(index).jsonl"
+            if index == 1 {
+                let first = try Running(argv[0], Array(argv.dropFirst()), stdinFile: "/dev/null")
+                #expect(waitUntil { ((try? FileManager.default.attributesOfItem(atPath: part)[.size] as? Int) ?? 0) > 0 || !first.process.isRunning })
+                kill(first.pid, SIGKILL)
+                _ = first.finish()
+                #expect(waitUntil { processes(mentioning: runRoot).isEmpty })
+            }
+            let pod = try Running(argv[0], Array(argv.dropFirst()), stdinFile: "/dev/null").finish()
+            #expect(pod.status == 0, "pod \(index): \(pod.err)")
+            outputs += try Data(contentsOf: URL(fileURLWithPath: part))
+            errors += try Data(contentsOf: URL(fileURLWithPath: parts + "/part-\(index).errors.jsonl"))
+        }
+        let whole = try pipeline(["up", "-f", Self.config, "--run-dir", ws.path + "/whole", "--input", input, "--errors", ws.path + "/whole.err"])
+        #expect(whole.status == 0, "\(whole.err)")
+        let wholeErrors = try Data(contentsOf: URL(fileURLWithPath: ws.path + "/whole.err"))
+        #expect(!errors.isEmpty && errors == wholeErrors, "the rejected records too, with the whole file's line numbers")
+        #expect(outputs == whole.stdout, "the parts concatenated are one run's output")
+    }
+
     /// `$$` as Kubernetes reads it (the scripts hold no `$(VAR)`).
     static func unescape(_ text: String) -> String { text.replacingOccurrences(of: "$$", with: "$") }
 
