@@ -6,7 +6,17 @@ import PackageDescription
 // `SIMD.addingProduct` without FMA becomes one libm `fmaf` call per lane (over 100x slower).
 // `-Xcc -march=native` makes swiftc's LLVM use the host's features (FMA, AVX2, AVX-512).
 // The binaries are therefore meant to run on the machine (kind) that built them.
-let native: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"])]
+//
+// Binaries for other machines (the container image, tools/image/build.sh) are built for a named
+// x86-64 level instead: `PIPELINE_MARCH=x86-64-v3 swift build --build-path .build-x86-64-v3 …`
+// (AVX2 + FMA), `x86-64-v4` (AVX-512 F/BW/CD/DQ/VL), or `x86-64` (the baseline: what the
+// image's `pipeline` is built for, so that it runs on any x86-64 CPU and can say which level
+// the CPU lacks). Each level needs its own build path: the flag is the same for every target.
+// `native` keeps its name for the targets below: it is the build's CPU, the host's by default.
+let cpuLevels = ["native", "x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4"]
+let march = Context.environment["PIPELINE_MARCH"].flatMap { $0.isEmpty ? nil : $0 } ?? "native"
+precondition(cpuLevels.contains(march), "PIPELINE_MARCH=\(march): expected one of \(cpuLevels.joined(separator: ", "))")
+let native: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=\(march)"])]
 
 // Dynamic exclusivity checks (swift_beginAccess on class properties and captured variables)
 // took ~16% of the featurize stage's time on text (perf: __tls_get_addr, AccessSet::insert,
@@ -122,8 +132,18 @@ let package = Package(
                     path: "Benchmarks/Stages", swiftSettings: native),
         // Runs the built binaries (pipeline + the four services) in temporary run directories.
         .testTarget(name: "EndToEndTests",
-                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "Bench", "ControlCore", "ClusterExport",
-                                   "Config", "Messages", "Runtime", "EngineTestSupport"],
+                    dependencies: ["pipeline", "ingest", "featurize", "infer", "aggregate", "PipelineCLI", "PipelineSupervisor", "Bench",
+                                   "ControlCore", "ClusterExport", "Config", "Messages", "Runtime", "EngineTestSupport"],
                     swiftSettings: native),
     ]
 )
+
+// `PIPELINE_TEST_TARGETS=KernelsTests,EngineTests` keeps only the test targets named, so that
+// `swift test` builds only what they test: tools/levels/test.sh runs the tests of the SIMD code
+// per x86-64 level this way, each level in its own build path.
+if let names = Context.environment["PIPELINE_TEST_TARGETS"], !names.isEmpty {
+    let kept = Set(names.split(separator: ",").map(String.init))
+    let known = Set(package.targets.filter { $0.type == .test }.map(\.name))
+    precondition(kept.isSubset(of: known), "PIPELINE_TEST_TARGETS: no test target \(kept.subtracting(known).sorted())")
+    package.targets.removeAll { $0.type == .test && !kept.contains($0.name) }
+}
