@@ -101,6 +101,8 @@ enum UpCommand {
             throw PipelineError(.internalError, "cannot install signal handlers: \(error)")
         }
         Log.prefix = "pipeline"
+        // Which build of the stages an installed pipeline starts (said in `ps` and the event log too).
+        if binaries.level != nil { Log.info("stage binaries: \(binaries.summary)") }
         var metricsServer: HTTPServer?
         if let address = options.metricsAddress ?? config.metrics.listen {
             do {

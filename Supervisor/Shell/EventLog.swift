@@ -38,9 +38,14 @@ final class EventLog {
     /// The run's first line: what runs.
     func started(config: String, model: String, modelVersion: String, precision: String, sharedMemoryMiB: Int, metrics: String?,
                  replicas: [StageKind: Int], drift: DriftSpec? = nil,
-                 split: (index: Int, count: Int, start: UInt64, end: UInt64, firstLine: UInt64)? = nil) {
+                 split: (index: Int, count: Int, start: UInt64, end: UInt64, firstLine: UInt64)? = nil, binaries: StageBinaries? = nil) {
         write([("event", .string("run_started")), ("config", .string(config)), ("model", .string(model)),
                ("model_version", .string(modelVersion)), ("precision", .string(precision)), ("shared_memory_mb", .int(sharedMemoryMiB))]
+              + (binaries.map { b in
+                  // The level only where there is a choice of them (an installed layout).
+                  [("binaries", .object([("directory", .string(b.directory))]
+                                        + (b.level.map { [("level", .string($0.rawValue)), ("forced", .bool(b.forced))] } ?? [])))]
+              } ?? [])
               + (metrics.map { [("metrics", .string("http://\($0)/metrics"))] } ?? [])
               + [("replicas", .object(StageKind.allCases.map { ($0.rawValue, .int(replicas[$0] ?? 0)) }))]
               + (drift.map { [("drift", .object([("reference", .string($0.reference)), ("window", .int($0.window))]))] } ?? [])

@@ -33,6 +33,7 @@ enum StatusTable {
         }.joined(separator: "\n")
         out += "\n" + stageLines(s).joined(separator: "\n")
         out += "\nmodel: \(s.config.model.path) (precision \(s.config.model.precision.rawValue))"
+        out += "\nbinaries: \(s.binaries.summary)"
         out += "\n" + transportLine(s)
         out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
@@ -54,6 +55,14 @@ enum StatusTable {
         guard s.sharedMemoryMiB > 0 else { return "transport: sockets only (PIPELINE_SHARED_MEMORY_MB=0)" }
         let counts = s.snapshot().senders.map { "\($0.name) \($0.sent.sharedFrames) of \($0.sent.sharedFrames + $0.sent.inlineFrames)" }
         return "transport: shared memory, \(s.sharedMemoryMiB) MiB ring per connection; frames through it: " + counts.joined(separator: ", ")
+    }
+
+    /// `{"directory":"/usr/local/lib/pipeline/x86-64-v4","level":"x86-64-v4","installed":["x86-64-v3",
+    /// "x86-64-v4"],"forced":false,"cpu_level":"x86-64-v4"}` (`level` null next to `pipeline`).
+    static func binariesJSON(_ b: StageBinaries) -> String {
+        func name(_ level: CPULevel?) -> String { level.map { "\"\($0.rawValue)\"" } ?? "null" }
+        return "{\"directory\":\(RejectLine.quote(b.directory)),\"level\":\(name(b.level)),"
+            + "\"installed\":[\(b.installed.map { name($0) }.joined(separator: ","))],\"forced\":\(b.forced),\"cpu_level\":\(name(b.cpuLevel))}"
     }
 
     /// `{"shared_memory_mb":16,"sent":{"source":{"shared_frames":…},…}}` (`ps --json`, `--stats`).
@@ -106,6 +115,7 @@ enum StatusTable {
         return "{\"replicas\":[" + items.joined(separator: ",") + "],\"stages\":[" + stages.joined(separator: ",") + "],\"records_read\":\(s.core.ledger.recordsRead),"
             + "\"batches_in_flight\":\(s.core.ledger.batches.count),\"rows_written\":\(s.sink.rows),\"rejected\":\(s.sink.rejected)"
             + ",\"model\":{\"path\":\(RejectLine.quote(s.config.model.path)),\"precision\":\"\(s.config.model.precision.rawValue)\"}"
+            + ",\"binaries\":" + binariesJSON(s.binaries)
             + ",\"transport\":" + transportJSON(s)
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
             + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "")

@@ -218,7 +218,8 @@ public final class Supervisor {
                          sharedMemoryMiB: sharedMemoryMiB, metrics: metricsServer?.boundAddress,
                          replicas: Dictionary(uniqueKeysWithValues: StageKind.allCases.map { ($0, core.reconciler.desired[$0] ?? 0) }),
                          drift: core.drift?.spec,
-                         split: split.map { (index: $0.split.index, count: $0.split.count, start: $0.range.start, end: $0.range.end, firstLine: $0.range.firstLine) })
+                         split: split.map { (index: $0.split.index, count: $0.split.count, start: $0.range.start, end: $0.range.end, firstLine: $0.range.firstLine) },
+                         binaries: binaries)
         if let (s, r) = split {
             Log.info("split \(s) of \(inputName): bytes \(r.start)–\(r.end) (\(r.end - r.start) bytes), from input line \(r.firstLine)")
         }

@@ -145,10 +145,13 @@ import Testing
         let ps = try pipeline(["ps", "--run-dir", ws.runDir])
         run.closeInput()
         #expect(run.finish().status == 0)
-        // Numbers aside (pids, times, counts, memory), the model's path (the README's is a user's),
-        // and with columns as wide as they come out.
+        // Numbers aside (pids, times, counts, memory), the model's and the binaries' paths (the
+        // README's are a user's), and with columns as wide as they come out.
         func shape(_ lines: [String]) -> [String] {
-            lines.map { Self.normalized($0).replacing(/^model: \S+/, with: "model: PATH").replacing(/[0-9]+/, with: "N") }
+            lines.map {
+                Self.normalized($0).replacing(/^model: \S+/, with: "model: PATH").replacing(/^binaries: \S+/, with: "binaries: PATH")
+                    .replacing(/[0-9]+/, with: "N")
+            }
         }
         #expect(shape(ps.lines) == shape(sample), "ps:\n\(ps.out)\nREADME:\n\(sample.joined(separator: "\n"))")
     }
