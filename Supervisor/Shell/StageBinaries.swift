@@ -21,7 +21,7 @@ public struct StageBinaries: Sendable {
     public let installed: [CPULevel]
     /// Whether `PIPELINE_CPU_LEVEL` chose the level.
     public let forced: Bool
-    /// The highest level this CPU runs (nil: unknown, or below v2).
+    /// The highest level this CPU runs (nil: unknown, below v2, or not read: no levels installed).
     public let cpuLevel: CPULevel?
 
     /// Finds the stage binaries of the running `pipeline`, reading `PIPELINE_CPU_LEVEL` and
@@ -33,19 +33,22 @@ public struct StageBinaries: Sendable {
         guard let exe = try? Sys.executablePath() else {
             throw PipelineError(.environment, "cannot find the pipeline executable (/proc/self/exe)")
         }
-        let cpuinfo = (try? Sys.readFile("/proc/cpuinfo", limit: 16 << 20)).map { String(decoding: $0, as: UTF8.self) }
         try self.init(executableDirectory: String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)]),
                       override: getenv(CPULevel.overrideVariable).map { String(cString: $0) },
-                      cpuFlags: cpuinfo.flatMap(CPULevel.flags(cpuinfo:)))
+                      cpuFlags: {
+                          let text = (try? Sys.readFile("/proc/cpuinfo", limit: 16 << 20)).map { String(decoding: $0, as: UTF8.self) }
+                          return text.flatMap(CPULevel.flags(cpuinfo:))
+                      })
     }
 
     /// Finds the stage binaries for a `pipeline` in `executableDirectory`.
     ///
     /// - Parameters:
     ///   - override: `PIPELINE_CPU_LEVEL`'s value, if set (empty counts as not set).
-    ///   - cpuFlags: the CPU's /proc/cpuinfo flags; nil when they could not be read.
+    ///   - cpuFlags: reads the CPU's /proc/cpuinfo flags (nil when they cannot be read); called
+    ///     only where there are levels to choose among.
     /// - Throws: as `init()`.
-    public init(executableDirectory: String, override: String?, cpuFlags: Set<Substring>?) throws(PipelineError) {
+    public init(executableDirectory: String, override: String?, cpuFlags readFlags: () -> Set<Substring>?) throws(PipelineError) {
         var forcedLevel: CPULevel?
         if let text = override, !text.isEmpty {
             guard let level = CPULevel.parse(text) else {
@@ -54,11 +57,12 @@ public struct StageBinaries: Sendable {
             }
             forcedLevel = level
         }
-        cpuLevel = cpuFlags.flatMap(CPULevel.highest(supportedBy:))
         let root = Self.levelsRoot(executableDirectory: executableDirectory)
         let names = Set((try? Sys.listDirectory(root)) ?? [])
         let installed = CPULevel.allCases.filter { names.contains($0.rawValue) }
         self.installed = installed
+        let cpuFlags = installed.isEmpty ? nil : readFlags()
+        cpuLevel = cpuFlags.flatMap(CPULevel.highest(supportedBy:))
         if installed.isEmpty {
             if forcedLevel != nil {
                 throw PipelineError(.environment, "\(CPULevel.overrideVariable) is set, but there are no stage binaries per x86-64 level in \(root) (the stages next to \(executableDirectory)/pipeline are built for the machine that built them)")
@@ -101,6 +105,7 @@ public struct StageBinaries: Sendable {
             return "\(directory) (\(level.rawValue): set by \(CPULevel.overrideVariable)"
                 + (cpuLevel.map { "; this CPU runs up to \($0.rawValue))" } ?? ")")
         }
+        if installed.count == 1 { return "\(directory) (\(level.rawValue): the only level installed; this CPU runs it)" }
         return "\(directory) (\(level.rawValue): the highest of \(installed.map(\.rawValue).joined(separator: ", ")) this CPU runs)"
     }
 }

@@ -105,24 +105,27 @@ import Testing
 
     @Test func installedLevelsAreChosenAmong() throws {
         let prefix = try Prefix(levels: ["x86-64-v3", "x86-64-v4", "other"])
-        let best = try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: Self.flags(Self.zen4))
+        let best = try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: { Self.flags(Self.zen4) })
         #expect(best.directory == prefix.path + "/lib/pipeline/x86-64-v4")
         #expect(best.level == .v4 && best.installed == [.v3, .v4] && !best.forced && best.cpuLevel == .v4)
         #expect(best.path(.infer) == best.directory + "/infer")
         #expect(best.summary == best.directory + " (x86-64-v4: the highest of x86-64-v3, x86-64-v4 this CPU runs)")
 
-        let forced = try StageBinaries(executableDirectory: prefix.bin, override: "x86-64-v3", cpuFlags: Self.flags(Self.zen4))
+        let forced = try StageBinaries(executableDirectory: prefix.bin, override: "x86-64-v3", cpuFlags: { Self.flags(Self.zen4) })
         #expect(forced.level == .v3 && forced.forced && forced.directory.hasSuffix("/lib/pipeline/x86-64-v3"))
         #expect(forced.summary == forced.directory + " (x86-64-v3: set by PIPELINE_CPU_LEVEL; this CPU runs up to x86-64-v4)")
 
-        let avx2 = try StageBinaries(executableDirectory: prefix.bin, override: "", cpuFlags: Self.flags(Self.avx2))
+        let avx2 = try StageBinaries(executableDirectory: prefix.bin, override: "", cpuFlags: { Self.flags(Self.avx2) })
         #expect(avx2.level == .v3 && !avx2.forced)
+        let one = try Prefix(levels: ["x86-64-v3"])
+        let only = try StageBinaries(executableDirectory: one.bin, override: nil, cpuFlags: { Self.flags(Self.zen4) })
+        #expect(only.summary == one.path + "/lib/pipeline/x86-64-v3 (x86-64-v3: the only level installed; this CPU runs it)")
     }
 
     @Test func aCPUBelowEveryInstalledLevelIsAnEnvironmentError() throws {
         let prefix = try Prefix(levels: ["x86-64-v3", "x86-64-v4"])
         let error = #expect(throws: PipelineError.self) {
-            try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: Self.flags(Self.sandyBridge))
+            try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: { Self.flags(Self.sandyBridge) })
         }
         #expect(error?.code == .environment && error?.message.hasPrefix("this CPU is below x86-64-v3") == true, "\(String(describing: error))")
     }
@@ -130,7 +133,7 @@ import Testing
     @Test func anUnknownOverrideIsAUsageError() throws {
         let prefix = try Prefix(levels: ["x86-64-v3"])
         let error = #expect(throws: PipelineError.self) {
-            try StageBinaries(executableDirectory: prefix.bin, override: "x86-64-v5", cpuFlags: Self.flags(Self.zen4))
+            try StageBinaries(executableDirectory: prefix.bin, override: "x86-64-v5", cpuFlags: { Self.flags(Self.zen4) })
         }
         #expect(error?.code == .usage)
         #expect(error?.message == "environment variable PIPELINE_CPU_LEVEL=\"x86-64-v5\": expected x86-64-v2, x86-64-v3, x86-64-v4 (default: the highest this CPU runs)")
@@ -139,7 +142,7 @@ import Testing
     @Test func aMissingStageOfTheChosenLevelIsAnEnvironmentError() throws {
         let prefix = try Prefix(levels: ["x86-64-v4"], missing: "featurize")
         let error = #expect(throws: PipelineError.self) {
-            try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: Self.flags(Self.zen4))
+            try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: { Self.flags(Self.zen4) })
         }
         #expect(error?.code == .environment && error?.message.hasPrefix("stage binary missing or not executable: ") == true)
         #expect(error?.message.hasSuffix("/x86-64-v4/featurize") == true, "\(String(describing: error))")
@@ -147,15 +150,19 @@ import Testing
 
     @Test func withoutLevelsTheStagesNextToPipelineRun() throws {
         let prefix = try Prefix(levels: [], beside: true)
-        let built = try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: Self.flags(Self.sandyBridge))
-        #expect(built.directory == prefix.bin && built.level == nil && built.installed.isEmpty)
+        // The CPU is not asked: there is nothing to choose.
+        let built = try StageBinaries(executableDirectory: prefix.bin, override: nil, cpuFlags: {
+            Issue.record("read the CPU's flags for the binaries next to pipeline")
+            return nil
+        })
+        #expect(built.directory == prefix.bin && built.level == nil && built.installed.isEmpty && built.cpuLevel == nil)
         #expect(built.summary == prefix.bin + " (built for the machine that built them, next to pipeline)")
         // The override names a level: with none installed it cannot be honoured.
         let error = #expect(throws: PipelineError.self) {
-            try StageBinaries(executableDirectory: prefix.bin, override: "x86-64-v3", cpuFlags: Self.flags(Self.zen4))
+            try StageBinaries(executableDirectory: prefix.bin, override: "x86-64-v3", cpuFlags: { Self.flags(Self.zen4) })
         }
         #expect(error?.code == .environment && error?.message.hasPrefix("PIPELINE_CPU_LEVEL is set, but there are no stage binaries per x86-64 level") == true)
         let empty = try Prefix(levels: [])
-        #expect(throws: PipelineError.self) { try StageBinaries(executableDirectory: empty.bin, override: nil, cpuFlags: nil) }
+        #expect(throws: PipelineError.self) { try StageBinaries(executableDirectory: empty.bin, override: nil, cpuFlags: { nil }) }
     }
 }

@@ -7,8 +7,10 @@
 #   - with PIPELINE_CPU_LEVEL=x86-64-v3 (the AVX2 binaries on an AVX-512 CPU);
 #   - as on an AVX2-only node: /proc/cpuinfo replaced by one without AVX-512 (runc lets a file
 #     be mounted there, as LXCFS does), so the supervisor itself picks x86-64-v3;
-#   - as on a CPU below x86-64-v3 (AVX without AVX2): exit 9 and the message, nothing started.
+#   - as on a CPU below x86-64-v3 (AVX without AVX2): exit 9 and the message, nothing started;
 #
+# and that the infer weight cache the image's `pipeline` (x86-64 baseline) prepares is the one
+# this build's prepares, byte for byte (float32, int8, bf16 panels; trees; a sparse model).
 # It checks the image's user (not root), volume and entry point too, and removes its image and
 # containers. Without podman it installs it (apt-get install podman runc); when podman is
 # neither here nor installable, or cannot run here, it says why and exits 0 (skipped).
@@ -113,6 +115,41 @@ check "an AVX2 CPU: x86-64-v3 chosen" said avx2-node "/usr/local/lib/pipeline/x8
 inside old-cpu -v "$work/cpuinfo-avx:/proc/cpuinfo:ro"
 check "a CPU below x86-64-v3: exit 9, no output, the reason" refused old-cpu 9 \
     "pipeline: error: this CPU is below x86-64-v3, the lowest x86-64 level the stage binaries are built for (x86-64-v3, x86-64-v4): it lacks avx2, bmi2, fma"
+
+# The weights the supervisor prepares for the infer replicas (Services/infer/Sources/Cache) are
+# the same whatever its build: the image's `pipeline` (x86-64 baseline) against this build's
+# (-march=native), on the image's root filesystem outside the container, for float32, int8 and
+# bfloat16 GEMM panels, trees and a sparse linear model. Each run stays up (an input FIFO
+# without a writer) until its cache is copied.
+cache_of() {  # PIPELINE CONFIG NAME: the infer weight cache(s) PIPELINE builds for CONFIG, into $work/NAME.cache
+    local dir=$work/cache-run
+    rm -rf "$dir" "$work/fifo"
+    mkfifo "$work/fifo"
+    "$1" up -d -f "$2" --input "$work/fifo" --output /dev/null --run-dir "$dir" > /dev/null
+    cat "$dir"/infer-weights-*.cache > "$work/$3.cache"
+    "$1" down --run-dir "$dir" > /dev/null
+}
+"$outside" bench --workload tabular-mlp --records 10 --write-data "$work/data" > /dev/null
+"$outside" bench --workload tabular-trees --records 10 --write-data "$work/data" > /dev/null
+"$outside" bench --workload text-linear --records 10 --write-data "$work/data" > /dev/null
+configs=()
+for precision in float32 int8 bf16; do
+    sed "s|^path = \(.*\.onnx\"\)|path = \1\nprecision = \"$precision\"|" "$work/data/tabular-mlp.toml" > "$work/data/mlp-$precision.toml"
+    configs+=("$work/data/mlp-$precision.toml")
+done
+configs+=("$work/data/tabular-trees.toml" "$work/data/text-linear.toml")
+caches_same=0
+for config in "${configs[@]}"; do
+    name=$(basename "$config" .toml)
+    cache_of .build-image/rootfs/usr/local/bin/pipeline "$config" "$name-image"
+    cache_of "$outside" "$config" "$name-native"
+    if [ -s "$work/$name-image.cache" ] && cmp -s "$work/$name-image.cache" "$work/$name-native.cache"; then
+        echo "$name: weight cache $(stat -c %s "$work/$name-image.cache") bytes, identical"
+    else
+        echo "$name: weight caches differ (or are missing)"; caches_same=1
+    fi
+done
+check "the weight caches of the image's pipeline (x86-64) and of this build's (native) are identical" test $caches_same -eq 0
 
 leftover=$(podman ps --all --filter "ancestor=$tag" --format '{{.ID}}')
 check "no container left behind" test -z "$leftover"
