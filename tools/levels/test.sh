@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Runs the tests of the SIMD code built for each x86-64 level the container image ships, on this
-# CPU: the kernels, the ONNX engine (against onnxruntime's outputs) and the stages' libraries
-# (parsing, features, scoring, output formatting), in release, each level in its own build path
-# (.build-test-<level>). A level this CPU does not run is skipped, saying what it lacks.
+# CPU, in release, each level in its own build path (.build-test-<level>): by default the
+# kernels' tests (every SIMD kernel against its scalar twin) and the ONNX engine's (the lowered
+# graphs against onnxruntime's outputs). A level this CPU does not run is skipped, saying what
+# it lacks.
 #
 #   tools/levels/test.sh [LEVEL…]        default: x86-64-v3 x86-64-v4
+#   PIPELINE_LEVEL_TESTS=KernelsTests,EngineTests,InferTests,IngestTests,FeaturizeTests,AggregateTests \
+#       tools/levels/test.sh             the stages' libraries too (~2.5× the build)
 #
+# The stages' libraries per level are also run end to end by tools/image/test.sh (the sample
+# scored by each level's binaries, compared byte for byte with the native build's output).
 # The levels build at once (a release build is mostly one module compiling after another, one
 # core busy), then their tests run one level after the other. Each build is checked to be its
 # level: no AVX-512 register outside the int8 VNNI module (chosen at run time) in the x86-64-v3
 # binary, some in the x86-64-v4 one.
-# Environment: PIPELINE_LEVEL_TESTS, the test targets (default below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 levels=${*:-x86-64-v3 x86-64-v4}
-targets=${PIPELINE_LEVEL_TESTS:-KernelsTests,EngineTests,InferTests,IngestTests,FeaturizeTests,AggregateTests}
+targets=${PIPELINE_LEVEL_TESTS:-KernelsTests,EngineTests}
 cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
 
 # The /proc/cpuinfo flags of each level (Supervisor/Shell/CPULevel.swift has the same lists).
