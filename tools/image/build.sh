@@ -13,8 +13,10 @@
 #      /usr/local/lib/pipeline/x86-64-v3/{ingest,featurize,infer,aggregate}
 #      /usr/local/lib/pipeline/x86-64-v4/{ingest,featurize,infer,aggregate}
 #      the libraries `ldd` names for them (glibc's libc, libm, the loader; libstdc++, libgcc_s)
-#      /etc/passwd, /etc/group: root and the user `pipeline` (10001), whom the image runs as
-#      /usr/local/share/pipeline/{compose/pipeline.toml,models/demo.onnx}: the default config
+#      /etc/passwd, /etc/group: root and the user `pipeline` (65532), whom the image runs as
+#      /models/demo.onnx: the demo model, where `pipeline export kubernetes` looks for models
+#      /usr/local/share/pipeline/compose/pipeline.toml: the default config (the working
+#        directory; its `../models/demo.onnx` is /usr/local/share/pipeline/models → /models)
 #      /run/pipeline: the run directory's root, 0700 and the user's (a volume), and /tmp (1777)
 # 3. builds the image from it with podman (or docker, when its daemon answers):
 #    tools/image/Containerfile, FROM scratch.
@@ -41,7 +43,7 @@ done
 levels=${PIPELINE_IMAGE_LEVELS:-x86-64-v3 x86-64-v4}
 stages="ingest featurize infer aggregate"
 supervisor_level=x86-64
-uid=10001
+uid=65532
 out=.build-image
 
 build_products() {  # LEVEL PRODUCT…
@@ -76,8 +78,8 @@ fi
 echo "== root filesystem ($out/rootfs)"
 root=$out/rootfs
 rm -rf "$root" "$out/rootfs.tar"
-mkdir -p "$root/usr/local/bin" "$root/etc" "$root/usr/local/share/pipeline/compose" \
-    "$root/usr/local/share/pipeline/models" "$root/run/pipeline" "$root/tmp"
+mkdir -p "$root/usr/local/bin" "$root/etc" "$root/usr/local/share/pipeline/compose" "$root/models" \
+    "$root/run/pipeline" "$root/tmp"
 binaries=("$root/usr/local/bin/pipeline")
 install -m 0755 ".build-$supervisor_level/release/pipeline" "$root/usr/local/bin/pipeline"
 for level in $levels; do
@@ -129,7 +131,8 @@ done
 printf 'root:x:0:0:root:/root:/sbin/nologin\npipeline:x:%d:%d:pipeline:/run/pipeline:/sbin/nologin\n' "$uid" "$uid" > "$root/etc/passwd"
 printf 'root:x:0:\npipeline:x:%d:\n' "$uid" > "$root/etc/group"
 install -m 0644 compose/pipeline.toml "$root/usr/local/share/pipeline/compose/pipeline.toml"
-install -m 0644 models/demo.onnx "$root/usr/local/share/pipeline/models/demo.onnx"
+install -m 0644 models/demo.onnx "$root/models/demo.onnx"
+ln -s /models "$root/usr/local/share/pipeline/models"
 chmod 0644 "$root/etc/passwd" "$root/etc/group"
 find "$root" -type d -exec chmod 0755 {} +
 chmod 0700 "$root/run/pipeline"

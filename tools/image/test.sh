@@ -73,8 +73,8 @@ check() {  # DESCRIPTION, then the condition as a command
     if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
 }
 config=$(podman image inspect --format '{{.Config.User}} {{json .Config.Volumes}} {{json .Config.Entrypoint}}' "$tag")
-check "the image runs as pipeline (10001), its run directory is a volume, its entry point pipeline: $config" \
-    test "$config" = '10001:10001 {"/run/pipeline":{}} ["/usr/local/bin/pipeline"]'
+check "the image runs as pipeline (65532), its run directory is a volume, its entry point pipeline: $config" \
+    test "$config" = '65532:65532 {"/run/pipeline":{}} ["/usr/local/bin/pipeline"]'
 
 sample=examples/transactions.jsonl
 outside=.build/release/pipeline
@@ -89,16 +89,20 @@ fake_cpuinfo() {  # FILE FLAG-REGEX
 fake_cpuinfo "$work/cpuinfo-avx2" 'avx512.*'
 fake_cpuinfo "$work/cpuinfo-avx" 'avx512.*|avx2|fma|bmi2'
 
-inside() {  # NAME EXTRA-FLAGS…: scores the sample in the container, into $work/NAME.{jsonl,err}
+inside() {  # NAME EXTRA-FLAGS… [-- ARGUMENTS…]: scores $sample in the container, into $work/NAME.{jsonl,err}
     local name=$1; shift
+    local flags=() arguments=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do flags+=("$1"); shift; done
+    [ $# -gt 0 ] && { shift; arguments=("$@"); }
     set +e
-    podman run --rm -i "${run_flags[@]}" "$@" "$tag" < "$sample" > "$work/$name.jsonl" 2> "$work/$name.err"
+    podman run --rm -i "${run_flags[@]}" "${flags[@]}" "$tag" "${arguments[@]}" < "$sample" > "$work/$name.jsonl" 2> "$work/$name.err"
     echo $? > "$work/$name.status"
     set -e
     echo "$name: exit $(cat "$work/$name.status"); $(tr '\n' ' ' < "$work/$name.err")"
 }
 same_output() { [ "$(cat "$work/$1.status")" = 0 ] && cmp -s "$work/outside.jsonl" "$work/$1.jsonl"; }
 
+same_as() { [ "$(cat "$work/$1.status")" = 0 ] && cmp -s "$work/$2" "$work/$1.jsonl"; }
 said() { grep -q -- "$2" "$work/$1.err"; }
 refused() {  # NAME STATUS MESSAGE-PREFIX
     [ "$(cat "$work/$1.status")" = "$2" ] && [ ! -s "$work/$1.jsonl" ] && grep -q -- "^$3" "$work/$1.err"
@@ -112,6 +116,11 @@ check "PIPELINE_CPU_LEVEL=x86-64-v3: said" said forced-v3 "x86-64-v3: set by PIP
 inside avx2-node -v "$work/cpuinfo-avx2:/proc/cpuinfo:ro"
 check "an AVX2 CPU (no avx512* in /proc/cpuinfo): the same output" same_output avx2-node
 check "an AVX2 CPU: x86-64-v3 chosen" said avx2-node "/usr/local/lib/pipeline/x86-64-v3 (x86-64-v3: the highest of"
+# A config and model of one's own, from a volume: the CSV sample.
+"$outside" up -f compose/pipeline-csv.toml --run-dir "$work/run" < examples/transactions.csv > "$work/outside.csv" 2> /dev/null
+sample=examples/transactions.csv inside csv -v "$PWD/compose:/data/compose:ro" -v "$PWD/models:/data/models:ro" \
+    -- up -f /data/compose/pipeline-csv.toml
+check "the CSV config and model from a volume: the same output" same_as csv outside.csv
 inside old-cpu -v "$work/cpuinfo-avx:/proc/cpuinfo:ro"
 check "a CPU below x86-64-v3: exit 9, no output, the reason" refused old-cpu 9 \
     "pipeline: error: this CPU is below x86-64-v3, the lowest x86-64 level the stage binaries are built for (x86-64-v3, x86-64-v4): it lacks avx2, bmi2, fma"
