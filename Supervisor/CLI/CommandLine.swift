@@ -394,54 +394,7 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
         }
         return .profile(options)
     case "rollout":
-        let target = try takeTarget(&rest, command: name)
-        var path: String?
-        var mode: Request.Rollout.Mode?
-        var percent = 0.0
-        func set(_ m: Request.Rollout.Mode, _ option: String) throws(PipelineError) {
-            guard mode == nil else {
-                throw PipelineError(.usage, "pipeline rollout: give one of --canary, --shadow, --promote and --abort (got \(option) too)")
-            }
-            mode = m
-        }
-        while !rest.isEmpty {
-            var arg = rest.removeFirst()
-            var value: String?
-            if arg.hasPrefix("--canary=") {
-                value = String(arg.dropFirst("--canary=".count))
-                arg = "--canary"
-            }
-            switch arg {
-            case "--canary":
-                try set(.canary, arg)
-                if value == nil {
-                    guard !rest.isEmpty else { throw missingValue(arg, command: name) }
-                    value = rest.removeFirst()
-                }
-                let text = value!.hasSuffix("%") ? String(value!.dropLast()) : value!
-                guard let p = Double(text), p > 0, p < 100, (p * 100).rounded() == p * 100 || abs((p * 100).rounded() - p * 100) < 1e-9 else {
-                    throw PipelineError(.usage, "pipeline rollout: --canary takes a percentage above 0 and below 100 (at most two decimals), got `\(value!)`")
-                }
-                percent = p
-            case "--shadow": try set(.shadow, arg)
-            case "--promote": try set(.promote, arg)
-            case "--abort": try set(.abort, arg)
-            default:
-                guard !arg.hasPrefix("-"), path == nil else { throw unexpected(arg, command: name) }
-                path = arg
-            }
-        }
-        let m = mode ?? .cutover
-        switch m {
-        case .promote, .abort:
-            if let path { throw PipelineError(.usage, "pipeline rollout --\(m == .promote ? "promote" : "abort"): takes no NEW_CONFIG_OR_MODEL (got `\(path)`)") }
-            return .rollout(target, Request.Rollout(mode: m))
-        default:
-            guard let path else {
-                throw PipelineError(.usage, "pipeline rollout: give the new config (.toml) or ONNX model, e.g. `pipeline rollout models/v2.onnx`")
-            }
-            return .rollout(target, Request.Rollout(mode: m, path: ConfigFile.absolutePath(path), percent: percent))
-        }
+        return try parseRollout(&rest, command: name)
     case "drift":
         let target = try takeTarget(&rest, command: name)
         var json = false
@@ -474,93 +427,6 @@ public func parseCommandLine(_ arguments: [String]) throws(PipelineError) -> Com
     default:
         throw unknownCommand(name)
     }
-}
-
-/// `logs` reads `-f` as `--follow` where it cannot be `-f FILE`: when nothing follows it, or an
-/// option (`-…`), or a name `logs` takes (a stage, STAGE.N, `pipeline`, `events`). Returns the
-/// arguments without those; `-f FILE` stays for `takeTarget`.
-func takeFollow(_ args: [String], into options: inout LogsOptions) -> [String] {
-    var kept: [String] = []
-    var i = 0
-    while i < args.count {
-        let arg = args[i]
-        let next = i + 1 < args.count ? args[i + 1] : nil
-        switch arg {
-        case "-f":
-            if let next, !next.hasPrefix("-"), !LogTarget.isTargetShaped(next) {
-                kept += [arg, next]
-                i += 2
-            } else {
-                options.follow = true
-                i += 1
-            }
-        case "--file", "--run-dir", "--tail":
-            // Their values are not looked at here: `--run-dir -f` names a directory.
-            kept.append(arg)
-            if let next { kept.append(next) }
-            i += next == nil ? 1 : 2
-        default:
-            kept.append(arg)
-            i += 1
-        }
-    }
-    return kept
-}
-
-/// Removes `-f FILE` / `--file FILE` and `--run-dir DIR` from `args`.
-func takeTarget(_ args: inout [String], command: String) throws(PipelineError) -> Target {
-    var target = Target()
-    var kept: [String] = []
-    var i = 0
-    while i < args.count {
-        let arg = args[i]
-        switch arg {
-        case "-f", "--file", "--run-dir":
-            guard i + 1 < args.count else { throw missingValue(arg, command: command) }
-            if arg == "--run-dir" {
-                target.runDirectory = args[i + 1]
-            } else {
-                target.configPath = args[i + 1]
-                target.configGiven = true
-            }
-            i += 2
-        default:
-            if arg.hasPrefix("--file=") || arg.hasPrefix("--run-dir=") {
-                let value = String(arg.drop { $0 != "=" }.dropFirst())
-                if arg.hasPrefix("--run-dir=") { target.runDirectory = value } else {
-                    target.configPath = value
-                    target.configGiven = true
-                }
-            } else {
-                kept.append(arg)
-            }
-            i += 1
-        }
-    }
-    args = kept
-    return target
-}
-
-/// "infer=4" → ("infer", 4).
-func parseScale(_ text: String) throws(PipelineError) -> (StageName, Int) {
-    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-    guard parts.count == 2, let n = Int(parts[1]), (0...64).contains(n) else {
-        throw PipelineError(.usage, "expected STAGE=N with N from 0 to 64, got `\(text)`")
-    }
-    _ = try StageKind.parse(parts[0])
-    return (parts[0], n)
-}
-
-private func unknownCommand(_ name: String) -> PipelineError {
-    PipelineError(.usage, "unknown command `\(name)`; commands are up, scale, ps, ls, top, logs, down, check, profile, drift, rollout, export, bench (see `pipeline --help`)")
-}
-
-func missingValue(_ option: String, command: String) -> PipelineError {
-    PipelineError(.usage, "pipeline \(command): \(option) needs a value")
-}
-
-private func unexpected(_ arg: String, command: String) -> PipelineError {
-    PipelineError(.usage, "pipeline \(command): unexpected argument `\(arg)` (see `pipeline \(command) --help`)")
 }
 
 import Bench
