@@ -2,7 +2,7 @@
 # Builds the container image: `pipeline` and the four stages, per x86-64 level, the few glibc
 # libraries they load, and nothing else (see README, "The container image").
 #
-#   tools/image/build.sh [--tag NAME] [--no-build] [--rootfs-only]
+#   tools/image/build.sh [--tag NAME] [--with-shell] [--no-build] [--rootfs-only]
 #
 # 1. builds in release, each level in its own build path, the Swift runtime linked in
 #    (--static-swift-stdlib): `pipeline` for the x86-64 baseline (.build-x86-64: it runs on any
@@ -21,18 +21,25 @@
 # 3. builds the image from it with podman (or docker, when its daemon answers):
 #    tools/image/Containerfile, FROM scratch.
 #
-# --no-build assembles from the builds already made; --rootfs-only stops before step 3.
+# The image is tagged pipeline:VERSION (`pipeline --version`; what `pipeline export kubernetes`
+# names by default) and pipeline:latest, or --tag NAME. --with-shell (into .build-image-shell)
+# adds /bin/busybox (Debian's busybox-static: apt-get install busybox-static) and its links sh,
+# mkfifo, mkdir, rm, kill, cat: the POSIX shell and tools the pods of `pipeline export kubernetes
+# --stream` run their script with (the default image has no shell). --no-build assembles from
+# the builds already made; --rootfs-only stops before step 3.
 # Environment: PIPELINE_IMAGE_LEVELS ("x86-64-v3 x86-64-v4") the stage levels;
 # PIPELINE_IMAGE_ENGINE (podman | docker) to choose the engine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-tag=pipeline:latest
+tags=()
 build=1
 image=1
+shell=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --tag) tag=${2:?--tag needs a name}; shift 2 ;;
+        --tag) tags=("${2:?--tag needs a name}"); shift 2 ;;
+        --with-shell) shell=1; shift ;;
         --no-build) build=0; shift ;;
         --rootfs-only) image=0; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -45,6 +52,7 @@ stages="ingest featurize infer aggregate"
 supervisor_level=x86-64
 uid=65532
 out=.build-image
+[ "$shell" -eq 0 ] || out=.build-image-shell
 
 build_products() {  # LEVEL PRODUCT…
     local level=$1; shift
@@ -131,6 +139,13 @@ done
 printf 'root:x:0:0:root:/root:/sbin/nologin\npipeline:x:%d:%d:pipeline:/run/pipeline:/sbin/nologin\n' "$uid" "$uid" > "$root/etc/passwd"
 printf 'root:x:0:\npipeline:x:%d:\n' "$uid" > "$root/etc/group"
 install -m 0644 compose/pipeline.toml "$root/usr/local/share/pipeline/compose/pipeline.toml"
+if [ "$shell" -eq 1 ]; then
+    [ -x /bin/busybox ] && ! ldd /bin/busybox > /dev/null 2>&1 \
+        || { echo "build.sh: --with-shell needs a static /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
+    mkdir -p "$root/bin"
+    install -m 0755 /bin/busybox "$root/bin/busybox"
+    for applet in sh mkfifo mkdir rm kill cat; do ln -s busybox "$root/bin/$applet"; done
+fi
 install -m 0644 models/demo.onnx "$root/models/demo.onnx"
 ln -s /models "$root/usr/local/share/pipeline/models"
 chmod 0644 "$root/etc/passwd" "$root/etc/group"
@@ -148,6 +163,8 @@ echo "binaries: ${#binaries[@]}; libraries: $(echo "$libraries" | xargs -n1 base
 echo "root filesystem: $(du -sh "$root" | cut -f1) ($out/rootfs.tar: $(du -h "$out/rootfs.tar" | cut -f1))"
 [ "$image" -eq 1 ] || exit 0
 
+version=$("$root/usr/local/bin/pipeline" --version | awk '{ print $2 }')
+[ ${#tags[@]} -gt 0 ] || tags=("pipeline:$version" pipeline:latest)
 engine=${PIPELINE_IMAGE_ENGINE:-}
 if [ -z "$engine" ]; then
     if command -v podman > /dev/null; then engine=podman
@@ -157,7 +174,7 @@ if [ -z "$engine" ]; then
         exit 3
     fi
 fi
-echo "== $engine build -t $tag"
-"$engine" build --quiet -t "$tag" -f "$out/Containerfile" "$out" > /dev/null
-size=$("$engine" image inspect --format '{{.Size}}' "$tag")
-echo "image $tag: $((size / 1000000)) MB ($size bytes)"
+echo "== $engine build: ${tags[*]}"
+"$engine" build --quiet "${tags[@]/#/--tag=}" -f "$out/Containerfile" "$out" > /dev/null
+size=$("$engine" image inspect --format '{{.Size}}' "${tags[0]}")
+echo "image ${tags[*]}: $((size / 1000000)) MB ($size bytes)"

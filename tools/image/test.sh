@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container image end to end: builds it (tools/image/build.sh), scores
 # examples/transactions.jsonl inside it with podman and compares the output byte for byte with
-# the same input scored outside by the ordinary build (.build/release/pipeline, built if missing):
+# the same input scored outside by the ordinary build (.build/release/pipeline, built first):
 #
 #   - as it starts on this CPU (the highest level it runs), with the root filesystem read-only;
 #   - with PIPELINE_CPU_LEVEL=x86-64-v3 (the AVX2 binaries on an AVX-512 CPU);
@@ -9,8 +9,11 @@
 #     be mounted there, as LXCFS does), so the supervisor itself picks x86-64-v3;
 #   - as on a CPU below x86-64-v3 (AVX without AVX2): exit 9 and the message, nothing started;
 #
-# and that the infer weight cache the image's `pipeline` (x86-64 baseline) prepares is the one
-# this build's prepares, byte for byte (float32, int8, bf16 panels; trees; a sparse model).
+# that the infer weight cache the image's `pipeline` (x86-64 baseline) prepares is the one this
+# build's prepares, byte for byte (float32, int8, bf16 panels; trees; a sparse model); and that
+# the pods `pipeline export kubernetes` describes run in the image (an Indexed Job's two pods; a
+# stream's pod script in the image built --with-shell, busybox-static installed with apt-get if
+# missing), each giving the outside run's output.
 # It checks the image's user (not root), volume and entry point too, and removes its image and
 # containers. Without podman it installs it (apt-get install podman runc); when podman is
 # neither here nor installable, or cannot run here, it says why and exits 0 (skipped).
@@ -59,7 +62,7 @@ echo "podman run flags: ${run_flags[*]}"
 tag=localhost/pipeline-test:$$
 work=$(mktemp -d)
 cleanup() {
-    podman rmi --force "$tag" > /dev/null 2>&1 || true
+    podman rmi --force "$tag" "$tag-shell" > /dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,13 +75,15 @@ check() {  # DESCRIPTION, then the condition as a command
     local what=$1; shift
     if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
 }
+check "the image holds no shell" test ! -e .build-image/rootfs/bin/sh
 config=$(podman image inspect --format '{{.Config.User}} {{json .Config.Volumes}} {{json .Config.Entrypoint}}' "$tag")
 check "the image runs as pipeline (65532), its run directory is a volume, its entry point pipeline: $config" \
     test "$config" = '65532:65532 {"/run/pipeline":{}} ["/usr/local/bin/pipeline"]'
 
 sample=examples/transactions.jsonl
 outside=.build/release/pipeline
-[ -x "$outside" ] || swift build -c release 2>&1 | { grep -v "^\[" || true; }
+# The ordinary build (up to date: a no-op after .ci/run's own release build).
+swift build -c release 2>&1 | { grep -v "^\[" || true; }
 "$outside" up --run-dir "$work/run" < "$sample" > "$work/outside.jsonl" 2> "$work/outside.err"
 echo "outside: $(tail -1 "$work/outside.err")"
 
@@ -100,9 +105,8 @@ inside() {  # NAME EXTRA-FLAGS… [-- ARGUMENTS…]: scores $sample in the conta
     set -e
     echo "$name: exit $(cat "$work/$name.status"); $(tr '\n' ' ' < "$work/$name.err")"
 }
-same_output() { [ "$(cat "$work/$1.status")" = 0 ] && cmp -s "$work/outside.jsonl" "$work/$1.jsonl"; }
-
 same_as() { [ "$(cat "$work/$1.status")" = 0 ] && cmp -s "$work/$2" "$work/$1.jsonl"; }
+same_output() { same_as "$1" outside.jsonl; }
 said() { grep -q -- "$2" "$work/$1.err"; }
 refused() {  # NAME STATUS MESSAGE-PREFIX
     [ "$(cat "$work/$1.status")" = "$2" ] && [ ! -s "$work/$1.jsonl" ] && grep -q -- "^$3" "$work/$1.err"
@@ -159,6 +163,93 @@ for config in "${configs[@]}"; do
     fi
 done
 check "the weight caches of the image's pipeline (x86-64) and of this build's (native) are identical" test $caches_same -eq 0
+
+# The pods `pipeline export kubernetes` describes, run in the image as the kubelet would: the
+# ConfigMap's files at their mount, a directory of mode 1777 at /run/pipeline (the memory-backed
+# emptyDir is a tmpfs root of that mode; podman's own --tmpfs there keeps the image directory's
+# 0700), the data volume at /data, the read-only root, the pod's user, the container's command
+# and environment as written in the manifest. The Indexed Job's two pods score the
+# sample's two splits, one after the other: their parts, concatenated, are the outside run's
+# output. The stream pod's script (`sh -c`, so in the image built --with-shell) runs the sample
+# from its source command through `pipeline up` into its sink command: the same output again.
+# PyYAML reads the manifests (kubernetes-validate, which CI installs, brings it).
+pod() {  # EXPORT-DIR MANIFEST OUT-DIR: the ConfigMap's files into OUT-DIR/config, the rest as shell words
+    python3 - "$@" <<'PY'
+import os, sys, yaml
+directory, manifest, out = sys.argv[1:]
+config = yaml.safe_load(open(os.path.join(directory, "configmap.yaml")))
+os.makedirs(os.path.join(out, "config"), exist_ok=True)
+for key, value in config["data"].items():
+    with open(os.path.join(out, "config", key), "w") as f:
+        f.write(value)
+spec = yaml.safe_load(open(os.path.join(directory, manifest)))["spec"]["template"]["spec"]
+container = spec["containers"][0]
+mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+unescape = lambda text: text.replace("$$", "$")  # Kubernetes' $(VAR) escape
+with open(os.path.join(out, "command"), "wb") as f:
+    f.write(b"".join(unescape(word).encode() + b"\0" for word in container["command"]))
+with open(os.path.join(out, "environment"), "wb") as f:
+    f.write(b"".join(("%s=%s" % (e["name"], unescape(e["value"]))).encode() + b"\0" for e in container.get("env", []) if "value" in e))
+print(spec["securityContext"]["runAsUser"], mounts["config"], mounts["run"])
+PY
+}
+run_pod() {  # POD-DIR IMAGE NAME [ENV=VALUE…]: the pod's container, in podman
+    local dir=$1 image=$2 name=$3; shift 3
+    local user config_mount run_mount command=() environment=()
+    read -r user config_mount run_mount < "$dir/mounts"
+    mapfile -d '' command < "$dir/command"
+    mapfile -d '' environment < "$dir/environment"
+    environment+=("$@")
+    mkdir -p "$dir/run"
+    chmod 1777 "$dir/run"
+    set +e
+    podman run --rm "${run_flags[@]}" --read-only --user "$user:$user" -v "$dir/run:$run_mount" \
+        -v "$dir/config:$config_mount:ro" -v "$work/pods/data:/data" "${environment[@]/#/--env=}" \
+        --entrypoint "${command[0]}" "$image" "${command[@]:1}" > "$work/$name.out" 2> "$work/$name.err"
+    echo $? > "$work/$name.status"
+    set -e
+    echo "$name: exit $(cat "$work/$name.status"); $(tr '\n' ' ' < "$work/$name.err")"
+}
+if python3 -c 'import yaml' 2> /dev/null; then
+    mkdir -p "$work/pods/data/parts"
+    cp examples/transactions.jsonl "$work/pods/data/input.jsonl"
+    chmod -R a+rwX "$work/pods/data"
+    "$outside" export kubernetes --splits 2 --image "$tag" --out "$work/pods/job" 2> /dev/null
+    pod "$work/pods/job" job.yaml "$work/pods/job" > "$work/pods/job/mounts"
+    for index in 0 1; do
+        # The Job controller's $(JOB_COMPLETION_INDEX), as Kubernetes expands it in the command.
+        sed -z "s/\$(JOB_COMPLETION_INDEX)/$index/g" "$work/pods/job/command" > "$work/pods/job/command.$index"
+        mkdir -p "$work/pods/job-$index"
+        cp -r "$work/pods/job/config" "$work/pods/job/mounts" "$work/pods/job/environment" "$work/pods/job-$index/"
+        cp "$work/pods/job/command.$index" "$work/pods/job-$index/command"
+        run_pod "$work/pods/job-$index" "$tag" "job-pod-$index" "JOB_COMPLETION_INDEX=$index"
+    done
+    cat "$work/pods/data/parts/part-0.jsonl" "$work/pods/data/parts/part-1.jsonl" > "$work/job.jsonl" 2> /dev/null || true
+    cat "$work/job-pod-0.status" "$work/job-pod-1.status" | sort -n | tail -1 > "$work/job.status"
+    check "the exported Job's two pods, in the image: their parts are the outside run's output" same_output job
+else
+    echo "skipped: the exported Job's and stream's pods in the image: PyYAML is not installed (pip install pyyaml)"
+fi
+if python3 -c 'import yaml' 2> /dev/null; then
+    if [ ! -x /bin/busybox ] && command -v apt-get > /dev/null && [ "$(id -u)" -eq 0 ]; then
+        echo "== installing busybox-static (apt-get) for the image --with-shell"
+        { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static; }
+        } > /dev/null 2>&1 || true
+    fi
+    if [ -x /bin/busybox ]; then
+        tools/image/build.sh --no-build --with-shell --tag "$tag-shell" | grep -E '^image '
+        rm -f "$work/pods/data/scored.jsonl"
+        "$outside" export kubernetes --stream --source 'cat /data/input.jsonl' --sink 'cat > /data/scored.jsonl' \
+            --image "$tag-shell" --out "$work/pods/stream" 2> /dev/null
+        pod "$work/pods/stream" statefulset.yaml "$work/pods/stream" > "$work/pods/stream/mounts"
+        run_pod "$work/pods/stream" "$tag-shell" stream-pod POD_INDEX=0
+        cp "$work/pods/data/scored.jsonl" "$work/stream-pod.jsonl" 2> /dev/null || true
+        check "the exported stream's pod script, in the image --with-shell: the outside run's output" same_output stream-pod
+    else
+        echo "skipped: the exported stream's pod in the image --with-shell: no static busybox (apt-get install busybox-static)"
+    fi
+fi
 
 leftover=$(podman ps --all --filter "ancestor=$tag" --format '{{.ID}}')
 check "no container left behind" test -z "$leftover"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the tests of the SIMD code built for each x86-64 level the container image ships, on this
 # CPU, in release, each level in its own build path (.build-test-<level>): by default the
-# kernels' tests (every SIMD kernel against its scalar twin) and the ONNX engine's (the lowered
-# graphs against onnxruntime's outputs). A level this CPU does not run is skipped, saying what
-# it lacks.
+# kernels' tests (every SIMD kernel against its scalar twin, at awkward lengths). A level this
+# CPU does not run is skipped, saying what it lacks.
 #
 #   tools/levels/test.sh [LEVEL…]        default: x86-64-v3 x86-64-v4
+#   PIPELINE_LEVEL_TESTS=KernelsTests,EngineTests tools/levels/test.sh
+#                                        the ONNX engine's too (the lowered graphs against
+#                                        onnxruntime's outputs; about twice the build)
 #   PIPELINE_LEVEL_TESTS=KernelsTests,EngineTests,InferTests,IngestTests,FeaturizeTests,AggregateTests \
-#       tools/levels/test.sh             the stages' libraries too (~2.5× the build)
+#       tools/levels/test.sh             the stages' libraries too (about 4.5 times)
 #
 # The stages' libraries per level are also run end to end by tools/image/test.sh (the sample
 # scored by each level's binaries, compared byte for byte with the native build's output).
@@ -19,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 levels=${*:-x86-64-v3 x86-64-v4}
-targets=${PIPELINE_LEVEL_TESTS:-KernelsTests,EngineTests}
+targets=${PIPELINE_LEVEL_TESTS:-KernelsTests}
 cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
 
 # The /proc/cpuinfo flags of each level (Supervisor/Shell/CPULevel.swift has the same lists).
