@@ -222,8 +222,8 @@ extension ControlCore {
             for p in pieces { if let theirs = p.shadow { shadow = shadow ?? ShadowStats(); shadow!.merge(theirs) } }
         }
         rollout.committed(records: rows, slot: batch.model.primary, shadow: shadow)
-        if shadow != nil, let stats = rollout.shadowStats, stats.rows >= shadowReportedRows + 100_000 {
-            shadowReportedRows = stats.rows
+        if shadow != nil, let stats = rollout.shadowStats, stats.rows >= rollout.shadowReportedRows + 100_000 {
+            rollout.shadowReportedRows = stats.rows
             out.append(.event(.shadow(version: rollout.shadowVersion!.id, against: rollout.primary.id, stats, final: false)))
         }
         if rollout.retireCommitted(nextCommit: sequence + 1) { out.append(.versions(generation: rollout.generation)) }

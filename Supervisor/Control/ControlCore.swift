@@ -140,8 +140,6 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     public internal(set) var drift: DriftWatch?
     /// The model versions and the rollout between them.
     public internal(set) var rollout: Rollout
-    /// The shadow's rows at its last `shadow` event.
-    var shadowReportedRows: UInt64 = 0
 
     public init(settings: Settings) {
         self.settings = settings

@@ -71,6 +71,8 @@ public struct Rollout: Sendable {
     public private(set) var recordsByVersion: [String: Int] = [:]
     /// The current (or last) shadow's figures, from committed batches only.
     public private(set) var shadowStats: ShadowStats?
+    /// The shadow's rows at its last periodic `shadow` event (reset with `shadowStats`).
+    var shadowReportedRows: UInt64 = 0
     public private(set) var shadowVersion: Version?
     /// Every version's id by slot, since the run began (a batch may be committed after its
     /// version has retired).
@@ -178,6 +180,7 @@ public struct Rollout: Sendable {
             phase = .shadow(v, from: from)
             shadowVersion = v
             shadowStats = ShadowStats()
+            shadowReportedRows = 0
         }
     }
 

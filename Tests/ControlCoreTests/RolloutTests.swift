@@ -196,6 +196,29 @@ import Testing
         #expect(w.core.ledger.batch(4)?.model == ModelSlots(primary: 0))
     }
 
+    /// Every 100,000 compared rows a shadow reports its figures; a second shadow after the
+    /// first counts from zero, not from where the first one stopped.
+    @Test func aSecondShadowReportsItsFiguresFromItsOwnStart() {
+        var w = running()
+        var figures = ShadowStats()
+        figures.rows = 60_000
+        w.shadowPerPiece = figures
+        func periodic(_ id: String) -> [UInt64] {
+            w.events.compactMap { if case .shadow(let v, _, let s, let final) = $0, v == id, !final { s.rows } else { nil } }
+        }
+        for (client, id) in [(1, "b"), (3, "c")] {
+            let version = Rollout.Version(slot: w.core.rollout.nextSlot, id: id)
+            w.send(.rollout(client: client, .begin(version, .shadow)))
+            ackAll(&w)
+            for _ in 0..<2 { w.cut(1) }
+            w.send(.batch(.sendable(8)))
+            while !w.inFlight.isEmpty { w.deliver(0) }
+            #expect(w.core.rollout.shadowStats?.rows == 120_000, "\(id): \(String(describing: w.core.rollout.shadowStats))")
+            #expect(periodic(id) == [120_000], "\(id): \(periodic(id))")
+            w.send(.rollout(client: client + 1, .abort))
+        }
+    }
+
     @Test func crashesOnTheNewVersionsBatchesRollItBackAndItsBatchesAreScoredAgain() {
         var w = running([.infer: StageSpec(replicas: 1, maxRestarts: 1, restartWindowSeconds: 30)])
         w.cut(2)
