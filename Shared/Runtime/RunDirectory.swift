@@ -151,11 +151,18 @@ public struct RunDirectory: Sendable {
         return Int32(holder?.split(separator: "\n").first ?? "") ?? 0
     }
 
-    /// Removes what a previous run left behind: its sockets and its replica logs (only those
-    /// kinds of files, only directly inside). Call with the lock held.
+    /// Removes what a previous run left behind: its sockets and its logs, rotated ones
+    /// (`events.log.1`) included (only those kinds of files, only directly inside). Call with
+    /// the lock held.
     public func removeStale() {
         remove(in: path, suffix: ".sock", type: S_IFSOCK)
         remove(in: logDirectory, suffix: ".log", type: S_IFREG)
+        for name in (try? Sys.listDirectory(logDirectory)) ?? [] {
+            guard let dot = name.lastIndex(of: "."), name[..<dot].hasSuffix(".log"),
+                  name[name.index(after: dot)...].allSatisfy({ $0.isASCII && $0.isNumber }), name.index(after: dot) < name.endIndex else { continue }
+            let full = "\(logDirectory)/\(name)"
+            if let st = try? Sys.lstat(full), (st.st_mode & S_IFMT) == S_IFREG { try? Sys.unlink(full) }
+        }
     }
 
     /// Removes the infer stage's weight caches (`infer-weights-*`), at the end of a run.

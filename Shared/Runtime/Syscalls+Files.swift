@@ -187,10 +187,13 @@ extension Sys {
     /// close-on-exec: how a file becomes this process's stdin, stdout or stderr.
     ///
     /// The corresponding C function is `dup2`.
-    public static func duplicate(_ fd: Int32, onto target: Int32) throws(SystemError) {
+    /// With `closeOnExec`, `target` is then made close-on-exec (as `dup3` with `O_CLOEXEC`,
+    /// which Glibc's module does not offer; call it from the thread that starts processes).
+    public static func duplicate(_ fd: Int32, onto target: Int32, closeOnExec: Bool = false) throws(SystemError) {
         while Glibc.dup2(fd, target) < 0 {
             if errno == EINTR { continue }
             throw lastError("dup2")
         }
+        if closeOnExec && Glibc.fcntl(target, F_SETFD, FD_CLOEXEC) != 0 { throw lastError("fcntl(F_SETFD)") }
     }
 }

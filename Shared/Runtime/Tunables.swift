@@ -22,6 +22,11 @@ public struct Tunables: Equatable, Sendable {
     /// `PIPELINE_SHARED_MEMORY_MB`: the ring of shared memory each data connection's sender
     /// offers (frames of 4 KiB and more travel through it); 0 sends everything over the socket.
     public var sharedMemoryMiB = 16
+    /// `PIPELINE_LOG_MAX_SIZE`: the run directory's own logs (`events.log`, a detached run's
+    /// `pipeline.log`) are rotated when they reach this many bytes; 0 never rotates them.
+    public var logMaxBytes: UInt64 = 64 << 20
+    /// `PIPELINE_LOG_KEEP`: rotated files kept per log (`events.log.1` the newest).
+    public var logKeep = 3
 
     /// The longest any of the timeouts may be: a day.
     public static let maxSeconds = 86_400.0
@@ -30,6 +35,9 @@ public struct Tunables: Equatable, Sendable {
     public static let maxCredits = 64
     /// The largest ring: 1 GiB.
     public static let maxSharedMemoryMiB = 1024
+    /// Log sizes: from 1 KiB (or 0, never rotated) to 1 TiB.
+    public static let logSizes: ClosedRange<UInt64> = 1 << 10...1 << 40
+    public static let maxLogKeep = 1000
 
     public init() {}
 
@@ -69,27 +77,45 @@ public struct Tunables: Equatable, Sendable {
         try seconds("PIPELINE_RESEND_SECONDS", &t.resendSeconds)
         try seconds("PIPELINE_HANDSHAKE_SECONDS", &t.handshakeSeconds)
         try seconds("PIPELINE_ROLLOUT_WATCH_SECONDS", &t.rolloutWatchSeconds)
-        if let text = environment["PIPELINE_CREDITS"] {
-            guard let n = Int(text), (1...maxCredits).contains(n) else {
-                throw Problem(variable: "PIPELINE_CREDITS", value: text,
-                              expected: "a whole number from 1 to \(maxCredits) (default \(t.credits))")
+        /// A whole number in `range`; `what` ends "from 1 to 64"-style wording: "a whole number\(what)".
+        func whole(_ name: String, _ value: inout Int, _ range: ClosedRange<Int>, _ what: String) throws(Problem) {
+            guard let text = environment[name] else { return }
+            guard let n = Int(text), range.contains(n) else {
+                throw Problem(variable: name, value: text, expected: "a whole number\(what) (default \(value))")
             }
-            t.credits = n
+            value = n
         }
-        if let text = environment["PIPELINE_SHARED_MEMORY_MB"] {
-            guard let n = Int(text), (0...maxSharedMemoryMiB).contains(n) else {
-                throw Problem(variable: "PIPELINE_SHARED_MEMORY_MB", value: text,
-                              expected: "a whole number of MiB from 0 (off) to \(maxSharedMemoryMiB) (default \(t.sharedMemoryMiB))")
+        try whole("PIPELINE_CREDITS", &t.credits, 1...maxCredits, " from 1 to \(maxCredits)")
+        try whole("PIPELINE_SHARED_MEMORY_MB", &t.sharedMemoryMiB, 0...maxSharedMemoryMiB, " of MiB from 0 (off) to \(maxSharedMemoryMiB)")
+        if let text = environment["PIPELINE_LOG_MAX_SIZE"] {
+            guard let n = byteSize(text), n == 0 || logSizes.contains(n) else {
+                throw Problem(variable: "PIPELINE_LOG_MAX_SIZE", value: text,
+                              expected: "a size in bytes, or with K, M or G (KiB, MiB, GiB), from 1K to 1024G, or 0 (never rotate) (default 64M)")
             }
-            t.sharedMemoryMiB = n
+            t.logMaxBytes = n
         }
+        try whole("PIPELINE_LOG_KEEP", &t.logKeep, 1...maxLogKeep, " of rotated files from 1 to \(maxLogKeep)")
         return t
+    }
+
+    /// "64M", "512K", "1G", "100000": bytes (K, M and G are binary: 1024, 1024², 1024³); nil
+    /// when it is not such a size or overflows.
+    static func byteSize(_ text: String) -> UInt64? {
+        var digits = Substring(text)
+        var unit: UInt64 = 1
+        if let last = digits.last, let shift = ["K": 10, "M": 20, "G": 30][last.uppercased()] {
+            unit = 1 << UInt64(shift)
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = UInt64(digits) else { return nil }
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : bytes
     }
 
     /// The variables `parse` reads.
     public static let variables = ["PIPELINE_HANG_SECONDS", "PIPELINE_START_SECONDS", "PIPELINE_STOP_SECONDS",
                                    "PIPELINE_RESEND_SECONDS", "PIPELINE_HANDSHAKE_SECONDS", "PIPELINE_ROLLOUT_WATCH_SECONDS", "PIPELINE_CREDITS",
-                                   "PIPELINE_SHARED_MEMORY_MB"]
+                                   "PIPELINE_SHARED_MEMORY_MB", "PIPELINE_LOG_MAX_SIZE", "PIPELINE_LOG_KEEP"]
 
     /// The settings in this process's environment.
     ///

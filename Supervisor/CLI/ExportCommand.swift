@@ -60,11 +60,6 @@ enum ExportCommand {
             said += "pipeline: note: the memory is the pipeline's; the --source and --sink commands run in the same container: "
                 + "add theirs with --extra-memory (and --extra-cpu)\n"
         }
-        if k.stream && file.config.drift != nil {
-            said += "pipeline: note: the event log grows in the pod's memory-backed run directory by one drift_window event per "
-                + "\(file.config.drift!.window) records (about 0.7 KB with 6 fields watched) for as long as the pod runs; "
-                + "a larger [drift] window or more memory (--extra-memory) keeps a long stream within its limit\n"
-        }
         try? Sys.writeAll(2, said)
         return .ok
     }

@@ -97,6 +97,7 @@ final class LogFile {
     private var offset = 0
     private var pending: [UInt8] = []
     private var lastTime = ""
+    private var openedBefore = false
 
     /// The log `name` in `directory`, if `options` show it.
     init?(directory: String, name: String, options: LogsOptions) {
@@ -141,9 +142,27 @@ final class LogFile {
             inode = UInt64(st.st_ino)
             offset = 0
             pending = []
+            if !openedBefore && kind != .replica { lines += readRotated() }
+            openedBefore = true
         }
         if fd >= 0 { readAvailable() }
         return lines + take(final: final)
+    }
+
+    /// The log's rotated files (NAME.k … NAME.1, oldest first: `PIPELINE_LOG_MAX_SIZE`), read
+    /// whole once, before the log itself. One that is the file just opened (rotated since) is
+    /// left to the open file, so that no line comes twice.
+    private func readRotated() -> [LogLine] {
+        var lines: [LogLine] = []
+        for rotated in RotatingFile.rotatedFiles(of: path) {
+            guard let st = try? Sys.stat(rotated), UInt64(st.st_ino) != inode,
+                  let bytes = try? Sys.readFile(rotated, limit: 1 << 40) else { continue }
+            let keep = pending
+            pending = bytes
+            lines += take(final: true)
+            pending = keep
+        }
+        return lines
     }
 
     private func readAvailable() {

@@ -90,7 +90,7 @@ public struct KubernetesExport: Sendable, Equatable {
                         ("POD_INDEX", .fieldRef("metadata.labels['apps.kubernetes.io/pod-index']")),
                         (StreamScript.sourceVariable, .value(options.source!)),
                         (StreamScript.sinkVariable, .value(options.sink!)),
-                    ], restartPolicy: "Always", volumes: [])),
+                    ] + PodResources.logEnvironment, restartPolicy: "Always", volumes: [])),
                 ])),
             ]))
             let service = Manifest(fileName: "service.yaml", kind: "Service", name: name, document: .map([
@@ -138,7 +138,7 @@ public struct KubernetesExport: Sendable, Equatable {
                     // Set by the Job controller too; declared so that `$(JOB_COMPLETION_INDEX)` is
                     // expanded in the arguments whatever the version.
                     ("JOB_COMPLETION_INDEX", .fieldRef("metadata.annotations['batch.kubernetes.io/job-completion-index']")),
-                ], restartPolicy: "Never", volumes: [
+                ] + PodResources.logEnvironment, restartPolicy: "Never", volumes: [
                     PodTemplate.Volume(name: "data", mountPath: KubernetesOptions.dataMount, readOnly: false, claim: claim),
                 ])),
             ])),

@@ -19,6 +19,15 @@ public struct PodResources: Sendable, Equatable {
     public static let replicaMiB = 16
     /// The run directory besides the weight cache: logs, the event log, sockets.
     public static let runDirectoryLogsMiB = 16
+    /// The event log in a pod's memory-backed run directory is rotated at this size, with
+    /// `logKeep` rotated files: at most about 3 × 4 MiB, within `runDirectoryLogsMiB`, however
+    /// long the pod runs (`PIPELINE_LOG_MAX_SIZE`, `PIPELINE_LOG_KEEP`).
+    public static let logMaxSize = "4M"
+    public static let logKeep = 2
+    /// The pods' environment for it.
+    static var logEnvironment: [(String, PodTemplate.EnvValue)] {
+        [("PIPELINE_LOG_MAX_SIZE", .value(logMaxSize)), ("PIPELINE_LOG_KEEP", .value(String(logKeep)))]
+    }
     /// The supervisor's share of a core (source, sink, control) beside replicas at full rate.
     public static let supervisorMillicores = 250
 

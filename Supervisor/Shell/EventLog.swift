@@ -59,6 +59,19 @@ final class EventLog {
                ("records_written", .int(written)), ("rejected", .int(rejected))])
     }
 
+    /// The run directory's log, where lines are written first (rotated by `LogRotator`).
+    var runLogFD: Int32 { descriptors[0].fd }
+
+    /// A log of the run directory was rotated (`LogRotator`).
+    func logRotated(name: String, bytes: UInt64, to: String, keep: Int) {
+        write([("event", .string("log_rotated")), ("log", .string(name)), ("bytes", .int(Int(bytes))), ("to", .string(to)), ("keep", .int(keep))])
+    }
+
+    /// A log of the run directory cannot be rotated: it keeps growing.
+    func logRotationFailed(name: String, error: String) {
+        write([("event", .string("log_rotation_failed")), ("log", .string(name)), ("message", .string(error))])
+    }
+
     /// Writes what is queued and ends the writer's thread.
     func finish() {
         writer.finish()

@@ -37,6 +37,7 @@ enum StatusTable {
         out += "\n" + transportLine(s)
         out += "\nsource: \(counted(s.core.ledger.recordsRead, "record")) read, \(counted(s.core.ledger.batches.count, "batch")) in flight; sink: \(s.sink.rows) written, \(s.sink.rejected) rejected"
         if let server = s.metricsServer { out += "\nmetrics: http://\(server.boundAddress)/metrics" }
+        out += "\n" + s.logRotator.statusLine()
         if let a = s.autoscaler {
             let changes = a.grown.values.reduce(0, +) + a.shrunk.values.reduce(0, +)
             out += "\nautoscale: \(a.settings.cores) cores, \(counted(changes, "change")) so far"
@@ -117,6 +118,7 @@ enum StatusTable {
             + ",\"model\":{\"path\":\(RejectLine.quote(s.config.model.path)),\"precision\":\"\(s.config.model.precision.rawValue)\"}"
             + ",\"binaries\":" + binariesJSON(s.binaries)
             + ",\"transport\":" + transportJSON(s)
+            + ",\"logs\":" + s.logRotator.json()
             + (s.metricsServer.map { ",\"metrics\":\"http://\($0.boundAddress)/metrics\"" } ?? "")
             + (s.autoscaler.map { ",\"autoscale\":{\"cores\":\($0.settings.cores)}" } ?? "")
             + (s.core.drift.map { ",\"drift\":" + DriftTable.json($0) } ?? "")

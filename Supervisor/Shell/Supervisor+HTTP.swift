@@ -26,7 +26,7 @@ extension Supervisor {
         case "/metrics":
             let text = MetricsText.render(snapshot(), rejectedByCode: sink.rejectedByCode, batchRecords: metrics.batchRecords,
                                           sourceWait: metrics.admission, modelSHA256: modelDigest?.result, drift: core.drift)
-                + RolloutTable.metrics(core.rollout)
+                + RolloutTable.metrics(core.rollout) + logRotator.metrics()
             return HTTPResponse(status: 200, contentType: MetricsText.contentType, body: text)
         case "/healthz":
             let health = Health.check(snapshot())

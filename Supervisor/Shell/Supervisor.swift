@@ -81,6 +81,8 @@ public final class Supervisor {
     let statsPath: String?
     /// One JSON line per decision of the core (`logs events`, `--events FILE`).
     let eventLog: EventLog
+    /// Rotates events.log (and a detached run's pipeline.log) by size.
+    let logRotator: LogRotator
     /// How the errors stream is named in messages: "stderr" or the `--errors` path.
     let errorsName: String
     /// How messages name the input: "stdin" or the `--input` path.
@@ -182,6 +184,7 @@ public final class Supervisor {
         let runLog = runDir.logDirectory + "/events.log"
         eventLog = try EventLog(paths: [runLog] + (options.eventsPath.map { $0 == runLog ? [] : [$0] } ?? []),
                                 wakeup: wakeup, startNanos: startNanos)
+        logRotator = LogRotator(runDir: runDir, eventsFD: eventLog.runLogFD, tunables: tunables)
         let sinkSet = try UpstreamSet(path: runDir.sinkPath, cookie: cookie, expected: .aggregate, initialCredits: UInt32(config.pipeline.window))
         let format = config.output.format
         // Split I > 0 of a file: the CSV header is split 0's to write (the parts concatenate to one output).
@@ -298,6 +301,7 @@ public final class Supervisor {
         for failure in eventLog.failures() {
             dispatch(.outputFailed(.events(failure.name), closed: failure.error.errno == EPIPE, message: failure.error.reason))
         }
+        rotateLogs(now: now)
         finishVersionCheck()
         if !digestChecked, let digest = modelDigest, digest.isDone {
             digestChecked = true

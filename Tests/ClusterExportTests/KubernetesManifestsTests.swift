@@ -164,6 +164,21 @@ import Testing
         }
     }
 
+    /// The event log lives in the pod's memory-backed run directory: Jobs and streams rotate it
+    /// small enough to stay within the memory counted for logs, however long the pod runs.
+    @Test func everyPodRotatesItsEventLogWithinItsMemory() throws {
+        let job = try Self.make(try Self.source())
+        let stream = try Self.make(try Self.source()) { $0.stream = true; $0.source = "a"; $0.sink = "b" }
+        for workload in [job.manifests[1].document, stream.manifests[2].document] {
+            guard case .list(let env)? = Self.container(workload)?["env"] else { Issue.record("no env"); continue }
+            var values: [String: String] = [:]
+            for entry in env { if case .string(let n)? = entry["name"], case .string(let v)? = entry["value"] { values[n] = v } }
+            #expect(values["PIPELINE_LOG_MAX_SIZE"] == "4M" && values["PIPELINE_LOG_KEEP"] == "2", "\(values)")
+        }
+        // The newest file and the rotated ones, each at most the size (and what 100 ms adds).
+        #expect((PodResources.logKeep + 1) * 4 <= PodResources.runDirectoryLogsMiB)
+    }
+
     @Test func resourcesComeFromTheReplicaCountsAndTheCache() throws {
         // 1 + 1 + 2 + 1 replicas; a 3 MiB cache.
         let r = try Self.make(try Self.source()).resources

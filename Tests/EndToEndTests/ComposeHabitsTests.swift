@@ -28,12 +28,7 @@ import Testing
         ws.write(name + ".toml", Records.config().replacingOccurrences(of: "name = \"e2e\"", with: "name = \"\(name)\""))
     }
 
-    /// True once `pid` has exited (gone, or a zombie nobody has reaped yet).
-    func gone(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
-    }
+    func gone(_ pid: Int32) -> Bool { processGone(pid) }
 
     @Test func logsFollowPrintsNewLinesUntilTheRunEnds() throws {
         let ws = Workspace()

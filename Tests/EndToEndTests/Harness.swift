@@ -280,3 +280,11 @@ func processes(mentioning marker: String, executable: String? = nil) -> [Int32] 
         return text.contains(marker) ? pid : nil
     }
 }
+
+/// True once `pid` has exited (gone, or a zombie nobody has reaped yet: a detached run's parent
+/// is init, or a test that has not waited).
+func processGone(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+}

@@ -15,6 +15,20 @@ import Testing
         }
     }
 
+    /// A new run starts with none of the last run's logs, rotated ones included; other files stay.
+    @Test func staleLogsAndRotatedLogsAreRemoved() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let run = RunDirectory(path: dir.path + "/run")
+        try run.prepare()
+        let stale = ["events.log", "events.log.1", "events.log.12", "pipeline.log.3", "infer.2.log"]
+        let kept = ["events.log.", "events.log.1x", "notes.txt", "log.1"]
+        for name in stale + kept { try Sys.writeFile(run.logDirectory + "/" + name, "x") }
+        mkdir(run.logDirectory + "/old.log.2", 0o700)
+        run.removeStale()
+        #expect(try Sys.listDirectory(run.logDirectory).sorted() == (kept + ["old.log.2"]).sorted())
+    }
+
     @Test func refusesOpenSymlinkedOrFileDirectories() throws {
         let dir = TempDirectory()
         defer { dir.remove() }

@@ -42,6 +42,25 @@ import Runtime
         }
     }
 
+    @Test func logSizesTakeBinaryUnitsAndZero() throws {
+        #expect(try Tunables.parse([:]).logMaxBytes == 64 << 20 && Tunables().logKeep == 3)
+        for (value, bytes) in [("0", UInt64(0)), ("1K", 1024), ("1024", 1024), ("20k", 20 << 10), ("64M", 64 << 20), ("2G", 2 << 30),
+                               ("1024G", 1 << 40), ("1000000", 1_000_000)] {
+            #expect(try Tunables.parse(["PIPELINE_LOG_MAX_SIZE": value]).logMaxBytes == bytes, "\(value)")
+        }
+        for value in ["", "M", "1023", "1.5M", "-1K", "1T", "1025G", "64MB", " 64M", "99999999999999999999"] {
+            let problem = #expect(throws: Tunables.Problem.self, "\(value)") { try Tunables.parse(["PIPELINE_LOG_MAX_SIZE": value]) }
+            #expect(problem?.variable == "PIPELINE_LOG_MAX_SIZE" && problem?.expected.hasSuffix("(default 64M)") == true)
+        }
+        #expect(try Tunables.parse(["PIPELINE_LOG_KEEP": "1"]).logKeep == 1)
+        #expect(try Tunables.parse(["PIPELINE_LOG_KEEP": "1000"]).logKeep == 1000)
+        for value in ["0", "1001", "two", "1.5"] {
+            let problem = #expect(throws: Tunables.Problem.self) { try Tunables.parse(["PIPELINE_LOG_KEEP": value]) }
+            #expect(problem == Tunables.Problem(variable: "PIPELINE_LOG_KEEP", value: value,
+                                                expected: "a whole number of rotated files from 1 to 1000 (default 3)"))
+        }
+    }
+
     @Test func everyVariableIsChecked() {
         for name in Tunables.variables {
             #expect(throws: Tunables.Problem.self, "\(name)") { try Tunables.parse([name: "x"]) }
