@@ -56,6 +56,8 @@ public struct StatusSnapshot: Sendable, Equatable {
     /// source sent to ingest.
     public var sharedMemoryMiB: UInt32 = 0
     public var sourceSent = TransportCounts()
+    /// The model versions and a rollout in progress (`pipeline ps`'s `versions:` line).
+    public var models = Models()
 
     public init() {}
 
@@ -94,6 +96,7 @@ public struct StatusSnapshot: Sendable, Equatable {
             out.append(string: precision)
             out.append(sharedMemoryMiB)
             sourceSent.encode(into: out)
+            models.encode(into: out)
         }
     }
 
@@ -138,6 +141,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         s.precision = try r.string("status.precision")
         s.sharedMemoryMiB = try r.read(UInt32.self, "status.sharedMemory")
         s.sourceSent = try TransportCounts.decode(&r, "status.sourceSent")
+        s.models = try Models.decode(&r)
         return s
     }
 }

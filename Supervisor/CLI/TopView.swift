@@ -6,6 +6,8 @@ import Messages
 ///     pipeline /run/user/1000/pipeline/demo  up 2m05s  model .../models/demo.onnx
 ///     records read 52.3k (45%)  written 52.1k  rejected 12  rate 2.5k/s over 5s
 ///     in flight 3 batches  latency p50 4.5ms  p99 24.6ms
+///     primary aadff3884d0b (52.1k records)  shadow 574b9f2ab86c scores every batch too
+///     shadow 12.0k records compared  labels differ 3.90 %  largest difference 0.3712
 ///     autoscale 2.0 cores  1 change  last: infer 1 -> 2 at 3.5 s: busy 133% of 1, batches wait ...
 ///
 ///     STAGE      READY  RECORDS/S   BUSY%  QUEUE p50  QUEUE p99  RESTARTS     RSS
@@ -13,8 +15,9 @@ import Messages
 ///
 /// Lines hold printable ASCII only (no control codes and nothing wider than one cell, whatever
 /// the paths hold) and at most `width` characters: longer ones are cut, never wrapped. There are
-/// at most `height` lines. With four stages a frame is 9 lines and fits 80 columns whatever the
-/// numbers (10 when autoscaled).
+/// at most `height` lines. With four stages a frame is 10 lines (the model versions' one
+/// included) and fits 80 columns whatever the numbers; a running shadow's figures and
+/// autoscaling add a line each (see `modelLines` for the versions' lines).
 enum TopView {
     /// A column of the stage table: its title and width (numbers are right-aligned).
     struct Column {
@@ -68,6 +71,7 @@ enum TopView {
         flight += "  latency p50 \(quantile(s.latency, 0.5))  p99 \(quantile(s.latency, 0.99))"
         if !s.metricsAddress.isEmpty { flight += "  metrics \(printable(s.metricsAddress))" }
         out.append(flight)
+        out += modelLines(s.models)
         if s.autoscaleCores > 0 {
             // Autoscaled: the budget, how many changes were made, and the last with its reason.
             let changes = s.stages.reduce(0) { $0 + $1.scaledUp + $1.scaledDown }

@@ -242,7 +242,8 @@ extension ControlCore {
             + "largest probability difference \(DriftWatch.format(Double(s.maxDifference))), mean \(DriftWatch.format(s.meanRowMaximum))"
     }
 
-    static func formatShare(_ share: Double) -> String {
+    /// "3.90": a share (0...1) as a percentage with two decimals.
+    public static func formatShare(_ share: Double) -> String {
         let hundredths = Int((share * 10_000).rounded())
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }

@@ -2,7 +2,8 @@ import ControlCore
 import Messages
 import PipelineSink
 
-/// The model versions and the rollout as `pipeline ps` (a line, and JSON) and `/metrics` show them.
+/// The model versions and the rollout as `pipeline ps` (a line, and JSON), `/metrics` and
+/// `pipeline top` (the status snapshot's `models`) show them.
 enum RolloutTable {
     /// "versions: 574b9f2ab86c primary (300 records), aadff3884d0b previous (1700 records); canary … "
     static func statusLine(_ r: Rollout) -> String {
@@ -20,6 +21,20 @@ enum RolloutTable {
         }
         if r.rollbacks > 0 || !r.history.isEmpty { out += "\nrollout history: " + r.history.joined(separator: "; ") }
         return out
+    }
+
+    /// What `pipeline top` is sent of them: the same figures as the `versions:` line's.
+    static func snapshot(_ r: Rollout) -> StatusSnapshot.Models {
+        var m = StatusSnapshot.Models()
+        m.versions = r.live.map { v in .init(id: v.id, role: r.role(of: v), records: UInt64(r.recordsByVersion[v.id] ?? 0)) }
+        switch r.phase {
+        case .steady: m.rollout = .steady
+        case .loading(let v, let mode, _, _, _): m.rollout = .loading(version: v.id, mode: mode.name)
+        case .canary(let v, let bp, _): m.rollout = .canary(version: v.id, basisPoints: UInt32(clamping: bp))
+        case .shadow(let v, _): m.rollout = .shadow(version: v.id)
+        }
+        if let s = r.shadowStats, let v = r.shadowVersion { m.shadow = (v.id, s) }
+        return m
     }
 
     static func percent(_ basisPoints: Int) -> String { ControlCore<Sink.Piece>.percent(basisPoints) }

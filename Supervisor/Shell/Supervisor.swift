@@ -52,6 +52,7 @@ public final class Supervisor {
         s.precision = config.model.precision.rawValue
         s.sharedMemoryMiB = UInt32(sharedMemoryMiB)
         s.sourceSent = source.downstream.sent
+        s.models = RolloutTable.snapshot(core.rollout)
         if let scaler = autoscaler {
             s.autoscaleCores = scaler.settings.cores
             for i in s.stages.indices {

@@ -56,17 +56,19 @@ import Testing
         let first = try pipeline(["top", "--once", "--run-dir", ws.runDir])
         #expect(first.status == 0 && first.err.isEmpty, "\(first.err)")
         let lines = first.lines
-        #expect(lines.count == 9, "\(first.out)")
+        #expect(lines.count == 10, "\(first.out)")
         #expect(lines.allSatisfy { $0.count <= 80 && $0.unicodeScalars.allSatisfy { (0x20..<0x7F).contains($0.value) } })
         #expect(lines.first?.hasPrefix("pipeline \(ws.runDir)  up ") == true, "\(first.out)")
         #expect(lines.dropFirst().first?.hasPrefix("records read 200  written 200  rejected 0  rate ") == true, "\(first.out)")
+        // The demo model's version: its file's sha256 prefix.
+        #expect(lines.count > 3 && lines[3] == "primary aadff3884d0b (200 records)", "\(first.out)")
         var rows = Self.stageRows(first.out)
         #expect(rows.keys.sorted() == Self.stages.sorted(), "\(first.out)")
         for stage in Self.stages { #expect(rows[stage]?.first == "1/1", "\(stage): \(first.out)") }
 
         // stdout not a terminal and no --once: the same single frame, no control codes.
         let piped = try pipeline(["top", "--run-dir", ws.runDir, "--interval", "0.1"], seconds: 20)
-        #expect(piped.status == 0 && !piped.out.contains("\u{1B}") && piped.lines.count == 9, "\(piped.out)\(piped.err)")
+        #expect(piped.status == 0 && !piped.out.contains("\u{1B}") && piped.lines.count == 10, "\(piped.out)\(piped.err)")
         #expect(Self.stageRows(piped.out)["infer"]?.first == "1/1", "\(piped.out)")
 
         // With records streaming in, every stage shows a rate.
@@ -95,6 +97,43 @@ import Testing
         let after = try pipeline(["top", "--once", "--run-dir", ws.runDir])
         #expect(after.status == 8 && after.out.isEmpty && after.err == "pipeline: error: no pipeline is running in \(ws.runDir)\n",
                 "\(after.status) \(after.err)")
+    }
+
+    /// A shadow in progress: the versions line names it, the next line has its figures, the
+    /// same as `pipeline ps`'s; once aborted, only the primary is left.
+    @Test func onceShowsAShadowInProgressAsPsDoes() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let cfg = ws.write("pipeline.toml", Records.config(batchRows: 32))
+        let run = try Running(Paths.pipeline, ["up", "-f", cfg, "--run-dir", ws.runDir, "--quiet"])
+        defer { _ = run.finish() }
+        run.write(Records.jsonl(200))
+        #expect(run.waitForLines(200) == 200)
+        let reply = try pipeline(["rollout", "--run-dir", ws.runDir, Paths.root + "/models/demo_v2.onnx", "--shadow"])
+        #expect(reply.status == 0 && reply.out.hasPrefix("shadow 574b9f2ab86c started at input line 201"), "\(reply.out)\(reply.err)")
+        run.write(Records.jsonl(300, seed: 2, firstID: 201))
+        #expect(run.waitForLines(500) == 500)
+
+        // The figures come from committed batches: wait for the last of them.
+        var top = Finished(status: -1, stdout: Data(), stderr: Data())
+        let compared = waitUntil {
+            top = (try? pipeline(["top", "--once", "--run-dir", ws.runDir])) ?? top
+            return top.lines.count > 4 && top.lines[4].hasPrefix("shadow 300 records compared  ")
+        }
+        #expect(compared && top.status == 0 && top.err.isEmpty, "\(top.out)\(top.err)")
+        let ps = try pipeline(["ps", "--run-dir", ws.runDir]).out
+        #expect(top.lines.count == 11 && top.lines.allSatisfy { $0.count <= 80 }, "\(top.out)")
+        #expect(top.lines[3] == "primary aadff3884d0b (500 records)  shadow 574b9f2ab86c scores every batch too", "\(top.out)")
+        #expect(ps.contains("versions: aadff3884d0b primary (500 records), 574b9f2ab86c shadow (0 records)"), "\(ps)")
+        // The share of labels that differ and the largest difference: ps's numbers.
+        let theirs = try #require(ps.firstMatch(of: #/shadow 574b9f2ab86c: 300 records compared: labels differ on [0-9]+ \(([0-9.]+) %\); largest probability difference ([0-9.e-]+), /#),
+                                  "\(ps)")
+        #expect(top.lines[4] == "shadow 300 records compared  labels differ \(theirs.1) %  largest difference \(theirs.2)", "\(top.out)\n\(ps)")
+
+        #expect(try pipeline(["rollout", "--run-dir", ws.runDir, "--abort"]).status == 0)
+        let after = try pipeline(["top", "--once", "--run-dir", ws.runDir])
+        #expect(after.lines.count == 10 && after.lines[3] == "primary aadff3884d0b (500 records)", "\(after.out)")
+        #expect(run.finish().status == 0)
     }
 
     @Test func withoutAPipelineItSaysSoAndExitsEight() throws {

@@ -260,6 +260,18 @@ import TestSupport
             status.stages.append(stage)
         }
         try roundTrip(status, encode: { $0.encode(into: $1) }, decode: StatusSnapshot.decode)
+        // The model versions, in every rollout step, with a shadow's figures.
+        status.models.versions = [.init(id: "v1", role: "primary", records: 600), .init(id: "574b9f2ab86c", role: "shadow", records: 0)]
+        var figures = ShadowStats()
+        figures.rows = 500; figures.labelDisagreements = 7; figures.maxDifference = 0.25; figures.sumOfRowMaxima = 12.5
+        status.models.shadow = ("574b9f2ab86c", figures)
+        for step: StatusSnapshot.Models.Rollout in [.steady, .loading(version: "v2", mode: "canary"),
+                                                    .canary(version: "v2", basisPoints: 1250), .shadow(version: "574b9f2ab86c")] {
+            status.models.rollout = step
+            try roundTrip(status, encode: { $0.encode(into: $1) }, decode: StatusSnapshot.decode)
+        }
+        status.models.shadow = nil
+        try roundTrip(status, encode: { $0.encode(into: $1) }, decode: StatusSnapshot.decode)
     }
 
     @Test func wrongKindIsUnexpected() throws {

@@ -229,6 +229,90 @@ import Testing
         }
     }
 
+    static func versions(_ rollout: StatusSnapshot.Models.Rollout = .steady,
+                         _ versions: [(String, String, UInt64)] = [("aadff3884d0b", "primary", 52_101)],
+                         shadow: (version: String, stats: ShadowStats)? = nil) -> StatusSnapshot.Models {
+        var m = StatusSnapshot.Models()
+        m.versions = versions.map { .init(id: $0.0, role: $0.1, records: $0.2) }
+        m.rollout = rollout
+        m.shadow = shadow
+        return m
+    }
+
+    static var figures: ShadowStats {
+        var f = ShadowStats()
+        f.rows = 5_000
+        f.labelDisagreements = 195
+        f.maxDifference = 0.37123
+        f.sumOfRowMaxima = 229.5
+        return f
+    }
+
+    /// The primary version under the in-flight line, then a rollout in progress in `pipeline ps`'s
+    /// words; a running shadow adds its figures. Every line fits 80 columns with ids of 12.
+    @Test func modelVersionsAndARolloutInProgress() {
+        var s = Self.known
+        s.models = Self.versions()
+        var lines = TopView.lines(s, runDirectory: Self.runDirectory, width: 80, height: 24)
+        #expect(lines[3] == "primary aadff3884d0b (52.1k records)")
+        #expect(lines[4] == "" && lines[5].hasPrefix("STAGE") && lines.count == 10)
+
+        s.models = Self.versions(.loading(version: "574b9f2ab86c", mode: "canary"))
+        #expect(TopView.lines(s, width: 80)[3] == "primary aadff3884d0b (52.1k records)  loading 574b9f2ab86c for a canary")
+
+        s.models = Self.versions(.canary(version: "574b9f2ab86c", basisPoints: 1250),
+                                 [("aadff3884d0b", "primary", 45_900), ("574b9f2ab86c", "canary", 6_201), ("v0", "previous", 900)])
+        #expect(TopView.lines(s, width: 80)[3] == "primary aadff3884d0b (45.9k records)  canary 574b9f2ab86c 12.5 % (6.2k records)")
+
+        let shadowing: [(String, String, UInt64)] = [("aadff3884d0b", "primary", 52_101), ("574b9f2ab86c", "shadow", 0)]
+        s.models = Self.versions(.shadow(version: "574b9f2ab86c"), shadowing, shadow: ("574b9f2ab86c", Self.figures))
+        lines = TopView.lines(s, runDirectory: Self.runDirectory, width: 80, height: 24)
+        #expect(lines[3] == "primary aadff3884d0b (52.1k records)  shadow 574b9f2ab86c scores every batch too")
+        #expect(lines[4] == "shadow 5.0k records compared  labels differ 3.90 %  largest difference 0.3712")
+        #expect(lines[5] == "" && lines[6].hasPrefix("STAGE") && lines.count == 11)
+        #expect(lines.allSatisfy { $0.count <= 80 })
+
+        // Autoscaled too: the versions first, then the autoscaler's line.
+        s.autoscaleCores = 2
+        lines = TopView.lines(s, width: 80)
+        #expect(lines[4].hasPrefix("shadow 5.0k") && lines[5] == "autoscale 2.0 cores  0 changes" && lines.count == 12)
+    }
+
+    /// A shadow that has ended (promoted or aborted) leaves its figures to `pipeline ps`; a
+    /// snapshot without versions shows no line.
+    @Test func anEndedShadowAndNoVersionsShowNoFigures() {
+        var s = Self.known
+        s.models = Self.versions(shadow: ("574b9f2ab86c", Self.figures))
+        let lines = TopView.lines(s, width: 80)
+        #expect(lines[3] == "primary aadff3884d0b (52.1k records)" && lines[4] == "")
+        s.models = Self.versions(.shadow(version: "second"), shadow: ("574b9f2ab86c", Self.figures))
+        #expect(TopView.lines(s, width: 80)[4] == "", "the figures are another shadow's")
+        #expect(TopView.lines(Self.known, width: 80)[3] == "")
+    }
+
+    /// Long ids, control characters and figures past what a probability can be: printable
+    /// lines, cut at the width, never a crash.
+    @Test func versionLinesFitAnyWidthAndStayPrintable() {
+        var s = Self.known
+        var f = Self.figures
+        f.rows = .max
+        f.labelDisagreements = .max
+        f.maxDifference = .nan
+        let long = String(repeating: "v", count: 64)
+        s.models = Self.versions(.shadow(version: long + "\u{1B}[2J"), [(long, "primary", .max)], shadow: (long + "\u{1B}[2J", f))
+        let wide = TopView.lines(s, width: 400)
+        #expect(wide[3] == "primary \(long) (18.4E records)  shadow \(long)?[2J scores every batch too")
+        #expect(wide[4] == "shadow 18.4E records compared  labels differ 100.00 %  largest difference -")
+        for width in [1, 20, 79, 80, 81] {
+            let lines = TopView.lines(s, width: width)
+            #expect(lines.count == 11 && lines.allSatisfy { $0.count <= width && Self.isPrintableASCII($0) }, "width \(width)")
+            #expect(lines[3] == String(wide[3].prefix(width)) && lines[4] == String(wide[4].prefix(width)))
+        }
+        f.maxDifference = 3e9
+        s.models.shadow = (long + "\u{1B}[2J", f)
+        #expect(TopView.lines(s, width: 400)[4].hasSuffix("largest difference 3.0G"))
+    }
+
     @Test func theHeightLeavesOutTheLastRows() {
         #expect(TopView.lines(Self.known, width: 80, height: 6).count == 6)
         #expect(TopView.lines(Self.known, width: 80, height: 6).last?.hasPrefix("ingest") == true)
