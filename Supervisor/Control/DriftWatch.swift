@@ -193,9 +193,12 @@ public struct DriftWatch: Sendable {
 
 extension DriftWatch {
     /// A figure as the logs, `ps` and `pipeline drift` show it: 4 decimals (0.0012), or 3
-    /// significant digits below 0.001.
+    /// significant digits below 0.001; "nan", "inf", and Swift's own form from 10¹² on (a
+    /// model's NaN must not stop the supervisor that prints it).
     public static func format(_ x: Double) -> String {
         if x == 0 { return "0" }
+        guard x.isFinite else { return x.isNaN ? "nan" : x < 0 ? "-inf" : "inf" }
+        if abs(x) >= 1e12 { return "\(x)" }
         if abs(x) >= 0.001 {
             let scaled = (x * 10_000).rounded()
             let whole = Int(scaled) / 10_000, frac = abs(Int(scaled) % 10_000)

@@ -121,6 +121,10 @@ import Testing
         #expect(DriftWatch.format(0) == "0")
         #expect(DriftWatch.format(0.31) == "0.3100")
         #expect(DriftWatch.format(0.00012) == "1.20e-4")
+        // A model's NaN or a huge score difference is printed, not a crash of the supervisor.
+        #expect(DriftWatch.format(.nan) == "nan" && DriftWatch.format(.infinity) == "inf" && DriftWatch.format(-.infinity) == "-inf")
+        #expect(DriftWatch.format(1e20) == "1e+20" && DriftWatch.format(-3e15) == "\(-3e15)")
+        #expect(DriftWatch.format(123_456.78912) == "123456.7891")
         #expect(DriftWatch.format(1.23456) == "1.2346")
     }
 }
