@@ -4,7 +4,9 @@
 // credits go back over a socket. Nothing else: no framing, no decoding, no work. Prints both
 // processes' CPU per byte, for each frame size given.
 //
-//   swiftc -O -o /tmp/floor Benchmarks/transport/floor.swift && /tmp/floor 230000 133000 67500 12300 39400
+//   swiftc -O -o /tmp/floor Benchmarks/transport/floor.swift && /tmp/floor [--mb TOTAL] [FRAME_BYTES ...]
+//
+// Each size moves TOTAL MiB (default 2048) of frames; without sizes, tabular-mlp's five hops.
 //
 // (The tabular-mlp workload's frames at batch 256: source → ingest, ingest → featurize,
 // featurize → infer, infer → aggregate, aggregate → sink.)
@@ -17,7 +19,7 @@ func cpuSeconds(_ who: __rusage_who) -> Double {
 }
 
 /// Both processes' CPU per byte of frames of `frame` bytes.
-func hop(frame: Int, totalBytes: Int = 2 << 30, slots: Int = 8) -> Double {
+func hop(frame: Int, totalBytes: Int, slots: Int = 8) -> Double {
     let stride = (frame + 63) & ~63
     let ring = mmap(nil, stride * slots, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)!
     memset(ring, 0, stride * slots)
@@ -53,6 +55,7 @@ func hop(frame: Int, totalBytes: Int = 2 << 30, slots: Int = 8) -> Double {
     while inFlight > 0 { _ = read(sv[0], &k, 8); inFlight -= 1 }
     var status: Int32 = 0
     waitpid(pid, &status, 0)
+    guard status == 0 else { fatalError("the receiver failed (wait status \(status))") }
     let sender = cpuSeconds(RUSAGE_SELF) - start, receiver = cpuSeconds(RUSAGE_CHILDREN) - childrenBefore
     let bytes = Double(frames * frame)
     print("frame \(frame) B: sender \(ns(sender, bytes)) ns/B, receiver \(ns(receiver, bytes)) ns/B, both \(ns(sender + receiver, bytes)) ns/B")
@@ -68,9 +71,15 @@ func ns(_ seconds: Double, _ bytes: Double) -> String { three(seconds * 1e9 / by
 /// Three decimals.
 func three(_ x: Double) -> String { "\((x * 1000).rounded() / 1000)" }
 
-let sizes = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+var arguments = Array(CommandLine.arguments.dropFirst())
+var totalBytes = 2 << 30
+if arguments.first == "--mb", arguments.count > 1, let mb = Int(arguments[1]), mb > 0 {
+    totalBytes = mb << 20
+    arguments.removeFirst(2)
+}
+let sizes = arguments.compactMap { Int($0) }
 if !sizes.isEmpty {
-    for size in sizes { _ = hop(frame: size) }
+    for size in sizes { _ = hop(frame: size, totalBytes: totalBytes) }
 } else {
     // tabular-mlp at batch 256: each hop's frame, and its bytes per record (`up --stats`,
     // `transport`): the raw records, ingest's columns, the features, the scores, the output text.
@@ -78,7 +87,7 @@ if !sizes.isEmpty {
                 ("infer → aggregate", 12_300, 48.0), ("aggregate → sink", 39_400, 154.0)]
     var total = 0.0
     for (name, frame, perRecord) in hops {
-        let nsPerByte = hop(frame: frame)
+        let nsPerByte = hop(frame: frame, totalBytes: totalBytes)
         print("  \(name): \(Int(perRecord)) B per record → \(three(nsPerByte * perRecord / 1000)) µs")
         total += nsPerByte * perRecord / 1000
     }

@@ -141,7 +141,8 @@ public struct StatusSnapshot: Sendable, Equatable {
         s.precision = try r.string("status.precision")
         s.sharedMemoryMiB = try r.read(UInt32.self, "status.sharedMemory")
         s.sourceSent = try TransportCounts.decode(&r, "status.sourceSent")
-        s.models = try Models.decode(&r)
+        // A supervisor started before the versions were in the status has none to give.
+        s.models = r.isAtEnd ? Models() : try Models.decode(&r)
         return s
     }
 }

@@ -81,6 +81,10 @@ public final class OutputWriter: @unchecked Sendable {
     /// The descriptors whose writing stopped, and why.
     public var failures: [Int32: Failure] { locked { failed } }
 
+    /// Forgets that writing to `fd` stopped, once it is closed (its number may be reused for
+    /// another file). Call only when no chunk queued for it is left.
+    public func forget(fd: Int32) { locked { _ = failed.removeValue(forKey: fd) } }
+
     /// Writes what is queued, then ends the thread and waits for it.
     public func finish() {
         locked {

@@ -1,37 +1,48 @@
 import Glibc
 
-/// A log file rotated by size, under whoever writes it. When it has reached `maxBytes`, NAME
-/// becomes NAME.1 (NAME.1 becomes NAME.2, and so on; the oldest beyond `keep` is removed) and a
-/// new, empty NAME takes the old one's place on the same descriptor (`dup2`). A writer holding
-/// the descriptor, a writer thread or stderr, goes on writing without being told, into the new
-/// file; a write in progress finishes in the old one. Nothing is lost and the order holds: the
-/// files, oldest first, are the log.
+/// A log file rotated by size. When it has reached `maxBytes`, NAME becomes NAME.1 (NAME.1
+/// becomes NAME.2, and so on; the oldest beyond `keep` is removed) and a new, empty NAME begins.
+///
+/// Two ways to hand the new file to the writers:
+/// - **a new descriptor** (`inPlace` false): `fd` names the new file and the rotation returns
+///   the old one. A writer with lines still queued for the old descriptor writes them there (they
+///   end NAME.1) and closes it after; what it queues from then on goes to the new file, which
+///   thus begins with the first line written after the rotation.
+/// - **in place** (`inPlace` true, for stderr, which every part of the process writes): the new
+///   file is `dup2`'d onto `fd`. A write in progress finishes in the old file.
+///
+/// A rotation either happens whole or not at all: the new file is made first, under a temporary
+/// name, and renames done before one that fails are undone.
 public final class RotatingFile {
     public let path: String
-    /// The descriptor the writers use; after a rotation it names the new file.
-    public let fd: Int32
+    /// The descriptor the writers use now.
+    public private(set) var fd: Int32
     /// 0: never rotated.
     public let maxBytes: UInt64
     public let keep: Int
+    public let inPlace: Bool
     /// How the file is opened anew (`O_APPEND` for a log that other processes share).
     private let flags: Int32
     private let mode: mode_t
     public private(set) var rotations = 0
-    /// The error that stopped rotation (a rename refused): reported once, then the file grows.
+    /// Why the last rotation failed (nil once one succeeds).
     public private(set) var failure: SystemError?
 
-    /// A rotation that happened: the size the file had, and where it went.
+    /// A rotation that happened: the size the file had, where it went, and (not in place) the
+    /// previous descriptor, which its writer closes once it has written what it queued for it.
     public struct Rotated: Equatable, Sendable {
         public var bytes: UInt64
         public var to: String
+        public var previousFD: Int32?
     }
 
-    public init(path: String, fd: Int32, maxBytes: UInt64, keep: Int, flags: Int32 = O_WRONLY, mode: mode_t = 0o644) {
+    public init(path: String, fd: Int32, maxBytes: UInt64, keep: Int, inPlace: Bool, flags: Int32 = O_WRONLY, mode: mode_t = 0o644) {
         precondition(keep >= 1, "at least one rotated file is kept")
         self.path = path
         self.fd = fd
         self.maxBytes = maxBytes
         self.keep = keep
+        self.inPlace = inPlace
         self.flags = flags
         self.mode = mode
     }
@@ -42,40 +53,69 @@ public final class RotatingFile {
         stride(from: keep - 1, through: 0, by: -1).map { k in (k == 0 ? path : "\(path).\(k)", "\(path).\(k + 1)") }
     }
 
-    /// The rotated files of the log at `path` that exist, oldest first (`NAME.k`, …, `NAME.1`).
-    public static func rotatedFiles(of path: String) -> [String] {
-        var found: [String] = []
-        var k = 1
-        while (try? Sys.stat("\(path).\(k)")) != nil {
-            found.append("\(path).\(k)")
-            k += 1
+    /// The rotated files of the log at `path` (`NAME.k` … `NAME.1`, oldest first) that exist,
+    /// gaps skipped, with their inode numbers.
+    public static func rotatedFiles(of path: String) -> [(path: String, inode: UInt64)] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + "."
+        var found: [(number: Int, path: String, inode: UInt64)] = []
+        for name in (try? Sys.listDirectory(directory)) ?? [] where name.hasPrefix(prefix) {
+            let suffix = name.dropFirst(prefix.count)
+            guard !suffix.isEmpty, suffix.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(suffix), n > 0,
+                  let st = try? Sys.stat("\(path).\(suffix)"), (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            found.append((n, "\(path).\(suffix)", UInt64(st.st_ino)))
         }
-        return found.reversed()
+        return found.sorted { $0.number > $1.number }.map { ($0.path, $0.inode) }
     }
 
     /// The file's size now.
     public var size: UInt64 { (try? Sys.fileStatus(fd)).map { UInt64($0.st_size) } ?? 0 }
 
     /// Rotates the file if it has reached `maxBytes`.
-    /// - Returns: what was rotated, nil if nothing was (not full, never rotated, or failed before).
-    /// - Throws: the error that stopped rotating (once; `failure` keeps it and later calls return nil).
+    /// - Returns: what was rotated, nil if nothing was (not full, or never rotated).
+    /// - Throws: why it could not be (nothing changed then; `failure` keeps it until one succeeds).
     public func rotateIfFull() throws(SystemError) -> Rotated? {
-        guard maxBytes > 0, failure == nil else { return nil }
+        guard maxBytes > 0 else { return nil }
         let bytes = size
         guard bytes >= maxBytes else { return nil }
         do {
-            for (from, to) in Self.shifts(path: path, keep: keep) {
-                do { try Sys.rename(from, to: to) } catch where error.errno == ENOENT && from != path {}
-            }
-            let fresh = try Sys.open(path, flags | O_CREAT | O_TRUNC, mode: mode)
-            defer { Sys.close(fresh) }
-            // Standard descriptors stay open across exec; the others do not leak into replicas.
-            try Sys.duplicate(fresh, onto: fd, closeOnExec: fd > 2)
+            let rotated = try rotate(bytes: bytes)
+            failure = nil
+            rotations += 1
+            return rotated
         } catch {
             failure = error
             throw error
         }
-        rotations += 1
-        return Rotated(bytes: bytes, to: "\(path).1")
+    }
+
+    private func rotate(bytes: UInt64) throws(SystemError) -> Rotated {
+        let fresh = path + ".rotating"
+        let newFD = try Sys.open(fresh, flags | O_CREAT | O_TRUNC, mode: mode)
+        var done: [(from: String, to: String)] = []
+        do {
+            for (from, to) in Self.shifts(path: path, keep: keep) {
+                do {
+                    try Sys.rename(from, to: to)
+                    done.append((from, to))
+                } catch where error.errno == ENOENT && from != path {}
+            }
+            try Sys.rename(fresh, to: path)
+        } catch {
+            for (from, to) in done.reversed() { try? Sys.rename(to, to: from) }
+            try? Sys.unlink(fresh)
+            Sys.close(newFD)
+            throw error
+        }
+        if inPlace {
+            defer { Sys.close(newFD) }
+            // Standard descriptors stay open across exec (they are stdio's).
+            try Sys.duplicate(newFD, onto: fd, closeOnExec: fd > 2)
+            return Rotated(bytes: bytes, to: "\(path).1", previousFD: nil)
+        }
+        let previous = fd
+        fd = newFD
+        return Rotated(bytes: bytes, to: "\(path).1", previousFD: previous)
     }
 }

@@ -152,11 +152,12 @@ public struct RunDirectory: Sendable {
     }
 
     /// Removes what a previous run left behind: its sockets and its logs, rotated ones
-    /// (`events.log.1`) included (only those kinds of files, only directly inside). Call with
+    /// (`events.log.1`, and a rotation's new file not yet renamed) included (only those kinds of files, only directly inside). Call with
     /// the lock held.
     public func removeStale() {
         remove(in: path, suffix: ".sock", type: S_IFSOCK)
         remove(in: logDirectory, suffix: ".log", type: S_IFREG)
+        remove(in: logDirectory, suffix: ".log.rotating", type: S_IFREG)
         for name in (try? Sys.listDirectory(logDirectory)) ?? [] {
             guard let dot = name.lastIndex(of: "."), name[..<dot].hasSuffix(".log"),
                   name[name.index(after: dot)...].allSatisfy({ $0.isASCII && $0.isNumber }), name.index(after: dot) < name.endIndex else { continue }

@@ -136,33 +136,65 @@ final class LogFile {
             lines += take(final: true)
             Sys.close(fd)
             fd = -1
+            // Rotated, perhaps more than once since the last look: the files rotated after it.
+            if kind != .replica && current.map({ UInt64($0.st_ino) != inode }) ?? false { lines += readRotated(after: inode) }
         }
         if fd < 0, current != nil, let opened = try? Sys.open(path, O_RDONLY), let st = try? Sys.fileStatus(opened) {
             fd = opened
             inode = UInt64(st.st_ino)
             offset = 0
             pending = []
-            if !openedBefore && kind != .replica { lines += readRotated() }
+            if !openedBefore && kind != .replica { lines += readRotated(after: nil, want: options.tail) }
             openedBefore = true
         }
         if fd >= 0 { readAvailable() }
         return lines + take(final: final)
     }
 
-    /// The log's rotated files (NAME.k … NAME.1, oldest first: `PIPELINE_LOG_MAX_SIZE`), read
-    /// whole once, before the log itself. One that is the file just opened (rotated since) is
-    /// left to the open file, so that no line comes twice.
-    private func readRotated() -> [LogLine] {
-        var lines: [LogLine] = []
-        for rotated in RotatingFile.rotatedFiles(of: path) {
-            guard let st = try? Sys.stat(rotated), UInt64(st.st_ino) != inode,
-                  let bytes = try? Sys.readFile(rotated, limit: 1 << 40) else { continue }
-            let keep = pending
-            pending = bytes
-            lines += take(final: true)
-            pending = keep
+    /// The log's rotated files (NAME.k … NAME.1, oldest first: `PIPELINE_LOG_MAX_SIZE`), each
+    /// read whole: those rotated after the file whose inode is `previous` (all of them if it is
+    /// gone or nil), and with `want`, only the newest files that hold that many lines. Every
+    /// file is opened, and checked to be the one listed, before any is read: a rotation in
+    /// between shifts the names, and then they are listed again. The open log is left to its
+    /// descriptor (it may have been rotated since it was opened).
+    private func readRotated(after previous: UInt64?, want: Int? = nil) -> [LogLine] {
+        for _ in 0..<5 {
+            var files = RotatingFile.rotatedFiles(of: path)
+            if let previous, let i = files.firstIndex(where: { $0.inode == previous }) { files.removeFirst(i + 1) }
+            if fd >= 0 { files.removeAll { $0.inode == inode } }
+            var opened: [Int32] = []
+            var listed = true
+            for file in files {
+                guard let d = try? Sys.open(file.path, O_RDONLY) else { listed = false; break }
+                opened.append(d)
+                guard (try? Sys.fileStatus(d)).map({ UInt64($0.st_ino) }) == file.inode else { listed = false; break }
+            }
+            defer { for d in opened { Sys.close(d) } }
+            guard listed else { continue }
+            // Newest first, until `want` lines are there.
+            var parts: [[LogLine]] = []
+            var count = 0
+            let kept = pending
+            for d in opened.reversed() {
+                if let want, count >= want { break }
+                pending = Self.readAll(d)
+                parts.insert(take(final: true), at: 0)
+                count += parts[0].count
+            }
+            pending = kept
+            return parts.flatMap { $0 }
         }
-        return lines
+        return []
+    }
+
+    static func readAll(_ d: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { (try? Sys.read(d, into: $0.baseAddress!, count: $0.count)) ?? 0 }
+            guard n > 0 else { return out }
+            out += buffer[0..<n]
+        }
     }
 
     private func readAvailable() {

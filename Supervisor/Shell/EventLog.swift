@@ -9,15 +9,32 @@ import Runtime
 /// `--events FILE`, to that file too, on a writer thread: a slow reader never stalls the loop.
 final class EventLog {
     private let writer: OutputWriter
-    private let descriptors: [(fd: Int32, name: String)]
+    private var descriptors: [(fd: Int32, name: String)]
     private let startNanos: UInt64
     /// Files that failed, reported once each.
     private var failed: Set<Int32> = []
+    /// The number of the last chunk queued for each descriptor.
+    private var lastChunk: [Int32: UInt64] = [:]
+    /// Descriptors of rotated-away files, closed once the writer has written what was queued
+    /// for them.
+    private var retired: [Int32] = []
 
-    /// - Parameter paths: where to write; the first is the run directory's log.
+    /// - Parameter paths: where to write; the first is the run directory's log. A path that
+    ///   names a file already in the list (another spelling of the run log) is written once.
     init(paths: [String], wakeup: Wakeup, startNanos: UInt64) throws(SystemError) {
         var fds: [(Int32, String)] = []
-        for path in paths { fds.append((try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644), path)) }
+        var files: [(dev_t, ino_t)] = []
+        for path in paths {
+            let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            if let st = try? Sys.fileStatus(fd), (st.st_mode & S_IFMT) == S_IFREG {
+                if files.contains(where: { $0 == (st.st_dev, st.st_ino) }) {
+                    Sys.close(fd)
+                    continue
+                }
+                files.append((st.st_dev, st.st_ino))
+            }
+            fds.append((fd, path))
+        }
         descriptors = fds
         writer = OutputWriter(wakeup: wakeup)
         self.startNanos = startNanos
@@ -31,6 +48,7 @@ final class EventLog {
     deinit {
         guard writerEnded else { return }
         for d in descriptors { Sys.close(d.fd) }
+        for fd in retired { Sys.close(fd) }
     }
 
     func record(_ event: RunEvent) { write(Self.fields(event)) }
@@ -61,6 +79,29 @@ final class EventLog {
 
     /// The run directory's log, where lines are written first (rotated by `LogRotator`).
     var runLogFD: Int32 { descriptors[0].fd }
+
+    /// The run log was rotated: what is queued for `previous` is written there (the rotated
+    /// file), and every line from now on goes to `fd`, the new file.
+    func switchRunLog(to fd: Int32, from previous: Int32) {
+        descriptors[0].fd = fd
+        retired.append(previous)
+        closeRetired()
+    }
+
+    /// Closes the rotated-away descriptors whose queued lines are all written (and forgets how
+    /// they failed, if they did: the number may name another file next).
+    func closeRetired() {
+        guard !retired.isEmpty else { return }
+        let completed = writer.completed
+        retired.removeAll { fd in
+            if let last = lastChunk[fd], last >= completed { return false }
+            writer.forget(fd: fd)
+            failed.remove(fd)
+            lastChunk[fd] = nil
+            Sys.close(fd)
+            return true
+        }
+    }
 
     /// A log of the run directory was rotated (`LogRotator`).
     func logRotated(name: String, bytes: UInt64, to: String, keep: Int) {
@@ -93,7 +134,7 @@ final class EventLog {
                                            ("uptime_s", .seconds(now - min(now, startNanos)))]
         line += fields
         let bytes = Array((JSONValue.object(line).text + "\n").utf8)
-        for d in descriptors { writer.enqueue(fd: d.fd, bytes: bytes) }
+        for d in descriptors { lastChunk[d.fd] = writer.enqueue(fd: d.fd, bytes: bytes) }
     }
 
     /// RFC 3339 in UTC with milliseconds: 2026-12-06T04:15:02.123Z (the replicas' log lines start with the same).

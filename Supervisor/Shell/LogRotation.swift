@@ -14,33 +14,43 @@ final class LogRotator {
     private var nextCheck: UInt64 = 0
     /// How often the files' sizes are looked at (an fstat each: nothing beside the stream).
     static let intervalNanos: UInt64 = 100_000_000
+    /// After a rotation fails, when it is tried again (per file), and the error last reported.
+    private var retryAt: [String: UInt64] = [:]
+    private var reported: [String: String] = [:]
+    static let retryNanos: UInt64 = 60_000_000_000
 
     init(runDir: RunDirectory, eventsFD: Int32, tunables: Tunables) {
         maxBytes = tunables.logMaxBytes
         keep = tunables.logKeep
-        var files = [RotatingFile(path: runDir.logDirectory + "/events.log", fd: eventsFD, maxBytes: maxBytes, keep: keep)]
+        // The event log's writer thread takes the new file as a new descriptor: the lines it has
+        // queued end the old file, and the new one begins with the rotation's own event.
+        var files = [RotatingFile(path: runDir.logDirectory + "/events.log", fd: eventsFD, maxBytes: maxBytes, keep: keep, inPlace: false)]
         // A detached run's stderr is pipeline.log (see DetachCommand): the same file, not a copy.
         let log = runDir.supervisorLogPath
         if let err = try? Sys.fileStatus(2), (err.st_mode & S_IFMT) == S_IFREG, let st = try? Sys.stat(log),
            st.st_dev == err.st_dev, st.st_ino == err.st_ino {
-            files.append(RotatingFile(path: log, fd: 2, maxBytes: maxBytes, keep: keep, flags: O_WRONLY | O_APPEND, mode: 0o600))
+            files.append(RotatingFile(path: log, fd: 2, maxBytes: maxBytes, keep: keep, inPlace: true, flags: O_WRONLY | O_APPEND, mode: 0o600))
         }
         self.files = files
     }
 
     static func name(_ file: RotatingFile) -> String { String(file.path[file.path.index(after: file.path.lastIndex(of: "/")!)...]) }
 
-    /// What happened to each file that was full, at most every 100 ms: rotated, or the error
-    /// that stopped its rotation (once).
+    /// What happened to each file that was full, at most every 100 ms: rotated, or why it could
+    /// not be (said once per distinct error; tried again a minute later, the file unchanged).
     func check(now: UInt64) -> [(file: RotatingFile, result: Result<RotatingFile.Rotated, SystemError>)] {
         guard maxBytes > 0, now >= nextCheck else { return [] }
         nextCheck = now + Self.intervalNanos
         var out: [(RotatingFile, Result<RotatingFile.Rotated, SystemError>)] = []
-        for file in files {
+        for file in files where now >= retryAt[file.path] ?? 0 {
             do {
-                if let rotated = try file.rotateIfFull() { out.append((file, .success(rotated))) }
+                if let rotated = try file.rotateIfFull() {
+                    out.append((file, .success(rotated)))
+                    reported[file.path] = nil
+                }
             } catch {
-                out.append((file, .failure(error)))
+                retryAt[file.path] = now + Self.retryNanos
+                if reported.updateValue("\(error)", forKey: file.path) != "\(error)" { out.append((file, .failure(error))) }
             }
         }
         return out
@@ -55,7 +65,7 @@ final class LogRotator {
             } else {
                 text += " of \(Self.bytes(maxBytes)), rotated \(f.rotations == 1 ? "once" : "\(f.rotations) times"), \(keep) rotated kept"
             }
-            if let failure = f.failure { text += ", rotation stopped: \(failure)" }
+            if let failure = f.failure { text += ", cannot rotate (tried again each minute): \(failure)" }
             return text
         }.joined(separator: "; ")
     }
@@ -92,17 +102,19 @@ final class LogRotator {
 
 extension Supervisor {
     /// Rotates the run directory's logs that are full, and says so in the event log (the first
-    /// lines of the new events.log) and in the supervisor's log.
+    /// line of the new events.log) and in the supervisor's log.
     func rotateLogs(now: UInt64) {
+        eventLog.closeRetired()
         for (file, result) in logRotator.check(now: now) {
             let name = LogRotator.name(file)
             switch result {
             case .success(let rotated):
+                if let previous = rotated.previousFD { eventLog.switchRunLog(to: file.fd, from: previous) }
                 eventLog.logRotated(name: name, bytes: rotated.bytes, to: rotated.to, keep: file.keep)
                 Log.info("\(file.path) reached \(LogRotator.bytes(rotated.bytes)): it is now \(rotated.to), and a new \(name) begins (\(file.keep) rotated kept)")
             case .failure(let error):
                 eventLog.logRotationFailed(name: name, error: "\(error)")
-                Log.error("cannot rotate \(file.path) (\(error)): it keeps growing")
+                Log.error("cannot rotate \(file.path) (\(error)): it keeps growing; tried again each minute")
             }
         }
     }

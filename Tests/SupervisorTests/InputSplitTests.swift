@@ -74,7 +74,7 @@ import Testing
     func theSplitsHoldEveryRecordOnceWithTheWholeFilesLinesAndOffsets(format: InputFormat) throws {
         for seed in UInt64(1)...12 {
             let bytes = Self.input(format, seed: seed, records: Int(seed) * 37)
-            let path = NSTemporaryDirectory() + "pipeline-split-\(getpid())-\(seed).txt"
+            let path = NSTemporaryDirectory() + "pipeline-split-\(getpid())-\(format)-\(seed).txt"
             #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
             defer { try? FileManager.default.removeItem(atPath: path) }
             let fd = open(path, O_RDONLY)

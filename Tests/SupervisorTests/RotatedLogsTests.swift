@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import PipelineCLI
+@testable import PipelineSupervisor
 import Runtime
 
 /// `pipeline logs` over rotated logs: the rotated files first, oldest first, then the log; and a
@@ -32,7 +33,7 @@ import Runtime
         let path = dir + "/events.log"
         let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         defer { Sys.close(fd) }
-        let log = RotatingFile(path: path, fd: fd, maxBytes: 200, keep: 2)
+        let log = RotatingFile(path: path, fd: fd, maxBytes: 200, keep: 2, inPlace: true)
         let reader = RunLogs(directory: dir, options: LogsOptions(targets: [.events], follow: true))
         var seen = ""
         for n in 1...60 {
@@ -43,5 +44,50 @@ import Runtime
         seen += reader.read(final: true)
         #expect(log.rotations >= 10, "\(log.rotations)")
         #expect(seen == (1...60).map(event).joined())
+    }
+
+    /// Several rotations between two looks (a reader held up, a burst of lines): the files
+    /// rotated in between are read too, in order, and none twice.
+    @Test func aFollowerHeldUpAcrossSeveralRotationsMissesNothing() throws {
+        let dir = try logDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/events.log"
+        let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        defer { Sys.close(fd) }
+        let log = RotatingFile(path: path, fd: fd, maxBytes: 100, keep: 5, inPlace: true)
+        let reader = RunLogs(directory: dir, options: LogsOptions(targets: [.events], follow: true))
+        try Sys.writeAll(fd, event(1))
+        var seen = reader.read(final: false)
+        for n in 2...8 {
+            try Sys.writeAll(fd, event(n))
+            if n % 2 == 1 { _ = try log.rotateIfFull() }
+        }
+        #expect(log.rotations == 3)
+        seen += reader.read(final: true)
+        #expect(seen == (1...8).map(event).joined())
+    }
+
+    /// `--tail N` takes its lines from the newest files, as many of them as it takes.
+    @Test func tailTakesItsLinesFromTheNewestFiles() throws {
+        let dir = try logDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Sys.writeFile(dir + "/events.log.3", event(0))
+        try Sys.writeFile(dir + "/events.log.2", event(1) + event(2))
+        try Sys.writeFile(dir + "/events.log.1", event(3))
+        try Sys.writeFile(dir + "/events.log", event(4))
+        let tail = RunLogs(directory: dir, options: LogsOptions(targets: [.events], tail: 3)).read(final: true)
+        #expect(tail == event(2) + event(3) + event(4))
+    }
+
+    /// `--events` naming the run's own log by another path: one descriptor, each line once
+    /// (a second one would truncate the file and follow it into events.log.1 at a rotation).
+    @Test func theRunLogUnderAnotherNameIsWrittenOnce() throws {
+        let dir = try logDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = try EventLog(paths: [dir + "/events.log", dir + "/./events.log"], wakeup: try Wakeup(), startNanos: 0)
+        log.finished(code: .ok, recordsRead: 1, written: 1, rejected: 0)
+        log.finish()
+        let text = try String(contentsOfFile: dir + "/events.log", encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 1 && text.contains("run_finished"), "\(text)")
     }
 }
