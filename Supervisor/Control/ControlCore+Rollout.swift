@@ -13,7 +13,7 @@ public enum RolloutCommand: Sendable, Equatable {
 
 /// One step of a rollout, as the event log writes it.
 public struct RolloutStep: Sendable, Equatable {
-    /// loading, switched, promoted, aborted, load_failed, rolled_back
+    /// loading, switched, promoted, aborted, load_failed, rolled_back, retired
     public var step: String
     public var version: String
     /// The version it replaces or returns to.
@@ -226,7 +226,13 @@ extension ControlCore {
             rollout.shadowReportedRows = stats.rows
             out.append(.event(.shadow(version: rollout.shadowVersion!.id, against: rollout.primary.id, stats, final: false)))
         }
-        if rollout.retireCommitted(nextCommit: sequence + 1) { out.append(.versions(generation: rollout.generation)) }
+        let retired = rollout.retireCommitted(nextCommit: sequence + 1)
+        guard !retired.isEmpty else { return }
+        for v in retired {
+            out.append(.event(.rollout(RolloutStep(step: "retired", version: v.id, other: rollout.primary.id))))
+            out.append(.log(.info, "rollout: version \(v.id) retired: its batches are all written; the replicas let it go"))
+        }
+        out.append(.versions(generation: rollout.generation))
     }
 
     /// The shadow's figures so far, as an event, when a shadow ends (or the run does).

@@ -238,14 +238,14 @@ public struct Rollout: Sendable {
         return w
     }
 
-    /// Forgets retiring versions whose batches are all committed (below `nextCommit`); true
-    /// when the live set changed.
-    mutating func retireCommitted(nextCommit: UInt64) -> Bool {
-        let before = retiring.count
+    /// Forgets retiring versions whose batches are all committed (below `nextCommit`); returns
+    /// them (the live set changed when there are any).
+    mutating func retireCommitted(nextCommit: UInt64) -> [Version] {
+        let done = retiring.filter { $0.through < nextCommit }.map(\.version)
+        guard !done.isEmpty else { return [] }
         retiring.removeAll { $0.through < nextCommit }
-        guard retiring.count != before else { return false }
         generation += 1
-        return true
+        return done
     }
 
     mutating func committed(records: Int, slot: UInt16, shadow: ShadowStats?) {

@@ -1,5 +1,7 @@
 import Config
 import ControlCore
+import Engine
+import InferStage
 import Messages
 import Runtime
 
@@ -22,9 +24,19 @@ extension Supervisor {
     }
 
     /// Sends the live versions to every replica that has its config (the others get them with it).
+    /// The weight caches of versions no longer live go from the run directory (a memory-backed
+    /// one in a pod): months of rollouts leave only the live versions' caches.
     func sendVersions() {
         let live = Set(core.rollout.live.map(\.slot))
         versionConfigs = versionConfigs.filter { live.contains($0.key) }
+        let dropped = versionCaches.filter { !live.contains($0.key) }
+        versionCaches = versionCaches.filter { live.contains($0.key) }
+        for name in Set(dropped.values) where !versionCaches.values.contains(name) {
+            // A replica still mapping it keeps its pages until it lets go; no new one maps it.
+            if Self.removeWeightCache(name, in: runDir.path) {
+                Log.info("removed \(name), the weights of a model version no longer live (\(dropped.filter { $0.value == name }.count) version(s))")
+            }
+        }
         let set = versionSet()
         for (id, r) in processes where id.stage != .ingest && core.rollout.isConfigured(id) {
             guard let c = r.control, !c.isClosed else { continue }
@@ -62,7 +74,7 @@ extension Supervisor {
         }
         let live = core.rollout.live.compactMap { versionConfigs[$0.slot] }
         let input = VersionCheckInput(config: config, configPath: configPath, configText: configText, runDirectory: runDir.path,
-                                      csvHeader: csvHeader, live: live, slot: core.rollout.nextSlot)
+                                      csvHeader: csvHeader, live: live, liveCaches: Set(versionCaches.values), slot: core.rollout.nextSlot)
         let path = request.path
         Log.info("rollout: checking \(path)")
         versionCheck = VersionCheck(client: client.id, mode: mode, path: path, task: BackgroundTask(wakeup: wakeup) {
@@ -75,7 +87,7 @@ extension Supervisor {
         var client: Int
         var mode: Rollout.Mode
         var path: String
-        var task: BackgroundTask<Result<ModelVersion, PipelineError>>
+        var task: BackgroundTask<Result<PreparedVersion, PipelineError>>
         /// `--abort` came meanwhile: the version is not rolled out whatever the check finds.
         var cancelled = false
     }
@@ -91,9 +103,13 @@ extension Supervisor {
                                   text: "rollout of \(check.path) aborted by `pipeline rollout --abort` while it was being checked", withStatus: false))
         }
         switch result {
-        case .success(let version):
+        case .success(let prepared):
+            let version = prepared.version
             if core.rollout.phase == .steady && version.id != core.rollout.primary.id && version.slot == core.rollout.nextSlot {
                 versionConfigs[version.slot] = version
+                versionCaches[version.slot] = prepared.weightCache
+            } else if !versionCaches.values.contains(prepared.weightCache) {
+                Self.removeWeightCache(prepared.weightCache, in: runDir.path)
             }
             dispatch(.rollout(client: check.client, .begin(Rollout.Version(slot: version.slot, id: version.id), check.mode)))
         case .failure(let error):
@@ -116,9 +132,29 @@ extension Supervisor {
         var configText: String
         var runDirectory: String
         var csvHeader: String?
-        /// The live versions, the primary first.
+        /// The live versions, the primary first, and their weight caches' file names.
         var live: [ModelVersion]
+        var liveCaches: Set<String>
         var slot: UInt16
+    }
+
+    /// A checked version, and the file its weights were prepared in (in the run directory).
+    struct PreparedVersion: Sendable {
+        var version: ModelVersion
+        var weightCache: String
+    }
+
+    /// Removes a weight cache and its lock file; true if the cache was there.
+    @discardableResult
+    static func removeWeightCache(_ name: String, in directory: String) -> Bool {
+        try? Sys.unlink(directory + "/" + name + ".lock")
+        return (try? Sys.unlink(directory + "/" + name)) != nil
+    }
+
+    /// The file name of `config`'s model weights in the run directory (`InferenceSession`'s).
+    static func weightCacheName(_ config: PipelineConfig) -> String {
+        InferenceSession.cacheFileName(modelPath: config.model.path, input: config.model.input, output: config.model.output,
+                                       precision: config.model.linearPrecision)
     }
 
     /// What makes a version besides its model file: what a rollout of the same file may change.
@@ -128,7 +164,7 @@ extension Supervisor {
 
     /// The version `path` names (a config, or an ONNX model that takes the running config's
     /// place), checked as `pipeline check` checks a config, its weights prepared in the run directory.
-    static func prepareVersion(path: String, _ run: VersionCheckInput) throws(PipelineError) -> ModelVersion {
+    static func prepareVersion(path: String, _ run: VersionCheckInput) throws(PipelineError) -> PreparedVersion {
         let isModel = !path.hasSuffix(".toml")
         var versionConfig: PipelineConfig
         var configPath = run.configPath, configText = run.configText, modelPath = ""
@@ -160,6 +196,22 @@ extension Supervisor {
             }
         }
         let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
+        // Refused from here on, the weights just prepared go (unless a live version shares them).
+        let cache = weightCacheName(versionConfig)
+        do {
+            return PreparedVersion(version: try checkPrepared(versionConfig, report: report, modelPath: modelPath, configPath: configPath,
+                                                              configText: configText, identity: identity, run),
+                                   weightCache: cache)
+        } catch {
+            if !run.liveCaches.contains(cache) { removeWeightCache(cache, in: run.runDirectory) }
+            throw error
+        }
+    }
+
+    /// The checks after the model loaded: labels, CSV columns, the version's id.
+    private static func checkPrepared(_ config: PipelineConfig, report: Preflight.Report, modelPath: String, configPath: String,
+                                      configText: String, identity: String, _ run: VersionCheckInput) throws(PipelineError) -> ModelVersion {
+        var versionConfig = config
         // The labels, as `up` settles them: the config's, else the model's classes.
         let labels: [ClassLabel]
         do {

@@ -111,6 +111,8 @@ public final class Supervisor {
     public var onReady: (() -> Void)?
     /// The model versions the replicas may be asked to hold, by slot (the live ones, and one being checked).
     var versionConfigs: [UInt16: ModelVersion] = [:]
+    /// Their weight caches' file names in the run directory.
+    var versionCaches: [UInt16: String] = [:]
     /// The CSV header the output starts with (a rollout must keep it).
     let csvHeader: String?
     /// A `pipeline rollout` whose version is being checked on its own thread.
@@ -158,6 +160,7 @@ public final class Supervisor {
         versionConfigs[0] = ModelVersion(slot: 0, id: versionID, configPath: configPath, configText: configText,
                                          classLabels: config.output.labels ?? [],
                                          modelIdentity: FileIdentity.current(config.model.path)?.text ?? "")
+        versionCaches[0] = Self.weightCacheName(config)
         self.csvHeader = csvHeader
         if let driftProfile, let spec = config.drift { settings.drift = DriftWatch(profile: driftProfile, spec: spec) }
         core = Core(settings: settings)

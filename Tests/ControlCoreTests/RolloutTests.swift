@@ -166,6 +166,7 @@ import Testing
         w.send(.batch(.sendable(8)))
         while !w.inFlight.isEmpty { w.deliver(0) }
         #expect(w.core.rollout.live.map(\.slot) == [2, 1], "version 0's last batch (7) is committed: retired")
+        #expect(w.events.contains { if case .rollout(let s) = $0 { s.step == "retired" && s.version == "" && s.other == "c" } else { false } })
         #expect(w.violations.isEmpty, "\(w.violations)")
     }
 

@@ -357,6 +357,46 @@ import Testing
         #expect(largest > 0 && largest < 0.05, "int8 moves the probabilities a little: \(largest)")
     }
 
+    /// Months of rollouts leave only the live versions' weights in the run directory (a pod's
+    /// memory): a version that retires takes its weight cache with it, the one kept for a
+    /// rollback keeps its own.
+    @Test func aRetiredVersionTakesItsWeightCacheWithIt() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let a = ws.write("a.toml", Self.config())
+        let b = ws.write("b.toml", Self.config(version: "v2", model: Self.modelV2))
+        let c = ws.write("c.toml", Self.config(version: "v3").replacingOccurrences(of: "[model]\n", with: "[model]\nprecision = \"int8\"\n"))
+        let records = Self.lines(Records.jsonl(600, seed: 13))
+        func caches() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []).filter { $0.hasPrefix("infer-weights-") && $0.hasSuffix(".cache") })
+        }
+        let run = try Running(Paths.pipeline, ["up", "-f", a, "--run-dir", ws.runDir], environment: ["PIPELINE_HANG_SECONDS": "30"])
+        defer { _ = run.finish() }
+        Self.feed(run, Array(records[..<200]))
+        #expect(run.waitForLines(200) == 200)
+        let v1 = caches()
+        #expect(v1.count == 1, "\(v1)")
+        #expect(try pipeline(["rollout", "--run-dir", ws.runDir, b]).status == 0)
+        Self.feed(run, Array(records[200..<400]))
+        #expect(run.waitForLines(400) == 400)
+        let v2 = caches().subtracting(v1)
+        #expect(v2.count == 1, "\(caches())")
+        #expect(try pipeline(["rollout", "--run-dir", ws.runDir, c]).status == 0)
+        Self.feed(run, Array(records[400...]))
+        #expect(run.waitForLines(600) == 600)
+        // v1's batches are all written: it retires; v2 stays loaded for a rollback.
+        #expect(waitUntil { caches().count == 2 && caches().isDisjoint(with: v1) }, "\(caches())")
+        #expect(caches().isSuperset(of: v2))
+        #expect(run.stderrText.contains("rollout: version v1 retired") && run.stderrText.contains("the weights of a model version no longer live"),
+                "\(run.stderrText)")
+        run.closeInput()
+        let done = run.finish()
+        #expect(done.status == 0, "\(done.err)")
+        #expect(Set(done.lines.suffix(100).compactMap { $0.firstMatch(of: /"model_version":"(v\d)"/).map { String($0.1) } }) == ["v3"])
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []).filter { $0.hasPrefix("infer-weights-") }
+        #expect(left.isEmpty, "the run's end removes the rest: \(left)")
+    }
+
     @Test func aVersionTheReplicasCannotLoadIsRefused() throws {
         let ws = Workspace()
         defer { ws.remove() }

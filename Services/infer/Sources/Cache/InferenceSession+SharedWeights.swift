@@ -84,7 +84,7 @@ extension InferenceSession {
 
     /// One file per model path and options (a new version of the model replaces it, so caches
     /// do not pile up): `infer-weights-<FNV-1a 64 of path and options>.cache`.
-    static func cacheFileName(modelPath: String, input: String?, output: String?,
+    public static func cacheFileName(modelPath: String, input: String?, output: String?,
                               precision: LinearPrecision = .float32) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         let options = "\(modelPath)\0\(input ?? "\u{1}")\0\(output ?? "\u{1}")"
