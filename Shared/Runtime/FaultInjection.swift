@@ -44,6 +44,15 @@ enum FaultInjection {
         setting("PIPELINE_TEST_FAIL_VERSION", for: node)
     }
 
+    /// `PIPELINE_TEST_SLOW_VERSION=<stage>:<version id>@<seconds>` makes replicas take that long
+    /// to build that model version (a vocabulary of millions of terms): the test that a replica
+    /// busy building is not taken for hung.
+    static func slowVersion(for node: Messages.NodeKind) -> (id: String, seconds: Double)? {
+        guard let spec = setting("PIPELINE_TEST_SLOW_VERSION", for: node), let at = spec.lastIndex(of: "@"),
+              let seconds = Double(spec[spec.index(after: at)...]) else { return nil }
+        return (String(spec[..<at]), seconds)
+    }
+
     /// The non-empty value after `<stage>:` in the environment variable `name`, in debug builds.
     private static func setting(_ name: String, for node: Messages.NodeKind) -> String? {
         #if DEBUG

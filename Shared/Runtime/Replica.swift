@@ -64,8 +64,10 @@ final class Replica {
                 let atStartOnly = failSpec?.hasSuffix("@start") == true
                 let failID = atStartOnly ? String(failSpec!.dropLast("@start".count)) : failSpec
                 let build: (ModelVersion) throws -> any StageProcessor = { [config] version in try makeProcessor(config, version) }
+                let slow = FaultInjection.slowVersion(for: node)
                 versions.make = { version in
                     if version.id == failID { throw VersionError.testFailure(version.id) }
+                    if let slow, slow.id == version.id { Sys.sleep(seconds: slow.seconds) }
                     return try build(version)
                 }
                 versions.crashVersion = FaultInjection.crashVersion(for: node)

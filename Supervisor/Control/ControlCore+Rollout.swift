@@ -103,6 +103,8 @@ extension ControlCore {
     /// A replica confirmed generation `generation`, except for `failures`.
     mutating func versionsAcked(pid: Int32, generation: UInt64, failures: [VersionsAck.Failure], now: UInt64, into out: inout [Action]) {
         guard let id = reconciler.replica(pid: pid)?.id else { return }
+        // Its loop is back from building: a sign of life, as a heartbeat is.
+        signOfLife(pid: pid, now: now)
         rollout.acked(id, generation: generation)
         for f in failures {
             guard let v = rollout.version(slot: f.slot) else { continue }

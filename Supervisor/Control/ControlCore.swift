@@ -155,12 +155,20 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
     /// The earliest time `.tick` has work to do for a deadline.
     public var nextDeadline: UInt64? { reconciler.nextDeadline }
 
+    /// A replica's loop answered (not a heartbeat, but as good as one).
+    mutating func signOfLife(pid: Int32, now: UInt64) {
+        _ = reconciler.handle(.heartbeat(pid: pid), now: now)
+    }
+
     // MARK: The one entry point
 
     public mutating func handle(_ event: Event, now: UInt64) -> [Action] {
         var out: [Action] = []
         switch event {
         case .tick:
+            // Only while a new version loads do replicas build one (the other sets drop or relabel).
+            let generation = rollout.generation, loading = { if case .loading = rollout.phase { true } else { false } }()
+            reconciler.markLoadingVersions { loading && Self.versionedStages.contains($0.stage) && !rollout.holds($0, generation: generation) }
             process(reconciler.handle(.tick, now: now), now: now, into: &out)
             if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
             if !stopping { checkLoad(now: now, into: &out) }

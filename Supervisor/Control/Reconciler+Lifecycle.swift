@@ -73,8 +73,9 @@ extension Reconciler {
         }
     }
 
-    /// Kills replicas whose processing loop has gone quiet, replicas that take too long to
-    /// start, and replicas told to exit that are still there after `stopTimeoutNanos`.
+    /// Kills replicas whose processing loop has gone quiet (for longer than a start may take
+    /// while they build model versions), replicas that take too long to start, and replicas told
+    /// to exit that are still there after `stopTimeoutNanos`.
     mutating func checkDeadlines(now: UInt64, into out: inout [Action]) {
         for i in replicas.indices {
             let r = replicas[i]
@@ -86,8 +87,10 @@ extension Reconciler {
                 replicas[i].stopBy = nil
             } else if stopping {
                 continue
-            } else if (r.state == .ready || r.state == .draining) && now > r.lastBeat + settings.hangNanos {
-                out.append(.log(.error, "\(r.id) (pid \(pid)) sent no heartbeat for \(seconds(now - r.lastBeat)) s: killing it"))
+            } else if (r.state == .ready || r.state == .draining)
+                        && now > r.lastBeat + (r.loadingVersions ? max(settings.hangNanos, settings.startTimeoutNanos) : settings.hangNanos) {
+                out.append(.log(.error, "\(r.id) (pid \(pid)) sent no heartbeat for \(seconds(now - r.lastBeat)) s"
+                                + (r.loadingVersions ? " while loading model versions" : "") + ": killing it"))
                 out.append(.event(.replicaKilled(r.id, pid: pid, reason: .hung)))
                 out.append(.signal(pid: pid, .kill))
                 replicas[i].killedAsHung = true
@@ -160,5 +163,12 @@ extension Reconciler {
         } else if let pid = replicas[i].pid {
             out.append(.signal(pid: pid, .terminate))
         }
+    }
+}
+
+extension Reconciler {
+    /// Marks which replicas are building model versions they were sent (see `checkDeadlines`).
+    mutating func markLoadingVersions(_ loading: (ReplicaID) -> Bool) {
+        for i in replicas.indices { replicas[i].loadingVersions = loading(replicas[i].id) }
     }
 }

@@ -60,6 +60,9 @@ public struct Reconciler: Sendable {
         public internal(set) var diedAt: UInt64?
         /// Told to exit: killed if still alive at this time.
         public internal(set) var stopBy: UInt64?
+        /// Building model versions it was sent and has not confirmed (its loop is busy with
+        /// them, not hung): allowed to be quiet as long as a start takes.
+        public internal(set) var loadingVersions = false
 
         /// Still counts toward the stage's replica count (not leaving).
         public var isActive: Bool { state == .starting || state == .ready }

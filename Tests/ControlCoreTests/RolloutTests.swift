@@ -77,6 +77,34 @@ import Testing
         #expect((0..<4).allSatisfy { w.core.ledger.batch($0)?.model == ModelSlots(primary: 0) })
     }
 
+    /// A replica builds the versions it is sent in its own loop: quiet meanwhile (a vocabulary of
+    /// millions of terms takes seconds), it is not taken for hung until a start would have
+    /// timed out; once it has confirmed them, the usual heartbeat limit holds again.
+    @Test func aReplicaBuildingAVersionIsNotTakenForHung() {
+        var w = running()
+        w.send(.rollout(client: 1, .begin(Self.b, .cutover)))
+        let building = w.ready(.infer)[0]
+        w.silent.insert(building)
+        for stage in [StageKind.featurize, .aggregate] {
+            for pid in w.ready(stage) { w.send(.versionsAck(pid: pid, generation: w.core.rollout.generation, failures: [])) }
+        }
+        w.tick(6_000_000_000)
+        #expect(w.signals.isEmpty, "building, not hung: \(w.log)")
+        w.tick(20_000_000_000)
+        #expect(w.signals.isEmpty)
+        w.tick(4_100_000_000)
+        #expect(w.signals.map(\.signal) == [.kill] && w.signals.first?.pid == building)
+        #expect(w.log.contains { $0.hasSuffix("sent no heartbeat for 30.1 s while loading model versions: killing it") }, "\(w.log)")
+        // Confirmed versions: 5 s of silence is a hang again.
+        var v = running()
+        v.send(.rollout(client: 1, .begin(Self.b, .cutover)))
+        ackAll(&v)
+        let quiet = v.ready(.infer)[0]
+        v.silent.insert(quiet)
+        v.tick(5_100_000_000)
+        #expect(v.signals.map(\.signal) == [.kill] && v.signals.first?.pid == quiet)
+    }
+
     @Test func aLoadThatNeverCompletesIsRefusedAtTheDeadline() {
         var w = running()
         w.send(.rollout(client: 1, .begin(Self.b, .cutover)))

@@ -397,6 +397,27 @@ import Testing
         #expect(left.isEmpty, "the run's end removes the rest: \(left)")
     }
 
+    /// A replica builds a new version in its own loop, sending no heartbeat meanwhile; one that
+    /// takes longer than the heartbeat limit (`PIPELINE_TEST_SLOW_VERSION`: 2 s, the limit 1 s)
+    /// is not killed as hung, and the rollout goes through.
+    @Test func aReplicaSlowToBuildTheVersionIsNotKilled() throws {
+        let ws = Workspace()
+        defer { ws.remove() }
+        let a = ws.write("a.toml", Self.config())
+        let b = ws.write("b.toml", Self.config(version: "v2", model: Self.modelV2))
+        let records = Self.lines(Records.jsonl(300, seed: 14))
+        var reply = Finished(status: -1, stdout: Data(), stderr: Data())
+        let result = try Self.run(ws, config: a, records: records, at: 100,
+                                  environment: ["PIPELINE_HANG_SECONDS": "1", "PIPELINE_TEST_SLOW_VERSION": "infer:v2@2"]) { _ in
+            reply = try pipeline(["rollout", "--run-dir", ws.runDir, b])
+        }
+        #expect(reply.status == 0 && reply.out.contains("rolled out v2"), "\(reply.err)")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(!result.err.contains("killing it"), "\(result.err)")
+        #expect(try Self.events(ws, "replica_killed").isEmpty)
+        #expect(result.lines.count == 300 && result.lines.last?.hasSuffix("\"model_version\":\"v2\"}") == true)
+    }
+
     @Test func aVersionTheReplicasCannotLoadIsRefused() throws {
         let ws = Workspace()
         defer { ws.remove() }
