@@ -228,7 +228,13 @@ extension ControlCore {
             rollout.shadowReportedRows = stats.rows
             out.append(.event(.shadow(version: rollout.shadowVersion!.id, against: rollout.primary.id, stats, final: false)))
         }
-        let retired = rollout.retireCommitted(nextCommit: sequence + 1)
+        retireVersions(nextCommit: sequence + 1, into: &out)
+    }
+
+    /// Retires the versions whose batches are all below `nextCommit` (written): the replicas let
+    /// them go, and their weights leave the run directory.
+    mutating func retireVersions(nextCommit: UInt64, into out: inout [Action]) {
+        let retired = rollout.retireCommitted(nextCommit: nextCommit)
         guard !retired.isEmpty else { return }
         for v in retired {
             out.append(.event(.rollout(RolloutStep(step: "retired", version: v.id, other: rollout.primary.id))))

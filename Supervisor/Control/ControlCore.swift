@@ -166,10 +166,13 @@ public struct ControlCore<Output: BatchOutput>: Sendable {
         var out: [Action] = []
         switch event {
         case .tick:
-            // Only while a new version loads do replicas build one (the other sets drop or relabel).
-            let generation = rollout.generation, loading = { if case .loading = rollout.phase { true } else { false } }()
-            reconciler.markLoadingVersions { loading && Self.versionedStages.contains($0.stage) && !rollout.holds($0, generation: generation) }
+            // Replicas build a version they are sent in their loop, quiet meanwhile: those that have
+            // not confirmed the last set with a new version are building (also after an abort).
+            let building = rollout.buildGeneration
+            reconciler.markLoadingVersions { building > 0 && Self.versionedStages.contains($0.stage) && !rollout.holds($0, generation: building) }
             process(reconciler.handle(.tick, now: now), now: now, into: &out)
+            // An idle stream commits nothing: versions whose batches are all written retire here too.
+            if !stopping { retireVersions(nextCommit: ledger.nextCommit, into: &out) }
             if !stopping { batches(ledger.handle(.tick, now: now), now: now, into: &out) }
             if !stopping { checkLoad(now: now, into: &out) }
             if !stopping, let v = rollout.endWatch(now: now) {

@@ -67,6 +67,9 @@ public struct Rollout: Sendable {
     var configured: [ReplicaID: UInt64] = [:]
     /// The last generation each replica confirmed.
     var acked: [ReplicaID: UInt64] = [:]
+    /// The generation of the last set that gave replicas a version to build: a replica that has
+    /// not confirmed it (or a later one) is still building, whatever became of the rollout.
+    public private(set) var buildGeneration: UInt64 = 0
     /// Committed records per version id (exactly once: counted at commit).
     public private(set) var recordsByVersion: [String: Int] = [:]
     /// The current (or last) shadow's figures, from committed batches only.
@@ -162,6 +165,7 @@ public struct Rollout: Sendable {
         nextSlot = version.slot == ModelSlots.maxSlot ? 1 : version.slot + 1
         names[version.slot] = version.id
         generation += 1
+        buildGeneration = generation
         phase = .loading(version, mode, client: client, generation: generation, deadline: deadline)
         return generation
     }

@@ -29,14 +29,9 @@ extension Supervisor {
     func sendVersions() {
         let live = Set(core.rollout.live.map(\.slot))
         versionConfigs = versionConfigs.filter { live.contains($0.key) }
-        let dropped = versionCaches.filter { !live.contains($0.key) }
+        let dropped = versionCaches.filter { !live.contains($0.key) }.count
         versionCaches = versionCaches.filter { live.contains($0.key) }
-        for name in Set(dropped.values) where !versionCaches.values.contains(name) {
-            // A replica still mapping it keeps its pages until it lets go; no new one maps it.
-            if Self.removeWeightCache(name, in: runDir.path) {
-                Log.info("removed \(name), the weights of a model version no longer live (\(dropped.filter { $0.value == name }.count) version(s))")
-            }
-        }
+        if dropped > 0 { sweepWeightCaches() }
         let set = versionSet()
         for (id, r) in processes where id.stage != .ingest && core.rollout.isConfigured(id) {
             guard let c = r.control, !c.isClosed else { continue }
@@ -97,6 +92,9 @@ extension Supervisor {
         guard let check = versionCheck, let result = check.task.result else { return }
         versionCheck = nil
         if check.cancelled {
+            if case .success(let prepared) = result, !versionCaches.values.contains(prepared.weightCache) {
+                Self.removeWeightCache(prepared.weightCache, in: runDir.path)
+            }
             eventLog.record(.rollout(RolloutStep(step: "aborted", version: "", other: core.rollout.primary.id, path: check.path,
                                                  message: "aborted while it was being checked")))
             return perform(.reply(client: check.client, status: .stageFailed,
@@ -142,6 +140,26 @@ extension Supervisor {
     struct PreparedVersion: Sendable {
         var version: ModelVersion
         var weightCache: String
+    }
+
+    /// Removes the run directory's weight caches (with their lock and temporary files) that no
+    /// live version uses: those of retired versions, of refused ones, and any a replica still
+    /// building a dropped version wrote after it was removed. Not while a version is being
+    /// checked (its cache is being written). Also every 10 s, in `step`.
+    func sweepWeightCaches() {
+        guard versionCheck == nil else { return }
+        let keep = Set(versionCaches.values)
+        var removed: Set<String> = []
+        for name in (try? Sys.listDirectory(runDir.path)) ?? [] where name.hasPrefix("infer-weights-") {
+            // `infer-weights-<16 hex digits>.cache`, then `.lock` or `.tmp.<pid>` for its companions.
+            let cache = String(name.prefix("infer-weights-0123456789abcdef.cache".count))
+            guard cache.hasSuffix(".cache") else { continue }
+            guard !keep.contains(cache) else { continue }
+            if (try? Sys.unlink(runDir.path + "/" + name)) != nil, name == cache { removed.insert(cache) }
+        }
+        if !removed.isEmpty {
+            Log.info("removed the weights of model versions no longer live: " + removed.sorted().joined(separator: ", "))
+        }
     }
 
     /// Removes a weight cache and its lock file; true if the cache was there.
@@ -195,10 +213,10 @@ extension Supervisor {
                                     + "put the new model under a new path (replicas started later would load it as \(v.id))")
             }
         }
-        let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
-        // Refused from here on, the weights just prepared go (unless a live version shares them).
+        // Refused from here on, the weights prepared go (unless a live version shares them).
         let cache = weightCacheName(versionConfig)
         do {
+            let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
             return PreparedVersion(version: try checkPrepared(versionConfig, report: report, modelPath: modelPath, configPath: configPath,
                                                               configText: configText, identity: identity, run),
                                    weightCache: cache)

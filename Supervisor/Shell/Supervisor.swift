@@ -113,6 +113,8 @@ public final class Supervisor {
     var versionConfigs: [UInt16: ModelVersion] = [:]
     /// Their weight caches' file names in the run directory.
     var versionCaches: [UInt16: String] = [:]
+    /// When the run directory is next swept of weight caches no live version uses.
+    var nextWeightSweep: UInt64 = 0
     /// The CSV header the output starts with (a rollout must keep it).
     let csvHeader: String?
     /// A `pipeline rollout` whose version is being checked on its own thread.
@@ -307,6 +309,10 @@ public final class Supervisor {
         }
         rotateLogs(now: now)
         finishVersionCheck()
+        if now >= nextWeightSweep {
+            nextWeightSweep = now + 10_000_000_000
+            sweepWeightCaches()
+        }
         if !digestChecked, let digest = modelDigest, digest.isDone {
             digestChecked = true
             if let error = digest.error { Log.error("cannot hash \(digest.path) for pipeline_model_info (its sha256 stays empty): \(error)") }

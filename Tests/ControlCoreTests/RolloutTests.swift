@@ -95,6 +95,27 @@ import Testing
         w.tick(4_100_000_000)
         #expect(w.signals.map(\.signal) == [.kill] && w.signals.first?.pid == building)
         #expect(w.log.contains { $0.hasSuffix("sent no heartbeat for 30.1 s while loading model versions: killing it") }, "\(w.log)")
+        // Its confirmation is a sign of life: quiet 20 s while building, then 4 s more, is fine.
+        var c = running()
+        c.send(.rollout(client: 1, .begin(Self.b, .cutover)))
+        let slow = c.ready(.infer)[0]
+        c.silent.insert(slow)
+        c.tick(20_000_000_000)
+        ackAll(&c)
+        c.tick(4_000_000_000)
+        #expect(c.signals.isEmpty, "\(c.log)")
+        // Aborted while it builds: it is still building the dropped version, and still allowed to.
+        var d = running()
+        d.send(.rollout(client: 1, .begin(Self.b, .cutover)))
+        let busy = d.ready(.infer)[0]
+        d.silent.insert(busy)
+        d.tick(2_000_000_000)
+        d.send(.rollout(client: 2, .abort))
+        d.tick(8_000_000_000)
+        #expect(d.signals.isEmpty, "\(d.log)")
+        d.send(.versionsAck(pid: busy, generation: d.core.rollout.generation, failures: []))
+        d.tick(5_100_000_000)
+        #expect(d.signals.map(\.signal) == [.kill] && d.signals.first?.pid == busy, "done building: the usual limit")
         // Confirmed versions: 5 s of silence is a hang again.
         var v = running()
         v.send(.rollout(client: 1, .begin(Self.b, .cutover)))

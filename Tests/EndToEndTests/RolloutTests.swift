@@ -210,11 +210,19 @@ import Testing
         let input = ws.write("in.jsonl", text)
         let onlyA = try pipeline(["up", "-f", a, "--run-dir", ws.runDir], stdinFile: input)
         var replies: [Finished] = []
+        var caches: [[String]] = []
+        func weightFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: ws.runDir)) ?? []).filter { $0.hasPrefix("infer-weights-") }.sorted()
+        }
         let result = try Self.run(ws, config: a, records: Self.lines(text), at: 300) { _ in
+            caches.append(weightFiles())
             for target in [narrow, otherInput, ws.path + "/missing.onnx", otherFormat] {
                 replies.append(try pipeline(["rollout", "--run-dir", ws.runDir, target]))
             }
+            caches.append(weightFiles())
         }
+        // v2's weights were prepared for the narrow config before its width was refused: gone.
+        #expect(caches.count == 2 && caches[0] == caches[1], "\(caches)")
         #expect(replies.map(\.status) == [3, 3, 4, 3], "\(replies.map(\.status))")
         #expect(replies.allSatisfy { $0.out.isEmpty })
         #expect(replies[0].err.contains("rollout refused: the features make 6 columns per record") && replies[0].err.contains("takes 7"), "\(replies[0].err)")
@@ -387,7 +395,7 @@ import Testing
         // v1's batches are all written: it retires; v2 stays loaded for a rollback.
         #expect(waitUntil { caches().count == 2 && caches().isDisjoint(with: v1) }, "\(caches())")
         #expect(caches().isSuperset(of: v2))
-        #expect(run.stderrText.contains("rollout: version v1 retired") && run.stderrText.contains("the weights of a model version no longer live"),
+        #expect(waitUntil { run.stderrText.contains("rollout: version v1 retired") && run.stderrText.contains("the weights of model versions no longer live") },
                 "\(run.stderrText)")
         run.closeInput()
         let done = run.finish()
@@ -398,7 +406,7 @@ import Testing
     }
 
     /// A replica builds a new version in its own loop, sending no heartbeat meanwhile; one that
-    /// takes longer than the heartbeat limit (`PIPELINE_TEST_SLOW_VERSION`: 2 s, the limit 1 s)
+    /// takes longer than the heartbeat limit (`PIPELINE_TEST_SLOW_VERSION`: 4 s, the limit 2 s)
     /// is not killed as hung, and the rollout goes through.
     @Test func aReplicaSlowToBuildTheVersionIsNotKilled() throws {
         let ws = Workspace()
@@ -408,7 +416,7 @@ import Testing
         let records = Self.lines(Records.jsonl(300, seed: 14))
         var reply = Finished(status: -1, stdout: Data(), stderr: Data())
         let result = try Self.run(ws, config: a, records: records, at: 100,
-                                  environment: ["PIPELINE_HANG_SECONDS": "1", "PIPELINE_TEST_SLOW_VERSION": "infer:v2@2"]) { _ in
+                                  environment: ["PIPELINE_HANG_SECONDS": "2", "PIPELINE_TEST_SLOW_VERSION": "infer:v2@4"]) { _ in
             reply = try pipeline(["rollout", "--run-dir", ws.runDir, b])
         }
         #expect(reply.status == 0 && reply.out.contains("rolled out v2"), "\(reply.err)")
