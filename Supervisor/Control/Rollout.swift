@@ -245,9 +245,11 @@ public struct Rollout: Sendable {
     /// Forgets retiring versions whose batches are all committed (below `nextCommit`); returns
     /// them (the live set changed when there are any).
     mutating func retireCommitted(nextCommit: UInt64) -> [Version] {
-        let done = retiring.filter { $0.through < nextCommit }.map(\.version)
+        // `through` is .max for a version replaced before any batch was cut: it has none.
+        func written(_ through: UInt64) -> Bool { through == .max || through < nextCommit }
+        let done = retiring.filter { written($0.through) }.map(\.version)
         guard !done.isEmpty else { return [] }
-        retiring.removeAll { $0.through < nextCommit }
+        retiring.removeAll { written($0.through) }
         generation += 1
         return done
     }

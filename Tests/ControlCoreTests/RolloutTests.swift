@@ -219,6 +219,19 @@ import Testing
         #expect(w.violations.isEmpty, "\(w.violations)")
     }
 
+    /// Two cutovers before any batch is cut: the first version scored nothing, and retires at
+    /// the next tick.
+    @Test func aVersionReplacedBeforeAnyBatchRetires() {
+        var w = running()
+        w.send(.rollout(client: 1, .begin(Self.b, .cutover)))
+        ackAll(&w)
+        w.send(.rollout(client: 2, .begin(Rollout.Version(slot: 2, id: "c"), .cutover)))
+        ackAll(&w)
+        w.tick()
+        #expect(w.core.rollout.live.map(\.slot) == [2, 1], "\(w.core.rollout.live)")
+        #expect(w.events.contains { if case .rollout(let s) = $0 { s.step == "retired" && s.version == "" } else { false } })
+    }
+
     @Test func aShadowCountsItsFiguresOncePerCommittedBatch() {
         var w = running()
         var figures = ShadowStats()
