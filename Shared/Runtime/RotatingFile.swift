@@ -69,6 +69,9 @@ public final class RotatingFile {
         return found.sorted { $0.number > $1.number }.map { ($0.path, $0.inode) }
     }
 
+    /// The file's name without its directory (`events.log`).
+    public var name: Substring { path[(path.lastIndex(of: "/").map(path.index(after:)) ?? path.startIndex)...] }
+
     /// The file's size now.
     public var size: UInt64 { (try? Sys.fileStatus(fd)).map { UInt64($0.st_size) } ?? 0 }
 

@@ -34,8 +34,6 @@ final class LogRotator {
         self.files = files
     }
 
-    static func name(_ file: RotatingFile) -> String { String(file.path[file.path.index(after: file.path.lastIndex(of: "/")!)...]) }
-
     /// What happened to each file that was full, at most every 100 ms: rotated, or why it could
     /// not be (said once per distinct error; tried again a minute later, the file unchanged).
     func check(now: UInt64) -> [(file: RotatingFile, result: Result<RotatingFile.Rotated, SystemError>)] {
@@ -59,7 +57,7 @@ final class LogRotator {
     /// "logs: events.log 1.2 MiB of 64 MiB, rotated 2 times, 3 rotated kept; pipeline.log …" (`ps`).
     func statusLine() -> String {
         "logs: " + files.map { f in
-            var text = "\(Self.name(f)) \(Self.bytes(f.size))"
+            var text = "\(f.name) \(Self.bytes(f.size))"
             if maxBytes == 0 {
                 text += ", never rotated (PIPELINE_LOG_MAX_SIZE=0)"
             } else {
@@ -73,7 +71,7 @@ final class LogRotator {
     /// `[{"name":"events.log","bytes":…,"max_bytes":…,"keep":3,"rotations":2}]` (`ps --json`).
     func json() -> String {
         "[" + files.map { (f: RotatingFile) -> String in
-            var item = "{\"name\":\"\(Self.name(f))\",\"bytes\":\(f.size),\"max_bytes\":\(maxBytes),\"keep\":\(keep),\"rotations\":\(f.rotations)"
+            var item = "{\"name\":\"\(f.name)\",\"bytes\":\(f.size),\"max_bytes\":\(maxBytes),\"keep\":\(keep),\"rotations\":\(f.rotations)"
             if let failure = f.failure { item += ",\"error\":" + RejectLine.quote("\(failure)") }
             return item + "}"
         }.joined(separator: ",") + "]"
@@ -83,10 +81,10 @@ final class LogRotator {
     func metrics() -> String {
         var out = "# HELP pipeline_log_bytes Size of the run directory's log file now (it is rotated at PIPELINE_LOG_MAX_SIZE).\n"
             + "# TYPE pipeline_log_bytes gauge\n"
-        for f in files { out += "pipeline_log_bytes{log=\"\(Self.name(f))\"} \(f.size)\n" }
+        for f in files { out += "pipeline_log_bytes{log=\"\(f.name)\"} \(f.size)\n" }
         out += "# HELP pipeline_log_rotations_total Times the log file was rotated (renamed to NAME.1, a new one begun).\n"
             + "# TYPE pipeline_log_rotations_total counter\n"
-        for f in files { out += "pipeline_log_rotations_total{log=\"\(Self.name(f))\"} \(f.rotations)\n" }
+        for f in files { out += "pipeline_log_rotations_total{log=\"\(f.name)\"} \(f.rotations)\n" }
         return out
     }
 
@@ -106,7 +104,7 @@ extension Supervisor {
     func rotateLogs(now: UInt64) {
         eventLog.closeRetired()
         for (file, result) in logRotator.check(now: now) {
-            let name = LogRotator.name(file)
+            let name = String(file.name)
             switch result {
             case .success(let rotated):
                 if let previous = rotated.previousFD { eventLog.switchRunLog(to: file.fd, from: previous) }

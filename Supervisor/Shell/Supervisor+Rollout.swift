@@ -69,7 +69,7 @@ extension Supervisor {
         }
         let live = core.rollout.live.compactMap { versionConfigs[$0.slot] }
         let input = VersionCheckInput(config: config, configPath: configPath, configText: configText, runDirectory: runDir.path,
-                                      csvHeader: csvHeader, live: live, liveCaches: Set(versionCaches.values), slot: core.rollout.nextSlot)
+                                      csvHeader: csvHeader, live: live, slot: core.rollout.nextSlot)
         let path = request.path
         Log.info("rollout: checking \(path)")
         versionCheck = VersionCheck(client: client.id, mode: mode, path: path, task: BackgroundTask(wakeup: wakeup) {
@@ -91,10 +91,9 @@ extension Supervisor {
     func finishVersionCheck() {
         guard let check = versionCheck, let result = check.task.result else { return }
         versionCheck = nil
+        // The weights of a version refused, aborted or not taken go with the sweep.
+        defer { sweepWeightCaches() }
         if check.cancelled {
-            if case .success(let prepared) = result, !versionCaches.values.contains(prepared.weightCache) {
-                Self.removeWeightCache(prepared.weightCache, in: runDir.path)
-            }
             eventLog.record(.rollout(RolloutStep(step: "aborted", version: "", other: core.rollout.primary.id, path: check.path,
                                                  message: "aborted while it was being checked")))
             return perform(.reply(client: check.client, status: .stageFailed,
@@ -106,8 +105,6 @@ extension Supervisor {
             if core.rollout.phase == .steady && version.id != core.rollout.primary.id && version.slot == core.rollout.nextSlot {
                 versionConfigs[version.slot] = version
                 versionCaches[version.slot] = prepared.weightCache
-            } else if !versionCaches.values.contains(prepared.weightCache) {
-                Self.removeWeightCache(prepared.weightCache, in: runDir.path)
             }
             dispatch(.rollout(client: check.client, .begin(Rollout.Version(slot: version.slot, id: version.id), check.mode)))
         case .failure(let error):
@@ -130,9 +127,8 @@ extension Supervisor {
         var configText: String
         var runDirectory: String
         var csvHeader: String?
-        /// The live versions, the primary first, and their weight caches' file names.
+        /// The live versions, the primary first.
         var live: [ModelVersion]
-        var liveCaches: Set<String>
         var slot: UInt16
     }
 
@@ -143,9 +139,10 @@ extension Supervisor {
     }
 
     /// Removes the run directory's weight caches (with their lock and temporary files) that no
-    /// live version uses: those of retired versions, of refused ones, and any a replica still
-    /// building a dropped version wrote after it was removed. Not while a version is being
-    /// checked (its cache is being written). Also every 10 s, in `step`.
+    /// live version uses: those of retired versions, of refused or aborted ones, and any a replica
+    /// still building a dropped version wrote after it was removed. Not while a version is being
+    /// checked (its cache is being written). When versions drop, when a check ends, and every
+    /// 10 s (`step`).
     func sweepWeightCaches() {
         guard versionCheck == nil else { return }
         let keep = Set(versionCaches.values)
@@ -160,13 +157,6 @@ extension Supervisor {
         if !removed.isEmpty {
             Log.info("removed the weights of model versions no longer live: " + removed.sorted().joined(separator: ", "))
         }
-    }
-
-    /// Removes a weight cache and its lock file; true if the cache was there.
-    @discardableResult
-    static func removeWeightCache(_ name: String, in directory: String) -> Bool {
-        try? Sys.unlink(directory + "/" + name + ".lock")
-        return (try? Sys.unlink(directory + "/" + name)) != nil
     }
 
     /// The file name of `config`'s model weights in the run directory (`InferenceSession`'s).
@@ -213,23 +203,8 @@ extension Supervisor {
                                     + "put the new model under a new path (replicas started later would load it as \(v.id))")
             }
         }
-        // Refused from here on, the weights prepared go (unless a live version shares them).
-        let cache = weightCacheName(versionConfig)
-        do {
-            let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
-            return PreparedVersion(version: try checkPrepared(versionConfig, report: report, modelPath: modelPath, configPath: configPath,
-                                                              configText: configText, identity: identity, run),
-                                   weightCache: cache)
-        } catch {
-            if !run.liveCaches.contains(cache) { removeWeightCache(cache, in: run.runDirectory) }
-            throw error
-        }
-    }
-
-    /// The checks after the model loaded: labels, CSV columns, the version's id.
-    private static func checkPrepared(_ config: PipelineConfig, report: Preflight.Report, modelPath: String, configPath: String,
-                                      configText: String, identity: String, _ run: VersionCheckInput) throws(PipelineError) -> ModelVersion {
-        var versionConfig = config
+        // Refused from here on, the weights prepared here go with the sweep (`finishVersionCheck`).
+        let report = try Preflight.check(versionConfig, cacheDirectory: run.runDirectory)
         // The labels, as `up` settles them: the config's, else the model's classes.
         let labels: [ClassLabel]
         do {
@@ -259,8 +234,9 @@ extension Supervisor {
         guard !run.live.contains(where: { $0.id == id }) else {
             throw PipelineError(.usage, "version \(id) is already live (\(id == primary.id ? "the primary" : "loaded for a rollback or a canary"))")
         }
-        return ModelVersion(slot: run.slot, id: id, configPath: configPath, configText: configText, classLabels: labels, modelPath: modelPath,
-                            modelIdentity: identity)
+        let version = ModelVersion(slot: run.slot, id: id, configPath: configPath, configText: configText, classLabels: labels,
+                                   modelPath: modelPath, modelIdentity: identity)
+        return PreparedVersion(version: version, weightCache: weightCacheName(versionConfig))
     }
 }
 
